@@ -1,0 +1,181 @@
+"""Turns a clinic's branding (colours, font, labels) into the CSS the stylesheets read through var()."""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import fontpkg
+
+FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+WHITE = "#FFFFFF"
+INK = "#1B1F23"  # body text: near-black, softer than pure black on white
+PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
+
+
+@dataclass(frozen=True)
+class FontFace:
+    path: Path
+    weight: int
+    style: str
+
+
+@dataclass(frozen=True)
+class FontFamily:
+    """A font a clinic asked for, with the files that draw it."""
+
+    name: str
+    faces: tuple[FontFace, ...]
+
+    @property
+    def css_name(self) -> str:
+        # A name unique to these files, so two clinics' fonts that share a family
+        # name never replace each other in the one font configuration of a batch.
+        digest = hashlib.sha256("\n".join(str(f.path) for f in self.faces).encode()).hexdigest()[:10]
+        return f"brand-{digest}"
+
+    @property
+    def files(self) -> frozenset[Path]:
+        return frozenset(face.path.resolve() for face in self.faces)
+
+
+def find_font(name: str, clinic_folder: Path) -> FontFamily | None:
+    """The clinic's own font files named `name` (in its fonts/ folder), else an installed font package."""
+    own = [face for face in _clinic_font_faces(clinic_folder) if face[0].casefold() == name.casefold()]
+    if own:
+        return FontFamily(name, tuple(face for _, face in own))
+    try:
+        family = fontpkg.family(name)
+    except fontpkg.FontpkgError:
+        return None
+    faces = tuple(FontFace(Path(f.path), f.weight or 400, f.style) for f in family.files if not f.variable)
+    return FontFamily(family.name, faces) if faces else None
+
+
+def available_fonts(clinic_folder: Path) -> list[str]:
+    """Font family names a clinic can choose: its own files, then installed font packages."""
+    names = {family for family, _ in _clinic_font_faces(clinic_folder)}
+    names.update(family.name for family in fontpkg.families().values())
+    return sorted(names)
+
+
+def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
+    from fontTools.ttLib import TTFont, TTLibError  # WeasyPrint depends on fontTools
+
+    folder = clinic_folder / "fonts"
+    if not folder.is_dir():
+        return []
+    faces = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in FONT_SUFFIXES or not path.is_file():
+            continue
+        try:
+            with TTFont(path, lazy=True) as font:
+                family = font["name"].getBestFamilyName()
+                weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
+                italic = bool(font["head"].macStyle & 0b10)
+        except (TTLibError, OSError, KeyError, AttributeError):
+            continue  # not a font we can read; find_font will report the family as missing
+        if family:
+            faces.append((family, FontFace(path, weight, "italic" if italic else "normal")))
+    return faces
+
+
+def font_face_css(family: FontFamily) -> str:
+    """@font-face rules for every file of a family."""
+    rules = [
+        f'@font-face {{ font-family: "{family.css_name}"; src: url("{face.path.resolve().as_uri()}"); '
+        f"font-weight: {face.weight}; font-style: {face.style}; }}"
+        for face in family.faces
+    ]
+    return "\n".join(rules) + "\n"
+
+
+# --- Colour ---
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02X}" for c in rgb)
+
+
+def luminance(colour: str) -> float:
+    """Relative luminance, as WCAG defines it."""
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio between two colours, from 1 to 21."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable_shade(colour: str, backgrounds: list[str], ratio: float = 4.5) -> str:
+    """The colour itself if text in it is readable on every background, else a darker shade of the same hue."""
+    hue, lightness, saturation = colorsys.rgb_to_hls(*_rgb(colour))
+    shade = colour
+    while min(contrast(shade, bg) for bg in backgrounds) < ratio and lightness > 0:
+        lightness = max(0.0, lightness - 0.02)
+        shade = _hex(colorsys.hls_to_rgb(hue, lightness, saturation))
+    return shade
+
+
+def tint(colour: str, amount: float) -> str:
+    """Mix `amount` of the colour into white."""
+    return _hex(tuple(1 - amount * (1 - c) for c in _rgb(colour)))
+
+
+def text_colour_on(background: str) -> str:
+    return WHITE if contrast(WHITE, background) >= contrast(INK, background) else INK
+
+
+# --- CSS ---
+
+def css_string(text: str) -> str:
+    """A CSS string literal for any text: every character that could end or bend it is escaped."""
+    escaped = "".join(c if c.isalnum() or c in " .,:;!?()-'/&+@" else f"\\{ord(c):06X}" for c in text)
+    return f'"{escaped}"'
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours a document uses, derived from the clinic's brand colours."""
+
+    primary: str      # bands and highlights, as the clinic chose it
+    on_primary: str   # text on a primary background
+    accent: str       # soft backgrounds behind text
+    text: str         # headings and brand-coloured text: the primary, darkened if needed to stay readable
+    ink: str = INK    # body text
+
+
+def palette(primary: str, accent: str | None) -> Palette:
+    accent = accent or tint(primary, 0.12)
+    return Palette(primary=primary, on_primary=text_colour_on(primary), accent=accent,
+                   text=readable_shade(primary, [WHITE, accent]))
+
+
+def brand_css(colours: Palette, font: FontFamily, page_size: str, footer_page: str) -> str:
+    """The generated stylesheet: one :root block of brand values, plus the page size."""
+    before, _, rest = footer_page.partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    parts = [css_string(before) if before else "", "counter(page)", css_string(middle) if middle else "",
+             "counter(pages)", css_string(after) if after else ""]
+    return (
+        ":root {\n"
+        f"  --brand-primary: {colours.primary};\n"
+        f"  --brand-on-primary: {colours.on_primary};\n"
+        f"  --brand-accent: {colours.accent};\n"
+        f"  --brand-text: {colours.text};\n"
+        f"  --ink: {colours.ink};\n"
+        f'  --brand-font: "{font.css_name}";\n'
+        f"  --footer-page: {' '.join(part for part in parts if part)};\n"
+        "}\n"
+        f"@page {{ size: {PAGE_SIZES[page_size]}; }}\n"
+    )

@@ -1,0 +1,247 @@
+"""Loads and validates every input: treatments, shared content, strings and clinic configs."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from . import STYLES_DIR
+from .branding import FontFamily, available_fonts, find_font
+from .models import ClinicConfig, SharedContent, Sourced, Strings, Treatment
+from .problems import InputError, Problem, describe
+from .yaml_reader import FieldPath, YamlFile, _dotted, read_yaml
+
+LOGO_SUFFIXES = (".svg", ".png")
+ICONS_DIR = STYLES_DIR / "icons"
+
+# What each kind of schema error means, in words a clinic manager understands.
+EXPECTED = {
+    "string_type": "expected text",
+    "string_too_short": "expected some text",
+    "list_type": "expected a list (one item per line starting with -, or [a, b])",
+    "model_type": "expected a group of fields (name: value, indented below)",
+    "model_attributes_type": "expected a group of fields (name: value, indented below)",
+    "dict_type": "expected a group of fields (name: value, indented below)",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "date_from_datetime_parsing": "expected a date like 2026-01-31",
+    "date_parsing": "expected a date like 2026-01-31",
+    "date_type": "expected a date like 2026-01-31",
+}
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the brochures say, shared by every clinic."""
+
+    data_dir: Path
+    treatments: dict[str, Treatment]  # slug → treatment, in brochure order
+    shared: SharedContent
+    files: dict[str, Path] = field(default_factory=dict)  # slug → the file it came from
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A validated clinic: its config plus everything resolved from it."""
+
+    slug: str
+    folder: Path
+    config_file: Path
+    config: ClinicConfig
+    logo: Path
+    font: FontFamily
+    strings: Strings
+    treatments: tuple[str, ...]
+
+    @property
+    def emergency_number(self) -> str:
+        return self.config.emergency_number or self.strings.emergency_number
+
+
+def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
+    """Check one file against its schema; raise InputError listing every problem."""
+    try:
+        return model.model_validate(doc.data if doc.data is not None else {})
+    except ValidationError as error:
+        raise InputError([_problem(model, doc, detail) for detail in error.errors(include_url=False)]) from None
+
+
+def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
+    loc: FieldPath = tuple(detail["loc"])
+    kind, found = detail["type"], detail.get("input")
+    line = doc.line_of(loc)
+    if kind == "missing":
+        return Problem(doc.path, line, _dotted(loc), "required, but missing")
+    if kind == "extra_forbidden":
+        allowed = list(_model_at(model, loc[:-1]).model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f'did you mean "{close[0]}"? ' if close else ""
+        return Problem(doc.path, line, _dotted(loc), f"unknown field; {hint}expected one of: {', '.join(allowed)}")
+    ctx = detail.get("ctx") or {}
+    if kind == "string_too_long":
+        expected = f"expected at most {ctx['max_length']} characters"
+        found = f"{len(found)} characters"
+    elif kind == "too_long":
+        expected, found = f"expected at most {ctx['max_length']} items", f"{ctx.get('actual_length')} items"
+    elif kind == "too_short":
+        expected = f"expected at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
+    elif kind == "literal_error":
+        expected = f"expected one of {ctx['expected']}"
+    elif kind in EXPECTED:
+        expected = EXPECTED[kind]
+    else:
+        expected = detail["msg"]  # our own validators' messages start with "expected"
+    if found is None and "#" in doc.source_line(line).partition(":")[2]:
+        expected += " (in YAML a # starts a comment: put the value in quotes)"
+    return Problem(doc.path, line, _dotted(loc), f"{expected}, got {found if isinstance(found, str) and kind in ('string_too_long', 'too_long') else describe(found)}")
+
+
+def _model_at(model: type[BaseModel], loc: FieldPath) -> type[BaseModel]:
+    """The schema class that describes the field at `loc`."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        model = next((t for t in _flatten(annotation) if isinstance(t, type) and issubclass(t, BaseModel)), model)
+    return model
+
+
+def _flatten(annotation) -> list:
+    args = typing.get_args(annotation)
+    return [annotation] + [inner for arg in args for inner in _flatten(arg)] if args else [annotation]
+
+
+# --- Content ---
+
+def load_content(data_dir: Path) -> Content:
+    """Every treatment in data/treatments/ and the shared content, checked; all problems at once."""
+    problems: list[Problem] = []
+    treatments: dict[str, Treatment] = {}
+    files: dict[str, Path] = {}
+    treatment_dir = data_dir / "treatments"
+    paths = sorted(treatment_dir.glob("*.yaml")) if treatment_dir.is_dir() else []
+    if not paths:
+        problems.append(Problem(treatment_dir, None, "", "expected at least one treatment file (*.yaml), found none"))
+    for path in paths:
+        try:
+            doc = read_yaml(path)
+            treatment = validate(Treatment, doc)
+            problems += _check_sources(treatment, doc) + _check_icon(treatment, doc)
+            treatments[path.stem] = treatment
+            files[path.stem] = path
+        except InputError as error:
+            problems += error.problems
+    shared = None
+    try:
+        doc = read_yaml(data_dir / "shared.yaml")
+        shared = validate(SharedContent, doc)
+        problems += _check_sources(shared, doc)
+    except InputError as error:
+        problems += error.problems
+    if problems:
+        raise InputError(problems)
+    ordered = dict(sorted(treatments.items(), key=lambda item: (item[1].order, item[0])))
+    return Content(data_dir=data_dir, treatments=ordered, shared=shared, files=files)
+
+
+def _check_sources(content: Sourced, doc: YamlFile) -> list[Problem]:
+    """Every fact names where it comes from: each content field is covered by exactly one source."""
+    problems = []
+    wanted = content.content_fields()
+    covered: dict[str, str] = {}
+    for i, source in enumerate(content.sources):
+        for j, name in enumerate(source.covers):
+            loc = ("sources", i, "covers", j)
+            if name not in wanted:
+                problems.append(Problem(doc.path, doc.line_of(loc), _dotted(loc), f"expected a content field name, got {describe(name)}"))
+            elif name in covered:
+                problems.append(Problem(doc.path, doc.line_of(loc), _dotted(loc), f'expected each field in one source only, got "{name}" again (also in source "{covered[name]}")'))
+            else:
+                covered[name] = source.id
+    missing = [name for name in wanted if name not in covered]
+    if missing:
+        problems.append(Problem(doc.path, doc.line_of(("sources",)), "sources",
+                                f"expected every content field to name its source, got none for: {', '.join(missing)}"))
+    return problems
+
+
+def _check_icon(treatment: Treatment, doc: YamlFile) -> list[Problem]:
+    icon = (ICONS_DIR / treatment.icon).resolve()
+    if not icon.is_relative_to(ICONS_DIR.resolve()) or not icon.is_file() or icon.suffix != ".svg":
+        choices = ", ".join(sorted(p.name for p in ICONS_DIR.glob("*.svg")))
+        return [Problem(doc.path, doc.line_of(("icon",)), "icon", f"expected an SVG file in styles/icons/ ({choices}), got {describe(treatment.icon)}")]
+    return []
+
+
+# --- Clinics ---
+
+def find_clinic_file(reference: str, data_dir: Path) -> Path:
+    """A clinic named by slug (in data/clinics/), folder path or clinic.yaml path."""
+    as_path = Path(reference)
+    candidates = [data_dir / "clinics" / reference / "clinic.yaml", as_path / "clinic.yaml", as_path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(clinic_slugs(data_dir)) or "none"
+    raise InputError([Problem(as_path, None, "--clinic",
+                              f"expected a clinic slug in {data_dir / 'clinics'} ({known}) or a folder with a clinic.yaml, got {describe(reference)}")])
+
+
+def clinic_slugs(data_dir: Path) -> list[str]:
+    folder = data_dir / "clinics"
+    return sorted(p.parent.name for p in folder.glob("*/clinic.yaml")) if folder.is_dir() else []
+
+
+def load_clinic(config_file: Path, content: Content) -> Clinic:
+    """One clinic, fully checked: schema, logo, font, language and treatments."""
+    doc = read_yaml(config_file)
+    config: ClinicConfig = validate(ClinicConfig, doc)
+    folder = config_file.parent.resolve()
+    problems: list[Problem] = []
+
+    def problem(loc: FieldPath, message: str) -> None:
+        problems.append(Problem(config_file, doc.line_of(loc), _dotted(loc), message))
+
+    logo = (folder / config.logo).resolve()
+    if not logo.is_relative_to(folder):
+        problem(("logo",), f"expected a file inside the clinic folder {folder.name}/, got {describe(config.logo)}, which leads outside it")
+    elif not logo.is_file():
+        problem(("logo",), f"expected an existing file in {folder.name}/, got {describe(config.logo)}, which does not exist")
+    elif logo.suffix.lower() not in LOGO_SUFFIXES:
+        problem(("logo",), f"expected an SVG or PNG file, got {describe(config.logo)}")
+
+    font = find_font(config.font, folder)
+    if font is None:
+        choices = ", ".join(available_fonts(folder)) or "none"
+        problem(("font",), f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}")
+
+    strings = None
+    strings_file = content.data_dir / "strings" / f"{config.language}.yaml"
+    if not strings_file.is_file():
+        choices = ", ".join(sorted(p.stem for p in (content.data_dir / "strings").glob("*.yaml")))
+        problem(("language",), f"expected a language with a strings file in data/strings/ ({choices}), got {describe(config.language)}")
+    else:
+        try:
+            strings = validate(Strings, read_yaml(strings_file))
+        except InputError as error:
+            problems += error.problems
+
+    offered = config.treatments or list(content.treatments)
+    for i, slug in enumerate(offered):
+        if slug not in content.treatments:
+            problem(("treatments", i), f"expected one of {', '.join(content.treatments)}, got {describe(slug)}")
+        elif slug in offered[:i]:
+            problem(("treatments", i), f"expected each treatment once, got {describe(slug)} again")
+
+    if problems:
+        raise InputError(problems)
+    return Clinic(
+        slug=folder.name, folder=folder, config_file=config_file, config=config, logo=logo,
+        font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
+    )

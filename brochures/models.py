@@ -1,0 +1,317 @@
+"""The schema of every input file: clinic config, treatment, shared content and strings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+# Caps keep a pasted essay or a runaway list from becoming a 900-page PDF.
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1200)]
+TextList = Annotated[list[Text], Field(min_length=1, max_length=30)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+
+
+def _fail(kind: str, expected: str):
+    raise PydanticCustomError(kind, expected)
+
+
+def _colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        _fail("colour", 'expected a colour like "#0F6E6E" (# and six hex digits, in quotes)')
+    return value.upper()
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or " " in value or parts.username or parts.password:
+        _fail("https_url", 'expected a web address starting with "https://", like "https://example-clinic.test/book"')
+    return value
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}", value):
+        _fail("email", 'expected an email address like "hello@example-clinic.test"')
+    return value
+
+
+def _phone(value: str) -> str:
+    if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{1,24}", value) or sum(c.isdigit() for c in value) < 3:
+        _fail("phone", 'expected a phone number of digits, spaces and + ( ) -, in quotes, like "020 7946 0000"')
+    return value
+
+
+def _relative_file(value: str) -> str:
+    if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or "://" in value or ".." in value.replace("\\", "/").split("/"):
+        _fail("relative_file", 'expected a file name inside the clinic folder, like "logo.svg"')
+    return value
+
+
+def _page_size(value: object) -> object:
+    sizes = {"a4": "A4", "a5": "A5", "letter": "Letter"}
+    return sizes.get(value.lower(), value) if isinstance(value, str) else value
+
+
+Colour = Annotated[str, AfterValidator(_colour)]
+HttpsUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_https_url)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=25), AfterValidator(_phone)]
+RelativeFile = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_relative_file)]
+PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size)]
+
+
+class Model(BaseModel):
+    """Strict about shape: unknown keys are errors, so a typo such as `colours:` is caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- Clinic config: data/clinics/<slug>/clinic.yaml ---
+
+class Colors(Model):
+    primary: Colour
+    accent: Colour | None = None
+
+
+class Contact(Model):
+    phone: Phone
+    email: Email
+    website: HttpsUrl | None = None
+    address: Annotated[list[ShortText], Field(max_length=6)] = []
+
+
+class ClinicConfig(Model):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    logo: RelativeFile
+    colors: Colors
+    font: ShortText = "Atkinson Hyperlegible"
+    contact: Contact
+    booking_url: HttpsUrl | None = None
+    emergency_number: Phone | None = None
+    page_size: PageSize = "A4"
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+    treatments: Annotated[list[Slug], Field(min_length=1, max_length=50)] | None = None
+    disclaimer: Text | None = None
+
+
+# --- Treatment and shared content: data/treatments/*.yaml, data/shared.yaml ---
+
+class Source(Model):
+    id: Slug
+    title: ShortText
+    reference: ShortText
+    note: Text | None = None
+    covers: Annotated[list[ShortText], Field(min_length=1)]
+
+
+class Review(Model):
+    reviewed_by: ShortText
+    reviewed_on: date
+    next_review: date
+
+    @field_validator("next_review")
+    @classmethod
+    def _after_review(cls, value: date, info: ValidationInfo) -> date:
+        reviewed_on = info.data.get("reviewed_on")
+        if reviewed_on and value <= reviewed_on:
+            _fail("review_dates", f"expected a date after reviewed_on ({reviewed_on.isoformat()})")
+        return value
+
+
+class Ingredient(Model):
+    name: ShortText
+    purpose: Text
+
+
+class Course(Model):
+    sessions: Text
+    spacing: Text
+    maintenance: Text
+    session_length: Text
+    downtime: Text
+    downtime_summary: ShortText
+
+
+class SideEffects(Model):
+    common: TextList
+    common_note: Text
+    rare: TextList
+
+
+class Sourced(Model):
+    """Content whose every field must name the source it comes from."""
+
+    # Fields that are settings or bookkeeping rather than facts.
+    not_content: ClassVar[frozenset[str]] = frozenset({"order", "icon", "injection_depth", "review", "sources"})
+    review: Review
+    sources: Annotated[list[Source], Field(min_length=1)]
+
+    @classmethod
+    def content_fields(cls) -> list[str]:
+        return [name for name in cls.model_fields if name not in cls.not_content]
+
+
+class Treatment(Sourced):
+    title: ShortText
+    summary: ShortText
+    order: int = 100
+    icon: RelativeFile
+    icon_alt: ShortText
+    injection_depth: Literal["upper-dermis", "scalp-dermis", "deep-dermis-and-fat"]
+    diagram_alt: Text
+    goal: Text
+    intro: TextList
+    helps_with: TextList
+    benefits: TextList
+    ingredients: Annotated[list[Ingredient], Field(min_length=1, max_length=30)]
+    ingredients_note: Text
+    method: TextList
+    method_summary: Text
+    limits: TextList
+    takeaway: Text
+    home_care: TextList
+    home_care_summary: Text
+    professional_only: bool
+    suits: TextList
+    not_suitable: TextList
+    discuss_first: TextList
+    course: Course
+    side_effects: SideEffects
+    aftercare: TextList
+    contact_clinic: TextList
+    emergency: TextList
+    results: Text
+
+
+class MedicalVsCosmetic(Model):
+    medical: Text
+    cosmetic: Text
+    important: Text
+
+
+class SharedContent(Sourced):
+    title: ShortText
+    summary: ShortText
+    intro: TextList
+    medical_vs_cosmetic: MedicalVsCosmetic
+    home_products: TextList
+    in_summary: TextList
+
+
+# --- Strings: data/strings/<language>.yaml ---
+
+class DiagramLabels(Model):
+    epidermis: ShortText
+    dermis: ShortText
+    fat: ShortText
+    injection: ShortText
+
+
+class ComparisonRows(Model):
+    goal: ShortText
+    suits: ShortText
+    benefits: ShortText
+    ingredients: ShortText
+    method: ShortText
+    course: ShortText
+    downtime: ShortText
+    home_care: ShortText
+    professional_only: ShortText
+
+
+class Strings(Model):
+    """Every word a template prints that is not content. Placeholders are `{name}`."""
+
+    placeholders: ClassVar[dict[str, set[str]]] = {
+        "footer_page": {"page", "pages"},
+        "footer_reviewed": {"date"},
+        "emergency_heading": {"number"},
+        "qr_alt": {"url"},
+        "logo_alt": {"clinic"},
+        "contact_phone_line": {"phone"},
+        "brochure_subject": {"treatment"},
+        "comparison_subject": {"clinic"},
+        "date": {"day", "month", "year"},
+        "review_line": {"reviewer", "date", "next"},
+    }
+
+    language_name: ShortText
+    emergency_number: Phone
+    months: Annotated[list[ShortText], Field(min_length=12, max_length=12)]
+    date: ShortText
+    brochure_subject: ShortText
+    comparison_subject: ShortText
+    keywords: Annotated[list[ShortText], Field(min_length=1)]
+    footer_page: ShortText
+    footer_reviewed: ShortText
+    logo_alt: ShortText
+    what_it_helps_with: ShortText
+    may_also_help_with: ShortText
+    possible_benefits: ShortText
+    what_goes_into_it: ShortText
+    ingredient: ShortText
+    why_it_is_used: ShortText
+    how_it_is_done: ShortText
+    good_to_know: ShortText
+    diagram_caption: ShortText
+    diagram_labels: DiagramLabels
+    your_course: ShortText
+    sessions: ShortText
+    spacing: ShortText
+    session_length: ShortText
+    maintenance: ShortText
+    downtime: ShortText
+    typical_note: Text
+    is_it_right_for_you: ShortText
+    it_may_suit: ShortText
+    do_not_have_it_if: ShortText
+    talk_to_us_first_if: ShortText
+    side_effects: ShortText
+    common_side_effects: ShortText
+    rare_side_effects: ShortText
+    aftercare: ShortText
+    when_to_contact_us: ShortText
+    contact_us_if: ShortText
+    contact_phone_line: ShortText
+    emergency_heading: ShortText
+    key_takeaway: ShortText
+    home_care: ShortText
+    results_heading: ShortText
+    professional_only: ShortText
+    home_use_possible: ShortText
+    book_a_consultation: ShortText
+    booking_prompt: Text
+    qr_alt: ShortText
+    phone: ShortText
+    email: ShortText
+    website: ShortText
+    address: ShortText
+    about_this_leaflet: ShortText
+    review_line: ShortText
+    sources_heading: ShortText
+    comparison_heading: ShortText
+    treatment_column: ShortText
+    comparison_rows: ComparisonRows
+    medical_vs_cosmetic: ShortText
+    medical: ShortText
+    cosmetic: ShortText
+    important: ShortText
+    home_products: ShortText
+    in_summary: ShortText
+    about_mesotherapy: ShortText
+    disclaimer_heading: ShortText
+    yes: ShortText
+    no: ShortText
+
+    @field_validator(*placeholders)
+    @classmethod
+    def _placeholders_match(cls, value: str, info: ValidationInfo) -> str:
+        wanted = cls.placeholders[info.field_name]
+        if set(re.findall(r"\{(\w+)\}", value)) != wanted:
+            _fail("placeholders", "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)))
+        return value
