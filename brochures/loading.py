@@ -69,7 +69,12 @@ def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
     try:
         return model.model_validate(doc.data if doc.data is not None else {})
     except ValidationError as error:
-        raise InputError([_problem(model, doc, detail) for detail in error.errors(include_url=False)]) from None
+        details = error.errors(include_url=False)
+        problems = [_problem(model, doc, detail) for detail in details]
+        # "colours: unknown field; did you mean colors?" already says what "colors: missing" would.
+        suggested = {_suggested_field(p) for p in problems if "did you mean" in p.message}
+        problems = [p for p, d in zip(problems, details) if not (d["type"] == "missing" and p.field in suggested)]
+        raise InputError(sorted(problems, key=lambda p: p.line or 0)) from None
 
 
 def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
@@ -100,6 +105,13 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
     if found is None and "#" in doc.source_line(line).partition(":")[2]:
         expected += " (in YAML a # starts a comment: put the value in quotes)"
     return Problem(doc.path, line, _dotted(loc), f"{expected}, got {found if isinstance(found, str) and kind in ('string_too_long', 'too_long') else describe(found)}")
+
+
+def _suggested_field(problem: Problem) -> str:
+    """The field an "unknown field; did you mean …?" problem suggests, as a dotted path."""
+    parent = problem.field.rpartition(".")[0]
+    name = problem.message.split('"')[1]
+    return f"{parent}.{name}" if parent else name
 
 
 def _model_at(model: type[BaseModel], loc: FieldPath) -> type[BaseModel]:

@@ -83,14 +83,15 @@ def read_yaml(path: Path) -> YamlFile:
 
 
 def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Problem], seen: set[int]) -> Any:
-    line = node.start_mark.line + 1
-    doc.lines.setdefault(loc, line)
     name = _dotted(loc)
     # An alias hands back a node already built: refusing it stops alias bombs.
+    # It carries the anchor's position, so report the line of the field that uses it.
     if id(node) in seen:
-        problems.append(Problem(doc.path, line, name, "expected plain values, got a YAML alias (*name); anchors and aliases are not supported"))
+        problems.append(Problem(doc.path, doc.line_of(loc), name, "expected plain values, got a YAML alias (*name); anchors and aliases are not supported"))
         return None
     seen.add(id(node))
+    line = node.start_mark.line + 1
+    doc.lines.setdefault(loc, line)
     if node.tag not in _STANDARD_TAGS and not node.tag.startswith("tag:yaml.org,2002:"):
         problems.append(Problem(doc.path, line, name, f"expected plain values, got the custom YAML tag {node.tag}"))
         return None

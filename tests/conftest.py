@@ -1,0 +1,101 @@
+"""Shared fixtures: real builds into temporary folders, and helpers that read PDFs as a person would check them."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from generate import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+EXAMPLE = DATA / "clinics" / "example"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROSEWOOD = FIXTURES / "clinics" / "rosewood"
+
+
+@pytest.fixture(autouse=True)
+def assert_no_weasyprint_logs():
+    """Fail any test during which WeasyPrint logs a warning or error: it catches CSS typos and missing assets."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+    unexpected = [r for r in records if not getattr(r, "expected_by_test", False)]
+    assert not unexpected, "WeasyPrint logged: " + "; ".join(r.getMessage() for r in unexpected)
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory) -> Path:
+    """The example clinic built once with the real command, for the tests that only read its PDFs."""
+    out = tmp_path_factory.mktemp("out")
+    assert main(["--out", str(out)]) == 0
+    return out / "example"
+
+
+@pytest.fixture(scope="session")
+def rosewood_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    assert main(["--clinic", str(ROSEWOOD), "--out", str(out)]) == 0
+    return out / "rosewood"
+
+
+@pytest.fixture
+def clinic_copy(tmp_path) -> Path:
+    """A writable copy of the example clinic, to break in one place per test."""
+    folder = tmp_path / "clinics" / "mine"
+    shutil.copytree(EXAMPLE, folder)
+    return folder
+
+
+def edit_config(folder: Path, old: str, new: str) -> Path:
+    """Replace one piece of text in a clinic.yaml, as a clinic manager would edit it."""
+    config = folder / "clinic.yaml"
+    text = config.read_text()
+    assert old in text, f"{old!r} not in {config}"
+    config.write_text(text.replace(old, new, 1))
+    return config
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The 1-based line of the first line containing `needle`."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def pdf_text(path: Path) -> str:
+    """All text of a PDF, with runs of white space folded, so line breaks do not matter."""
+    reader = PdfReader(path)
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def struct_elements(path: Path, role: str) -> list:
+    """Every element of the PDF's structure tree with the given role (e.g. /Figure)."""
+    found = []
+
+    def walk(node):
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            if node.get("/S") == role:
+                found.append(node)
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+    return found
