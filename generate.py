@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 
 from brochures import DATA_DIR, PROJECT_ROOT
+from brochures.build_cache import BuildCache
 from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
 from brochures.planning import COMPARISON, Document, plan_documents
 from brochures.printing import Printed, Printer, PrintError, remove_stale_temporaries
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     documents = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None)
     remove_stale_temporaries(args.out)
-    renderer, printer = HtmlRenderer(content), Printer()
+    renderer, printer = HtmlRenderer(content), Printer(BuildCache(args.out, force=args.force))
     built, failures = [], []
     for document in documents:
         try:
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         built.append(printed)
         print_written(printed)
+    printer.save_cache()
 
     print_summary(built, failures, clinics, problems, time.perf_counter() - started)
     if problems:
@@ -81,6 +83,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="where PDFs are written, one folder per clinic (default: out/)")
     parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
                         help="treatments, strings and clinics (default: data/)")
+    parser.add_argument("--force", action="store_true",
+                        help="print every document again, even those whose inputs have not changed since the last build")
     return parser.parse_args(argv)
 
 
@@ -118,7 +122,8 @@ def report_invalid(problems: list[Problem]) -> int:
 
 def print_written(printed: Printed) -> None:
     pages = f"{printed.pages} page{'s' if printed.pages != 1 else ''}"
-    print(f"  wrote  {display_path(printed.document.output)}  ({pages}, {printed.size / 1024:.0f} KB)")
+    action = "unchanged" if printed.unchanged else "wrote"
+    print(f"  {action:9}  {display_path(printed.document.output)}  ({pages}, {printed.size / 1024:.0f} KB)")
     for warning in printed.warnings:
         print(f"         warning: {warning}")
 
@@ -127,6 +132,8 @@ def print_summary(built: list[Printed], failures: list[tuple[Document, str]], cl
                   problems: list[Problem], seconds: float) -> None:
     clinic_count = len({p.document.clinic.slug for p in built}) or len(clinics)
     line = f"Built {len(built)} document{'s' if len(built) != 1 else ''} for {clinic_count} clinic{'s' if clinic_count != 1 else ''} in {seconds:.1f} s"
+    if unchanged := sum(p.unchanged for p in built):
+        line += f" ({unchanged} unchanged since the last build)"
     if failures:
         line += f"; {len(failures)} failed"
     if problems:

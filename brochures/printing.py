@@ -16,6 +16,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import brand_css, font_face_css, palette
+from .build_cache import BuildCache
 from .fetcher import RestrictedFetcher
 from .loading import Clinic
 from .planning import Document
@@ -37,36 +38,40 @@ class Printed:
     pages: int
     size: int
     warnings: list[str] = field(default_factory=list)
+    unchanged: bool = False  # skipped: the PDF on disk was built from the same inputs
 
 
 class Printer:
     """One WeasyPrint setup for a whole batch: fonts are loaded and stylesheets parsed once."""
 
-    def __init__(self):
+    def __init__(self, cache: BuildCache | None = None):
         self.font_config = FontConfiguration()
         self.image_cache: dict = {}
-        self._stylesheets: dict[str, CSS] = {}
+        self.cache = cache  # None: always print
+        self._stylesheets: dict[str, tuple[CSS, str]] = {}
         self._project_fetcher = RestrictedFetcher([STYLES_DIR, TEMPLATES_DIR])
+        self._style_files = sorted(p for p in STYLES_DIR.rglob("*") if p.is_file())
 
-    def _stylesheet(self, key: str, make) -> CSS:
+    def _stylesheet(self, key: str, make_text, base_url: str | None, fetcher: RestrictedFetcher) -> tuple[CSS, str]:
+        """A parsed stylesheet, parsed once per batch however many documents use it."""
         if key not in self._stylesheets:
-            self._stylesheets[key] = make()
+            text = make_text()
+            css = CSS(string=text, base_url=base_url, font_config=self.font_config, url_fetcher=fetcher)
+            self._stylesheets[key] = (css, text)
         return self._stylesheets[key]
 
-    def stylesheets(self, document: Document) -> list[CSS]:
+    def stylesheets(self, document: Document) -> list[tuple[CSS, str]]:
         """Fonts, then brand variables, then layout: the order every sheet is written in."""
         clinic, config = document.clinic, document.clinic.config
-        fonts = self._stylesheet(f"fonts:{clinic.font.css_name}", lambda: CSS(
-            string=font_face_css(clinic.font), font_config=self.font_config,
-            url_fetcher=RestrictedFetcher([], clinic.font.files)))
-        brand = self._stylesheet(f"brand:{clinic.folder}", lambda: CSS(
-            string=brand_css(palette(config.colors.primary, config.colors.accent), clinic.font,
-                             config.page_size, clinic.strings.footer_page),
-            font_config=self.font_config, url_fetcher=self._project_fetcher))
-        layout = self._stylesheet(f"layout:{document.stylesheet}", lambda: CSS(
-            filename=STYLES_DIR / document.stylesheet, font_config=self.font_config,
-            url_fetcher=self._project_fetcher))
-        return [fonts, brand, layout]
+        layout = STYLES_DIR / document.stylesheet
+        return [
+            self._stylesheet(f"fonts:{clinic.font.css_name}", lambda: font_face_css(clinic.font), None,
+                             RestrictedFetcher([], clinic.font.files)),
+            self._stylesheet(f"brand:{clinic.folder}", lambda: brand_css(
+                palette(config.colors.primary, config.colors.accent), clinic.font, config.page_size,
+                clinic.strings.footer_page), None, self._project_fetcher),
+            self._stylesheet(f"layout:{layout}", lambda: layout.read_text(encoding="utf-8"), layout.as_uri(), self._project_fetcher),
+        ]
 
     def fetcher_for(self, clinic: Clinic) -> RestrictedFetcher:
         return RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], clinic.font.files)
@@ -76,7 +81,7 @@ class Printer:
         clinic = document.clinic
         with weasyprint_log() as records:
             pdf = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=self.fetcher_for(clinic)).write_pdf(
-                stylesheets=self.stylesheets(document), font_config=self.font_config,
+                stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config,
                 pdf_variant=PDF_VARIANT, cache=self.image_cache)
         errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
         if errors:
@@ -84,11 +89,28 @@ class Printer:
         return pdf, [r.getMessage() for r in records if r.levelno == logging.WARNING]
 
     def build(self, document: Document, html: str) -> Printed:
-        """Print, check, then write: a PDF only gets its final name once it has passed its check."""
+        """Print, check, then write: a PDF only gets its final name once it has passed its check.
+
+        A document whose inputs are unchanged since the PDF on disk was written is not printed again.
+        """
+        key = None
+        if self.cache:
+            clinic = document.clinic
+            key = self.cache.key(html, [text for _, text in self.stylesheets(document)],
+                                 files=[clinic.logo, *clinic.font.files, *self._style_files],
+                                 options={"pdf_variant": PDF_VARIANT})
+            if entry := self.cache.fresh(document.output, key):
+                return Printed(document=document, pages=entry["pages"], size=document.output.stat().st_size, unchanged=True)
         pdf, warnings = self.print_pdf(document, html)
         pages = check_pdf(document, pdf)
         write_atomically(document.output, pdf)
+        if self.cache:
+            self.cache.record(document.output, key, pdf, pages)
         return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings)
+
+    def save_cache(self) -> None:
+        if self.cache:
+            write_atomically(self.cache.path, self.cache.dump())
 
 
 @contextlib.contextmanager

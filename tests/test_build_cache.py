@@ -1,0 +1,91 @@
+"""The build cache: unchanged documents are not printed again, and a changed input always is."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import DATA, pdf_text
+from generate import main
+
+
+@pytest.fixture
+def data(tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    return copy
+
+
+def build(data, out, capsys, *extra) -> dict[str, str]:
+    """Build, and return what the command said it did with each file: "wrote" or "unchanged"."""
+    assert main(["--data", str(data), "--out", str(out), *extra]) == 0
+    said = {}
+    for line in capsys.readouterr().out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("wrote", "unchanged"):
+            said[parts[1].rsplit("/", 1)[-1]] = parts[0]
+    return said
+
+
+ALL = ["body.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
+
+
+def test_second_build_prints_nothing_again(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert set(build(data, out, capsys).values()) == {"wrote"}
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "example").iterdir()}
+    said = build(data, out, capsys)
+    assert sorted(said) == ALL and set(said.values()) == {"unchanged"}
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "example").iterdir()} == stamps
+
+
+def test_changed_content_rebuilds_only_what_shows_it(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    hair = data / "treatments" / "hair.yaml"
+    hair.write_text(hair.read_text().replace("feed and strengthen the roots of your hair.", "nourish the roots of your hair."))
+    said = build(data, out, capsys)
+    assert said["hair.pdf"] == "wrote"
+    assert said["facial.pdf"] == said["body.pdf"] == said["comparison.pdf"] == "unchanged"  # the summary is not in the comparison
+    assert "nourish the roots of your hair." in pdf_text(out / "example" / "hair.pdf")
+
+
+def test_changed_branding_rebuilds_everything_for_that_clinic(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    config = data / "clinics" / "example" / "clinic.yaml"
+    config.write_text(config.read_text().replace('"#0F6E6E"', '"#1A5276"'))
+    assert set(build(data, out, capsys).values()) == {"wrote"}
+
+
+def test_changed_logo_file_rebuilds(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    logo = data / "clinics" / "example" / "logo.svg"
+    logo.write_text(logo.read_text().replace('fill="#FFFFFF"', 'fill="#FFEEDD"'))
+    assert set(build(data, out, capsys).values()) == {"wrote"}
+
+
+def test_deleted_or_altered_pdf_is_rebuilt(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    (out / "example" / "facial.pdf").unlink()
+    (out / "example" / "hair.pdf").write_bytes(b"%PDF-1.7 truncated")
+    said = build(data, out, capsys)
+    assert said["facial.pdf"] == said["hair.pdf"] == "wrote"
+    assert said["body.pdf"] == "unchanged"
+    assert "Hair mesotherapy" in pdf_text(out / "example" / "hair.pdf")
+
+
+def test_force_prints_everything_again(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    assert set(build(data, out, capsys, "--force").values()) == {"wrote"}
+
+
+def test_a_damaged_cache_file_only_costs_a_rebuild(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    (out / ".build-cache.json").write_text("{not json")
+    assert set(build(data, out, capsys).values()) == {"wrote"}
