@@ -51,19 +51,15 @@ def test_changed_content_rebuilds_only_what_shows_it(data, tmp_path, capsys):
     assert "nourish the roots of your hair." in pdf_text(out / "example" / "hair.pdf")
 
 
-def test_changed_branding_rebuilds_everything_for_that_clinic(data, tmp_path, capsys):
+@pytest.mark.parametrize("file,old,new", [
+    ("clinic.yaml", '"#0F6E6E"', '"#1A5276"'),          # a brand colour
+    ("logo.svg", 'fill="#FFFFFF"', 'fill="#FFEEDD"'),   # the logo file, under the same name
+])
+def test_changed_branding_rebuilds_everything_for_that_clinic(data, tmp_path, capsys, file, old, new):
     out = tmp_path / "out"
     build(data, out, capsys)
-    config = data / "clinics" / "example" / "clinic.yaml"
-    config.write_text(config.read_text().replace('"#0F6E6E"', '"#1A5276"'))
-    assert set(build(data, out, capsys).values()) == {"wrote"}
-
-
-def test_changed_logo_file_rebuilds(data, tmp_path, capsys):
-    out = tmp_path / "out"
-    build(data, out, capsys)
-    logo = data / "clinics" / "example" / "logo.svg"
-    logo.write_text(logo.read_text().replace('fill="#FFFFFF"', 'fill="#FFEEDD"'))
+    path = data / "clinics" / "example" / file
+    path.write_text(path.read_text().replace(old, new))
     assert set(build(data, out, capsys).values()) == {"wrote"}
 
 
