@@ -199,6 +199,7 @@ class SharedContent(Sourced):
     summary: ShortText
     intro: TextList
     medical_vs_cosmetic: MedicalVsCosmetic
+    safety_note: Text
     home_products: TextList
     in_summary: TextList
 

@@ -98,7 +98,8 @@ def test_comparison_sheet_comes_from_the_same_treatment_data(example_build):
                      treatment.home_care_summary, *treatment.benefits, *(i.name for i in treatment.ingredients)):
             assert " ".join(cell.split()) in text, cell
     mvc = CONTENT.shared.medical_vs_cosmetic
-    for paragraph in (mvc.medical, mvc.cosmetic, mvc.important, *CONTENT.shared.in_summary, *CONTENT.shared.home_products):
+    for paragraph in (mvc.medical, mvc.cosmetic, mvc.important, CONTENT.shared.safety_note,
+                      *CONTENT.shared.intro, *CONTENT.shared.in_summary, *CONTENT.shared.home_products):
         assert " ".join(paragraph.split()) in text
     assert "Only in the clinic, by a trained professional" in text  # body is professional only
 
