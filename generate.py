@@ -11,20 +11,25 @@ Exit codes: 0 everything built; 1 some documents failed (the rest were built); 2
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
 from brochures import DATA_DIR, PROJECT_ROOT
+from brochures.batch import Budget, Outcome, build_all
 from brochures.build_cache import BuildCache
 from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
-from brochures.planning import COMPARISON, Document, plan_documents
-from brochures.printing import Printed, Printer, PrintError, remove_stale_temporaries
+from brochures.planning import COMPARISON, plan_documents
+from brochures.printing import remove_stale_temporaries, write_atomically
 from brochures.problems import InputError, Problem, display_path
-from brochures.rendering import HtmlRenderer, RenderError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+# WeasyPrint's warnings, passed on from the workers: tests listen here to catch CSS typos and missing assets.
+PRINT_WARNINGS = logging.getLogger("brochures.print_warnings")
+PRINT_WARNINGS.addHandler(logging.NullHandler())
+PRINT_WARNINGS.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,32 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         # A clinic with an invalid config gets no PDFs; the valid ones are still built.
         report_invalid(problems)
+        if args.fail_fast:
+            return EXIT_INVALID
 
     documents = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None)
     remove_stale_temporaries(args.out)
-    renderer, printer = HtmlRenderer(content), Printer(BuildCache(args.out, force=args.force))
-    built, failures = [], []
-    for document in documents:
-        try:
-            html = renderer.render(document)
-            printed = printer.build(document, html)
-        except (RenderError, PrintError) as error:
-            failures.append((document, str(error)))
-            print(f"  FAILED  {display_path(document.output)}: {error}", file=sys.stderr)
-            continue
-        except Exception as error:  # a bug: report it, keep building the rest
-            failures.append((document, f"internal error: {error!r}"))
-            print(f"  FAILED  {display_path(document.output)}: internal error (a bug, please report it):", file=sys.stderr)
-            traceback.print_exc()
-            continue
-        built.append(printed)
-        print_written(printed)
-    printer.save_cache()
+    cache = BuildCache(args.out, force=args.force)
+    outcomes = build_all(documents, content, cache, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit),
+                         fail_fast=args.fail_fast, report=print_outcome)
+    if outcomes:
+        write_atomically(cache.path, cache.dump())
 
-    print_summary(built, failures, clinics, problems, time.perf_counter() - started)
+    print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
     if problems:
         return EXIT_INVALID
-    return EXIT_FAILED if failures else EXIT_OK
+    return EXIT_FAILED if len(outcomes) < len(documents) or any(o.error for o in outcomes) else EXIT_OK
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -85,7 +79,27 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="treatments, strings and clinics (default: data/)")
     parser.add_argument("--force", action="store_true",
                         help="print every document again, even those whose inputs have not changed since the last build")
+    parser.add_argument("--fail-fast", action="store_true",
+                        help="stop at the first invalid clinic or failed document (default: build everything that can be built)")
+    parser.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1, metavar="N",
+                        help="documents printed at once (default: one per CPU core)")
+    parser.add_argument("--time-limit", type=positive(float), default=Budget.seconds, metavar="SECONDS",
+                        help=f"time budget per document; a document over it fails (default: {Budget.seconds:g})")
+    parser.add_argument("--memory-limit", type=positive(int), default=Budget.memory_mb, metavar="MB",
+                        help=f"memory budget per document; a document over it fails (default: {Budget.memory_mb})")
     return parser.parse_args(argv)
+
+
+def positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+    return parse
 
 
 def load_clinics(references: list[str] | None, data_dir: Path, content: Content) -> tuple[list[Clinic], list[Problem]]:
@@ -120,27 +134,37 @@ def report_invalid(problems: list[Problem]) -> int:
     return EXIT_INVALID
 
 
-def print_written(printed: Printed) -> None:
+def print_outcome(outcome: Outcome) -> None:
+    output = display_path(outcome.document.output)
+    if outcome.error:
+        print(f"  FAILED     {output}: {outcome.error}", file=sys.stderr)
+        return
+    printed = outcome.printed
     pages = f"{printed.pages} page{'s' if printed.pages != 1 else ''}"
-    action = "unchanged" if printed.unchanged else "wrote"
-    print(f"  {action:9}  {display_path(printed.document.output)}  ({pages}, {printed.size / 1024:.0f} KB)")
+    print(f"  {'unchanged' if printed.unchanged else 'wrote':9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)")
     for warning in printed.warnings:
-        print(f"         warning: {warning}")
+        print(f"             warning: {warning}")
+        PRINT_WARNINGS.warning("%s: %s", output, warning)
 
 
-def print_summary(built: list[Printed], failures: list[tuple[Document, str]], clinics: list[Clinic],
-                  problems: list[Problem], seconds: float) -> None:
-    clinic_count = len({p.document.clinic.slug for p in built}) or len(clinics)
+def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], problems: list[Problem], seconds: float) -> None:
+    built = [o for o in outcomes if o.printed]
+    failed = [o for o in outcomes if o.error]
+    clinic_count = len({o.document.clinic.slug for o in built}) or len(clinics)
     line = f"Built {len(built)} document{'s' if len(built) != 1 else ''} for {clinic_count} clinic{'s' if clinic_count != 1 else ''} in {seconds:.1f} s"
-    if unchanged := sum(p.unchanged for p in built):
+    if unchanged := sum(o.printed.unchanged for o in built):
         line += f" ({unchanged} unchanged since the last build)"
-    if failures:
-        line += f"; {len(failures)} failed"
+    if failed:
+        line += f"; {len(failed)} failed"
+    if skipped := planned - len(outcomes):
+        line += f"; {skipped} not attempted (--fail-fast)"
     if problems:
         line += f"; skipped invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''})"
     print(line + ".")
-    for document, reason in failures:
-        print(f"  failed: {display_path(document.output)}: {reason}", file=sys.stderr)
+    if failed:
+        print("Failures:", file=sys.stderr)
+    for outcome in failed:
+        print(f"  {display_path(outcome.document.output)}: {outcome.error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -108,10 +108,6 @@ class Printer:
             self.cache.record(document.output, key, pdf, pages)
         return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings)
 
-    def save_cache(self) -> None:
-        if self.cache:
-            write_atomically(self.cache.path, self.cache.dump())
-
 
 @contextlib.contextmanager
 def weasyprint_log():

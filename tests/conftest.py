@@ -28,10 +28,13 @@ def assert_no_weasyprint_logs():
             records.append(record)
 
     handler = Collect(level=logging.WARNING)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
+    # WeasyPrint's own logger (in-process printing), and the warnings the build relays from its workers.
+    loggers = [logging.getLogger("weasyprint"), logging.getLogger("brochures.print_warnings")]
+    for logger in loggers:
+        logger.addHandler(handler)
     yield records
-    logger.removeHandler(handler)
+    for logger in loggers:
+        logger.removeHandler(handler)
     unexpected = [r for r in records if not getattr(r, "expected_by_test", False)]
     assert not unexpected, "WeasyPrint logged: " + "; ".join(r.getMessage() for r in unexpected)
 

@@ -49,15 +49,17 @@ def test_refuses_dot_dot_and_symlinks_out_of_the_folder(fetcher, tmp_path):
 
 
 def test_a_full_build_fetches_nothing_but_allowed_files_and_data(tmp_path, monkeypatch):
-    seen = []
+    log = tmp_path / "fetched.txt"  # printing happens in worker processes: the spy writes down what it sees
     real_fetch = RestrictedFetcher.fetch
 
     def spy(self, url, headers=None):
-        seen.append(url)
+        with open(log, "a") as file:
+            file.write(url + "\n")
         return real_fetch(self, url, headers)
 
     monkeypatch.setattr(RestrictedFetcher, "fetch", spy)
-    assert main(["--out", str(tmp_path)]) == 0
+    assert main(["--out", str(tmp_path / "out")]) == 0
+    seen = log.read_text().split()
     schemes = {urlsplit(url).scheme for url in seen}
     assert schemes <= {"file", "data"}, schemes
     fonts = {face.path.resolve() for face in find_font("Atkinson Hyperlegible", EXAMPLE).faces}
@@ -68,16 +70,13 @@ def test_a_full_build_fetches_nothing_but_allowed_files_and_data(tmp_path, monke
     assert any(url.endswith("logo.svg") for url in seen)  # the spy really saw the build's reads
 
 
-def test_a_logo_that_pulls_in_outside_files_fails_that_document(clinic_copy, tmp_path, capsys, assert_no_weasyprint_logs):
+def test_a_logo_that_pulls_in_outside_files_fails_that_document(clinic_copy, tmp_path, capsys):
     (clinic_copy / "evil.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
         '<image width="10" height="10" xlink:href="file:///etc/passwd"/>'
         '<image width="10" height="10" xlink:href="https://example.test/track.png"/></svg>')
     edit_config(clinic_copy, "logo: logo.svg", "logo: evil.svg")
-    code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)])
-    for record in assert_no_weasyprint_logs:
-        record.expected_by_test = True  # the refusals are what this test provokes
-    assert code == 1
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "facial.pdf" in err and "refused" in err
     assert not (tmp_path / "mine" / "facial.pdf").exists()
