@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import STYLES_DIR
 from .branding import FontFamily, available_fonts, find_font
+from .fetcher import MAX_IMAGE_BYTES, image_problem
 from .models import ClinicConfig, SharedContent, Sourced, Strings, Treatment
 from .problems import InputError, Problem, describe
 from .yaml_reader import FieldPath, YamlFile, _dotted, read_yaml
@@ -193,6 +194,12 @@ def _check_icon(treatment: Treatment, doc: YamlFile) -> list[Problem]:
 
 # --- Clinics ---
 
+def _head(path: Path, size: int) -> bytes:
+    """At most `size` bytes of a file: enough to tell that it is too large without reading all of it."""
+    with path.open("rb") as file:
+        return file.read(size)
+
+
 def find_clinic_file(reference: str, data_dir: Path) -> Path:
     """A clinic named by slug (in data/clinics/), folder path or clinic.yaml path."""
     as_path = Path(reference)
@@ -227,6 +234,8 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
         problem(("logo",), f"expected an existing file in {folder.name}/, got {describe(config.logo)}, which does not exist")
     elif logo.suffix.lower() not in LOGO_SUFFIXES:
         problem(("logo",), f"expected an SVG or PNG file, got {describe(config.logo)}")
+    elif reason := image_problem(_head(logo, MAX_IMAGE_BYTES + 1), svg=logo.suffix.lower() == ".svg"):
+        problem(("logo",), f"{reason} ({config.logo})")
 
     font = find_font(config.font, folder)
     if font is None:

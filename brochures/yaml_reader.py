@@ -92,7 +92,7 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
     seen.add(id(node))
     line = node.start_mark.line + 1
     doc.lines.setdefault(loc, line)
-    if node.tag not in _STANDARD_TAGS and not node.tag.startswith("tag:yaml.org,2002:"):
+    if node.tag not in _STANDARD_TAGS:
         problems.append(Problem(doc.path, line, name, f"expected plain values, got the custom YAML tag {node.tag}"))
         return None
 

@@ -1,0 +1,317 @@
+"""Hostile and broken input, budgets, interrupted builds, privacy and reproducibility: each guard proven."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from brochures.loading import load_clinic, load_content
+from brochures.problems import InputError
+from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text
+from generate import main
+
+CONTENT = load_content(DATA)
+
+
+def png(width: int, height: int, rows: int = 1) -> bytes:
+    """A greyscale PNG whose header says width×height, with `rows` rows of real pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x00" * width for _ in range(rows)), 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def rejected(capsys, clinic, field, *fragments):
+    assert main(["--clinic", str(clinic), "--out", str(clinic.parent / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f" {field}:" in err and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert not list((clinic.parent / "out").rglob("*.pdf"))
+    return err
+
+
+# --- YAML ---
+
+def test_alias_bomb_is_refused_quickly(clinic_copy, capsys):
+    bomb = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    (clinic_copy / "clinic.yaml").write_text('l0: &l0 ["lol"]\n' + bomb)
+    started = time.perf_counter()
+    err = rejected(capsys, clinic_copy, "l1[0]", "anchors and aliases are not supported")
+    assert time.perf_counter() - started < 5
+    assert len((clinic_copy / "clinic.yaml").read_bytes()) < 600 and "clinic.yaml:2 " in err
+
+
+def test_oversized_file_is_refused_before_parsing(clinic_copy, capsys):
+    (clinic_copy / "clinic.yaml").write_text("name: " + "x" * 300_000 + "\n")
+    assert main(["--clinic", str(clinic_copy), "--out", str(clinic_copy.parent / "out")]) == 2
+    assert "expected a file of at most 256 KB, got 292 KB" in capsys.readouterr().err
+
+
+def test_huge_name_and_huge_lists_are_errors_not_huge_pdfs(clinic_copy, capsys):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: " + "N" * 100_000)
+    edit_config(clinic_copy, 'address: ["1 High Street", "London N1 1AA"]', "address: [" + ", ".join(["x"] * 10_000) + "]")
+    err = rejected(capsys, clinic_copy, "name", "expected at most 120 characters, got 100000 characters")
+    assert "contact.address: expected at most 6 items, got 10000 items" in err
+
+
+@pytest.mark.parametrize("typed,printed", [("0207946000", "0207946000"), ("01234 567890", "01234 567890")])
+def test_phone_numbers_keep_their_leading_zero(clinic_copy, tmp_path, typed, printed):
+    edit_config(clinic_copy, 'phone: "020 7946 0000"', f"phone: {typed}")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    assert f"Call us on {printed}." in pdf_text(tmp_path / "mine" / "facial.pdf")
+
+
+def test_sexagesimal_number_is_text_and_a_clear_error(clinic_copy, capsys):
+    edit_config(clinic_copy, 'phone: "020 7946 0000"', "phone: 12:30")
+    rejected(capsys, clinic_copy, "contact.phone", 'expected a phone number', 'got "12:30"')
+
+
+def test_yaml_tags_are_refused(clinic_copy, capsys):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: !!python/object/apply:os.system ['echo hacked']")
+    rejected(capsys, clinic_copy, "name", "custom YAML tag")
+
+
+# --- Property-based: whatever the loader is fed, it only ever raises InputError ---
+
+FIELDS = ["name", "logo", "colors", "primary", "accent", "font", "contact", "phone", "email", "website", "address",
+          "booking_url", "emergency_number", "page_size", "language", "treatments", "disclaimer"]
+HOSTILE = ["#0F6E6E", "logo.svg", "../logo.svg", "/etc/passwd", "https://x.test", "http://x.test", "{{ 7*7 }}",
+           "<script>", "A4", "en", "no", "0207946000", "12:30", "facial", "", " ", "\u202e", "\x00", "~", "null"]
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), st.sampled_from(HOSTILE))
+TREES = st.recursive(SCALARS, lambda kids: st.one_of(
+    st.lists(kids, max_size=4), st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), kids, max_size=5)),
+    max_leaves=25)
+CONFIGS = st.dictionaries(st.sampled_from(FIELDS), TREES, max_size=12)
+
+
+@pytest.fixture(scope="module")
+def scratch_clinic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz") / "clinic"
+    shutil.copytree(EXAMPLE, folder)
+    return folder
+
+
+def only_input_errors(config_file: Path) -> None:
+    try:
+        load_clinic(config_file, CONTENT)
+    except InputError as error:
+        assert error.problems and all(str(problem) for problem in error.problems)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=CONFIGS)
+def test_any_config_tree_gives_a_clean_error_or_a_clinic(scratch_clinic, tree):
+    config = scratch_clinic / "clinic.yaml"
+    config.write_text(yaml.safe_dump(tree, allow_unicode=True))
+    only_input_errors(config)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.one_of(st.binary(max_size=200), st.text(max_size=200),
+                     st.builds("".join, st.lists(st.sampled_from(["name: ", "colors:\n", "  primary: ", "&a ", "*a", "- ",
+                                                                  "{", "}", "[", "]", ": ", "#", "'", '"', "\n", "\t", "!!", "x"]),
+                                                 max_size=40))))
+def test_any_file_content_gives_a_clean_error_or_a_clinic(scratch_clinic, raw):
+    config = scratch_clinic / "clinic.yaml"
+    config.write_bytes(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass"))
+    only_input_errors(config)
+
+
+# --- Images ---
+
+@pytest.mark.parametrize("image,fragment", [
+    (png(11000, 11000, rows=11000), "got 11000×11000"),      # a real, fully compressed 121-megapixel image
+    (png(30000, 30000), "decompression bomb"),                # header claims 900 megapixels
+    (png(200, 80)[:-20], "damaged or unsupported"),           # cut short
+])
+def test_oversized_or_broken_png_logo_is_an_error(clinic_copy, capsys, image, fragment):
+    (clinic_copy / "big.png").write_bytes(image)
+    edit_config(clinic_copy, "logo: logo.svg", "logo: big.png")
+    err = rejected(capsys, clinic_copy, "logo", fragment)
+    assert f"clinic.yaml:{line_of(clinic_copy / 'clinic.yaml', 'logo:')} logo:" in err
+
+
+def test_a_reasonable_png_logo_is_printed(clinic_copy, tmp_path):
+    (clinic_copy / "small.png").write_bytes(png(400, 120, rows=120))
+    edit_config(clinic_copy, "logo: logo.svg", "logo: small.png")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 0
+
+
+def test_svg_logo_with_entities_is_an_error(clinic_copy, capsys):
+    (clinic_copy / "lol.svg").write_text('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY lol "lol">]>'
+                                         '<svg xmlns="http://www.w3.org/2000/svg">&lol;</svg>')
+    edit_config(clinic_copy, "logo: logo.svg", "logo: lol.svg")
+    rejected(capsys, clinic_copy, "logo", "DOCTYPE or ENTITY")
+
+
+def test_bomb_hidden_inside_an_svg_logo_fails_the_document(clinic_copy, tmp_path, capsys):
+    import base64
+    inner = base64.b64encode(png(30000, 30000)).decode()
+    (clinic_copy / "wrapper.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40">'
+        f'<image width="100" height="40" href="data:image/png;base64,{inner}"/></svg>')
+    edit_config(clinic_copy, "logo: logo.svg", "logo: wrapper.svg")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "decompression bomb" in err and not (tmp_path / "mine" / "facial.pdf").exists()
+
+
+# --- Budgets and batches ---
+
+def override_partial(clinic: Path, name: str, text: str) -> None:
+    """A clinic's own template override: the way a clinic (or an attacker) could make a document misbehave."""
+    folder = clinic / "templates" / "partials"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+
+
+def test_a_document_over_its_time_budget_fails_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
+    override_partial(clinic_copy, "takeaway.html.j2",
+                     "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    started = time.perf_counter()
+    code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
+                 "--time-limit", "2", "--out", str(tmp_path)])
+    assert code == 1 and time.perf_counter() - started < 30
+    err = capsys.readouterr().err
+    assert "facial.pdf: took longer than its time budget of 2 s" in err
+    assert (tmp_path / "mine" / "comparison.pdf").is_file() and not (tmp_path / "mine" / "facial.pdf").exists()
+
+
+def test_a_document_over_its_memory_budget_fails_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
+    override_partial(clinic_copy, "takeaway.html.j2", '{{ "x" * 3000000000 }}')
+    code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
+                 "--memory-limit", "300", "--out", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "facial.pdf: it needed more memory than its budget allows" in err
+    assert (tmp_path / "mine" / "comparison.pdf").is_file()
+
+
+def test_fail_fast_stops_at_the_first_failure(clinic_copy, tmp_path, capsys):
+    override_partial(clinic_copy, "takeaway.html.j2", "{{ no_such_value }}")
+    code = main(["--clinic", str(clinic_copy), "--fail-fast", "--jobs", "1", "--out", str(tmp_path)])
+    assert code == 1
+    out = capsys.readouterr()
+    assert "not attempted (--fail-fast)" in out.out and "no_such_value" in out.err
+    assert len(list((tmp_path / "mine").glob("*.pdf"))) < 4
+
+
+def test_fail_fast_with_an_invalid_clinic_builds_nothing(clinic_copy, tmp_path, capsys):
+    edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
+    assert main(["--clinic", str(clinic_copy), "--clinic", "example", "--fail-fast", "--out", str(tmp_path)]) == 2
+    assert not list(tmp_path.rglob("*.pdf"))
+
+
+def test_summary_lists_every_failure_with_its_reason(clinic_copy, tmp_path, capsys):
+    override_partial(clinic_copy, "takeaway.html.j2", "{{ no_such_value }}")
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    failures = err[err.index("Failures:"):]
+    for slug in ("facial", "hair", "body"):
+        assert f"{slug}.pdf: template error" in failures
+    assert "comparison.pdf" not in failures
+
+
+# --- Interrupted builds ---
+
+def finished_process_id() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_sigkill_mid_batch_never_leaves_a_broken_pdf(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    for number in range(1, 4):
+        shutil.copytree(data / "clinics" / "example", data / "clinics" / f"copy-{number}")
+    out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "wrote" in line:
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    time.sleep(1)  # workers end with their parent
+    for pdf in out.rglob("*.pdf"):
+        data_bytes = pdf.read_bytes()
+        assert data_bytes.rstrip().endswith(b"%%EOF"), pdf
+        assert len(PdfReader(pdf).pages) >= 1
+    # A leftover from a killed run is cleaned up by the next run; that run completes.
+    stale = out / "example" / f".facial.pdf.{finished_process_id()}.abc123.tmp"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"%PDF-1.7 half")
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    assert not list(out.rglob("*.tmp"))
+    assert len(list(out.rglob("*.pdf"))) == 16
+
+
+# --- Privacy and reproducibility ---
+
+def every_object(path: Path) -> bytes:
+    """Every object of a PDF, with every stream decompressed: what someone digging in the file could find."""
+    reader = PdfReader(path)
+    found = [bytes(str(reader.trailer), "utf-8")]
+    for number in range(1, int(reader.trailer["/Size"])):
+        try:
+            obj = reader.get_object(number)
+        except Exception:
+            continue
+        if obj is None:
+            continue
+        found.append(repr(obj).encode("utf-8", "replace"))
+        if hasattr(obj, "get_data"):
+            found.append(obj.get_data())
+    return b"\n".join(found)
+
+
+def test_no_path_user_or_host_name_in_any_pdf(example_build, rosewood_build):
+    needles = {str(ROOT), str(example_build.parent.parent), str(Path.home()), socket.gethostname(), "site-packages"}
+    user = getpass.getuser()
+    for pdf in [*example_build.glob("*.pdf"), *rosewood_build.glob("*.pdf")]:
+        everything = every_object(pdf)
+        for needle in needles:
+            assert needle.encode() not in everything, f"{needle!r} found in {pdf.name}"
+        assert f"/{user}".encode() not in everything and f"{user}@".encode() not in everything
+        assert b"file:" not in everything
+        assert "/EmbeddedFiles" not in str(PdfReader(pdf).trailer["/Root"].get("/Names", {}))
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.pdf"))}
+
+
+def test_same_input_gives_byte_identical_pdfs(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    assert main(["--out", str(tmp_path / "a")]) == 0
+    assert main(["--out", str(tmp_path / "b"), "--jobs", "1"]) == 0
+    first, second = digests(tmp_path / "a" / "example"), digests(tmp_path / "b" / "example")
+    assert len(first) == 4 and first == second
+    assert PdfReader(tmp_path / "a" / "example" / "facial.pdf").metadata["/CreationDate"].startswith("D:20260101000000")
+
+
+def test_without_source_date_epoch_no_clock_date_is_stored(example_build):
+    assert "SOURCE_DATE_EPOCH" not in os.environ
+    for pdf in example_build.glob("*.pdf"):
+        metadata = PdfReader(pdf).metadata
+        assert "/CreationDate" not in metadata and "/ModDate" not in metadata
+        assert b"CreateDate" not in every_object(pdf)
