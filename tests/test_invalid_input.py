@@ -7,7 +7,7 @@ import os
 import pytest
 from pypdf import PdfReader
 
-from conftest import edit_config, line_of, pdf_text
+from conftest import ROSEWOOD, edit_config, line_of, pdf_text
 from generate import main
 
 
@@ -117,11 +117,13 @@ def test_unknown_clinic_and_treatment_are_usage_errors(tmp_path, capsys):
 
 def test_one_broken_clinic_does_not_stop_the_others(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
-    code = main(["--clinic", str(clinic_copy), "--clinic", "example", "--treatment", "facial", "--out", str(tmp_path)])
+    code = main(["--clinic", "example", "--clinic", str(clinic_copy), "--clinic", str(ROSEWOOD),
+                 "--treatment", "facial", "--out", str(tmp_path)])
     assert code == 2
-    assert (tmp_path / "example" / "facial.pdf").is_file()
+    assert (tmp_path / "example" / "facial.pdf").is_file() and (tmp_path / "rosewood" / "facial.pdf").is_file()
     assert not (tmp_path / "mine").exists()
-    assert "colors.primary" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"clinic.yaml:{line_of(clinic_copy / 'clinic.yaml', 'primary:')} colors.primary:" in err
 
 
 def test_yaml_keeps_what_was_typed(clinic_copy, tmp_path):
