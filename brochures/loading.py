@@ -68,14 +68,20 @@ class Clinic:
 def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
     """Check one file against its schema; raise InputError listing every problem."""
     try:
-        return model.model_validate(doc.data if doc.data is not None else {})
+        result = model.model_validate(doc.data if doc.data is not None else {})
+        problems = []
     except ValidationError as error:
         details = error.errors(include_url=False)
         problems = [_problem(model, doc, detail) for detail in details]
-        # "colours: unknown field; did you mean colors?" already says what "colors: missing" would.
+        # "colours: unknown field; did you mean colors?" already says what "colors: missing" would,
+        # and a field the YAML reader refused needs no second message from the schema.
         suggested = {_suggested_field(p) for p in problems if "did you mean" in p.message}
-        problems = [p for p, d in zip(problems, details) if not (d["type"] == "missing" and p.field in suggested)]
-        raise InputError(sorted(problems, key=lambda p: p.line or 0)) from None
+        refused = {p.field for p in doc.problems}
+        problems = [p for p, d in zip(problems, details)
+                    if not (d["type"] == "missing" and p.field in suggested) and p.field not in refused]
+    if problems or doc.problems:
+        raise InputError(sorted(doc.problems + problems, key=lambda p: p.line or 0)) from None
+    return result
 
 
 def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:

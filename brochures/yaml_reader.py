@@ -34,6 +34,8 @@ class YamlFile:
     data: Any
     lines: dict[FieldPath, int] = field(default_factory=dict)
     text: str = ""
+    # Structural problems (duplicate keys, aliases, tags): reported with the schema's, so all come at once.
+    problems: list[Problem] = field(default_factory=list)
 
     def line_of(self, loc: FieldPath) -> int | None:
         """The line of a field, or of its nearest parent for a field that is missing."""
@@ -52,7 +54,11 @@ class YamlFile:
 
 
 def read_yaml(path: Path) -> YamlFile:
-    """Parse `path`; raise InputError naming the file and line if it is not usable YAML."""
+    """Parse `path`; raise InputError naming the file and line if it cannot be parsed at all.
+
+    Problems in a file that parses (a duplicate key, an alias, a custom tag) are
+    collected in `problems`; the offending value is left out of `data`.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError([Problem(path, None, "", "file not found")])
@@ -74,11 +80,8 @@ def read_yaml(path: Path) -> YamlFile:
         raise InputError([Problem(path, None, "", f"not valid YAML: {error}")]) from None
 
     result = YamlFile(path=path, data=None, text=text)
-    problems: list[Problem] = []
     if root is not None:
-        result.data = _build(root, (), result, problems, seen=set())
-    if problems:
-        raise InputError(problems)
+        result.data = _build(root, (), result, result.problems, seen=set())
     return result
 
 
@@ -93,7 +96,8 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
     line = node.start_mark.line + 1
     doc.lines.setdefault(loc, line)
     if node.tag not in _STANDARD_TAGS:
-        problems.append(Problem(doc.path, line, name, f"expected plain values, got the custom YAML tag {node.tag}"))
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        problems.append(Problem(doc.path, line, name, f"expected plain values, got the custom YAML tag {tag}"))
         return None
 
     if isinstance(node, yaml.MappingNode):
