@@ -21,7 +21,7 @@ from brochures import DATA_DIR, PROJECT_ROOT
 from brochures.batch import Budget, Outcome, build_all
 from brochures.build_cache import BuildCache
 from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
-from brochures.planning import COMPARISON, plan_documents
+from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, plan_documents
 from brochures.printing import remove_stale_temporaries, write_atomically
 from brochures.problems import InputError, Problem, display_path
 
@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.fail_fast:
             return EXIT_INVALID
 
-    documents = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None)
+    documents = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None,
+                               variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
     remove_stale_temporaries(args.out)
     cache = BuildCache(args.out, force=args.force)
     outcomes = build_all(documents, content, cache, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit),
@@ -72,7 +73,14 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
                         help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; default: every clinic)")
     parser.add_argument("--treatment", action="append", metavar="SLUG",
-                        help=f'build only this treatment\'s brochure, or "{COMPARISON}" for the comparison sheet (repeatable)')
+                        help=f'build only this treatment\'s brochure, "{COMPARISON}" for the comparison sheet or "{BOOKLET}" '
+                             "for the booklet (repeatable; default: all of them)")
+    parser.add_argument("--variant", choices=[*VARIANTS, "all"], default=VARIANTS[0],
+                        help="standard: tagged PDF/UA to print in the clinic or email (default); "
+                             "press: PDF/X-4 with bleed and crop marks for a print shop; all: both")
+    parser.add_argument("--layout", choices=[*LAYOUTS, "all"], default=LAYOUTS[0],
+                        help="leaflet: portrait pages in the clinic's page size (default); "
+                             "trifold: one landscape sheet folded in three; all: both")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR",
                         help="where PDFs are written, one folder per clinic (default: out/)")
     parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
@@ -88,6 +96,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--memory-limit", type=positive(int), default=Budget.memory_mb, metavar="MB",
                         help=f"memory budget per document; a document over it fails (default: {Budget.memory_mb})")
     return parser.parse_args(argv)
+
+
+def choices(value: str, every: tuple[str, ...]) -> tuple[str, ...]:
+    return every if value == "all" else (value,)
 
 
 def positive(kind):
@@ -117,12 +129,16 @@ def load_clinics(references: list[str] | None, data_dir: Path, content: Content)
             continue
         if any(clinic.folder == other.folder for other in clinics):
             continue  # named twice
+        if clash := next((other for other in clinics if other.slug == clinic.slug), None):
+            problems.append(Problem(clinic.config_file, None, "", f'expected a clinic folder name of its own, got one that gives the '
+                                                                   f'same output folder out/{clinic.slug}/ as {display_path(clash.folder)}'))
+            continue
         clinics.append(clinic)
     return clinics, problems
 
 
 def check_treatment_names(names: list[str] | None, content: Content) -> list[Problem]:
-    known = list(content.treatments) + [COMPARISON]
+    known = list(content.treatments) + [COMPARISON, BOOKLET]
     return [Problem(Path("generate.py"), None, "--treatment", f"expected one of {', '.join(known)}, got \"{name}\"")
             for name in names or [] if name not in known]
 

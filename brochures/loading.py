@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,6 +202,12 @@ def _check_icon(treatment: Treatment, doc: YamlFile) -> list[Problem]:
 
 # --- Clinics ---
 
+def safe_name(text: str) -> str:
+    """A file or folder name safe to attach to an email or send to a print shop: a-z, 0-9 and dashes."""
+    name = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()).strip("-")
+    return name or "clinic"
+
+
 def _head(path: Path, size: int) -> bytes:
     """At most `size` bytes of a file: enough to tell that it is too large without reading all of it."""
     with path.open("rb") as file:
@@ -269,6 +277,6 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     if problems:
         raise InputError(problems)
     return Clinic(
-        slug=folder.name, folder=folder, config_file=config_file, config=config, logo=logo,
+        slug=safe_name(folder.name), folder=folder, config_file=config_file, config=config, logo=logo,
         font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
     )

@@ -197,6 +197,8 @@ class MedicalVsCosmetic(Model):
 class SharedContent(Sourced):
     title: ShortText
     summary: ShortText
+    booklet_title: ShortText
+    booklet_summary: Text
     intro: TextList
     medical_vs_cosmetic: MedicalVsCosmetic
     safety_note: Text
@@ -237,6 +239,7 @@ class Strings(Model):
         "contact_phone_line": {"phone"},
         "brochure_subject": {"treatment"},
         "comparison_subject": {"clinic"},
+        "booklet_subject": {"clinic"},
         "date": {"day", "month", "year"},
         "review_line": {"reviewer", "date", "next"},
     }
@@ -247,6 +250,9 @@ class Strings(Model):
     date: ShortText
     brochure_subject: ShortText
     comparison_subject: ShortText
+    booklet_subject: ShortText
+    contents: ShortText
+    ask_for_full_leaflet: Text
     keywords: Annotated[list[ShortText], Field(min_length=1)]
     footer_page: ShortText
     footer_reviewed: ShortText

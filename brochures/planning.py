@@ -1,4 +1,4 @@
-"""Plans the documents of a build: one brochure per treatment a clinic offers, plus a comparison sheet."""
+"""Plans the documents of a build: brochures, comparison sheet and booklet, in each variant and layout asked for."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 from .loading import Clinic, Content
 from .models import Treatment
 
-COMPARISON = "comparison"
+COMPARISON, BOOKLET = "comparison", "booklet"
+STANDARD, PRESS = "standard", "press"  # variants: for screens and office printers, or for a print shop
+LEAFLET, TRIFOLD = "leaflet", "trifold"  # brochure layouts: portrait pages, or one sheet folded in three
+VARIANTS, LAYOUTS = (STANDARD, PRESS), (LEAFLET, TRIFOLD)
 
 
 @dataclass(frozen=True)
@@ -16,38 +19,61 @@ class Document:
     """One PDF to build for one clinic."""
 
     clinic: Clinic
-    name: str  # file stem: a treatment slug or "comparison"
+    kind: str  # "brochure", "comparison" or "booklet"
+    name: str  # a treatment slug, "comparison" or "booklet"
     title: str
     subject: str
     output: Path
-    treatment: Treatment | None = None  # None for the comparison sheet
+    variant: str = STANDARD
+    layout: str = LEAFLET
+    treatment: Treatment | None = None
+
+    @property
+    def sheet(self) -> str:
+        """The template and the stylesheet share this name."""
+        return TRIFOLD if self.layout == TRIFOLD else self.kind
 
     @property
     def template(self) -> str:
-        return "brochure.html.j2" if self.treatment else "comparison.html.j2"
+        return f"{self.sheet}.html.j2"
 
     @property
-    def stylesheet(self) -> str:
-        return "brochure.css" if self.treatment else "comparison.css"
+    def stylesheets(self) -> tuple[str, ...]:
+        return (f"{self.sheet}.css", "press.css") if self.variant == PRESS else (f"{self.sheet}.css",)
 
 
-def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only: set[str] | None = None) -> list[Document]:
-    """Every document to build; `only` limits it to some treatment slugs and/or "comparison"."""
+def output_name(name: str, layout: str, variant: str) -> str:
+    """`facial.pdf`, `facial.trifold.pdf`, `facial.press.pdf`, `facial.trifold.press.pdf`: safe to attach anywhere."""
+    return name + (".trifold" if layout == TRIFOLD else "") + (".press" if variant == PRESS else "") + ".pdf"
+
+
+def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only: set[str] | None = None,
+                   variants: tuple[str, ...] = (STANDARD,), layouts: tuple[str, ...] = (LEAFLET,)) -> list[Document]:
+    """Every document to build. `only` limits it to some treatment slugs, "comparison" and/or "booklet".
+
+    Brochures come in each layout asked for; the comparison sheet and the booklet have one layout.
+    """
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     documents = []
     for clinic in clinics:
         folder = out_dir / clinic.slug
-        for slug in clinic.treatments:
-            if only is None or slug in only:
-                treatment = content.treatments[slug]
-                documents.append(Document(
-                    clinic=clinic, name=slug, title=treatment.title, treatment=treatment,
-                    subject=clinic.strings.brochure_subject.replace("{treatment}", treatment.title),
-                    output=folder / f"{slug}.pdf",
-                ))
-        if only is None or COMPARISON in only:
-            documents.append(Document(
-                clinic=clinic, name=COMPARISON, title=content.shared.title,
-                subject=clinic.strings.comparison_subject.replace("{clinic}", clinic.config.name),
-                output=folder / f"{COMPARISON}.pdf",
-            ))
+        strings = clinic.strings
+        for variant in variants:
+            for layout in layouts:
+                for slug in clinic.treatments:
+                    if wanted(slug):
+                        treatment = content.treatments[slug]
+                        documents.append(Document(
+                            clinic=clinic, kind="brochure", name=slug, title=treatment.title, treatment=treatment,
+                            subject=strings.brochure_subject.replace("{treatment}", treatment.title),
+                            output=folder / output_name(slug, layout, variant), variant=variant, layout=layout))
+            for name, title, subject in ((COMPARISON, content.shared.title, strings.comparison_subject),
+                                         (BOOKLET, content.shared.booklet_title, strings.booklet_subject)):
+                if wanted(name):
+                    documents.append(Document(
+                        clinic=clinic, kind=name, name=name, title=title,
+                        subject=subject.replace("{clinic}", clinic.config.name),
+                        output=folder / output_name(name, LEAFLET, variant), variant=variant))
     return documents

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import logging
 import os
+import re
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
+from weasyprint.images import RasterImage
 from weasyprint.text.fonts import FontConfiguration
 
 from . import STYLES_DIR, TEMPLATES_DIR
@@ -19,10 +23,18 @@ from .branding import brand_css, font_face_css, palette
 from .build_cache import BuildCache
 from .fetcher import RestrictedFetcher
 from .loading import Clinic
-from .planning import Document
+from .planning import PRESS, STANDARD, TRIFOLD, Document
 
-PDF_VARIANT = "pdf/ua-1"  # tagged: language, title, structure and alt text reach screen readers
+# Standard files are tagged PDF/UA-1: language, title, structure and alt text reach screen readers.
+# Press files are PDF/X-4 for a print shop, still tagged. WeasyPrint paints in RGB, so the output
+# intent is sRGB (PDF/X-4 allows an RGB characterised condition); check_pdf verifies the result.
+PDF_OPTIONS = {
+    STANDARD: {"pdf_variant": "pdf/ua-1"},
+    PRESS: {"pdf_variant": "pdf/x-4", "output_intent": "srgb", "pdf_tags": True},
+}
 PAGE_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0), "A5": (419.53, 595.28)}
+BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
+PRESS_DPI = 300
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 
 
@@ -61,32 +73,36 @@ class Printer:
         return self._stylesheets[key]
 
     def stylesheets(self, document: Document) -> list[tuple[CSS, str]]:
-        """Fonts, then brand variables, then layout: the order every sheet is written in."""
+        """Fonts, then brand variables, then layout (and the press overlay): the order every sheet is written in."""
         clinic, config = document.clinic, document.clinic.config
-        layout = STYLES_DIR / document.stylesheet
-        return [
+        sheets = [
             self._stylesheet(f"fonts:{clinic.font.css_name}", lambda: font_face_css(clinic.font), None,
                              RestrictedFetcher([], clinic.font.files)),
             self._stylesheet(f"brand:{clinic.folder}", lambda: brand_css(
                 palette(config.colors.primary, config.colors.accent), clinic.font, config.page_size,
                 clinic.strings.footer_page), None, self._project_fetcher),
-            self._stylesheet(f"layout:{layout}", lambda: layout.read_text(encoding="utf-8"), layout.as_uri(), self._project_fetcher),
         ]
+        for name in document.stylesheets:
+            path = STYLES_DIR / name
+            sheets.append(self._stylesheet(f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher))
+        return sheets
 
     def fetcher_for(self, clinic: Clinic) -> RestrictedFetcher:
         return RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], clinic.font.files)
 
     def print_pdf(self, document: Document, html: str) -> tuple[bytes, list[str]]:
-        """The PDF's bytes and WeasyPrint's warnings; a WeasyPrint error fails the document."""
+        """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
         clinic = document.clinic
+        options = dict(PDF_OPTIONS[document.variant], cache=self.image_cache)
         with weasyprint_log() as records:
-            pdf = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=self.fetcher_for(clinic)).write_pdf(
-                stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config,
-                pdf_variant=PDF_VARIANT, cache=self.image_cache)
+            laid_out = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=self.fetcher_for(clinic)).render(
+                stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config, **options)
+            warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
+            pdf = laid_out.write_pdf(finisher=stable_document_id(html), **options)
         errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
         if errors:
             raise PrintError("; ".join(errors))
-        return pdf, [r.getMessage() for r in records if r.levelno == logging.WARNING]
+        return pdf, [r.getMessage() for r in records if r.levelno == logging.WARNING] + warnings
 
     def build(self, document: Document, html: str) -> Printed:
         """Print, check, then write: a PDF only gets its final name once it has passed its check.
@@ -98,7 +114,7 @@ class Printer:
             clinic = document.clinic
             key = self.cache.key(html, [text for _, text in self.stylesheets(document)],
                                  files=[clinic.logo, *clinic.font.files, *self._style_files],
-                                 options={"pdf_variant": PDF_VARIANT})
+                                 options=PDF_OPTIONS[document.variant])
             if entry := self.cache.fresh(document.output, key):
                 return Printed(document=document, pages=entry["pages"], size=document.output.stat().st_size, unchanged=True)
         pdf, warnings = self.print_pdf(document, html)
@@ -129,12 +145,51 @@ def weasyprint_log():
         WEASYPRINT_LOGGER.propagate = propagate
 
 
+def low_resolution_images(laid_out) -> list[str]:
+    """A warning for each raster image printed below 300 dpi: print shops need that much for a sharp result."""
+    warnings = []
+    for page in laid_out.pages:
+        for box in page._page_box.descendants():
+            image = getattr(box, "replacement", None)
+            if isinstance(image, RasterImage) and box.width:
+                dpi = image.width / (box.width / 96)  # CSS pixels are 1/96 inch
+                if dpi < PRESS_DPI:
+                    needed = round(image.width * PRESS_DPI / dpi)
+                    warnings.append(f"an image ({image.width}×{image.height} px) prints at {dpi:.0f} dpi, below the "
+                                    f"{PRESS_DPI} dpi print shops need: use one at least {needed} px wide, or an SVG")
+    return sorted(set(warnings))
+
+
+def stable_document_id(html: str):
+    """A finisher that replaces the random XMP document ID WeasyPrint writes with one derived from the document,
+    so the same input always gives the same bytes."""
+    document_id = f"xmp.did:{uuid.UUID(bytes=hashlib.sha256(html.encode('utf-8')).digest()[:16])}".encode()
+
+    def finish(_document, pdf) -> None:
+        for obj in pdf.objects:
+            chunks = getattr(obj, "stream", None)
+            if isinstance(chunks, list) and any(b"xmp.did:" in chunk for chunk in chunks if isinstance(chunk, bytes)):
+                obj.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id, chunk) if isinstance(chunk, bytes) else chunk
+                              for chunk in chunks]
+    return finish
+
+
+def expected_page_size(document: Document) -> tuple[float, float]:
+    """The trimmed page size in points: the clinic's size, or A4/Letter landscape for a tri-fold."""
+    size = document.clinic.config.page_size
+    if document.layout == TRIFOLD:
+        width, height = PAGE_POINTS["Letter" if size == "Letter" else "A4"]
+        return height, width
+    return PAGE_POINTS[size]
+
+
 def check_pdf(document: Document, pdf: bytes) -> int:
-    """Read the PDF back as a viewer would; return its page count or raise PrintError."""
+    """Read the PDF back as a viewer or a print shop's preflight would; return its page count or raise PrintError."""
     reader = PdfReader(io.BytesIO(pdf))
     config = document.clinic.config
     root = reader.trailer["/Root"]
     metadata = reader.metadata or {}
+    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
     problems = []
     if metadata.get("/Title") != document.title:
         problems.append(f"title is {metadata.get('/Title')!r}, expected {document.title!r}")
@@ -144,15 +199,48 @@ def check_pdf(document: Document, pdf: bytes) -> int:
         problems.append("it is not tagged")
     if root.get("/Lang") != config.language:
         problems.append(f"language is {root.get('/Lang')!r}, expected {config.language!r}")
-    width, height = PAGE_POINTS[config.page_size]
+    if document.variant == STANDARD and b"pdfuaid:part" not in xmp:
+        problems.append("it is not identified as PDF/UA")
+    if document.variant == PRESS:
+        problems += _press_problems(reader, root, xmp)
+    width, height = expected_page_size(document)
+    bleed = BLEED_POINTS if document.variant == PRESS else 0
     for number, page in enumerate(reader.pages, start=1):
-        box = page.mediabox
-        if abs(float(box.width) - width) > 1 or abs(float(box.height) - height) > 1:
-            problems.append(f"page {number} is {float(box.width):.0f}×{float(box.height):.0f} pt, expected {config.page_size}")
+        trim, media = page.trimbox, page.mediabox
+        if abs(float(trim.width) - width) > 1 or abs(float(trim.height) - height) > 1:
+            problems.append(f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, expected {width:.0f}×{height:.0f}")
+            break
+        if abs(float(media.width) - float(trim.width) - 2 * bleed) > 0.5:
+            problems.append(f"page {number} has {(float(media.width) - float(trim.width)) / 2:.1f} pt of bleed, expected {bleed:.1f}")
             break
     if problems:
         raise PrintError("the PDF failed its check: " + "; ".join(problems))
     return len(reader.pages)
+
+
+def _press_problems(reader: PdfReader, root, xmp: bytes) -> list[str]:
+    """What a print shop's preflight checks for PDF/X-4: identification, output intent, boxes, embedded fonts."""
+    problems = []
+    intents = [intent.get_object() for intent in root.get("/OutputIntents", [])]
+    if not any(i.get("/S") == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
+        problems.append("it has no PDF/X output intent with a colour profile")
+    if b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" not in xmp:
+        problems.append("it is not identified as PDF/X-4")
+    if (reader.metadata or {}).get("/Trapped") != "/False":
+        problems.append("its Trapped key is missing")
+    for number, page in enumerate(reader.pages, start=1):
+        media, bleed, trim = page.mediabox, page.bleedbox, page.trimbox
+        inside = (float(media.left) <= float(bleed.left) <= float(trim.left) and
+                  float(trim.right) <= float(bleed.right) <= float(media.right))
+        if "/TrimBox" not in page or not inside:
+            problems.append(f"page {number} lacks a TrimBox inside its BleedBox and MediaBox")
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for name, font in fonts.items():
+            font = font.get_object()
+            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font).get("/FontDescriptor")
+            if descriptor is None or not any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+                problems.append(f"font {font.get('/BaseFont', name)} on page {number} is not embedded")
+    return problems
 
 
 def write_atomically(path: Path, data: bytes) -> None:

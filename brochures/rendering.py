@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 import segno
@@ -14,7 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import INK, Palette, palette
 from .loading import Clinic, Content
-from .planning import Document
+from .planning import BOOKLET, Document
 
 
 def fill(label: str, **values: object) -> str:
@@ -34,12 +34,13 @@ def data_uri(mime_type: str, payload: str) -> str:
     return f"data:{mime_type};base64," + base64.b64encode(payload.encode("utf-8")).decode("ascii")
 
 
-def build_date() -> str | None:
-    """The date stamped into PDF metadata: from SOURCE_DATE_EPOCH only, never the clock, so builds are reproducible."""
+def build_date(content_date: date) -> str:
+    """The date stamped into PDF metadata: SOURCE_DATE_EPOCH when set, else the date the content was checked.
+    Never the clock, so the same input always gives the same file."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch.isdigit():
-        return None
-    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{content_date.isoformat()}T00:00:00Z"
 
 
 class RenderError(Exception):
@@ -75,30 +76,45 @@ class HtmlRenderer:
     def render(self, document: Document) -> str:
         clinic = document.clinic
         env = self.environment(clinic)
-        source = document.treatment or self.content.shared
+        if document.kind == BOOKLET:
+            parts = [self._part(clinic, slug) for slug in clinic.treatments] + [self._part(clinic, None)]
+        else:
+            parts = [self._part(clinic, document.name if document.treatment else None)]
+        # A single document is its one part; the booklet's own frame carries the latest review of its parts.
+        frame = parts[0] if len(parts) == 1 else {
+            "treatment": None, "icon_src": None, "diagram_src": None, "sources": [],
+            "review": max((part["review"] for part in parts), key=lambda review: review.reviewed_on)}
         context = {
             "doc": document,
             "clinic": clinic,
             "t": clinic.strings,
             "shared": self.content.shared,
-            "treatment": document.treatment,
             "treatments": [self.content.treatments[slug] for slug in clinic.treatments],
-            "review": source.review,
-            "sources": source.sources,
+            "parts": parts,
+            "in_booklet": document.kind == BOOKLET,
             "keywords": list(clinic.strings.keywords) + [document.title],
             "emergency_number": clinic.emergency_number,
-            "created": build_date(),
+            "created": build_date(frame["review"].reviewed_on),
             "logo_src": clinic.logo.name,
             "qr_src": self._qr(clinic),
+            **{key: frame[key] for key in ("treatment", "icon_src", "diagram_src", "review", "sources")},
         }
-        if document.treatment:
-            context["icon_src"] = self._icon(clinic, document.treatment.icon)
-            context["diagram_src"] = self._diagram(clinic, document)
         try:
             return env.get_template(document.template).render(context)
         except TemplateError as error:
             where = f" ({error.filename}:{error.lineno})" if getattr(error, "filename", None) else ""
             raise RenderError(f"template error{where}: {error}") from error
+
+    def _part(self, clinic: Clinic, slug: str | None) -> dict:
+        """What the templates need to print one treatment (or, for None, the comparison)."""
+        if slug is None:
+            shared = self.content.shared
+            return {"id": "part-comparison", "title": shared.title, "treatment": None, "icon_src": None,
+                    "diagram_src": None, "review": shared.review, "sources": shared.sources}
+        treatment = self.content.treatments[slug]
+        return {"id": f"part-{slug}", "title": treatment.title, "treatment": treatment,
+                "icon_src": self._icon(clinic, treatment.icon), "diagram_src": self._diagram(clinic, slug, treatment),
+                "review": treatment.review, "sources": treatment.sources}
 
     def _cached(self, clinic: Clinic, key: str, make) -> str:
         cache_key = (str(clinic.folder), key)
@@ -119,9 +135,9 @@ class HtmlRenderer:
             return data_uri("image/svg+xml", svg.replace("currentColor", self.palette(clinic).text))
         return self._cached(clinic, f"icon:{name}", make)
 
-    def _diagram(self, clinic: Clinic, document: Document) -> str:
+    def _diagram(self, clinic: Clinic, slug: str, treatment) -> str:
         def make() -> str:
             svg = self.environment(clinic).get_template("skin_diagram.svg.j2").render(
-                treatment=document.treatment, t=clinic.strings, palette=self.palette(clinic), font_name=clinic.font.css_name)
+                treatment=treatment, t=clinic.strings, palette=self.palette(clinic), font_name=clinic.font.css_name)
             return data_uri("image/svg+xml", svg)
-        return self._cached(clinic, f"diagram:{document.name}", make)
+        return self._cached(clinic, f"diagram:{slug}", make)

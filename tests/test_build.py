@@ -24,7 +24,7 @@ def page_sizes(path):
 
 def test_example_clinic_builds_every_document(example_build):
     names = sorted(p.name for p in example_build.iterdir())
-    assert names == sorted([f"{slug}.pdf" for slug in TREATMENTS] + ["comparison.pdf"])
+    assert names == sorted([f"{slug}.pdf" for slug in TREATMENTS] + ["booklet.pdf", "comparison.pdf"])
     assert not list(example_build.parent.rglob("*.tmp")), "temporary files left behind"
 
 
@@ -80,11 +80,11 @@ def test_honest_limits_from_the_source_article_survive(example_build):
     assert "cannot replace" in pdf_text(example_build / "comparison.pdf")
 
 
-@pytest.mark.parametrize("slug", TREATMENTS + ["comparison"])
+@pytest.mark.parametrize("slug", TREATMENTS + ["comparison", "booklet"])
 def test_every_figure_has_alternative_text(example_build, slug):
     figures = struct_elements(example_build / f"{slug}.pdf", "/Figure")
-    # logo and QR code everywhere; icon and skin diagram in brochures
-    assert len(figures) >= (4 if slug != "comparison" else 2)
+    # logo and QR code everywhere; icon and skin diagram in each brochure
+    assert len(figures) >= {"comparison": 2, "booklet": 2 + 2 * len(TREATMENTS)}.get(slug, 4)
     assert all(str(figure.get("/Alt", "")).strip() for figure in figures)
     assert struct_elements(example_build / f"{slug}.pdf", "/H1")
 
@@ -105,7 +105,7 @@ def test_comparison_sheet_comes_from_the_same_treatment_data(example_build):
 
 
 def test_second_clinic_rebrands_everything_by_config_alone(example_build, rosewood_build):
-    assert sorted(p.name for p in rosewood_build.iterdir()) == ["comparison.pdf", "facial.pdf", "hair.pdf"]
+    assert sorted(p.name for p in rosewood_build.iterdir()) == ["booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
     facial = rosewood_build / "facial.pdf"
     assert page_sizes(facial) == {LETTER}
     assert PdfReader(facial).metadata.author == "Rosewood Skin & Hair Clinic"

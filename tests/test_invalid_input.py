@@ -111,7 +111,7 @@ def test_unknown_clinic_and_treatment_are_usage_errors(tmp_path, capsys):
     assert main(["--clinic", "nowhere", "--out", str(tmp_path)]) == 2
     assert 'got "nowhere"' in capsys.readouterr().err
     assert main(["--treatment", "nose", "--out", str(tmp_path)]) == 2
-    assert 'expected one of facial, hair, body, comparison, got "nose"' in capsys.readouterr().err
+    assert 'expected one of facial, hair, body, comparison, booklet, got "nose"' in capsys.readouterr().err
     assert not list(tmp_path.rglob("*.pdf"))
 
 
