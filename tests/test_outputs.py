@@ -1,0 +1,156 @@
+"""The files clinics need: press files for a print shop, the booklet, and size budgets for email."""
+
+from __future__ import annotations
+
+import re
+
+import pypdfium2
+import pytest
+from pypdf import PdfReader
+
+from conftest import ROSEWOOD, pdf_text
+from generate import main
+
+MM = 72 / 25.4
+A4 = (595.28, 841.89)
+BRAND = (0x0F, 0x6E, 0x6E)
+
+
+@pytest.fixture(scope="module")
+def press_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("press")
+    assert main(["--variant", "all", "--treatment", "facial", "--treatment", "comparison", "--out", str(out)]) == 0
+    return out / "example"
+
+
+def close(a, b, tolerance=14):
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+def test_variant_all_writes_standard_and_press_files_side_by_side(press_build):
+    assert sorted(p.name for p in press_build.glob("*.pdf")) == [
+        "comparison.pdf", "comparison.press.pdf", "facial.pdf", "facial.press.pdf"]
+
+
+@pytest.mark.parametrize("name", ["facial.press.pdf", "comparison.press.pdf"])
+def test_press_file_has_bleed_trim_and_pdfx_identification(press_build, name):
+    reader = PdfReader(press_build / name)
+    bleed = 3 * MM
+    for page in reader.pages:
+        media, bleed_box, trim = page.mediabox, page.bleedbox, page.trimbox
+        assert (round(float(trim.width), 1), round(float(trim.height), 1)) == (round(A4[0], 1), round(A4[1], 1))
+        assert float(media.width) == pytest.approx(float(trim.width) + 2 * bleed, abs=0.1)
+        assert float(media.height) == pytest.approx(float(trim.height) + 2 * bleed, abs=0.1)
+        assert float(media.left) <= float(bleed_box.left) <= float(trim.left)
+        assert float(trim.top) <= float(bleed_box.top) <= float(media.top)
+    root = reader.trailer["/Root"]
+    intent = root["/OutputIntents"][0].get_object()
+    assert intent["/S"] == "/GTS_PDFX" and "/DestOutputProfile" in intent
+    xmp = root["/Metadata"].get_object().get_data()
+    assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
+    assert reader.metadata["/Trapped"] == "/False"
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # still tagged
+    assert root["/Lang"] == "en" and reader.metadata.title
+
+
+def test_press_file_embeds_every_font(press_build):
+    reader = PdfReader(press_build / "facial.press.pdf")
+    fonts = 0
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = descendant["/FontDescriptor"].get_object()
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font.get("/BaseFont")
+            fonts += 1
+    assert fonts
+
+
+def test_press_backgrounds_reach_the_bleed_edge_and_crop_marks_are_drawn(press_build):
+    document = pypdfium2.PdfDocument(press_build / "facial.press.pdf")
+    for page in document:
+        image = page.render(scale=2).to_pil().convert("RGB")  # the whole MediaBox, bleed included
+        width, height = image.size
+        for x in (0, width // 4, width // 2, width - 1):
+            assert close(image.getpixel((x, 0)), BRAND), "the brand band does not reach the top bleed edge"
+        assert close(image.getpixel((width // 2, round(6 * MM * 2))), BRAND)  # still band inside the trim
+        assert not close(image.getpixel((width // 2, round(12 * MM * 2))), BRAND)  # and only a band
+        corner = [image.getpixel((x, y)) for x in range(0, round(3 * MM * 2)) for y in range(height - round(3 * MM * 2), height)]
+        assert any(sum(pixel) < 200 for pixel in corner), "no crop mark in the bottom-left bleed"
+
+
+def test_standard_file_has_no_bleed(press_build):
+    for page in PdfReader(press_build / "facial.pdf").pages:
+        assert page.mediabox == page.trimbox
+
+
+def test_low_resolution_logo_is_warned_about_in_press_files(tmp_path, capsys, assert_no_weasyprint_logs):
+    assert main(["--clinic", str(ROSEWOOD), "--variant", "press", "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    for record in assert_no_weasyprint_logs:
+        record.expected_by_test = True  # this warning is what the test is about
+    out = capsys.readouterr().out
+    assert re.search(r"warning: an image \(480×128 px\) prints at \d+ dpi, below the 300 dpi print shops need", out)
+
+
+def test_svg_logo_raises_no_resolution_warning(tmp_path, capsys):
+    assert main(["--variant", "press", "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "warning" not in out
+
+
+@pytest.fixture(scope="module")
+def booklet(example_build):
+    return example_build / "booklet.pdf"
+
+
+def outline_titles(reader, items=None, depth=0):
+    titles = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            titles += outline_titles(reader, item, depth + 1)
+        else:
+            titles.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    return titles
+
+
+def test_booklet_has_a_bookmark_for_each_part(booklet):
+    from conftest import DATA
+    from brochures.loading import load_content
+    content = load_content(DATA)
+    reader = PdfReader(booklet)
+    top = [title for depth, title, _ in outline_titles(reader) if depth == 0]
+    assert top == [content.shared.booklet_title] + [t.title for t in content.treatments.values()] + [content.shared.title]
+    assert reader.metadata.title == content.shared.booklet_title
+
+
+def test_booklet_contents_page_numbers_are_real(booklet):
+    reader = PdfReader(booklet)
+    contents = " ".join(reader.pages[1].extract_text().split())
+    parts = [(title, page) for depth, title, page in outline_titles(reader) if depth == 0][1:]
+    for title, page in parts:
+        match = re.search(re.escape(title) + r"[ .]*(\d+)", contents)
+        assert match, f"{title} not in the contents page: {contents}"
+        assert int(match.group(1)) == page, f"contents says {title} is on page {match.group(1)}, it is on {page}"
+        assert title in " ".join(reader.pages[page - 1].extract_text().split())
+
+
+def test_booklet_is_one_tagged_accessible_document(booklet):
+    reader = PdfReader(booklet)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root and root["/Lang"] == "en"
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    text = pdf_text(booklet)
+    for needed in ("Facial mesotherapy", "Hair mesotherapy", "Body mesotherapy", "Medical or cosmetic?", "Book a consultation"):
+        assert needed in text
+    assert text.count("Please note:") == 1  # the clinic's disclaimer, once
+
+
+@pytest.mark.parametrize("name", ["facial.pdf", "hair.pdf", "body.pdf", "comparison.pdf"])
+def test_standard_files_are_small_enough_to_email(example_build, name):
+    assert (example_build / name).stat().st_size <= 200 * 1024
+
+
+def test_every_file_name_is_safe_to_attach(example_build, press_build):
+    for pdf in [*example_build.parent.rglob("*.pdf"), *press_build.rglob("*.pdf")]:
+        assert re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.pdf", pdf.name), pdf.name
+        assert re.fullmatch(r"[a-z0-9-]+", pdf.parent.name), pdf.parent.name
