@@ -13,6 +13,8 @@ FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 WHITE = "#FFFFFF"
 INK = "#1B1F23"  # body text: near-black, softer than pure black on white
 PAGE_SIZES = {"A4": "A4", "A5": "A5", "Letter": "letter"}
+# A tri-fold is one landscape sheet: Letter for Letter clinics, A4 for everyone else.
+SHEETS = {"A4": ("A4", "297mm", "210mm"), "A5": ("A4", "297mm", "210mm"), "Letter": ("letter", "279.4mm", "215.9mm")}
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ def brand_css(colours: Palette, font: FontFamily, page_size: str, footer_page: s
     middle, _, after = rest.partition("{pages}")
     parts = [css_string(before) if before else "", "counter(page)", css_string(middle) if middle else "",
              "counter(pages)", css_string(after) if after else ""]
+    sheet, sheet_width, sheet_height = SHEETS[page_size]
     return (
         ":root {\n"
         f"  --brand-primary: {colours.primary};\n"
@@ -176,6 +179,9 @@ def brand_css(colours: Palette, font: FontFamily, page_size: str, footer_page: s
         f"  --ink: {colours.ink};\n"
         f'  --brand-font: "{font.css_name}";\n'
         f"  --footer-page: {' '.join(part for part in parts if part)};\n"
+        f"  --sheet-width: {sheet_width};\n"
+        f"  --sheet-height: {sheet_height};\n"
         "}\n"
         f"@page {{ size: {PAGE_SIZES[page_size]}; }}\n"
+        f"@page trifold {{ size: {sheet} landscape; }}\n"
     )

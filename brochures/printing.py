@@ -97,6 +97,8 @@ class Printer:
         with weasyprint_log() as records:
             laid_out = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=self.fetcher_for(clinic)).render(
                 stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config, **options)
+            if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
+                raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
             warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
             pdf = laid_out.write_pdf(finisher=stable_document_id(html), **options)
         errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
@@ -158,6 +160,23 @@ def low_resolution_images(laid_out) -> list[str]:
                     warnings.append(f"an image ({image.width}×{image.height} px) prints at {dpi:.0f} dpi, below the "
                                     f"{PRESS_DPI} dpi print shops need: use one at least {needed} px wide, or an SVG")
     return sorted(set(warnings))
+
+
+def overfull_panels(laid_out) -> str | None:
+    """Why a tri-fold does not fit its sheet (a panel too full, or more than two sides), or None."""
+    if len(laid_out.pages) != 2:
+        return f"the tri-fold needs exactly 2 pages (one sheet, both sides), but its content fills {len(laid_out.pages)}"
+    for page in laid_out.pages:
+        for box in page._page_box.descendants():
+            name = box.element.get("data-panel") if getattr(box, "element", None) is not None and box.element_tag == "section" else None
+            if name:
+                bottom = box.content_box_y() + box.height
+                # A panel's own children hold all of its content (deeper boxes of flex items may keep
+                # positions from an earlier layout pass, so they are not measured).
+                lowest = max((child.position_y + child.margin_height() for child in box.children), default=bottom)
+                if lowest > bottom + 0.5:
+                    return f"the tri-fold's {name} panel is {(lowest - bottom) * 25.4 / 96:.0f} mm too full"
+    return None
 
 
 def stable_document_id(html: str):

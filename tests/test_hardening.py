@@ -303,10 +303,11 @@ def digests(folder: Path) -> dict[str, str]:
 
 def test_same_input_gives_byte_identical_pdfs(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
-    assert main(["--out", str(tmp_path / "a")]) == 0
-    assert main(["--out", str(tmp_path / "b"), "--jobs", "1"]) == 0
+    every_kind = ["--variant", "all", "--layout", "all", "--treatment", "facial", "--treatment", "booklet"]
+    assert main(["--out", str(tmp_path / "a"), *every_kind]) == 0
+    assert main(["--out", str(tmp_path / "b"), "--jobs", "1", *every_kind]) == 0
     first, second = digests(tmp_path / "a" / "example"), digests(tmp_path / "b" / "example")
-    assert len(first) == 5 and first == second
+    assert len(first) == 6 and first == second  # facial ×4 (leaflet/trifold × standard/press), booklet ×2
     assert PdfReader(tmp_path / "a" / "example" / "facial.pdf").metadata["/CreationDate"].startswith("D:20260101000000")
 
 

@@ -154,3 +154,96 @@ def test_every_file_name_is_safe_to_attach(example_build, press_build):
     for pdf in [*example_build.parent.rglob("*.pdf"), *press_build.rglob("*.pdf")]:
         assert re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.pdf", pdf.name), pdf.name
         assert re.fullmatch(r"[a-z0-9-]+", pdf.parent.name), pdf.parent.name
+
+
+# --- Tri-fold ---
+
+@pytest.fixture(scope="module")
+def trifold_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trifold")
+    assert main(["--layout", "trifold", "--variant", "all", "--treatment", "facial", "--treatment", "hair",
+                 "--treatment", "body", "--out", str(out)]) == 0
+    return out / "example"
+
+
+def struct_roles(path):
+    """The roles of the structure tree in reading order."""
+    roles = []
+
+    def walk(node):
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            if "/S" in node:
+                roles.append(str(node["/S"]))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+    return roles
+
+
+@pytest.mark.parametrize("slug", ["facial", "hair", "body"])
+def test_trifold_is_one_landscape_sheet_printed_both_sides(trifold_build, slug):
+    reader = PdfReader(trifold_build / f"{slug}.trifold.pdf")
+    assert len(reader.pages) == 2
+    for page in reader.pages:
+        assert (round(float(page.trimbox.width)), round(float(page.trimbox.height))) == (842, 595)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and root["/Lang"] == "en"
+    assert reader.metadata.title == f"{slug.capitalize()} mesotherapy"
+
+
+def test_trifold_reading_order_starts_at_the_front_cover(trifold_build):
+    # The front cover is painted at the right of the outside page, but it is read first.
+    roles = [role for role in struct_roles(trifold_build / "facial.trifold.pdf") if role in ("/H1", "/H2")]
+    assert roles[0] == "/H1" and roles.count("/H1") == 1 and len(roles) >= 8
+
+
+@pytest.mark.parametrize("name", ["facial.trifold.pdf", "hair.trifold.pdf", "body.trifold.press.pdf"])
+def test_no_text_on_a_fold(trifold_build, name):
+    """Every pixel column within 3 mm of a fold is one plain colour from top to bottom: no glyph crosses it."""
+    reader = PdfReader(trifold_build / name)
+    document = pypdfium2.PdfDocument(trifold_build / name)
+    scale = 2
+    for index, (page, folds) in enumerate(zip(document, ((97, 197), (100, 200)))):
+        trim = reader.pages[index].trimbox
+        offset = float(trim.left) - float(reader.pages[index].mediabox.left)  # bleed, in points
+        image = page.render(scale=scale).to_pil().convert("RGB")
+        top, bottom = round((offset + 10) * scale), round((offset + float(trim.height) - 10) * scale)
+        for fold in folds:
+            centre = (offset + fold * MM) * scale
+            for x in range(round(centre - 3 * MM * scale), round(centre + 3 * MM * scale)):
+                colours = {image.getpixel((x, y)) for y in range(top, bottom)}
+                assert len(colours) == 1 or max(max(c) - min(c) for c in zip(*colours)) < 20, \
+                    f"{name} page {index + 1}: something is printed on the fold at {fold} mm"
+
+
+def test_trifold_front_cover_bleeds_in_the_press_file(trifold_build):
+    image = pypdfium2.PdfDocument(trifold_build / "facial.trifold.press.pdf")[0].render(scale=2).to_pil().convert("RGB")
+    width, height = image.size
+    assert close(image.getpixel((width - 1, height // 2)), BRAND)   # right bleed edge, beside the front cover
+    assert close(image.getpixel((width - 40, 0)), BRAND)            # top bleed edge over the front cover
+
+
+def test_trifold_for_a_letter_clinic_is_letter_landscape(tmp_path):
+    assert main(["--clinic", str(ROSEWOOD), "--layout", "trifold", "--treatment", "hair", "--out", str(tmp_path)]) == 0
+    for page in PdfReader(tmp_path / "rosewood" / "hair.trifold.pdf").pages:
+        assert (round(float(page.trimbox.width)), round(float(page.trimbox.height))) == (792, 612)
+
+
+def test_a_too_full_panel_fails_with_its_name_instead_of_spilling(tmp_path, capsys):
+    import shutil
+    from conftest import DATA
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    facial = data / "treatments" / "facial.yaml"
+    extra = "".join(f"  - Keep the area clean and dry, and follow any other advice you were given, number {n}.\n" for n in range(12))
+    facial.write_text(facial.read_text().replace("aftercare:\n", "aftercare:\n" + extra))
+    assert main(["--data", str(data), "--layout", "trifold", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "facial.trifold.pdf: the tri-fold" in err and ("too full" in err or "exactly 2 pages" in err)
+    assert "use the leaflet layout" in err
+    assert not (tmp_path / "out" / "example" / "facial.trifold.pdf").exists()
