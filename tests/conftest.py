@@ -85,8 +85,8 @@ def pdf_text(path: Path) -> str:
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
 
 
-def struct_elements(path: Path, role: str) -> list:
-    """Every element of the PDF's structure tree with the given role (e.g. /Figure)."""
+def struct_nodes(path: Path) -> list:
+    """Every element of the PDF's structure tree, in reading order."""
     found = []
 
     def walk(node):
@@ -95,10 +95,15 @@ def struct_elements(path: Path, role: str) -> list:
             for child in node:
                 walk(child)
         elif isinstance(node, dict):
-            if node.get("/S") == role:
+            if "/S" in node:
                 found.append(node)
             if "/K" in node:
                 walk(node["/K"])
 
     walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+def struct_elements(path: Path, role: str) -> list:
+    """The structure elements with one role (e.g. /Figure), in reading order."""
+    return [node for node in struct_nodes(path) if node["/S"] == role]

@@ -8,7 +8,7 @@ import pypdfium2
 import pytest
 from pypdf import PdfReader
 
-from conftest import ROSEWOOD, pdf_text
+from conftest import ROSEWOOD, pdf_text, struct_nodes
 from generate import main
 
 MM = 72 / 25.4
@@ -166,25 +166,6 @@ def trifold_build(tmp_path_factory):
     return out / "example"
 
 
-def struct_roles(path):
-    """The roles of the structure tree in reading order."""
-    roles = []
-
-    def walk(node):
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-        elif isinstance(node, dict):
-            if "/S" in node:
-                roles.append(str(node["/S"]))
-            if "/K" in node:
-                walk(node["/K"])
-
-    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
-    return roles
-
-
 @pytest.mark.parametrize("slug", ["facial", "hair", "body"])
 def test_trifold_is_one_landscape_sheet_printed_both_sides(trifold_build, slug):
     reader = PdfReader(trifold_build / f"{slug}.trifold.pdf")
@@ -198,7 +179,7 @@ def test_trifold_is_one_landscape_sheet_printed_both_sides(trifold_build, slug):
 
 def test_trifold_reading_order_starts_at_the_front_cover(trifold_build):
     # The front cover is painted at the right of the outside page, but it is read first.
-    roles = [role for role in struct_roles(trifold_build / "facial.trifold.pdf") if role in ("/H1", "/H2")]
+    roles = [node["/S"] for node in struct_nodes(trifold_build / "facial.trifold.pdf") if node["/S"] in ("/H1", "/H2")]
     assert roles[0] == "/H1" and roles.count("/H1") == 1 and len(roles) >= 8
 
 
