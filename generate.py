@@ -157,7 +157,8 @@ def print_outcome(outcome: Outcome) -> None:
         return
     printed = outcome.printed
     pages = f"{printed.pages} page{'s' if printed.pages != 1 else ''}"
-    print(f"  {'unchanged' if printed.unchanged else 'wrote':9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)")
+    # Flushed line by line, so progress shows at once in a pipe or a CI log.
+    print(f"  {'unchanged' if printed.unchanged else 'wrote':9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)", flush=True)
     for warning in printed.warnings:
         print(f"             warning: {warning}")
         PRINT_WARNINGS.warning("%s: %s", output, warning)

@@ -282,7 +282,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Delete temporary files left by runs that were killed; a live run's own files are left alone."""
     removed = []
-    for stale in folder.glob("*/.*.tmp"):
+    for stale in [*folder.glob(".*.tmp"), *folder.glob("*/.*.tmp")]:  # the build cache's, and the PDFs'.
         parts = stale.name.split(".")
         pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
         if pid is not None and pid != os.getpid() and _alive(pid):

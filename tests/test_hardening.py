@@ -251,16 +251,18 @@ def test_sigkill_mid_batch_never_leaves_a_broken_pdf(tmp_path):
         if "wrote" in line:
             break
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    assert process.wait() == -signal.SIGKILL
     time.sleep(1)  # workers end with their parent
+    assert 1 <= len(list(out.rglob("*.pdf"))) < 9, "the kill did not land in the middle of the batch"
     for pdf in out.rglob("*.pdf"):
         data_bytes = pdf.read_bytes()
         assert data_bytes.rstrip().endswith(b"%%EOF"), pdf
         assert len(PdfReader(pdf).pages) >= 1
     # A leftover from a killed run is cleaned up by the next run; that run completes.
-    stale = out / "example" / f".facial.pdf.{finished_process_id()}.abc123.tmp"
-    stale.parent.mkdir(parents=True, exist_ok=True)
-    stale.write_bytes(b"%PDF-1.7 half")
+    dead = finished_process_id()
+    for stale in (out / "example" / f".facial.pdf.{dead}.abc123.tmp", out / f".build-cache.json.{dead}.abc123.tmp"):
+        stale.parent.mkdir(parents=True, exist_ok=True)
+        stale.write_bytes(b"half")
     assert subprocess.run(command, capture_output=True).returncode == 0
     assert not list(out.rglob("*.tmp"))
     assert len(list(out.rglob("*.pdf"))) == 9
