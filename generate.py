@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build patient brochures: load → validate → plan → render HTML → print PDF → check and finish → summary.
+"""Build patient brochures: load → validate → plan → render HTML → print PDF → check and finish → scorecard and summary.
 
     python generate.py                          every clinic in data/clinics/
     python generate.py --clinic example         one clinic (slug, folder or clinic.yaml)
@@ -11,19 +11,24 @@ Exit codes: 0 everything built; 1 some documents failed (the rest were built); 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+import tempfile
 import time
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from brochures import DATA_DIR, PROJECT_ROOT
+from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR
 from brochures.batch import Budget, Outcome, build_all
 from brochures.build_cache import BuildCache
 from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, plan_documents
 from brochures.printing import remove_stale_temporaries, write_atomically
 from brochures.problems import InputError, Problem, display_path
+from brochures.quality import ClinicFindings, Scorecard, write_report
+from brochures.rendering import HtmlRenderer
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 # WeasyPrint's warnings, passed on from the workers: tests listen here to catch CSS typos and missing assets.
@@ -49,19 +54,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.fail_fast:
             return EXIT_INVALID
 
-    documents = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None,
-                               variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
-    remove_stale_temporaries(args.out)
-    cache = BuildCache(args.out, force=args.force)
-    outcomes = build_all(documents, content, cache, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit),
-                         fail_fast=args.fail_fast, report=print_outcome)
-    if outcomes:
-        write_atomically(cache.path, cache.dump())
+    findings = {clinic.slug: ClinicFindings(clinic, content, today()) for clinic in clinics}
 
+    # --check builds into a temporary folder: every check runs on real PDFs, and no brochure is written.
+    with (tempfile.TemporaryDirectory(prefix="brochure-check-") if args.check else contextlib.nullcontext(args.out)) as build_dir:
+        build_dir = Path(build_dir)
+        documents = plan_documents(clinics, content, build_dir, set(args.treatment) if args.treatment else None,
+                                   variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
+        remove_stale_temporaries(build_dir)
+        cache = BuildCache(build_dir, force=args.force)
+        outcomes = build_all(documents, content, cache, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit),
+                             fail_fast=args.fail_fast, report=print_outcome)
+        if outcomes and not args.check:
+            write_atomically(cache.path, cache.dump())
+
+    cards = scorecards(outcomes, findings, clinics, content, args.out)
     print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
+    warnings = sorted({warning for clinic_cards in cards.values() for card in clinic_cards for warning in card.warnings()})
     if problems:
         return EXIT_INVALID
-    return EXIT_FAILED if len(outcomes) < len(documents) or any(o.error for o in outcomes) else EXIT_OK
+    if len(outcomes) < len(documents) or any(o.error for o in outcomes):
+        return EXIT_FAILED
+    if args.strict and warnings:
+        print(f"--strict: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} count as failures.", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -87,6 +104,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="treatments, strings and clinics (default: data/)")
     parser.add_argument("--force", action="store_true",
                         help="print every document again, even those whose inputs have not changed since the last build")
+    parser.add_argument("--check", action="store_true",
+                        help="run every check and write the quality reports, but no brochures (PDFs are built in a temporary folder)")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings (claims, colour adjustments, overdue reviews, reading grade over 8) as failures: exit code 1")
     parser.add_argument("--fail-fast", action="store_true",
                         help="stop at the first invalid clinic or failed document (default: build everything that can be built)")
     parser.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1, metavar="N",
@@ -162,6 +183,41 @@ def print_outcome(outcome: Outcome) -> None:
     for warning in printed.warnings:
         print(f"             warning: {warning}")
         PRINT_WARNINGS.warning("%s: %s", output, warning)
+
+
+def today() -> date:
+    """The date review deadlines are checked against: SOURCE_DATE_EPOCH's day when set, for repeatable checks."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date() if epoch.isdigit() else date.today()
+
+
+def scorecards(outcomes: list[Outcome], findings: dict[str, ClinicFindings], clinics: list[Clinic],
+               content: Content, out_dir: Path) -> dict[str, list[Scorecard]]:
+    """One scorecard per document, printed as a table and written as out/<clinic>/report.json and report.html."""
+    cards: dict[str, list[Scorecard]] = {}
+    for outcome in outcomes:
+        clinic = outcome.document.clinic.slug
+        cards.setdefault(clinic, []).append(findings[clinic].scorecard(outcome))
+    stylesheet = (STYLES_DIR / "report.css").read_text(encoding="utf-8")
+    renderer = HtmlRenderer(content)
+    for clinic in clinics:
+        if clinic.slug not in cards:
+            continue
+        paths = write_report(out_dir / clinic.slug, clinic, cards[clinic.slug], renderer.environment(clinic), stylesheet)
+        print(f"\nScorecard for {clinic.config.name} (full report: {display_path(paths[1])}):")
+        print(f"  {'document':28} {'pages':>5} {'size':>7} {'grade':>5} {'claims':>6} {'colours':>7} {'smallest':>8} {'body':>7}  accessibility")
+        for card in cards[clinic.slug]:
+            if card.error:
+                print(f"  {card.document:28} failed: {card.error[:80]}")
+                continue
+            passed = sum(card.accessibility.values())
+            print(f"  {card.document:28} {card.pages:>5} {card.size_kb:>4} KB {card.reading_grade:>5} {len(card.claims):>6} "
+                  f"{len(card.contrast_adjustments):>7} {card.smallest_text_pt:>5} pt {card.body_text_pt:>4} pt  "
+                  f"{passed}/{len(card.accessibility)} passed")
+        unique = sorted({warning for card in cards[clinic.slug] for warning in card.warnings()})
+        for warning in unique:
+            print(f"  warning: {warning}")
+    return cards
 
 
 def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], problems: list[Problem], seconds: float) -> None:

@@ -148,19 +148,48 @@ def css_string(text: str) -> str:
 
 @dataclass(frozen=True)
 class Palette:
-    """The colours a document uses, derived from the clinic's brand colours."""
+    """The colours a document uses, derived from the clinic's brand colours so that all text stays readable."""
 
-    primary: str      # bands and highlights, as the clinic chose it
+    primary: str      # bands and backgrounds
     on_primary: str   # text on a primary background
     accent: str       # soft backgrounds behind text
     text: str         # headings and brand-coloured text: the primary, darkened if needed to stay readable
     ink: str = INK    # body text
+    adjustments: tuple[tuple[str, str], ...] = ()  # (config field, what was changed and why)
 
 
 def palette(primary: str, accent: str | None) -> Palette:
+    """Brand colours made accessible (WCAG AA: 4.5:1 for body text), keeping each colour's hue."""
+    adjustments = []
+    given_accent = accent
     accent = accent or tint(primary, 0.12)
-    return Palette(primary=primary, on_primary=text_colour_on(primary), accent=accent,
-                   text=readable_shade(primary, [WHITE, accent]))
+    if contrast(INK, accent) < 4.5:
+        lighter = accent
+        for step in range(1, 101):
+            lighter = _mix(accent, WHITE, step / 100)
+            if contrast(INK, lighter) >= 4.5:
+                break
+        if given_accent:
+            adjustments.append(("colors.accent", f"{accent} behind text gives {contrast(INK, accent):.1f}:1 with body text "
+                                                 f"(needs 4.5:1): backgrounds use the lighter {lighter} ({contrast(INK, lighter):.1f}:1) instead"))
+        accent = lighter
+    background = primary
+    if max(contrast(WHITE, primary), contrast(INK, primary)) < 4.5:
+        background = readable_shade(primary, [WHITE])
+        adjustments.append(("colors.primary", f"{primary} behind text gives at most {max(contrast(WHITE, primary), contrast(INK, primary)):.1f}:1 "
+                                              f"(needs 4.5:1): backgrounds behind text use the darker {background} "
+                                              f"({contrast(WHITE, background):.1f}:1 with white text) instead"))
+    text = readable_shade(primary, [WHITE, accent])
+    if text != primary:
+        adjustments.append(("colors.primary", f"{primary} as text gives {contrast(primary, WHITE):.1f}:1 on white and "
+                                              f"{contrast(primary, accent):.1f}:1 on the accent colour (needs 4.5:1): text in the "
+                                              f"brand colour uses {text} ({min(contrast(text, WHITE), contrast(text, accent)):.1f}:1) instead"))
+    return Palette(primary=background, on_primary=text_colour_on(background), accent=accent, text=text,
+                   adjustments=tuple(adjustments))
+
+
+def _mix(colour: str, other: str, amount: float) -> str:
+    return _hex(tuple(a + (b - a) * amount for a, b in zip(_rgb(colour), _rgb(other))))
 
 
 def brand_css(colours: Palette, font: FontFamily, page_size: str, footer_page: str) -> str:

@@ -8,7 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 CACHE_FILE = ".build-cache.json"
-FORMAT = 1
+FORMAT = 2  # 2: entries carry the inspection of the PDF
 
 
 def _sha256(data: bytes) -> str:
@@ -67,12 +67,12 @@ class BuildCache:
     def fresh(self, output: Path, key: str) -> dict | None:
         """The saved entry if `output` was built from exactly `key` and is still on disk as written."""
         entry = self.entries.get(str(output))
-        if self.force or not entry or entry.get("key") != key or not output.is_file():
+        if self.force or not entry or entry.get("key") != key or "inspection" not in entry or not output.is_file():
             return None
         return entry if _sha256(output.read_bytes()) == entry.get("pdf") else None
 
-    def record(self, output: Path, key: str, pdf: bytes, pages: int) -> None:
-        self.entries[str(output)] = {"key": key, "pdf": _sha256(pdf), "pages": pages}
+    def record(self, output: Path, key: str, pdf: bytes, pages: int, inspection: dict) -> None:
+        self.entries[str(output)] = {"key": key, "pdf": _sha256(pdf), "pages": pages, "inspection": inspection}
 
     def dump(self) -> bytes:
         return json.dumps({"format": FORMAT, "documents": self.entries}, indent=1, sort_keys=True).encode("utf-8")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from . import STYLES_DIR
 from .branding import FontFamily, available_fonts, find_font
 from .fetcher import MAX_IMAGE_BYTES, image_problem
-from .models import ClinicConfig, SharedContent, Sourced, Strings, Treatment
+from .models import ClaimRules, ClinicConfig, SharedContent, Sourced, Strings, Treatment
 from .problems import InputError, Problem, describe
 from .yaml_reader import FieldPath, YamlFile, _dotted, read_yaml
 
@@ -46,7 +46,7 @@ class Content:
     data_dir: Path
     treatments: dict[str, Treatment]  # slug → treatment, in brochure order
     shared: SharedContent
-    files: dict[str, Path] = field(default_factory=dict)  # slug → the file it came from
+    docs: dict[str, YamlFile] = field(default_factory=dict)  # slug (or "shared") → its file, with line numbers
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ class Clinic:
     font: FontFamily
     strings: Strings
     treatments: tuple[str, ...]
+    doc: YamlFile  # the config as read, with line numbers
+    strings_doc: YamlFile
+    claim_rules: ClaimRules
 
     @property
     def emergency_number(self) -> str:
@@ -144,7 +147,7 @@ def load_content(data_dir: Path) -> Content:
     """Every treatment in data/treatments/ and the shared content, checked; all problems at once."""
     problems: list[Problem] = []
     treatments: dict[str, Treatment] = {}
-    files: dict[str, Path] = {}
+    docs: dict[str, YamlFile] = {}
     treatment_dir = data_dir / "treatments"
     paths = sorted(treatment_dir.glob("*.yaml")) if treatment_dir.is_dir() else []
     if not paths:
@@ -155,7 +158,7 @@ def load_content(data_dir: Path) -> Content:
             treatment = validate(Treatment, doc)
             problems += _check_sources(treatment, doc) + _check_icon(treatment, doc)
             treatments[path.stem] = treatment
-            files[path.stem] = path
+            docs[path.stem] = doc
         except InputError as error:
             problems += error.problems
     shared = None
@@ -163,12 +166,13 @@ def load_content(data_dir: Path) -> Content:
         doc = read_yaml(data_dir / "shared.yaml")
         shared = validate(SharedContent, doc)
         problems += _check_sources(shared, doc)
+        docs["shared"] = doc
     except InputError as error:
         problems += error.problems
     if problems:
         raise InputError(problems)
     ordered = dict(sorted(treatments.items(), key=lambda item: (item[1].order, item[0])))
-    return Content(data_dir=data_dir, treatments=ordered, shared=shared, files=files)
+    return Content(data_dir=data_dir, treatments=ordered, shared=shared, docs=docs)
 
 
 def _check_sources(content: Sourced, doc: YamlFile) -> list[Problem]:
@@ -256,16 +260,29 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
         choices = ", ".join(available_fonts(folder)) or "none"
         problem(("font",), f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}")
 
-    strings = None
+    strings = strings_doc = claim_rules = None
     strings_file = content.data_dir / "strings" / f"{config.language}.yaml"
     if not strings_file.is_file():
         choices = ", ".join(sorted(p.stem for p in (content.data_dir / "strings").glob("*.yaml")))
         problem(("language",), f"expected a language with a strings file in data/strings/ ({choices}), got {describe(config.language)}")
     else:
         try:
-            strings = validate(Strings, read_yaml(strings_file))
+            strings_doc = read_yaml(strings_file)
+            strings = validate(Strings, strings_doc)
         except InputError as error:
             problems += error.problems
+    if strings:
+        profile = config.claims_profile or strings.claims_profile
+        rules_file = content.data_dir / "claims" / f"{profile}.yaml"
+        if not rules_file.is_file():
+            choices = ", ".join(sorted(p.stem for p in (content.data_dir / "claims").glob("*.yaml"))) or "none"
+            where = ("claims_profile",) if config.claims_profile else ()
+            problem(where, f"expected a claims profile in data/claims/ ({choices}), got {describe(profile)}")
+        else:
+            try:
+                claim_rules = validate(ClaimRules, read_yaml(rules_file))
+            except InputError as error:
+                problems += error.problems
 
     offered = config.treatments or list(content.treatments)
     for i, slug in enumerate(offered):
@@ -279,4 +296,5 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     return Clinic(
         slug=safe_name(folder.name), folder=folder, config_file=config_file, config=config, logo=logo,
         font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
+        doc=doc, strings_doc=strings_doc, claim_rules=claim_rules,
     )

@@ -97,6 +97,21 @@ class ClinicConfig(Model):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
     treatments: Annotated[list[Slug], Field(min_length=1, max_length=50)] | None = None
     disclaimer: Text | None = None
+    claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the language's strings file
+    claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []  # the clinic's own words to flag
+
+
+# --- Claim rules: data/claims/<profile>.yaml ---
+
+class ClaimRule(Model):
+    id: Slug
+    phrases: Annotated[list[ShortText], Field(min_length=1)]
+    reason: Text
+
+
+class ClaimRules(Model):
+    name: ShortText
+    rules: Annotated[list[ClaimRule], Field(min_length=1)]
 
 
 # --- Treatment and shared content: data/treatments/*.yaml, data/shared.yaml ---
@@ -215,6 +230,27 @@ class DiagramLabels(Model):
     injection: ShortText
 
 
+class ReportLabels(Model):
+    title: ShortText
+    intro: Text
+    document: ShortText
+    pages: ShortText
+    size: ShortText
+    reading_grade: ShortText
+    claims: ShortText
+    contrast: ShortText
+    smallest_text: ShortText
+    body_text: ShortText
+    accessibility: ShortText
+    sections: ShortText
+    excluded: ShortText
+    warnings: ShortText
+    failures: ShortText
+    none: ShortText
+    passed: ShortText
+    failed: ShortText
+
+
 class ComparisonRows(Model):
     goal: ShortText
     suits: ShortText
@@ -242,10 +278,12 @@ class Strings(Model):
         "booklet_subject": {"clinic"},
         "date": {"day", "month", "year"},
         "review_line": {"reviewer", "date", "next"},
+        "report_title": {"clinic"},
     }
 
     language_name: ShortText
     emergency_number: Phone
+    claims_profile: Slug
     months: Annotated[list[ShortText], Field(min_length=12, max_length=12)]
     date: ShortText
     brochure_subject: ShortText
@@ -312,8 +350,8 @@ class Strings(Model):
     in_summary: ShortText
     about_mesotherapy: ShortText
     disclaimer_heading: ShortText
-    yes: ShortText
-    no: ShortText
+    report_title: ShortText
+    report: ReportLabels
 
     @field_validator(*placeholders)
     @classmethod

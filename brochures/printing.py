@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -22,6 +22,7 @@ from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import brand_css, font_face_css, palette
 from .build_cache import BuildCache
 from .fetcher import RestrictedFetcher
+from .inspection import Inspection, inspect_pdf, inspection_failures
 from .loading import Clinic
 from .planning import PRESS, STANDARD, TRIFOLD, Document
 
@@ -51,6 +52,7 @@ class Printed:
     size: int
     warnings: list[str] = field(default_factory=list)
     unchanged: bool = False  # skipped: the PDF on disk was built from the same inputs
+    inspection: Inspection | None = None  # measured on the PDF: type sizes, text contrast, accessibility
 
 
 class Printer:
@@ -118,13 +120,17 @@ class Printer:
                                  files=[clinic.logo, *clinic.font.files, *self._style_files],
                                  options=PDF_OPTIONS[document.variant])
             if entry := self.cache.fresh(document.output, key):
-                return Printed(document=document, pages=entry["pages"], size=document.output.stat().st_size, unchanged=True)
+                return Printed(document=document, pages=entry["pages"], size=document.output.stat().st_size,
+                               unchanged=True, inspection=Inspection(**entry["inspection"]))
         pdf, warnings = self.print_pdf(document, html)
         pages = check_pdf(document, pdf)
+        inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD)
+        if unreadable := inspection_failures(inspection):
+            raise PrintError("patients could not read it: " + "; ".join(unreadable))
         write_atomically(document.output, pdf)
         if self.cache:
-            self.cache.record(document.output, key, pdf, pages)
-        return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings)
+            self.cache.record(document.output, key, pdf, pages, inspection=asdict(inspection))
+        return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings, inspection=inspection)
 
 
 @contextlib.contextmanager

@@ -87,6 +87,11 @@ def pdf_text(path: Path) -> str:
 
 def struct_nodes(path: Path) -> list:
     """Every element of the PDF's structure tree, in reading order."""
+    return walk_structure(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+
+
+def walk_structure(node) -> list:
+    """The structure elements below a node of a structure tree (read or being written), in reading order."""
     found = []
 
     def walk(node):
@@ -100,7 +105,7 @@ def struct_nodes(path: Path) -> list:
             if "/K" in node:
                 walk(node["/K"])
 
-    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+    walk(node)
     return found
 
 

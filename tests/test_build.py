@@ -23,7 +23,7 @@ def page_sizes(path):
 
 
 def test_example_clinic_builds_every_document(example_build):
-    names = sorted(p.name for p in example_build.iterdir())
+    names = sorted(p.name for p in example_build.glob("*.pdf"))
     assert names == sorted([f"{slug}.pdf" for slug in TREATMENTS] + ["booklet.pdf", "comparison.pdf"])
     assert not list(example_build.parent.rglob("*.tmp")), "temporary files left behind"
 
@@ -105,7 +105,7 @@ def test_comparison_sheet_comes_from_the_same_treatment_data(example_build):
 
 
 def test_second_clinic_rebrands_everything_by_config_alone(example_build, rosewood_build):
-    assert sorted(p.name for p in rosewood_build.iterdir()) == ["booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
+    assert sorted(p.name for p in rosewood_build.glob("*.pdf")) == ["booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
     facial = rosewood_build / "facial.pdf"
     assert page_sizes(facial) == {LETTER}
     assert PdfReader(facial).metadata.author == "Rosewood Skin & Hair Clinic"
@@ -131,7 +131,7 @@ def test_second_clinic_rebrands_everything_by_config_alone(example_build, rosewo
 
 def test_treatment_option_builds_only_what_is_asked(tmp_path, capsys):
     assert main(["--treatment", "hair", "--treatment", "comparison", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in (tmp_path / "example").iterdir()) == ["comparison.pdf", "hair.pdf"]
+    assert sorted(p.name for p in (tmp_path / "example").glob("*.pdf")) == ["comparison.pdf", "hair.pdf"]
     output = capsys.readouterr().out
     assert "hair.pdf" in output and "pages" in output and "KB" in output
     assert "Built 2 documents for 1 clinic in" in output

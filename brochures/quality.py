@@ -1,0 +1,293 @@
+"""The patient-communication quality gate: reading level, claims, review dates, and the clinic's scorecard."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import textstat
+
+from .models import ClaimRules, SharedContent, Treatment
+from .problems import Problem
+from .yaml_reader import FieldPath, YamlFile, _dotted
+
+GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
+NEGATIONS = {"not", "no", "never", "cannot", "can't", "isn't", "aren't", "won't", "don't", "doesn't", "nor"}
+NEGATION_REACH = 3  # words before a phrase in which a negation makes it honest: "no treatment is risk-free"
+
+# Sections of a brochure, as the reader meets them, and the fields each one prints.
+SECTIONS = {
+    "summary": ("summary", "goal", "intro"),
+    "what it can help with": ("helps_with", "benefits", "limits"),
+    "what goes into it": ("ingredients", "ingredients_note"),
+    "how it is done": ("method",),
+    "your course": ("course",),
+    "is it right for you": ("suits", "not_suitable", "discuss_first"),
+    "side effects": ("side_effects",),
+    "aftercare": ("aftercare",),
+    "when to get help": ("contact_clinic", "emergency"),
+    "takeaway and results": ("takeaway", "home_care", "results"),
+}
+
+
+# --- Reading level ---
+
+@dataclass
+class Reading:
+    """Flesch–Kincaid grade of a document and of each of its sections."""
+
+    grade: float
+    sections: dict[str, float]
+    excluded: list[str]  # treatment and ingredient names left out of the measure
+
+    @property
+    def over_target(self) -> bool:
+        return self.grade > GRADE_TARGET
+
+
+def prose(values) -> str:
+    """Text as a reader meets it: each bullet item is a sentence of its own, not part of one run-on sentence."""
+    parts = []
+    for value in values:
+        if isinstance(value, str):
+            text = " ".join(value.split())
+            parts.append(text if text.endswith((".", "!", "?", ":")) else text + ".")
+        elif isinstance(value, (list, tuple)):
+            parts.append(prose(value))
+        elif isinstance(value, dict):
+            parts.append(prose(value.values()))
+    return " ".join(part for part in parts if part)
+
+
+def grade(text: str, excluded: list[str]) -> float:
+    """Flesch–Kincaid grade, with names a patient must learn anyway swapped for a one-syllable word."""
+    for name in sorted(excluded, key=len, reverse=True):
+        text = re.sub(re.escape(name), "this", text, flags=re.IGNORECASE)
+    return round(textstat.flesch_kincaid_grade(text), 1) if text.strip() else 0.0
+
+
+def excluded_terms(treatments: list[Treatment]) -> list[str]:
+    terms = {"mesotherapy"} | {ingredient.name for t in treatments for ingredient in t.ingredients}
+    return sorted(terms)
+
+
+def treatment_reading(treatment: Treatment) -> Reading:
+    excluded = excluded_terms([treatment])
+    data = treatment.model_dump()
+    sections = {name: grade(prose(data[key] for key in keys), excluded) for name, keys in SECTIONS.items()}
+    whole = prose(data[key] for keys in SECTIONS.values() for key in keys)
+    return Reading(grade(whole, excluded), sections, excluded)
+
+
+def comparison_reading(shared: SharedContent, treatments: list[Treatment]) -> Reading:
+    excluded = excluded_terms(treatments)
+    sections = {
+        "about mesotherapy": grade(prose([shared.summary, shared.intro]), excluded),
+        "side by side": grade(prose([[t.goal, t.suits, t.benefits, t.method_summary, t.home_care_summary] for t in treatments]), excluded),
+        "medical or cosmetic": grade(prose(shared.medical_vs_cosmetic.model_dump().values()), excluded),
+        "home products and summary": grade(prose([shared.safety_note, shared.home_products, shared.in_summary]), excluded),
+    }
+    whole = prose([shared.summary, shared.intro, [[t.goal, t.suits, t.benefits, t.method_summary] for t in treatments],
+                   shared.medical_vs_cosmetic.model_dump().values(), shared.safety_note, shared.home_products, shared.in_summary])
+    return Reading(grade(whole, excluded), sections, excluded)
+
+
+# --- Claims ---
+
+@dataclass(frozen=True)
+class Claim:
+    """A phrase that advertising rules do not allow, where it was written, and why."""
+
+    problem: Problem
+    phrase: str
+    rule: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f'{self.problem.file}:{self.problem.line} {self.problem.field}: "{self.phrase}" ({self.rule}): {self.reason}'
+
+
+class ClaimChecker:
+    """Finds disallowed claims in text, skipping honest negations."""
+
+    def __init__(self, rules: ClaimRules, extra_terms: list[str] = (), extra_reason: str = ""):
+        self.patterns = []
+        for rule in rules.rules:
+            for phrase in rule.phrases:
+                self.patterns.append((self._compile(phrase), rule.id, rule.reason))
+        for term in extra_terms:
+            self.patterns.append((self._compile(term), "clinic", extra_reason))
+
+    @staticmethod
+    def _compile(phrase: str) -> re.Pattern:
+        words = [re.escape(word) for word in re.split(r"[\s-]+", phrase.strip())]
+        body = r"[\s-]+".join(words)
+        before = r"(?<![\w#])" if phrase[0].isalnum() or phrase[0] == "#" else ""
+        after = r"(?![\w%])" if phrase[-1].isalnum() or phrase[-1] == "%" else ""
+        return re.compile(before + body + after, re.IGNORECASE)
+
+    def find(self, text: str) -> list[tuple[str, str, str]]:
+        """(phrase as written, rule id, reason) for each claim in `text`."""
+        found = []
+        for pattern, rule, reason in self.patterns:
+            for match in pattern.finditer(text):
+                if not self._negated(text, match.start()):
+                    found.append((match.group(0), rule, reason))
+        return found
+
+    @staticmethod
+    def _negated(text: str, start: int) -> bool:
+        sentence = re.split(r"[.!?;:]", text[:start])[-1]
+        words = re.findall(r"[\w']+", sentence.lower())[-NEGATION_REACH:]
+        return any(word in NEGATIONS for word in words)
+
+    def check(self, doc: YamlFile, skip: frozenset[str] = frozenset()) -> list[Claim]:
+        """Every claim in every string of a YAML file, with its file, line and field."""
+        claims = []
+        for loc, text in strings_in(doc.data):
+            if loc and loc[0] in skip:
+                continue
+            for phrase, rule, reason in self.find(text):
+                claims.append(Claim(Problem(doc.path, doc.line_of(loc), _dotted(loc), f'"{phrase}": {reason}'), phrase, rule, reason))
+        return claims
+
+
+def strings_in(data, loc: FieldPath = ()):
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from strings_in(value, loc + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from strings_in(value, loc + (index,))
+
+
+# --- Review dates ---
+
+def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> dict[str, Problem]:
+    """A warning for each piece of content (by name) whose next review date has passed."""
+    problems = {}
+    for name, (path, doc, review) in reviewed.items():
+        if review.next_review < today:
+            problems[name] = Problem(path, doc.line_of(("review", "next_review")), "review.next_review",
+                                     f"{name} was due for review on {review.next_review.isoformat()}: "
+                                     "ask the clinic's medical lead to check it, then update the review block")
+    return problems
+
+
+# --- Scorecard ---
+
+@dataclass
+class Scorecard:
+    """What a clinic sees about one document: is it readable, honest, legible and accessible?"""
+
+    document: str
+    pages: int = 0
+    size_kb: int = 0
+    reading_grade: float | None = None
+    reading_sections: dict[str, float] = field(default_factory=dict)
+    excluded_from_reading: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    contrast_adjustments: list[str] = field(default_factory=list)
+    lowest_text_contrast: float | None = None
+    text_contrast_failures: int = 0
+    smallest_text_pt: float | None = None
+    body_text_pt: float | None = None
+    accessibility: dict[str, bool] = field(default_factory=dict)
+    review_warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def warnings(self) -> list[str]:
+        """What --strict turns into failures."""
+        found = [f"claim {claim}" for claim in self.claims] + self.contrast_adjustments + self.review_warnings
+        if self.reading_grade is not None and self.reading_grade > GRADE_TARGET:
+            found.append(f"{self.document}: reading grade {self.reading_grade} is above the target of {GRADE_TARGET:g}")
+        found += [f"{self.document}: the {section} section reads at grade {value}, above the target of {GRADE_TARGET:g}: "
+                  "use shorter sentences and everyday words" for section, value in self.reading_sections.items() if value > GRADE_TARGET]
+        return found
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"warnings": self.warnings()}
+
+
+# --- Putting it together for one clinic ---
+
+# Clinic settings that are not words a patient reads.
+CLINIC_SETTINGS = frozenset({"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms"})
+
+
+class ClinicFindings:
+    """Everything the content checks found for one clinic, ready to be attached to each of its documents."""
+
+    def __init__(self, clinic, content, today: date):
+        from .branding import palette  # the colours the documents will really use
+
+        self.clinic, self.content = clinic, content
+        checker = ClaimChecker(clinic.claim_rules, clinic.config.claims_terms,
+                               "Listed by the clinic in claims_terms as a word its brochures must not use.")
+        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS), "strings": checker.check(clinic.strings_doc),
+                       "shared": checker.check(content.docs["shared"])}
+        self.claims |= {slug: checker.check(content.docs[slug]) for slug in clinic.treatments}
+        colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
+        self.contrast = [Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name, message)
+                         for name, message in colours.adjustments]
+        reviewed = {"the shared content": (content.docs["shared"].path, content.docs["shared"], content.shared.review)}
+        reviewed |= {content.treatments[slug].title: (content.docs[slug].path, content.docs[slug], content.treatments[slug].review)
+                     for slug in clinic.treatments}
+        self.overdue = overdue(reviewed, today)
+        treatments = [content.treatments[slug] for slug in clinic.treatments]
+        self.readings = {slug: treatment_reading(content.treatments[slug]) for slug in clinic.treatments}
+        self.readings["comparison"] = comparison_reading(content.shared, treatments)
+
+    def sources(self, document) -> list[str]:
+        """Which files' words reach this document."""
+        if document.treatment:
+            return ["clinic", "strings", document.name]
+        return ["clinic", "strings", "shared", *self.clinic.treatments]
+
+    def reading(self, document) -> Reading:
+        if document.kind != "booklet":
+            return self.readings[document.name if document.treatment else "comparison"]
+        parts = {self.content.treatments[slug].title: self.readings[slug].grade for slug in self.clinic.treatments}
+        parts[self.content.shared.title] = self.readings["comparison"].grade
+        whole = max(parts.values())  # the booklet is as hard as its hardest part
+        return Reading(whole, parts, self.readings["comparison"].excluded)
+
+    def scorecard(self, outcome) -> Scorecard:
+        document = outcome.document
+        reading = self.reading(document)
+        titles = [self.content.treatments[slug].title for slug in self.sources(document) if slug in self.content.treatments]
+        card = Scorecard(
+            document=document.output.name,
+            reading_grade=reading.grade, reading_sections=reading.sections, excluded_from_reading=reading.excluded,
+            claims=[str(claim.problem) for source in self.sources(document) for claim in self.claims.get(source, [])],
+            contrast_adjustments=[str(problem) for problem in self.contrast],
+            review_warnings=[str(problem) for name, problem in self.overdue.items()
+                             if name in titles or name == "the shared content" and not document.treatment],
+            error=outcome.error,
+        )
+        if outcome.printed:
+            inspection = outcome.printed.inspection
+            card.pages, card.size_kb = outcome.printed.pages, round(outcome.printed.size / 1024)
+            card.smallest_text_pt, card.body_text_pt = inspection.smallest_text_pt, inspection.body_text_pt
+            card.lowest_text_contrast, card.text_contrast_failures = inspection.lowest_text_contrast, inspection.text_contrast_failures
+            card.accessibility = inspection.accessibility
+        return card
+
+
+def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
+    """report.json for machines and report.html for the clinic, both written atomically."""
+    import json
+
+    from .printing import write_atomically
+
+    data = {"clinic": clinic.config.name, "grade_target": GRADE_TARGET, "documents": [card.as_dict() for card in cards]}
+    html = environment.get_template("report.html.j2").render(
+        clinic=clinic, t=clinic.strings, cards=cards, grade_target=GRADE_TARGET, stylesheet=stylesheet)
+    paths = [folder / "report.json", folder / "report.html"]
+    write_atomically(paths[0], json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+    write_atomically(paths[1], html.encode("utf-8"))
+    return paths

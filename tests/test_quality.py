@@ -1,0 +1,226 @@
+"""The quality gate: each check passes good content and catches what it is for."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from io import BytesIO
+
+import pytest
+import yaml
+from pypdf import PdfWriter
+from pypdf.generic import NameObject
+
+from brochures.branding import contrast
+from brochures.inspection import accessibility
+from brochures.models import ClaimRules
+from brochures.quality import GRADE_TARGET, ClaimChecker, grade, prose
+from conftest import DATA, edit_config, line_of, walk_structure
+from generate import main
+
+UK = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "uk.yaml").read_text()))
+
+
+def report(out, clinic="example"):
+    return json.loads((out / clinic / "report.json").read_text())
+
+
+# --- The shipped content passes every check at --strict ---
+
+def test_shipped_content_passes_every_check(example_build):
+    data = report(example_build.parent)
+    assert len(data["documents"]) == 5
+    for card in data["documents"]:
+        assert card["warnings"] == [], card["document"]
+        assert card["reading_grade"] <= GRADE_TARGET
+        assert all(value <= GRADE_TARGET for value in card["reading_sections"].values())
+        assert card["smallest_text_pt"] >= 9 and card["body_text_pt"] >= 12
+        assert card["lowest_text_contrast"] >= 4.5 and card["text_contrast_failures"] == 0
+        assert card["accessibility"] and all(card["accessibility"].values())
+
+
+def test_check_strict_passes_and_writes_no_brochure(tmp_path, capsys):
+    assert main(["--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    assert not list(tmp_path.rglob("*.pdf"))
+    assert (tmp_path / "example" / "report.html").is_file() and (tmp_path / "example" / "report.json").is_file()
+    assert "Scorecard for Example Aesthetics Clinic" in capsys.readouterr().out
+
+
+# --- Claims ---
+
+@pytest.mark.parametrize("text", ["Results are not permanent.", "No treatment is risk-free.", "Results vary.",
+                                  "It is not painless for everyone.", "We cannot guarantee results."])
+def test_honest_negations_are_not_claims(text):
+    assert ClaimChecker(UK).find(text) == []
+
+
+@pytest.mark.parametrize("text,rule", [("Permanent results!", "promise"), ("A risk-free treatment.", "trivialising-risk"),
+                                       ("Risk free and quick.", "trivialising-risk"), ("Clinically proven.", "unsupported-evidence"),
+                                       ("The best clinic in town.", "superlative"), ("Limited time offer.", "pressure"),
+                                       ("100% satisfaction.", "promise"), ("There are no side effects.", "trivialising-risk")])
+def test_claims_are_found_with_their_rule(text, rule):
+    assert rule in [found_rule for _, found_rule, _ in ClaimChecker(UK).find(text)]
+
+
+def test_clinic_disclaimer_with_claims_is_flagged_with_file_line_field_and_reason(clinic_copy, tmp_path, capsys):
+    edit_config(clinic_copy, "disclaimer: >-", 'disclaimer: "Guaranteed painless results."\nold_disclaimer: >-')
+    config = clinic_copy / "clinic.yaml"
+    config.write_text(config.read_text().replace("old_disclaimer: >-\n", "notes: >-\n", 1))
+    text = config.read_text()
+    config.write_text(text[:text.index("notes: >-")])  # drop the old disclaimer paragraph
+    assert main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    line = line_of(config, "disclaimer:")
+    assert f'clinic.yaml:{line} disclaimer: "Guaranteed": Promises a result.' in out
+    assert f'clinic.yaml:{line} disclaimer: "painless": Trivialises the risks' in out
+    warnings = report(tmp_path, "mine")["documents"][0]["warnings"]
+    assert len([w for w in warnings if w.startswith("claim")]) == 2
+
+
+def test_without_strict_claims_are_warnings_not_failures(clinic_copy, tmp_path):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: The Best Clinic")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    assert any('"The Best"' in w for w in report(tmp_path, "mine")["documents"][0]["warnings"])
+
+
+def test_us_profile_and_clinic_terms(clinic_copy, tmp_path, capsys):
+    edit_config(clinic_copy, "language: en", "language: en\nclaims_profile: us\nclaims_terms: [glow-up]")
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: FDA approved glow-up clinic")
+    assert main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert '"FDA approved": Understates risk.' in out
+    assert '"glow-up": Listed by the clinic in claims_terms' in out
+
+
+def test_unknown_claims_profile_is_an_input_error(clinic_copy, tmp_path, capsys):
+    edit_config(clinic_copy, "language: en", "language: en\nclaims_profile: mars")
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 2
+    assert 'claims_profile: expected a claims profile in data/claims/ (uk, us), got "mars"' in capsys.readouterr().err
+
+
+# --- Safety content ---
+
+@pytest.mark.parametrize("section", ["aftercare", "not_suitable", "emergency", "contact_clinic", "results", "side_effects"])
+def test_a_treatment_missing_safety_content_is_an_error(tmp_path, capsys, section):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    path = data / "treatments" / "hair.yaml"
+    tree = yaml.safe_load(path.read_text())
+    del tree[section]
+    path.write_text(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True))
+    assert main(["--data", str(data), "--out", str(tmp_path / "out")]) == 2
+    assert f"hair.yaml:1 {section}: required, but missing" in capsys.readouterr().err
+
+
+# --- Reading level ---
+
+def test_bullet_items_are_measured_as_sentences():
+    items = ["Redness", "Swelling", "Tenderness", "Small bruises at the injection points", "A mild headache"]
+    assert prose(items) == "Redness. Swelling. Tenderness. Small bruises at the injection points. A mild headache."
+    assert grade(prose(items), []) < grade(" ".join(items), [])
+
+
+def test_a_long_sentence_raises_the_grade_over_target(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    path = data / "treatments" / "facial.yaml"
+    long_sentence = ("Notwithstanding considerable interindividual variability in dermatological responsiveness, "
+                     "practitioners administering intradermal microinjections of biorevitalising formulations "
+                     "frequently characterise the subsequent physiological consequences as progressively "
+                     "cumulative, necessitating conscientious longitudinal evaluation throughout the therapeutic programme.")
+    path.write_text(path.read_text().replace("  - Facial mesotherapy is one of the most popular cosmetic uses of mesotherapy.",
+                                             f"  - {long_sentence}"))
+    assert main(["--data", str(data), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    card = report(tmp_path / "out")["documents"][0]
+    assert card["reading_sections"]["summary"] > GRADE_TARGET
+    assert any("the summary section reads at grade" in warning for warning in card["warnings"])
+    assert "Hyaluronic acid" in card["excluded_from_reading"]
+
+
+# --- Contrast ---
+
+def test_a_clinic_colour_too_light_for_text_gets_an_accessible_shade(clinic_copy, tmp_path, capsys):
+    edit_config(clinic_copy, 'primary: "#0F6E6E"', 'primary: "#FFD700"')
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    card = report(tmp_path, "mine")["documents"][0]
+    [adjustment] = card["contrast_adjustments"]
+    line = line_of(clinic_copy / "clinic.yaml", "primary:")
+    assert f"clinic.yaml:{line} colors.primary: #FFD700 as text gives 1.4:1 on white" in adjustment
+    shade = adjustment.split(" uses ")[1].split(" ")[0]
+    assert contrast(shade, "#FFFFFF") >= 4.5 and contrast(shade, "#E8F4F4") >= 4.5
+    # Measured on the PDF: every glyph's fill colour against what lies behind it.
+    assert card["lowest_text_contrast"] >= 4.5 and card["text_contrast_failures"] == 0
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--strict", "--out", str(tmp_path)]) == 1
+
+
+def test_a_dark_accent_behind_text_is_lightened(clinic_copy, tmp_path):
+    edit_config(clinic_copy, 'accent: "#E8F4F4"', 'accent: "#333333"')
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    card = report(tmp_path, "mine")["documents"][0]
+    assert any("colors.accent: #333333 behind text" in a for a in card["contrast_adjustments"])
+    assert card["text_contrast_failures"] == 0
+
+
+def override(clinic, name, text):
+    folder = clinic / "templates" / "partials"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+
+
+@pytest.mark.parametrize("partial,text,reason", [
+    ("takeaway.html.j2", '<p style="color: #BBBBBB">Pale text is hard to read.</p>', "below WCAG AA contrast (#BBBBBB on #FFFFFF"),
+    ("takeaway.html.j2", '<p style="font-size: 7pt">Tiny text.</p>', "some text is 7.0 pt, below the 9 pt minimum"),
+])
+def test_text_patients_cannot_read_fails_the_document(clinic_copy, tmp_path, capsys, partial, text, reason):
+    override(clinic_copy, partial, text)
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "facial" in err and "patients could not read it:" in err and reason in err
+    assert not list((tmp_path / "mine").glob("facial*.pdf"))
+
+
+@pytest.mark.parametrize("damage,check", [
+    (lambda root, figure: figure.__delitem__(NameObject("/Alt")), "every figure has alternative text"),
+    (lambda root, figure: root.__delitem__(NameObject("/Lang")), "document language"),
+    (lambda root, figure: root.__delitem__(NameObject("/MarkInfo")), "tagged"),
+    (lambda root, figure: root.__delitem__(NameObject("/ViewerPreferences")), "title shown in title bar"),
+])
+def test_accessibility_checks_catch_a_damaged_pdf(example_build, damage, check):
+    """WeasyPrint never writes these faults, so the checks are proven on a real PDF damaged on purpose."""
+    path = example_build / "facial.pdf"
+    assert all(accessibility(path.read_bytes(), pdf_ua=True).values())
+    writer = PdfWriter(clone_from=path)
+    root = writer._root_object
+    figure = next(node for node in walk_structure(root["/StructTreeRoot"]) if node["/S"] == "/Figure")
+    damage(root, figure)
+    damaged = BytesIO()
+    writer.write(damaged)
+    checks = accessibility(damaged.getvalue(), pdf_ua=True)
+    assert checks[check] is False
+    assert sum(not ok for ok in checks.values()) == 1
+
+
+def test_missing_alt_text_is_refused_by_weasyprint_first(clinic_copy, tmp_path, capsys):
+    override(clinic_copy, "title.html.j2", '<h1>{{ treatment.title }}</h1><img src="{{ icon_src }}">')
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    assert "has no required alt description" in capsys.readouterr().err
+
+
+# --- Review dates ---
+
+def test_content_past_its_review_date_is_a_warning(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830297600")  # 2028-01-01
+    assert main(["--check", "--treatment", "hair", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "hair.yaml:" in out and "review.next_review: Hair mesotherapy was due for review on 2027-11-24" in out
+    assert main(["--check", "--strict", "--treatment", "hair", "--out", str(tmp_path)]) == 1
+
+
+# --- The report a clinic reads ---
+
+def test_report_html_is_readable_without_code(example_build):
+    html = (example_build / "report.html").read_text()
+    for needed in ("Quality report: Example Aesthetics Clinic", "Reading grade (target 8 or lower)", "facial.pdf",
+                   "booklet.pdf", "Reading grade by section", "when to get help", "Hyaluronic acid", "6/6 passed"):
+        assert needed in html
