@@ -8,7 +8,7 @@ and reports:
   1. one shared Printer for the batch  vs  a new Printer per document
      (fonts loaded and stylesheets parsed once, instead of once per document);
   2. a rebuild with nothing changed (build cache)  vs  a cold build;
-  3. rendering HTML  vs  printing PDF, per document.
+  3. rendering HTML  vs  printing PDF  vs  inspecting the PDF (the quality gate), per document.
 Each figure is the best of R runs. Ratios, not seconds, are what to compare.
 """
 
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from brochures import DATA_DIR  # noqa: E402
 from brochures.loading import find_clinic_file, load_clinic, load_content  # noqa: E402
 from brochures.planning import plan_documents  # noqa: E402
+from brochures.inspection import inspect_pdf  # noqa: E402
 from brochures.printing import Printer  # noqa: E402
 from brochures.rendering import HtmlRenderer  # noqa: E402
 from generate import main  # noqa: E402
@@ -93,7 +94,15 @@ def main_benchmark(argv=None) -> int:
             for document in documents:
                 fresh.render(document)
 
+        printer = Printer()
+        printed = [(document, printer.print_pdf(document, html)[0]) for document, html in pages]
+
+        def inspect_only():
+            for document, pdf in printed:
+                inspect_pdf(pdf, pdf_ua=document.variant == "standard")
+
         shared = best_of(args.repeat, shared_printer)
+        inspecting = best_of(args.repeat, inspect_only)
         separate = best_of(args.repeat, printer_per_document)
         rendering = best_of(args.repeat, render_only)
 
@@ -112,12 +121,14 @@ def main_benchmark(argv=None) -> int:
     print(f"  printing, shared Printer     {shared / n * 1000:7.0f} ms per document")
     print(f"  printing, Printer per doc    {separate / n * 1000:7.0f} ms per document")
     print(f"  rendering HTML               {rendering / n * 1000:7.1f} ms per document")
+    print(f"  inspecting the PDF           {inspecting / n * 1000:7.0f} ms per document")
     print(f"  whole build, cold            {cold_build:7.2f} s")
     print(f"  whole build, nothing changed {warm_build:7.2f} s")
     print("Ratios:")
     print(f"  Printer per document / shared Printer   {separate / shared:5.2f}x  (fonts and CSS loaded once per batch)")
     print(f"  cold build / unchanged rebuild          {cold_build / warm_build:5.1f}x  (build cache)")
     print(f"  printing PDF / rendering HTML           {shared / rendering:5.0f}x  (where the time goes)")
+    print(f"  inspecting / printing                   {inspecting / shared:5.2f}x  (the cost of the quality gate)")
     return 0
 
 
