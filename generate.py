@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         remove_stale_temporaries(build_dir)
         cache = BuildCache(build_dir, force=args.force)
         outcomes = build_all(documents, content, cache, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit),
-                             fail_fast=args.fail_fast, report=print_outcome)
+                             fail_fast=args.fail_fast, report=functools.partial(print_outcome, checking=args.check))
         if outcomes and not args.check:
             write_atomically(cache.path, cache.dump())
 
@@ -171,15 +172,16 @@ def report_invalid(problems: list[Problem]) -> int:
     return EXIT_INVALID
 
 
-def print_outcome(outcome: Outcome) -> None:
-    output = display_path(outcome.document.output)
+def print_outcome(outcome: Outcome, checking: bool = False) -> None:
+    output = outcome.document.output.name if checking else display_path(outcome.document.output)
     if outcome.error:
         print(f"  FAILED     {output}: {outcome.error}", file=sys.stderr)
         return
     printed = outcome.printed
     pages = f"{printed.pages} page{'s' if printed.pages != 1 else ''}"
     # Flushed line by line, so progress shows at once in a pipe or a CI log.
-    print(f"  {'unchanged' if printed.unchanged else 'wrote':9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)", flush=True)
+    action = "checked" if checking else "unchanged" if printed.unchanged else "wrote"
+    print(f"  {action:9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)", flush=True)
     for warning in printed.warnings:
         print(f"             warning: {warning}")
         PRINT_WARNINGS.warning("%s: %s", output, warning)

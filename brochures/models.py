@@ -231,7 +231,6 @@ class DiagramLabels(Model):
 
 
 class ReportLabels(Model):
-    title: ShortText
     intro: Text
     document: ShortText
     pages: ShortText
@@ -245,7 +244,6 @@ class ReportLabels(Model):
     sections: ShortText
     excluded: ShortText
     warnings: ShortText
-    failures: ShortText
     none: ShortText
     passed: ShortText
     failed: ShortText
@@ -281,7 +279,6 @@ class Strings(Model):
         "report_title": {"clinic"},
     }
 
-    language_name: ShortText
     emergency_number: Phone
     claims_profile: Slug
     months: Annotated[list[ShortText], Field(min_length=12, max_length=12)]
