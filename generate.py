@@ -5,7 +5,8 @@
     python generate.py --clinic example         one clinic (slug, folder or clinic.yaml)
     python generate.py --treatment facial       some treatments only ("comparison" for the sheet)
 
-Exit codes: 0 everything built; 1 some documents failed (the rest were built); 2 invalid input or usage.
+Exit codes: 0 everything built; 1 some documents failed (the rest were built), or warnings with --strict;
+2 invalid input or usage.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
         description="Build patient brochures (one PDF per treatment, plus a comparison sheet) for each clinic.",
-        epilog="Exit codes: 0 all built; 1 some documents failed; 2 invalid input or usage.",
+        epilog="Exit codes: 0 all built; 1 some documents failed, or warnings with --strict; 2 invalid input or usage.",
     )
     parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
                         help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; default: every clinic)")
