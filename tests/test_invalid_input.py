@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from pypdf import PdfReader
@@ -154,3 +155,20 @@ def test_a_failed_document_keeps_the_previous_pdf_and_the_rest_are_built(clinic_
     assert (tmp_path / "mine" / "facial.pdf").read_bytes() == before
     assert (tmp_path / "mine" / "comparison.pdf").is_file()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_clinic_folder_names_become_safe_output_folders(tmp_path):
+    folder = tmp_path / "clinics" / "Rosewood Clinic (Main)"
+    shutil.copytree(ROSEWOOD, folder)
+    assert main(["--clinic", str(folder), "--treatment", "comparison", "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "rosewood-clinic-main" / "comparison.pdf").is_file()
+
+
+def test_two_clinics_that_would_share_an_output_folder_are_refused(tmp_path, capsys):
+    first, second = tmp_path / "a" / "Rose Wood", tmp_path / "b" / "rose-wood"
+    shutil.copytree(ROSEWOOD, first)
+    shutil.copytree(ROSEWOOD, second)
+    code = main(["--clinic", str(first), "--clinic", str(second), "--treatment", "comparison", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "same output folder out/rose-wood/" in capsys.readouterr().err
+    assert len(list((tmp_path / "out").rglob("*.pdf"))) == 1  # the first clinic is still built
