@@ -65,7 +65,6 @@ class RestrictedFetcher(URLFetcher):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
         self.folders = tuple(Path(folder).resolve() for folder in folders)
         self.files = frozenset(Path(file).resolve() for file in files)
-        self.fetched: list[str] = []  # what was served, for tests and diagnostics
 
     def allows(self, path: Path) -> bool:
         resolved = Path(path).resolve()
@@ -90,7 +89,6 @@ class RestrictedFetcher(URLFetcher):
             raise ForbiddenResource(f"refused to read {path.name}: larger than {MAX_RESOURCE_BYTES // (1024 * 1024)} MB")
         data = resolved.read_bytes()
         self._check(path.name, data, resolved.suffix.lower() == ".svg")
-        self.fetched.append(url)
         mime_type = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
         return URLFetcherResponse(resolved.as_uri(), data, headers={"Content-Type": mime_type})
 

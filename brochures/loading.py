@@ -16,7 +16,7 @@ from .branding import FontFamily, available_fonts, find_font
 from .fetcher import MAX_IMAGE_BYTES, image_problem
 from .models import ClaimRules, ClinicConfig, SharedContent, Sourced, Strings, Treatment
 from .problems import InputError, Problem, describe
-from .yaml_reader import FieldPath, YamlFile, _dotted, read_yaml
+from .yaml_reader import FieldPath, YamlFile, dotted, read_yaml
 
 LOGO_SUFFIXES = (".svg", ".png")
 ICONS_DIR = STYLES_DIR / "icons"
@@ -94,12 +94,12 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
     kind, found = detail["type"], detail.get("input")
     line = doc.line_of(loc)
     if kind == "missing":
-        return Problem(doc.path, line, _dotted(loc), "required, but missing")
+        return Problem(doc.path, line, dotted(loc), "required, but missing")
     if kind == "extra_forbidden":
         allowed = list(_model_at(model, loc[:-1]).model_fields)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f'did you mean "{close[0]}"? ' if close else ""
-        return Problem(doc.path, line, _dotted(loc), f"unknown field; {hint}expected one of: {', '.join(allowed)}")
+        return Problem(doc.path, line, dotted(loc), f"unknown field; {hint}expected one of: {', '.join(allowed)}")
     ctx = detail.get("ctx") or {}
     if kind == "string_too_long":
         expected = f"expected at most {ctx['max_length']} characters"
@@ -116,7 +116,7 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
         expected = detail["msg"]  # our own validators' messages start with "expected"
     if found is None and "#" in doc.source_line(line).partition(":")[2]:
         expected += " (in YAML a # starts a comment: put the value in quotes)"
-    return Problem(doc.path, line, _dotted(loc), f"{expected}, got {found if isinstance(found, str) and kind in ('string_too_long', 'too_long') else describe(found)}")
+    return Problem(doc.path, line, dotted(loc), f"{expected}, got {found if isinstance(found, str) and kind in ('string_too_long', 'too_long') else describe(found)}")
 
 
 def _suggested_field(problem: Problem) -> str:
@@ -184,9 +184,9 @@ def _check_sources(content: Sourced, doc: YamlFile) -> list[Problem]:
         for j, name in enumerate(source.covers):
             loc = ("sources", i, "covers", j)
             if name not in wanted:
-                problems.append(Problem(doc.path, doc.line_of(loc), _dotted(loc), f"expected a content field name, got {describe(name)}"))
+                problems.append(Problem(doc.path, doc.line_of(loc), dotted(loc), f"expected a content field name, got {describe(name)}"))
             elif name in covered:
-                problems.append(Problem(doc.path, doc.line_of(loc), _dotted(loc), f'expected each field in one source only, got "{name}" again (also in source "{covered[name]}")'))
+                problems.append(Problem(doc.path, doc.line_of(loc), dotted(loc), f'expected each field in one source only, got "{name}" again (also in source "{covered[name]}")'))
             else:
                 covered[name] = source.id
     missing = [name for name in wanted if name not in covered]
@@ -243,7 +243,7 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     problems: list[Problem] = []
 
     def problem(loc: FieldPath, message: str) -> None:
-        problems.append(Problem(config_file, doc.line_of(loc), _dotted(loc), message))
+        problems.append(Problem(config_file, doc.line_of(loc), dotted(loc), message))
 
     logo = (folder / config.logo).resolve()
     if not logo.is_relative_to(folder):

@@ -41,7 +41,10 @@ def describe(value: object) -> str:
 
 def display_path(path: Path) -> str:
     """A path relative to the working directory when it is below it, else as given."""
+    if not Path(path).is_absolute():
+        return str(path)
     try:
-        return os.path.relpath(path) if Path(path).is_absolute() and not os.path.relpath(path).startswith("..") else str(path)
+        relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import textstat
 
+from .branding import palette
 from .models import ClaimRules, SharedContent, Treatment
+from .printing import write_atomically
 from .problems import Problem
-from .yaml_reader import FieldPath, YamlFile, _dotted
+from .yaml_reader import FieldPath, YamlFile, dotted
 
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
 NEGATIONS = {"not", "no", "never", "cannot", "can't", "isn't", "aren't", "won't", "don't", "doesn't", "nor"}
@@ -150,7 +153,7 @@ class ClaimChecker:
             if loc and loc[0] in skip:
                 continue
             for phrase, rule, reason in self.find(text):
-                claims.append(Claim(Problem(doc.path, doc.line_of(loc), _dotted(loc), f'"{phrase}": {reason}'), phrase, rule, reason))
+                claims.append(Claim(Problem(doc.path, doc.line_of(loc), dotted(loc), f'"{phrase}": {reason}'), phrase, rule, reason))
         return claims
 
 
@@ -223,8 +226,6 @@ class ClinicFindings:
     """Everything the content checks found for one clinic, ready to be attached to each of its documents."""
 
     def __init__(self, clinic, content, today: date):
-        from .branding import palette  # the colours the documents will really use
-
         self.clinic, self.content = clinic, content
         checker = ClaimChecker(clinic.claim_rules, clinic.config.claims_terms,
                                "Listed by the clinic in claims_terms as a word its brochures must not use.")
@@ -280,10 +281,6 @@ class ClinicFindings:
 
 def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
     """report.json for machines and report.html for the clinic, both written atomically."""
-    import json
-
-    from .printing import write_atomically
-
     data = {"clinic": clinic.config.name, "grade_target": GRADE_TARGET, "documents": [card.as_dict() for card in cards]}
     html = environment.get_template("report.html.j2").render(
         clinic=clinic, t=clinic.strings, cards=cards, grade_target=GRADE_TARGET, stylesheet=stylesheet)

@@ -86,7 +86,7 @@ def read_yaml(path: Path) -> YamlFile:
 
 
 def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Problem], seen: set[int]) -> Any:
-    name = _dotted(loc)
+    name = dotted(loc)
     # An alias hands back a node already built: refusing it stops alias bombs.
     # It carries the anchor's position, so report the line of the field that uses it.
     if id(node) in seen:
@@ -113,7 +113,7 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
                 problems.append(Problem(doc.path, key_line, name, "expected plain fields, got a YAML merge key (<<); it is not supported"))
                 continue
             if key in first_line:
-                problems.append(Problem(doc.path, key_line, _dotted(loc + (key,)),
+                problems.append(Problem(doc.path, key_line, dotted(loc + (key,)),
                                         f"expected each field once, got it again (first on line {first_line[key]})"))
                 continue
             first_line[key] = key_line
@@ -127,7 +127,7 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
     return node.value
 
 
-def _dotted(loc: FieldPath) -> str:
+def dotted(loc: FieldPath) -> str:
     """`("contact", "address", 1)` → `contact.address[1]`."""
     text = ""
     for part in loc:
