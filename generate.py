@@ -6,16 +6,18 @@
     python generate.py --treatment facial       some treatments only ("comparison" for the sheet)
 
 Exit codes: 0 everything built; 1 some documents failed (the rest were built), or warnings with --strict;
-2 invalid input or usage.
+2 invalid input or usage; 3 the output folder could not be used (another build holds it, it is not
+writable, or the disk is full); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import logging
+import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -23,16 +25,17 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR
-from brochures.batch import Budget, Outcome, build_all
+from brochures.batch import PRINT, RENDER, Budget, Outcome, Task, Workers
 from brochures.build_cache import BuildCache
 from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
-from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, plan_documents
-from brochures.printing import remove_stale_temporaries, write_atomically
+from brochures.output_folder import BuildLock, OutputFolderError, prepare, remove_stale_temporaries, run_temp_folder
+from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents
 from brochures.problems import InputError, Problem, display_path
 from brochures.quality import ClinicFindings, Scorecard, write_report
 from brochures.rendering import HtmlRenderer
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
 # WeasyPrint's warnings, passed on from the workers: tests listen here to catch CSS typos and missing assets.
 PRINT_WARNINGS = logging.getLogger("brochures.print_warnings")
 PRINT_WARNINGS.addHandler(logging.NullHandler())
@@ -42,7 +45,18 @@ PRINT_WARNINGS.propagate = False
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_arguments(argv)
+    try:
+        return build(args, started)
+    except OutputFolderError as error:
+        print(error, file=sys.stderr)
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print("\nInterrupted: the documents written so far are complete, and nothing half-written was left behind. "
+              "Run the same command again to finish: what is already built is not printed again.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
+
+def build(args: argparse.Namespace, started: float) -> int:
     try:
         content = load_content(args.data)
     except InputError as error:
@@ -57,22 +71,30 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_INVALID
 
     findings = {clinic.slug: ClinicFindings(clinic, content, today()) for clinic in clinics}
-
-    # --check builds into a temporary folder: every check runs on real PDFs, and no brochure is written.
-    with (tempfile.TemporaryDirectory(prefix="brochure-check-") if args.check else contextlib.nullcontext(args.out)) as build_dir:
+    prepare(args.out)
+    with BuildLock(args.out), \
+            (tempfile.TemporaryDirectory(prefix="brochure-check-") if args.check else contextlib.nullcontext(args.out)) as build_dir:
+        # --check builds into a temporary folder: every check runs on real PDFs, and no brochure is written.
         build_dir = Path(build_dir)
         documents = plan_documents(clinics, content, build_dir, set(args.treatment) if args.treatment else None,
                                    variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
-        remove_stale_temporaries(build_dir)
-        cache = BuildCache(build_dir, force=args.force)
-        outcomes = build_all(documents, content, cache, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit),
-                             fail_fast=args.fail_fast, report=functools.partial(print_outcome, checking=args.check))
-        if outcomes and not args.check:
-            write_atomically(cache.path, cache.dump())
+        outcomes = render_and_print(documents, content, build_dir, args)
+        # A clinic whose own template misbehaves is invalid input: none of its documents is printed.
+        if template_problems := list(dict.fromkeys(o.problem for o in outcomes if o.problem)):
+            report_invalid(template_problems)
+            problems += template_problems
+            invalid = {o.document.clinic.slug for o in outcomes if o.problem}
+            clinics = [clinic for clinic in clinics if clinic.slug not in invalid]
+            documents = [d for d in documents if d.clinic.slug not in invalid]
+            outcomes = [o for o in outcomes if o.document.clinic.slug not in invalid]
+        if not args.check:
+            remove_outputs_no_longer_built(clinics, content, build_dir)
+        cards = scorecards(outcomes, findings, clinics, content, args.out)
 
-    cards = scorecards(outcomes, findings, clinics, content, args.out)
     print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
     warnings = sorted({warning for clinic_cards in cards.values() for card in clinic_cards for warning in card.warnings()})
+    if any(o.machine_fault for o in outcomes):
+        return EXIT_OUTPUT
     if problems:
         return EXIT_INVALID
     if len(outcomes) < len(documents) or any(o.error for o in outcomes):
@@ -83,11 +105,59 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
+def render_and_print(documents: list[Document], content: Content, build_dir: Path, args: argparse.Namespace) -> list[Outcome]:
+    """Render every document's HTML, then print the documents of every clinic whose templates all rendered.
+
+    Returns one outcome per document attempted: a failed render, or the print's outcome.
+    """
+    folders = [build_dir, *dict.fromkeys(document.output.parent for document in documents)]
+    remove_stale_temporaries(folders)
+    cache = BuildCache(build_dir, force=args.force)
+    temp_dir = run_temp_folder()
+
+    def finish(outcome: Outcome) -> None:
+        if outcome.printed and outcome.printed.cache_entry:
+            cache.record(outcome.document.output, outcome.printed.cache_entry)  # saved at once: a killed build resumes
+        print_outcome(outcome, checking=args.check)
+
+    try:
+        with Workers(content, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit), temp_dir=temp_dir) as workers:
+            rendered = workers.run([Task(RENDER, document) for document in documents], fail_fast=args.fail_fast)
+            failed = [o for o in rendered if o.error or o.problem]
+            for outcome in failed:
+                if not outcome.problem:
+                    print_outcome(outcome, checking=args.check)
+            if failed and args.fail_fast:
+                return failed
+            invalid = {o.document.clinic.slug for o in rendered if o.problem}
+            tasks = [Task(PRINT, o.document, o.html, cache.saved(o.document.output))
+                     for o in rendered if o.html is not None and o.document.clinic.slug not in invalid]
+            printed = workers.run(tasks, fail_fast=args.fail_fast, report=finish)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        remove_stale_temporaries(folders)  # those of workers stopped in the middle of a write
+    order = {document.output: i for i, document in enumerate(documents)}
+    return sorted(failed + printed, key=lambda o: order[o.document.output])
+
+
+def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, build_dir: Path) -> None:
+    """Delete PDFs this generator wrote earlier for these clinics that it no longer makes (a treatment dropped)."""
+    cache = BuildCache(build_dir)
+    for clinic in clinics:
+        everything = {d.output for d in plan_documents([clinic], content, build_dir, None, VARIANTS, LAYOUTS)}
+        for path, changed in cache.remove_unlisted(build_dir / clinic.slug, keep=everything):
+            if changed:
+                print(f"  kept       {display_path(path)}: it is no longer built, but was changed after it was written")
+            else:
+                print(f"  removed    {display_path(path)}  (no longer built for this clinic)")
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
         description="Build patient brochures (one PDF per treatment, plus a comparison sheet) for each clinic.",
-        epilog="Exit codes: 0 all built; 1 some documents failed, or warnings with --strict; 2 invalid input or usage.",
+        epilog="Exit codes: 0 all built; 1 some documents failed, or warnings with --strict; 2 invalid input or usage; "
+               "3 the output folder could not be used (in use by another build, not writable, disk full); 130 interrupted.",
     )
     parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
                         help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; default: every clinic)")
@@ -112,7 +182,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="treat warnings (claims, colour adjustments, overdue reviews, reading grade over 8) as failures: exit code 1")
     parser.add_argument("--fail-fast", action="store_true",
                         help="stop at the first invalid clinic or failed document (default: build everything that can be built)")
-    parser.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1, metavar="N",
+    parser.add_argument("--jobs", type=positive(int, most=MAX_JOBS), default=os.cpu_count() or 1, metavar="N",
                         help="documents printed at once (default: one per CPU core)")
     parser.add_argument("--time-limit", type=positive(float), default=Budget.seconds, metavar="SECONDS",
                         help=f"time budget per document; a document over it fails (default: {Budget.seconds:g})")
@@ -125,14 +195,17 @@ def choices(value: str, every: tuple[str, ...]) -> tuple[str, ...]:
     return every if value == "all" else (value,)
 
 
-def positive(kind):
+def positive(kind, most: float = math.inf):
+    """An argparse type: a finite number above 0 (and at most `most`)."""
+    expected = "expected a number above 0" + (f" and at most {most:g}" if math.isfinite(most) else "")
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+            value = math.nan
+        if not math.isfinite(value) or not 0 < value <= most:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
         return value
     return parse
 

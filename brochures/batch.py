@@ -1,9 +1,13 @@
-"""Builds a batch of documents in worker processes, each document within a time and memory budget.
+"""Runs a batch of tasks (render a document's HTML, or print it) in worker processes, each within its budget.
 
-A worker loads fonts and parses stylesheets once and then builds document after
-document. A document that runs over its time budget has its worker killed and
-replaced; one that runs out of memory fails inside its worker. Either way that
-document is reported as failed and the rest of the batch goes on.
+A worker loads fonts and parses stylesheets once and then takes task after task.
+Each task has its own time budget, counted from when the task reaches a ready
+worker, and its own memory budget, counted from what the worker uses when the
+task starts. A task over its time budget has its worker killed and replaced; one
+that runs out of memory fails inside its worker. Either way that document is
+reported as failed and the rest of the batch goes on. A worker that has grown
+(caches, fragmentation) or has done many tasks is replaced by a fresh one, so
+memory stays flat over a batch of any length.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections import deque
@@ -19,11 +24,23 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from .build_cache import BuildCache
 from .loading import Content
+from .output_folder import WriteError
 from .planning import Document
 from .printing import Printed, Printer, PrintError
+from .problems import Problem
 from .rendering import HtmlRenderer, RenderError
+try:  # TEMPORARY until rendering lands it
+    from .rendering import ClinicTemplateError
+except ImportError:
+    class ClinicTemplateError(RenderError):
+        template = line = message = None
+
+RENDER, PRINT = "render", "print"
+READY = "ready"
+STARTUP_SECONDS = 120.0  # a worker that cannot even start (imports, fonts) in this time is broken
+RECYCLE_AFTER_TASKS = 40
+RECYCLE_ABOVE_MB = 200  # growth of a worker's resident memory since it started
 
 
 @dataclass(frozen=True)
@@ -31,103 +48,160 @@ class Budget:
     """What one document may use. The defaults are far above what a brochure needs (under 1 s, about 100 MB)."""
 
     seconds: float = 60.0
-    memory_mb: int = 1024  # on top of what a worker uses before it starts printing
+    memory_mb: int = 1024  # on top of what a worker uses when the document starts
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # RENDER or PRINT
+    document: Document
+    html: str = ""  # for PRINT
+    saved: dict | None = None  # for PRINT: the build cache's record of the PDF on disk
 
 
 @dataclass
 class Outcome:
-    """What happened to one document: printed (or unchanged), or failed with a reason."""
+    """What happened to one task: HTML rendered, a PDF printed (or unchanged), or failed with a reason."""
 
     document: Document
+    html: str | None = None
     printed: Printed | None = None
     error: str | None = None
-    cache_entry: dict | None = None
+    problem: Problem | None = None  # the clinic's own input (its template) is at fault: the clinic is invalid
+    machine_fault: bool = False  # the disk is full or read-only: every other document would fail too
+    worker: tuple[int, float] = (0, 0.0)  # the worker's process id, and its resident memory (MB) after the task
 
 
-def build_all(documents: list[Document], content: Content, cache: BuildCache, *, jobs: int, budget: Budget,
-              fail_fast: bool = False, report=lambda outcome: None) -> list[Outcome]:
-    """Build every document; `report` is called with each outcome as it arrives."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    queue = deque(range(len(documents)))
-    outcomes: dict[int, Outcome] = {}
-    workers: list[_Worker] = []
+class Workers:
+    """A pool of worker processes, kept for the whole build (both the render and the print phase)."""
 
-    def finish(index: int, outcome: Outcome) -> None:
-        outcomes[index] = outcome
-        if outcome.cache_entry:
-            cache.entries[str(outcome.document.output)] = outcome.cache_entry
-        report(outcome)
+    def __init__(self, content: Content, *, jobs: int, budget: Budget, temp_dir: Path, perform=None):
+        self.context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.content, self.jobs, self.budget, self.temp_dir = content, max(1, jobs), budget, temp_dir
+        self.perform = perform or do_task  # what a worker does with a task (tests give tasks of known weight)
+        self.workers: list[_Worker] = []
+        self._failed_starts = 0
 
-    try:
-        for _ in range(max(1, min(jobs, len(documents)))):
-            workers.append(_Worker(context, content, cache, budget))
-        while queue or any(w.job is not None for w in workers):
-            if fail_fast and any(o.error for o in outcomes.values()):
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for worker in self.workers:
+            worker.stop(graceful=exc[0] is None)
+        self.workers = []
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self.context, self.content, self.budget, self.temp_dir, self.perform)
+
+    def run(self, tasks: list[Task], *, fail_fast: bool = False, report=lambda outcome: None) -> list[Outcome]:
+        """Run every task; `report` is called with each outcome as it arrives. Outcomes come back in task order.
+
+        Stops early (leaving the remaining tasks without an outcome) at a machine fault, or at any
+        failure with `fail_fast`.
+        """
+        queue = deque(range(len(tasks)))
+        outcomes: dict[int, Outcome] = {}
+        while len(self.workers) < min(self.jobs, len(tasks)):
+            self.workers.append(self._spawn())
+
+        while queue or any(w.task is not None for w in self.workers):
+            if any(o.machine_fault or (fail_fast and (o.error or o.problem)) for o in outcomes.values()):
+                queue.clear()
+                if not any(w.task is not None for w in self.workers):
+                    break
+            for worker in self.workers:
+                if worker.ready and worker.task is None and queue:
+                    worker.start(queue.popleft(), tasks)
+            waiting = [w for w in self.workers if not w.ready or w.task is not None]
+            if not waiting:
                 break
-            for worker in workers:
-                if worker.job is None and queue:
-                    worker.start(queue.popleft(), documents)
-            busy = [w for w in workers if w.job is not None]
-            deadline = min(w.deadline for w in busy)
-            ready = wait([w.connection for w in busy], timeout=max(0.0, deadline - time.monotonic()))
-            for worker in busy:
-                if worker.connection in ready:
-                    index, outcome = worker.receive(documents)
+            deadline = min(w.deadline for w in waiting)
+            arrived = wait([w.connection for w in waiting], timeout=max(0.0, deadline - time.monotonic()))
+            for worker in waiting:
+                if worker.connection in arrived:
+                    result = worker.receive(tasks)
                 elif time.monotonic() >= worker.deadline:
-                    index = worker.job
-                    outcome = Outcome(documents[index], error=f"took longer than its time budget of {budget.seconds:g} s, so it was stopped")
-                    worker.kill()
+                    result = worker.time_out(tasks)
                 else:
                     continue
+                if result is not None:
+                    index, outcome = result
+                    outcomes[index] = outcome
+                    report(outcome)
                 if not worker.alive:
-                    workers[workers.index(worker)] = _Worker(context, content, cache, budget)
-                finish(index, outcome)
-    finally:
-        for worker in workers:
-            worker.stop()
-    return [outcomes[i] for i in sorted(outcomes)]
+                    self._replace(worker)
+        return [outcomes[i] for i in sorted(outcomes)]
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop(graceful=False)
+        if not worker.started_once:
+            self._failed_starts += 1
+            if self._failed_starts >= 3:
+                raise RuntimeError("could not start a worker process to print with (it stopped three times before it was ready)")
+        self.workers[self.workers.index(worker)] = self._spawn()
 
 
 class _Worker:
-    """One worker process and the document it is building."""
+    """One worker process and the task it is doing."""
 
-    def __init__(self, context, content: Content, cache: BuildCache, budget: Budget):
+    def __init__(self, context, content: Content, budget: Budget, temp_dir: Path, perform):
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_work, daemon=True,
-                                       args=(child, os.getpid(), content, cache.path.parent, cache.force, budget.memory_mb))
+                                       args=(child, os.getpid(), content, budget.memory_mb, str(temp_dir), perform))
         self.process.start()
         child.close()
         self.budget = budget
-        self.job: int | None = None
-        self.deadline = 0.0
+        self.ready = False
+        self.started_once = False
+        self.task: int | None = None
+        self.deadline = time.monotonic() + STARTUP_SECONDS
 
     @property
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def start(self, index: int, documents: list[Document]) -> None:
-        self.job, self.deadline = index, time.monotonic() + self.budget.seconds
-        self.connection.send(documents[index])
+    def start(self, index: int, tasks: list[Task]) -> None:
+        self.task, self.deadline = index, time.monotonic() + self.budget.seconds
+        self.connection.send(tasks[index])
 
-    def receive(self, documents: list[Document]) -> tuple[int, Outcome]:
-        index, self.job = self.job, None
+    def receive(self, tasks: list[Task]) -> tuple[int, Outcome] | None:
         try:
-            outcome: Outcome = self.connection.recv()
+            message = self.connection.recv()
         except (EOFError, OSError):
-            self.kill()
-            code = self.process.exitcode
-            reason = "it ran out of memory" if code in (-signal.SIGKILL, -getattr(signal, "SIGSEGV", 11)) else f"exit code {code}"
-            return index, Outcome(documents[index], error=f"the worker printing it stopped unexpectedly ({reason})")
+            return self._died(tasks)
+        if message == READY:
+            self.ready = self.started_once = True
+            return None
+        outcome, retire = message
+        index, self.task = self.task, None
+        if retire:  # it has grown or done many tasks: let it end, and start a fresh one
+            self.stop(graceful=True)
         return index, outcome
 
+    def time_out(self, tasks: list[Task]) -> tuple[int, Outcome] | None:
+        index = self.task
+        self.kill()
+        if index is None:  # still starting up
+            return None
+        return index, Outcome(tasks[index].document, error=f"took longer than its time budget of {self.budget.seconds:g} s, so it was stopped")
+
+    def _died(self, tasks: list[Task]) -> tuple[int, Outcome] | None:
+        index = self.task
+        self.kill()
+        if index is None:
+            return None
+        code = self.process.exitcode
+        reason = "it ran out of memory" if code in (-signal.SIGKILL, -getattr(signal, "SIGSEGV", 11)) else f"exit code {code}"
+        return index, Outcome(tasks[index].document, error=f"the worker printing it stopped unexpectedly ({reason})")
+
     def kill(self) -> None:
-        self.job = None
+        self.task = None
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
 
-    def stop(self) -> None:
-        if self.process.is_alive():
+    def stop(self, graceful: bool) -> None:
+        if graceful and self.process.is_alive():
             try:
                 self.connection.send(None)
             except (BrokenPipeError, OSError):
@@ -137,37 +211,61 @@ class _Worker:
         self.connection.close()
 
 
-def _work(connection: Connection, parent: int, content: Content, out_dir: Path, force: bool, memory_mb: int) -> None:
-    """A worker: build each document it is sent, until it is sent None or its parent goes away."""
+def _work(connection: Connection, parent: int, content: Content, memory_mb: int, temp_dir: str, perform) -> None:
+    """A worker: do each task it is sent, until it is sent None, it has grown too much, or its parent goes away."""
     _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers itself
+    tempfile.tempdir = temp_dir  # WeasyPrint's temporary font folders go here, and the build removes it
     renderer = HtmlRenderer(content)
-    printer = Printer(BuildCache(out_dir, force=force))
-    _limit_memory(memory_mb)
-    while True:
+    printer = Printer()
+    started_with = _resident_mb()
+    connection.send(READY)
+    for done in range(1, RECYCLE_AFTER_TASKS + 1):
         try:
-            document = connection.recv()
+            task = connection.recv()
         except (EOFError, OSError):
             return
-        if document is None:
+        if task is None:
             return
-        connection.send(_build_one(renderer, printer, document))
+        _limit_memory(memory_mb)
+        outcome = perform(renderer, printer, task)
+        outcome.worker = (os.getpid(), _resident_mb())
+        retire = done == RECYCLE_AFTER_TASKS or outcome.worker[1] - started_with > RECYCLE_ABOVE_MB
+        connection.send((outcome, retire))
+        if retire:
+            return
 
 
-def _build_one(renderer: HtmlRenderer, printer: Printer, document: Document) -> Outcome:
+def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
+    """Do one task in a worker: render a document's HTML, or print it."""
+    document = task.document
     try:
-        printed = printer.build(document, renderer.render(document))
+        if task.kind == RENDER:
+            return Outcome(document, html=renderer.render(document))
+        return Outcome(document, printed=printer.build(document, task.html, task.saved))
+    except ClinicTemplateError as error:
+        return Outcome(document, error=str(error), problem=Problem(error.template, error.line, "templates", error.message))
     except (RenderError, PrintError) as error:
         return Outcome(document, error=str(error))
+    except WriteError as error:
+        return Outcome(document, error=str(error), machine_fault=error.machine_fault)
     except MemoryError:
         return Outcome(document, error="it needed more memory than its budget allows")
     except Exception as error:  # a bug: report it with where it happened, and keep building the rest
         traceback.print_exc(file=sys.stderr)
         return Outcome(document, error=f"internal error (a bug, please report it): {error!r}")
-    return Outcome(document, printed=printed, cache_entry=printer.cache.entries.get(str(document.output)))
+
+
+def _resident_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return 0.0
 
 
 def _limit_memory(extra_mb: int) -> None:
-    """Cap this worker's address space at what it uses now plus `extra_mb`."""
+    """Cap this worker's address space at what it uses now plus `extra_mb`: a budget for the task about to start."""
     try:
         import resource
 

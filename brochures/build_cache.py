@@ -1,78 +1,130 @@
-"""Remembers what each PDF was built from, so a document whose inputs have not changed is not printed again."""
+"""Remembers what each PDF was built from, so a document whose inputs have not changed is not printed again.
+
+The record lives in the output folder (out/.build-cache.json). It is saved after every document, so a
+build that is killed resumes where it stopped. It is also this generator's list of the files it wrote:
+an output it no longer produces can be removed, and nothing else ever is.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from importlib.metadata import version
 from pathlib import Path
 
+from .output_folder import write_atomically
+
 CACHE_FILE = ".build-cache.json"
-FORMAT = 2  # 2: entries carry the inspection of the PDF
+FORMAT = 3  # 3: paths relative to the output folder, and every file the document read
 
 
-def _sha256(data: bytes) -> str:
+def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _code_version() -> str:
+_CODE_VERSION: str | None = None
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def code_version() -> str:
     """The libraries that print, and this generator's own source: a change to either rebuilds everything."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
-        source = b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))
-        libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pypdf", "fonttools"))
-        _CODE_VERSION = f"{libraries} code {_sha256(source)}"
+        source = b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.rglob("*.py")))
+        libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pypdf", "fonttools", "pypdfium2"))
+        _CODE_VERSION = f"{libraries} code {sha256(source)}"
     return _CODE_VERSION
 
 
-_CODE_VERSION: str | None = None
+def file_hash(path: Path) -> str | None:
+    """The hash of a file's bytes (None if it is gone), remembered for as long as its size and time stay the same."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    memo = (str(path), stat.st_mtime_ns, stat.st_size)
+    if memo not in _FILE_HASHES:
+        try:
+            _FILE_HASHES[memo] = sha256(Path(path).read_bytes())
+        except OSError:
+            return None
+    return _FILE_HASHES[memo]
+
+
+def input_key(html: str, stylesheets: list[str], files: list[Path], options: dict) -> str:
+    """Everything known before printing that decides a PDF's bytes: HTML, CSS, named files, options, code."""
+    digest = hashlib.sha256()
+    parts = [f"format {FORMAT}", code_version(), json.dumps(options, sort_keys=True), html, *stylesheets,
+             *(f"{path}:{file_hash(path)}" for path in sorted(files))]
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def entry(key: str, pdf: bytes, pages: int, inspection: dict, read: list[Path], warnings: list[str]) -> dict:
+    """What is recorded for one PDF: its input key, every file it read while printing, and what was found."""
+    return {"key": key, "pdf": sha256(pdf), "pages": pages, "inspection": inspection, "warnings": warnings,
+            "read": {str(path): file_hash(path) for path in read}}
+
+
+def is_fresh(saved: dict | None, output: Path, key: str) -> bool:
+    """True if `output` was built from exactly `key`, every file it read is unchanged, and it is on disk as written."""
+    if not saved or saved.get("key") != key or "inspection" not in saved or not isinstance(saved.get("read"), dict):
+        return False
+    if any(file_hash(Path(path)) != digest for path, digest in saved["read"].items()):
+        return False
+    try:
+        return sha256(output.read_bytes()) == saved.get("pdf")
+    except OSError:
+        return False
 
 
 class BuildCache:
-    """A record in the output folder of each PDF's input key and the hash of the file written.
-
-    A document is fresh when its key is unchanged *and* the PDF on disk is still
-    the one written then (not deleted, replaced or truncated).
-    """
+    """The record, kept by the build's main process: read at the start, saved after each document."""
 
     def __init__(self, out_dir: Path, force: bool = False):
+        self.out_dir = out_dir
         self.path = out_dir / CACHE_FILE
         self.force = force  # rebuild everything, but still record what was built
-        self._file_hashes: dict[Path, str] = {}
         self.entries: dict[str, dict] = {}
-        if not force and self.path.is_file():
-            try:
-                saved = json.loads(self.path.read_text(encoding="utf-8"))
-                if saved.get("format") == FORMAT and isinstance(saved.get("documents"), dict):
-                    self.entries = saved["documents"]
-            except (ValueError, OSError):
-                self.entries = {}  # a damaged cache only costs a full rebuild
+        with contextlib.suppress(ValueError, OSError):  # a damaged record only costs a full rebuild
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            if saved.get("format") == FORMAT and isinstance(saved.get("documents"), dict):
+                self.entries = saved["documents"]
 
-    def file_hash(self, path: Path) -> str:
-        if path not in self._file_hashes:
-            self._file_hashes[path] = _sha256(path.read_bytes())
-        return self._file_hashes[path]
+    def _name(self, output: Path) -> str:
+        return output.relative_to(self.out_dir).as_posix()
 
-    def key(self, html: str, stylesheets: list[str], files: list[Path], options: dict) -> str:
-        """Everything that decides a PDF's bytes: the HTML, the CSS, the files it reads, the options and library versions."""
-        digest = hashlib.sha256()
-        parts = [f"format {FORMAT}", _code_version(),
-                 json.dumps(options, sort_keys=True), html, *stylesheets,
-                 *(f"{path}:{self.file_hash(path)}" for path in sorted(files))]
-        for part in parts:
-            digest.update(part.encode("utf-8"))
-            digest.update(b"\0")
-        return digest.hexdigest()
+    def saved(self, output: Path) -> dict | None:
+        """What was recorded for `output`, unless --force asks for everything to be printed again."""
+        return None if self.force else self.entries.get(self._name(output))
 
-    def fresh(self, output: Path, key: str) -> dict | None:
-        """The saved entry if `output` was built from exactly `key` and is still on disk as written."""
-        entry = self.entries.get(str(output))
-        if self.force or not entry or entry.get("key") != key or "inspection" not in entry or not output.is_file():
-            return None
-        return entry if _sha256(output.read_bytes()) == entry.get("pdf") else None
+    def record(self, output: Path, saved: dict) -> None:
+        self.entries[self._name(output)] = saved
+        self.save()
 
-    def record(self, output: Path, key: str, pdf: bytes, pages: int, inspection: dict) -> None:
-        self.entries[str(output)] = {"key": key, "pdf": _sha256(pdf), "pages": pages, "inspection": inspection}
+    def remove_unlisted(self, folder: Path, keep: set[Path]) -> list[tuple[Path, bool]]:
+        """Delete the outputs recorded in `folder` that are not in `keep`, if they are still as this generator
+        wrote them; forget them either way. Returns each such path, and whether it was changed (so kept)."""
+        found, forgotten = [], 0
+        for name, saved in list(self.entries.items()):
+            path = self.out_dir / name
+            if path.parent != folder or path in keep:
+                continue
+            del self.entries[name]
+            forgotten += 1
+            if not path.is_file():
+                continue
+            changed = file_hash(path) != saved.get("pdf")
+            if not changed:
+                path.unlink()
+            found.append((path, changed))
+        if forgotten:
+            self.save()
+        return found
 
-    def dump(self) -> bytes:
-        return json.dumps({"format": FORMAT, "documents": self.entries}, indent=1, sort_keys=True).encode("utf-8")
+    def save(self) -> None:
+        data = json.dumps({"format": FORMAT, "documents": self.entries}, indent=1, sort_keys=True)
+        write_atomically(self.path, data.encode("utf-8"))

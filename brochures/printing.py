@@ -6,9 +6,7 @@ import contextlib
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,10 +18,11 @@ from weasyprint.text.fonts import FontConfiguration
 
 from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import brand_css, font_face_css, palette
-from .build_cache import BuildCache
+from .build_cache import entry, input_key, is_fresh
 from .fetcher import RestrictedFetcher
 from .inspection import Inspection, inspect_pdf, inspection_failures
 from .loading import Clinic
+from .output_folder import write_atomically
 from .planning import PRESS, STANDARD, TRIFOLD, Document
 
 # Standard files are tagged PDF/UA-1: language, title, structure and alt text reach screen readers.
@@ -53,18 +52,31 @@ class Printed:
     warnings: list[str] = field(default_factory=list)
     unchanged: bool = False  # skipped: the PDF on disk was built from the same inputs
     inspection: Inspection | None = None  # measured on the PDF: type sizes, text contrast, accessibility
+    cache_entry: dict | None = None  # what the build cache records for it
 
 
 class Printer:
-    """One WeasyPrint setup for a whole batch: fonts are loaded and stylesheets parsed once."""
+    """One WeasyPrint setup for a whole batch: fonts are loaded and stylesheets parsed once.
 
-    def __init__(self, cache: BuildCache | None = None):
+    What belongs to one clinic (its brand stylesheet, its images) is kept only while that clinic's
+    documents are printed, so a worker's memory does not grow with the number of clinics.
+    """
+
+    def __init__(self):
         self.font_config = FontConfiguration()
-        self.image_cache: dict = {}
-        self.cache = cache  # None: always print
         self._stylesheets: dict[str, tuple[CSS, str]] = {}
         self._project_fetcher = RestrictedFetcher([STYLES_DIR, TEMPLATES_DIR])
         self._style_files = sorted(p for p in STYLES_DIR.rglob("*") if p.is_file())
+        self._clinic: Path | None = None
+        self._image_cache: dict = {}
+        # Every file read for this clinic's documents: the image cache serves a logo once per clinic, so a
+        # later document must still count the files an earlier one read.
+        self._read: dict[Path, None] = {}
+
+    def _use_clinic(self, clinic: Clinic) -> None:
+        if clinic.folder != self._clinic:
+            self._clinic, self._image_cache, self._read = clinic.folder, {}, {}
+            self._stylesheets = {key: value for key, value in self._stylesheets.items() if key.startswith("sheet:")}
 
     def _stylesheet(self, key: str, make_text, base_url: str | None, fetcher: RestrictedFetcher) -> tuple[CSS, str]:
         """A parsed stylesheet, parsed once per batch however many documents use it."""
@@ -89,48 +101,49 @@ class Printer:
             sheets.append(self._stylesheet(f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher))
         return sheets
 
-    def fetcher_for(self, clinic: Clinic) -> RestrictedFetcher:
-        return RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], clinic.font.files)
-
     def print_pdf(self, document: Document, html: str) -> tuple[bytes, list[str]]:
         """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
         clinic = document.clinic
-        options = dict(PDF_OPTIONS[document.variant], cache=self.image_cache)
+        options = dict(PDF_OPTIONS[document.variant], cache=self._image_cache)
+        fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], clinic.font.files)
         with weasyprint_log() as records:
-            laid_out = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=self.fetcher_for(clinic)).render(
-                stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config, **options)
-            if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
-                raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
-            warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
-            pdf = laid_out.write_pdf(finisher=stable_document_id(html), **options)
+            try:
+                laid_out = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
+                    stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config, **options)
+                if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
+                    raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
+                warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
+                pdf = laid_out.write_pdf(finisher=stable_document_id(html), **options)
+            finally:
+                self._read.update(getattr(fetcher, 'served', {}))
         errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
         if errors:
             raise PrintError("; ".join(errors))
         return pdf, [r.getMessage() for r in records if r.levelno == logging.WARNING] + warnings
 
-    def build(self, document: Document, html: str) -> Printed:
+    def build(self, document: Document, html: str, saved: dict | None = None) -> Printed:
         """Print, check, then write: a PDF only gets its final name once it has passed its check.
 
-        A document whose inputs are unchanged since the PDF on disk was written is not printed again.
+        A document whose inputs are unchanged since the PDF on disk was written (`saved`, from the
+        build cache) is not printed again.
         """
-        key = None
-        if self.cache:
-            clinic = document.clinic
-            key = self.cache.key(html, [text for _, text in self.stylesheets(document)],
-                                 files=[clinic.logo, *clinic.font.files, *self._style_files],
-                                 options=PDF_OPTIONS[document.variant])
-            if entry := self.cache.fresh(document.output, key):
-                return Printed(document=document, pages=entry["pages"], size=document.output.stat().st_size,
-                               unchanged=True, inspection=Inspection(**entry["inspection"]))
+        clinic = document.clinic
+        self._use_clinic(clinic)
+        key = input_key(html, [text for _, text in self.stylesheets(document)],
+                        files=[clinic.logo, *clinic.font.files, *self._style_files],
+                        options=PDF_OPTIONS[document.variant])
+        if is_fresh(saved, document.output, key):
+            return Printed(document=document, pages=saved["pages"], size=document.output.stat().st_size,
+                           warnings=saved["warnings"], unchanged=True, inspection=Inspection(**saved["inspection"]),
+                           cache_entry=saved)
         pdf, warnings = self.print_pdf(document, html)
         pages = check_pdf(document, pdf)
         inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD)
         if unreadable := inspection_failures(inspection):
             raise PrintError("patients could not read it: " + "; ".join(unreadable))
         write_atomically(document.output, pdf)
-        if self.cache:
-            self.cache.record(document.output, key, pdf, pages, inspection=asdict(inspection))
-        return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings, inspection=inspection)
+        return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings, inspection=inspection,
+                       cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings))
 
 
 @contextlib.contextmanager
@@ -266,44 +279,3 @@ def _press_problems(reader: PdfReader, root, xmp: bytes) -> list[str]:
             if descriptor is None or not any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")):
                 problems.append(f"font {font.get('/BaseFont', name)} on page {number} is not embedded")
     return problems
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete temporary files left by runs that were killed; a live run's own files are left alone."""
-    removed = []
-    for stale in [*folder.glob(".*.tmp"), *folder.glob("*/.*.tmp")]:  # the build cache's, and the PDFs'.
-        parts = stale.name.split(".")
-        pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
-        if pid is not None and pid != os.getpid() and _alive(pid):
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            stale.unlink()
-            removed.append(stale)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -90,3 +90,19 @@ def test_a_damaged_cache_file_only_costs_a_rebuild(data, tmp_path, capsys):
     build(data, out, capsys)
     (out / ".build-cache.json").write_text("{not json")
     assert set(build(data, out, capsys).values()) == {"wrote"}
+
+
+def test_a_file_the_logo_itself_reads_is_an_input_too(data, tmp_path, capsys):
+    from PIL import Image
+
+    clinic = data / "clinics" / "example"
+    Image.new("RGB", (60, 24), "#0F6E6E").save(clinic / "inner.png")
+    (clinic / "wrapper.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="150" height="60">'
+                                        '<image width="150" height="60" href="inner.png"/></svg>')
+    config = clinic / "clinic.yaml"
+    config.write_text(config.read_text().replace("logo: logo.svg", "logo: wrapper.svg"))
+    out = tmp_path / "out"
+    build(data, out, capsys)
+    Image.new("RGB", (60, 24), "#7A1F5C").save(clinic / "inner.png")  # same name, new picture
+    assert set(build(data, out, capsys).values()) == {"wrote"}
+    assert set(build(data, out, capsys).values()) == {"unchanged"}

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from brochures.loading import load_clinic, load_content
+from brochures.output_folder import TEMP_PREFIX
 from brochures.problems import InputError
 from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text
 from generate import main
@@ -259,11 +260,11 @@ def test_sigkill_mid_batch_never_leaves_a_broken_pdf(tmp_path):
         assert len(PdfReader(pdf).pages) >= 1
     # A leftover from a killed run is cleaned up by the next run; that run completes.
     dead = finished_process_id()
-    for stale in (out / "example" / f".facial.pdf.{dead}.abc123.tmp", out / f".build-cache.json.{dead}.abc123.tmp"):
+    for stale in (out / "example" / f"{TEMP_PREFIX}{dead}-abc123.tmp", out / f"{TEMP_PREFIX}{dead}-def456.tmp"):
         stale.parent.mkdir(parents=True, exist_ok=True)
         stale.write_bytes(b"half")
     assert subprocess.run(command, capture_output=True).returncode == 0
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob(f"{TEMP_PREFIX}*"))
     assert len(list(out.rglob("*.pdf"))) == 6
 
 

@@ -1,0 +1,88 @@
+"""Budgets that hold for every document, however long the batch: real worker processes, tasks of known weight."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from brochures import batch
+from brochures.batch import Budget, Outcome, Task, Workers
+from brochures.loading import find_clinic_file, load_clinic, load_content
+from brochures.planning import plan_documents
+from conftest import DATA
+
+MB = 1024 * 1024
+_held: list[bytearray] = []  # what a "leaky" task keeps, in the worker that ran it
+
+
+def weighed(renderer, printer, task: Task) -> Outcome:
+    """A task that does what its text says: hold N MB for good, use N MB for a moment, or sleep N seconds."""
+    action, amount = task.html.split(":")
+    try:
+        if action == "hold":
+            _held.append(bytearray(int(amount) * MB))
+        elif action == "use":
+            bytearray(int(amount) * MB)
+        elif action == "sleep":
+            time.sleep(float(amount))
+    except MemoryError:
+        return Outcome(task.document, error="over its memory budget")
+    return Outcome(task.document, html="done")
+
+
+@pytest.fixture(scope="module")
+def document():
+    content = load_content(DATA)
+    clinic = load_clinic(find_clinic_file("example", DATA), content)
+    return plan_documents([clinic], content, DATA.parent / "out", {"facial"})[0]
+
+
+def run(document, texts: list[str], tmp_path, **budget) -> list[Outcome]:
+    with Workers(None, jobs=1, budget=Budget(**budget), temp_dir=tmp_path, perform=weighed) as workers:
+        return workers.run([Task("test", document, text) for text in texts])
+
+
+def test_the_memory_budget_holds_for_each_document_in_a_worker_that_has_grown(document, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "RECYCLE_ABOVE_MB", 10_000)  # keep the grown worker, to see its budget
+    outcomes = run(document, ["hold:150", "hold:150", "use:200", "use:400"], tmp_path, memory_mb=300)
+    assert len({o.worker[0] for o in outcomes}) == 1, "the test needs one worker that has grown"
+    # 300 MB more than the worker holds when each document starts: 200 fits even after 300 were kept, 400 never does.
+    assert [o.error for o in outcomes] == [None, None, None, "over its memory budget"]
+
+
+def test_a_worker_that_grows_is_replaced_so_memory_stays_flat(document, tmp_path):
+    outcomes = run(document, ["hold:40"] * 15, tmp_path)
+    assert all(o.error is None for o in outcomes)
+    workers = [o.worker[0] for o in outcomes]
+    assert len(set(workers)) >= 2, "no worker was replaced"
+    start = outcomes[0].worker[1]
+    assert max(o.worker[1] for o in outcomes) < start + batch.RECYCLE_ABOVE_MB + 40 + 20
+    assert outcomes[-1].worker[1] < start + batch.RECYCLE_ABOVE_MB
+
+
+def test_a_worker_is_replaced_after_many_documents(document, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "RECYCLE_AFTER_TASKS", 3)
+    outcomes = run(document, ["use:1"] * 10, tmp_path)
+    assert all(o.error is None for o in outcomes)
+    assert len({o.worker[0] for o in outcomes}) == 4
+
+
+class SlowToStart(batch.Printer):
+    def __init__(self):
+        time.sleep(3)
+        super().__init__()
+
+
+def test_the_time_budget_starts_when_the_document_starts_not_when_the_worker_does(document, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "Printer", SlowToStart)  # a cold worker: slow imports, a slow disk
+    outcomes = run(document, ["sleep:1", "sleep:1"], tmp_path, seconds=2)
+    assert [o.error for o in outcomes] == [None, None]
+
+
+def test_a_document_over_its_time_budget_is_stopped_and_the_next_one_runs(document, tmp_path):
+    started = time.monotonic()
+    outcomes = run(document, ["sleep:30", "sleep:0"], tmp_path, seconds=1)
+    assert time.monotonic() - started < 15
+    assert "took longer than its time budget of 1 s" in outcomes[0].error
+    assert outcomes[1].error is None
