@@ -14,6 +14,7 @@ from .branding import palette
 from .models import ClaimRules, SharedContent, Treatment
 from .printing import write_atomically
 from .problems import Problem
+from .rendering import clinic_data
 from .yaml_reader import FieldPath, YamlFile, dotted
 
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
@@ -280,11 +281,18 @@ class ClinicFindings:
 
 
 def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
-    """report.json for machines and report.html for the clinic, both written atomically."""
+    """report.json for machines and report.html for the clinic, both written atomically.
+
+    The report template is given the same plain data as report.json (each card's warnings precomputed),
+    through the sandbox that renders the brochures: a clinic may override report.html.j2 too.
+    """
     data = {"clinic": clinic.config.name, "grade_target": GRADE_TARGET, "documents": [card.as_dict() for card in cards]}
-    html = environment.get_template("report.html.j2").render(
-        clinic=clinic, t=clinic.strings, cards=cards, grade_target=GRADE_TARGET, stylesheet=stylesheet)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
     paths = [folder / "report.json", folder / "report.html"]
-    write_atomically(paths[0], json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+    write_atomically(paths[0], text.encode("utf-8"))
+    html = environment.render_plain("report.html.j2", {
+        "clinic": clinic_data(clinic), "t": clinic.strings.model_dump(mode="json"),
+        "cards": json.loads(text)["documents"],  # plain data, as written to report.json
+        "grade_target": GRADE_TARGET, "stylesheet": stylesheet})
     write_atomically(paths[1], html.encode("utf-8"))
     return paths
