@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,24 +66,34 @@ def available_fonts(clinic_folder: Path) -> list[str]:
 
 
 def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
+    """The clinic's own font files (fonts/*): regular files that are, with every link followed, inside the clinic folder.
+
+    A file or folder that links out of the clinic folder, and anything that is not a regular file
+    (a FIFO would block the build), is skipped; find_font then reports the family as missing.
+    """
     from fontTools.ttLib import TTFont, TTLibError  # WeasyPrint depends on fontTools
 
-    folder = clinic_folder / "fonts"
-    if not folder.is_dir():
+    root = Path(clinic_folder).resolve()
+    folder = Path(clinic_folder) / "fonts"
+    if not folder.is_dir() or not folder.resolve().is_relative_to(root):
         return []
     faces = []
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in FONT_SUFFIXES or not path.is_file():
+        if path.suffix.lower() not in FONT_SUFFIXES:
             continue
+        resolved = path.resolve()
         try:
-            with TTFont(path, lazy=True) as font:
+            if not resolved.is_relative_to(root) or not stat.S_ISREG(os.stat(resolved).st_mode):
+                continue
+            with TTFont(resolved, lazy=True) as font:
                 family = font["name"].getBestFamilyName()
                 weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
                 italic = bool(font["head"].macStyle & 0b10)
         except (TTLibError, OSError, KeyError, AttributeError):
             continue  # not a font we can read; find_font will report the family as missing
         if family:
-            faces.append((family, FontFace(path, weight, "italic" if italic else "normal")))
+            # The resolved file: the one checked is the one WeasyPrint is allowed to read.
+            faces.append((family, FontFace(resolved, weight, "italic" if italic else "normal")))
     return faces
 
 
