@@ -3,8 +3,39 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+# Characters that are invisible or that steer the terminal or the text direction: Unicode categories
+# Cc (controls), Cf (format), Zl and Zp (line and paragraph separators), as of Unicode 14, except tab,
+# newline and the soft hyphen U+00AD. A found value is shown with these escaped (\x1b, \u202e), and the
+# YAML reader refuses them in any value or field name.
+UNSAFE_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+# Unicode gives control characters no name, only aliases.
+_CONTROL_NAMES = (
+    "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",
+    "BELL", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED", "LINE TABULATION", "FORM FEED", "CARRIAGE RETURN",
+    "SHIFT OUT", "SHIFT IN", "DATA LINK ESCAPE", "DEVICE CONTROL ONE", "DEVICE CONTROL TWO", "DEVICE CONTROL THREE",
+    "DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE", "SYNCHRONOUS IDLE", "END OF TRANSMISSION BLOCK", "CANCEL",
+    "END OF MEDIUM", "SUBSTITUTE", "ESCAPE", "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE",
+    "INFORMATION SEPARATOR TWO", "INFORMATION SEPARATOR ONE",
+)
+_C1_NAMES = (
+    "PADDING CHARACTER", "HIGH OCTET PRESET", "BREAK PERMITTED HERE", "NO BREAK HERE", "INDEX", "NEXT LINE",
+    "START OF SELECTED AREA", "END OF SELECTED AREA", "CHARACTER TABULATION SET", "CHARACTER TABULATION WITH JUSTIFICATION",
+    "LINE TABULATION SET", "PARTIAL LINE FORWARD", "PARTIAL LINE BACKWARD", "REVERSE LINE FEED", "SINGLE SHIFT TWO",
+    "SINGLE SHIFT THREE", "DEVICE CONTROL STRING", "PRIVATE USE ONE", "PRIVATE USE TWO", "SET TRANSMIT STATE",
+    "CANCEL CHARACTER", "MESSAGE WAITING", "START OF GUARDED AREA", "END OF GUARDED AREA", "START OF STRING",
+    "SINGLE GRAPHIC CHARACTER INTRODUCER", "SINGLE CHARACTER INTRODUCER", "CONTROL SEQUENCE INTRODUCER",
+    "STRING TERMINATOR", "OPERATING SYSTEM COMMAND", "PRIVACY MESSAGE", "APPLICATION PROGRAM COMMAND",
+)
 
 
 @dataclass(frozen=True)
@@ -20,23 +51,128 @@ class Problem:
         where = display_path(self.file)
         if self.line:
             where += f":{self.line}"
-        return f"{where} {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        # One line, and nothing in it that a terminal would act on (a file name or a field can be hostile too).
+        return printable(f"{where} {self.field}: {self.message}" if self.field else f"{where}: {self.message}")
 
 
 class InputError(Exception):
     """The input is invalid; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+
+    def __str__(self) -> str:  # on demand: a file can have tens of thousands of problems
+        return "\n".join(str(p) for p in self.problems)
 
 
 def describe(value: object) -> str:
-    """How a found value is quoted back to the user: short, and unambiguous about type."""
+    """How a found value is quoted back to the user: short, unambiguous about type, and safe to print."""
     if value is None:
         return "nothing"
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    text = printable(repr(value) if not isinstance(value, str) else f'"{value}"')
     return text if len(text) <= 60 else text[:57] + '…"'
+
+
+def printable(text: str) -> str:
+    """`text` with control, invisible and direction characters (and newlines) written as escapes: \\x1b, \\u202e, \\n."""
+    text = text.replace("\n", "\\n")
+    return UNSAFE_CHARACTERS.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def character_name(char: str) -> str:
+    """`U+202E RIGHT-TO-LEFT OVERRIDE`, `U+001B ESCAPE`: a character as a person can look it up."""
+    code = ord(char)
+    if code < 0x20:
+        name = _CONTROL_NAMES[code]
+    elif code == 0x7F:
+        name = "DELETE"
+    elif 0x80 <= code <= 0x9F:
+        name = _C1_NAMES[code - 0x80]
+    else:
+        name = unicodedata.name(char, "")
+    return f"U+{code:04X} {name}".rstrip()
+
+
+def unsafe_character(text: str) -> str | None:
+    """What is wrong with `text` if it holds a control, invisible or direction character, else None.
+
+    For example "the invisible character U+202E RIGHT-TO-LEFT OVERRIDE at character 5".
+    """
+    match = UNSAFE_CHARACTERS.search(text)
+    if not match:
+        return None
+    return f"{character_kind(match.group())} at character {match.start() + 1}"
+
+
+def character_kind(char: str) -> str:
+    """`the control character U+001B ESCAPE`, `the invisible character U+202E RIGHT-TO-LEFT OVERRIDE`."""
+    kind = "control character" if unicodedata.category(char) == "Cc" else "invisible character"
+    return f"the {kind} {character_name(char)}"
+
+
+def report_lines(problems: list[Problem], per_file: int = 20) -> list[str]:
+    """The lines to print for `problems`: at most `per_file` per file, then how many more that file has.
+
+    Repeated problems are printed once. The order is kept; a file's "… and N more" line follows its
+    last printed problem:
+
+        clinic.yaml:30 k7: unknown field; …
+        clinic.yaml: … and 27,129 more problems in this file
+    """
+    unique = list(dict.fromkeys(problems))
+    totals = Counter(problem.file for problem in unique)
+    shown: Counter = Counter()
+    lines = []
+    for problem in unique:
+        shown[problem.file] += 1
+        if shown[problem.file] > per_file:
+            continue
+        lines.append(str(problem))
+        if shown[problem.file] == per_file and totals[problem.file] > per_file:
+            more = totals[problem.file] - per_file
+            lines.append(printable(f"{display_path(problem.file)}: … and {more:,} more problem{'s' if more != 1 else ''} in this file"))
+    return lines
+
+
+def file_kind(mode: int) -> str:
+    """What a file is, from its `st_mode`, in words: "a regular file", "a folder", "a named pipe (FIFO)"…"""
+    for test, words in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "a special file"
+
+
+class NotARegularFile(OSError):
+    """A path that exists but is not a regular file: reading it could block forever (a FIFO) or never end (a device)."""
+
+    def __init__(self, path: Path, kind: str):
+        super().__init__(f"expected a regular file, got {kind}")
+        self.path, self.kind = path, kind
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file. Anything else raises NotARegularFile, without blocking.
+
+    The file is opened without blocking and checked once open, so a FIFO or a device put in its place
+    between a check and the read is never read. Missing files and unreadable ones raise OSError as usual.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(Path(path), file_kind(mode))
+        chunks, remaining = [], limit
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def display_path(path: Path) -> str:
