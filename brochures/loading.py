@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import os
 import re
+import stat
 import typing
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,13 +16,19 @@ from pydantic import BaseModel, ValidationError
 
 from . import STYLES_DIR
 from .branding import FontFamily, available_fonts, find_font
-from .fetcher import MAX_IMAGE_BYTES, image_problem
-from .models import ClaimRules, ClinicConfig, SharedContent, Sourced, Strings, Treatment
-from .problems import InputError, Problem, describe
+from .fetcher import MAX_IMAGE_BYTES, SVG_TYPE, check_image
+from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, SharedContent, Sourced, Strings, Treatment
+from .problems import InputError, NotARegularFile, Problem, describe, file_kind, read_regular_file
 from .yaml_reader import FieldPath, YamlFile, dotted, read_yaml
 
-LOGO_SUFFIXES = (".svg", ".png")
+LOGO_TYPES = {".svg": SVG_TYPE, ".png": "image/png"}  # the logo's name and its bytes must agree
 ICONS_DIR = STYLES_DIR / "icons"
+# Names the generator gives its own outputs in a clinic's folder (comparison.pdf, booklet.pdf, report.json,
+# report.html), and index for a gallery page: a treatment file may not take them.
+RESERVED_NAMES = ("booklet", "comparison", "index", "report")
+# "Did you mean …?" for the first unknown fields of a file only: a file of 27,000 unknown keys is not
+# a typo, and only the first few problems of a file are printed.
+MAX_HINTS = 100
 
 # What each kind of schema error means, in words a clinic manager understands.
 EXPECTED = {
@@ -77,7 +86,7 @@ def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
         problems = []
     except ValidationError as error:
         details = error.errors(include_url=False)
-        problems = [_problem(model, doc, detail) for detail in details]
+        problems = [_problem(model, doc, detail, hint=i < MAX_HINTS) for i, detail in enumerate(details)]
         # "colours: unknown field; did you mean colors?" already says what "colors: missing" would,
         # and a field the YAML reader refused needs no second message from the schema.
         suggested = {_suggested_field(p) for p in problems if "did you mean" in p.message}
@@ -89,7 +98,7 @@ def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
     return result
 
 
-def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
+def _problem(model: type[BaseModel], doc: YamlFile, detail: dict, hint: bool = True) -> Problem:
     loc: FieldPath = tuple(detail["loc"])
     kind, found = detail["type"], detail.get("input")
     line = doc.line_of(loc)
@@ -97,7 +106,7 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
         return Problem(doc.path, line, dotted(loc), "required, but missing")
     if kind == "extra_forbidden":
         allowed = list(_model_at(model, loc[:-1]).model_fields)
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if hint else []
         hint = f'did you mean "{close[0]}"? ' if close else ""
         return Problem(doc.path, line, dotted(loc), f"unknown field; {hint}expected one of: {', '.join(allowed)}")
     ctx = detail.get("ctx") or {}
@@ -113,10 +122,23 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict) -> Problem:
     elif kind in EXPECTED:
         expected = EXPECTED[kind]
     else:
-        expected = detail["msg"]  # our own validators' messages start with "expected"
+        expected = _plain(detail["msg"], kind)
     if found is None and "#" in doc.source_line(line).partition(":")[2]:
         expected += " (in YAML a # starts a comment: put the value in quotes)"
-    return Problem(doc.path, line, dotted(loc), f"{expected}, got {found if isinstance(found, str) and kind in ('string_too_long', 'too_long') else describe(found)}")
+    got = found if isinstance(found, str) and kind in ("string_too_long", "too_long") else describe(found)
+    after = f" ({ctx['detail']})" if ctx.get("detail") else ""
+    return Problem(doc.path, line, dotted(loc), f"{expected}, got {got}{after}")
+
+
+def _plain(message: str, kind: str) -> str:
+    """A schema message in plain words: never a regular expression or a Python error."""
+    if message.startswith("expected"):  # our own validators' messages
+        return message
+    if kind == "string_pattern_mismatch":
+        return "expected text in the form this field needs"
+    if message.startswith("Input should be "):
+        return "expected " + message.removeprefix("Input should be ")
+    return "expected a valid value"
 
 
 def _suggested_field(problem: Problem) -> str:
@@ -153,6 +175,9 @@ def load_content(data_dir: Path) -> Content:
     if not paths:
         problems.append(Problem(treatment_dir, None, "", "expected at least one treatment file (*.yaml), found none"))
     for path in paths:
+        if problem := _treatment_name_problem(path):
+            problems.append(problem)
+            continue
         try:
             doc = read_yaml(path)
             treatment = validate(Treatment, doc)
@@ -173,6 +198,17 @@ def load_content(data_dir: Path) -> Content:
         raise InputError(problems)
     ordered = dict(sorted(treatments.items(), key=lambda item: (item[1].order, item[0])))
     return Content(data_dir=data_dir, treatments=ordered, shared=shared, docs=docs)
+
+
+def _treatment_name_problem(path: Path) -> Problem | None:
+    """A treatment's file name becomes its slug, its PDF's name and a --treatment choice: it must be safe and its own."""
+    if not SLUG.fullmatch(path.stem):
+        return Problem(path, None, "", f"expected a treatment file name of {SLUG_RULE} (no dots or spaces), "
+                                       f'then ".yaml", like "facial.yaml"; got {describe(path.name)}')
+    if path.stem in RESERVED_NAMES:
+        return Problem(path, None, "", f"expected a treatment file name other than {', '.join(RESERVED_NAMES)} "
+                                       f"(the generator's own documents and reports use them), got {describe(path.name)}")
+    return None
 
 
 def _check_sources(content: Sourced, doc: YamlFile) -> list[Problem]:
@@ -207,23 +243,33 @@ def _check_icon(treatment: Treatment, doc: YamlFile) -> list[Problem]:
 # --- Clinics ---
 
 def safe_name(text: str) -> str:
-    """A file or folder name safe to attach to an email or send to a print shop: a-z, 0-9 and dashes."""
-    name = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()).strip("-")
-    return name or "clinic"
+    """The output folder name for a clinic folder called `text`: distinct, and safe to attach or send anywhere.
 
-
-def _head(path: Path, size: int) -> bytes:
-    """At most `size` bytes of a file: enough to tell that it is too large without reading all of it."""
-    with path.open("rb") as file:
-        return file.read(size)
+    The rule: a name that is already safe (up to 40 lowercase letters a–z, digits and dashes, starting
+    with a letter or digit) is used as it is: `rosewood` → `rosewood`. Any other name is transliterated
+    as far as it can be (accents dropped, other characters turned into dashes, at most 32 characters)
+    and followed by a dash and the first 6 hex digits of the SHA-256 of the original name, so that two
+    different names never share a folder and the same name always gets the same one:
+    `Rose Wood` → `rose-wood-` + 6 hex digits, `東京` → `clinic-` + 6 hex digits.
+    """
+    if SLUG.fullmatch(text):
+        return text
+    ascii_name = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:32].strip("-") or "clinic"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return f"{stem}-{digest}"
 
 
 def find_clinic_file(reference: str, data_dir: Path) -> Path:
-    """A clinic named by slug (in data/clinics/), folder path or clinic.yaml path."""
+    """A clinic named by slug (in data/clinics/), folder path or clinic.yaml path.
+
+    A clinic.yaml that exists but is not a regular file (a folder, a named pipe) is returned all the
+    same, so that reading it says what it is rather than that there is no such clinic.
+    """
     as_path = Path(reference)
     candidates = [data_dir / "clinics" / reference / "clinic.yaml", as_path / "clinic.yaml", as_path]
     for candidate in candidates:
-        if candidate.is_file():
+        if os.path.lexists(candidate) and not (candidate is as_path and candidate.is_dir()):
             return candidate
     known = ", ".join(clinic_slugs(data_dir)) or "none"
     raise InputError([Problem(as_path, None, "--clinic",
@@ -239,21 +285,15 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     """One clinic, fully checked: schema, logo, font, language and treatments."""
     doc = read_yaml(config_file)
     config: ClinicConfig = validate(ClinicConfig, doc)
-    folder = config_file.parent.resolve()
+    folder = config_file.parent.resolve()  # where files are looked for and contained
     problems: list[Problem] = []
 
     def problem(loc: FieldPath, message: str) -> None:
         problems.append(Problem(config_file, doc.line_of(loc), dotted(loc), message))
 
+    if reason := _logo_problem(folder, config.logo):
+        problem(("logo",), reason)
     logo = (folder / config.logo).resolve()
-    if not logo.is_relative_to(folder):
-        problem(("logo",), f"expected a file inside the clinic folder {folder.name}/, got {describe(config.logo)}, which leads outside it")
-    elif not logo.is_file():
-        problem(("logo",), f"expected an existing file in {folder.name}/, got {describe(config.logo)}, which does not exist")
-    elif logo.suffix.lower() not in LOGO_SUFFIXES:
-        problem(("logo",), f"expected an SVG or PNG file, got {describe(config.logo)}")
-    elif reason := image_problem(_head(logo, MAX_IMAGE_BYTES + 1), svg=logo.suffix.lower() == ".svg"):
-        problem(("logo",), f"{reason} ({config.logo})")
 
     font = find_font(config.font, folder)
     if font is None:
@@ -284,17 +324,59 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
             except InputError as error:
                 problems += error.problems
 
-    offered = config.treatments or list(content.treatments)
+    known = list(content.treatments)
+    offered = config.treatments or known
     for i, slug in enumerate(offered):
         if slug not in content.treatments:
-            problem(("treatments", i), f"expected one of {', '.join(content.treatments)}, got {describe(slug)}")
+            close = difflib.get_close_matches(slug, known, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            problem(("treatments", i), f"unknown treatment; {hint}expected one of {', '.join(known)}, got {describe(slug)}")
         elif slug in offered[:i]:
             problem(("treatments", i), f"expected each treatment once, got {describe(slug)} again")
 
     if problems:
         raise InputError(problems)
+    # The output folder is named after the folder as the user named it: a symlinked clinic folder keeps
+    # the link's name, not its target's.
+    named = Path(os.path.abspath(config_file)).parent.name
     return Clinic(
-        slug=safe_name(folder.name), folder=folder, config_file=config_file, config=config, logo=logo,
+        slug=safe_name(named), folder=folder, config_file=config_file, config=config, logo=logo,
         font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
         doc=doc, strings_doc=strings_doc, claim_rules=claim_rules,
     )
+
+
+def _logo_problem(folder: Path, name: str) -> str | None:
+    """Why the logo file `name` in `folder` cannot be printed, or None.
+
+    Only a regular file inside the folder is opened. What it holds is judged from its bytes, and must be
+    an SVG or PNG image that agrees with its name and passes the image checks (size, bombs, damage).
+    """
+    logo = (folder / name).resolve()
+    if not logo.is_relative_to(folder):
+        return f"expected a file inside the clinic folder {folder.name}/, got {describe(name)}, which leads outside it"
+    try:
+        info = logo.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(logo, file_kind(info.st_mode))
+        if info.st_size > MAX_IMAGE_BYTES:
+            return (f"expected an image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB, "
+                    f"got {info.st_size / (1024 * 1024):.1f} MB ({name})")
+        if logo.suffix.lower() not in LOGO_TYPES:
+            return f"expected an SVG or PNG file, got {describe(name)}"
+        data = read_regular_file(logo, MAX_IMAGE_BYTES + 1)
+    except NotARegularFile as error:
+        return f"expected a regular file, got {error.kind} ({name})"
+    except (FileNotFoundError, NotADirectoryError):
+        return f"expected an existing file in {folder.name}/, got {describe(name)}, which does not exist"
+    except OSError as error:
+        return f"expected a file this program may read, got {describe(name)}, which cannot be read ({error.strerror or type(error).__name__})"
+    check = check_image(data)
+    if check.problem:
+        return f"{check.problem} ({name})"
+    if check.mime_type not in LOGO_TYPES.values():
+        return f"expected an SVG or PNG image, got {check.what} ({name})"
+    if check.mime_type != LOGO_TYPES[logo.suffix.lower()]:
+        right = next(suffix for suffix, mime_type in LOGO_TYPES.items() if mime_type == check.mime_type)
+        return f"expected a file whose name says what it holds, got {check.what} named {describe(name)} (name it {Path(name).with_suffix(right).name})"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -14,11 +15,30 @@ from pydantic_core import PydanticCustomError
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1200)]
 TextList = Annotated[list[Text], Field(min_length=1, max_length=30)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+# A name that is also a file name (a treatment, a claims profile, a source id): safe to attach to an email,
+# send to a print shop or type on any system.
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+SLUG_RULE = "up to 40 lowercase letters a–z, digits and dashes, starting with a letter or digit"
 
 
-def _fail(kind: str, expected: str):
-    raise PydanticCustomError(kind, expected)
+def _fail(kind: str, expected: str, detail: str | None = None):
+    """Refuse a value. `detail` is said after what was found: "expected …, got "…" (detail)"."""
+    raise PydanticCustomError(kind, expected, {"detail": detail} if detail else None)
+
+
+def _slug(value: str) -> str:
+    if not SLUG.fullmatch(value):
+        _fail("slug", f'expected a name of {SLUG_RULE}, like "uk"')
+    return value
+
+
+def _language(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-[A-Z]{2})?", value):
+        _fail("language", 'expected a language code like "en" or "en-US"')
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
 
 
 def _colour(value: str) -> str:
@@ -27,16 +47,67 @@ def _colour(value: str) -> str:
     return value.upper()
 
 
+# Scripts that may share one label of a host name: Japanese, Chinese and Korean writing mixes them, with Latin
+# (Unicode TS #39, "highly restrictive"). Any other mix, such as Latin with Cyrillic, is how a look-alike name is made.
+_SCRIPT_SETS = ({"Latin", "Han", "Hiragana", "Katakana"}, {"Latin", "Han", "Bopomofo"}, {"Latin", "Han", "Hangul"})
+_SCRIPT_ALIASES = {"Cjk": "Han", "Ideographic": "Han", "Katakana-Hiragana": "Katakana"}
+
+
+def _scripts(label: str) -> list[str]:
+    """The scripts of the letters in `label`, in order of appearance ("Latin", "Cyrillic", "Han"…)."""
+    scripts: list[str] = []
+    for char in label:
+        if not unicodedata.category(char).startswith("L"):
+            continue  # digits, dashes and combining marks belong to no script of their own
+        words = unicodedata.name(char, "").split()
+        if not words or words[0] == "MODIFIER":
+            continue
+        script = words[0].title()
+        script = _SCRIPT_ALIASES.get(script, script)
+        if script not in scripts:
+            scripts.append(script)
+    return scripts
+
+
+def punycode(host: str) -> str:
+    """The ASCII form of a host name, as a browser shows a suspicious one: `exаmple.test` → `xn--exmple-4nf.test`."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # a label IDNA 2003 refuses: encode each label on its own
+        return ".".join(label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii") for label in host.split("."))
+
+
+def mixed_scripts(host: str) -> str | None:
+    """Why a host name may be a look-alike (a label mixing Latin and Cyrillic letters, say), or None.
+
+    A name entirely in one script, such as Cyrillic "пример.test", is a normal international name.
+    """
+    for label in unicodedata.normalize("NFKC", host).casefold().split("."):
+        scripts = _scripts(label)
+        if len(scripts) > 1 and not any(set(scripts) <= allowed for allowed in _SCRIPT_SETS):
+            names = ", ".join(scripts[:-1]) + " and " + scripts[-1]
+            return f"its name mixes {names} letters: {punycode(host)}"
+    return None
+
+
 def _https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or " " in value or parts.username or parts.password:
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # a malformed address, such as an unclosed [
+        parts = hostname = None
+    if not parts or parts.scheme != "https" or not hostname or " " in value or parts.username or parts.password:
         _fail("https_url", 'expected a web address starting with "https://", like "https://example-clinic.test/book"')
+    if detail := mixed_scripts(hostname):
+        _fail("mixed_scripts", "expected a web address whose name uses one alphabet", detail)
     return value
 
 
 def _email(value: str) -> str:
-    if not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}", value):
+    if not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^\W\d_]{2,}", value):
         _fail("email", 'expected an email address like "hello@example-clinic.test"')
+    if detail := mixed_scripts(value.rpartition("@")[2]):
+        _fail("mixed_scripts", "expected an email address whose domain name uses one alphabet", detail)
     return value
 
 
@@ -94,8 +165,9 @@ class ClinicConfig(Model):
     booking_url: HttpsUrl | None = None
     emergency_number: Phone | None = None
     page_size: PageSize = "A4"
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
-    treatments: Annotated[list[Slug], Field(min_length=1, max_length=50)] | None = None
+    language: Annotated[str, AfterValidator(_language)] = "en"
+    # Checked against data/treatments/ when the clinic is loaded, so that every unknown name is reported.
+    treatments: Annotated[list[ShortText], Field(min_length=1, max_length=50)] | None = None
     disclaimer: Text | None = None
     claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the language's strings file
     claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []  # the clinic's own words to flag
