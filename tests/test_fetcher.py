@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import re
+import struct
+import threading
+import zlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -81,3 +86,92 @@ def test_a_logo_that_pulls_in_outside_files_fails_that_document(clinic_copy, tmp
     err = capsys.readouterr().err
     assert "facial.pdf" in err and "refused" in err
     assert not (tmp_path / "mine" / "facial.pdf").exists()
+
+
+# --- What is served, and as what: decided by the bytes ---
+
+def png(width: int, height: int) -> bytes:
+    """A one-row greyscale PNG whose header says width×height."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1))) + chunk(b"IEND", b"")
+
+
+def use_bomb(layers: int = 8) -> bytes:
+    body = '<rect id="l0" width="1" height="1"/>' + "".join(
+        f'<g id="l{n}">' + f'<use href="#l{n - 1}"/>' * 10 + "</g>" for n in range(1, layers + 1))
+    return f'<svg xmlns="http://www.w3.org/2000/svg"><defs>{body}</defs><use href="#l{layers}"/></svg>'.encode()
+
+
+@pytest.mark.parametrize("name,data,content_type", [
+    ("logo.svg", png(40, 10), "image/png"),              # a PNG named .svg is served, and checked, as a PNG
+    ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
+    ("shot.jpg", png(40, 10), "image/png"),
+    ("style.css", b"p { color: red }", "text/css"),        # not an image: the name's type
+])
+def test_the_content_type_comes_from_the_bytes(fetcher, tmp_path, name, data, content_type):
+    (tmp_path / "clinic" / name).write_bytes(data)
+    response = fetcher((tmp_path / "clinic" / name).as_uri())
+    assert response.content_type == content_type and response.read() == data
+
+
+@pytest.mark.parametrize("name,data,fragment", [
+    ("huge.svg", png(12000, 12000), "got 12000×12000"),  # named .svg: the PNG size checks still apply
+    ("bomb.png", use_bomb(), "at most 20,000 elements"),   # named .png: the SVG checks still apply
+    ("bomb.svg", use_bomb(), "at most 20,000 elements"),
+    ("notes.png", b"just text", "expected an image, got a text file"),
+    ("empty.svg", b"", "expected an image, got an empty file"),
+    ("cut.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><g>', "cannot be read as XML"),
+])
+def test_images_are_checked_whatever_their_name(fetcher, tmp_path, name, data, fragment):
+    (tmp_path / "clinic" / name).write_bytes(data)
+    with pytest.raises(ForbiddenResource, match=re.escape(fragment)):
+        fetcher((tmp_path / "clinic" / name).as_uri())
+    assert not fetcher.served
+
+
+def test_data_urls_are_checked_by_their_bytes(fetcher):
+    bomb = base64.b64encode(use_bomb()).decode()
+    with pytest.raises(ForbiddenResource, match="20,000 elements"):
+        fetcher(f"data:application/octet-stream;base64,{bomb}")
+    with pytest.raises(ForbiddenResource, match="expected an image, got a text file"):
+        fetcher("data:image/png;base64," + base64.b64encode(b"not a png").decode())
+    assert fetcher("data:image/svg+xml;base64," + base64.b64encode(png(4, 4)).decode()).content_type == "image/png"
+
+
+def test_a_named_pipe_is_refused_without_blocking(fetcher, tmp_path):
+    fifo = tmp_path / "clinic" / "pipe.svg"
+    os.mkfifo(fifo)
+    result: dict = {}
+
+    def fetch():
+        try:
+            fetcher(fifo.as_uri())
+        except Exception as error:  # noqa: BLE001 - checked below
+            result["error"] = error
+
+    thread = threading.Thread(target=fetch, daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # let the stuck reader go
+    assert not thread.is_alive(), "the fetcher blocked on a named pipe"
+    assert isinstance(result["error"], ForbiddenResource)
+    assert "expected a regular file, got a named pipe (FIFO)" in str(result["error"])
+
+
+def test_served_records_every_local_file_served_resolved_and_in_order(fetcher, tmp_path):
+    (tmp_path / "clinic" / "real.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    os.symlink(tmp_path / "clinic" / "real.svg", tmp_path / "clinic" / "alias.svg")
+    assert fetcher.served == {}
+    fetcher((STYLES_DIR / "common.css").as_uri())
+    fetcher((tmp_path / "clinic" / "alias.svg").as_uri())
+    fetcher((tmp_path / "clinic" / "logo.svg").as_uri())
+    fetcher((STYLES_DIR / "common.css").as_uri())  # served again: recorded once
+    fetcher("data:text/plain;base64,aGk=")  # not a file
+    for refused in ((tmp_path / "outside.txt").as_uri(), (tmp_path / "clinic" / "missing.svg").as_uri()):
+        with pytest.raises((ForbiddenResource, FileNotFoundError)):
+            fetcher(refused)
+    assert list(fetcher.served) == [(STYLES_DIR / "common.css").resolve(), (tmp_path / "clinic" / "real.svg").resolve(),
+                                    (tmp_path / "clinic" / "logo.svg").resolve()]

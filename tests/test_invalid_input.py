@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -52,6 +53,8 @@ CASES = [
     ("language", "language: en", "language: fr", ["expected a language with a strings file", "(en)", 'got "fr"'], "language:"),
     ("language", "language: en", "language: no", ['got "no"'], "language:"),
     ("treatments[1]", "treatments: [facial, hair, body]", "treatments: [facial, nose]", ["expected one of facial, hair, body", 'got "nose"'], "treatments:"),
+    ("treatments[0]", "treatments: [facial, hair, body]", 'treatments: ["../x"]', ["unknown treatment; expected one of facial, hair, body", 'got "../x"'], "treatments:"),
+    ("logo", "logo: logo.svg", "logo: .", ["expected a regular file, got a folder"], "logo:"),
     ("font", "font: Atkinson Hyperlegible", "font: Comic Sans MS", ["expected an installed font family", "Atkinson Hyperlegible", 'got "Comic Sans MS"'], "font:"),
     ("name", "name: Example Aesthetics Clinic\n", "", ["required, but missing"], None),
     ("contact.address", 'address: ["1 High Street", "London N1 1AA"]', "address: 1 High Street", ["expected a list"], "address:"),
@@ -161,11 +164,13 @@ def test_clinic_folder_names_become_safe_output_folders(tmp_path):
     folder = tmp_path / "clinics" / "Rosewood Clinic (Main)"
     shutil.copytree(ROSEWOOD, folder)
     assert main(["--clinic", str(folder), "--treatment", "comparison", "--out", str(tmp_path / "out")]) == 0
-    assert (tmp_path / "out" / "rosewood-clinic-main" / "comparison.pdf").is_file()
+    # Not safe as it is: transliterated, plus a short hash of the name, so that "Rosewood Clinic Main" gets another folder.
+    [built] = (tmp_path / "out").glob("*/comparison.pdf")
+    assert re.fullmatch(r"rosewood-clinic-main-[0-9a-f]{6}", built.parent.name), built
 
 
 def test_two_clinics_that_would_share_an_output_folder_are_refused(tmp_path, capsys):
-    first, second = tmp_path / "a" / "Rose Wood", tmp_path / "b" / "rose-wood"
+    first, second = tmp_path / "a" / "rose-wood", tmp_path / "b" / "rose-wood"
     shutil.copytree(ROSEWOOD, first)
     shutil.copytree(ROSEWOOD, second)
     code = main(["--clinic", str(first), "--clinic", str(second), "--treatment", "comparison", "--out", str(tmp_path / "out")])
