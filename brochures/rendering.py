@@ -248,11 +248,26 @@ class OutputTooLarge(SecurityError):
         super().__init__(f"expected a document of at most {MAX_OUTPUT // 1_000_000} MB of HTML, got more")
 
 
-def _counted(render, template: Template):
-    """A template's render function (its body, or a block) that counts the output it produces itself."""
-    def counted(context):
+class _Counted:
+    """A template's render function (its body, or a block) that counts the output it produces itself.
+
+    Equal to the function it wraps: super() finds the current block in the context's list by it.
+    """
+
+    __slots__ = ("render", "template")
+
+    def __init__(self, render, template: Template):
+        self.render, self.template = render, template
+
+    def __eq__(self, other) -> bool:
+        return other is self or other is self.render
+
+    def __hash__(self) -> int:
+        return hash(self.render)
+
+    def __call__(self, context):
         budget = context.environment._budget
-        pieces = render(context)
+        pieces = self.render(context)
         try:
             for piece in pieces:
                 if budget is not None and piece is not budget.last:
@@ -260,21 +275,21 @@ def _counted(render, template: Template):
                     budget.last = piece
                     if budget.output > MAX_OUTPUT:
                         frame = pieces.gi_frame  # where the template is, as it produced this piece
-                        raise OutputTooLarge(template.filename, frame and template.get_corresponding_lineno(frame.f_lineno))
+                        line = frame and self.template.get_corresponding_lineno(frame.f_lineno)
+                        raise OutputTooLarge(self.template.filename, line)
                 yield piece
                 if budget is not None:
                     budget.last = None
         finally:
             pieces.close()
-    return counted
 
 
 class _CountedTemplate(Template):
     @classmethod
     def _from_namespace(cls, environment, namespace, globals):
         template = super()._from_namespace(environment, namespace, globals)
-        template.root_render_func = _counted(template.root_render_func, template)
-        template.blocks = {name: _counted(block, template) for name, block in template.blocks.items()}
+        template.root_render_func = _Counted(template.root_render_func, template)
+        template.blocks = {name: _Counted(block, template) for name, block in template.blocks.items()}
         return template
 
 
