@@ -17,7 +17,7 @@ from xml.parsers import expat
 from PIL import Image
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .problems import NotARegularFile, read_regular_file
+from .problems import NotARegularFile, printable, read_regular_file
 
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 # A logo printed 70 mm wide needs about 830 px at 300 dpi: these caps leave a wide margin,
@@ -217,7 +217,10 @@ def _use_problem(children: list[list[int]], uses: dict[int, str], ids: dict[str,
 
 
 class ForbiddenResource(ValueError):
-    """A document asked for something outside what it may read."""
+    """A document asked for something outside what it may read. The message is safe to print (see printable)."""
+
+    def __init__(self, message: str):
+        super().__init__(printable(message))
 
 
 class RestrictedFetcher(URLFetcher):

@@ -175,3 +175,10 @@ def test_served_records_every_local_file_served_resolved_and_in_order(fetcher, t
             fetcher(refused)
     assert list(fetcher.served) == [(STYLES_DIR / "common.css").resolve(), (tmp_path / "clinic" / "real.svg").resolve(),
                                     (tmp_path / "clinic" / "logo.svg").resolve()]
+
+
+def test_refusals_are_safe_to_print(fetcher, tmp_path):
+    with pytest.raises(ForbiddenResource) as raised:
+        fetcher((tmp_path / "evil\x1b[2J\u202e.svg").as_uri())
+    assert "\x1b" not in str(raised.value) and "\u202e" not in str(raised.value)
+    assert "evil\\x1b[2J\\u202e.svg" in str(raised.value)
