@@ -10,6 +10,12 @@ and reports:
   2. a rebuild with nothing changed (build cache)  vs  a cold build;
   3. rendering HTML  vs  printing PDF  vs  inspecting the PDF (the quality gate), per document.
 Each figure is the best of R runs. Ratios, not seconds, are what to compare.
+
+    .venv/bin/python benchmarks/bench.py --memory --clinics 100
+
+builds a franchise of N clinics once, in worker processes as a real build does, and
+reports each worker's resident memory in the first and the last tenth of the batch:
+a ratio near 1.0 means memory stays flat however long the batch.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from brochures import DATA_DIR  # noqa: E402
+from brochures.batch import PRINT, RENDER, Budget, Task, Workers  # noqa: E402
 from brochures.loading import find_clinic_file, load_clinic, load_content  # noqa: E402
 from brochures.planning import plan_documents  # noqa: E402
 from brochures.inspection import inspect_pdf  # noqa: E402
@@ -68,7 +75,10 @@ def main_benchmark(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clinics", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="measure worker memory over one long batch instead")
     args = parser.parse_args(argv)
+    if args.memory:
+        return memory_benchmark(args.clinics)
 
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
@@ -130,6 +140,34 @@ def main_benchmark(argv=None) -> int:
     print(f"  printing PDF / rendering HTML           {shared / rendering:5.0f}x  (where the time goes)")
     print(f"  inspecting / printing                   {inspecting / shared:5.2f}x  (the cost of the quality gate)")
     return 0
+
+
+def memory_benchmark(clinic_count: int) -> int:
+    """Worker memory at the start and at the end of one long batch, printed the way a real build prints."""
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        data = franchise(folder, clinic_count)
+        content = load_content(data)
+        clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
+        documents = plan_documents(clinics, content, folder / "out")
+        started = time.perf_counter()
+        with Workers(content, jobs=2, budget=Budget(), temp_dir=folder) as workers:
+            rendered = workers.run([Task(RENDER, document) for document in documents])
+            printed = workers.run([Task(PRINT, o.document, o.html) for o in rendered])
+        seconds = time.perf_counter() - started
+    failed = [o for o in printed if o.error]
+    tenth = max(1, len(printed) // 10)
+    first = max(o.worker[1] for o in printed[:tenth])
+    last = max(o.worker[1] for o in printed[-tenth:])
+    workers_used = len({o.worker[0] for o in printed})
+    print(f"{len(printed)} documents for {len(clinics)} clinics in {seconds:.0f} s, {len(failed)} failed, "
+          f"{workers_used} worker processes used in turn")
+    print(f"  worker memory, first tenth of the batch   {first:6.0f} MB (peak)")
+    print(f"  worker memory, last tenth of the batch    {last:6.0f} MB (peak)")
+    print(f"  worker memory, whole batch                {max(o.worker[1] for o in printed):6.0f} MB (peak)")
+    print("Ratio:")
+    print(f"  last tenth / first tenth                  {last / first:5.2f}x  (1.0 = flat)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
