@@ -113,7 +113,7 @@ HOSTILE = [
     ("{{ 'x'|indent(10000000) }}", "No filter named 'indent'"),
     ("{{ (['x' * 1000000] * 100)|join }}", "got a join of"),
     ("{% set s = 'x' * 1000000 %}{{ s ~ s }}", "got a join of"),
-    ("{% set s = 'x' * 1000000 %}{{ ([s] * 100)|string }}", "expected values of at most"),
+    ("{% set s = 'x' * 1000000 %}{{ ([s] * 100)|string }}", "got one of over"),  # measured before it is made
     ("{% set s = 'x' * 1000000 %}{{ [s] * 100 }}", "got a larger list to print"),
     ("{% set s = 'x' * 2000 %}{{ s|replace('x', s) }}", "got a replacement of"),
     ("{{ ('{x}' * 300000)|fill(x='yyyyyyyyyy') }}", "got a filled-in label of"),
@@ -296,10 +296,8 @@ ALLOWED = [
     ("{% set z = x.missing is defined %}{{ z }} {{ x.c is defined }}", "False False"),
 ]
 
-REFUSED = ["{{ x.items }}", "{{ x.keys() }}", "{{ x.__class__ }}", "{{ s.upper }}", "{{ s.format }}", "{{ s.__len__ }}",
-           "{{ y.count }}", "{{ y.__class__ }}", "{{ (1).real }}", "{{ y['index'] }}", "{{ range.__call__ }}",
-           "{% for i in y %}{{ loop.__init__ }}{% endfor %}", "{{ 'x' * 10**9 }}", "{{ 10 ** (10 ** 6) }}",
-           "{{ 'a %s' % s }}"]
+REFUSED = ["x.items", "x.keys()", "x.__class__", "s.upper", "s.format", "s.__len__", "y.count", "y.__class__", "(1).real",
+           "y['index']", "range.__call__", "loop.__init__", "loop.reset", "'x' * 10**9", "10 ** (10 ** 6)", "'a %s' % s"]
 
 
 @pytest.mark.parametrize("text,output", ALLOWED)
@@ -308,11 +306,11 @@ def test_the_sandbox_reads_plain_data_and_the_loop(tmp_path, text, output):
     assert sandbox.from_string(text).render(x={"a": 1, "b": 2}, y=["a", "b", "c"], s="abcd") == output
 
 
-@pytest.mark.parametrize("text", REFUSED)
-def test_the_sandbox_refuses_everything_else_with_a_security_error(tmp_path, text):
-    sandbox = PlainDataSandbox(tmp_path / "templates")
-    with pytest.raises(SecurityError):
-        sandbox.from_string(text).render(x={"a": 1}, y=["a"], s="abcd")
+@pytest.mark.parametrize("expression", REFUSED)
+def test_the_sandbox_refuses_everything_else_with_a_security_error(tmp_path, expression):
+    template = PlainDataSandbox(tmp_path / "templates").from_string("{% for i in y %}{% set v = " + expression + " %}{% endfor %}")
+    with pytest.raises(SecurityError):  # refused when it is read, not only when it would be printed
+        template.render(x={"a": 1}, y=["a"], s="abcd")
 
 
 @pytest.mark.parametrize("name", ["center", "indent", "wordwrap", "format", "batch", "slice", "tojson", "pprint",
@@ -424,7 +422,7 @@ def test_a_fifo_among_the_clinic_fonts_is_skipped(clinic_copy):
 
 # --- Logo file names that are not plain URL paths ---
 
-@pytest.mark.parametrize("name", ["logo #1?.svg", "100%.png"])
+@pytest.mark.parametrize("name", ["logo #1?.svg", "50%25 off.png"])
 def test_a_logo_named_with_url_characters_is_printed(clinic_copy, tmp_path, name):
     colour = (200, 30, 90)  # found nowhere else in a brochure
     if name.endswith(".png"):
