@@ -30,7 +30,7 @@ from brochures.build_cache import BuildCache
 from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
 from brochures.output_folder import BuildLock, OutputFolderError, prepare, remove_stale_temporaries, run_temp_folder
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents
-from brochures.problems import InputError, Problem, display_path
+from brochures.problems import InputError, Problem, display_path, report_lines
 from brochures.quality import ClinicFindings, Scorecard, write_report
 from brochures.rendering import HtmlRenderer
 
@@ -240,9 +240,10 @@ def check_treatment_names(names: list[str] | None, content: Content) -> list[Pro
 
 
 def report_invalid(problems: list[Problem]) -> int:
-    print(f"Invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was built from it:", file=sys.stderr)
-    for problem in dict.fromkeys(problems):
-        print(f"  {problem}", file=sys.stderr)
+    count = len(set(problems))
+    print(f"Invalid input ({count:,} problem{'s' if count != 1 else ''}); nothing was built from it:", file=sys.stderr)
+    for line in report_lines(problems):
+        print(f"  {line}", file=sys.stderr)
     return EXIT_INVALID
 
 

@@ -29,12 +29,7 @@ from .output_folder import WriteError
 from .planning import Document
 from .printing import Printed, Printer, PrintError
 from .problems import Problem
-from .rendering import HtmlRenderer, RenderError
-try:  # TEMPORARY until rendering lands it
-    from .rendering import ClinicTemplateError
-except ImportError:
-    class ClinicTemplateError(RenderError):
-        template = line = message = None
+from .rendering import ClinicTemplateError, HtmlRenderer, RenderError
 
 RENDER, PRINT = "render", "print"
 READY = "ready"
@@ -191,8 +186,12 @@ class _Worker:
         if index is None:
             return None
         code = self.process.exitcode
-        reason = "it ran out of memory" if code in (-signal.SIGKILL, -getattr(signal, "SIGSEGV", 11)) else f"exit code {code}"
-        return index, Outcome(tasks[index].document, error=f"the worker printing it stopped unexpectedly ({reason})")
+        # Native code (cairo, Pango) that cannot allocate within the budget ends the process rather than raise.
+        if code in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
+            error = "it needed more memory than its budget allows (the worker printing it stopped)"
+        else:
+            error = f"the worker printing it stopped unexpectedly (exit code {code})"
+        return index, Outcome(tasks[index].document, error=error)
 
     def kill(self) -> None:
         self.task = None

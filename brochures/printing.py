@@ -115,7 +115,11 @@ class Printer:
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
                 pdf = laid_out.write_pdf(finisher=stable_document_id(html), **options)
             finally:
-                self._read.update(getattr(fetcher, 'served', {}))
+                self._read.update(fetcher.served)
+                # WeasyPrint caches an image that failed to load as None and logs the error only once:
+                # forget failures, so every document that needs the image fails, not just the first.
+                for url in [url for url, image in self._image_cache.items() if image is None]:
+                    del self._image_cache[url]
         errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
         if errors:
             raise PrintError("; ".join(errors))

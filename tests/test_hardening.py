@@ -197,21 +197,28 @@ def test_a_document_over_its_time_budget_fails_and_the_rest_are_built(clinic_cop
 
 
 def test_a_document_over_its_memory_budget_fails_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
-    override_partial(clinic_copy, "takeaway.html.j2", '{{ "x" * 3000000000 }}')
+    # A brochure some 60 pages long: far more than a 60 MB budget allows for laying it out.
+    override_partial(clinic_copy, "takeaway.html.j2",
+                     '{% for i in range(120) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
     code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
-                 "--memory-limit", "300", "--out", str(tmp_path)])
+                 "--memory-limit", "60", "--out", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
     assert "facial.pdf: it needed more memory than its budget allows" in err
-    assert (tmp_path / "mine" / "comparison.pdf").is_file()
+    assert (tmp_path / "mine" / "comparison.pdf").is_file() and not (tmp_path / "mine" / "facial.pdf").exists()
+
+
+# A partial that renders (the template itself is fine) but whose document cannot be printed:
+# it asks for a file outside the clinic folder, which the URL fetcher refuses.
+UNPRINTABLE = '<img src="/etc/hostname" alt="">'
 
 
 def test_fail_fast_stops_at_the_first_failure(clinic_copy, tmp_path, capsys):
-    override_partial(clinic_copy, "takeaway.html.j2", "{{ no_such_value }}")
+    override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)
     code = main(["--clinic", str(clinic_copy), "--fail-fast", "--jobs", "1", "--out", str(tmp_path)])
     assert code == 1
     out = capsys.readouterr()
-    assert "not attempted (--fail-fast)" in out.out and "no_such_value" in out.err
+    assert "not attempted (--fail-fast)" in out.out and "refused to read /etc/hostname" in out.err
     assert len(list((tmp_path / "mine").glob("*.pdf"))) < 5
 
 
@@ -222,12 +229,12 @@ def test_fail_fast_with_an_invalid_clinic_builds_nothing(clinic_copy, tmp_path, 
 
 
 def test_summary_lists_every_failure_with_its_reason(clinic_copy, tmp_path, capsys):
-    override_partial(clinic_copy, "takeaway.html.j2", "{{ no_such_value }}")
+    override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     failures = err[err.index("Failures:"):]
     for slug in ("facial", "hair", "body", "booklet"):
-        assert f"{slug}.pdf: template error" in failures
+        assert f"{slug}.pdf: Failed to load image" in failures
     assert "comparison.pdf" not in failures
 
 

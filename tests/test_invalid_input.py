@@ -149,15 +149,25 @@ def test_html_and_template_syntax_in_data_print_literally(clinic_copy, tmp_path)
 def test_a_failed_document_keeps_the_previous_pdf_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
     assert build(clinic_copy, tmp_path, "--treatment", "facial") == 0
     before = (tmp_path / "mine" / "facial.pdf").read_bytes()
-    # A clinic's own template override with a mistake in it breaks only the documents that use it.
+    # A clinic's own template override that asks for a file it may not read breaks only the documents that use it.
     (clinic_copy / "templates" / "partials").mkdir(parents=True)
-    (clinic_copy / "templates" / "partials" / "takeaway.html.j2").write_text("{{ no_such_value }}")
+    (clinic_copy / "templates" / "partials" / "takeaway.html.j2").write_text('<img src="/etc/hostname" alt="">')
     assert build(clinic_copy, tmp_path) == 1
     err = capsys.readouterr().err
-    assert "facial.pdf" in err and "no_such_value" in err and "Traceback" not in err
+    assert "facial.pdf" in err and "refused to read /etc/hostname" in err and "Traceback" not in err
     assert (tmp_path / "mine" / "facial.pdf").read_bytes() == before
     assert (tmp_path / "mine" / "comparison.pdf").is_file()
-    assert not list(tmp_path.rglob("*.tmp"))
+    assert not list(tmp_path.rglob(".brochures-partial-*"))
+
+
+def test_a_mistake_in_a_clinic_template_is_invalid_input_and_nothing_is_written(clinic_copy, tmp_path, capsys):
+    (clinic_copy / "templates" / "partials").mkdir(parents=True)
+    template = clinic_copy / "templates" / "partials" / "takeaway.html.j2"
+    template.write_text("<p>Fine</p>\n{{ no_such_value }}")
+    assert build(clinic_copy, tmp_path) == 2
+    err = capsys.readouterr().err
+    assert f"{template}:2 templates:" in err and "no_such_value" in err and "Traceback" not in err
+    assert not list(tmp_path.rglob("*.pdf")) and not (tmp_path / "mine").exists()
 
 
 def test_clinic_folder_names_become_safe_output_folders(tmp_path):
