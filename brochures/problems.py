@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import PROJECT_ROOT
+
 # Characters that are invisible or that steer the terminal or the text direction: Unicode categories
 # Cc (controls), Cf (format), Zl and Zp (line and paragraph separators), as of Unicode 14, except tab,
 # newline and the soft hyphen U+00AD. A found value is shown with these escaped (\x1b, \u202e), and the
@@ -176,11 +178,15 @@ def read_regular_file(path: Path, limit: int) -> bytes:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the working directory when it is below it, else as given."""
-    if not Path(path).is_absolute():
+    """A path as the user would write it: relative to the working directory when it is below it, else
+    relative to the project for the project's own files (data/, templates/), else as given.
+
+    So no report, message or PDF names the folders above the project, such as a user's home folder.
+    """
+    path = Path(path)
+    if not path.is_absolute():
         return str(path)
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+    for base in (Path.cwd(), PROJECT_ROOT):
+        if path.is_relative_to(base):
+            return str(path.relative_to(base)) or "."
+    return str(path)

@@ -224,3 +224,17 @@ def test_report_html_is_readable_without_code(example_build):
     for needed in ("Quality report: Example Aesthetics Clinic", "Reading grade (target 8 or lower)", "facial.pdf",
                    "booklet.pdf", "Reading grade by section", "when to get help", "Hyaluronic acid", "6/6 passed"):
         assert needed in html
+
+
+def test_reports_name_files_as_the_user_gave_them_never_absolute(clinic_copy, tmp_path, monkeypatch):
+    # Run from elsewhere, with a clinic given by a relative path: warnings name the clinic's file as
+    # given and the project's own files from the project folder, never a home or temporary folder.
+    edit_config(clinic_copy, "disclaimer: >-\n", "disclaimer: >-\n  Guaranteed results.\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830297600")  # 2028-01-01: reviews are overdue, so data/ files are named
+    monkeypatch.chdir(clinic_copy.parent)
+    out = tmp_path / "out"
+    assert main(["--clinic", "mine", "--treatment", "hair", "--out", str(out)]) == 0
+    for name in ("report.json", "report.html"):
+        text = (out / "mine" / name).read_text()
+        assert "mine/clinic.yaml:" in text and "data/treatments/hair.yaml:" in text
+        assert str(tmp_path) not in text and str(DATA.parent) not in text, name
