@@ -32,7 +32,7 @@ from brochures.output_folder import BuildLock, OutputFolderError, prepare, remov
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents
 from brochures.problems import InputError, Problem, display_path, report_lines
 from brochures.quality import ClinicFindings, Scorecard, write_report
-from brochures.rendering import HtmlRenderer
+from brochures.rendering import PlainDataSandbox
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
@@ -89,7 +89,7 @@ def build(args: argparse.Namespace, started: float) -> int:
             outcomes = [o for o in outcomes if o.document.clinic.slug not in invalid]
         if not args.check:
             remove_outputs_no_longer_built(clinics, content, build_dir)
-        cards = scorecards(outcomes, findings, clinics, content, args.out)
+        cards = scorecards(outcomes, findings, clinics, args.out)
 
     print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
     warnings = sorted({warning for clinic_cards in cards.values() for card in clinic_cards for warning in card.warnings()})
@@ -269,18 +269,18 @@ def today() -> date:
 
 
 def scorecards(outcomes: list[Outcome], findings: dict[str, ClinicFindings], clinics: list[Clinic],
-               content: Content, out_dir: Path) -> dict[str, list[Scorecard]]:
+               out_dir: Path) -> dict[str, list[Scorecard]]:
     """One scorecard per document, printed as a table and written as out/<clinic>/report.json and report.html."""
     cards: dict[str, list[Scorecard]] = {}
     for outcome in outcomes:
         clinic = outcome.document.clinic.slug
         cards.setdefault(clinic, []).append(findings[clinic].scorecard(outcome))
     stylesheet = (STYLES_DIR / "report.css").read_text(encoding="utf-8")
-    renderer = HtmlRenderer(content)
     for clinic in clinics:
         if clinic.slug not in cards:
             continue
-        paths = write_report(out_dir / clinic.slug, clinic, cards[clinic.slug], renderer.environment(clinic), stylesheet)
+        # The report is for the clinic's staff, from the project's own template: a clinic cannot override it.
+        paths = write_report(out_dir / clinic.slug, clinic, cards[clinic.slug], PlainDataSandbox(None, clinic.strings), stylesheet)
         print(f"\nScorecard for {clinic.config.name} (full report: {display_path(paths[1])}):")
         print(f"  {'document':28} {'pages':>5} {'size':>7} {'grade':>5} {'claims':>6} {'colours':>7} {'smallest':>8} {'body':>7}  accessibility")
         for card in cards[clinic.slug]:

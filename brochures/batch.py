@@ -186,8 +186,9 @@ class _Worker:
         if index is None:
             return None
         code = self.process.exitcode
-        # Native code (cairo, Pango) that cannot allocate within the budget ends the process rather than raise.
-        if code in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
+        # Native code that cannot allocate within the budget ends the process rather than raise: cairo
+        # crashes (SEGV, BUS), GLib's g_malloc aborts or traps (ABRT, TRAP), the kernel's OOM killer KILLs.
+        if code in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGTRAP):
             error = "it needed more memory than its budget allows (the worker printing it stopped)"
         else:
             error = f"the worker printing it stopped unexpectedly (exit code {code})"

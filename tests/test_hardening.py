@@ -190,18 +190,18 @@ def test_a_document_over_its_time_budget_fails_and_the_rest_are_built(clinic_cop
     started = time.perf_counter()
     code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
                  "--time-limit", "2", "--out", str(tmp_path)])
-    assert code == 1 and time.perf_counter() - started < 30
+    assert code == 1 and time.perf_counter() - started < 60  # a hang guard: without the budget it runs for hours
     err = capsys.readouterr().err
     assert "facial.pdf: took longer than its time budget of 2 s" in err
     assert (tmp_path / "mine" / "comparison.pdf").is_file() and not (tmp_path / "mine" / "facial.pdf").exists()
 
 
 def test_a_document_over_its_memory_budget_fails_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
-    # A brochure some 60 pages long: far more than a 60 MB budget allows for laying it out.
+    # A brochure some 60 pages long: far more than a 40 MB budget allows for laying it out.
     override_partial(clinic_copy, "takeaway.html.j2",
-                     '{% for i in range(120) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
+                     '{% for i in range(200) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
     code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
-                 "--memory-limit", "60", "--out", str(tmp_path)])
+                 "--memory-limit", "40", "--out", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
     assert "facial.pdf: it needed more memory than its budget allows" in err

@@ -107,8 +107,10 @@ def test_ctrl_c_exits_130_leaves_no_temporary_file_and_keeps_finished_pdfs(data,
 
 
 def test_a_killed_build_resumes_where_it_stopped(data, tmp_path):
+    shutil.copytree(data / "clinics" / "example", data / "clinics" / "second")
     out = tmp_path / "out"
-    command = [sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out), "--jobs", "1"]
+    command = [sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out), "--jobs", "1",
+               "--treatment", "facial", "--treatment", "hair", "--treatment", "body"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     written = []
     for line in process.stdout:
@@ -118,6 +120,9 @@ def test_a_killed_build_resumes_where_it_stopped(data, tmp_path):
                 process.send_signal(signal.SIGKILL)
                 break
     process.wait()
+    recorded = json.loads((out / ".build-cache.json").read_text())["documents"]
+    if len(recorded) == 6:
+        pytest.skip("the machine was too slow to stop the build in the middle; nothing was left to resume")
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0
     said = {line.split()[1]: line.split()[0] for line in done.stdout.splitlines() if line.split()[:1] in (["wrote"], ["unchanged"])}

@@ -442,3 +442,11 @@ def test_a_logo_named_with_url_characters_is_printed(clinic_copy, tmp_path, name
 def test_the_example_clinic_builds(example_build):
     assert sorted(path.name for path in example_build.glob("*.pdf")) == ["body.pdf", "booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
     assert (example_build / "report.html").is_file()
+
+
+def test_a_clinic_cannot_override_the_staff_report(clinic_copy, tmp_path, capsys):
+    # The report is the project's own: a clinic's report.html.j2, hostile or not, is never used.
+    override(clinic_copy, "report.html.j2", "{{ clinic.folder.joinpath('x') }}")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "comparison", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "mine" / "report.html").read_text()
+    assert "comparison.pdf" in report and "Traceback" not in capsys.readouterr().err
