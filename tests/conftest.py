@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,12 @@ def walk_structure(node) -> list:
 def struct_elements(path: Path, role: str) -> list:
     """The structure elements with one role (e.g. /Figure), in reading order."""
     return [node for node in struct_nodes(path) if node["/S"] == role]
+
+
+def png(width: int, height: int, rows: int = 1) -> bytes:
+    """A greyscale PNG whose header says width×height, with `rows` rows of real pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x00" * width for _ in range(rows)), 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")

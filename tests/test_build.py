@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from brochures.loading import load_content
-from conftest import DATA, ROSEWOOD, pdf_text, struct_elements
+from conftest import DATA, pdf_text, struct_elements
 from generate import main
 
 CONTENT = load_content(DATA)

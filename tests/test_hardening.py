@@ -8,11 +8,9 @@ import os
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -24,19 +22,10 @@ from pypdf import PdfReader
 from brochures.loading import load_clinic, load_content
 from brochures.output_folder import TEMP_PREFIX
 from brochures.problems import InputError
-from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text
+from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text, png
 from generate import main
 
 CONTENT = load_content(DATA)
-
-
-def png(width: int, height: int, rows: int = 1) -> bytes:
-    """A greyscale PNG whose header says width×height, with `rows` rows of real pixel data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"".join(b"\x00" + b"\x00" * width for _ in range(rows)), 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def rejected(capsys, clinic, field, *fragments):

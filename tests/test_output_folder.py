@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from brochures.output_folder import LOCK_FILE, TEMP_PREFIX
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, edit_config
 from generate import EXIT_INTERRUPTED, EXIT_OUTPUT, main
 
 FACIAL = ["--treatment", "facial"]
@@ -166,10 +166,7 @@ def test_outputs_no_longer_built_are_removed_and_said(data, tmp_path, capsys):
     assert (out / "example" / "body.pdf").is_file() and (out / "example" / "body.press.pdf").is_file()
     mine = out / "example" / "notes.pdf"
     mine.write_bytes(b"%PDF- the clinic's own file")
-    config = data / "clinics" / "example" / "clinic.yaml"
-    text = config.read_text()
-    config.write_text(text.replace("treatments: [facial, hair, body]", "treatments: [facial, hair]")
-                      if "treatments: [facial, hair, body]" in text else text + "\ntreatments: [facial, hair]\n")
+    edit_config(data / "clinics" / "example", "treatments: [facial, hair, body]", "treatments: [facial, hair]")
     capsys.readouterr()
     # Even a build of one treatment knows that body is no longer offered.
     assert main(["--data", str(data), "--out", str(out), *FACIAL]) == 0
@@ -186,10 +183,7 @@ def test_a_changed_output_no_longer_built_is_kept(data, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["--data", str(data), "--out", str(out), "--treatment", "body", *FACIAL]) == 0
     (out / "example" / "body.pdf").write_bytes(b"%PDF- edited by hand")
-    config = data / "clinics" / "example" / "clinic.yaml"
-    text = config.read_text()
-    config.write_text(text.replace("treatments: [facial, hair, body]", "treatments: [facial, hair]")
-                      if "treatments: [facial, hair, body]" in text else text + "\ntreatments: [facial, hair]\n")
+    edit_config(data / "clinics" / "example", "treatments: [facial, hair, body]", "treatments: [facial, hair]")
     capsys.readouterr()
     assert main(["--data", str(data), "--out", str(out), *FACIAL]) == 0
     assert (out / "example" / "body.pdf").read_bytes() == b"%PDF- edited by hand"

@@ -6,33 +6,22 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import struct
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 
-from brochures.fetcher import MAX_SVG_ELEMENTS, ForbiddenResource, RestrictedFetcher, check_image, image_problem
+from brochures.fetcher import MAX_SVG_ELEMENTS, check_image, image_problem
 from brochures.loading import Clinic, find_clinic_file, load_clinic, load_content, safe_name
 from brochures.models import SLUG
 from brochures.problems import InputError, Problem, describe, report_lines
 from brochures.yaml_reader import MAX_DEPTH, read_yaml
-from conftest import DATA, ROSEWOOD, edit_config, line_of
+from conftest import DATA, ROSEWOOD, edit_config, line_of, png
 from generate import main
 
 CONTENT = load_content(DATA)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><rect width="40" height="10"/></svg>'
-
-
-def png(width: int, height: int, rows: int = 1) -> bytes:
-    """A greyscale PNG whose header says width×height, with `rows` rows of real pixel data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"".join(b"\x00" + b"\x00" * width for _ in range(rows)), 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def use_bomb(layers: int, width: int = 10) -> bytes:
