@@ -1,0 +1,105 @@
+"""Brand colours that never fail a clinic, claims a negation cannot hide, and one channel for warnings."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import shutil
+
+import pytest
+import yaml
+
+from brochures.branding import (ALERT, ALERT_BACKGROUND, INK, WARNING_DISTANCE, WHITE, brand_css, contrast, find_font,
+                                oklab, palette, warning_distance)
+from brochures.models import ClaimRules
+from brochures.quality import ClaimChecker
+from conftest import DATA, EXAMPLE, edit_config, png
+from generate import main
+
+# Brand colours that each made every document fail: the text shade was derived against white and the accent only.
+PROBLEM_COLOURS = ["#FFD700", "#E2A8B4", "#FCB63C", "#F5F5F5", "#F4A7B9"]
+
+
+def report(out, clinic):
+    return json.loads((out / clinic / "report.json").read_text())
+
+
+def sweep(count: int = 240) -> list[tuple[str, str | None]]:
+    """Brand colours from every corner of the RGB cube, with and without an accent colour."""
+    rng = random.Random(9)
+    colours = [f"#{r:02X}{g:02X}{b:02X}" for r in (0, 0x80, 0xFF) for g in (0, 0x80, 0xFF) for b in (0, 0x80, 0xFF)]
+    colours += PROBLEM_COLOURS + ["#C8102E", "#B00020", ALERT, "#FF69B4", "#FFC0CB", "#FFFF00", "#00FFFF"]
+    while len(colours) < count:
+        colours.append(f"#{rng.randrange(0x1000000):06X}")
+    accents = [None, None, "#FFFFFF", "#E8F4F4", "#333333", "#FFF3B0", "#FDF1F1"]
+    return [(colour, accents[index % len(accents)]) for index, colour in enumerate(colours)]
+
+
+# --- 1. Brand colours ---
+
+@pytest.mark.parametrize("primary,accent", sweep())
+def test_every_brand_colour_gives_readable_text_on_every_background(primary, accent):
+    colours = palette(primary, accent)
+    # Brand-coloured text (headings, markers, the booking address) on each background it sits on.
+    assert set(colours.text_backgrounds) == {WHITE, colours.accent, ALERT_BACKGROUND}
+    for background in colours.text_backgrounds:
+        assert contrast(colours.text, background) >= 4.5, (colours.text, background)
+    assert contrast(colours.on_primary, colours.primary) >= 4.5  # table headings, the tri-fold's cover
+    assert contrast(INK, colours.accent) >= 4.5                  # body text in callouts
+    assert contrast(ALERT, ALERT_BACKGROUND) >= 4.5               # the warning itself
+    # Brand headings never read as a safety warning.
+    assert warning_distance(colours.text) >= WARNING_DISTANCE
+
+
+def test_a_pale_pink_keeps_its_look_instead_of_turning_warning_red():
+    for pink in ("#F4A7B9", "#E2A8B4", "#FFC0CB"):
+        text = palette(pink, None).text
+        assert warning_distance(text) >= WARNING_DISTANCE, text
+        # Still a pink: its hue is that of the brand, within a few degrees, and it is not a saturated red.
+        assert _hue_degrees(text) == pytest.approx(_hue_degrees(pink), abs=12)
+    # The rule itself: the old HLS shade of #F4A7B9 (#DC1C49) is too near the warning red; a dusty rose is not.
+    assert warning_distance("#DC1C49") < WARNING_DISTANCE <= warning_distance("#9F5A6C")
+    # A clinic's own readable colour stays as it is unless it is near the warning red.
+    assert palette("#0F6E6E", "#E8F4F4").text == "#0F6E6E"
+    assert palette("#7A1F3D", "#FBEFD9").text == "#7A1F3D"
+    red = palette("#B00020", None)
+    assert red.text != "#B00020" and any("too close to the red of the safety warnings" in m for _, m in red.adjustments)
+
+
+def _hue_degrees(colour: str) -> float:
+    _, a, b = oklab(colour)
+    return math.degrees(math.atan2(b, a)) % 360
+
+
+def test_the_palette_is_computed_once_per_clinic_colours():
+    assert palette("#F4A7B9", None) is palette("#F4A7B9", None)
+
+
+def test_brand_colours_build_and_measure_aa_on_the_pdf(tmp_path):
+    """Real PDFs, measured glyph by glyph: the five colours that failed, and others from the sweep."""
+    colours = PROBLEM_COLOURS + ["#C8102E", "#00FF00", "#FFFFFF", "#7FFFD4", "#1E90FF"]
+    folders = []
+    for index, colour in enumerate(colours):
+        folder = tmp_path / "clinics" / f"c{index}"
+        shutil.copytree(EXAMPLE, folder)
+        edit_config(folder, 'primary: "#0F6E6E"', f'primary: "{colour}"')
+        if index % 2:
+            edit_config(folder, '  accent: "#E8F4F4"\n', "")  # the default accent: a tint of the primary
+        folders.append(folder)
+    args = [arg for folder in folders for arg in ("--clinic", str(folder))]
+    layout = ["--layout", "all"]
+    assert main([*args, *layout, "--treatment", "facial", "--check", "--out", str(tmp_path / "out")]) == 0
+    for index, colour in enumerate(colours):
+        for card in report(tmp_path / "out", f"c{index}")["documents"]:
+            assert card["error"] is None, (colour, card["document"], card["error"])
+            assert card["text_contrast_failures"] == 0 and card["lowest_text_contrast"] >= 4.5, (colour, card["document"])
+
+
+def test_the_warning_colours_come_from_one_place():
+    """The shades are derived against the warning colours, so the stylesheets get them from branding.py."""
+    css = brand_css(palette("#F4A7B9", None), find_font("Atkinson Hyperlegible", EXAMPLE), "A4", "Page {page} of {pages}")
+    assert f"--alert: {ALERT};" in css and f"--alert-background: {ALERT_BACKGROUND};" in css
+    sheets = "".join(path.read_text() for path in (DATA.parent / "styles").glob("*.css") if path.name != "report.css")
+    assert ALERT not in sheets.upper() and ALERT_BACKGROUND not in sheets.upper()
