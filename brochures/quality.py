@@ -18,8 +18,16 @@ from .rendering import clinic_data
 from .yaml_reader import FieldPath, YamlFile, dotted
 
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
-NEGATIONS = {"not", "no", "never", "cannot", "can't", "isn't", "aren't", "won't", "don't", "doesn't", "nor"}
-NEGATION_REACH = 3  # words before a phrase in which a negation makes it honest: "no treatment is risk-free"
+NEGATIONS = {"not", "no", "never", "cannot", "can't", "isn't", "aren't", "won't", "don't", "doesn't", "nor", "neither"}
+NEGATION_REACH = 4  # words before a phrase in which a negation makes it honest: "no treatment is risk-free"
+# A negation reaches only the clause it is in: "no needles, guaranteed results" still promises results.
+CLAUSE_END = re.compile(r"[,;.:!?()\[\]\u2013\u2014]|\b(?:and|but|yet|so|plus|while|whereas|although|though|because|"
+                        r"since|with|then|however|also)\b", re.IGNORECASE)
+NOT_A_NEGATION_BEFORE = {"only", "just", "merely", "simply"}  # "not only painless but permanent" denies nothing
+# A rule phrase ending in " *" matches only before another word that is not one of these: "best *" finds
+# "Best Med Spa" and "the best clinic", not "it works best as a course".
+NOT_A_NOUN = {"as", "when", "if", "for", "with", "after", "before", "at", "on", "to", "and", "or", "but", "than",
+              "while", "in", "of", "by", "from", "during", "because", "so", "then", "is", "are", "was", "be"}
 
 # Sections of a brochure, as the reader meets them, and the fields each one prints.
 SECTIONS = {
@@ -126,26 +134,49 @@ class ClaimChecker:
 
     @staticmethod
     def _compile(phrase: str) -> re.Pattern:
-        words = [re.escape(word) for word in re.split(r"[\s-]+", phrase.strip())]
+        phrase = phrase.strip()
+        before_a_word = phrase.endswith(" *")
+        phrase = phrase.removesuffix(" *").strip()
+        words = [re.escape(word) for word in re.split(r"[\s-]+", phrase)]
         body = r"[\s-]+".join(words)
         before = r"(?<![\w#])" if phrase[0].isalnum() or phrase[0] == "#" else ""
         after = r"(?![\w%])" if phrase[-1].isalnum() or phrase[-1] == "%" else ""
+        if before_a_word:
+            after = r"[\s-]+(?!(?:" + "|".join(sorted(NOT_A_NOUN)) + r")\b)[^\W\d_]+"
         return re.compile(before + body + after, re.IGNORECASE)
 
     def find(self, text: str) -> list[tuple[str, str, str]]:
-        """(phrase as written, rule id, reason) for each claim in `text`."""
-        found = []
-        for pattern, rule, reason in self.patterns:
-            for match in pattern.finditer(text):
-                if not self._negated(text, match.start()):
-                    found.append((match.group(0), rule, reason))
+        """(phrase as written, rule id, reason) for each claim in `text`.
+
+        A claim is excused only by a negation in its own clause, a few words before it, that is not
+        itself part of another claim: in "no downtime, guaranteed results" both are claims, and in
+        "no downtime means permanent results" the "no" belongs to "no downtime", not to "permanent".
+        """
+        text = text.replace("\u2019", "'")  # "doesn’t hurt" as typeset is "doesn't hurt"
+        matches = [(match, rule, reason) for pattern, rule, reason in self.patterns for match in pattern.finditer(text)]
+        spans = [match.span() for match, _, _ in matches]
+        found, taken = [], set()
+        for match, rule, reason in sorted(matches, key=lambda m: (m[0].start(), -m[0].end())):
+            if any(rule == other and a < match.end() and match.start() < b for other, a, b in taken):
+                continue  # "the best clinic" is one superlative, not two
+            taken.add((rule, *match.span()))
+            if not self._negated(text, match.start(), spans):
+                found.append((match.group(0), rule, reason))
         return found
 
     @staticmethod
-    def _negated(text: str, start: int) -> bool:
-        sentence = re.split(r"[.!?;:]", text[:start])[-1]
-        words = re.findall(r"[\w']+", sentence.lower())[-NEGATION_REACH:]
-        return any(word in NEGATIONS for word in words)
+    def _negated(text: str, start: int, claims: list[tuple[int, int]] = ()) -> bool:
+        """True if a negation in the same clause, shortly before `start`, denies the claim that starts there."""
+        clause_start = max((end.end() for end in CLAUSE_END.finditer(text, 0, start)), default=0)
+        words = [(word.group(0).lower(), word.start()) for word in re.finditer(r"[\w']+", text[:start])
+                 if word.start() >= clause_start]
+        words = [(word, at) for word, at in words if not any(a <= at < b for a, b in claims)]
+        nearby = words[-NEGATION_REACH:]
+        for index, (word, _) in enumerate(nearby):
+            following = nearby[index + 1][0] if index + 1 < len(nearby) else ""
+            if word in NEGATIONS and following not in NOT_A_NEGATION_BEFORE:
+                return True
+        return False
 
     def check(self, doc: YamlFile, skip: frozenset[str] = frozenset()) -> list[Claim]:
         """Every claim in every string of a YAML file, with its file, line and field."""

@@ -103,3 +103,80 @@ def test_the_warning_colours_come_from_one_place():
     assert f"--alert: {ALERT};" in css and f"--alert-background: {ALERT_BACKGROUND};" in css
     sheets = "".join(path.read_text() for path in (DATA.parent / "styles").glob("*.css") if path.name != "report.css")
     assert ALERT not in sheets.upper() and ALERT_BACKGROUND not in sheets.upper()
+
+
+# --- 2. Claims a negation cannot hide ---
+
+UK = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "uk.yaml").read_text()))
+US = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "us.yaml").read_text()))
+
+# (text, the claims it makes, as written). An empty list: honest.
+PHRASES = [
+    # The negation hides nothing beyond its own clause.
+    ("No needles, no downtime, guaranteed permanent results. Never painful, risk-free.",
+     ["no downtime", "guaranteed", "permanent", "Never painful", "risk-free"]),
+    ("No pain and permanent results.", ["No pain", "permanent"]),
+    ("No downtime means permanent results.", ["No downtime", "permanent"]),
+    ("Not only painless but permanent.", ["painless", "permanent"]),
+    ("No surgery; results are guaranteed.", ["guaranteed"]),
+    ("Nothing to worry about, it is risk-free.", ["risk-free"]),
+    ("It is not surgery, so it is painless.", ["painless"]),
+    ("We never rush you, and results are permanent.", ["permanent"]),
+    ("No needles needed with our risk-free device.", ["risk-free"]),
+    ("Don't wait: limited time offer.", ["limited time"]),
+    # Claims that carry their own "no" or "never".
+    ("There are no side effects.", ["no side effects"]),
+    ("Zero downtime and no recovery time.", ["Zero downtime", "no recovery time"]),
+    ("It doesn't hurt.", ["doesn't hurt"]),
+    ("It doesn\u2019t hurt at all.", ["doesn't hurt"]),
+    ("Mesotherapy never hurts.", ["never hurts"]),
+    ("A harmless treatment without side effects.", ["harmless", "without side effects"]),
+    # Superlatives, in a name too.
+    ("Best Med Spa", ["Best Med"]),
+    ("The best clinic in town.", ["The best"]),
+    ("London's top-rated skin clinic.", ["top-rated"]),
+    ("Clinically proven, world-class care.", ["Clinically proven", "world-class"]),
+    # Honest: the negation denies the claim in its own clause.
+    ("Results are not permanent.", []),
+    ("No treatment is risk-free.", []),
+    ("We cannot guarantee results.", []),
+    ("It is not painless for everyone.", []),
+    ("Results are not guaranteed or permanent.", []),
+    ("There is no guarantee that it will work for you.", []),
+    ("Mesotherapy is never risk-free.", []),
+    ("It is neither painless nor risk-free.", []),
+    ("Results vary, and they are not permanent.", []),
+    ("We do not offer a risk-free treatment.", []),
+    ("It works best as a course, with regular sessions.", []),
+    ("It works best when you follow the aftercare.", []),
+    ("Redness, swelling or pain gets worse after 2 days.", []),
+    ("Some people choose a top-up session every few months.", []),
+    ("Tiny injections with fine needles, just under the skin.", []),
+]
+
+
+@pytest.mark.parametrize("text,claims", PHRASES, ids=[text[:40] for text, _ in PHRASES])
+def test_claims_and_honest_negations(text, claims):
+    for rules in (UK, US):
+        assert [phrase for phrase, _, _ in ClaimChecker(rules).find(text)] == claims
+
+
+def test_the_table_covers_honest_and_dishonest_text():
+    assert len(PHRASES) >= 30
+    assert sum(not claims for _, claims in PHRASES) >= 10 and sum(bool(claims) for _, claims in PHRASES) >= 10
+
+
+def test_every_claim_rule_gives_its_reason():
+    for rules in (UK, US):
+        checker = ClaimChecker(rules)
+        for phrase in ("never painful", "no downtime", "no pain", "pain-free", "Best Med Spa"):
+            [(_, rule, reason)] = checker.find(phrase)
+            assert rule in {"trivialising-risk", "superlative"} and len(reason) > 40
+
+
+def test_a_superlative_clinic_name_is_a_claim(clinic_copy, tmp_path, capsys):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Best Med Spa")
+    assert main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    [card] = report(tmp_path, "mine")["documents"]
+    assert any('name: "Best Med": An unprovable superlative' in claim for claim in card["claims"])
+    assert any(warning.startswith("claim ") and '"Best Med"' in warning for warning in card["warnings"])
