@@ -31,7 +31,7 @@ from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, l
 from brochures.output_folder import BuildLock, OutputFolderError, prepare, remove_stale_temporaries, run_temp_folder
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents
 from brochures.problems import InputError, Problem, display_path, report_lines
-from brochures.quality import ClinicFindings, Scorecard, write_report
+from brochures.quality import ClinicFindings, Scorecard, print_warnings, write_report
 from brochures.rendering import PlainDataSandbox
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -179,7 +179,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true",
                         help="run every check and write the quality reports, but no brochures (PDFs are built in a temporary folder)")
     parser.add_argument("--strict", action="store_true",
-                        help="treat warnings (claims, colour adjustments, overdue reviews, reading grade over 8) as failures: exit code 1")
+                        help="treat warnings (claims, colour adjustments, overdue reviews, reading grade over 8, low-resolution images, "
+                             "pages over budget, printing warnings) as failures: exit code 1")
     parser.add_argument("--fail-fast", action="store_true",
                         help="stop at the first invalid clinic or failed document (default: build everything that can be built)")
     parser.add_argument("--jobs", type=positive(int, most=MAX_JOBS), default=os.cpu_count() or 1, metavar="N",
@@ -257,8 +258,9 @@ def print_outcome(outcome: Outcome, checking: bool = False) -> None:
     # Flushed line by line, so progress shows at once in a pipe or a CI log.
     action = "checked" if checking else "unchanged" if printed.unchanged else "wrote"
     print(f"  {action:9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)", flush=True)
-    for warning in printed.warnings:
+    for warning in print_warnings(printed):
         print(f"             warning: {warning}")
+    for warning in printed.warnings:  # WeasyPrint's own, for the tests that catch CSS typos and missing assets
         PRINT_WARNINGS.warning("%s: %s", output, warning)
 
 

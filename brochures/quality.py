@@ -233,11 +233,15 @@ class Scorecard:
     body_text_pt: float | None = None
     accessibility: dict[str, bool] = field(default_factory=dict)
     review_warnings: list[str] = field(default_factory=list)
+    # What printing and the page inspection found: a low-resolution image in a press file, a WeasyPrint
+    # warning, a leaflet over its page budget, a near-empty page. Replayed from the build cache when unchanged.
+    print_warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
     def warnings(self) -> list[str]:
-        """What --strict turns into failures."""
+        """Every warning about this document, from every check: what --strict turns into failures."""
         found = [f"claim {claim}" for claim in self.claims] + self.contrast_adjustments + self.review_warnings
+        found += [f"{self.document}: {warning}" for warning in self.print_warnings]
         if self.reading_grade is not None and self.reading_grade > GRADE_TARGET:
             found.append(f"{self.document}: reading grade {self.reading_grade} is above the target of {GRADE_TARGET:g}")
         found += [f"{self.document}: the {section} section reads at grade {value}, above the target of {GRADE_TARGET:g}: "
@@ -308,7 +312,14 @@ class ClinicFindings:
             card.smallest_text_pt, card.body_text_pt = inspection.smallest_text_pt, inspection.body_text_pt
             card.lowest_text_contrast, card.text_contrast_failures = inspection.lowest_text_contrast, inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
+            card.print_warnings = print_warnings(outcome.printed)
         return card
+
+
+def print_warnings(printed) -> list[str]:
+    """The warnings of a printed document: from printing (WeasyPrint, image resolution) and from its inspection
+    (page budget, near-empty pages). Both are in the build cache, so an unchanged document gives the same ones."""
+    return list(dict.fromkeys([*printed.warnings, *printed.inspection.warnings]))
 
 
 def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:

@@ -7,15 +7,17 @@ import math
 import random
 import re
 import shutil
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from brochures.branding import (ALERT, ALERT_BACKGROUND, INK, WARNING_DISTANCE, WHITE, brand_css, contrast, find_font,
                                 oklab, palette, warning_distance)
+from brochures.inspection import Inspection
 from brochures.models import ClaimRules
-from brochures.quality import ClaimChecker
-from conftest import DATA, EXAMPLE, edit_config, png
+from brochures.quality import ClaimChecker, Scorecard, print_warnings
+from conftest import DATA, EXAMPLE, ROSEWOOD, edit_config, png
 from generate import main
 
 # Brand colours that each made every document fail: the text shade was derived against white and the accent only.
@@ -180,3 +182,56 @@ def test_a_superlative_clinic_name_is_a_claim(clinic_copy, tmp_path, capsys):
     [card] = report(tmp_path, "mine")["documents"]
     assert any('name: "Best Med": An unprovable superlative' in claim for claim in card["claims"])
     assert any(warning.startswith("claim ") and '"Best Med"' in warning for warning in card["warnings"])
+
+
+# --- 3. One channel for warnings ---
+
+def expect_print_warnings(records):
+    for record in records:
+        record.expected_by_test = True  # these warnings are what the test is about
+
+
+def test_a_low_resolution_logo_reaches_the_report_strict_and_an_unchanged_rebuild(tmp_path, capsys, assert_no_weasyprint_logs):
+    """A press file with a 480×128 px PNG logo: the warning is in report.json, fails --strict, and comes back unchanged."""
+    clinic = tmp_path / "clinics" / "rosewood"
+    shutil.copytree(ROSEWOOD, clinic)
+    (clinic / "logo.png").write_bytes(png(480, 128, rows=128))
+    args = ["--clinic", str(clinic), "--variant", "press", "--treatment", "facial", "--out", str(tmp_path / "out")]
+    for run, action in enumerate(("wrote", "unchanged")):
+        assert main([*args, "--strict"]) == 1, run
+        expect_print_warnings(assert_no_weasyprint_logs)
+        out, err = capsys.readouterr()
+        assert f"{action}  " in out and "--strict: " in err
+        [card] = report(tmp_path / "out", "rosewood")["documents"]
+        assert card["document"] == "facial.press.pdf"
+        [warning] = card["print_warnings"]
+        assert re.fullmatch(r"an image \(480×128 px\) prints at \d+ dpi, below the 300 dpi print shops need.*", warning)
+        assert f"facial.press.pdf: {warning}" in card["warnings"]
+        html = (tmp_path / "out" / "rosewood" / "report.html").read_text()
+        assert "an image (480×128 px) prints at" in html
+        assert f"warning: facial.press.pdf: {warning}" in out  # in the scorecard on screen, not only beside the file
+    assert main(args) == 0  # without --strict, a warning does not fail the build
+    expect_print_warnings(assert_no_weasyprint_logs)
+
+
+def test_a_weasyprint_warning_reaches_the_report_and_strict(clinic_copy, tmp_path, capsys, assert_no_weasyprint_logs):
+    folder = clinic_copy / "templates" / "partials"
+    folder.mkdir(parents=True)
+    (folder / "takeaway.html.j2").write_text('<p style="colr: red">{{ treatment.takeaway }}</p>')
+    args = ["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]
+    assert main([*args, "--strict"]) == 1
+    assert main([*args, "--strict"]) == 1  # unchanged: the same warning, from the build cache
+    expect_print_warnings(assert_no_weasyprint_logs)
+    assert "unchanged" in capsys.readouterr().out
+    [card] = report(tmp_path, "mine")["documents"]
+    assert any("colr" in warning for warning in card["print_warnings"])
+    assert any(warning.startswith("facial.pdf: ") and "colr" in warning for warning in card["warnings"])
+
+
+def test_inspection_warnings_and_print_warnings_are_one_list():
+    printed = SimpleNamespace(warnings=["an image prints at 120 dpi"],
+                              inspection=Inspection(warnings=["6 pages, 2 over the budget of 4", "an image prints at 120 dpi"]))
+    assert print_warnings(printed) == ["an image prints at 120 dpi", "6 pages, 2 over the budget of 4"]
+    card = Scorecard(document="facial.pdf", print_warnings=print_warnings(printed))
+    assert card.warnings() == ["facial.pdf: an image prints at 120 dpi", "facial.pdf: 6 pages, 2 over the budget of 4"]
+    assert card.as_dict()["warnings"] == card.warnings()
