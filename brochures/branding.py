@@ -13,6 +13,7 @@ from pathlib import Path
 import fontpkg
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+DESIGN_WEIGHTS = (400, 700)  # the weights the stylesheets use: body text, and bold headings and labels
 WHITE = "#FFFFFF"
 INK = "#1B1F23"  # body text: near-black, softer than pure black on white
 # Safety warnings (the emergency box, "talk to the clinic first"): the same red for every clinic.
@@ -61,8 +62,24 @@ def find_font(name: str, clinic_folder: Path) -> FontFamily | None:
         family = fontpkg.family(name)
     except fontpkg.FontpkgError:
         return None
-    faces = tuple(FontFace(Path(f.path), f.weight or 400, f.style) for f in family.files if not f.variable)
-    return FontFamily(family.name, faces) if faces else None
+    faces = [FontFace(Path(f.path), f.weight or 400, f.style) for f in family.files if not f.variable]
+    for f in family.files:
+        if f.variable:  # one file for every weight: registered once for each weight the design uses
+            covered = {(face.weight, face.style) for face in faces}
+            faces += [face for face in _variable_faces(Path(f.path), f.style, f.wght_min, f.wght_max)
+                      if (face.weight, face.style) not in covered]
+    return FontFamily(family.name, tuple(faces)) if faces else None
+
+
+def _variable_faces(path: Path, style: str, lightest: float | None, boldest: float | None) -> list[FontFace]:
+    """A variable font, as one face per weight the stylesheets use that its weight axis reaches.
+
+    WeasyPrint 70 takes a single weight in @font-face (no "100 900" range), and makes a static instance
+    of a variable font at the weight each run of text asks for, so registering the one file at 400 and
+    at 700 gives real regular and bold text.
+    """
+    return [FontFace(path, weight, style) for weight in DESIGN_WEIGHTS
+            if (lightest is None or lightest <= weight) and (boldest is None or weight <= boldest)]
 
 
 def available_fonts(clinic_folder: Path) -> list[str]:
@@ -96,11 +113,16 @@ def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
                 family = font["name"].getBestFamilyName()
                 weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
                 italic = bool(font["head"].macStyle & 0b10)
+                axis = next((a for a in font["fvar"].axes if a.axisTag == "wght"), None) if "fvar" in font else None
         except (TTLibError, OSError, KeyError, AttributeError):
             continue  # not a font we can read; find_font will report the family as missing
         if family:
             # The resolved file: the one checked is the one WeasyPrint is allowed to read.
-            faces.append((family, FontFace(resolved, weight, "italic" if italic else "normal")))
+            style = "italic" if italic else "normal"
+            if axis is not None:
+                faces += [(family, face) for face in _variable_faces(resolved, style, axis.minValue, axis.maxValue)]
+            else:
+                faces.append((family, FontFace(resolved, weight, style)))
     return faces
 
 

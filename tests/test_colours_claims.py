@@ -7,10 +7,15 @@ import math
 import random
 import re
 import shutil
+from io import BytesIO
+from pathlib import Path
 from types import SimpleNamespace
 
+import pypdfium2 as pdfium
 import pytest
 import yaml
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
 
 from brochures.branding import (ALERT, ALERT_BACKGROUND, INK, WARNING_DISTANCE, WHITE, brand_css, contrast, find_font,
                                 oklab, palette, warning_distance)
@@ -235,3 +240,62 @@ def test_inspection_warnings_and_print_warnings_are_one_list():
     card = Scorecard(document="facial.pdf", print_warnings=print_warnings(printed))
     assert card.warnings() == ["facial.pdf: an image prints at 120 dpi", "facial.pdf: 6 pages, 2 over the budget of 4"]
     assert card.as_dict()["warnings"] == card.warnings()
+
+
+# --- 4. Fonts the README promises ---
+
+def embedded_fonts(path) -> dict[str, TTFont]:
+    """Every font program embedded in a PDF, by its PDF name."""
+    fonts = {}
+    for page in PdfReader(path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            program = descriptor["/FontFile2"].get_object().get_data()
+            fonts[str(font["/BaseFont"])] = TTFont(BytesIO(program))
+    return fonts
+
+
+def test_a_variable_font_package_gives_regular_and_bold():
+    pytest.importorskip("fontpkg_lexend", reason="pip install fontpkg-lexend (in the test extras)")
+    for name in ("Lexend", "lexend", "LEXEND"):
+        family = find_font(name, EXAMPLE)
+        assert family is not None and family.name == "Lexend"
+        assert [(face.weight, face.style) for face in family.faces] == [(400, "normal"), (700, "normal")]
+        assert len(family.files) == 1 and "[wght]" in next(iter(family.files)).name  # one variable file
+
+
+@pytest.mark.parametrize("font,family", [("lexend", "Lexend"), ("atkinson hyperlegible", "Atkinson Hyperlegible")])
+def test_a_brochure_in_a_font_named_in_any_case(clinic_copy, tmp_path, font, family):
+    if family == "Lexend":
+        pytest.importorskip("fontpkg_lexend", reason="pip install fontpkg-lexend (in the test extras)")
+    edit_config(clinic_copy, "font: Atkinson Hyperlegible", f"font: {font}")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 0
+    pdf = tmp_path / "mine" / "facial.pdf"
+    fonts = embedded_fonts(pdf)
+    # Every font in the PDF is the clinic's, embedded, with real regular and bold instances (not a fallback).
+    assert {font["name"].getBestFamilyName() for font in fonts.values()} == {family}
+    assert {font["OS/2"].usWeightClass for font in fonts.values()} >= {400, 700}
+    assert not any("fvar" in font for font in fonts.values())  # WeasyPrint made static instances
+    # The glyphs are drawn: pdfium reads the text back, and every character has outlines in its font.
+    document = pdfium.PdfDocument(pdf.read_bytes())
+    text = " ".join(page.get_textpage().get_text_bounded() for page in document)
+    assert "Facial mesotherapy" in text and "Example Aesthetics Clinic" in text
+    for font in fonts.values():
+        glyphs = font["glyf"]
+        drawn = [name for name in font.getGlyphOrder() if name != ".notdef" and glyphs[name].numberOfContours]
+        assert len(drawn) >= 10
+    image = document[0].render(scale=1).to_pil().convert("L")
+    assert image.getextrema()[0] < 80  # dark ink on the first page
+    card = report(tmp_path, "mine")["documents"][0]
+    assert card["text_contrast_failures"] == 0 and card["body_text_pt"] >= 12
+
+
+def test_a_clinics_own_variable_font_file_gives_regular_and_bold(clinic_copy):
+    lexend = pytest.importorskip("fontpkg_lexend", reason="pip install fontpkg-lexend (in the test extras)")
+    (clinic_copy / "fonts").mkdir()
+    variable = next((Path(lexend.__file__).parent / "files").glob("*.ttf"))
+    shutil.copy(variable, clinic_copy / "fonts" / "OurFont-VF.ttf")
+    family = find_font("LEXEND", clinic_copy)
+    assert [(face.weight, face.path.parent) for face in family.faces] == [(400, (clinic_copy / "fonts").resolve()),
+                                                                        (700, (clinic_copy / "fonts").resolve())]
