@@ -20,10 +20,10 @@ from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import brand_css, font_face_css, palette
 from .build_cache import entry, input_key, is_fresh
 from .fetcher import RestrictedFetcher
-from .inspection import Inspection, inspect_pdf, inspection_failures
+from .inspection import Expected, Inspection, inspect_pdf, inspection_failures
 from .loading import Clinic
 from .output_folder import write_atomically
-from .planning import PRESS, STANDARD, TRIFOLD, Document
+from .planning import BOOKLET, PRESS, STANDARD, TRIFOLD, Document
 
 # Standard files are tagged PDF/UA-1: language, title, structure and alt text reach screen readers.
 # Press files are PDF/X-4 for a print shop, still tagged. WeasyPrint paints in RGB, so the output
@@ -35,6 +35,7 @@ PDF_OPTIONS = {
 PAGE_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0), "A5": (419.53, 595.28)}
 BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
 PRESS_DPI = 300
+LEAFLET_PAGES = 4  # an A4 or Letter leaflet is one sheet, folded: four pages
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 
 
@@ -113,7 +114,7 @@ class Printer:
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
-                pdf = laid_out.write_pdf(finisher=stable_document_id(html), **options)
+                pdf = laid_out.write_pdf(finisher=finish(html), **options)
             finally:
                 self._read.update(fetcher.served)
                 # WeasyPrint caches an image that failed to load as None and logs the error only once:
@@ -142,7 +143,7 @@ class Printer:
                            cache_entry=saved)
         pdf, warnings = self.print_pdf(document, html)
         pages = check_pdf(document, pdf)
-        inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD)
+        inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document))
         if unreadable := inspection_failures(inspection):
             raise PrintError("patients could not read it: " + "; ".join(unreadable))
         write_atomically(document.output, pdf)
@@ -186,20 +187,51 @@ def low_resolution_images(laid_out) -> list[str]:
 
 
 def overfull_panels(laid_out) -> str | None:
-    """Why a tri-fold does not fit its sheet (a panel too full, or more than two sides), or None."""
+    """Why a tri-fold does not fit its sheet (a panel too full, or more than two sides), or None.
+
+    A panel is too full when its content reaches below its bottom edge, or when the part that did not fit
+    is carried onto the other side of the sheet (a positioned panel breaks across pages instead of growing)."""
     if len(laid_out.pages) != 2:
         return f"the tri-fold needs exactly 2 pages (one sheet, both sides), but its content fills {len(laid_out.pages)}"
-    for page in laid_out.pages:
+    home: dict[str, int] = {}
+    for number, page in enumerate(laid_out.pages):
         for box in page._page_box.descendants():
             name = box.element.get("data-panel") if getattr(box, "element", None) is not None and box.element_tag == "section" else None
-            if name:
-                bottom = box.content_box_y() + box.height
-                # A panel's own children hold all of its content (deeper boxes of flex items may keep
-                # positions from an earlier layout pass, so they are not measured).
-                lowest = max((child.position_y + child.margin_height() for child in box.children), default=bottom)
-                if lowest > bottom + 0.5:
-                    return f"the tri-fold's {name} panel is {(lowest - bottom) * 25.4 / 96:.0f} mm too full"
+            if not name:
+                continue
+            # A panel's own children hold all of its content (deeper boxes of flex items may keep
+            # positions from an earlier layout pass, so they are not measured).
+            top, bottom = box.content_box_y(), box.content_box_y() + box.height
+            lowest = max((child.position_y + child.margin_height() for child in box.children), default=bottom)
+            if home.setdefault(name, number) != number:
+                spilled = lowest - top
+                return f"the tri-fold's {name} panel is {spilled * 25.4 / 96:.0f} mm too full"
+            if lowest > bottom + 0.5:
+                return f"the tri-fold's {name} panel is {(lowest - bottom) * 25.4 / 96:.0f} mm too full"
     return None
+
+
+def finish(html: str):
+    """The finishing steps, run by WeasyPrint on the PDF it has built, before it writes a byte."""
+    steps = (stable_document_id(html), table_header_scopes)
+
+    def run(document, pdf) -> None:
+        for step in steps:
+            step(document, pdf)
+    return run
+
+
+def table_header_scopes(document, pdf) -> None:
+    """Give each table header cell's structure element the scope its <th> has (WeasyPrint drops it), so a screen
+    reader knows whether it heads a column or a row: /A << /O /Table /Scope /Column|/Row >>."""
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            element = getattr(box, "mark", None)
+            if element is None or getattr(box, "element", None) is None or box.element_tag != "th":
+                continue
+            attributes = element.get("A")
+            if attributes is not None and "O" in attributes:
+                attributes["Scope"] = "/Row" if box.element.get("scope") == "row" else "/Column"
 
 
 def stable_document_id(html: str):
@@ -214,6 +246,19 @@ def stable_document_id(html: str):
                 obj.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id, chunk) if isinstance(chunk, bytes) else chunk
                               for chunk in chunks]
     return finish
+
+
+def expected_look(document: Document) -> Expected:
+    """What the page checks hold this document to."""
+    config = document.clinic.config
+    leaflet = document.kind == "brochure" and document.layout != TRIFOLD
+    return Expected(
+        font=document.clinic.font.css_name, font_family=document.clinic.font.name,
+        font_files=tuple(str(face.path) for face in document.clinic.font.faces), booking_url=config.booking_url,
+        page_budget=LEAFLET_PAGES if leaflet and config.page_size in ("A4", "Letter") else None,
+        cover_pages=(1,) if document.kind == BOOKLET else (),
+        # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds.
+        **({"margin_top_mm": 0.0, "margin_bottom_mm": 0.0} if document.layout == TRIFOLD else {}))
 
 
 def expected_page_size(document: Document) -> tuple[float, float]:

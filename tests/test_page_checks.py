@@ -1,0 +1,228 @@
+"""The gate judges the rendered page: nothing off the page or over other text, the QR code scans, every glyph
+comes from the clinic's font, pages are used well, tri-fold overflow is named, table headers carry their scope."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import segno
+from pypdf import PdfReader
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from brochures.branding import find_font, font_face_css
+from brochures.inspection import Expected, inspect_pdf
+from brochures.printing import overfull_panels, table_header_scopes
+from conftest import DATA, EXAMPLE, ROOT, edit_config, struct_nodes
+from generate import main
+
+FONT = find_font("Atkinson Hyperlegible", ROOT)
+URL = "https://example-clinic.test/book"
+LONG_WORD = "Dermatologicalhyperlegibilityaestheticsx"  # 40 characters
+LONG_NAME = f"The {LONG_WORD} Clinic"
+LONG_EMAIL = "appointments." + "a" * 100 + "@" + "b" * 31 + ".test"  # 150 characters
+LONG_URL = "https://example-clinic.test/book/" + "x" * 200 + "?ref=" + "c" * 12  # 250 characters
+
+
+def expected(**changes) -> Expected:
+    return Expected(font=FONT.css_name, font_family=FONT.name, font_files=tuple(str(f.path) for f in FONT.faces), **changes)
+
+
+def pdf_of(body: str, css: str = "", finisher=None) -> bytes:
+    """A small real PDF, printed by WeasyPrint in the clinic's font: the checks are tested on what they will read."""
+    fonts = FontConfiguration()
+    sheet = CSS(string=font_face_css(FONT) + f'html {{ font-family: "{FONT.css_name}"; font-size: 12pt; }} '
+                       "@page { size: A4; margin: 13mm 15mm 17mm; } " + css, font_config=fonts)
+    return HTML(string=f'<html lang="en"><body>{body}</body></html>').write_pdf(
+        stylesheets=[sheet], font_config=fonts, finisher=finisher, pdf_tags=True)
+
+
+def qr(url: str = URL) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=4)
+
+
+# --- The checks, each on a PDF that breaks it (and one that does not) ---
+
+def test_text_past_the_page_edge_fails_naming_the_page():
+    found = inspect_pdf(pdf_of("<p>Fine</p>" + '<p style="break-before: page">' + "x" * 150 + "</p>"), True, expected())
+    assert any(re.match(r"page 2: text \(\"x+\"\) runs \d+ mm past the page's safe area", p) for p in found.page_problems), found.page_problems
+    assert not inspect_pdf(pdf_of("<p>" + "x" * 150 + "</p>", "p { overflow-wrap: anywhere; }"), True, expected()).page_problems
+
+
+def test_an_image_laid_out_beyond_the_page_fails():
+    found = inspect_pdf(pdf_of(f'<img src="{qr()}" alt="Booking code" style="width: 30mm; margin-left: 180mm">'),
+                        True, expected(booking_url=URL))
+    assert any("'Booking code' is laid out" in p and "beyond the page edge" in p for p in found.page_problems), found.page_problems
+
+
+def test_text_over_text_fails():
+    body = ('<p style="position: absolute; top: 0">Hello there, patients</p>'
+            '<p style="position: absolute; top: 1mm">Other words on top</p>')
+    found = inspect_pdf(pdf_of(body), True, expected())
+    assert any(p.startswith("page 1: text overlaps other text") for p in found.page_problems), found.page_problems
+    apart = body.replace("top: 1mm", "top: 10mm")
+    assert not inspect_pdf(pdf_of(apart), True, expected()).page_problems
+
+
+@pytest.mark.parametrize("body, booking_url, problem", [
+    (f'<img src="{qr()}" alt="QR" style="width: 30mm">', URL, None),
+    (f'<img src="{qr()}" alt="QR" style="width: 12mm">', URL, r"the QR code is \d+ mm wide, below the 20 mm"),
+    (f'<img src="{qr(LONG_URL)}" alt="QR" style="width: 24mm">', LONG_URL, r"modules are 0\.\d+ mm each"),
+    (f'<img src="{qr()}" alt="QR" style="width: 30mm">', "https://other.test/", r"gives 'https://example-clinic\.test/book', not the booking address"),
+    (f'<div style="position: relative"><img src="{qr()}" alt="QR" style="width: 30mm"><span style="position: absolute; '
+     'left: 0; top: 0; width: 30mm; height: 30mm; border: 1.5mm solid black"></span></div>', URL, "quiet zone"),
+    ("<p>No code at all</p>", URL, "no QR code on the page scans to the booking address"),
+])
+def test_the_qr_code_must_scan_to_the_booking_address(body, booking_url, problem):
+    found = inspect_pdf(pdf_of(body), True, expected(booking_url=booking_url))
+    if problem is None:
+        assert found.qr_codes == [URL] and not found.page_problems
+    else:
+        assert any(re.search(problem, p) for p in found.page_problems), found.page_problems
+
+
+def test_text_the_font_cannot_draw_fails_naming_the_font_used_and_the_characters(assert_no_weasyprint_logs):
+    arabic = inspect_pdf(pdf_of("<p>Clinic عيادة</p>"), True, expected())
+    assert any(re.search(r'Atkinson Hyperlegible cannot draw "عيادة" \(U\+0639.*drawn in DejaVu', p) for p in arabic.page_problems), arabic.page_problems
+    chinese = inspect_pdf(pdf_of("<p>Clinic 東京</p>"), True, expected())
+    assert any('has no glyph for "東京" (U+6771, U+4EAC)' in p for p in chinese.page_problems), chinese.page_problems
+    for record in assert_no_weasyprint_logs:
+        record.expected_by_test = "notdef" in record.getMessage()  # WeasyPrint's own word for the empty boxes
+    assert not inspect_pdf(pdf_of("<p>Clinic café – ‘naïve’</p>"), True, expected()).page_problems
+
+
+def test_near_empty_pages_and_pages_over_budget_are_warnings_naming_them():
+    filler = "".join(f"<p>Paragraph {n} of the leaflet, long enough to fill a line of text on the page.</p>" for n in range(25))
+    found = inspect_pdf(pdf_of(filler + '<p style="break-before: page">A stray line.</p>'), True, expected(page_budget=1))
+    assert found.warnings == ["2 pages, 1 more than the 1-page budget (one sheet, folded): shorten the content or check the layout",
+                              "page 2 is nearly empty: its content fills 1% of the page"]
+    assert not found.page_problems and len(found.page_fill) == 2 and found.page_fill[0] > 0.8
+    cover = inspect_pdf(pdf_of("<p>Cover</p>" + '<div style="break-before: page">' + filler + "</div>"), True, expected(cover_pages=(1,)))
+    assert not cover.warnings
+
+
+def test_table_headers_carry_their_scope_only_after_finishing():
+    table = ('<table><thead><tr><th scope="col">Ingredient</th><th scope="col">Why</th></tr></thead>'
+             '<tbody><tr><th scope="row">Hyaluronic acid</th><td>Holds water</td></tr></tbody></table>')
+    bare = inspect_pdf(pdf_of(table), True, expected())
+    assert bare.table_headers == 3 and any("3 of 3 table header cells carry no /Scope" in p for p in bare.page_problems)
+    finished = pdf_of(table, finisher=table_header_scopes)
+    assert not inspect_pdf(finished, True, expected()).page_problems
+    scopes = [node["/A"]["/Scope"] for node in _struct(finished) if node["/S"] == "/TH"]
+    assert scopes == ["/Column", "/Column", "/Row"]
+
+
+def _struct(pdf: bytes) -> list:
+    import io
+    from conftest import walk_structure
+    return walk_structure(PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/StructTreeRoot"])
+
+
+# --- Real builds: the layouts meet the checks ---
+
+def long_clinic(tmp_path: Path, page_size: str) -> Path:
+    folder = tmp_path / "clinics" / "long"
+    shutil.copytree(EXAMPLE, folder)
+    edit_config(folder, "name: Example Aesthetics Clinic", f"name: {LONG_NAME}")
+    edit_config(folder, "email: hello@example-clinic.test", f"email: {LONG_EMAIL}")
+    edit_config(folder, f"booking_url: {URL}", f"booking_url: {LONG_URL}")
+    edit_config(folder, "page_size: A4", f"page_size: {page_size}")
+    return folder
+
+
+@pytest.mark.parametrize("page_size, options", [
+    ("A4", ["--layout", "all", "--variant", "all", "--treatment", "facial"]),
+    ("Letter", ["--layout", "trifold", "--treatment", "hair"]),
+    ("A5", ["--treatment", "body", "--treatment", "comparison"]),
+])
+def test_long_names_emails_and_addresses_fit_and_the_code_still_scans(tmp_path, page_size, options):
+    assert (len(LONG_WORD), len(LONG_EMAIL), len(LONG_URL)) == (40, 150, 250)
+    out = tmp_path / "out"
+    assert main(["--clinic", str(long_clinic(tmp_path, page_size)), "--out", str(out), *options]) == 0  # the gate passed
+    for pdf in (out / "long").glob("*.pdf"):
+        found = inspect_pdf(pdf.read_bytes(), ".press" not in pdf.name, expected(booking_url=LONG_URL))
+        assert found.qr_codes == [LONG_URL] and not found.page_problems, (pdf.name, found.page_problems)
+        assert LONG_WORD[:12] in " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_a_too_full_tri_fold_panel_is_named_with_how_much(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    facial = data / "treatments" / "facial.yaml"
+    extra = "".join(f"  - You feel very unwell in some other way, number {n}, after the treatment.\n" for n in range(8))
+    text = facial.read_text()
+    assert "\nemergency:\n" in text
+    facial.write_text(text.replace("\nemergency:\n", "\nemergency:\n" + extra, 1))
+    assert main(["--data", str(data), "--layout", "trifold", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    assert re.search(r"facial\.trifold\.pdf: the tri-fold's flap panel is \d+ mm too full", capsys.readouterr().err)
+
+
+def test_overfull_panels_reads_a_panel_carried_onto_the_other_side():
+    html = ('<div class="sheet" style="page: fold; position: relative; height: 100mm">'
+            '<section data-panel="back cover" style="position: absolute; top: 0; height: 90mm">'
+            + "<p>Line</p>" * 40 + "</section></div>"
+            '<div class="sheet" style="page: fold; break-before: page; height: 100mm"><section data-panel="inside left">'
+            "<p>Inside</p></section></div>")
+    laid_out = HTML(string=html).render(stylesheets=[CSS(string="@page fold { size: 200mm 120mm; margin: 0 }")])
+    assert re.fullmatch(r"the tri-fold's back cover panel is \d+ mm too full", overfull_panels(laid_out) or "")
+
+
+def six_treatment_data(tmp_path: Path) -> Path:
+    """The shipped data with three more treatments (copies of the others under other titles) and an A5 clinic offering all six."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    for source, slug, title in (("facial", "neck", "Neck mesotherapy"), ("hair", "scalp", "Scalp mesotherapy"),
+                                ("body", "thigh", "Thigh mesotherapy")):
+        text = (data / "treatments" / f"{source}.yaml").read_text()
+        old = re.search(r"^title: (.*)$", text, re.M).group(1)
+        (data / "treatments" / f"{slug}.yaml").write_text(text.replace(f"title: {old}", f"title: {title}", 1))
+    clinic = data / "clinics" / "six"
+    shutil.copytree(data / "clinics" / "example", clinic)
+    edit_config(clinic, "page_size: A4", "page_size: A5")
+    edit_config(clinic, "treatments: [facial, hair, body]", "treatments: [facial, hair, body, neck, scalp, thigh]")
+    return data
+
+
+def page_warnings(folder: Path) -> dict[str, list[str]]:
+    """Each document's page warnings, measured as the gate measures them (a leaflet on A4 or Letter: 4 pages)."""
+    found = {}
+    for pdf in sorted(folder.glob("*.pdf")):
+        budget = 4 if pdf.stem not in ("comparison", "booklet") and "." not in pdf.stem and PdfReader(pdf).pages[0].mediabox.width > 500 else None
+        inspection = inspect_pdf(pdf.read_bytes(), True, expected(page_budget=budget, cover_pages=(1,) if pdf.stem == "booklet" else ()))
+        if inspection.warnings or inspection.page_problems:
+            found[pdf.name] = inspection.warnings + inspection.page_problems
+    return found
+
+
+def test_six_treatments_on_a5_use_their_pages_well_and_the_comparison_columns_never_overlap(tmp_path):
+    data = six_treatment_data(tmp_path)
+    out = tmp_path / "out"
+    assert main(["--data", str(data), "--clinic", "six", "--out", str(out)]) == 0  # the gate passed: no overlapping text
+    assert page_warnings(out / "six") == {}
+    reader = PdfReader(out / "six" / "comparison.pdf")
+    from conftest import walk_structure
+    for table in [node for node in struct_nodes(out / "six" / "comparison.pdf") if node["/S"] == "/Table"]:
+        columns = [node for node in walk_structure(table) if node["/S"] == "/TH" and node["/A"]["/Scope"] == "/Column"]
+        assert len(columns) <= 3  # the row labels, then at most two treatments side by side on A5
+    assert "Thigh mesotherapy" in " ".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_shipped_clinics_use_their_pages_well(example_build, rosewood_build):
+    assert page_warnings(example_build) == {}
+    assert page_warnings(rosewood_build) == {}
+
+
+def test_every_table_header_in_the_shipped_files_carries_its_scope(example_build):
+    for name in ("facial.pdf", "comparison.pdf", "booklet.pdf"):
+        headers = [node for node in struct_nodes(example_build / name) if node["/S"] == "/TH"]
+        assert headers and all(node["/A"]["/O"] == "/Table" and node["/A"]["/Scope"] in ("/Column", "/Row") for node in headers)
+
+
+def test_an_independent_pdf_ua_checker_finds_no_table_warnings(example_build):
+    pdfua = pytest.importorskip("pdfua")
+    for name in ("facial.pdf", "comparison.pdf"):
+        report = pdfua.validate(str(example_build / name))
+        assert not [f for f in report.findings if f.rule_id.startswith("UA-15")], [f.message for f in report.findings]
