@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import re
 import stat
@@ -17,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 from . import STYLES_DIR
 from .branding import FontFamily, available_fonts, find_font
 from .fetcher import MAX_IMAGE_BYTES, SVG_TYPE, check_image
-from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, SharedContent, Sourced, Strings, Treatment
-from .problems import InputError, NotARegularFile, Problem, describe, file_kind, read_regular_file
+from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, Countries, Country, SharedContent, Sourced, Strings, Treatment
+from .problems import InputError, NotARegularFile, Problem, describe, display_path, file_kind, read_regular_file
 from .yaml_reader import FieldPath, YamlFile, dotted, read_yaml
 
 LOGO_TYPES = {".svg": SVG_TYPE, ".png": "image/png"}  # the logo's name and its bytes must agree
@@ -56,6 +57,7 @@ class Content:
     treatments: dict[str, Treatment]  # slug → treatment, in brochure order
     shared: SharedContent
     docs: dict[str, YamlFile] = field(default_factory=dict)  # slug (or "shared") → its file, with line numbers
+    countries: Countries | None = None  # data/countries.yaml: local facts by country
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,10 @@ class Clinic:
     doc: YamlFile  # the config as read, with line numbers
     strings_doc: YamlFile
     claim_rules: ClaimRules
-
-    @property
-    def emergency_number(self) -> str:
-        return self.config.emergency_number or self.strings.emergency_number
+    emergency_number: str = ""  # the clinic's own, else its country's: never a default it did not choose
+    country: Country | None = None
+    locale: str = "en"  # the language as printed and tagged: "en-GB", "en-US"
+    spelling: dict[str, str] = field(default_factory=dict)  # content words respelled for the locale ("ageing" → "aging")
 
 
 def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
@@ -186,6 +188,11 @@ def load_content(data_dir: Path) -> Content:
             docs[path.stem] = doc
         except InputError as error:
             problems += error.problems
+    countries = None
+    try:
+        countries = _load_countries(data_dir / "countries.yaml")
+    except InputError as error:
+        problems += error.problems
     shared = None
     try:
         doc = read_yaml(data_dir / "shared.yaml")
@@ -197,7 +204,20 @@ def load_content(data_dir: Path) -> Content:
     if problems:
         raise InputError(problems)
     ordered = dict(sorted(treatments.items(), key=lambda item: (item[1].order, item[0])))
-    return Content(data_dir=data_dir, treatments=ordered, shared=shared, docs=docs)
+    return Content(data_dir=data_dir, treatments=ordered, shared=shared, docs=docs, countries=countries)
+
+
+def _load_countries(path: Path) -> Countries:
+    """The table of local facts by country; every country names the source of its emergency number."""
+    doc = read_yaml(path)
+    countries: Countries = validate(Countries, doc)
+    known = {source.id for source in countries.sources}
+    problems = [Problem(path, doc.line_of(("countries", code, "source")), f"countries.{code}.source",
+                        f"expected the id of an entry in sources ({', '.join(sorted(known))}), got {describe(country.source)}")
+                for code, country in countries.countries.items() if country.source not in known]
+    if problems:
+        raise InputError(problems)
+    return countries
 
 
 def _treatment_name_problem(path: Path) -> Problem | None:
@@ -300,19 +320,35 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
         choices = ", ".join(available_fonts(folder)) or "none"
         problem(("font",), f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}")
 
+    country = None
+    if config.country:
+        table = content.countries.countries if content.countries else {}
+        country = table.get(config.country)
+        if country is None:
+            problem(("country",), f"expected a country in data/countries.yaml ({', '.join(sorted(table)) or 'none'}), "
+                                  f"got {describe(config.country)}; or add it there, with the source of its emergency number")
+    if not config.country and not config.emergency_number:
+        problem(("country",), 'expected the clinic\'s country (like "GB" or "US"), which sets its emergency number, '
+                              'or an emergency_number: the brochures never print an emergency number the clinic did not choose')
+
     strings = strings_doc = claim_rules = None
-    strings_file = content.data_dir / "strings" / f"{config.language}.yaml"
+    locale = _locale(config.language, country)
+    spelling: dict[str, str] = {}
+    base = config.language.split("-")[0]
+    strings_file = content.data_dir / "strings" / f"{base}.yaml"
     if not strings_file.is_file():
         choices = ", ".join(sorted(p.stem for p in (content.data_dir / "strings").glob("*.yaml")))
         problem(("language",), f"expected a language with a strings file in data/strings/ ({choices}), got {describe(config.language)}")
     else:
         try:
             strings_doc = read_yaml(strings_file)
-            strings = validate(Strings, strings_doc)
+            validate(Strings, strings_doc)  # the language's own file is complete on its own
+            strings = _localized_strings(strings_doc, content.data_dir / "strings" / f"{locale}.yaml", country)
+            spelling = dict(strings.spelling)
         except InputError as error:
             problems += error.problems
     if strings:
-        profile = config.claims_profile or strings.claims_profile
+        profile = config.claims_profile or (country.claims_profile if country else strings.claims_profile)
         rules_file = content.data_dir / "claims" / f"{profile}.yaml"
         if not rules_file.is_file():
             choices = ", ".join(sorted(p.stem for p in (content.data_dir / "claims").glob("*.yaml"))) or "none"
@@ -343,6 +379,8 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
         slug=safe_name(named), folder=folder, config_file=config_file, config=config, logo=logo,
         font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
         doc=doc, strings_doc=strings_doc, claim_rules=claim_rules,
+        emergency_number=config.emergency_number or country.emergency_number, country=country, locale=locale,
+        spelling=spelling,
     )
 
 
@@ -380,3 +418,158 @@ def _logo_problem(folder: Path, name: str) -> str | None:
         right = next(suffix for suffix, mime_type in LOGO_TYPES.items() if mime_type == check.mime_type)
         return f"expected a file whose name says what it holds, got {check.what} named {describe(name)} (name it {Path(name).with_suffix(right).name})"
     return None
+
+
+# --- Local facts: language, country and spelling ---
+
+def _locale(language: str, country: Country | None) -> str:
+    """The language as printed: `en-US` as written, else the country's variant of it (`en` in the US is `en-US`)."""
+    if "-" in language or country is None:
+        return language
+    return country.spelling if country.spelling.split("-")[0] == language else language
+
+
+def _localized_strings(base: YamlFile, overlay_file: Path, country: Country | None) -> Strings:
+    """The language's strings, with its variant's overlay file (only the strings that differ) laid over them,
+    the country's date format, and the variant's spelling table applied to every string."""
+    data, lines, doc = _merge(base.data, {}), dict(base.lines), base
+    if overlay_file.is_file() and overlay_file.resolve() != base.path.resolve():
+        overlay = read_yaml(overlay_file)
+        if not isinstance(overlay.data, dict):
+            raise InputError([Problem(overlay_file, 1, "", "expected the strings that differ, as name: value lines")])
+        data, lines = _merge(data, overlay.data), lines | overlay.lines
+        doc = overlay
+    if country:
+        data["date"] = country.date
+    spelling = data.get("spelling") or {}
+    data = {key: value if key == "spelling" else respell(value, spelling) for key, value in data.items()}
+    return validate(Strings, YamlFile(path=doc.path, data=data, lines=lines, text=doc.text, problems=list(doc.problems)))
+
+
+def _merge(base, overlay):
+    """`overlay` laid over `base`: groups are merged field by field, anything else is replaced."""
+    if not isinstance(base, dict) or not isinstance(overlay, dict):
+        return overlay
+    merged = dict(base)
+    for key, value in overlay.items():
+        merged[key] = _merge(base[key], value) if key in base and isinstance(base[key], dict) else value
+    return merged
+
+
+def respell(value, spelling: dict[str, str]):
+    """Plain data with every whole word of the spelling table respelled, keeping capitals: with
+    {"ageing": "aging"}, "Early signs of ageing" → "Early signs of aging", "Ageing" → "Aging"."""
+    if not spelling:
+        return value
+    pattern = re.compile(r"\b(" + "|".join(re.escape(word) for word in sorted(spelling, key=len, reverse=True)) + r")\b",
+                         re.IGNORECASE)
+    table = {word.lower(): new for word, new in spelling.items()}
+
+    def same_case(match: re.Match) -> str:
+        found, new = match.group(0), table[match.group(0).lower()]
+        if found.isupper() and len(found) > 1:
+            return new.upper()
+        return new[:1].upper() + new[1:] if found[:1].isupper() else new
+
+    def walk(item):
+        if isinstance(item, str):
+            return pattern.sub(same_case, item)
+        if isinstance(item, list):
+            return [walk(child) for child in item]
+        if isinstance(item, dict):
+            return {key: walk(child) for key, child in item.items()}
+        return item
+    return walk(value)
+
+
+def patient_content(clinic: Clinic, content: Content) -> dict:
+    """What a clinic's patients read of the content, as plain data: the treatments it offers and the shared
+    content, spelled for its locale."""
+    return respell({"treatments": {slug: content.treatments[slug].model_dump(mode="json") for slug in clinic.treatments},
+                    "shared": content.shared.model_dump(mode="json")}, clinic.spelling)
+
+
+# --- Approval: each clinic signs off its own content ---
+
+APPROVED, UNAPPROVED, OUTDATED = "approved", "unapproved", "outdated"
+
+
+def content_fingerprint(clinic: Clinic, content: Content) -> str:
+    """12 hex digits of the SHA-256 of what the clinic's medical lead approves, as canonical JSON.
+
+    It covers the treatments the clinic offers and the shared content (with their sources and review
+    blocks), as its patients read them (spelled for its locale), the words of its strings file, its
+    language and its emergency number. Not its branding (name, logo, colours, font, contact details,
+    page size): rebranding needs no new approval, any change of what a patient is told does.
+    The same content gives the same fingerprint on every machine and every run.
+    """
+    strings = {key: value for key, value in clinic.strings.model_dump(mode="json").items() if key not in ("report", "report_title")}
+    payload = {"locale": clinic.locale, "emergency_number": clinic.emergency_number, "strings": strings,
+               **patient_content(clinic, content)}
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def approval_status(clinic: Clinic, content: Content) -> dict:
+    """Whether the clinic's medical lead approved the content it prints, as plain data (for templates and reports):
+
+    state          "approved", "unapproved" (no approval block) or "outdated" (the content changed since)
+    approved       True only when the approval's fingerprint is the content's
+    fingerprint    the content's fingerprint now
+    approval       the approval block as written ({name, role, date, fingerprint}), or None
+    warning        for the scorecard and --strict when not approved (file, line, what to do), else None
+    """
+    current = content_fingerprint(clinic, content)
+    approval = clinic.config.approval
+    how = f"to approve it, run `python generate.py --clinic {_clinic_reference(clinic, content)} --approval`"
+    if approval is None:
+        state = UNAPPROVED
+        warning = Problem(clinic.config_file, clinic.doc.line_of(("name",)), "approval",
+                          f"not yet approved by the clinic's medical lead, so every page is marked as a draft; {how}")
+    elif approval.fingerprint != current:
+        state = OUTDATED
+        warning = Problem(clinic.config_file, clinic.doc.line_of(("approval", "fingerprint")), "approval.fingerprint",
+                          f"the content changed since {approval.name} approved it on {approval.date.isoformat()} "
+                          f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft; {how}")
+    else:
+        state, warning = APPROVED, None
+    return {"state": state, "approved": state == APPROVED, "fingerprint": current,
+            "approval": approval.model_dump(mode="json") if approval else None,
+            "warning": str(warning) if warning else None}
+
+
+def approval_request(clinic: Clinic, content: Content) -> str:
+    """What `generate.py --clinic <clinic> --approval` prints: the fingerprint, what it covers, and the block to paste."""
+    status = approval_status(clinic, content)
+    titles = ", ".join(content.treatments[slug].title for slug in clinic.treatments)
+    approval = status["approval"] or {}
+    now = {APPROVED: f"It is approved: {approval.get('name')} approved this content on {approval.get('date')}.",
+           OUTDATED: f"The approval in the config ({approval.get('fingerprint')}) is for content that has changed since: "
+                     "every page is marked as a draft.",
+           UNAPPROVED: "It is not approved yet: every page is marked as a draft."}[status["state"]]
+    return "\n".join([
+        f"Content fingerprint for {clinic.config.name}: {status['fingerprint']}",
+        f"It covers what this clinic's patients read: {titles}, the comparison sheet and the shared text, "
+        f"in {clinic.locale}, with the emergency number {clinic.emergency_number}. Not the branding.",
+        now,
+        "",
+        "When the clinic's medical lead has read every brochure built from this content, put this block in "
+        f"{display_path(clinic.config_file)} (in place of any approval: block already there), with their name, role and the date:",
+        "",
+        "approval:",
+        '  name: ""          # who approved it, e.g. "Dr Jane Smith"',
+        '  role: ""          # e.g. "Medical lead"',
+        '  date: ""          # the day they approved it, e.g. 2026-11-25',
+        f"  fingerprint: {status['fingerprint']}",
+        "",
+        "Any later change to this content changes the fingerprint, and the brochures say \"Draft\" again until it is approved again.",
+    ])
+
+
+def _clinic_reference(clinic: Clinic, content: Content) -> str:
+    """How to name the clinic on the command line: its slug when it lives in data/clinics/, else its folder."""
+    named = Path(os.path.abspath(clinic.config_file))
+    in_data = content.data_dir / "clinics" / named.parent.name / "clinic.yaml"
+    if in_data.exists() and Path(os.path.abspath(in_data)) == named:
+        return named.parent.name
+    return display_path(named.parent)

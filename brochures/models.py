@@ -112,9 +112,29 @@ def _email(value: str) -> str:
 
 
 def _phone(value: str) -> str:
-    if not re.fullmatch(r"\+?[0-9][0-9 ()\-]{1,24}", value) or sum(c.isdigit() for c in value) < 3:
-        _fail("phone", 'expected a phone number of digits, spaces and + ( ) -, in quotes, like "020 7946 0000"')
+    # "020 7946 0000", "+44 20 7946 0000", "(843) 555-0142", "+1 (843) 555-0142", "999"
+    if (not re.fullmatch(r"\+?[0-9(][0-9 ()\-]{1,24}", value) or sum(c.isdigit() for c in value) < 3
+            or value.count("(") != value.count(")")):
+        _fail("phone", 'expected a phone number of digits, spaces and + ( ) -, in quotes, like "020 7946 0000" or "(843) 555-0142"')
     return value
+
+
+def _emergency_number(value: str) -> str:
+    if not re.fullmatch(r"[0-9][0-9 ]{0,14}", value) or sum(c.isdigit() for c in value) < 2:
+        _fail("emergency_number", 'expected the number to call in an emergency, in quotes, like "999", "911" or "15"')
+    return value
+
+
+def _country(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value.strip().upper()):
+        _fail("country", 'expected a two-letter country code (ISO 3166), like "GB" or "US"')
+    return value.strip().upper()
+
+
+def _fingerprint(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{12}", value.strip().lower()):
+        _fail("fingerprint", "expected the 12-character fingerprint that `python generate.py --clinic <clinic> --approval` prints")
+    return value.strip().lower()
 
 
 def _relative_file(value: str) -> str:
@@ -134,6 +154,10 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200),
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=25), AfterValidator(_phone)]
 RelativeFile = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_relative_file)]
 PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size)]
+CountryCode = Annotated[str, AfterValidator(_country)]
+EmergencyNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=15), AfterValidator(_emergency_number)]
+Fingerprint = Annotated[str, AfterValidator(_fingerprint)]
+Language = Annotated[str, AfterValidator(_language)]
 
 
 class Model(BaseModel):
@@ -156,6 +180,15 @@ class Contact(Model):
     address: Annotated[list[ShortText], Field(max_length=6)] = []
 
 
+class Approval(Model):
+    """The clinic's medical lead signed off the content whose fingerprint this is."""
+
+    name: ShortText
+    role: ShortText
+    date: date
+    fingerprint: Fingerprint
+
+
 class ClinicConfig(Model):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     logo: RelativeFile
@@ -163,14 +196,48 @@ class ClinicConfig(Model):
     font: ShortText = "Atkinson Hyperlegible"
     contact: Contact
     booking_url: HttpsUrl | None = None
-    emergency_number: Phone | None = None
+    # The country decides local facts (data/countries.yaml): emergency number, date format, spelling, claims rules.
+    # A clinic gives a country, an emergency number, or both: there is no default emergency number.
+    country: CountryCode | None = None
+    emergency_number: EmergencyNumber | None = None
     page_size: PageSize = "A4"
-    language: Annotated[str, AfterValidator(_language)] = "en"
+    language: Language = "en"
     # Checked against data/treatments/ when the clinic is loaded, so that every unknown name is reported.
     treatments: Annotated[list[ShortText], Field(min_length=1, max_length=50)] | None = None
     disclaimer: Text | None = None
-    claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the language's strings file
+    claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the country, else the strings file
     claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []  # the clinic's own words to flag
+    approval: Approval | None = None  # the medical lead's sign-off; without a matching one, every page says "Draft"
+
+
+# --- Countries: data/countries.yaml ---
+
+class CountrySource(Model):
+    id: Slug
+    title: ShortText
+    publisher: ShortText
+    url: HttpsUrl | None = None
+
+
+class Country(Model):
+    name: ShortText
+    emergency_number: EmergencyNumber
+    date: ShortText  # a date pattern with {day}, {month} and {year}
+    spelling: Language  # "en-GB" or "en-US": data/strings/<spelling>.yaml is laid over the language's file, if it exists
+    claims_profile: Slug
+    source: Slug  # the id of the entry in `sources` the emergency number comes from
+
+    @field_validator("date")
+    @classmethod
+    def _date_placeholders(cls, value: str) -> str:
+        if set(re.findall(r"\{(\w+)\}", value)) != {"day", "month", "year"}:
+            _fail("placeholders", "expected text using exactly the placeholders {day}, {month}, {year}")
+        return value
+
+
+class Countries(Model):
+    sources: Annotated[list[CountrySource], Field(min_length=1)]
+    countries: dict[CountryCode, Country]
 
 
 # --- Claim rules: data/claims/<profile>.yaml ---
@@ -189,9 +256,12 @@ class ClaimRules(Model):
 # --- Treatment and shared content: data/treatments/*.yaml, data/shared.yaml ---
 
 class Source(Model):
+    """Where facts come from, as a patient sees it cited: title, publisher and (when known) the web address."""
+
     id: Slug
     title: ShortText
-    reference: ShortText
+    publisher: ShortText
+    url: HttpsUrl | None = None
     note: Text | None = None
     covers: Annotated[list[ShortText], Field(min_length=1)]
 
@@ -245,6 +315,7 @@ class Sourced(Model):
 
 class Treatment(Sourced):
     title: ShortText
+    type_name: ShortText  # the treatment in a list of the types a clinic offers: "facial" in "facial, hair and body"
     summary: ShortText
     order: int = 100
     icon: RelativeFile
@@ -273,6 +344,7 @@ class Treatment(Sourced):
     contact_clinic: TextList
     emergency: TextList
     results: Text
+    in_summary: Text  # this treatment's sentence in the comparison sheet's summary
 
 
 class MedicalVsCosmetic(Model):
@@ -290,7 +362,8 @@ class SharedContent(Sourced):
     medical_vs_cosmetic: MedicalVsCosmetic
     safety_note: Text
     home_products: TextList
-    in_summary: TextList
+    in_summary: TextList  # said whatever the clinic offers; each treatment's own sentence follows
+    in_summary_closing: TextList
 
 
 # --- Strings: data/strings/<language>.yaml ---
@@ -333,6 +406,36 @@ class ComparisonRows(Model):
     professional_only: ShortText
 
 
+class ListJoiner(Model):
+    """How the strings' language joins a list: "facial and hair", "facial, hair and body"."""
+
+    pair: ShortText  # two items: "{first} and {last}"
+    separator: Annotated[str, StringConstraints(max_length=20)]  # between the items of a longer list but the last two: ", "
+    last: ShortText  # the last two of a longer list: "{rest} and {last}" (rest holds the others, already joined)
+
+    @field_validator("pair", "last")
+    @classmethod
+    def _two_placeholders(cls, value: str, info: ValidationInfo) -> str:
+        wanted = {"first", "last"} if info.field_name == "pair" else {"rest", "last"}
+        if set(re.findall(r"\{(\w+)\}", value)) != wanted:
+            _fail("placeholders", "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)))
+        return value
+
+
+class Counted(Model):
+    """Text that depends on how many treatments a clinic offers. Placeholders: {count} (a word) and {list}."""
+
+    one: ShortText
+    other: ShortText
+
+    @field_validator("one", "other")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        if not set(re.findall(r"\{(\w+)\}", value)) <= {"count", "list"}:
+            _fail("placeholders", "expected text using only the placeholders {count} and {list}")
+        return value
+
+
 class Strings(Model):
     """Every word a template prints that is not content. Placeholders are `{name}`."""
 
@@ -349,10 +452,15 @@ class Strings(Model):
         "date": {"day", "month", "year"},
         "review_line": {"reviewer", "date", "next"},
         "report_title": {"clinic"},
+        "approved_line": {"clinic", "name", "role", "date"},
+        "draft_mark": {"clinic"},
     }
 
-    emergency_number: Phone
-    claims_profile: Slug
+    claims_profile: Slug  # used when the clinic gives neither claims_profile nor a country
+    # Content words spelled differently in this variant ("ageing": "aging"): applied to every text a patient reads.
+    spelling: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z'-]*$")], ShortText] = {}
+    list_joiner: ListJoiner
+    numbers: Annotated[list[ShortText], Field(min_length=1)]  # "one", "two"…: {count} past the end is written in digits
     months: Annotated[list[ShortText], Field(min_length=12, max_length=12)]
     date: ShortText
     brochure_subject: ShortText
@@ -408,7 +516,8 @@ class Strings(Model):
     about_this_leaflet: ShortText
     review_line: ShortText
     sources_heading: ShortText
-    comparison_heading: ShortText
+    comparison_heading: Counted
+    types_offered: Counted
     treatment_column: ShortText
     comparison_rows: ComparisonRows
     medical_vs_cosmetic: ShortText
@@ -419,6 +528,8 @@ class Strings(Model):
     in_summary: ShortText
     about_mesotherapy: ShortText
     disclaimer_heading: ShortText
+    approved_line: ShortText
+    draft_mark: ShortText
     report_title: ShortText
     report: ReportLabels
 

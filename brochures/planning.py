@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .loading import Clinic, Content
+from .loading import Clinic, Content, respell
 from .models import Treatment
 
 COMPARISON, BOOKLET = "comparison", "booklet"
@@ -65,15 +65,16 @@ def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only:
                 for slug in clinic.treatments:
                     if wanted(slug):
                         treatment = content.treatments[slug]
+                        title = respell(treatment.title, clinic.spelling)  # as the clinic's patients spell it
                         documents.append(Document(
-                            clinic=clinic, kind="brochure", name=slug, title=treatment.title, treatment=treatment,
-                            subject=strings.brochure_subject.replace("{treatment}", treatment.title),
+                            clinic=clinic, kind="brochure", name=slug, title=title, treatment=treatment,
+                            subject=strings.brochure_subject.replace("{treatment}", title),
                             output=folder / output_name(slug, layout, variant), variant=variant, layout=layout))
             for name, title, subject in ((COMPARISON, content.shared.title, strings.comparison_subject),
                                          (BOOKLET, content.shared.booklet_title, strings.booklet_subject)):
                 if wanted(name):
                     documents.append(Document(
-                        clinic=clinic, kind=name, name=name, title=title,
+                        clinic=clinic, kind=name, name=name, title=respell(title, clinic.spelling),
                         subject=subject.replace("{clinic}", clinic.config.name),
                         output=folder / output_name(name, LEAFLET, variant), variant=variant))
     return documents

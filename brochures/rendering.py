@@ -30,7 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import INK, Palette, palette
-from .loading import Clinic, Content
+from .loading import Clinic, Content, approval_status, patient_content
 from .planning import BOOKLET, Document
 from .problems import display_path, printable
 
@@ -150,9 +150,39 @@ def document_data(document: Document) -> dict:
 
 
 def clinic_data(clinic: Clinic) -> dict:
-    """What templates may know about a clinic: its config as written, and its slug. No paths."""
+    """What templates may know about a clinic: its config as written, its slug and what follows from its country.
+    No paths. `phone_href` and `emergency_href` are tap-to-call addresses (tel: with digits and + only)."""
     return {"slug": clinic.slug, "config": dump(clinic.config), "treatments": list(clinic.treatments),
-            "emergency_number": clinic.emergency_number}
+            "emergency_number": clinic.emergency_number, "locale": clinic.locale,
+            "country": clinic.country.name if clinic.country else None,
+            "phone_href": tel_href(clinic.config.contact.phone), "emergency_href": tel_href(clinic.emergency_number)}
+
+
+def tel_href(phone: str) -> str:
+    """A tap-to-call address: "+1 (843) 555-0142" → "tel:+18435550142"."""
+    return "tel:" + ("+" if phone.lstrip().startswith("+") else "") + "".join(c for c in phone if c.isdigit())
+
+
+def joined_list(items: list[str], joiner) -> str:
+    """Items joined as the strings' language joins a list: "facial and hair", "facial, hair and body"."""
+    if len(items) < 2:
+        return "".join(items)
+    if len(items) == 2:
+        return fill(joiner.pair, first=items[0], last=items[1])
+    return fill(joiner.last, rest=joiner.separator.join(items[:-1]), last=items[-1])
+
+
+def offered_data(clinic: Clinic, treatments: list[dict]) -> dict:
+    """The sentences about the treatments a clinic offers, from the strings file's patterns (never written here)."""
+    strings = clinic.strings
+    count = len(treatments)
+    values = {"count": strings.numbers[count - 1] if count <= len(strings.numbers) else str(count),
+              "list": joined_list([treatment["type_name"] for treatment in treatments], strings.list_joiner)}
+
+    def counted(pattern) -> str:
+        return fill(pattern.one if count == 1 else pattern.other, **values)
+    return {"count": count, "list": values["list"], "comparison_heading": counted(strings.comparison_heading),
+            "types_offered": counted(strings.types_offered)}
 
 
 def palette_data(colours: Palette) -> dict:
@@ -639,8 +669,15 @@ class HtmlRenderer:
             self._data[key] = make()
         return self._data[key]
 
-    def _treatment(self, slug: str) -> dict:
-        return self._plain(f"treatment:{slug}", lambda: dump(self.content.treatments[slug]))
+    def _patient_content(self, clinic: Clinic) -> dict:
+        """The treatments and shared content as the clinic's patients read them (spelled for its locale)."""
+        return self._plain(f"content:{clinic.folder}", lambda: patient_content(clinic, self.content))
+
+    def _treatment(self, clinic: Clinic, slug: str) -> dict:
+        return self._patient_content(clinic)["treatments"][slug]
+
+    def _shared(self, clinic: Clinic) -> dict:
+        return self._patient_content(clinic)["shared"]
 
     def _strings(self, clinic: Clinic) -> dict:
         return self._plain(f"strings:{clinic.folder}", lambda: dump(clinic.strings))
@@ -665,8 +702,11 @@ class HtmlRenderer:
             "doc": document_data(document),
             "clinic": self._clinic(clinic),
             "t": self._strings(clinic),
-            "shared": self._plain("shared", lambda: dump(self.content.shared)),
-            "treatments": [self._treatment(slug) for slug in clinic.treatments],
+            "shared": self._shared(clinic),
+            "treatments": [self._treatment(clinic, slug) for slug in clinic.treatments],
+            "offered": self._plain(f"offered:{clinic.folder}", lambda: offered_data(
+                clinic, [self._treatment(clinic, slug) for slug in clinic.treatments])),
+            "approval": self._plain(f"approval:{clinic.folder}", lambda: approval_status(clinic, self.content)),
             "parts": parts,
             "in_booklet": document.kind == BOOKLET,
             "keywords": list(clinic.strings.keywords) + [document.title],
@@ -691,10 +731,10 @@ class HtmlRenderer:
     def _part(self, clinic: Clinic, slug: str | None) -> dict:
         """What the templates need to print one treatment (or, for None, the comparison)."""
         if slug is None:
-            shared = self._plain("shared", lambda: dump(self.content.shared))
+            shared = self._shared(clinic)
             return {"id": "part-comparison", "title": shared["title"], "treatment": None, "icon_src": None,
                     "diagram_src": None, "review": shared["review"], "sources": shared["sources"]}
-        treatment = self._treatment(slug)
+        treatment = self._treatment(clinic, slug)
         return {"id": f"part-{slug}", "title": treatment["title"], "treatment": treatment,
                 "icon_src": self._icon(clinic, self.content.treatments[slug].icon), "diagram_src": self._diagram(clinic, slug),
                 "review": treatment["review"], "sources": treatment["sources"]}
@@ -721,7 +761,7 @@ class HtmlRenderer:
     def _diagram(self, clinic: Clinic, slug: str) -> str:
         def make() -> str:
             svg = self.environment(clinic).render_plain("skin_diagram.svg.j2", {
-                "treatment": self._treatment(slug), "t": self._strings(clinic),
+                "treatment": self._treatment(clinic, slug), "t": self._strings(clinic),
                 "palette": palette_data(self.palette(clinic)), "font_name": clinic.font.css_name})
             return data_uri("image/svg+xml", svg)
         return self._cached(clinic, f"diagram:{slug}", make)
