@@ -199,10 +199,10 @@ def _oklch_hex(lightness: float, chroma: float, hue: float) -> str:
     return _hex(_from_oklch(lightness, low, hue) or (lightness,) * 3)
 
 
-def warning_distance(colour: str, warning: str = None) -> float:
+def warning_distance(colour: str) -> float:
     """How far a colour is from the warning red in hue and colourfulness (OKLab's a/b plane), whatever its lightness."""
     _, a, b = oklab(colour)
-    _, wa, wb = oklab(warning or ALERT)
+    _, wa, wb = oklab(ALERT)
     return math.hypot(a - wa, b - wb)
 
 
@@ -211,7 +211,8 @@ def readable_shade(colour: str, backgrounds: list[str], ratio: float = 4.5, dist
 
     The shade is taken in OKLCH, keeping the colour's own colourfulness: a pale pink becomes a dusty
     rose, not the saturated red that darkening in HLS gives. With `distinct_from_warning`, a shade too
-    near the warning red (closer than WARNING_DISTANCE) is made less colourful until it is not.
+    near the warning red (closer than WARNING_DISTANCE) is passed over: darker shades are tried first,
+    then less colourful ones, until one is readable and apart from the warning.
     """
     lightness, a, b = oklab(colour)
     chroma, hue = math.hypot(a, b), math.atan2(b, a)
