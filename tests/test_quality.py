@@ -148,7 +148,8 @@ def test_a_clinic_colour_too_light_for_text_gets_an_accessible_shade(clinic_copy
     line = line_of(clinic_copy / "clinic.yaml", "primary:")
     assert f"clinic.yaml:{line} colors.primary: #FFD700 as text gives 1.4:1 on white" in adjustment
     shade = adjustment.split(" uses ")[1].split(" ")[0]
-    assert contrast(shade, "#FFFFFF") >= 4.5 and contrast(shade, "#E8F4F4") >= 4.5
+    # Readable on every background brand text sits on: the page, the accent, and the emergency box (its markers).
+    assert contrast(shade, "#FFFFFF") >= 4.5 and contrast(shade, "#E8F4F4") >= 4.5 and contrast(shade, "#FDF1F1") >= 4.5
     # Measured on the PDF: every glyph's fill colour against what lies behind it.
     assert card["lowest_text_contrast"] >= 4.5 and card["text_contrast_failures"] == 0
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--strict", "--out", str(tmp_path)]) == 1
