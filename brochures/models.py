@@ -454,6 +454,7 @@ class Strings(Model):
         "report_title": {"clinic"},
         "approved_line": {"clinic", "name", "role", "date"},
         "draft_mark": {"clinic"},
+        "draft_mark_running": set(),
     }
 
     claims_profile: Slug  # used when the clinic gives neither claims_profile nor a country
@@ -530,6 +531,7 @@ class Strings(Model):
     disclaimer_heading: ShortText
     approved_line: ShortText
     draft_mark: ShortText
+    draft_mark_running: ShortText
     report_title: ShortText
     report: ReportLabels
 
