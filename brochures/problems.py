@@ -14,12 +14,15 @@ from . import PROJECT_ROOT
 
 # Characters that are invisible or that steer the terminal or the text direction: Unicode categories
 # Cc (controls), Cf (format), Zl and Zp (line and paragraph separators), as of Unicode 14, except tab,
-# newline and the soft hyphen U+00AD. A found value is shown with these escaped (\x1b, \u202e), and the
-# YAML reader refuses them in any value or field name.
+# newline and the soft hyphen U+00AD; the other default-ignorable code points (combining grapheme joiner,
+# Hangul fillers, Khmer inherent vowels, Mongolian and other variation selectors, U+E0000–U+E0FFF); and
+# characters that print as nothing at all (U+2800 BRAILLE PATTERN BLANK). A found value is shown with
+# these escaped (\x1b, \u202e), and the YAML reader refuses them in any value or field name.
 UNSAFE_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
-    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]")
 # Unicode gives control characters no name, only aliases.
 _CONTROL_NAMES = (
     "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",

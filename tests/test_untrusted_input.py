@@ -227,6 +227,15 @@ INVISIBLE = [
     ("Rose\ufeffClinic", "the invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE at character 5"),
     ("Rose\u2028Clinic", "the invisible character U+2028 LINE SEPARATOR at character 5"),
     ("Rose\u2029Clinic", "the invisible character U+2029 PARAGRAPH SEPARATOR at character 5"),
+    # Default-ignorable code points and blanks that print as nothing (or as a box in the wrong font).
+    ("Rose\u3164Clinic", "the invisible character U+3164 HANGUL FILLER at character 5"),
+    ("Rose\u115fClinic", "the invisible character U+115F HANGUL CHOSEONG FILLER at character 5"),
+    ("Rose\u2800Clinic", "the invisible character U+2800 BRAILLE PATTERN BLANK at character 5"),
+    ("Rose\ufe0fClinic", "the invisible character U+FE0F VARIATION SELECTOR-16 at character 5"),
+    ("Rose\u034fClinic", "the invisible character U+034F COMBINING GRAPHEME JOINER at character 5"),
+    ("Rose\U000e0100Clinic", "the invisible character U+E0100 VARIATION SELECTOR-17 at character 5"),
+    ("Rose\u17b4Clinic", "the invisible character U+17B4 KHMER VOWEL INHERENT AQ at character 5"),
+    ("Rose\u180bClinic", "the invisible character U+180B MONGOLIAN FREE VARIATION SELECTOR ONE at character 5"),
 ]
 
 
