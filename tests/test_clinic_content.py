@@ -268,6 +268,19 @@ def test_the_example_ships_unapproved_and_every_page_says_draft(example_build):
     assert pdf_text(example_build / "facial.pdf").count(mark) == len(page_texts(example_build / "facial.pdf"))
 
 
+def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path):
+    """A 100-character name on A5 would make a header of four lines: the header says "the clinic" instead,
+    and the full mark with the name still opens the document."""
+    name = "The Riverside Aesthetic and Dermatology Clinic of the Northern Quarter, Including Satellite Offices"
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", f"name: {name}")
+    edit_config(clinic_copy, "page_size: A4", "page_size: A5")
+    folder = build(clinic_copy, tmp_path / "out", "--treatment", "hair", "--treatment", "booklet", "--variant", "press")
+    for path in (folder / "hair.press.pdf", folder / "booklet.press.pdf"):
+        pages = page_texts(path)
+        assert DRAFT.format(name) in " ".join(pages[0].split())
+        assert all("Draft — not yet approved by the clinic's medical lead" in text for text in pages[1:]), path.name
+
+
 def test_the_tri_fold_says_draft_on_both_sides(clinic_copy, tmp_path):
     folder = build(clinic_copy, tmp_path / "out", "--treatment", "hair", "--layout", "trifold")
     pages = page_texts(folder / "hair.trifold.pdf")
