@@ -298,3 +298,20 @@ def test_a_clinics_own_variable_font_file_gives_regular_and_bold(clinic_copy):
     family = find_font("LEXEND", clinic_copy)
     assert [(face.weight, face.path.parent) for face in family.faces] == [(400, (clinic_copy / "fonts").resolve()),
                                                                         (700, (clinic_copy / "fonts").resolve())]
+
+
+def test_a_leaflet_over_its_page_budget_reaches_the_report_and_strict(clinic_copy, tmp_path, capsys):
+    """The inspection's warnings (page budget, near-empty pages) go the same way as printing's."""
+    folder = clinic_copy / "templates" / "partials"
+    folder.mkdir(parents=True)
+    paragraph = "<p>{{ treatment.takeaway }}</p>\n"
+    (folder / "takeaway.html.j2").write_text('<section class="takeaway">' + paragraph * 40 + "</section>")
+    args = ["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]
+    for run in range(2):  # the second time unchanged: the warning comes back from the build cache
+        assert main([*args, "--strict"]) == 1, run
+        [card] = report(tmp_path, "mine")["documents"]
+        assert card["error"] is None and card["pages"] > 4
+        [budget] = [w for w in card["print_warnings"] if "page budget" in w]
+        assert f"facial.pdf: {budget}" in card["warnings"]
+        assert budget in (tmp_path / "mine" / "report.html").read_text()
+    assert "unchanged" in capsys.readouterr().out
