@@ -68,13 +68,26 @@ class Expected:
 def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None) -> Inspection:
     result = Inspection()
     expected = expected or Expected()
-    _measure_pages(pdf, result, expected)
-    result.accessibility = accessibility(pdf, pdf_ua)
-    _check_structure(pdf, result)
+    reader = PdfReader(io.BytesIO(pdf))
+    _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url))
+    result.accessibility = accessibility(pdf, pdf_ua, reader)
+    _check_structure(reader, result)
     return result
 
 
-def _measure_pages(pdf: bytes, result: Inspection, expected: Expected) -> None:
+def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
+    """The pages whose figures are described by the booking address (the QR code's alternative text), so only
+    they are searched for the code; None (every page) when no figure says so."""
+    if not url:
+        return set()
+    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, start=1)}
+    found = {pages.get(getattr(figure.raw_get("/Pg"), "idnum", None))
+             for figure in _elements(reader.trailer["/Root"].get("/StructTreeRoot"), "/Figure")
+             if "/Pg" in figure and url in str(figure.get("/Alt", ""))}
+    return (found - {None}) or None
+
+
+def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_pages: set[int] | None) -> None:
     """Every page rendered once, at the resolution a phone camera sees: size and contrast of every glyph,
     then where glyphs and images lie, which font draws them, how much of the page is used, and the QR code."""
     sizes: Counter = Counter()
@@ -86,8 +99,11 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected) -> None:
         for number, page in enumerate(document, start=1):
             left, _, _, top = page.get_mediabox()
             trim = page.get_trimbox()
-            scale = RENDER_DPI / 72
-            image = page.render(scale=scale).to_pil().convert("RGB")
+            # One rendering per page, at the resolution the QR code is read at; contrast is measured on it
+            # at half that: as many pixels per glyph as before, for a quarter of the work.
+            full = page.render(scale=RENDER_DPI / 72).to_pil().convert("RGB")
+            image = full.reduce(2)
+            scale = image.width / (page.get_width())
             text = page.get_textpage()
             handle, matrix = text.raw, pdfium_c.FS_MATRIX()
             boxes = [ctypes.c_double() for _ in range(4)]
@@ -123,8 +139,8 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected) -> None:
             for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
-            if expected.booking_url:
-                for code, problem in _qr_codes(image, scale, expected.booking_url):
+            if expected.booking_url and (code_pages is None or number in code_pages):
+                for code, problem in _qr_codes(full, RENDER_DPI / 72, expected.booking_url):
                     result.qr_codes.append(code)
                     if problem:
                         problems.setdefault(problem, []).append(number)
@@ -321,14 +337,15 @@ def _qr_codes(image, scale: float, url: str | None) -> list[tuple[str, str | Non
             problem = (f"the QR code's {modules} modules are {size_mm / modules:.2f} mm each, below "
                        f"{QR_MODULE_MM} mm: print it at least {modules * QR_MODULE_MM:.0f} mm wide")
         elif not _quiet(image, min(xs), min(ys), max(xs), max(ys), (max(xs) - min(xs)) / (modules or 21) * QR_QUIET_MODULES):
-            problem = f"something is printed in the QR code's quiet zone (the light margin it needs)"
+            problem = "something is printed in the QR code's quiet zone (the light margin it needs)"
         found.append((code.text, problem))
     return found
 
 
 def _qr_modules(code) -> int:
     """Modules per side, from the QR version zxing reports (21 for version 1, 4 more per version)."""
-    version = str(getattr(code, "extra", {}).get("Version", "") if isinstance(getattr(code, "extra", None), dict) else "")
+    extra = getattr(code, "extra", None)  # zxing-cpp 2.3 and later
+    version = str(extra.get("Version", "")) if isinstance(extra, dict) else ""
     return 17 + 4 * int(version) if version.isdigit() else 0
 
 
@@ -384,9 +401,9 @@ def _ratio(fill: str, background: str) -> float:
     return round(contrast(fill, background), 2)
 
 
-def accessibility(pdf: bytes, pdf_ua: bool) -> dict[str, bool]:
+def accessibility(pdf: bytes, pdf_ua: bool, reader: PdfReader | None = None) -> dict[str, bool]:
     """The checks a screen-reader user depends on, each pass or fail."""
-    reader = PdfReader(io.BytesIO(pdf))
+    reader = reader or PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
     figures = _elements(root.get("/StructTreeRoot"), "/Figure")
@@ -402,9 +419,9 @@ def accessibility(pdf: bytes, pdf_ua: bool) -> dict[str, bool]:
     return checks
 
 
-def _check_structure(pdf: bytes, result: Inspection) -> None:
-    """Every table header cell tells a screen reader what it heads: /A << /O /Table /Scope /Column or /Row >>."""
-    reader = PdfReader(io.BytesIO(pdf))
+def _check_structure(reader: PdfReader, result: Inspection) -> None:
+    """Figures lie on their page, and every table header cell tells a screen reader what it heads:
+    /A << /O /Table /Scope /Column or /Row >>."""
     tree = reader.trailer["/Root"].get("/StructTreeRoot")
     result.page_problems += _figures_outside(reader, _elements(tree, "/Figure"))
     headers = _elements(tree, "/TH")
