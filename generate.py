@@ -17,43 +17,49 @@ import contextlib
 import logging
 import math
 import os
-import shutil
+import signal
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR
-from brochures.batch import PRINT, RENDER, Budget, Outcome, Task, Workers
-from brochures.build_cache import BuildCache
-from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content
-from brochures.output_folder import BuildLock, OutputFolderError, prepare, remove_stale_temporaries, run_temp_folder
-from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents
-from brochures.problems import InputError, Problem, display_path, report_lines
-from brochures.quality import ClinicFindings, Scorecard, print_warnings, write_report
-from brochures.rendering import PlainDataSandbox
+# Ctrl-C while the libraries load (about a second) ends quietly, like Ctrl-C later on.
+signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR  # noqa: E402
+from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
+from brochures.build_cache import BuildCache  # noqa: E402
+from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content  # noqa: E402
+from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
+                                     run_temp_folder)
+from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
+from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
+from brochures.quality import ClinicFindings, Scorecard, print_warnings, write_report  # noqa: E402
+from brochures.rendering import PlainDataSandbox  # noqa: E402
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
 # WeasyPrint's warnings, passed on from the workers: tests listen here to catch CSS typos and missing assets.
 PRINT_WARNINGS = logging.getLogger("brochures.print_warnings")
 PRINT_WARNINGS.addHandler(logging.NullHandler())
 PRINT_WARNINGS.propagate = False
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_arguments(argv)
-    try:
-        return build(args, started)
-    except OutputFolderError as error:
-        print(error, file=sys.stderr)
-        return EXIT_OUTPUT
-    except KeyboardInterrupt:
-        print("\nInterrupted: the documents written so far are complete, and nothing half-written was left behind. "
-              "Run the same command again to finish: what is already built is not printed again.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    with stopped_by_sigterm():
+        try:
+            return build(args, started)
+        except (OutputFolderError, WriteError) as error:
+            print(error, file=sys.stderr)
+            return EXIT_OUTPUT
+        except KeyboardInterrupt as stop:
+            print(f"\n{stop.args[0] if stop.args else 'Interrupted'}: the documents written so far are complete, and nothing "
+                  "half-written was left behind. Run the same command again to finish: what is already built is not "
+                  "printed again.", file=sys.stderr)
+            return EXIT_TERMINATED if stop.args else EXIT_INTERRUPTED
 
 
 def build(args: argparse.Namespace, started: float) -> int:
@@ -71,24 +77,26 @@ def build(args: argparse.Namespace, started: float) -> int:
             return EXIT_INVALID
 
     findings = {clinic.slug: ClinicFindings(clinic, content, today()) for clinic in clinics}
-    prepare(args.out)
-    with BuildLock(args.out), \
-            (tempfile.TemporaryDirectory(prefix="brochure-check-") if args.check else contextlib.nullcontext(args.out)) as build_dir:
+    prepare(args.out, inputs=[args.data, *(clinic.folder for clinic in clinics)],
+            outputs=[args.out / clinic.slug for clinic in clinics])
+    with BuildLock(args.out), run_temp_folder() as temp_dir:
         # --check builds into a temporary folder: every check runs on real PDFs, and no brochure is written.
-        build_dir = Path(build_dir)
+        build_dir = temp_dir / "check" if args.check else args.out
+        cache = BuildCache(build_dir, force=args.force)
+        clinics, taken = claim_output_folders(clinics, cache, build_dir)
         documents = plan_documents(clinics, content, build_dir, set(args.treatment) if args.treatment else None,
                                    variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
-        outcomes = render_and_print(documents, content, build_dir, args)
-        # A clinic whose own template misbehaves is invalid input: none of its documents is printed.
-        if template_problems := list(dict.fromkeys(o.problem for o in outcomes if o.problem)):
-            report_invalid(template_problems)
-            problems += template_problems
+        outcomes = render_and_print(documents, content, cache, temp_dir, args)
+        # A clinic whose own logo or template misbehaves is invalid input: none of its documents is printed.
+        if clinic_problems := taken + list(dict.fromkeys(o.problem for o in outcomes if o.problem)):
+            report_invalid(clinic_problems)
+            problems += clinic_problems
             invalid = {o.document.clinic.slug for o in outcomes if o.problem}
             clinics = [clinic for clinic in clinics if clinic.slug not in invalid]
             documents = [d for d in documents if d.clinic.slug not in invalid]
             outcomes = [o for o in outcomes if o.document.clinic.slug not in invalid]
         if not args.check:
-            remove_outputs_no_longer_built(clinics, content, build_dir)
+            remove_outputs_no_longer_built(clinics, content, cache)
         cards = scorecards(outcomes, findings, clinics, args.out)
 
     print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
@@ -105,47 +113,93 @@ def build(args: argparse.Namespace, started: float) -> int:
     return EXIT_OK
 
 
-def render_and_print(documents: list[Document], content: Content, build_dir: Path, args: argparse.Namespace) -> list[Outcome]:
-    """Render every document's HTML, then print the documents of every clinic whose templates all rendered.
+def claim_output_folders(clinics: list[Clinic], cache: BuildCache, build_dir: Path) -> tuple[list[Clinic], list[Problem]]:
+    """Each clinic writes only to an output folder that holds its own brochures, never another clinic's."""
+    kept, problems = [], []
+    for clinic in clinics:
+        if owner := cache.claim(clinic.slug, clinic.folder):
+            problems.append(Problem(clinic.config_file, None, "", f"expected an output folder of its own, got "
+                                    f"{display_path(build_dir / clinic.slug)}/, which holds the brochures of another clinic "
+                                    f"folder ({display_path(Path(owner))}); rename one of the folders, or delete the old "
+                                    "output folder if that clinic is gone"))
+        else:
+            kept.append(clinic)
+    return kept, problems
 
-    Returns one outcome per document attempted: a failed render, or the print's outcome.
+
+def render_and_print(documents: list[Document], content: Content, cache: BuildCache, temp_dir: Path,
+                     args: argparse.Namespace) -> list[Outcome]:
+    """Check each clinic's logo and render every document's HTML; then print the documents of every clinic
+    whose logo and templates all passed.
+
+    Returns one outcome per document attempted (a failed render, or the print's outcome), plus an outcome
+    with a `problem` for each clinic found invalid on the way.
     """
+    build_dir = cache.out_dir
     folders = [build_dir, *dict.fromkeys(document.output.parent for document in documents)]
     remove_stale_temporaries(folders)
-    cache = BuildCache(build_dir, force=args.force)
-    temp_dir = run_temp_folder()
+    invalid: set[str] = set()
+
+    def first_phase(outcome: Outcome) -> None:
+        clinic = outcome.document.clinic
+        if outcome.error and not outcome.problem:
+            if outcome.task == LOGO:  # the logo check ran over its budget
+                outcome.problem = Problem(clinic.config_file, clinic.doc.line_of(("logo",)), "logo",
+                                          f"expected a logo that can be drawn, got one that does not: {outcome.error}")
+            elif (clinic.folder / "templates").is_dir():
+                # Its own templates are the likely cause (an endless loop, a huge page): the clinic's input is at fault.
+                outcome.problem = Problem(clinic.folder / "templates", None, "templates",
+                                          f"expected templates that render {outcome.document.output.name} within its "
+                                          f"budget, got: {outcome.error}")
+        if outcome.problem:
+            invalid.add(clinic.slug)
+        elif outcome.error:
+            print_outcome(outcome, checking=args.check)
 
     def finish(outcome: Outcome) -> None:
         if outcome.printed and outcome.printed.cache_entry:
             cache.record(outcome.document.output, outcome.printed.cache_entry)  # saved at once: a killed build resumes
         print_outcome(outcome, checking=args.check)
 
+    first_of_each_clinic = {document.clinic.slug: document for document in reversed(documents)}
+    logos = [Task(LOGO, document) for document in reversed(first_of_each_clinic.values())]
     try:
         with Workers(content, jobs=args.jobs, budget=Budget(args.time_limit, args.memory_limit), temp_dir=temp_dir) as workers:
-            rendered = workers.run([Task(RENDER, document) for document in documents], fail_fast=args.fail_fast)
-            failed = [o for o in rendered if o.error or o.problem]
-            for outcome in failed:
-                if not outcome.problem:
-                    print_outcome(outcome, checking=args.check)
-            if failed and args.fail_fast:
+            checked = workers.run(logos + [Task(RENDER, document) for document in documents], fail_fast=args.fail_fast,
+                                  report=first_phase, skip=lambda task: task.document.clinic.slug in invalid)
+            rendered = [o for o in checked if o.task == RENDER and o.document.clinic.slug not in invalid]
+            failed = [o for o in checked if o.problem] + [o for o in rendered if o.error]
+            if args.fail_fast and failed:
                 return failed
-            invalid = {o.document.clinic.slug for o in rendered if o.problem}
-            tasks = [Task(PRINT, o.document, o.html, cache.saved(o.document.output))
-                     for o in rendered if o.html is not None and o.document.clinic.slug not in invalid]
+            tasks = [Task(PRINT, o.document, o.html, cache.saved(o.document.output)) for o in rendered if o.html is not None]
             printed = workers.run(tasks, fail_fast=args.fail_fast, report=finish)
     finally:
-        shutil.rmtree(temp_dir, ignore_errors=True)
         remove_stale_temporaries(folders)  # those of workers stopped in the middle of a write
     order = {document.output: i for i, document in enumerate(documents)}
-    return sorted(failed + printed, key=lambda o: order[o.document.output])
+    return sorted(failed + printed, key=lambda o: (order[o.document.output], o.problem is None))
 
 
-def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, build_dir: Path) -> None:
+@contextlib.contextmanager
+def stopped_by_sigterm():
+    """SIGTERM (a service manager, `kill`) stops the build the way Ctrl-C does: cleanly, with exit code 143."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt("Stopped (SIGTERM)")
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, cache: BuildCache) -> None:
     """Delete PDFs this generator wrote earlier for these clinics that it no longer makes (a treatment dropped)."""
-    cache = BuildCache(build_dir)
     for clinic in clinics:
-        everything = {d.output for d in plan_documents([clinic], content, build_dir, None, VARIANTS, LAYOUTS)}
-        for path, changed in cache.remove_unlisted(build_dir / clinic.slug, keep=everything):
+        everything = {d.output for d in plan_documents([clinic], content, cache.out_dir, None, VARIANTS, LAYOUTS)}
+        for path, changed in cache.remove_unlisted(cache.out_dir / clinic.slug, keep=everything):
             if changed:
                 print(f"  kept       {display_path(path)}: it is no longer built, but was changed after it was written")
             else:
@@ -183,11 +237,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                              "pages over budget, printing warnings) as failures: exit code 1")
     parser.add_argument("--fail-fast", action="store_true",
                         help="stop at the first invalid clinic or failed document (default: build everything that can be built)")
-    parser.add_argument("--jobs", type=positive(int, most=MAX_JOBS), default=os.cpu_count() or 1, metavar="N",
+    parser.add_argument("--jobs", type=number_in(int, 1, MAX_JOBS), default=os.cpu_count() or 1, metavar="N",
                         help="documents printed at once (default: one per CPU core)")
-    parser.add_argument("--time-limit", type=positive(float), default=Budget.seconds, metavar="SECONDS",
+    parser.add_argument("--time-limit", type=number_in(float, 0, 3600), default=Budget.seconds, metavar="SECONDS",
                         help=f"time budget per document; a document over it fails (default: {Budget.seconds:g})")
-    parser.add_argument("--memory-limit", type=positive(int), default=Budget.memory_mb, metavar="MB",
+    parser.add_argument("--memory-limit", type=number_in(int, 32, 1024 * 1024), default=Budget.memory_mb, metavar="MB",
                         help=f"memory budget per document; a document over it fails (default: {Budget.memory_mb})")
     return parser.parse_args(argv)
 
@@ -196,16 +250,19 @@ def choices(value: str, every: tuple[str, ...]) -> tuple[str, ...]:
     return every if value == "all" else (value,)
 
 
-def positive(kind, most: float = math.inf):
-    """An argparse type: a finite number above 0 (and at most `most`)."""
-    expected = "expected a number above 0" + (f" and at most {most:g}" if math.isfinite(most) else "")
+def number_in(kind, least: float, most: float):
+    """An argparse type: a finite number above `least` (or from `least`, for whole numbers) and at most `most`."""
+    if kind is int:
+        expected = f"expected a whole number from {least} to {most}"
+    else:
+        expected = f"expected a number above {least:g} and at most {most:g}"
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or not 0 < value <= most:
+        if not math.isfinite(value) or not (least <= value if kind is int else least < value) or value > most:
             raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
         return value
     return parse
@@ -220,15 +277,22 @@ def load_clinics(references: list[str] | None, data_dir: Path, content: Content)
             return [], [Problem(data_dir / "clinics", None, "", "expected at least one clinic folder with a clinic.yaml, found none")]
     for reference in references:
         try:
-            clinic = load_clinic(find_clinic_file(reference, data_dir), content)
+            config_file = find_clinic_file(reference, data_dir)
+            if Path(os.path.realpath(config_file)).parent != Path(os.path.realpath(config_file.parent)):
+                raise InputError([Problem(config_file, None, "", "expected a clinic.yaml inside its clinic folder, "
+                                                                 "got a link to a file outside it")])
+            clinic = load_clinic(config_file, content)
         except InputError as error:
             problems += error.problems
             continue
-        if any(clinic.folder == other.folder for other in clinics):
-            continue  # named twice
+        if same := next((other for other in clinics if clinic.folder == other.folder), None):
+            if clinic.config_file != same.config_file:  # not simply named twice: say why it is not built again
+                print(f"note: {display_path(clinic.config_file)} is the same clinic as {display_path(same.config_file)} "
+                      "(a link to it), so it is built once", file=sys.stderr)
+            continue
         if clash := next((other for other in clinics if other.slug == clinic.slug), None):
             problems.append(Problem(clinic.config_file, None, "", f'expected a clinic folder name of its own, got one that gives the '
-                                                                   f'same output folder out/{clinic.slug}/ as {display_path(clash.folder)}'))
+                                                                   f'same output folder {clinic.slug}/ as {display_path(clash.folder)}'))
             continue
         clinics.append(clinic)
     return clinics, problems
@@ -309,7 +373,7 @@ def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], 
     if failed:
         line += f"; {len(failed)} failed"
     if skipped := planned - len(outcomes):
-        line += f"; {skipped} not attempted (--fail-fast)"
+        line += f"; {skipped} not attempted ({'the output folder could not be written' if any(o.machine_fault for o in outcomes) else '--fail-fast'})"
     if problems:
         line += f"; skipped invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''})"
     print(line + ".")
@@ -319,5 +383,30 @@ def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], 
         print(f"  {display_path(outcome.document.output)}: {outcome.error}", file=sys.stderr)
 
 
+class QuietWhenClosed:
+    """Standard output that stops writing, instead of failing, once its reader has gone (`generate.py | head`):
+    the build itself goes on, and its files and reports are all written."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())  # so the final flush succeeds too
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 if __name__ == "__main__":
+    sys.stdout = QuietWhenClosed(sys.stdout)
     sys.exit(main())

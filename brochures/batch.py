@@ -31,7 +31,7 @@ from .printing import Printed, Printer, PrintError
 from .problems import Problem
 from .rendering import ClinicTemplateError, HtmlRenderer, RenderError
 
-RENDER, PRINT = "render", "print"
+LOGO, RENDER, PRINT = "logo", "render", "print"  # check a clinic's logo draws; render a document's HTML; print it
 READY = "ready"
 STARTUP_SECONDS = 120.0  # a worker that cannot even start (imports, fonts) in this time is broken
 RECYCLE_AFTER_TASKS = 40
@@ -48,7 +48,7 @@ class Budget:
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # RENDER or PRINT
+    kind: str  # LOGO, RENDER or PRINT
     document: Document
     html: str = ""  # for PRINT
     saved: dict | None = None  # for PRINT: the build cache's record of the PDF on disk
@@ -65,6 +65,7 @@ class Outcome:
     problem: Problem | None = None  # the clinic's own input (its template) is at fault: the clinic is invalid
     machine_fault: bool = False  # the disk is full or read-only: every other document would fail too
     worker: tuple[int, float] = (0, 0.0)  # the worker's process id, and its resident memory (MB) after the task
+    task: str = ""  # the kind of task it is the outcome of
 
 
 class Workers:
@@ -88,11 +89,13 @@ class Workers:
     def _spawn(self) -> _Worker:
         return _Worker(self.context, self.content, self.budget, self.temp_dir, self.perform)
 
-    def run(self, tasks: list[Task], *, fail_fast: bool = False, report=lambda outcome: None) -> list[Outcome]:
+    def run(self, tasks: list[Task], *, fail_fast: bool = False, report=lambda outcome: None,
+            skip=lambda task: False) -> list[Outcome]:
         """Run every task; `report` is called with each outcome as it arrives. Outcomes come back in task order.
 
-        Stops early (leaving the remaining tasks without an outcome) at a machine fault, or at any
-        failure with `fail_fast`.
+        A task for which `skip(task)` is true when its turn comes is not run and has no outcome (a clinic
+        already found invalid). Stops early (leaving the remaining tasks without an outcome) at a machine
+        fault, or at any failure with `fail_fast`.
         """
         queue = deque(range(len(tasks)))
         outcomes: dict[int, Outcome] = {}
@@ -105,6 +108,8 @@ class Workers:
                 if not any(w.task is not None for w in self.workers):
                     break
             for worker in self.workers:
+                while queue and skip(tasks[queue[0]]):
+                    queue.popleft()
                 if worker.ready and worker.task is None and queue:
                     worker.start(queue.popleft(), tasks)
             waiting = [w for w in self.workers if not w.ready or w.task is not None]
@@ -121,6 +126,7 @@ class Workers:
                     continue
                 if result is not None:
                     index, outcome = result
+                    outcome.task = tasks[index].kind
                     outcomes[index] = outcome
                     report(outcome)
                 if not worker.alive:
@@ -240,9 +246,19 @@ def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
     """Do one task in a worker: render a document's HTML, or print it."""
     document = task.document
     try:
+        if task.kind == LOGO:
+            clinic = document.clinic
+            try:
+                printer.check_logo(clinic)
+            except PrintError as error:
+                return Outcome(document, error=str(error),
+                               problem=Problem(clinic.config_file, clinic.doc.line_of(("logo",)), "logo", str(error)))
+            return Outcome(document)
         if task.kind == RENDER:
             return Outcome(document, html=renderer.render(document))
         return Outcome(document, printed=printer.build(document, task.html, task.saved))
+    except RecursionError:
+        return Outcome(document, error="its HTML is nested too deeply to lay out (check the clinic's own templates)")
     except ClinicTemplateError as error:
         return Outcome(document, error=str(error), problem=Problem(error.template, error.line, "templates", error.message))
     except (RenderError, PrintError) as error:

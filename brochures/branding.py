@@ -12,6 +12,7 @@ from pathlib import Path
 
 import fontpkg
 
+MAX_FONT_BYTES = 20 * 1024 * 1024  # the largest font families ship files of a few MB
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 DESIGN_WEIGHTS = (400, 700)  # the weights the stylesheets use: body text, and bold headings and labels
 WHITE = "#FFFFFF"
@@ -95,7 +96,7 @@ def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
     A file or folder that links out of the clinic folder, and anything that is not a regular file
     (a FIFO would block the build), is skipped; find_font then reports the family as missing.
     """
-    from fontTools.ttLib import TTFont, TTLibError  # WeasyPrint depends on fontTools
+    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools
 
     root = Path(clinic_folder).resolve()
     folder = Path(clinic_folder) / "fonts"
@@ -107,14 +108,15 @@ def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
             continue
         resolved = path.resolve()
         try:
-            if not resolved.is_relative_to(root) or not stat.S_ISREG(os.stat(resolved).st_mode):
+            status = os.stat(resolved)
+            if not resolved.is_relative_to(root) or not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FONT_BYTES:
                 continue
             with TTFont(resolved, lazy=True) as font:
                 family = font["name"].getBestFamilyName()
                 weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
                 italic = bool(font["head"].macStyle & 0b10)
                 axis = next((a for a in font["fvar"].axes if a.axisTag == "wght"), None) if "fvar" in font else None
-        except (TTLibError, OSError, KeyError, AttributeError):
+        except Exception:  # noqa: BLE001 - fontTools, zlib and brotli raise many kinds for a damaged file
             continue  # not a font we can read; find_font will report the family as missing
         if family:
             # The resolved file: the one checked is the one WeasyPrint is allowed to read.

@@ -14,9 +14,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 from .output_folder import write_atomically
+from .problems import read_regular_file
 
 CACHE_FILE = ".build-cache.json"
-FORMAT = 3  # 3: paths relative to the output folder, and every file the document read
+FORMAT = 4  # 4: which clinic folder each output folder belongs to
+MAX_HASHED_BYTES = 64 * 1024 * 1024  # no input a document may read is larger (images and fonts are capped lower)
+MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 
 def sha256(data: bytes) -> str:
@@ -38,7 +41,8 @@ def code_version() -> str:
 
 
 def file_hash(path: Path) -> str | None:
-    """The hash of a file's bytes (None if it is gone), remembered for as long as its size and time stay the same."""
+    """The hash of a regular file's bytes, remembered while its size and time stay the same; None if it is
+    gone, is not a regular file (a FIFO would block), or is larger than any input may be."""
     try:
         stat = Path(path).stat()
     except OSError:
@@ -46,9 +50,12 @@ def file_hash(path: Path) -> str | None:
     memo = (str(path), stat.st_mtime_ns, stat.st_size)
     if memo not in _FILE_HASHES:
         try:
-            _FILE_HASHES[memo] = sha256(Path(path).read_bytes())
+            data = read_regular_file(Path(path), MAX_HASHED_BYTES + 1)
         except OSError:
             return None
+        if len(data) > MAX_HASHED_BYTES:
+            return None
+        _FILE_HASHES[memo] = sha256(data)
     return _FILE_HASHES[memo]
 
 
@@ -89,10 +96,12 @@ class BuildCache:
         self.path = out_dir / CACHE_FILE
         self.force = force  # rebuild everything, but still record what was built
         self.entries: dict[str, dict] = {}
-        with contextlib.suppress(ValueError, OSError):  # a damaged record only costs a full rebuild
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        self.owners: dict[str, str] = {}  # output folder name → the clinic folder whose brochures it holds
+        with contextlib.suppress(ValueError, OSError, AttributeError):  # a damaged record only costs a full rebuild
+            saved = json.loads(read_regular_file(self.path, MAX_RECORD_BYTES).decode("utf-8"))
             if saved.get("format") == FORMAT and isinstance(saved.get("documents"), dict):
                 self.entries = saved["documents"]
+                self.owners = {str(k): str(v) for k, v in dict(saved.get("owners") or {}).items()}
 
     def _name(self, output: Path) -> str:
         return output.relative_to(self.out_dir).as_posix()
@@ -125,6 +134,18 @@ class BuildCache:
             self.save()
         return found
 
+    def claim(self, folder_name: str, clinic_folder: Path) -> str | None:
+        """Record that out/<folder_name>/ holds `clinic_folder`'s brochures. If it already holds another
+        clinic folder's, return that folder instead, and record nothing: one clinic must never overwrite,
+        or remove, another's brochures."""
+        owner = self.owners.get(folder_name)
+        if owner is not None and owner != str(clinic_folder):
+            return owner
+        if owner is None:
+            self.owners[folder_name] = str(clinic_folder)
+            self.save()
+        return None
+
     def save(self) -> None:
-        data = json.dumps({"format": FORMAT, "documents": self.entries}, indent=1, sort_keys=True)
+        data = json.dumps({"format": FORMAT, "documents": self.entries, "owners": self.owners}, indent=1, sort_keys=True)
         write_atomically(self.path, data.encode("utf-8"))

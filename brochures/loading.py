@@ -271,8 +271,10 @@ def safe_name(text: str) -> str:
     and followed by a dash and the first 6 hex digits of the SHA-256 of the original name, so that two
     different names never share a folder and the same name always gets the same one:
     `Rose Wood` → `rose-wood-` + 6 hex digits, `東京` → `clinic-` + 6 hex digits.
+    A safe name that itself ends like that (`clinic-130016`) is hashed too, so that no folder can
+    take the output folder another clinic's name is given.
     """
-    if SLUG.fullmatch(text):
+    if SLUG.fullmatch(text) and not re.search(r"-[0-9a-f]{6}$", text):
         return text
     ascii_name = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:32].strip("-") or "clinic"

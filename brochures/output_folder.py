@@ -7,6 +7,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -82,15 +83,21 @@ def remove_stale_temporaries(folders: list[Path]) -> list[Path]:
     return removed
 
 
-def run_temp_folder() -> Path:
-    """A private folder in $TMPDIR for this run's temporary files (WeasyPrint's fonts); old runs' are removed."""
+@contextlib.contextmanager
+def run_temp_folder():
+    """A private folder in $TMPDIR for this run's temporary files (WeasyPrint's fonts, --check's PDFs),
+    removed when the run ends; those of earlier runs that were killed are removed first."""
     base = Path(tempfile.gettempdir())
     with contextlib.suppress(OSError):
         for candidate in base.glob(RUN_TEMP_PREFIX + "*"):
             match = _RUN_TEMP_NAME.fullmatch(candidate.name)
             if match and not alive(int(match[1])):
                 shutil.rmtree(candidate, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{RUN_TEMP_PREFIX}{os.getpid()}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{RUN_TEMP_PREFIX}{os.getpid()}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def alive(pid: int) -> bool:
@@ -103,16 +110,27 @@ def alive(pid: int) -> bool:
     return True
 
 
-def prepare(out_dir: Path) -> None:
-    """Make sure `out_dir` is a folder this build can write to, or say clearly why not."""
+def prepare(out_dir: Path, inputs: list[Path], outputs: list[Path]) -> None:
+    """Make sure `out_dir` is a folder this build can write to, and that nothing it writes (`outputs`,
+    the clinics' output folders) lands in a folder it reads (`inputs`: data, clinic folders); or say why not."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputFolderError(f"--out {display_path(out_dir)}: expected a folder for the brochures, got a file; "
                                 "choose another --out")
+    written = [Path(os.path.realpath(path)) for path in (out_dir, *outputs)]
+    for read in {Path(os.path.realpath(path)) for path in inputs}:
+        for path in written:
+            if path == read or path.is_relative_to(read) or (path != written[0] and read.is_relative_to(path)):
+                raise OutputFolderError(f"--out {display_path(out_dir)}: expected a folder apart from the input, got one "
+                                        f"that would write into {display_path(read)}; choose another --out")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputFolderError(f"--out {display_path(out_dir)}: could not create the folder "
-                                f"({MACHINE_FAULTS.get(error.errno) or error.strerror}); choose another --out") from None
+                                f"({_reason(error)}); choose another --out") from None
+
+
+def _reason(error: OSError) -> str:
+    return MACHINE_FAULTS.get(error.errno) or error.strerror or str(error)
 
 
 class BuildLock:
@@ -120,43 +138,45 @@ class BuildLock:
 
     The lock is an advisory lock on out/.build.lock, held for the whole build: the operating system
     releases it when the process ends, however it ends, so a killed build never leaves it stuck.
+    The lock file is never followed if it is a link, and must be a regular file.
     """
 
     def __init__(self, out_dir: Path):
         self.path = out_dir / LOCK_FILE
-        self._file = None
+        self._descriptor: int | None = None
+
+    def _refuse(self, why: str) -> OutputFolderError:
+        return OutputFolderError(f"--out {display_path(self.path.parent)}: cannot use {display_path(self.path)} ({why}); "
+                                 "check the folder, or choose another --out")
 
     def __enter__(self) -> BuildLock:
         import fcntl
 
         try:
-            file = open(self.path, "a+", encoding="utf-8")
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644)
         except OSError as error:
-            raise OutputFolderError(f"--out {display_path(self.path.parent)}: cannot write there "
-                                    f"({MACHINE_FAULTS.get(error.errno) or error.strerror}); "
-                                    "check its permissions, or choose another --out") from None
+            raise self._refuse("it is a link" if error.errno == errno.ELOOP else _reason(error)) from None
         try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            file.seek(0)
-            holder = file.read().strip() or "unknown"
-            file.close()
-            raise OutputFolderError(f"another build is writing to {display_path(self.path.parent)}/ (pid {holder}); "
-                                    "wait for it to finish, or choose another --out") from None
-        try:
-            file.seek(0)
-            file.truncate()
-            file.write(str(os.getpid()))
-            file.flush()
-        except OSError as error:
-            file.close()
-            raise OutputFolderError(f"--out {display_path(self.path.parent)}: cannot write there "
-                                    f"({MACHINE_FAULTS.get(error.errno) or error.strerror}); "
-                                    "check its permissions, or choose another --out") from None
-        self._file = file
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise self._refuse("it is not a regular file")
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
+                raise OutputFolderError(f"another build is writing to {display_path(self.path.parent)}/ (pid {holder}); "
+                                        "wait for it to finish, or choose another --out") from None
+            try:
+                os.ftruncate(descriptor, 0)
+                os.pwrite(descriptor, str(os.getpid()).encode(), 0)
+            except OSError as error:
+                raise self._refuse(_reason(error)) from None
+        except BaseException:
+            os.close(descriptor)
+            raise
+        self._descriptor = descriptor
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._file:
-            self._file.close()  # closing releases the lock
-            self._file = None
+        if self._descriptor is not None:
+            os.close(self._descriptor)  # closing releases the lock
+            self._descriptor = None

@@ -10,6 +10,7 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
@@ -125,6 +126,21 @@ class Printer:
         if errors:
             raise PrintError("; ".join(errors))
         return pdf, [r.getMessage() for r in records if r.levelno == logging.WARNING] + warnings
+
+    def check_logo(self, clinic: Clinic) -> None:
+        """Lay out the logo alone, as every document will: a logo that cannot be drawn (a marker bomb, a
+        reference to a file it may not read, a broken style) fails its clinic once, here, not every document."""
+        src = quote(clinic.logo.relative_to(clinic.folder).as_posix())
+        html = f'<!DOCTYPE html><html lang="en"><title>logo</title><img src="{src}" alt="logo" style="width:60mm">'
+        fetcher = RestrictedFetcher([clinic.folder], frozenset())
+        with weasyprint_log() as records:
+            try:
+                HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
+                    font_config=self.font_config, cache={}).write_pdf()
+            except Exception as error:  # WeasyPrint and the libraries under it raise many kinds
+                raise PrintError(f"expected a logo that can be drawn, got one that fails ({type(error).__name__}: {error})") from None
+        if errors := [r.getMessage() for r in records if r.levelno >= logging.ERROR]:
+            raise PrintError("expected a logo that can be drawn, got one that fails: " + "; ".join(errors))
 
     def build(self, document: Document, html: str, saved: dict | None = None) -> Printed:
         """Print, check, then write: a PDF only gets its final name once it has passed its check.

@@ -76,16 +76,17 @@ def test_a_full_build_fetches_nothing_but_allowed_files_and_data(tmp_path, monke
     assert any(url.endswith("logo.svg") for url in seen)  # the spy really saw the build's reads
 
 
-def test_a_logo_that_pulls_in_outside_files_fails_that_document(clinic_copy, tmp_path, capsys):
+def test_a_logo_that_pulls_in_outside_files_fails_its_clinic(clinic_copy, tmp_path, capsys):
     (clinic_copy / "evil.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
         '<image width="10" height="10" xlink:href="file:///etc/passwd"/>'
         '<image width="10" height="10" xlink:href="https://example.test/track.png"/></svg>')
     edit_config(clinic_copy, "logo: logo.svg", "logo: evil.svg")
-    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    # The logo is drawn once, on its own, before any document: it fails the clinic there, naming the field.
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "facial.pdf" in err and "refused" in err
-    assert not (tmp_path / "mine" / "facial.pdf").exists()
+    assert "clinic.yaml" in err and " logo: expected a logo that can be drawn" in err and "refused" in err
+    assert not (tmp_path / "mine").exists()
 
 
 # --- What is served, and as what: decided by the bytes ---

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -140,9 +141,7 @@ def test_cleanup_removes_only_files_the_generator_made(tmp_path):
     for path in theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("someone else's")
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    ours = clinic / f"{TEMP_PREFIX}{dead.pid}-abcdefgh.tmp"
+    ours = clinic / f"{TEMP_PREFIX}{finished_process_id()}-abcdefgh.tmp"
     ours.write_bytes(b"half a PDF")
     assert main(["--out", str(out), *FACIAL]) == 0
     assert not ours.exists()
@@ -190,15 +189,116 @@ def test_a_changed_output_no_longer_built_is_kept(data, tmp_path, capsys):
     assert "kept" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "soon"])
-def test_time_limit_must_be_a_finite_number(value, capsys):
+@pytest.mark.parametrize("option,value,expected", [
+    ("--time-limit", "inf", "expected a number above 0 and at most 3600"),
+    ("--time-limit", "nan", "expected a number above 0 and at most 3600"),
+    ("--time-limit", "1e308", "expected a number above 0 and at most 3600"),
+    ("--time-limit", "-1", "expected a number above 0 and at most 3600"),
+    ("--time-limit", "soon", "expected a number above 0 and at most 3600"),
+    ("--memory-limit", "1", "expected a whole number from 32 to 1048576"),
+    ("--memory-limit", "99999999999999", "expected a whole number from 32 to 1048576"),
+    ("--jobs", "0", "expected a whole number from 1 to"),
+    ("--jobs", "100000", "expected a whole number from 1 to"),
+])
+def test_budgets_and_jobs_must_be_sensible_numbers(option, value, expected, capsys):
     with pytest.raises(SystemExit) as exit_:
-        main(["--time-limit", value])
+        main([option, value])
     assert exit_.value.code == 2
-    assert "--time-limit: expected a number above 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{option}: {expected}" in err and "Traceback" not in err
 
 
-def test_jobs_are_capped(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["--jobs", "100000"])
-    assert exit_.value.code == 2 and "--jobs: expected a number above 0 and at most" in capsys.readouterr().err
+# --- Found by trying it as an attacker ---
+
+def test_the_lock_file_is_never_followed_if_it_is_a_link(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (out / LOCK_FILE).symlink_to(victim)
+    assert main(["--out", str(out), *FACIAL]) == EXIT_OUTPUT
+    assert "it is a link" in capsys.readouterr().err
+    assert victim.read_text() == "precious"
+
+
+def test_a_named_pipe_as_the_build_record_does_not_hang_the_build(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / ".build-cache.json")
+    done = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--out", str(out), *FACIAL],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (out / "example" / "facial.pdf").is_file()
+
+
+@pytest.mark.parametrize("where", ["clinic", "parent", "data"])
+def test_out_may_not_write_into_what_it_reads(data, tmp_path, capsys, where):
+    clinic = data / "clinics" / "example"
+    out = {"clinic": clinic / "out", "parent": clinic.parent, "data": data / "out"}[where]
+    before = sorted(p.name for p in clinic.iterdir())
+    assert main(["--data", str(data), "--out", str(out), *FACIAL]) == EXIT_OUTPUT
+    assert "expected a folder apart from the input" in capsys.readouterr().err
+    assert sorted(p.name for p in clinic.iterdir()) == before
+
+
+def test_a_clinic_never_takes_over_another_clinics_output_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    first, second = tmp_path / "a" / "data", tmp_path / "b" / "data"
+    for data in (first, second):
+        shutil.copytree(DATA, data)
+    # Another clinic folder that has the same name: it would build into the same out/example/.
+    assert main(["--data", str(first), "--out", str(out), *FACIAL]) == 0
+    written = (out / "example" / "facial.pdf").read_bytes()
+    edit_config(second / "clinics" / "example", "name: Example Aesthetics Clinic", "name: Another Clinic")
+    capsys.readouterr()
+    assert main(["--data", str(second), "--out", str(out), *FACIAL]) == 2
+    err = capsys.readouterr().err
+    assert "holds the brochures of another clinic folder" in err
+    assert (out / "example" / "facial.pdf").read_bytes() == written
+
+
+def test_a_safe_name_never_takes_the_hashed_folder_of_another(tmp_path):
+    from brochures.loading import safe_name
+
+    hashed = safe_name("東京")
+    assert hashed.startswith("clinic-") and safe_name(hashed) != hashed
+    assert safe_name("rosewood") == "rosewood"
+
+
+def test_sigterm_stops_cleanly_with_exit_143(data, tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "wrote" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert "Stopped (SIGTERM)" in err and "Traceback" not in err
+    assert not [p for p in out.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_a_closed_pipe_does_not_stop_the_build(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(f'"{sys.executable}" "{ROOT / "generate.py"}" --out "{out}" --treatment facial --treatment comparison | head -c 1',
+                          shell=True, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert (out / "example" / "comparison.pdf").is_file() and (out / "example" / "report.json").is_file()
+
+
+def test_a_killed_runs_temporary_folder_is_removed_by_the_next_run(tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    left = scratch / f"brochures-run-{finished_process_id()}-abc123" / "check"
+    left.mkdir(parents=True)
+    (left / "facial.pdf").write_bytes(b"%PDF- a killed --check")
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert main(["--out", str(tmp_path / "out"), "--check", *FACIAL]) == 0
+    assert list(scratch.iterdir()) == []
+
+
+def finished_process_id() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

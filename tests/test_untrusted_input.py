@@ -475,3 +475,107 @@ def test_a_file_of_unknown_fields_gives_a_capped_report(clinic_copy, capsys):
     assert main(["--clinic", str(clinic_copy)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 22 and err[-1].endswith(f"… and {len(problems) - 20:,} more problems in this file")
+
+
+# --- A clinic whose logo or templates misbehave is refused once, as a clinic ---
+
+def marker_bomb(vertices: int = 20000, rects: int = 400) -> bytes:
+    """A small SVG that draws a marker of `rects` rectangles at each of `vertices` points: slow to draw, quick to read."""
+    marker = "".join(f'<rect x="{i % 20}" y="{i // 20}" width="1" height="1"/>' for i in range(rects))
+    path = "M0 0 " + " ".join(f"L{i % 100} {i // 100}" for i in range(vertices))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><defs><marker id="m" markerWidth="20" '
+            f'markerHeight="20">{marker}</marker></defs><path d="{path}" marker-mid="url(#m)" fill="none" '
+            'stroke="black"/></svg>').encode()
+
+
+@pytest.mark.parametrize("name,data,fragment", [
+    ("bomb.svg", marker_bomb(), "took longer than its time budget"),
+    ("peek.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image width="10" height="10" '
+                 b'href="file:///etc/passwd"/></svg>', "expected a logo that can be drawn"),
+])
+def test_a_logo_that_cannot_be_drawn_fails_its_clinic_once(clinic_copy, tmp_path, capsys, name, data, fragment):
+    with_logo(clinic_copy, name, data)
+    started = time.monotonic()
+    code = main(["--clinic", str(clinic_copy), "--clinic", "example", "--time-limit", "10", "--jobs", "1",
+                 "--treatment", "facial", "--treatment", "comparison", "--out", str(tmp_path)])
+    assert code == 2 and time.monotonic() - started < 90  # once for the clinic, not once per document
+    err = capsys.readouterr().err
+    assert "clinic.yaml" in err and " logo: " in err and fragment in err
+    assert not (tmp_path / "mine").exists() and (tmp_path / "example" / "facial.pdf").is_file()
+
+
+def test_a_clinic_template_that_never_finishes_is_invalid_input(clinic_copy, tmp_path, capsys):
+    folder = clinic_copy / "templates" / "partials"
+    folder.mkdir(parents=True)
+    (folder / "takeaway.html.j2").write_text("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    started = time.monotonic()
+    code = main(["--clinic", str(clinic_copy), "--jobs", "1", "--time-limit", "2", "--out", str(tmp_path)])
+    assert code == 2 and time.monotonic() - started < 60  # the clinic's other documents are not tried one by one
+    err = capsys.readouterr().err
+    assert "mine/templates templates: expected templates that render" in err
+    assert not (tmp_path / "mine").exists()  # not even the comparison sheet, which does not use that template
+
+
+def test_a_clinic_yaml_that_links_outside_its_folder_is_refused_unread(clinic_copy, tmp_path, capsys):
+    secret = tmp_path / "secret.env"
+    secret.write_text("API_KEY=sk-live-SECRET")
+    (clinic_copy / "clinic.yaml").unlink()
+    (clinic_copy / "clinic.yaml").symlink_to(secret)
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "expected a clinic.yaml inside its clinic folder, got a link to a file outside it" in err
+    assert "SECRET" not in err
+
+
+def test_a_linked_alias_of_a_clinic_is_built_once_and_said(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "clinics" / "zz-alias").symlink_to(data / "clinics" / "example")
+    assert main(["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "comparison"]) == 0
+    assert "is the same clinic as" in capsys.readouterr().err
+
+
+def test_a_file_the_build_record_names_cannot_hang_the_next_build(tmp_path, capsys):
+    from PIL import Image
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    clinic = data / "clinics" / "example"
+    Image.new("RGB", (60, 24), "#0F6E6E").save(clinic / "inner.png")
+    (clinic / "wrapper.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="150" height="60">'
+                                        '<image width="150" height="60" href="inner.png"/></svg>')
+    edit_config(clinic, "logo: logo.svg", "logo: wrapper.svg")
+    command = ["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "facial", "--time-limit", "20"]
+    assert main(command) == 0
+    (clinic / "inner.png").unlink()
+    os.mkfifo(clinic / "inner.png")  # what the record says the logo read is now a named pipe
+    started = time.monotonic()
+    assert main(command) == 2
+    assert time.monotonic() - started < 30
+    assert "expected a logo that can be drawn" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,data", [
+    ("broken.woff2", b"wOF2" + bytes(60)),   # brotli cannot unpack it
+    ("broken.woff", b"wOFF" + bytes(60)),    # nor zlib this one
+    ("broken.ttf", b"\x00\x01\x00\x00" + bytes(60)),
+])
+def test_a_damaged_font_file_is_skipped_and_the_batch_goes_on(clinic_copy, tmp_path, capsys, name, data):
+    (clinic_copy / "fonts").mkdir()
+    (clinic_copy / "fonts" / name).write_bytes(data)
+    assert main(["--clinic", str(clinic_copy), "--clinic", "example", "--treatment", "comparison", "--out", str(tmp_path)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert (tmp_path / "mine" / "comparison.pdf").is_file() and (tmp_path / "example" / "comparison.pdf").is_file()
+
+
+def test_a_huge_font_file_is_not_used(clinic_copy):
+    from brochures.branding import MAX_FONT_BYTES, find_font
+
+    packaged = find_font("Atkinson Hyperlegible", clinic_copy)
+    (clinic_copy / "fonts").mkdir()
+    huge = clinic_copy / "fonts" / "Huge.ttf"
+    shutil.copyfile(packaged.faces[0].path, huge)
+    with huge.open("r+b") as file:
+        file.truncate(MAX_FONT_BYTES + 1)  # a real font, padded (sparse: no disk used)
+    chosen = find_font("Atkinson Hyperlegible", clinic_copy)
+    assert chosen is not None and all(not face.path.is_relative_to(clinic_copy.resolve()) for face in chosen.faces)
