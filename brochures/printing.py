@@ -37,6 +37,7 @@ PAGE_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0), "A5": (419.53, 
 BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
 PRESS_DPI = 300
 LEAFLET_PAGES = 4  # an A4 or Letter leaflet is one sheet, folded: four pages
+LONG_NAME = 40  # characters of a clinic name beyond which base.html.j2 gives the pages a taller footer
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 
 
@@ -273,8 +274,10 @@ def expected_look(document: Document) -> Expected:
         font_files=tuple(str(face.path) for face in document.clinic.font.faces), booking_url=config.booking_url,
         page_budget=LEAFLET_PAGES if leaflet and config.page_size in ("A4", "Letter") else None,
         cover_pages=(1,) if document.kind == BOOKLET else (),
-        # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds.
-        **({"margin_top_mm": 0.0, "margin_bottom_mm": 0.0} if document.layout == TRIFOLD else {}))
+        # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds. A long
+        # clinic name gets taller margins (the long-name page of common.css, chosen in base.html.j2).
+        **({"margin_top_mm": 0.0, "margin_bottom_mm": 0.0} if document.layout == TRIFOLD else
+           {"margin_top_mm": 17.0, "margin_bottom_mm": 27.0} if len(config.name) > LONG_NAME else {}))
 
 
 def expected_page_size(document: Document) -> tuple[float, float]:
