@@ -29,7 +29,8 @@ signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR  # noqa: E402
 from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
 from brochures.build_cache import BuildCache  # noqa: E402
-from brochures.loading import Clinic, Content, clinic_slugs, find_clinic_file, load_clinic, load_content  # noqa: E402
+from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_clinic,  # noqa: E402
+                               load_content)
 from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
                                      run_temp_folder)
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
@@ -70,6 +71,10 @@ def build(args: argparse.Namespace, started: float) -> int:
     if unknown := check_treatment_names(args.treatment, content):
         return report_invalid(unknown)
     clinics, problems = load_clinics(args.clinic, args.data, content)
+    if args.approval:
+        for clinic in clinics:
+            print(approval_request(clinic, content) + "\n")
+        return report_invalid(problems) if problems else EXIT_OK
     if problems:
         # A clinic with an invalid config gets no PDFs; the valid ones are still built.
         report_invalid(problems)
@@ -232,6 +237,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="print every document again, even those whose inputs have not changed since the last build")
     parser.add_argument("--check", action="store_true",
                         help="run every check and write the quality reports, but no brochures (PDFs are built in a temporary folder)")
+    parser.add_argument("--approval", action="store_true",
+                        help="print each clinic's content fingerprint and the approval block its medical lead pastes "
+                             "into clinic.yaml; build nothing")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (claims, colour adjustments, overdue reviews, reading grade over 8, low-resolution images, "
                              "pages over budget, printing warnings) as failures: exit code 1")

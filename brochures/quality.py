@@ -12,7 +12,8 @@ import textstat
 
 from .branding import palette
 from .models import ClaimRules, SharedContent, Treatment
-from .printing import write_atomically
+from .loading import approval_status
+from .output_folder import write_atomically
 from .problems import Problem
 from .rendering import clinic_data
 from .yaml_reader import FieldPath, YamlFile, dotted
@@ -236,11 +237,14 @@ class Scorecard:
     # What printing and the page inspection found: a low-resolution image in a press file, a WeasyPrint
     # warning, a leaflet over its page budget, a near-empty page. Replayed from the build cache when unchanged.
     print_warnings: list[str] = field(default_factory=list)
+    approval: str = ""  # "approved", "unapproved" or "outdated": whether the clinic's medical lead approved this content
+    approval_warning: str | None = None
     error: str | None = None
 
     def warnings(self) -> list[str]:
         """Every warning about this document, from every check: what --strict turns into failures."""
         found = [f"claim {claim}" for claim in self.claims] + self.contrast_adjustments + self.review_warnings
+        found += [self.approval_warning] if self.approval_warning else []
         found += [f"{self.document}: {warning}" for warning in self.print_warnings]
         if self.reading_grade is not None and self.reading_grade > GRADE_TARGET:
             found.append(f"{self.document}: reading grade {self.reading_grade} is above the target of {GRADE_TARGET:g}")
@@ -278,6 +282,7 @@ class ClinicFindings:
         treatments = [content.treatments[slug] for slug in clinic.treatments]
         self.readings = {slug: treatment_reading(content.treatments[slug]) for slug in clinic.treatments}
         self.readings["comparison"] = comparison_reading(content.shared, treatments)
+        self.approval = approval_status(clinic, content)
 
     def sources(self, document) -> list[str]:
         """Which files' words reach this document."""
@@ -304,6 +309,7 @@ class ClinicFindings:
             contrast_adjustments=[str(problem) for problem in self.contrast],
             review_warnings=[str(problem) for name, problem in self.overdue.items()
                              if name in titles or name == "the shared content" and not document.treatment],
+            approval=self.approval["state"], approval_warning=self.approval["warning"],
             error=outcome.error,
         )
         if outcome.printed:

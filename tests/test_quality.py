@@ -16,6 +16,7 @@ from brochures.branding import contrast
 from brochures.inspection import accessibility
 from brochures.models import ClaimRules
 from brochures.quality import GRADE_TARGET, ClaimChecker, grade, prose
+from brochures.loading import approval_request, load_clinic, load_content
 from conftest import DATA, edit_config, line_of, walk_structure
 from generate import main
 
@@ -26,13 +27,15 @@ def report(out, clinic="example"):
     return json.loads((out / clinic / "report.json").read_text())
 
 
-# --- The shipped content passes every check at --strict ---
+# --- The shipped content passes every check at --strict, once a clinic has approved it ---
 
-def test_shipped_content_passes_every_check(example_build):
+def test_shipped_content_passes_every_check_but_awaits_the_clinics_approval(example_build):
     data = report(example_build.parent)
     assert len(data["documents"]) == 5
     for card in data["documents"]:
-        assert card["warnings"] == [], card["document"]
+        assert card["approval"] == "unapproved"
+        assert [w for w in card["warnings"] if " approval: " not in w] == [], card["document"]
+        assert len(card["warnings"]) == 1 and "not yet approved by the clinic's medical lead" in card["warnings"][0]
         assert card["reading_grade"] <= GRADE_TARGET
         assert all(value <= GRADE_TARGET for value in card["reading_sections"].values())
         assert card["smallest_text_pt"] >= 9 and card["body_text_pt"] >= 12
@@ -40,10 +43,25 @@ def test_shipped_content_passes_every_check(example_build):
         assert card["accessibility"] and all(card["accessibility"].values())
 
 
-def test_check_strict_passes_and_writes_no_brochure(tmp_path, capsys):
-    assert main(["--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 0
+def approve(clinic_folder) -> None:
+    """What a clinic's medical lead does: paste the approval block that --approval prints into clinic.yaml."""
+    content = load_content(DATA)
+    request = approval_request(load_clinic(clinic_folder / "clinic.yaml", content), content)
+    block = request[request.index("\napproval:\n") + 1:].split("\n\n")[0]
+    block = block.replace('name: ""', 'name: "Dr Jane Smith"').replace('role: ""', 'role: "Medical lead"')
+    block = block.replace('date: ""', "date: 2026-11-20")
+    config = clinic_folder / "clinic.yaml"
+    config.write_text(config.read_text() + "\n" + block + "\n")
+
+
+def test_check_strict_fails_until_the_clinic_approves_then_passes(clinic_copy, tmp_path, capsys):
+    command = ["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]
+    assert main(command) == 1
+    assert "not yet approved" in capsys.readouterr().out
+    approve(clinic_copy)
+    assert main(command) == 0
     assert not list(tmp_path.rglob("*.pdf"))
-    assert (tmp_path / "example" / "report.html").is_file() and (tmp_path / "example" / "report.json").is_file()
+    assert (tmp_path / "mine" / "report.html").is_file() and report(tmp_path, "mine")["documents"][0]["approval"] == "approved"
     assert "Scorecard for Example Aesthetics Clinic" in capsys.readouterr().out
 
 
