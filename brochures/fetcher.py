@@ -17,7 +17,7 @@ from xml.parsers import expat
 from PIL import Image
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .problems import NotARegularFile, printable, read_regular_file
+from .problems import NotARegularFile, display_path, printable, read_regular_file
 
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 # A logo printed 70 mm wide needs about 830 px at 300 dpi: these caps leave a wide margin,
@@ -255,14 +255,14 @@ class RestrictedFetcher(URLFetcher):
             raise ForbiddenResource(f"refused to fetch {url!r}: only files inside the clinic folder, styles/ and templates/ may be read")
         path = Path(unquote(urlsplit(url).path))
         if not self.allows(path):
-            raise ForbiddenResource(f"refused to read {path}: it is outside the clinic folder, styles/ and templates/")
+            raise ForbiddenResource(f"refused to read {display_path(path)}: it is outside the clinic folder, styles/ and templates/")
         resolved = path.resolve()
         try:
             data = read_regular_file(resolved, MAX_RESOURCE_BYTES + 1)
         except NotARegularFile as error:
             raise ForbiddenResource(f"refused to read {path.name}: expected a regular file, got {error.kind}") from None
         except (FileNotFoundError, NotADirectoryError):
-            raise FileNotFoundError(f"no such file: {path}") from None
+            raise FileNotFoundError(f"no such file: {display_path(path)}") from None
         content_type = self._check(path.name, data, mimetypes.guess_type(resolved.name)[0])
         self.served[resolved] = None
         return URLFetcherResponse(resolved.as_uri(), data, headers={"Content-Type": content_type})

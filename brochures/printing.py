@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
@@ -25,6 +25,7 @@ from .inspection import Expected, Inspection, inspect_pdf, inspection_failures
 from .loading import Clinic
 from .output_folder import write_atomically
 from .planning import BOOKLET, PRESS, STANDARD, TRIFOLD, Document
+from .problems import display_path
 
 # Standard files are tagged PDF/UA-1: language, title, structure and alt text reach screen readers.
 # Press files are PDF/X-4 for a print shop, still tagged. WeasyPrint paints in RGB, so the output
@@ -36,6 +37,7 @@ PDF_OPTIONS = {
 PAGE_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0), "A5": (419.53, 595.28)}
 BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
 PRESS_DPI = 300
+LINK_SCHEMES = ("https", "mailto", "tel")  # what a patient's link may open
 LEAFLET_PAGES = 4  # an A4 or Letter leaflet is one sheet, folded: four pages
 LONG_NAME = 40  # characters of a clinic name beyond which base.html.j2 gives the pages a taller footer
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
@@ -123,10 +125,10 @@ class Printer:
                 # forget failures, so every document that needs the image fails, not just the first.
                 for url in [url for url, image in self._image_cache.items() if image is None]:
                     del self._image_cache[url]
-        errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
+        errors = [said(r) for r in records if r.levelno >= logging.ERROR]
         if errors:
             raise PrintError("; ".join(errors))
-        return pdf, [r.getMessage() for r in records if r.levelno == logging.WARNING] + warnings
+        return pdf, [said(r) for r in records if r.levelno == logging.WARNING] + warnings
 
     def check_logo(self, clinic: Clinic) -> None:
         """Lay out the logo alone, as every document will: a logo that cannot be drawn (a marker bomb, a
@@ -140,7 +142,7 @@ class Printer:
                     font_config=self.font_config, cache={}).write_pdf()
             except Exception as error:  # WeasyPrint and the libraries under it raise many kinds
                 raise PrintError(f"expected a logo that can be drawn, got one that fails ({type(error).__name__}: {error})") from None
-        if errors := [r.getMessage() for r in records if r.levelno >= logging.ERROR]:
+        if errors := [said(r) for r in records if r.levelno >= logging.ERROR]:
             raise PrintError("expected a logo that can be drawn, got one that fails: " + "; ".join(errors))
 
     def build(self, document: Document, html: str, saved: dict | None = None) -> Printed:
@@ -186,6 +188,11 @@ def weasyprint_log():
     finally:
         WEASYPRINT_LOGGER.removeHandler(handler)
         WEASYPRINT_LOGGER.propagate = propagate
+
+
+def said(record: logging.LogRecord) -> str:
+    """What WeasyPrint logged, with each file: URL shown as the user would write the path (never the folders above)."""
+    return re.sub(r"file://(/[^'\"\s]*)", lambda match: display_path(Path(unquote(match[1]))), record.getMessage())
 
 
 def low_resolution_images(laid_out) -> list[str]:
@@ -309,9 +316,21 @@ def check_pdf(document: Document, pdf: bytes) -> int:
         problems.append("it is not identified as PDF/UA")
     if document.variant == PRESS:
         problems += _press_problems(reader, root, xmp)
+    if "/EmbeddedFiles" in root.get("/Names", {}) or "/AF" in root:
+        problems.append("it has files attached (a clinic template's rel=\"attachment\" link?); brochures carry none")
     width, height = expected_page_size(document)
     bleed = BLEED_POINTS if document.variant == PRESS else 0
     for number, page in enumerate(reader.pages, start=1):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            uri = str((annotation.get("/A") or {}).get("/URI", ""))
+            if annotation.get("/Subtype") == "/FileAttachment":
+                problems.append(f"page {number} has a file attached; brochures carry none")
+            elif uri and urlsplit(uri).scheme.lower() not in LINK_SCHEMES:
+                # A link to a local file would both fail for the patient and show where the clinic's files live.
+                problems.append(f"page {number} links to {urlsplit(uri).scheme or 'a'} address "
+                                f"{display_path(Path(unquote(urlsplit(uri).path))) if uri.startswith('file:') else uri!r}; "
+                                f"links may only be {', '.join(LINK_SCHEMES)}")
         trim, media = page.trimbox, page.mediabox
         if abs(float(trim.width) - width) > 1 or abs(float(trim.height) - height) > 1:
             problems.append(f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, expected {width:.0f}×{height:.0f}")

@@ -579,3 +579,28 @@ def test_a_huge_font_file_is_not_used(clinic_copy):
         file.truncate(MAX_FONT_BYTES + 1)  # a real font, padded (sparse: no disk used)
     chosen = find_font("Atkinson Hyperlegible", clinic_copy)
     assert chosen is not None and all(not face.path.is_relative_to(clinic_copy.resolve()) for face in chosen.faces)
+
+
+@pytest.mark.parametrize("markup,said", [
+    ('<a href="prices.html">Our prices</a>', "links to file address 'mine/prices.html'"),
+    ('<a rel="attachment" href="logo.svg">The logo</a>', "file attached; brochures carry none"),
+])
+def test_a_clinic_template_cannot_link_to_or_attach_its_files(clinic_copy, tmp_path, capsys, monkeypatch, markup, said):
+    folder = clinic_copy / "templates" / "partials"
+    folder.mkdir(parents=True)
+    (folder / "takeaway.html.j2").write_text(f"<p>{markup}</p>")
+    monkeypatch.chdir(clinic_copy.parent)
+    assert main(["--clinic", "mine", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert said in err and str(clinic_copy) not in err
+    assert not (tmp_path / "out" / "mine" / "facial.pdf").exists()
+
+
+def test_messages_name_files_as_given_not_as_file_urls(clinic_copy, tmp_path, capsys, monkeypatch):
+    folder = clinic_copy / "templates" / "partials"
+    folder.mkdir(parents=True)
+    (folder / "takeaway.html.j2").write_text('<img src="missing.png" alt="">')
+    monkeypatch.chdir(clinic_copy.parent)
+    assert main(["--clinic", "mine", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "mine/missing.png" in err and "file://" not in err and str(clinic_copy) not in err
