@@ -128,6 +128,24 @@ def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
     return faces
 
 
+_CHARACTERS: dict[tuple[Path, ...], frozenset[int]] = {}
+
+
+def undrawable(family: FontFamily, text: str) -> str:
+    """The characters of `text` that none of the family's files can draw (spaces and line breaks aside),
+    each once, in order: what would print as empty boxes, or in some other font the machine happens to have."""
+    from fontTools.ttLib import TTFont
+
+    key = tuple(sorted({face.path for face in family.faces}))
+    if key not in _CHARACTERS:
+        covered: set[int] = set()
+        for path in key:
+            with TTFont(path, lazy=True, fontNumber=0) as font:
+                covered |= set(font.getBestCmap() or {})
+        _CHARACTERS[key] = frozenset(covered)
+    return "".join(dict.fromkeys(c for c in text if not c.isspace() and ord(c) not in _CHARACTERS[key]))
+
+
 def font_face_css(family: FontFamily) -> str:
     """@font-face rules for every file of a family."""
     rules = [

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from . import STYLES_DIR
-from .branding import FontFamily, available_fonts, find_font
+from .branding import FontFamily, available_fonts, find_font, undrawable
 from .fetcher import MAX_IMAGE_BYTES, SVG_TYPE, check_image
 from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, Countries, Country, SharedContent, Sourced, Strings, Treatment
 from .problems import InputError, NotARegularFile, Problem, describe, display_path, file_kind, read_regular_file
@@ -282,6 +282,24 @@ def safe_name(text: str) -> str:
     return f"{stem}-{digest}"
 
 
+# Fields of a clinic config that are settings, never printed as text.
+_SETTINGS = {"logo", "colors", "font", "page_size", "language", "country", "treatments", "claims_profile",
+             "claims_terms", "approval"}
+
+
+def _printed_text(data, loc: FieldPath):
+    """Every (field, text) of a clinic config that reaches the page."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not (loc == () and key in _SETTINGS):
+                yield from _printed_text(value, loc + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _printed_text(value, loc + (index,))
+    elif isinstance(data, str):
+        yield loc, data
+
+
 def find_clinic_file(reference: str, data_dir: Path) -> Path:
     """A clinic named by slug (in data/clinics/), folder path or clinic.yaml path.
 
@@ -321,6 +339,13 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     if font is None:
         choices = ", ".join(available_fonts(folder)) or "none"
         problem(("font",), f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}")
+    else:
+        # Text the font cannot draw would print as empty boxes, or in whatever font this machine has.
+        for loc, text in _printed_text(doc.data, ()):
+            if missing := undrawable(font, text):
+                shown = ", ".join(f"U+{ord(c):04X}" for c in missing[:8])
+                problem(loc, f'expected text the font {font.name} can draw, got "{missing[:8]}" ({shown}), which it has no '
+                             "letters for: choose a font that covers them (font:), or write the text in another script")
 
     country = None
     if config.country:

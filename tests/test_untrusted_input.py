@@ -604,3 +604,15 @@ def test_messages_name_files_as_given_not_as_file_urls(clinic_copy, tmp_path, ca
     assert main(["--clinic", "mine", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "mine/missing.png" in err and "file://" not in err and str(clinic_copy) not in err
+
+
+@pytest.mark.parametrize("name,shown", [("東京 Aesthetics", "東京"), ("عيادة الجمال", "عيادةلجم")])
+def test_text_the_clinics_font_cannot_draw_is_refused_at_validation(clinic_copy, name, shown):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", f"name: {name}")
+    only_problem(clinic_copy / "clinic.yaml", "name", f'expected text the font Atkinson Hyperlegible can draw, got "{shown}"',
+                 needle="name:")
+
+
+def test_accented_latin_text_is_drawn_by_the_shipped_font(clinic_copy):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Clinique Élan – São Paulo, Zürich, Łódź")
+    assert load_clinic(clinic_copy / "clinic.yaml", CONTENT).config.name.startswith("Clinique Élan")
