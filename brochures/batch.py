@@ -193,9 +193,12 @@ class _Worker:
             return None
         code = self.process.exitcode
         # Native code that cannot allocate within the budget ends the process rather than raise: cairo
-        # crashes (SEGV, BUS), GLib's g_malloc aborts or traps (ABRT, TRAP), the kernel's OOM killer KILLs.
-        if code in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGTRAP):
+        # crashes (SEGV, BUS), GLib's g_malloc aborts or traps (ABRT, TRAP).
+        if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGTRAP):
             error = "it needed more memory than its budget allows (the worker printing it stopped)"
+        elif code is not None and code < 0:
+            error = (f"the worker printing it was stopped by {signal.Signals(-code).name}"
+                     + (" (the system may have run out of memory)" if code == -signal.SIGKILL else ""))
         else:
             error = f"the worker printing it stopped unexpectedly (exit code {code})"
         return index, Outcome(tasks[index].document, error=error)
@@ -221,6 +224,7 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
     """A worker: do each task it is sent, until it is sent None, it has grown too much, or its parent goes away."""
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers itself
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's clean-stop handler: a worker just ends
     tempfile.tempdir = temp_dir  # WeasyPrint's temporary font folders go here, and the build removes it
     renderer = HtmlRenderer(content)
     printer = Printer()

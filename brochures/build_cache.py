@@ -140,7 +140,10 @@ class BuildCache:
         or remove, another's brochures."""
         owner = self.owners.get(folder_name)
         if owner is not None and owner != str(clinic_folder):
-            return owner
+            if (self.out_dir / folder_name).is_dir() and Path(owner).is_dir():
+                return owner
+            owner = None  # its brochures, or the clinic itself, are gone: the folder is free again
+            self.entries = {name: saved for name, saved in self.entries.items() if not name.startswith(f"{folder_name}/")}
         if owner is None:
             self.owners[folder_name] = str(clinic_folder)
             self.save()

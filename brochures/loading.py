@@ -526,15 +526,30 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
 
     It covers the treatments the clinic offers and the shared content (with their sources and review
     blocks), as its patients read them (spelled for its locale), the words of its strings file, its
-    language and its emergency number. Not its branding (name, logo, colours, font, contact details,
+    language, its emergency number, its disclaimer, and its own templates (an override can change
+    what a patient is told, or leave out a safety section). Not its branding (name, logo, colours, font, contact details,
     page size): rebranding needs no new approval, any change of what a patient is told does.
     The same content gives the same fingerprint on every machine and every run.
     """
     strings = {key: value for key, value in clinic.strings.model_dump(mode="json").items() if key not in ("report", "report_title")}
     payload = {"locale": clinic.locale, "emergency_number": clinic.emergency_number, "strings": strings,
+               "disclaimer": clinic.config.disclaimer, "templates": _own_templates(clinic),
                **patient_content(clinic, content)}
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def _own_templates(clinic: Clinic) -> dict[str, str]:
+    """The hash of each of the clinic's own template files, by name (read as the renderer would: regular files only)."""
+    folder = clinic.folder / "templates"
+    found = {}
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            try:
+                found[path.relative_to(folder).as_posix()] = hashlib.sha256(read_regular_file(path, 1024 * 1024)).hexdigest()
+            except OSError:
+                continue  # a folder, a named pipe, a broken link: the renderer refuses it and says so
+    return found
 
 
 def approval_status(clinic: Clinic, content: Content) -> dict:

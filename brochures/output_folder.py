@@ -116,6 +116,10 @@ def prepare(out_dir: Path, inputs: list[Path], outputs: list[Path]) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputFolderError(f"--out {display_path(out_dir)}: expected a folder for the brochures, got a file; "
                                 "choose another --out")
+    for output in outputs:
+        if output.is_symlink():
+            raise OutputFolderError(f"--out {display_path(out_dir)}: expected {display_path(output)}/ to be a folder this "
+                                    "generator makes, got a link to somewhere else; remove the link, or choose another --out")
     written = [Path(os.path.realpath(path)) for path in (out_dir, *outputs)]
     for read in {Path(os.path.realpath(path)) for path in inputs}:
         for path in written:

@@ -23,6 +23,8 @@ UNSAFE_CHARACTERS = re.compile(
     "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
     "\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff]")
+# More than two combining marks on one letter: no language needs them, and they pile up over other lines.
+STACKED_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{3,}")
 # Unicode gives control characters no name, only aliases.
 _CONTROL_NAMES = (
     "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",
@@ -105,9 +107,11 @@ def unsafe_character(text: str) -> str | None:
     For example "the invisible character U+202E RIGHT-TO-LEFT OVERRIDE at character 5".
     """
     match = UNSAFE_CHARACTERS.search(text)
-    if not match:
-        return None
-    return f"{character_kind(match.group())} at character {match.start() + 1}"
+    if match:
+        return f"{character_kind(match.group())} at character {match.start() + 1}"
+    if stacked := STACKED_MARKS.search(text):  # "Zalgo" text: accents piled up until they cover the line above
+        return f"{len(stacked.group())} accents stacked on one letter at character {stacked.start() + 1}"
+    return None
 
 
 def character_kind(char: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -86,3 +88,23 @@ def test_a_document_over_its_time_budget_is_stopped_and_the_next_one_runs(docume
     assert time.monotonic() - started < 15
     assert "took longer than its time budget of 1 s" in outcomes[0].error
     assert outcomes[1].error is None
+
+
+def killed_by(renderer, printer, task: Task) -> Outcome:
+    """A task whose worker is stopped from outside while it works (an administrator's kill, the OOM killer)."""
+    os.kill(os.getpid(), getattr(signal, task.html))
+    time.sleep(5)
+    return Outcome(task.document, html="not reached")
+
+
+@pytest.mark.parametrize("name,said", [("SIGTERM", "stopped by SIGTERM"),
+                                       ("SIGKILL", "stopped by SIGKILL (the system may have run out of memory)")])
+def test_a_worker_stopped_by_a_signal_is_reported_as_such_without_a_traceback(document, tmp_path, capfd, name, said):
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt("Stopped (SIGTERM)")))
+    try:  # the build's own clean-stop handler is installed when its workers start, as generate.main does
+        with Workers(None, jobs=1, budget=Budget(), temp_dir=tmp_path, perform=killed_by) as workers:
+            [outcome] = workers.run([Task("test", document, name)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert said in outcome.error
+    assert "Traceback" not in capfd.readouterr().err

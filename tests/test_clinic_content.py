@@ -394,6 +394,23 @@ def test_the_fingerprint_covers_content_not_branding(tmp_path):
     assert fingerprint() not in (before, fewer)
 
 
+def test_the_fingerprint_covers_the_clinics_own_templates_and_disclaimer(tmp_path):
+    folder = copy_clinic(EXAMPLE, tmp_path)
+
+    def fingerprint() -> str:
+        content = load_content(DATA)
+        return content_fingerprint(load_clinic(folder / "clinic.yaml", content), content)
+
+    before = fingerprint()
+    # An override that leaves out the emergency section changes what patients are told: approve it again.
+    (folder / "templates" / "partials").mkdir(parents=True)
+    (folder / "templates" / "partials" / "get_help.html.j2").write_text("<p>Side effects are rare.</p>")
+    with_template = fingerprint()
+    assert with_template != before
+    edit_config(folder, "disclaimer: >-\n", "disclaimer: >-\n  Ask us anything.\n")
+    assert fingerprint() not in (before, with_template)
+
+
 def test_the_fingerprint_is_the_same_in_every_process():
     code = ("from pathlib import Path; from brochures.loading import *; c = load_content(Path('data')); "
             "print(content_fingerprint(load_clinic(Path('data/clinics/example/clinic.yaml'), c), c))")

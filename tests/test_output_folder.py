@@ -290,3 +290,25 @@ def finished_process_id() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_a_clinic_output_folder_that_is_a_link_is_refused(tmp_path, capsys):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "facial.pdf").write_bytes(b"someone else's")
+    (out / "example").symlink_to(elsewhere)
+    assert main(["--out", str(out), *FACIAL]) == EXIT_OUTPUT
+    assert "got a link to somewhere else" in capsys.readouterr().err
+    assert (elsewhere / "facial.pdf").read_bytes() == b"someone else's" and not (elsewhere / "report.json").exists()
+
+
+def test_an_output_folder_is_free_again_once_its_brochures_are_deleted(tmp_path, capsys):
+    out = tmp_path / "out"
+    first, second = tmp_path / "a" / "data", tmp_path / "b" / "data"
+    for data in (first, second):
+        shutil.copytree(DATA, data)
+    assert main(["--data", str(first), "--out", str(out), *FACIAL]) == 0
+    assert main(["--data", str(second), "--out", str(out), *FACIAL]) == 2
+    shutil.rmtree(out / "example")  # what the message advises when the old clinic is gone
+    assert main(["--data", str(second), "--out", str(out), *FACIAL]) == 0

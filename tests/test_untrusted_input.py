@@ -620,3 +620,10 @@ def test_text_the_clinics_font_cannot_draw_is_refused_at_validation(clinic_copy,
 def test_accented_latin_text_is_drawn_by_the_shipped_font(clinic_copy):
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Clinique Élan – São Paulo, Zürich, Łódź")
     assert load_clinic(clinic_copy / "clinic.yaml", CONTENT).config.name.startswith("Clinique Élan")
+
+
+def test_accents_stacked_on_one_letter_are_refused(clinic_copy):
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Example Cli\u0301\u0301\u0301\u0301nic")
+    only_problem(clinic_copy / "clinic.yaml", "name", "4 accents stacked on one letter at character 12")
+    edit_config(clinic_copy, "name: Example Cli\u0301\u0301\u0301\u0301nic", "name: Clínica Jose\u0301")  # one accent is fine
+    assert load_clinic(clinic_copy / "clinic.yaml", CONTENT)
