@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from . import STYLES_DIR
+from . import DATA_DIR, STYLES_DIR
 from .branding import FontFamily, available_fonts, find_font, undrawable
 from .fetcher import MAX_IMAGE_BYTES, SVG_TYPE, check_image
 from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, Countries, Country, SharedContent, Sourced, Strings, Treatment
@@ -313,7 +313,7 @@ def find_clinic_file(reference: str, data_dir: Path) -> Path:
             return candidate
     known = ", ".join(clinic_slugs(data_dir)) or "none"
     raise InputError([Problem(as_path, None, "--clinic",
-                              f"expected a clinic slug in {data_dir / 'clinics'} ({known}) or a folder with a clinic.yaml, got {describe(reference)}")])
+                              f"expected a clinic slug in {display_path(data_dir / 'clinics')} ({known}) or a folder with a clinic.yaml, got {describe(reference)}")])
 
 
 def clinic_slugs(data_dir: Path) -> list[str]:
@@ -613,5 +613,6 @@ def _clinic_reference(clinic: Clinic, content: Content) -> str:
     named = Path(os.path.abspath(clinic.config_file))
     in_data = content.data_dir / "clinics" / named.parent.name / "clinic.yaml"
     if in_data.exists() and Path(os.path.abspath(in_data)) == named:
-        return named.parent.name
+        default = Path(os.path.abspath(content.data_dir)) == Path(os.path.abspath(DATA_DIR))
+        return named.parent.name if default else f"{named.parent.name} --data {display_path(content.data_dir)}"
     return display_path(named.parent)

@@ -96,7 +96,10 @@ def _https_url(value: str) -> str:
         hostname = parts.hostname
     except ValueError:  # a malformed address, such as an unclosed [
         parts = hostname = None
-    if not parts or parts.scheme != "https" or not hostname or " " in value or parts.username or parts.password:
+    if parts and (parts.username or parts.password):  # https://your-clinic.test@elsewhere.test goes to elsewhere.test
+        _fail("https_url", 'expected a web address without a name and "@" before its host, like '
+                           '"https://example-clinic.test/book" (what comes before "@" hides where the link really goes)')
+    if not parts or parts.scheme != "https" or not hostname or " " in value:
         _fail("https_url", 'expected a web address starting with "https://", like "https://example-clinic.test/book"')
     if detail := mixed_scripts(hostname):
         _fail("mixed_scripts", "expected a web address whose name uses one alphabet", detail)

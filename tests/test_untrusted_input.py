@@ -627,3 +627,9 @@ def test_accents_stacked_on_one_letter_are_refused(clinic_copy):
     only_problem(clinic_copy / "clinic.yaml", "name", "4 accents stacked on one letter at character 12")
     edit_config(clinic_copy, "name: Example Cli\u0301\u0301\u0301\u0301nic", "name: Clínica Jose\u0301")  # one accent is fine
     assert load_clinic(clinic_copy / "clinic.yaml", CONTENT)
+
+
+def test_a_web_address_that_hides_its_host_behind_an_at_sign_is_refused_saying_why(clinic_copy):
+    edit_config(clinic_copy, "booking_url: https://example-clinic.test/book",
+                "booking_url: https://example-clinic.test@elsewhere.test/book")
+    only_problem(clinic_copy / "clinic.yaml", "booking_url", 'without a name and "@" before its host')
