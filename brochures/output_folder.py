@@ -33,7 +33,7 @@ class WriteError(OSError):
     """A file could not be written; the message says what, where, and what to do."""
 
     def __init__(self, path: Path, error: OSError):
-        reason = MACHINE_FAULTS.get(error.errno) or error.strerror or str(error)
+        reason = _reason(error)
         advice = ("free some space and run again" if error.errno in (errno.ENOSPC, errno.EDQUOT)
                   else "check the folder's permissions, or choose another --out")
         super().__init__(error.errno, f"could not write {display_path(path)}: {reason}; {advice}")

@@ -243,12 +243,18 @@ def test_out_may_not_write_into_what_it_reads(data, tmp_path, capsys, where):
     assert sorted(p.name for p in clinic.iterdir()) == before
 
 
-def test_a_clinic_never_takes_over_another_clinics_output_folder(tmp_path, capsys):
-    out = tmp_path / "out"
+@pytest.fixture
+def two_data_folders(tmp_path):
+    """Two copies of the data, each with a clinic folder called example: both would build into out/example/."""
     first, second = tmp_path / "a" / "data", tmp_path / "b" / "data"
     for data in (first, second):
         shutil.copytree(DATA, data)
-    # Another clinic folder that has the same name: it would build into the same out/example/.
+    return first, second
+
+
+def test_a_clinic_never_takes_over_another_clinics_output_folder(tmp_path, capsys, two_data_folders):
+    out = tmp_path / "out"
+    first, second = two_data_folders
     assert main(["--data", str(first), "--out", str(out), *FACIAL]) == 0
     written = (out / "example" / "facial.pdf").read_bytes()
     edit_config(second / "clinics" / "example", "name: Example Aesthetics Clinic", "name: Another Clinic")
@@ -303,11 +309,9 @@ def test_a_clinic_output_folder_that_is_a_link_is_refused(tmp_path, capsys):
     assert (elsewhere / "facial.pdf").read_bytes() == b"someone else's" and not (elsewhere / "report.json").exists()
 
 
-def test_an_output_folder_is_free_again_once_its_brochures_are_deleted(tmp_path, capsys):
+def test_an_output_folder_is_free_again_once_its_brochures_are_deleted(tmp_path, two_data_folders):
     out = tmp_path / "out"
-    first, second = tmp_path / "a" / "data", tmp_path / "b" / "data"
-    for data in (first, second):
-        shutil.copytree(DATA, data)
+    first, second = two_data_folders
     assert main(["--data", str(first), "--out", str(out), *FACIAL]) == 0
     assert main(["--data", str(second), "--out", str(out), *FACIAL]) == 2
     shutil.rmtree(out / "example")  # what the message advises when the old clinic is gone
