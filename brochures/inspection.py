@@ -7,6 +7,7 @@ import ctypes
 import functools
 import io
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from struct import error as struct_error
@@ -61,6 +62,7 @@ class Expected:
     booking_url: str | None = None  # every QR code gives this, and there is one when it is set
     page_budget: int | None = None  # pages the layout is meant to fit (a warning beyond it)
     cover_pages: tuple[int, ...] = ()  # pages meant to hold little (a booklet's cover)
+    must_show: tuple[tuple[str, int], ...] = ()  # safety text a patient must find on the pages, and how often
     margin_top_mm: float = 13.0  # the page margins of common.css: the content area lies between them
     margin_bottom_mm: float = 17.0
 
@@ -94,6 +96,7 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     failures: dict[tuple, float] = {}
     fonts = _Fonts(expected.font, expected.font_family, expected.font_files)
     problems: dict[str, list[int]] = {}  # what is wrong → the pages it is wrong on
+    words = []  # the text of every page, as a reader (or a screen reader) gets it
     document = pdfium.PdfDocument(pdf)
     try:
         for number, page in enumerate(document, start=1):
@@ -135,6 +138,7 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
                     result.text_contrast_failures += 1
                     failures[(fill, background)] = ratio
+            words.append(text.get_text_range())
             images = _images(page)
             for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
                 problems.setdefault(problem, []).append(number)
@@ -155,9 +159,25 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
+    result.page_problems += _missing(words, expected.must_show)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)
+
+
+def _missing(words: list[str], must_show: tuple[tuple[str, int], ...]) -> list[str]:
+    """The safety text that is not on the pages (a template that leaves a section out, text cut off). Compared
+    without spaces or case, so a line break does not hide a sentence, nor a word hyphenated at a line's end."""
+    def squeezed(text: str) -> str:
+        return "".join(text.split()).casefold()
+    text = " ".join(words)
+    # A hyphen at a line's end reads as U+FFFE (pdfium's mark for it); WeasyPrint's own hyphenation is U+2010.
+    pages = squeezed(text.replace("\ufffe", "-")), squeezed(re.sub(r"[\u2010\u00ad\ufffe]|-(?=\s)", "", text))
+    missing = [line for line, times in must_show if max(found.count(squeezed(line)) for found in pages) < times]
+    if not missing:
+        return []
+    shown = "; ".join(f'"{text}"' for text in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return [f"safety information is missing from the pages: {shown}"]
 
 
 def _images(page) -> list[tuple[float, float, float, float]]:

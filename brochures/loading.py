@@ -74,6 +74,7 @@ class Clinic:
     treatments: tuple[str, ...]
     doc: YamlFile  # the config as read, with line numbers
     strings_doc: YamlFile
+    strings_overlay: YamlFile | None  # the variant's file laid over strings_doc (en-US.yaml), when there is one
     claim_rules: ClaimRules
     emergency_number: str = ""  # the clinic's own, else its country's: never a default it did not choose
     country: Country | None = None
@@ -358,7 +359,7 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
         problem(("country",), 'expected the clinic\'s country (like "GB" or "US"), which sets its emergency number, '
                               'or an emergency_number: the brochures never print an emergency number the clinic did not choose')
 
-    strings = strings_doc = claim_rules = None
+    strings = strings_doc = strings_overlay = claim_rules = None
     locale = _locale(config.language, country)
     spelling: dict[str, str] = {}
     base = config.language.split("-")[0]
@@ -370,7 +371,7 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
         try:
             strings_doc = read_yaml(strings_file)
             validate(Strings, strings_doc)  # the language's own file is complete on its own
-            strings = _localized_strings(strings_doc, content.data_dir / "strings" / f"{locale}.yaml", country)
+            strings, strings_overlay = _localized_strings(strings_doc, content.data_dir / "strings" / f"{locale}.yaml", country)
             spelling = dict(strings.spelling)
         except InputError as error:
             problems += error.problems
@@ -405,7 +406,7 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     return Clinic(
         slug=safe_name(named), folder=folder, config_file=config_file, config=config, logo=logo,
         font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
-        doc=doc, strings_doc=strings_doc, claim_rules=claim_rules,
+        doc=doc, strings_doc=strings_doc, strings_overlay=strings_overlay, claim_rules=claim_rules,
         emergency_number=config.emergency_number or country.emergency_number, country=country, locale=locale,
         spelling=spelling,
     )
@@ -456,10 +457,10 @@ def _locale(language: str, country: Country | None) -> str:
     return country.spelling if country.spelling.split("-")[0] == language else language
 
 
-def _localized_strings(base: YamlFile, overlay_file: Path, country: Country | None) -> Strings:
+def _localized_strings(base: YamlFile, overlay_file: Path, country: Country | None) -> tuple[Strings, YamlFile | None]:
     """The language's strings, with its variant's overlay file (only the strings that differ) laid over them,
-    the country's date format, and the variant's spelling table applied to every string."""
-    data, lines, doc = _merge(base.data, {}), dict(base.lines), base
+    the country's date format, and the variant's spelling table applied to every string; and the overlay as read."""
+    data, lines, doc, overlay = _merge(base.data, {}), dict(base.lines), base, None
     if overlay_file.is_file() and overlay_file.resolve() != base.path.resolve():
         overlay = read_yaml(overlay_file)
         if not isinstance(overlay.data, dict):
@@ -470,7 +471,7 @@ def _localized_strings(base: YamlFile, overlay_file: Path, country: Country | No
         data["date"] = country.date
     spelling = data.get("spelling") or {}
     data = {key: value if key == "spelling" else respell(value, spelling) for key, value in data.items()}
-    return validate(Strings, YamlFile(path=doc.path, data=data, lines=lines, text=doc.text, problems=list(doc.problems)))
+    return validate(Strings, YamlFile(path=doc.path, data=data, lines=lines, text=doc.text, problems=list(doc.problems))), overlay
 
 
 def _merge(base, overlay):

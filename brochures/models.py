@@ -115,10 +115,11 @@ def _email(value: str) -> str:
 
 
 def _phone(value: str) -> str:
-    # "020 7946 0000", "+44 20 7946 0000", "(843) 555-0142", "+1 (843) 555-0142", "999"
-    if (not re.fullmatch(r"\+?[0-9(][0-9 ()\-]{1,24}", value) or sum(c.isdigit() for c in value) < 3
-            or value.count("(") != value.count(")")):
-        _fail("phone", 'expected a phone number of digits, spaces and + ( ) -, in quotes, like "020 7946 0000" or "(843) 555-0142"')
+    # "020 7946 0000", "+44 20 7946 0000", "(843) 555-0142", "+1 (843) 555-0142", "843.555.0142", "999"
+    if (not re.fullmatch(r"\+?[0-9(][0-9 ()\-.]{1,24}", value) or sum(c.isdigit() for c in value) < 3
+            or value.count("(") != value.count(")") or re.search(r"[ .\-]{2}", value.replace(" - ", "-"))):
+        _fail("phone", 'expected a phone number of digits, spaces and + ( ) - ., in quotes, like "020 7946 0000", '
+                       '"(843) 555-0142" or "843.555.0142"')
     return value
 
 
@@ -358,7 +359,6 @@ class MedicalVsCosmetic(Model):
 
 class SharedContent(Sourced):
     title: ShortText
-    summary: ShortText
     booklet_title: ShortText
     booklet_summary: Text
     intro: TextList
@@ -521,6 +521,7 @@ class Strings(Model):
     review_line: ShortText
     sources_heading: ShortText
     comparison_heading: Counted
+    comparison_summary: Counted
     types_offered: Counted
     treatment_column: ShortText
     comparison_rows: ComparisonRows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class Document:
     variant: str = STANDARD
     layout: str = LEAFLET
     treatment: Treatment | None = None
+    # The safety text a patient must be able to read on the printed page, whatever the template does with it:
+    # checked on the finished PDF (inspection.py). Each text with how many times it must appear.
+    must_show: tuple[tuple[str, int], ...] = ()
 
     @property
     def sheet(self) -> str:
@@ -45,6 +49,21 @@ class Document:
 def output_name(name: str, layout: str, variant: str) -> str:
     """`facial.pdf`, `facial.trifold.pdf`, `facial.press.pdf`, `facial.trifold.press.pdf`: safe to attach anywhere."""
     return name + (".trifold" if layout == TRIFOLD else "") + (".press" if variant == PRESS else "") + ".pdf"
+
+
+def must_show(clinic: Clinic, content: Content, slugs: list[str], shared: bool) -> tuple[tuple[str, int], ...]:
+    """Each treatment's safety items (who should not have it, side effects, aftercare, when to contact the
+    clinic, when to call for help, and the number to call), and the shared safety note, as the patient reads them."""
+    wanted: Counter = Counter()
+    for slug in slugs:
+        treatment = content.treatments[slug]
+        wanted.update([*treatment.not_suitable, *treatment.side_effects.common, *treatment.side_effects.rare,
+                       *treatment.aftercare, *treatment.contact_clinic, *treatment.emergency,
+                       clinic.strings.emergency_heading.replace("{number}", clinic.emergency_number)])
+    if shared:
+        wanted[content.shared.safety_note] += 1
+    wanted[clinic.config.contact.phone] += 1
+    return tuple((respell(text, clinic.spelling), times) for text, times in wanted.items())
 
 
 def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only: set[str] | None = None,
@@ -69,12 +88,14 @@ def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only:
                         documents.append(Document(
                             clinic=clinic, kind="brochure", name=slug, title=title, treatment=treatment,
                             subject=strings.brochure_subject.replace("{treatment}", title),
-                            output=folder / output_name(slug, layout, variant), variant=variant, layout=layout))
+                            output=folder / output_name(slug, layout, variant), variant=variant, layout=layout,
+                            must_show=must_show(clinic, content, [slug], shared=False)))
             for name, title, subject in ((COMPARISON, content.shared.title, strings.comparison_subject),
                                          (BOOKLET, content.shared.booklet_title, strings.booklet_subject)):
                 if wanted(name):
                     documents.append(Document(
                         clinic=clinic, kind=name, name=name, title=respell(title, clinic.spelling),
                         subject=subject.replace("{clinic}", clinic.config.name),
-                        output=folder / output_name(name, LEAFLET, variant), variant=variant))
+                        output=folder / output_name(name, LEAFLET, variant), variant=variant,
+                        must_show=must_show(clinic, content, clinic.treatments if name == BOOKLET else [], shared=True)))
     return documents

@@ -279,12 +279,13 @@ def expected_look(document: Document) -> Expected:
     return Expected(
         font=document.clinic.font.css_name, font_family=document.clinic.font.name,
         font_files=tuple(str(face.path) for face in document.clinic.font.faces), booking_url=config.booking_url,
+        must_show=document.must_show,
         page_budget=LEAFLET_PAGES if leaflet and config.page_size in ("A4", "Letter") else None,
         cover_pages=(1,) if document.kind == BOOKLET else (),
         # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds. A long
         # clinic name gets taller margins (the long-name page of common.css, chosen in base.html.j2).
         **({"margin_top_mm": 0.0, "margin_bottom_mm": 0.0} if document.layout == TRIFOLD else
-           {"margin_top_mm": 17.0, "margin_bottom_mm": 27.0} if len(config.name) > LONG_NAME else {}))
+           {"margin_top_mm": 17.0, "margin_bottom_mm": 22.0} if len(config.name) > LONG_NAME else {}))
 
 
 def expected_page_size(document: Document) -> tuple[float, float]:

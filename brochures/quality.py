@@ -15,7 +15,7 @@ from .models import ClaimRules, SharedContent, Treatment
 from .loading import approval_status
 from .output_folder import write_atomically
 from .problems import Problem
-from .rendering import clinic_data
+from .rendering import clinic_data, offered_data
 from .yaml_reader import FieldPath, YamlFile, dotted
 
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
@@ -94,17 +94,19 @@ def treatment_reading(treatment: Treatment) -> Reading:
     return Reading(grade(whole, excluded), sections, excluded)
 
 
-def comparison_reading(shared: SharedContent, treatments: list[Treatment]) -> Reading:
+def comparison_reading(shared: SharedContent, treatments: list[Treatment], offered: dict) -> Reading:
+    """The comparison sheet's prose as this clinic's patients read it: the shared text, the sentences built from
+    the list of treatments it offers (`offered`, from the strings file), and each offered treatment's own lines."""
     excluded = excluded_terms(treatments)
     sections = {
-        "about mesotherapy": grade(prose([shared.summary, shared.intro]), excluded),
-        "side by side": grade(prose([[t.goal, t.suits, t.benefits, t.method_summary, t.home_care_summary] for t in treatments]), excluded),
-        "medical or cosmetic": grade(prose(shared.medical_vs_cosmetic.model_dump().values()), excluded),
-        "home products and summary": grade(prose([shared.safety_note, shared.home_products, shared.in_summary]), excluded),
+        "about mesotherapy": [offered["comparison_summary"], shared.intro, offered["types_offered"]],
+        "side by side": [[t.goal, t.suits, t.benefits, t.method_summary, t.home_care_summary] for t in treatments],
+        "medical or cosmetic": list(shared.medical_vs_cosmetic.model_dump().values()),
+        "home products and summary": [shared.safety_note, shared.home_products, shared.in_summary,
+                                      [t.in_summary for t in treatments], shared.in_summary_closing],
     }
-    whole = prose([shared.summary, shared.intro, [[t.goal, t.suits, t.benefits, t.method_summary] for t in treatments],
-                   shared.medical_vs_cosmetic.model_dump().values(), shared.safety_note, shared.home_products, shared.in_summary])
-    return Reading(grade(whole, excluded), sections, excluded)
+    return Reading(grade(prose(sections.values()), excluded),
+                   {name: grade(prose(text), excluded) for name, text in sections.items()}, excluded)
 
 
 # --- Claims ---
@@ -269,7 +271,7 @@ class ClinicFindings:
         self.clinic, self.content = clinic, content
         checker = ClaimChecker(clinic.claim_rules, clinic.config.claims_terms,
                                "Listed by the clinic in claims_terms as a word its brochures must not use.")
-        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS), "strings": checker.check(clinic.strings_doc),
+        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS), "strings": checker.check(clinic.strings_doc) + (checker.check(clinic.strings_overlay) if clinic.strings_overlay else []),
                        "shared": checker.check(content.docs["shared"])}
         self.claims |= {slug: checker.check(content.docs[slug]) for slug in clinic.treatments}
         colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
@@ -281,7 +283,8 @@ class ClinicFindings:
         self.overdue = overdue(reviewed, today)
         treatments = [content.treatments[slug] for slug in clinic.treatments]
         self.readings = {slug: treatment_reading(content.treatments[slug]) for slug in clinic.treatments}
-        self.readings["comparison"] = comparison_reading(content.shared, treatments)
+        offered = offered_data(clinic, [{"type_name": t.type_name} for t in treatments])
+        self.readings["comparison"] = comparison_reading(content.shared, treatments, offered)
         self.approval = approval_status(clinic, content)
 
     def sources(self, document) -> list[str]:

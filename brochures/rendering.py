@@ -32,6 +32,8 @@ from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import INK, Palette, palette
 from .loading import Clinic, Content, approval_status, patient_content
 from .planning import BOOKLET, Document
+
+BOOKLET_ONLY = {"booklet_title", "booklet_summary"}  # shared content printed only on the booklet's cover
 from .problems import display_path, printable
 
 MAX_TEMPLATE_BYTES = 256 * 1024  # a template file larger than this is refused
@@ -182,6 +184,7 @@ def offered_data(clinic: Clinic, treatments: list[dict]) -> dict:
     def counted(pattern) -> str:
         return fill(pattern.one if count == 1 else pattern.other, **values)
     return {"count": count, "list": values["list"], "comparison_heading": counted(strings.comparison_heading),
+            "comparison_summary": counted(strings.comparison_summary),
             "types_offered": counted(strings.types_offered)}
 
 
@@ -692,7 +695,7 @@ class HtmlRenderer:
             slugs = [*clinic.treatments, None]
         else:
             slugs = [document.name if document.treatment else None]
-        parts = [self._part(clinic, slug) for slug in slugs]
+        parts = [self._part(clinic, slug, document.kind == BOOKLET) for slug in slugs]
         reviews = [self.content.treatments[slug].review if slug else self.content.shared.review for slug in slugs]
         latest = max(reviews, key=lambda review: review.reviewed_on)
         # A single document is its one part; the booklet's own frame carries the latest review of its parts.
@@ -728,12 +731,14 @@ class HtmlRenderer:
             relative = logo.name
         return quote(relative)
 
-    def _part(self, clinic: Clinic, slug: str | None) -> dict:
-        """What the templates need to print one treatment (or, for None, the comparison)."""
+    def _part(self, clinic: Clinic, slug: str | None, in_booklet: bool) -> dict:
+        """What the templates need to print one treatment (or, for None, the comparison): a standalone comparison
+        sheet cites no source that only covers the booklet's own cover text."""
         if slug is None:
             shared = self._shared(clinic)
+            sources = [source for source in shared["sources"] if in_booklet or set(source["covers"]) - BOOKLET_ONLY]
             return {"id": "part-comparison", "title": shared["title"], "treatment": None, "icon_src": None,
-                    "diagram_src": None, "review": shared["review"], "sources": shared["sources"]}
+                    "diagram_src": None, "review": shared["review"], "sources": sources}
         treatment = self._treatment(clinic, slug)
         return {"id": f"part-{slug}", "title": treatment["title"], "treatment": treatment,
                 "icon_src": self._icon(clinic, self.content.treatments[slug].icon), "diagram_src": self._diagram(clinic, slug),

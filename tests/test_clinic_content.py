@@ -90,6 +90,7 @@ def test_comparison_of_three_and_of_one(example_build, clinic_copy, tmp_path):
     text = pdf_text(build(clinic_copy, tmp_path / "out", "--treatment", "comparison") / "comparison.pdf")
     assert "Our treatment at a glance" in text and "we offer body mesotherapy." in text
     assert "types we offer" not in text and "Facial treatments" not in text and "Hair treatments" not in text
+    assert "compare" not in text and "the type we offer, to help you decide" in " ".join(text.split())
 
 
 def test_the_list_is_joined_by_the_strings_file(tmp_path):
@@ -175,12 +176,13 @@ def test_every_country_names_the_source_of_its_emergency_number():
     assert all(country.source in ids for country in countries.countries.values())
 
 
-@pytest.mark.parametrize("phone", ["(843) 555-0142", "+1 (843) 555-0142", "843-555-0142", "020 7946 0000", "+44 20 7946 0000"])
+@pytest.mark.parametrize("phone", ["(843) 555-0142", "+1 (843) 555-0142", "843-555-0142", "843.555.0142", "+33 1.23.45.67.89",
+                                   "020 7946 0000", "+44 20 7946 0000"])
 def test_phone_formats_are_valid(phone):
     assert Contact(phone=phone, email="a@b.test").phone == phone
 
 
-@pytest.mark.parametrize("phone", ["(843 555-0142", "call me", "12"])
+@pytest.mark.parametrize("phone", ["(843 555-0142", "call me", "12", "843..555.0142", "843. 555"])
 def test_bad_phones_are_refused(clinic_copy, tmp_path, capsys, phone):
     edit_config(clinic_copy, '"020 7946 0000"', f'"{phone}"')
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
@@ -221,6 +223,8 @@ def test_sources_are_cited_with_title_and_publisher_never_a_path(example_build, 
     text = pdf_text(example_build / name)
     assert "Types of Mesotherapy in Medical & Aesthetic Practices. Online article; author and publisher not recorded." in text
     assert "seed" not in text and ".txt" not in text and "../" not in text and "shared/" not in text
+    # The booklet's own introduction is cited in the booklet only: a comparison sheet has no such introduction.
+    assert ("introduction to this booklet" in text) == (name == "booklet.pdf")
 
 
 def test_a_source_with_a_web_address_prints_and_links_it(tmp_path):

@@ -315,3 +315,16 @@ def test_a_leaflet_over_its_page_budget_reaches_the_report_and_strict(clinic_cop
         assert f"facial.pdf: {budget}" in card["warnings"]
         assert budget in (tmp_path / "mine" / "report.html").read_text()
     assert "unchanged" in capsys.readouterr().out
+
+
+def test_a_claim_in_the_strings_variant_is_found_where_it_was_written(tmp_path, capsys):
+    """en-US.yaml is laid over en.yaml: its own words reach patients, so they are checked too."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    overlay = data / "strings" / "en-US.yaml"
+    overlay.write_text(overlay.read_text() + '\nbooking_prompt: "Guaranteed results: scan the code with your phone camera."\n')
+    clinic = data / "clinics" / "example"
+    edit_config(clinic, "language: en", "language: en-US")
+    assert main(["--data", str(data), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    line = overlay.read_text().splitlines().index('booking_prompt: "Guaranteed results: scan the code with your phone camera."') + 1
+    assert f'en-US.yaml:{line} booking_prompt: "Guaranteed": Promises a result.' in capsys.readouterr().out

@@ -105,6 +105,27 @@ def test_near_empty_pages_and_pages_over_budget_are_warnings_naming_them():
     assert not cover.warnings
 
 
+def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():
+    must = (("Call 999 straight away if", 1), ("You are pregnant or breastfeeding.", 2))
+    wrapped = ('<p style="width: 30mm">Call 999 straight away if</p><p lang="en" style="width: 28mm; hyphens: auto; hyphenate-character: &quot;-&quot;">You are pregnant or breastfeeding.</p>'
+               '<p style="break-before: page">YOU ARE PREGNANT OR BREASTFEEDING.</p>')
+    assert not inspect_pdf(pdf_of(wrapped), True, expected(must_show=must)).page_problems
+    once = inspect_pdf(pdf_of("<p>You are pregnant or breastfeeding.</p>"), True, expected(must_show=must)).page_problems
+    assert once == ['safety information is missing from the pages: "Call 999 straight away if"; "You are pregnant or breastfeeding."']
+
+
+def test_a_clinic_template_that_leaves_out_the_emergency_advice_fails_its_documents(clinic_copy, tmp_path, capsys):
+    partials = clinic_copy / "templates" / "partials"
+    partials.mkdir(parents=True)
+    original = (ROOT / "templates" / "partials" / "get_help.html.j2").read_text()
+    (partials / "get_help.html.j2").write_text(re.sub(r'<div class="emergency">.*?</div>', "", original, flags=re.S))
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "facial", "--treatment", "comparison"]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r'facial\.pdf: patients could not read it: safety information is missing from the pages: "You find it hard to breathe', err)
+    assert "comparison.pdf: patients" not in err and (tmp_path / "out" / "mine" / "comparison.pdf").exists()
+    assert not (tmp_path / "out" / "mine" / "facial.pdf").exists()
+
+
 def test_table_headers_carry_their_scope_only_after_finishing():
     table = ('<table><thead><tr><th scope="col">Ingredient</th><th scope="col">Why</th></tr></thead>'
              '<tbody><tr><th scope="row">Hyaluronic acid</th><td>Holds water</td></tr></tbody></table>')
