@@ -35,7 +35,7 @@ from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, p
                                      run_temp_folder)
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
 from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
-from brochures.quality import ClinicFindings, Scorecard, print_warnings, write_report  # noqa: E402
+from brochures.quality import ClinicFindings, Scorecard, print_warnings, save_grades, write_report  # noqa: E402
 from brochures.rendering import PlainDataSandbox  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
@@ -82,6 +82,7 @@ def build(args: argparse.Namespace, started: float) -> int:
             return EXIT_INVALID
 
     findings = {clinic.slug: ClinicFindings(clinic, content, today()) for clinic in clinics}
+    save_grades()
     prepare(args.out, inputs=[args.data, *(clinic.folder for clinic in clinics)],
             outputs=[args.out / clinic.slug for clinic in clinics])
     with BuildLock(args.out), run_temp_folder() as temp_dir:

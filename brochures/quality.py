@@ -11,6 +11,7 @@ from pathlib import Path
 import textstat
 
 from .branding import palette
+from .grade_memo import GradeMemo
 from .models import ClaimRules, SharedContent, Treatment
 from .loading import approval_status
 from .output_folder import write_atomically
@@ -74,11 +75,25 @@ def prose(values) -> str:
     return " ".join(part for part in parts if part)
 
 
+_GRADES: GradeMemo | None = None  # read from the user's cache folder on first use
+
+
 def grade(text: str, excluded: list[str]) -> float:
     """Flesch–Kincaid grade, with names a patient must learn anyway swapped for a one-syllable word."""
+    global _GRADES
     for name in sorted(excluded, key=len, reverse=True):
         text = re.sub(re.escape(name), "this", text, flags=re.IGNORECASE)
-    return round(textstat.flesch_kincaid_grade(text), 1) if text.strip() else 0.0
+    if not text.strip():
+        return 0.0
+    if _GRADES is None:
+        _GRADES = GradeMemo()
+    return _GRADES.get(text, lambda words: round(textstat.flesch_kincaid_grade(words), 1))
+
+
+def save_grades() -> None:
+    """Keep this build's new grades for the next one."""
+    if _GRADES is not None:
+        _GRADES.save()
 
 
 def excluded_terms(treatments: list[Treatment]) -> list[str]:

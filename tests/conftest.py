@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import tempfile
 import struct
 import zlib
 from pathlib import Path
@@ -18,6 +20,9 @@ DATA = ROOT / "data"
 EXAMPLE = DATA / "clinics" / "example"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROSEWOOD = FIXTURES / "clinics" / "rosewood"
+
+# Reading grades are remembered in a cache folder of the test run's own, never in the user's home.
+os.environ["BROCHURES_CACHE_DIR"] = tempfile.mkdtemp(prefix="brochures-test-cache-")
 
 
 @pytest.fixture(autouse=True)

@@ -257,3 +257,40 @@ def test_reports_name_files_as_the_user_gave_them_never_absolute(clinic_copy, tm
         text = (out / "mine" / name).read_text()
         assert "mine/clinic.yaml:" in text and "data/treatments/hair.yaml:" in text
         assert str(tmp_path) not in text and str(DATA.parent) not in text, name
+
+
+# --- Reading grades are remembered between builds ---
+
+def test_an_unchanged_text_is_not_measured_again_and_the_memo_holds_no_text(tmp_path, monkeypatch):
+    from brochures import grade_memo, quality
+    from brochures.loading import load_content
+    facial = load_content(DATA).treatments["facial"]
+    monkeypatch.setenv("BROCHURES_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(quality, "_GRADES", None)
+    first = quality.treatment_reading(facial)
+    quality.save_grades()
+    saved = (tmp_path / "cache" / grade_memo.MEMO_FILE).read_text()
+    assert "Hyaluronic" not in saved and "mesotherapy" not in saved  # hashes and numbers only
+
+    def no_measuring(text):
+        raise AssertionError("measured again")
+    monkeypatch.setattr(quality.textstat, "flesch_kincaid_grade", no_measuring)
+    monkeypatch.setattr(quality, "_GRADES", None)  # a new build: the memo is read from its file
+    assert quality.treatment_reading(facial) == first
+    with pytest.raises(AssertionError, match="measured again"):  # a changed text is measured
+        quality.grade("A sentence no build has seen before, about a brand new leaflet.", [])
+
+
+@pytest.mark.parametrize("damage", ["not json", "folder"])
+def test_a_damaged_or_unwritable_grade_memo_is_ignored(tmp_path, monkeypatch, damage):
+    from brochures import grade_memo, quality
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if damage == "folder":
+        (cache / grade_memo.MEMO_FILE).mkdir()  # neither readable as a file nor replaceable
+    else:
+        (cache / grade_memo.MEMO_FILE).write_text("{not json")
+    monkeypatch.setenv("BROCHURES_CACHE_DIR", str(cache))
+    monkeypatch.setattr(quality, "_GRADES", None)
+    assert quality.grade("Mesotherapy uses tiny injections.", []) > 0
+    quality.save_grades()  # no error
