@@ -16,6 +16,15 @@ Each figure is the best of R runs. Ratios, not seconds, are what to compare.
 builds a franchise of N clinics once, in worker processes as a real build does, and
 reports each worker's resident memory in the first and the last tenth of the batch:
 a ratio near 1.0 means memory stays flat however long the batch.
+
+    .venv/bin/python benchmarks/bench.py --goals --clinics 40
+
+measures issue 12's goals in one run, side by side, each as a ratio with its goal and PASS or FAIL:
+the generator against a sequential loop in one Playwright-driven Chromium printing the same HTML
+(Debian's /usr/bin/chromium; skipped with a message where it is absent), against bare WeasyPrint
+(`HTML(string=…).write_pdf()` in one process) with and without the quality gate, --jobs 2 against
+--jobs 1, an unchanged rebuild, a cold default build, and file sizes. A 40-clinic run takes about
+15 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -76,9 +85,12 @@ def main_benchmark(argv=None) -> int:
     parser.add_argument("--clinics", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="measure worker memory over one long batch instead")
+    parser.add_argument("--goals", action="store_true", help="measure issue 12's goals, each with PASS or FAIL")
     args = parser.parse_args(argv)
     if args.memory:
         return memory_benchmark(args.clinics)
+    if args.goals:
+        return goals_benchmark(args.clinics)
 
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
@@ -168,6 +180,135 @@ def memory_benchmark(clinic_count: int) -> int:
     print("Ratio:")
     print(f"  last tenth / first tenth                  {last / first:5.2f}x  (1.0 = flat)")
     return 1 if failed else 0
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def varied_franchise(folder: Path, clinics: int) -> Path:
+    """Like `franchise`, with varied names and page sizes too (A4, Letter, A5 in turn)."""
+    data = franchise(folder, clinics)
+    sizes = ["A4", "Letter", "A5"]
+    for number, config in enumerate(sorted((data / "clinics").glob("*/clinic.yaml"))):
+        text = config.read_text().replace("page_size: A4", f"page_size: {sizes[number % 3]}")
+        config.write_text(text.replace("name: Clinic", "name: Skin and Hair Clinic" if number % 2 else "name: Clinic"))
+    return data
+
+
+def timed(run) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def printable_pages(data: Path, folder: Path):
+    """Every document's HTML and stylesheets, as the generator prints them (rendered once, outside the timings)."""
+    content = load_content(data)
+    clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
+    documents = plan_documents(clinics, content, folder / "unused")
+    renderer, printer = HtmlRenderer(content), Printer()
+    return [(document, renderer.render(document), [text for _, text in printer.stylesheets(document)]) for document in documents]
+
+
+def bare_weasyprint(pages) -> None:
+    """What a user would write without the generator: one HTML(string=…).write_pdf() per document, one process."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    fonts = FontConfiguration()
+    sheets: dict[str, CSS] = {}
+    for document, html, texts in pages:
+        styles = [sheets.setdefault(text, CSS(string=text, base_url=str(STYLES) + "/", font_config=fonts)) for text in texts]
+        HTML(string=html, base_url=document.clinic.folder.as_uri() + "/").write_pdf(stylesheets=styles, font_config=fonts, pdf_tags=True)
+
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+
+
+def chromium_loop(pages, folder: Path) -> None:
+    """One Chromium, one page after another: the same HTML with its stylesheets inlined, printed to PDF."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        for number, (document, html, texts) in enumerate(pages):
+            css = "\n".join(inline_imports(text) for text in texts)
+            source = folder / f"page-{number}.html"  # beside nothing: resources are loaded by absolute file URLs
+            source.write_text(html.replace("<head>", f'<head><base href="{document.clinic.folder.as_uri()}/"><style>{css}</style>', 1))
+            page.goto(source.as_uri())
+            page.pdf(format=document.clinic.config.page_size, print_background=True, prefer_css_page_size=True,
+                     tagged=True, outline=True)
+        browser.close()
+
+
+def inline_imports(text: str) -> str:
+    return text.replace('@import "common.css";', (STYLES / "common.css").read_text())
+
+
+def build_command(data: Path, out: Path, *extra: str) -> float:
+    return timed(quiet(lambda: main(["--data", str(data), "--out", str(out), *extra])))
+
+
+def verdict(value: float, goal: float, higher_is_better: bool) -> str:
+    return "PASS" if (value >= goal if higher_is_better else value <= goal) else "FAIL"
+
+
+def goals_benchmark(clinic_count: int) -> int:
+    from brochures import printing
+    from brochures.inspection import Inspection
+    rows = []
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        data = varied_franchise(folder, clinic_count)
+        pages = printable_pages(data, folder)
+        documents = len(pages)
+        print(f"{documents} documents for {clinic_count} clinics (A4, Letter and A5; brochures, comparison, booklet)")
+
+        generator_1 = build_command(data, folder / "out-1", "--jobs", "1")
+        generator_2 = build_command(data, folder / "out-2", "--jobs", "2")
+        unchanged_all = build_command(data, folder / "out-2", "--jobs", "2")
+        gate = printing.inspect_pdf
+        printing.inspect_pdf = lambda *args, **kwargs: Inspection(qr_codes=[kwargs["expected"].booking_url], body_text_pt=12.0,
+                                                                   smallest_text_pt=12.0)
+        try:
+            no_gate = build_command(data, folder / "out-3", "--jobs", "1")
+        finally:
+            printing.inspect_pdf = gate
+        bare = timed(lambda: bare_weasyprint(pages))
+        if CHROMIUM.exists():
+            chromium = timed(lambda: chromium_loop(pages, folder))
+            rows.append(("Chromium loop / generator (default jobs)", chromium / generator_2, 1.5, True))
+        else:
+            print(f"  (Chromium comparison skipped: no {CHROMIUM}; install Debian's chromium, as scripts/setup.sh does)")
+        rows += [("generator without gate / bare WeasyPrint", no_gate / bare, 1.10, False),
+                 ("generator with gate / bare WeasyPrint", generator_1 / bare, 1.35, False),
+                 ("--jobs 1 / --jobs 2", generator_1 / generator_2, 1.8, True)]
+        sizes = {pdf.name: pdf.stat().st_size for pdf in (folder / "out-2").rglob("*.pdf")}
+        brochure_kb = max(size for name, size in sizes.items() if name not in ("comparison.pdf", "booklet.pdf")) / 1024
+        booklet_kb = max(size for name, size in sizes.items() if name == "booklet.pdf") / 1024
+
+        example = folder / "out-example"
+        cold_default = build_command(DATA_DIR, example)
+        build_command(DATA_DIR, example)
+        unchanged_one = build_command(DATA_DIR, example)
+
+    print(f"  generator, --jobs 1            {generator_1:7.1f} s   ({generator_1 / documents * 1000:.0f} ms per document)")
+    print(f"  generator, --jobs 2            {generator_2:7.1f} s")
+    print(f"  generator, --jobs 1, no gate   {no_gate:7.1f} s")
+    print(f"  bare WeasyPrint, one process   {bare:7.1f} s")
+    if CHROMIUM.exists():
+        print(f"  Chromium, one browser, in turn {chromium:7.1f} s")
+    print("Goals (ratios measured in this run; seconds only where the goal is in seconds):")
+    for name, value, goal, higher in rows:
+        print(f"  {name:42} {value:6.2f}x  goal {'≥' if higher else '≤'} {goal}x   {verdict(value, goal, higher)}")
+    for name, value, goal in (("unchanged rebuild, one clinic", unchanged_one, 0.5),
+                              (f"unchanged rebuild, {clinic_count} clinics", unchanged_all, 2.0 if clinic_count >= 40 else 0.5 * clinic_count),
+                              ("cold default build", cold_default, 1.5),
+                              ("largest standard brochure (KB)", brochure_kb, 100), ("largest booklet (KB)", booklet_kb, 250)):
+        print(f"  {name:42} {value:6.1f}   goal ≤ {goal:g}    {verdict(value, goal, False)}")
+    print("  (worker memory: run --memory --clinics 100)")
+    return 0
 
 
 if __name__ == "__main__":
