@@ -96,25 +96,48 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     failures: dict[tuple, float] = {}
     fonts = _Fonts(expected.font, expected.font_family, expected.font_files)
     problems: dict[str, list[int]] = {}  # what is wrong → the pages it is wrong on
-    words = []  # the text of every page, as a reader (or a screen reader) gets it
+    page_texts = []  # the text of every page, as a reader (or a screen reader) gets it
     document = pdfium.PdfDocument(pdf)
     try:
         for number, page in enumerate(document, start=1):
             left, _, _, top = page.get_mediabox()
             trim = page.get_trimbox()
-            # One rendering per page, at the resolution the QR code is read at; contrast is measured on it
-            # at half that: as many pixels per glyph as before, for a quarter of the work.
-            full = page.render(scale=RENDER_DPI / 72).to_pil().convert("RGB")
-            image = full.reduce(2)
+            # One rendering per page. Contrast is measured at half the resolution the QR code is read at:
+            # only a page that may hold the code is rendered at full resolution (and reduced for contrast).
+            reads_code = bool(expected.booking_url) and (code_pages is None or number in code_pages)
+            full = page.render(scale=RENDER_DPI / 72 / (1 if reads_code else 2)).to_pil().convert("RGB")
+            image = full.reduce(2) if reads_code else full
             scale = image.width / (page.get_width())
             text = page.get_textpage()
             handle, matrix = text.raw, pdfium_c.FS_MATRIX()
             boxes = [ctypes.c_double() for _ in range(4)]
             colour = [ctypes.c_uint() for _ in range(4)]
             glyphs = []
+            word: list[tuple] = []  # the glyphs of the word being read, measured together: (x0, y0, x1, y1, fill, large)
+
+            def measure_word() -> None:
+                """A word's contrast, against what lies just above and below it: one sample per word, not per glyph."""
+                if not word:
+                    return
+                fill = word[0][4]
+                x0, y0 = min(g[0] for g in word), min(g[1] for g in word)
+                x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
+                box = (max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
+                       min(image.width, round((x1 - left + 1.5) * scale)), min(image.height - 1, round((top - y0 + 1.5) * scale)))
+                background = _background(image, box, fill)
+                if background is not None:
+                    ratio = _ratio(fill, background)
+                    result.lowest_text_contrast = min(result.lowest_text_contrast, ratio)
+                    for *_, large in word:
+                        if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
+                            result.text_contrast_failures += 1
+                            failures[(fill, background)] = ratio
+                word.clear()
+
             for index in range(text.count_chars()):
                 char = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
                 if char.isspace() or char < " " or pdfium_c.FPDFText_IsGenerated(handle, index) == 1:
+                    measure_word()
                     continue
                 pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix))
                 size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)), 1)
@@ -127,23 +150,18 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 fonts.check(handle, index, char)
                 pdfium_c.FPDFText_GetFillColor(handle, index, *(ctypes.byref(c) for c in colour))
                 fill = "#{:02X}{:02X}{:02X}".format(*(c.value for c in colour[:3]))
-                box = (max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
-                       min(image.width, round((x1 - left + 1.5) * scale)), min(image.height - 1, round((top - y0 + 1.5) * scale)))
-                background = _background(image, box, fill)
-                if background is None:
-                    continue
-                ratio = _ratio(fill, background)
+                # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
+                if word and (fill != word[0][4] or y1 < word[0][1] or y0 > word[0][3] or x0 < word[-1][0]):
+                    measure_word()
                 large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
-                result.lowest_text_contrast = min(result.lowest_text_contrast, ratio)
-                if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
-                    result.text_contrast_failures += 1
-                    failures[(fill, background)] = ratio
-            words.append(text.get_text_range())
+                word.append((x0, y0, x1, y1, fill, large))
+            measure_word()
+            page_texts.append(text.get_text_range())
             images = _images(page)
             for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
-            if expected.booking_url and (code_pages is None or number in code_pages):
+            if reads_code:
                 for code, problem in _qr_codes(full, RENDER_DPI / 72, expected.booking_url):
                     result.qr_codes.append(code)
                     if problem:
@@ -159,7 +177,7 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
-    result.page_problems += _missing(words, expected.must_show)
+    result.page_problems += _missing(page_texts, expected.must_show)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)

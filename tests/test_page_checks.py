@@ -105,6 +105,19 @@ def test_near_empty_pages_and_pages_over_budget_are_warnings_naming_them():
     assert not cover.warnings
 
 
+def test_text_below_aa_contrast_fails_counting_each_character_on_any_background():
+    """Measured on the rendered page, word by word, against what lies around the words: grey on white, white on a
+    pale box, and a pale word inside a dark sentence are each caught; large bold text needs only 3:1."""
+    body = ('<p>Readable words, then <span style="color: #999999">pale grey</span> ones.</p>'
+            '<p style="background: #F4A7B9; color: #FFFFFF; padding: 2mm">On pink</p>'
+            '<p style="color: #767676">Grey at 4.54 to one passes.</p>'
+            '<p style="color: #949494; font-size: 18pt; font-weight: bold">Large bold grey</p>')
+    found = inspect_pdf(pdf_of(body), True, expected())
+    assert found.text_contrast_failures == len("palegrey") + len("Onpink")
+    assert {"#999999 on #FFFFFF: 2.85:1", "#FFFFFF on #F4A7B9: 1.9:1"} <= set(found.contrast_examples)
+    assert found.lowest_text_contrast == 1.9
+
+
 def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():
     must = (("Call 999 straight away if", 1), ("You are pregnant or breastfeeding.", 2))
     wrapped = ('<p style="width: 30mm">Call 999 straight away if</p><p lang="en" style="width: 28mm; hyphens: auto; hyphenate-character: &quot;-&quot;">You are pregnant or breastfeeding.</p>'
