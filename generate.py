@@ -26,9 +26,16 @@ from pathlib import Path
 # Ctrl-C while the libraries load (about a second) ends quietly, like Ctrl-C later on.
 signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
+# A rebuild in which nothing changed prints the last build's report again, without loading the libraries.
+if __name__ == "__main__":
+    from brochures import build_stamp
+    _STARTED = time.perf_counter()
+    if (_replayed := build_stamp.replay(sys.argv[1:], lambda: time.perf_counter() - _STARTED)) is not None:
+        sys.exit(_replayed)
+
 from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR  # noqa: E402
 from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
-from brochures.build_cache import BuildCache  # noqa: E402
+from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
 from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_clinic,  # noqa: E402
                                load_content)
 from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
@@ -45,6 +52,8 @@ PRINT_WARNINGS = logging.getLogger("brochures.print_warnings")
 PRINT_WARNINGS.addHandler(logging.NullHandler())
 PRINT_WARNINGS.propagate = False
 signal.signal(signal.SIGINT, signal.default_int_handler)
+# What the last build depended on and wrote, when every document was unchanged (for brochures/build_stamp.py).
+UNCHANGED_BUILD: dict[str, list[Path]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +115,11 @@ def build(args: argparse.Namespace, started: float) -> int:
         cards = scorecards(outcomes, findings, clinics, args.out)
 
     print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
+    UNCHANGED_BUILD.clear()
+    if not args.check and not problems and outcomes and len(outcomes) == len(documents) and all(
+            o.printed and o.printed.unchanged for o in outcomes):
+        UNCHANGED_BUILD.update(depends_on=[args.data, *(c.folder for c in clinics), *(f for c in clinics for f in c.font.files)],
+                               wrote=[args.out / CACHE_FILE, *(args.out / c.slug for c in clinics)])
     warnings = sorted({warning for clinic_cards in cards.values() for card in clinic_cards for warning in card.warnings()})
     if any(o.machine_fault for o in outcomes):
         return EXIT_OUTPUT
@@ -114,7 +128,8 @@ def build(args: argparse.Namespace, started: float) -> int:
     if len(outcomes) < len(documents) or any(o.error for o in outcomes):
         return EXIT_FAILED
     if args.strict and warnings:
-        print(f"--strict: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} count as failures.", file=sys.stderr)
+        print(f"--strict: {'1 warning counts as a failure' if len(warnings) == 1 else f'{len(warnings)} warnings count as failures'}.",
+              file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -417,5 +432,9 @@ class QuietWhenClosed:
 
 
 if __name__ == "__main__":
-    sys.stdout = QuietWhenClosed(sys.stdout)
-    sys.exit(main())
+    sys.stdout, sys.stderr = build_stamp.Tee(QuietWhenClosed(sys.stdout)), build_stamp.Tee(sys.stderr)
+    exit_code = main()
+    if UNCHANGED_BUILD:
+        build_stamp.record(sys.argv[1:], UNCHANGED_BUILD["depends_on"], UNCHANGED_BUILD["wrote"],
+                           sys.stdout.text(), sys.stderr.text(), exit_code)
+    sys.exit(exit_code)
