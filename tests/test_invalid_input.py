@@ -121,7 +121,7 @@ def test_unknown_clinic_and_treatment_are_usage_errors(tmp_path, capsys):
 
 
 def test_one_broken_clinic_does_not_stop_the_others(clinic_copy, tmp_path, capsys):
-    edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
+    edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     code = main(["--clinic", "example", "--clinic", str(clinic_copy), "--clinic", str(ROSEWOOD),
                  "--treatment", "facial", "--out", str(tmp_path)])
     assert code == 2

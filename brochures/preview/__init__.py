@@ -127,7 +127,8 @@ class Preview:
                 code = EXIT_OUTPUT
         if code == EXIT_OK:
             return []
-        return [line.strip() for line in said.getvalue().splitlines() if line.strip()]
+        # Each problem's line, as the command line prints it; not the headings above them ("Failures:").
+        return [line.strip() for line in said.getvalue().splitlines() if line.strip() and not line.rstrip().endswith(":")]
 
     def refresh_clinics(self) -> Content | None:
         """The clinics that are valid now; one that is not keeps what it last showed."""

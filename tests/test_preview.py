@@ -1,0 +1,212 @@
+"""The live preview, end to end: `generate.py serve` started for real on 127.0.0.1, read by Debian's chromium
+(driven by Playwright), edited as a clinic manager edits, and probed for files it must never serve."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from brochures.preview.server import served_file
+from conftest import DATA, ROOT, line_of
+from generate import main
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (scripts/setup.sh): Playwright downloads no browser
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = ROOT / "test-artifacts"  # README: where to look at the gallery as the test saw it
+
+
+# --- What the server serves, and what it refuses ---
+
+@pytest.fixture
+def out_folder(tmp_path) -> Path:
+    """An output folder as a build leaves it, with a file outside it and links pointing out of it and within it."""
+    out = tmp_path / "out"
+    (out / "example").mkdir(parents=True)
+    (out / ".preview").mkdir()
+    (out / "example" / "facial.pdf").write_bytes(b"%PDF-1.7 facial")
+    (out / ".preview" / "index.html").write_text("the gallery")
+    (out / ".preview" / "0123456789abcdef0123-001.png").write_bytes(b"a picture")
+    (out / ".build-cache.json").write_text('{"owners": {"example": "/home/someone/clinics/example"}}')
+    (tmp_path / "secret.pdf").write_bytes(b"not for the browser")
+    (out / "example" / "leak.pdf").symlink_to(tmp_path / "secret.pdf")
+    (out / "example" / "alias.pdf").symlink_to(out / "example" / "facial.pdf")
+    (out / "linked").symlink_to(tmp_path)
+    return out
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("/", ".preview/index.html"),
+    ("/example/facial.pdf", "example/facial.pdf"),
+    ("/example/facial.pdf?download=1", "example/facial.pdf"),
+    ("/example/%66acial.pdf", "example/facial.pdf"),
+    ("/.preview/0123456789abcdef0123-001.png", ".preview/0123456789abcdef0123-001.png"),
+])
+def test_the_output_folders_files_are_served(out_folder, raw, expected):
+    assert served_file(out_folder, raw) == out_folder.resolve() / expected
+
+
+REFUSED = [
+    "/../secret.pdf", "/example/../../secret.pdf", "/%2e%2e/secret.pdf", "/%2E%2E/%2e%2e/secret.pdf",
+    "/example/..%2f..%2fsecret.pdf", "/example%2F..%2F..%2Fsecret.pdf", "/%252e%252e/secret.pdf", "/example/%2e/facial.pdf",
+    "/example\\..\\..\\secret.pdf", "/example/%5c..%5csecret.pdf", "/example/facial.pdf%00.png", "/.preview/../example/facial.pdf",
+    "//secret.pdf", "/example//facial.pdf", "/C:/secret.pdf", "/%c0%ae%c0%ae/secret.pdf",
+    "/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf",  # links: out of the folder, within it, a folder link
+    "/.build-cache.json", "/.preview/", "/example/", "/example", "/.preview", "/example/missing.pdf", "/example/facial.PDF.txt",
+]
+
+
+@pytest.mark.parametrize("raw", REFUSED)
+def test_nothing_else_is_served(out_folder, raw):
+    assert served_file(out_folder, raw) is None
+
+
+def test_an_absolute_path_is_never_served(out_folder, tmp_path):
+    assert served_file(out_folder, str(tmp_path / "secret.pdf")) is None
+    assert served_file(out_folder, "/" + str(tmp_path / "secret.pdf")) is None
+
+
+def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--out", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert f"could not serve the preview on 127.0.0.1 port {port}" in err and "choose another port with --port" in err
+    assert not (tmp_path / "out").exists()  # nothing was built
+
+
+# --- The preview, in a real browser ---
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """A GET with the path sent exactly as given (http.client neither normalises nor re-encodes it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host or f"127.0.0.1:{port}")
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_until(check, what: str, seconds: float = 120):
+    """Poll `check` until it returns something true; the deadline only stops a hung test, it measures nothing."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if result := check():
+                return result
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def purple_pixels(png: bytes) -> int:
+    colours = Image.open(io.BytesIO(png)).convert("RGB").getcolors(1 << 24)
+    return sum(count for count, (r, g, b) in colours if abs(r - 128) < 30 and g < 45 and abs(b - 128) < 30)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: sh scripts/setup.sh installs it")
+def test_the_gallery_follows_every_saved_change(tmp_path):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    data, out, port = tmp_path / "data", tmp_path / "out", free_port()
+    shutil.copytree(DATA, data)
+    config = data / "clinics" / "example" / "clinic.yaml"
+    log_file = tmp_path / "serve.log"
+    with log_file.open("w") as log:
+        server = subprocess.Popen([sys.executable, "generate.py", "serve", "--data", str(data), "--out", str(out),
+                                   "--port", str(port), "--treatment", "facial"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: get(port, "/")[0] == 200, "the first build")
+
+        # Traversal, as a browser would never send it but an attacker would: 404, whatever the encoding.
+        (out / "example" / "leak.pdf").symlink_to(config)
+        for raw in ["/../data/clinics/example/clinic.yaml", "/%2e%2e/%2e%2e/etc/passwd", "/example/..%2f..%2f.build-cache.json",
+                    "/example\\..\\.build-cache.json", "/.build-cache.json", "/.build.lock", "/example/leak.pdf", "/example/"]:
+            assert get(port, raw)[0] == 404, raw
+        status, pdf = get(port, "/example/facial.pdf")
+        assert status == 200 and pdf.startswith(b"%PDF")
+        assert get(port, "/", host="attacker.test")[0] == 403  # a page elsewhere cannot reach it by a name that points here
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            pictures = page.locator("#clinic-example .pages img")
+
+            def shown() -> list[str]:
+                """The pictures' addresses, once every picture on the page has loaded."""
+                page.wait_for_load_state("load")
+                assert page.evaluate("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
+                return [pictures.nth(i).get_attribute("src") for i in range(pictures.count())]
+
+            def next_build(previous: str) -> str:
+                """Wait, without reloading, until the page shows a newer build: it reloads itself."""
+                def newer():
+                    build = page.evaluate("document.body.dataset.build")
+                    return build if build != previous else None
+                return wait_until(newer, "the page to refresh itself")
+
+            first = shown()
+            assert len(first) == 4  # facial.pdf, every page
+            assert page.locator("#clinic-example .verdict.needs_a_look").count() >= 1  # not approved yet
+            assert page.locator("#problems").count() == 0
+            build = page.evaluate("document.body.dataset.build")
+            first_page = get(port, first[0])[1]
+
+            # The clinic manager changes the brand colour, to a CSS colour name, and saves.
+            config.write_text(config.read_text().replace('"#0F6E6E"', '"purple"'))
+            build = next_build(build)
+            purple = shown()
+            assert len(purple) == 4 and purple != first
+            assert purple_pixels(get(port, purple[0])[1]) > 200 and purple_pixels(first_page) == 0
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "preview-gallery.png", full_page=True)
+
+            # A mistake: the page names file, line and field, and keeps the last good pictures.
+            config.write_text(config.read_text().replace('"purple"', '"purplish"'))
+            build = next_build(build)
+            problems = page.locator("#problems")
+            assert problems.is_visible()
+            assert (f'clinic.yaml:{line_of(config, "primary:")} colors.primary: expected a colour like "#0F6E6E"'
+                    in problems.inner_text())
+            assert 'got "purplish" (did you mean "purple"?)' in problems.inner_text()
+            assert shown() == purple
+            page.screenshot(path=SCREENSHOTS / "preview-gallery-mistake.png", full_page=True)
+
+            # Fixed: the message goes by itself, and the pictures are those of the same PDF as before.
+            config.write_text(config.read_text().replace('"purplish"', '"#0F6E6E"'))
+            next_build(build)
+            assert page.locator("#problems").count() == 0
+            assert shown() == first
+            browser.close()
+
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        assert server.wait(timeout=60) == 0
+        said = log_file.read_text()
+        assert "Stopped the preview" in said and "Traceback" not in said, said
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    print(f"screenshots of the gallery: {SCREENSHOTS}")
