@@ -42,6 +42,7 @@ def out_folder(tmp_path) -> Path:
     (out / "example" / "leak.pdf").symlink_to(tmp_path / "secret.pdf")
     (out / "example" / "alias.pdf").symlink_to(out / "example" / "facial.pdf")
     (out / "linked").symlink_to(tmp_path)
+    (out / "also-example").symlink_to(out / "example")
     return out
 
 
@@ -61,7 +62,8 @@ REFUSED = [
     "/example/..%2f..%2fsecret.pdf", "/example%2F..%2F..%2Fsecret.pdf", "/%252e%252e/secret.pdf", "/example/%2e/facial.pdf",
     "/example\\..\\..\\secret.pdf", "/example/%5c..%5csecret.pdf", "/example/facial.pdf%00.png", "/.preview/../example/facial.pdf",
     "//secret.pdf", "/example//facial.pdf", "/C:/secret.pdf", "/%c0%ae%c0%ae/secret.pdf",
-    "/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf",  # links: out of the folder, within it, a folder link
+    # Links: out of the folder, within it, a folder link out of it, and one within it
+    "/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf", "/also-example/facial.pdf",
     "/.build-cache.json", "/.preview/", "/example/", "/example", "/.preview", "/example/missing.pdf", "/example/facial.PDF.txt",
 ]
 
