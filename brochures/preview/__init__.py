@@ -47,11 +47,13 @@ def serve(argv: list[str], pipeline) -> int:
         return EXIT_OUTPUT
     threading.Thread(target=server.serve_forever, name="preview server", daemon=True).start()
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Preview: http://{shown_host}:{server.server_address[1]}/  (Ctrl-C to stop)", flush=True)
     preview = Preview(args, pipeline, events)
     try:
         with stopped_by_sigterm():
             preview.build()
+            # Said once the gallery exists, so that the address opens it at once.
+            print(f"\nPreview: http://{shown_host}:{server.server_address[1]}/  (open it in your browser; "
+                  "it follows every change you save. Ctrl-C to stop.)", flush=True)
             for changes in watchfiles.watch(*preview.watched(), watch_filter=preview.worth_a_build,
                                             debounce=DEBOUNCE_MS, step=STEP_MS, raise_interrupt=True):
                 names = sorted({display_path(Path(path)) for _, path in changes})
@@ -71,6 +73,7 @@ def parse_arguments(argv: list[str], pipeline) -> argparse.Namespace:
     parser.prog = "generate.py serve"
     parser.description = ("Build, then show every page of every document in your browser, with each document's verdict; "
                           "rebuild and refresh the page whenever a clinic's files, the content, a template or a style changes.")
+    parser.epilog = "Exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 usage; 3 the port is in use or cannot be served on."
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"the address to serve on (default: {DEFAULT_HOST}, this machine only)")
     parser.add_argument("--port", type=pipeline.number_in(int, 1, 65535), default=DEFAULT_PORT, metavar="N",
@@ -147,10 +150,9 @@ class Preview:
         """The page's own labels: the first clinic's language, else English from the content (or the project's)."""
         if self.known:
             return min(self.known.values(), key=lambda clinic: clinic.slug).strings
-        for data_dir in (self.args.data, DATA_DIR):
-            with contextlib.suppress(InputError):
-                return validate(Strings, read_yaml(data_dir / "strings" / "en.yaml"))
-        raise InputError([])  # the project's own strings file is broken: a bug, not a user's mistake
+        with contextlib.suppress(InputError):
+            return validate(Strings, read_yaml(self.args.data / "strings" / "en.yaml"))
+        return validate(Strings, read_yaml(DATA_DIR / "strings" / "en.yaml"))  # the project's own: broken only by a bug
 
 
 class _Both(io.TextIOBase):
