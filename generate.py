@@ -409,7 +409,7 @@ def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], 
 
 def serve(argv: list[str]) -> int:
     from brochures.preview import serve as serve_preview
-    return serve_preview(argv, sys.modules[__name__])  # handed this pipeline: build_parser, build, load_clinics
+    return serve_preview(argv, sys.modules[__name__])  # handed this pipeline: build_parser, number_in, build, load_clinics
 
 
 def init(argv: list[str]) -> int:

@@ -275,7 +275,7 @@ class Scorecard:
         data = asdict(self)
         del data["pdf"]
         return data | {"warnings": self.warnings(), "verdict": self.verdict(),
-                       "verdict_reasons": [] if self.error else list(dict.fromkeys(reason for reason, _ in self.noted()))}
+                       "verdict_reasons": [] if self.error else [r for r in REASONS if r in {reason for reason, _ in self.noted()}]}
 
 
 # --- Putting it together for one clinic ---
@@ -374,10 +374,10 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
     for card in cards:
         if card.pdf and not card.error and card.pdf.is_file():
             first_page = page_pictures(card.pdf.read_bytes(), REPORT_PICTURE_PX, pages=1)
+            beside = card.pdf.parent == folder  # not one of --check's temporary files: link to it, say when it was made
             pictures[card.document] = {
                 "pages": [f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}" for png in first_page],
-                # A link only to a PDF that lies beside the report (not to --check's temporary files).
-                "href": card.document if card.pdf.parent == folder else None, "built": card.pdf.stat().st_mtime}
+                "href": card.document if beside else None, "built": card.pdf.stat().st_mtime if beside else None}
     html = environment.render_plain("report.html.j2", {
         "clinic": clinic_data(clinic), "t": clinic.strings.model_dump(mode="json"),
         "report": report_data(json.loads(text)["documents"], clinic.strings, pictures),  # plain data, as in report.json

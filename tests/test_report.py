@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 
 from brochures import STYLES_DIR
 from brochures.branding import contrast
+from brochures.models import Reasons
+from brochures.quality import REASONS
 from conftest import edit_config
 from generate import main
 from test_hardening import UNPRINTABLE, override_partial
@@ -53,6 +55,18 @@ def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_b
     # No command-line jargon for the staff: no options, no commands.
     text = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
     assert not re.search(r"--[a-z]|python generate|`", text)
+
+
+def test_every_reason_has_its_sentence_for_the_staff():
+    assert set(REASONS) == set(Reasons.model_fields)
+
+
+def test_check_shows_the_pictures_but_neither_links_nor_a_time_for_files_it_did_not_write(tmp_path):
+    assert main(["--check", "--treatment", "comparison", "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "example" / "report.html").read_text()
+    page = Page(html)
+    assert [image["alt"] for image in page.images] == ["Page 1 of comparison.pdf"]
+    assert "comparison.pdf" not in page.links and "Made on" not in html
 
 
 def test_the_report_shows_each_documents_first_page_and_links_to_it(example_build):

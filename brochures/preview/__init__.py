@@ -1,7 +1,7 @@
 """Live preview: builds, serves a gallery of every page on this machine, and rebuilds whatever a saved change touches.
 
 In: the options of a build (the same as `python generate.py`), --host and --port, and the pipeline itself
-(generate.py's `build_parser`, `build` and `load_clinics`), handed in so that the preview calls the pipeline and
+(generate.py's `build_parser`, `number_in`, `build` and `load_clinics`), handed in so that the preview calls the pipeline and
 never the reverse. Out: the output folder as a build leaves it, plus out/.preview/ (the gallery page and the
 pictures of the pages), served read-only over HTTP.
 """
