@@ -130,14 +130,15 @@ def purple_pixels(png: bytes) -> int:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: sh scripts/setup.sh installs it")
 def test_the_gallery_follows_every_saved_change(tmp_path):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    sync_playwright, PlaywrightError = playwright_api.sync_playwright, playwright_api.Error
     data, out, port = tmp_path / "data", tmp_path / "out", free_port()
     shutil.copytree(DATA, data)
     config = data / "clinics" / "example" / "clinic.yaml"
     log_file = tmp_path / "serve.log"
     with log_file.open("w") as log:
         server = subprocess.Popen([sys.executable, "generate.py", "serve", "--data", str(data), "--out", str(out),
-                                   "--port", str(port), "--treatment", "facial"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                                   "--port", str(port), "--treatment", "facial", "--treatment", "hair"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: get(port, "/")[0] == 200, "the first build")
 
@@ -154,7 +155,7 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.goto(f"http://127.0.0.1:{port}/")
-            pictures = page.locator("#clinic-example .pages img")
+            pictures = page.locator('[id="example-facial.pdf"] .pages img')
 
             def shown() -> list[str]:
                 """The pictures' addresses, once every picture on the page has loaded."""
@@ -165,12 +166,16 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             def next_build(previous: str) -> str:
                 """Wait, without reloading, until the page shows a newer build: it reloads itself."""
                 def newer():
-                    build = page.evaluate("document.body.dataset.build")
+                    try:
+                        build = page.evaluate("document.body.dataset.build")
+                    except PlaywrightError:  # caught in the middle of its reload: ask again
+                        return None
                     return build if build != previous else None
                 return wait_until(newer, "the page to refresh itself")
 
             first = shown()
             assert len(first) == 4  # facial.pdf, every page
+            assert page.locator("#clinic-example .pages img").count() == 8  # and hair.pdf's
             assert page.locator("#clinic-example .verdict.needs_a_look").count() >= 1  # not approved yet
             assert page.locator("#problems").count() == 0
             build = page.evaluate("document.body.dataset.build")
@@ -198,9 +203,19 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
 
             # Fixed: the message goes by itself, and the pictures are those of the same PDF as before.
             config.write_text(config.read_text().replace('"purplish"', '"#0F6E6E"'))
-            next_build(build)
+            build = next_build(build)
             assert page.locator("#problems").count() == 0
             assert shown() == first
+
+            # A treatment's words change: only the document that shows them is printed again.
+            hair = data / "treatments" / "hair.yaml"
+            log_before = log_file.read_text()
+            hair.write_text(hair.read_text().replace("summary: ", "summary: Gentle. ", 1))
+            next_build(build)
+            assert shown() == first
+            rebuilt = log_file.read_text()[len(log_before):]
+            assert "wrote      " in rebuilt and "hair.pdf" in rebuilt.split("wrote      ")[1].splitlines()[0]
+            assert "unchanged  " in rebuilt and "facial.pdf" in rebuilt.split("unchanged  ")[1].splitlines()[0]
             browser.close()
 
         server.send_signal(signal.SIGINT)  # Ctrl-C
