@@ -16,9 +16,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from pypdf import PdfReader
+
+from brochures.loading import load_clinic, load_content
+from brochures.preview.gallery import ClinicShown, write_gallery
 from brochures.preview.server import served_file
 from conftest import DATA, ROOT, line_of
 from generate import main
+from test_report import Page
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (scripts/setup.sh): Playwright downloads no browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -89,6 +94,26 @@ def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
     assert not (tmp_path / "out").exists()  # nothing was built
 
 
+# --- The gallery page, as written ---
+
+def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(example_build, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(example_build.parent, out)
+    clinic = load_clinic(DATA / "clinics" / "example" / "clinic.yaml", load_content(DATA))
+    shown = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
+    mistake = 'data/clinics/x/clinic.yaml:3 name: expected plain text, got "<script>alert(1)</script>"'
+    html = write_gallery(out, [shown], [mistake], 7, clinic.strings).read_text()
+    page = Page(html)
+    pages = sum(len(PdfReader(pdf).pages) for pdf in (out / "example").glob("*.pdf"))
+    assert len(page.images) == pages and all(image["alt"].startswith("Page ") for image in page.images)
+    assert all((out / image["src"].lstrip("/")).is_file() for image in page.images)  # served from out/.preview/
+    assert page.lang == "en-GB" and page.headings[0] == 1 and page.headings.count(1) == 1
+    assert all(later <= earlier + 1 for earlier, later in zip(page.headings, page.headings[1:])), page.headings
+    assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert 'data-build="7"' in html and "/example/facial.pdf" in page.links
+
+
 # --- The preview, in a real browser ---
 
 def free_port() -> int:
@@ -149,6 +174,11 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             assert get(port, raw)[0] == 404, raw
         status, pdf = get(port, "/example/facial.pdf")
         assert status == 200 and pdf.startswith(b"%PDF")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/")
+        policy = connection.getresponse().getheader("Content-Security-Policy")
+        connection.close()
+        assert "default-src 'none'" in policy and "connect-src 'self'" in policy  # the page may reach nothing else
         assert get(port, "/", host="attacker.test")[0] == 403  # a page elsewhere cannot reach it by a name that points here
 
         with sync_playwright() as playwright:
