@@ -179,6 +179,7 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
         policy = connection.getresponse().getheader("Content-Security-Policy")
         connection.close()
         assert "default-src 'none'" in policy and "connect-src 'self'" in policy  # the page may reach nothing else
+        assert "script-src 'sha256-" in policy and "script-src 'unsafe-inline'" not in policy  # and run no other script
         assert get(port, "/", host="attacker.test")[0] == 403  # a page elsewhere cannot reach it by a name that points here
 
         with sync_playwright() as playwright:

@@ -18,11 +18,10 @@ from ..output_folder import write_atomically
 from ..problems import read_regular_file
 from ..quality import report_data
 from ..rendering import PlainDataSandbox
-from .server import GALLERY, MAX_SERVED_BYTES, PICTURES
+from .server import GALLERY, MAX_SERVED_BYTES, PICTURES, SCRIPT
 
 PICTURE_PX = 360  # each page is shown 180 px wide: twice that stays sharp on high-density screens
 _PICTURE_NAME = re.compile(r"[0-9a-f]{20}-\d{3}\.png")  # what page_files makes, and so may remove
-SCRIPT = Path(__file__).with_name("live.js")
 
 
 @dataclass(frozen=True)
