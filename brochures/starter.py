@@ -18,10 +18,10 @@ from . import DATA_DIR, TEMPLATES_DIR
 from .branding import available_fonts
 from .loading import find_clinic_file, load_clinic, load_content, safe_name
 from .models import SLUG_RULE
-from .output_folder import write_atomically
+from .output_folder import WriteError, write_atomically
 from .problems import InputError, describe, display_path, report_lines
 
-EXIT_OK, EXIT_INVALID = 0, 2
+EXIT_OK, EXIT_INVALID, EXIT_OUTPUT = 0, 2, 3
 STARTER = TEMPLATES_DIR / "starter"  # clinic.yaml and logo.svg, with $placeholders
 PLACEHOLDER_COLOUR = "#0F6E6E"  # the colour clinic.yaml starts with, so the logo matches it
 
@@ -55,10 +55,14 @@ def init(argv: list[str]) -> int:
     values = {"name": args.name, "title": title, "treatments": ", ".join(content.treatments), "data_option": data_option,
               "clinic_option": f" --clinic {args.name}{data_option}", "colour": PLACEHOLDER_COLOUR,
               "initial": initial_outline(title[0])}
-    folder.mkdir(parents=True)
-    for name in ("clinic.yaml", "logo.svg"):
-        text = Template((STARTER / name).read_text(encoding="utf-8")).substitute(values)
-        write_atomically(folder / name, text.encode("utf-8"))
+    try:
+        folder.mkdir(parents=True)
+        for name in ("clinic.yaml", "logo.svg"):
+            text = Template((STARTER / name).read_text(encoding="utf-8")).substitute(values)
+            write_atomically(folder / name, text.encode("utf-8"))
+    except OSError as error:  # a read-only folder, a full disk
+        print(f"generate.py init: {error if isinstance(error, WriteError) else WriteError(folder, error)}", file=sys.stderr)
+        return EXIT_OUTPUT
     load_clinic(folder / "clinic.yaml", content)  # what init writes builds as it is: a failure here is a bug
 
     shown = display_path(folder)

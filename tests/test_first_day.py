@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 from datetime import date
 
 import pytest
@@ -67,6 +68,19 @@ def test_init_never_overwrites_a_clinic(data_copy, capsys):
     assert main(["init", "rosewood", "--data", str(data_copy)]) == 2
     assert "already exists, and nothing in it was changed" in capsys.readouterr().err
     assert (folder / "clinic.yaml").read_text() == "name: Mine\n" and not (folder / "logo.svg").exists()
+
+
+def test_init_says_when_it_cannot_write(data_copy, capsys):
+    clinics = data_copy / "clinics"  # a read-only disk, for real: root may write in any read-only folder
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(clinics)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only file system here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        assert main(["init", "rosewood", "--data", str(data_copy)]) == 3
+    finally:
+        subprocess.run(["umount", str(clinics)], capture_output=True)
+    err = capsys.readouterr().err
+    assert "generate.py init: could not write" in err and "read-only" in err and "Traceback" not in err
 
 
 # --- list and --version ---
