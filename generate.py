@@ -4,6 +4,9 @@
     python generate.py                          every clinic in data/clinics/
     python generate.py --clinic example         one clinic (slug, folder or clinic.yaml)
     python generate.py --treatment facial       some treatments only ("comparison" for the sheet)
+    python generate.py serve                    a live preview of every page in the browser, rebuilt on every change
+    python generate.py init rosewood            a new clinic folder with a commented clinic.yaml, ready to edit
+    python generate.py list treatments          the treatments (or: fonts) a clinic can choose
 
 Exit codes: 0 everything built; 1 some documents failed (the rest were built), or warnings with --strict;
 2 invalid input or usage; 3 the output folder could not be used (another build holds it, it is not
@@ -33,7 +36,7 @@ if __name__ == "__main__":
     if (_replayed := build_stamp.replay(sys.argv[1:], lambda: time.perf_counter() - _STARTED)) is not None:
         sys.exit(_replayed)
 
-from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR  # noqa: E402
+from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
 from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
 from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
 from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_clinic,  # noqa: E402
@@ -57,6 +60,9 @@ UNCHANGED_BUILD: dict[str, list[Path]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS:  # serve, init, list: see "Subcommands" below
+        return SUBCOMMANDS[argv[0]](argv[1:])
     started = time.perf_counter()
     args = parse_arguments(argv)
     with stopped_by_sigterm():
@@ -228,12 +234,20 @@ def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, cach
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of a build: `python generate.py` and `python generate.py serve` share them."""
     parser = argparse.ArgumentParser(
         prog="generate.py",
         description="Build patient brochures (one PDF per treatment, plus a comparison sheet) for each clinic.",
-        epilog="Exit codes: 0 all built; 1 some documents failed, or warnings with --strict; 2 invalid input or usage; "
+        epilog="Also: `generate.py serve` (a live preview in the browser), `generate.py init NAME` (a new clinic), "
+               "`generate.py list treatments|fonts`; each has --help. "
+               "Exit codes: 0 all built; 1 some documents failed, or warnings with --strict; 2 invalid input or usage; "
                "3 the output folder could not be used (in use by another build, not writable, disk full); 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
                         help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; default: every clinic)")
     parser.add_argument("--treatment", action="append", metavar="SLUG",
@@ -267,7 +281,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help=f"time budget per document; a document over it fails (default: {Budget.seconds:g})")
     parser.add_argument("--memory-limit", type=number_in(int, 32, 1024 * 1024), default=Budget.memory_mb, metavar="MB",
                         help=f"memory budget per document; a document over it fails (default: {Budget.memory_mb})")
-    return parser.parse_args(argv)
+    return parser
 
 
 def choices(value: str, every: tuple[str, ...]) -> tuple[str, ...]:
@@ -407,6 +421,26 @@ def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], 
         print(f"  {display_path(outcome.document.output)}: {outcome.error}", file=sys.stderr)
 
 
+# --- Subcommands: each lives in a module of its own; the plain command builds ---
+
+def serve(argv: list[str]) -> int:
+    from brochures.preview import serve as serve_preview
+    return serve_preview(argv, sys.modules[__name__])  # handed this pipeline: build_parser, number_in, build, load_clinics
+
+
+def init(argv: list[str]) -> int:
+    from brochures.starter import init as init_clinic
+    return init_clinic(argv)
+
+
+def list_choices(argv: list[str]) -> int:
+    from brochures.starter import list_choices as list_them
+    return list_them(argv)
+
+
+SUBCOMMANDS = {"serve": serve, "init": init, "list": list_choices}
+
+
 class QuietWhenClosed:
     """Standard output that stops writing, instead of failing, once its reader has gone (`generate.py | head`):
     the build itself goes on, and its files and reports are all written."""
@@ -432,9 +466,11 @@ class QuietWhenClosed:
 
 
 if __name__ == "__main__":
-    sys.stdout, sys.stderr = build_stamp.Tee(QuietWhenClosed(sys.stdout)), build_stamp.Tee(sys.stderr)
+    sys.stdout = QuietWhenClosed(sys.stdout)
+    if build_stamp.replayable(sys.argv[1:]):  # a build's report is kept, to be replayed (never serve's endless log)
+        sys.stdout, sys.stderr = build_stamp.Tee(sys.stdout), build_stamp.Tee(sys.stderr)
     exit_code = main()
-    if UNCHANGED_BUILD:
+    if UNCHANGED_BUILD and isinstance(sys.stdout, build_stamp.Tee):
         build_stamp.record(sys.argv[1:], UNCHANGED_BUILD["depends_on"], UNCHANGED_BUILD["wrote"],
                            sys.stdout.text(), sys.stderr.text(), exit_code)
     sys.exit(exit_code)

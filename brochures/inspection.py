@@ -402,6 +402,22 @@ def _quiet(image, x0: float, y0: float, x1: float, y1: float, margin: float) -> 
     return True
 
 
+def page_pictures(pdf: bytes, width_px: int, pages: int | None = None) -> list[bytes]:
+    """PNG pictures of a PDF's pages (the first `pages` of them, or all), each `width_px` wide: for people to look at."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        pictures = []
+        for index in range(min(len(document), pages or len(document))):
+            page = document[index]
+            image = page.render(scale=width_px / page.get_width()).to_pil().convert("RGB")
+            buffer = io.BytesIO()
+            image.quantize(64).save(buffer, format="PNG", optimize=True)  # 64 colours: a third of the bytes, looks the same
+            pictures.append(buffer.getvalue())
+        return pictures
+    finally:
+        document.close()
+
+
 def inspection_failures(inspection: Inspection) -> list[str]:
     """What makes a PDF unfit for patients, whatever the clinic's settings."""
     found = [f"accessibility check failed: {name}" for name, ok in inspection.accessibility.items() if not ok]

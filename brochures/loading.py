@@ -22,7 +22,8 @@ from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, Countries, Countr
 from .problems import InputError, NotARegularFile, Problem, describe, display_path, file_kind, read_regular_file
 from .yaml_reader import FieldPath, YamlFile, dotted, read_yaml
 
-LOGO_TYPES = {".svg": SVG_TYPE, ".png": "image/png"}  # the logo's name and its bytes must agree
+# The logo's name and its bytes must agree. A photograph of a sign or a logo exported from an office program is often a JPEG.
+LOGO_TYPES = {".svg": SVG_TYPE, ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 ICONS_DIR = STYLES_DIR / "icons"
 # Names the generator gives its own outputs in a clinic's folder (comparison.pdf, booklet.pdf, report.json,
 # report.html), and index for a gallery page: a treatment file may not take them.
@@ -416,7 +417,7 @@ def _logo_problem(folder: Path, name: str) -> str | None:
     """Why the logo file `name` in `folder` cannot be printed, or None.
 
     Only a regular file inside the folder is opened. What it holds is judged from its bytes, and must be
-    an SVG or PNG image that agrees with its name and passes the image checks (size, bombs, damage).
+    an SVG, PNG or JPEG image that agrees with its name and passes the image checks (size, bombs, damage).
     """
     logo = (folder / name).resolve()
     if not logo.is_relative_to(folder):
@@ -429,7 +430,7 @@ def _logo_problem(folder: Path, name: str) -> str | None:
             return (f"expected an image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB, "
                     f"got {info.st_size / (1024 * 1024):.1f} MB ({name})")
         if logo.suffix.lower() not in LOGO_TYPES:
-            return f"expected an SVG or PNG file, got {describe(name)}"
+            return f"expected an SVG, PNG or JPEG file, got {describe(name)}"
         data = read_regular_file(logo, MAX_IMAGE_BYTES + 1)
     except NotARegularFile as error:
         return f"expected a regular file, got {error.kind} ({name})"
@@ -441,7 +442,7 @@ def _logo_problem(folder: Path, name: str) -> str | None:
     if check.problem:
         return f"{check.problem} ({name})"
     if check.mime_type not in LOGO_TYPES.values():
-        return f"expected an SVG or PNG image, got {check.what} ({name})"
+        return f"expected an SVG, PNG or JPEG image, got {check.what} ({name})"
     if check.mime_type != LOGO_TYPES[logo.suffix.lower()]:
         right = next(suffix for suffix, mime_type in LOGO_TYPES.items() if mime_type == check.mime_type)
         return f"expected a file whose name says what it holds, got {check.what} named {describe(name)} (name it {Path(name).with_suffix(right).name})"

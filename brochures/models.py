@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from datetime import date
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
+import webcolors
 
 # Caps keep a pasted essay or a runaway list from becoming a 900-page PDF.
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -42,9 +44,24 @@ Slug = Annotated[str, AfterValidator(_slug)]
 
 
 def _colour(value: str) -> str:
-    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
-        _fail("colour", 'expected a colour like "#0F6E6E" (# and six hex digits, in quotes)')
-    return value.upper()
+    """`#0F6E6E`, the shorthand `#0F6` (`#00FF66`), or a CSS colour name such as `teal` (`#008080`), as `#RRGGBB`."""
+    text = value.strip()
+    if re.fullmatch(r"#[0-9A-Fa-f]{6}", text):
+        return text.upper()
+    if re.fullmatch(r"#[0-9A-Fa-f]{3}", text):
+        return "#" + "".join(digit * 2 for digit in text[1:]).upper()
+    try:  # the CSS named colours, from webcolors' table of the CSS specification
+        return webcolors.name_to_hex(text.lower().replace(" ", "")).upper()
+    except ValueError:
+        close = difflib.get_close_matches(text.lower(), webcolors.names("css3"), n=1)
+        _fail("colour", 'expected a colour like "#0F6E6E" or "#0F6" (in quotes), or a CSS colour name like "teal"',
+              f'did you mean "{close[0]}"?' if close else None)
+
+
+def colour_as_given(given: str, colour: str) -> str:
+    """How a message names a colour: `#0F6E6E` as written, or what the clinic wrote and what it means: `"teal" (#008080)`."""
+    given = str(given).strip()
+    return colour if given.upper() == colour else f'"{given}" ({colour})'
 
 
 # Scripts that may share one label of a host name: Japanese, Chinese and Korean writing mixes them, with Latin
@@ -378,6 +395,30 @@ class DiagramLabels(Model):
     injection: ShortText
 
 
+class Verdicts(Model):
+    """A word, or a sentence, for each verdict a document can get (quality.READY, NEEDS_A_LOOK, NOT_BUILT)."""
+
+    ready: Text
+    needs_a_look: Text
+    not_built: Text
+
+
+class Reasons(Model):
+    """Why a document needs a look, one plain sentence for each reason (quality.REASONS)."""
+
+    approval: Text
+    claims: Text
+    colours: Text
+    review: Text
+    reading: Text
+    printing: Text
+
+
+class GlossaryEntry(Model):
+    term: ShortText
+    meaning: Text
+
+
 class ReportLabels(Model):
     intro: Text
     document: ShortText
@@ -395,6 +436,30 @@ class ReportLabels(Model):
     none: ShortText
     passed: ShortText
     failed: ShortText
+    # The verdicts, their legend and reasons, and the preview gallery (python generate.py serve).
+    verdict: ShortText
+    verdicts: Verdicts
+    legend_heading: ShortText
+    legend: Verdicts
+    reasons: Reasons
+    summary_heading: ShortText
+    documents_heading: ShortText
+    why: ShortText
+    built: ShortText  # {date} and {time}
+    open: ShortText  # {document}
+    page_alt: ShortText  # {page} and {document}
+    warnings_intro: Text
+    found_in: ShortText
+    glossary_heading: ShortText
+    glossary: Annotated[list[GlossaryEntry], Field(min_length=1, max_length=30)]
+    preview_title: ShortText
+    preview_intro: Text
+    preview_building: ShortText
+    preview_ready: ShortText
+    preview_problems: ShortText
+    preview_problems_intro: Text
+    preview_problems_lines: Text
+    preview_none: Text
 
 
 class ComparisonRows(Model):

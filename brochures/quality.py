@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import textstat
 
 from .branding import palette
 from .grade_memo import GradeMemo
-from .models import ClaimRules, SharedContent, Treatment
+from .inspection import page_pictures
+from .models import ClaimRules, SharedContent, Treatment, colour_as_given
 from .loading import approval_status
 from .output_folder import write_atomically
 from .problems import Problem
-from .rendering import clinic_data, offered_data
+from .rendering import clinic_data, fill, long_date, offered_data
 from .yaml_reader import FieldPath, YamlFile, dotted
 
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
@@ -233,6 +235,11 @@ def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> 
 
 # --- Scorecard ---
 
+# One verdict per document, for the clinic's staff: each has a word, an icon and a colour in the report.
+READY, NEEDS_A_LOOK, NOT_BUILT = "ready", "needs_a_look", "not_built"
+# Why a document needs a look, in the order the report lists them; each is a sentence in the strings file (report.reasons).
+REASONS = ("approval", "claims", "colours", "review", "reading", "printing")
+
 @dataclass
 class Scorecard:
     """What a clinic sees about one document: is it readable, honest, legible and accessible?"""
@@ -257,20 +264,35 @@ class Scorecard:
     approval: str = ""  # "approved", "unapproved" or "outdated": whether the clinic's medical lead approved this content
     approval_warning: str | None = None
     error: str | None = None
+    pdf: Path | None = field(default=None, compare=False)  # the file just built, for the report's pictures; never in report.json
+
+    def noted(self) -> list[tuple[str, str]]:
+        """Every warning about this document, with the reason it counts under (one of REASONS)."""
+        found = [("claims", f"claim {claim}") for claim in self.claims]
+        found += [("colours", warning) for warning in self.contrast_adjustments]
+        found += [("review", warning) for warning in self.review_warnings]
+        found += [("approval", self.approval_warning)] if self.approval_warning else []
+        found += [("printing", f"{self.document}: {warning}") for warning in self.print_warnings]
+        if self.reading_grade is not None and self.reading_grade > GRADE_TARGET:
+            found.append(("reading", f"{self.document}: reading grade {self.reading_grade} is above the target of {GRADE_TARGET:g}"))
+        found += [("reading", f"{self.document}: the {section} section reads at grade {value}, above the target of "
+                              f"{GRADE_TARGET:g}: use shorter sentences and everyday words")
+                  for section, value in self.reading_sections.items() if value > GRADE_TARGET]
+        return found
 
     def warnings(self) -> list[str]:
         """Every warning about this document, from every check: what --strict turns into failures."""
-        found = [f"claim {claim}" for claim in self.claims] + self.contrast_adjustments + self.review_warnings
-        found += [self.approval_warning] if self.approval_warning else []
-        found += [f"{self.document}: {warning}" for warning in self.print_warnings]
-        if self.reading_grade is not None and self.reading_grade > GRADE_TARGET:
-            found.append(f"{self.document}: reading grade {self.reading_grade} is above the target of {GRADE_TARGET:g}")
-        found += [f"{self.document}: the {section} section reads at grade {value}, above the target of {GRADE_TARGET:g}: "
-                  "use shorter sentences and everyday words" for section, value in self.reading_sections.items() if value > GRADE_TARGET]
-        return found
+        return [warning for _, warning in self.noted()]
+
+    def verdict(self) -> str:
+        """Not built (it failed), Needs a look (it has warnings), or Ready."""
+        return NOT_BUILT if self.error else NEEDS_A_LOOK if self.noted() else READY
 
     def as_dict(self) -> dict:
-        return asdict(self) | {"warnings": self.warnings()}
+        data = asdict(self)
+        del data["pdf"]
+        return data | {"warnings": self.warnings(), "verdict": self.verdict(),
+                       "verdict_reasons": [] if self.error else [r for r in REASONS if r in {reason for reason, _ in self.noted()}]}
 
 
 # --- Putting it together for one clinic ---
@@ -290,7 +312,9 @@ class ClinicFindings:
                        "shared": checker.check(content.docs["shared"])}
         self.claims |= {slug: checker.check(content.docs[slug]) for slug in clinic.treatments}
         colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
-        self.contrast = [Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name, message)
+        given = (clinic.doc.data or {}).get("colors") or {}
+        self.contrast = [Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name,
+                                 _as_given(message, name.split(".")[1], clinic.config.colors, given))
                          for name, message in colours.adjustments]
         reviewed = {"the shared content": (content.docs["shared"].path, content.docs["shared"], content.shared.review)}
         reviewed |= {content.treatments[slug].title: (content.docs[slug].path, content.docs[slug], content.treatments[slug].review)
@@ -337,7 +361,14 @@ class ClinicFindings:
             card.lowest_text_contrast, card.text_contrast_failures = inspection.lowest_text_contrast, inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
             card.print_warnings = print_warnings(outcome.printed)
+            card.pdf = document.output
         return card
+
+
+def _as_given(message: str, key: str, colours, given: dict) -> str:
+    """A colour adjustment that names the colour as the clinic wrote it: `"gold" (#FFD700) as text gives …`."""
+    colour = getattr(colours, key)
+    return message.replace(colour, colour_as_given(given[key], colour), 1) if isinstance(given.get(key), str) else message
 
 
 def print_warnings(printed) -> list[str]:
@@ -349,16 +380,53 @@ def print_warnings(printed) -> list[str]:
 def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
     """report.json for machines and report.html for the clinic, both written atomically.
 
-    The report template is given the same plain data as report.json (each card's warnings precomputed),
-    through the sandbox that renders the brochures: a clinic may override report.html.j2 too.
+    The report template is given the same plain data as report.json (each card's warnings and verdict
+    precomputed), with a picture of each document's first page and a link to it, through the sandbox
+    that renders the brochures.
     """
     data = {"clinic": clinic.config.name, "grade_target": GRADE_TARGET, "documents": [card.as_dict() for card in cards]}
     text = json.dumps(data, indent=2, ensure_ascii=False)
     paths = [folder / "report.json", folder / "report.html"]
     write_atomically(paths[0], text.encode("utf-8"))
+    pictures = {}
+    for card in cards:
+        if card.pdf and not card.error and card.pdf.is_file():
+            first_page = page_pictures(card.pdf.read_bytes(), REPORT_PICTURE_PX, pages=1)
+            beside = card.pdf.parent == folder  # not one of --check's temporary files: link to it, say when it was made
+            pictures[card.document] = {
+                "pages": [f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}" for png in first_page],
+                "href": card.document if beside else None, "built": card.pdf.stat().st_mtime if beside else None}
     html = environment.render_plain("report.html.j2", {
         "clinic": clinic_data(clinic), "t": clinic.strings.model_dump(mode="json"),
-        "cards": json.loads(text)["documents"],  # plain data, as written to report.json
-        "grade_target": GRADE_TARGET, "stylesheet": stylesheet})
+        "report": report_data(json.loads(text)["documents"], clinic.strings, pictures),  # plain data, as in report.json
+        "stylesheet": stylesheet})
     write_atomically(paths[1], html.encode("utf-8"))
     return paths
+
+
+# The clause of a warning that tells whoever runs the build which command to type: the staff's report says what
+# to do in words instead (its reasons), so it shows the warning without it.
+COMMAND = re.compile(r";[^;`]*`[^`]*`")
+REPORT_PICTURE_PX = 240  # the first page's picture in report.html: twice its width on screen, for sharp screens
+
+
+def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
+    """What the report and the preview gallery show of one clinic's documents, as plain data.
+
+    `cards` are report.json's documents; `pictures` gives, by document name, the pictures of its pages
+    (`pages`, image addresses), a link to it (`href`) and when its file was written (`built`, a Unix time).
+    Each warning is listed once, with the documents it concerns.
+    """
+    documents, warnings = [], {}
+    for card in cards:
+        picture = pictures.get(card["document"], {})
+        built = None
+        if picture.get("built") is not None:
+            when = datetime.fromtimestamp(picture["built"], tz=timezone.utc)
+            built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"))
+        documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built})
+        for warning in card["warnings"]:
+            warnings.setdefault(COMMAND.sub("", warning), []).append(card["document"])
+    counts = {verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)}
+    return {"documents": documents, "counts": counts, "grade_target": GRADE_TARGET,
+            "warnings": [{"text": text, "documents": names} for text, names in warnings.items()]}

@@ -103,6 +103,8 @@ def read_yaml(path: Path) -> YamlFile:
         line = mark.line + 1 if mark else None
         if "nesting depth" in (error.problem or ""):  # libyaml's own cap (1,000 levels) came first
             raise InputError([Problem(path, line, "", TOO_DEEP)]) from None
+        if tabbed := _tab_indented_line(text, line):
+            raise InputError([Problem(path, tabbed, "", f"use spaces, not a tab, to indent (line {tabbed})")]) from None
         raise refuse(line, f"not valid YAML: {error.problem or 'not valid YAML'}") from None
     except yaml.reader.ReaderError as error:  # a character YAML refuses that has no stand-in, such as U+FFFE
         char = chr(error.character) if isinstance(error.character, int) else str(error.character)
@@ -116,6 +118,16 @@ def read_yaml(path: Path) -> YamlFile:
     if root is not None:
         result.data = _build(root, (), result, result.problems, seen=set())
     return result
+
+
+def _tab_indented_line(text: str, error_line: int | None) -> int | None:
+    """The line YAML stopped at, if a tab indents it: YAML allows only spaces there, and its own words for it
+    ("found character that cannot start any token") do not say so."""
+    lines = text.split("\n")
+    if not error_line or error_line > len(lines):
+        return None
+    line = lines[error_line - 1]
+    return error_line if "\t" in line[:len(line) - len(line.lstrip(" \t"))] else None
 
 
 def _read_text(path: Path) -> str:

@@ -7,6 +7,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils"
+# The browser the preview gallery is tested in (tests/test_preview.py drives it with Playwright; no browser is downloaded).
+DEBIAN_PACKAGES="$DEBIAN_PACKAGES chromium"
 
 missing=""
 if command -v dpkg >/dev/null 2>&1; then

@@ -213,7 +213,7 @@ def test_fail_fast_stops_at_the_first_failure(clinic_copy, tmp_path, capsys):
 
 
 def test_fail_fast_with_an_invalid_clinic_builds_nothing(clinic_copy, tmp_path, capsys):
-    edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
+    edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     assert main(["--clinic", str(clinic_copy), "--clinic", "example", "--fail-fast", "--out", str(tmp_path)]) == 2
     assert not list(tmp_path.rglob("*.pdf"))
 

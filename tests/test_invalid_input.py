@@ -35,13 +35,14 @@ def assert_rejected(capsys, out, clinic_folder, field, *fragments, line_needle=N
 CASES = [
     # (field, old text, new text, fragments of the message, needle for the line)
     ("colours", "colors:", "colours:", ['unknown field; did you mean "colors"?'], "colours:"),
-    ("colors.primary", '"#0F6E6E"', '"teal"', ['expected a colour like "#0F6E6E"', 'got "teal"'], "primary:"),
+    ("colors.primary", '"#0F6E6E"', '"tealish"', ['expected a colour like "#0F6E6E"', 'or a CSS colour name like "teal"',
+                                                 'got "tealish" (did you mean "teal"?)'], "primary:"),
     ("colors.primary", '"#0F6E6E"', "#1A5276", ["got nothing", "# starts a comment"], "primary:"),
     ("colors.accent", '"#E8F4F4"', '"#E8F4F"', ['expected a colour like "#0F6E6E"', 'got "#E8F4F"'], "accent:"),
     ("logo", "logo: logo.svg", "logo: /etc/passwd", ["expected a file name inside the clinic folder", 'got "/etc/passwd"'], "logo:"),
     ("logo", "logo: logo.svg", "logo: ../../x.svg", ["expected a file name inside the clinic folder"], "logo:"),
     ("logo", "logo: logo.svg", "logo: missing.svg", ["does not exist"], "logo:"),
-    ("logo", "logo: logo.svg", "logo: clinic.yaml", ["expected an SVG or PNG file"], "logo:"),
+    ("logo", "logo: logo.svg", "logo: clinic.yaml", ["expected an SVG, PNG or JPEG file"], "logo:"),
     ("logo", "logo: logo.svg", "logo: https://evil.test/logo.svg", ["expected a file name inside the clinic folder"], "logo:"),
     ("contact.website", "website: https://example-clinic.test", "website: http://example-clinic.test",
      ['expected a web address starting with "https://"', 'got "http://example-clinic.test"'], "website:"),
@@ -70,7 +71,7 @@ def test_invalid_config_is_rejected_with_file_line_and_field(clinic_copy, tmp_pa
 
 
 def test_every_problem_is_reported_at_once(clinic_copy, tmp_path, capsys):
-    edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
+    edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     edit_config(clinic_copy, "email: hello@example-clinic.test", "email: nope")
     edit_config(clinic_copy, "page_size: A4", "page_size: A3")
     assert build(clinic_copy, tmp_path / "out") == 2
@@ -120,7 +121,7 @@ def test_unknown_clinic_and_treatment_are_usage_errors(tmp_path, capsys):
 
 
 def test_one_broken_clinic_does_not_stop_the_others(clinic_copy, tmp_path, capsys):
-    edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
+    edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     code = main(["--clinic", "example", "--clinic", str(clinic_copy), "--clinic", str(ROSEWOOD),
                  "--treatment", "facial", "--out", str(tmp_path)])
     assert code == 2

@@ -62,14 +62,14 @@ def with_logo(clinic: Path, name: str, data: bytes) -> Path:
 # --- 1. Images are judged by their bytes, not their names ---
 
 @pytest.mark.parametrize("name,data,fragment", [
-    ("empty.png", b"", "expected an SVG or PNG image, got an empty file (0 bytes)"),
-    ("empty.svg", b"", "expected an SVG or PNG image, got an empty file (0 bytes)"),
-    ("notes.png", b"This is not a picture.\n", "expected an SVG or PNG image, got a text file"),
+    ("empty.png", b"", "expected an SVG, PNG or JPEG image, got an empty file (0 bytes)"),
+    ("empty.svg", b"", "expected an SVG, PNG or JPEG image, got an empty file (0 bytes)"),
+    ("notes.png", b"This is not a picture.\n", "expected an SVG, PNG or JPEG image, got a text file"),
     ("big.svg", png(12000, 12000), "got 12000×12000"),                       # a PNG named .svg still gets the PNG checks
     ("bomb.svg", png(30000, 30000), "decompression bomb"),
     ("cut.svg", SVG[:-20], "cannot be read as XML"),
-    ("page.svg", b"<html><body>hi</body></html>", "expected an SVG or PNG image, got an XML file whose root element is <html>"),
-    ("odd.png", bytes(range(256)) * 4, "expected an SVG or PNG image, got a file in an unknown format"),
+    ("page.svg", b"<html><body>hi</body></html>", "expected an SVG, PNG or JPEG image, got an XML file whose root element is <html>"),
+    ("odd.png", bytes(range(256)) * 4, "expected an SVG, PNG or JPEG image, got a file in an unknown format"),
     ("photo.png", b"\xff\xd8\xff\xe0" + bytes(100), "got a damaged or unsupported file"),      # JPEG bytes: checked as JPEG
     ("doc.svg", b"%PDF-1.7\n", "got a PDF document"),
 ])
@@ -120,7 +120,7 @@ def test_an_empty_logo_stops_the_clinic_with_exit_2(clinic_copy, tmp_path, capsy
     config = clinic_copy / "clinic.yaml"
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert f"clinic.yaml:{line_of(config, 'logo:')} logo: expected an SVG or PNG image, got an empty file" in err, err
+    assert f"clinic.yaml:{line_of(config, 'logo:')} logo: expected an SVG, PNG or JPEG image, got an empty file" in err, err
     assert not list((tmp_path / "out").rglob("*.pdf"))
 
 
@@ -248,7 +248,7 @@ def test_invisible_and_control_characters_are_refused_naming_field_and_character
 def test_a_later_field_keeps_its_line_after_a_line_separator(clinic_copy):
     """YAML counts U+2028 as a line break; an editor does not. Lines must match the editor."""
     config = edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Rose\u2028Clinic")
-    edit_config(clinic_copy, '"#0F6E6E"', '"teal"')
+    edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     problems = problems_of(config)
     lines = config.read_text().split("\n")  # as an editor counts them (str.splitlines would split at U+2028 too)
     primary = next(number for number, line in enumerate(lines, start=1) if "primary:" in line)

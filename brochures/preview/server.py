@@ -1,0 +1,188 @@
+"""The preview's web server: the files of one output folder, read-only, to this machine only, and a stream of build events."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+import stat
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+from ..problems import read_regular_file
+
+GALLERY = ".preview/index.html"  # what "/" shows
+PICTURES = ".preview"  # the only hidden folder served: the build record and lock are never served
+TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".png": "image/png",
+         ".json": "application/json"}
+MAX_SERVED_BYTES = 256 * 1024 * 1024
+SCRIPT = Path(__file__).with_name("live.js")  # the gallery's only script, inlined in its page
+# The pages may load only what this server serves (and the pictures inlined in a report), so nothing reaches the
+# network; the one script that may run is the gallery's own, named by its hash.
+POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+          f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SCRIPT.read_bytes()).digest()).decode('ascii')}'; "
+          "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
+def served_file(out_dir: Path, raw_path: str) -> Path | None:
+    """The file under `out_dir` that the request path `raw_path` names, or None if it names nothing that may be served.
+
+    Refused: anything with `..` or `.` segments (also percent-encoded), an encoded or doubled slash,
+    a backslash, NUL, a drive letter, hidden files (but the pictures in .preview/), any symlink on the way,
+    anything but a regular file, and a file whose real path is not inside the output folder.
+    """
+    path = raw_path.split("?", 1)[0].split("#", 1)[0]
+    if path in ("", "/"):
+        path = "/" + GALLERY
+    if not path.startswith("/") or "\\" in path or "\x00" in path:
+        return None
+    lowered = path.lower()
+    if "%2f" in lowered or "%5c" in lowered or "%00" in lowered:
+        return None
+    try:
+        decoded = unquote(path, errors="strict") if "%" in path else path
+    except UnicodeDecodeError:
+        return None
+    if "%" in decoded or "\\" in decoded or "\x00" in decoded:  # encoded twice: no name this folder holds looks like that
+        return None
+    parts = decoded[1:].split("/")
+    if any(part in ("", ".", "..") or ":" in part for part in parts):
+        return None
+    if any(part.startswith(".") for part in parts) and not (parts[0] == PICTURES and len(parts) == 2
+                                                            and not parts[1].startswith(".")):
+        return None
+    if Path(parts[-1]).suffix.lower() not in TYPES:
+        return None
+    root = Path(os.path.realpath(out_dir))
+    candidate = root
+    for part in parts:  # no link anywhere on the way, not even one that stays inside
+        candidate = candidate / part
+        try:
+            mode = os.lstat(candidate).st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return None
+    if not stat.S_ISREG(mode) or not Path(os.path.realpath(candidate)).is_relative_to(root):
+        return None
+    return candidate
+
+
+class BuildEvents:
+    """The build's progress, for browsers waiting on /events: an id that changes with every finished build."""
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.build_id = 0
+        self.building = False
+        self.stopped = False
+
+    def started(self) -> None:
+        with self.condition:
+            self.building = True
+            self.condition.notify_all()
+
+    def finished(self) -> int:
+        with self.condition:
+            self.building = False
+            self.build_id += 1
+            self.condition.notify_all()
+            return self.build_id
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped = True
+            self.condition.notify_all()
+
+    def next(self, seen: tuple[int, bool], timeout: float) -> tuple[int, bool] | None:
+        """Wait until the state differs from `seen` (or `timeout` passes); None once the server stops."""
+        with self.condition:
+            self.condition.wait_for(lambda: self.stopped or (self.build_id, self.building) != seen, timeout)
+            return None if self.stopped else (self.build_id, self.building)
+
+
+def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> ThreadingHTTPServer:
+    """A server for `out_dir`'s files on host:port (raises OSError if the port is taken)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "brochures-preview"
+        sys_version = ""
+
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            if not self._host_allowed():
+                return self._refuse(HTTPStatus.FORBIDDEN)
+            if self.path == "/events":
+                return self._events()
+            path = served_file(out_dir, self.path)
+            try:
+                data = read_regular_file(path, MAX_SERVED_BYTES) if path else None
+            except OSError:
+                data = None
+            if data is None:
+                return self._refuse(HTTPStatus.NOT_FOUND)
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", TYPES[path.suffix.lower()])
+            self.send_header("Content-Length", str(len(data)))
+            self._safety_headers()
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._refuse(HTTPStatus.METHOD_NOT_ALLOWED)
+
+        def _host_allowed(self) -> bool:
+            """A page on another site cannot reach this server through a name that points here (DNS rebinding)."""
+            if host not in ("127.0.0.1", "localhost", "::1"):
+                return True
+            name = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
+            return name in ("127.0.0.1", "localhost", "::1")
+
+        def _refuse(self, status: HTTPStatus) -> None:
+            body = f"{status.value} {status.phrase}\n".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self._safety_headers()
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _safety_headers(self) -> None:
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", POLICY)
+            self.send_header("Referrer-Policy", "no-referrer")
+
+        def _events(self) -> None:
+            """Server-sent events: `building` when a build starts, the new build id when it ends."""
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self._safety_headers()
+            self.end_headers()
+            seen = None
+            try:
+                while True:
+                    state = events.next(seen or (-1, False), timeout=15)
+                    if state is None:
+                        return
+                    if state == seen:  # nothing new in 15 s: a comment keeps the connection open and finds closed ones
+                        self.wfile.write(b": still here\n\n")
+                    else:
+                        build_id, building = state
+                        self.wfile.write(f"event: {'building' if building else 'built'}\ndata: {build_id}\n\n".encode())
+                        seen = state
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: the console shows the builds
+            pass
+
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        daemon_threads = True  # a browser's open event stream never holds up stopping
+
+    return Server((host, port), Handler)

@@ -1,0 +1,260 @@
+"""The live preview, end to end: `generate.py serve` started for real on 127.0.0.1, read by Debian's chromium
+(driven by Playwright), edited as a clinic manager edits, and probed for files it must never serve."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pypdf import PdfReader
+
+from brochures.loading import load_clinic, load_content
+from brochures.preview.gallery import ClinicShown, write_gallery
+from brochures.preview.server import served_file
+from conftest import DATA, ROOT, line_of
+from generate import main
+from test_report import Page
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (scripts/setup.sh): Playwright downloads no browser
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = ROOT / "test-artifacts"  # README: where to look at the gallery as the test saw it
+
+
+# --- What the server serves, and what it refuses ---
+
+@pytest.fixture
+def out_folder(tmp_path) -> Path:
+    """An output folder as a build leaves it, with a file outside it and links pointing out of it and within it."""
+    out = tmp_path / "out"
+    (out / "example").mkdir(parents=True)
+    (out / ".preview").mkdir()
+    (out / "example" / "facial.pdf").write_bytes(b"%PDF-1.7 facial")
+    (out / ".preview" / "index.html").write_text("the gallery")
+    (out / ".preview" / "0123456789abcdef0123-001.png").write_bytes(b"a picture")
+    (out / ".build-cache.json").write_text('{"owners": {"example": "/home/someone/clinics/example"}}')
+    (tmp_path / "secret.pdf").write_bytes(b"not for the browser")
+    (out / "example" / "leak.pdf").symlink_to(tmp_path / "secret.pdf")
+    (out / "example" / "alias.pdf").symlink_to(out / "example" / "facial.pdf")
+    (out / "linked").symlink_to(tmp_path)
+    (out / "also-example").symlink_to(out / "example")
+    return out
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("/", ".preview/index.html"),
+    ("/example/facial.pdf", "example/facial.pdf"),
+    ("/example/facial.pdf?download=1", "example/facial.pdf"),
+    ("/example/%66acial.pdf", "example/facial.pdf"),
+    ("/.preview/0123456789abcdef0123-001.png", ".preview/0123456789abcdef0123-001.png"),
+])
+def test_the_output_folders_files_are_served(out_folder, raw, expected):
+    assert served_file(out_folder, raw) == out_folder.resolve() / expected
+
+
+REFUSED = [
+    "/../secret.pdf", "/example/../../secret.pdf", "/%2e%2e/secret.pdf", "/%2E%2E/%2e%2e/secret.pdf",
+    "/example/..%2f..%2fsecret.pdf", "/example%2F..%2F..%2Fsecret.pdf", "/%252e%252e/secret.pdf", "/example/%2e/facial.pdf",
+    "/example\\..\\..\\secret.pdf", "/example/%5c..%5csecret.pdf", "/example/facial.pdf%00.png", "/.preview/../example/facial.pdf",
+    "//secret.pdf", "/example//facial.pdf", "/C:/secret.pdf", "/%c0%ae%c0%ae/secret.pdf",
+    # Links: out of the folder, within it, a folder link out of it, and one within it
+    "/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf", "/also-example/facial.pdf",
+    "/.build-cache.json", "/.preview/", "/example/", "/example", "/.preview", "/example/missing.pdf", "/example/facial.PDF.txt",
+]
+
+
+@pytest.mark.parametrize("raw", REFUSED)
+def test_nothing_else_is_served(out_folder, raw):
+    assert served_file(out_folder, raw) is None
+
+
+def test_an_absolute_path_is_never_served(out_folder, tmp_path):
+    assert served_file(out_folder, str(tmp_path / "secret.pdf")) is None
+    assert served_file(out_folder, "/" + str(tmp_path / "secret.pdf")) is None
+
+
+def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--out", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert f"could not serve the preview on 127.0.0.1 port {port}" in err and "choose another port with --port" in err
+    assert not (tmp_path / "out").exists()  # nothing was built
+
+
+# --- The gallery page, as written ---
+
+def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(example_build, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(example_build.parent, out)
+    clinic = load_clinic(DATA / "clinics" / "example" / "clinic.yaml", load_content(DATA))
+    shown = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
+    mistake = 'data/clinics/x/clinic.yaml:3 name: expected plain text, got "<script>alert(1)</script>"'
+    html = write_gallery(out, [shown], [mistake], 7, clinic.strings).read_text()
+    page = Page(html)
+    pages = sum(len(PdfReader(pdf).pages) for pdf in (out / "example").glob("*.pdf"))
+    assert len(page.images) == pages and all(image["alt"].startswith("Page ") for image in page.images)
+    assert all((out / image["src"].lstrip("/")).is_file() for image in page.images)  # served from out/.preview/
+    assert page.lang == "en-GB" and page.headings[0] == 1 and page.headings.count(1) == 1
+    assert all(later <= earlier + 1 for earlier, later in zip(page.headings, page.headings[1:])), page.headings
+    assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert 'data-build="7"' in html and "/example/facial.pdf" in page.links
+
+
+# --- The preview, in a real browser ---
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """A GET with the path sent exactly as given (http.client neither normalises nor re-encodes it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host or f"127.0.0.1:{port}")
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_until(check, what: str, seconds: float = 120):
+    """Poll `check` until it returns something true; the deadline only stops a hung test, it measures nothing."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if result := check():
+                return result
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def purple_pixels(png: bytes) -> int:
+    colours = Image.open(io.BytesIO(png)).convert("RGB").getcolors(1 << 24)
+    return sum(count for count, (r, g, b) in colours if abs(r - 128) < 30 and g < 45 and abs(b - 128) < 30)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: sh scripts/setup.sh installs it")
+def test_the_gallery_follows_every_saved_change(tmp_path):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    sync_playwright, PlaywrightError = playwright_api.sync_playwright, playwright_api.Error
+    data, out, port = tmp_path / "data", tmp_path / "out", free_port()
+    shutil.copytree(DATA, data)
+    config = data / "clinics" / "example" / "clinic.yaml"
+    log_file = tmp_path / "serve.log"
+    with log_file.open("w") as log:
+        server = subprocess.Popen([sys.executable, "generate.py", "serve", "--data", str(data), "--out", str(out),
+                                   "--port", str(port), "--treatment", "facial", "--treatment", "hair"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: get(port, "/")[0] == 200, "the first build")
+
+        # Traversal, as a browser would never send it but an attacker would: 404, whatever the encoding.
+        (out / "example" / "leak.pdf").symlink_to(config)
+        for raw in ["/../data/clinics/example/clinic.yaml", "/%2e%2e/%2e%2e/etc/passwd", "/example/..%2f..%2f.build-cache.json",
+                    "/example\\..\\.build-cache.json", "/.build-cache.json", "/.build.lock", "/example/leak.pdf", "/example/"]:
+            assert get(port, raw)[0] == 404, raw
+        status, pdf = get(port, "/example/facial.pdf")
+        assert status == 200 and pdf.startswith(b"%PDF")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/")
+        policy = connection.getresponse().getheader("Content-Security-Policy")
+        connection.close()
+        assert "default-src 'none'" in policy and "connect-src 'self'" in policy  # the page may reach nothing else
+        assert "script-src 'sha256-" in policy and "script-src 'unsafe-inline'" not in policy  # and run no other script
+        assert get(port, "/", host="attacker.test")[0] == 403  # a page elsewhere cannot reach it by a name that points here
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            pictures = page.locator('[id="example-facial.pdf"] .pages img')
+
+            def shown() -> list[str]:
+                """The pictures' addresses, once every picture on the page has loaded."""
+                page.wait_for_load_state("load")
+                assert page.evaluate("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
+                return [pictures.nth(i).get_attribute("src") for i in range(pictures.count())]
+
+            def next_build(previous: str) -> str:
+                """Wait, without reloading, until the page shows a newer build: it reloads itself."""
+                def newer():
+                    try:
+                        build = page.evaluate("document.body.dataset.build")
+                    except PlaywrightError:  # caught in the middle of its reload: ask again
+                        return None
+                    return build if build != previous else None
+                return wait_until(newer, "the page to refresh itself")
+
+            first = shown()
+            assert len(first) == 4  # facial.pdf, every page
+            assert page.locator("#clinic-example .pages img").count() == 8  # and hair.pdf's
+            assert page.locator("#clinic-example .verdict.needs_a_look").count() >= 1  # not approved yet
+            assert page.locator("#problems").count() == 0
+            build = page.evaluate("document.body.dataset.build")
+            first_page = get(port, first[0])[1]
+
+            # The clinic manager changes the brand colour, to a CSS colour name, and saves.
+            config.write_text(config.read_text().replace('"#0F6E6E"', '"purple"'))
+            build = next_build(build)
+            purple = shown()
+            assert len(purple) == 4 and purple != first
+            assert purple_pixels(get(port, purple[0])[1]) > 200 and purple_pixels(first_page) == 0
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "preview-gallery.png", full_page=True)
+
+            # A mistake: the page names file, line and field, and keeps the last good pictures.
+            config.write_text(config.read_text().replace('"purple"', '"purplish"'))
+            build = next_build(build)
+            problems = page.locator("#problems")
+            assert problems.is_visible()
+            assert (f'clinic.yaml:{line_of(config, "primary:")} colors.primary: expected a colour like "#0F6E6E"'
+                    in problems.inner_text())
+            assert 'got "purplish" (did you mean "purple"?)' in problems.inner_text()
+            assert shown() == purple
+            page.screenshot(path=SCREENSHOTS / "preview-gallery-mistake.png", full_page=True)
+
+            # Fixed: the message goes by itself, and the pictures are those of the same PDF as before.
+            config.write_text(config.read_text().replace('"purplish"', '"#0F6E6E"'))
+            build = next_build(build)
+            assert page.locator("#problems").count() == 0
+            assert shown() == first
+
+            # A treatment's words change: only the document that shows them is printed again.
+            hair = data / "treatments" / "hair.yaml"
+            log_before = log_file.read_text()
+            hair.write_text(hair.read_text().replace("summary: ", "summary: Gentle. ", 1))
+            next_build(build)
+            assert shown() == first
+            rebuilt = log_file.read_text()[len(log_before):]
+            assert "wrote      " in rebuilt and "hair.pdf" in rebuilt.split("wrote      ")[1].splitlines()[0]
+            assert "unchanged  " in rebuilt and "facial.pdf" in rebuilt.split("unchanged  ")[1].splitlines()[0]
+            browser.close()
+
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        assert server.wait(timeout=60) == 0
+        said = log_file.read_text()
+        assert "Stopped the preview" in said and "Traceback" not in said, said
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    print(f"screenshots of the gallery: {SCREENSHOTS}")

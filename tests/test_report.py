@@ -1,0 +1,110 @@
+"""The staff report: one verdict per document in plain words, each warning once, pictures and links, and a page that
+meets WCAG AA."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+from brochures import STYLES_DIR
+from brochures.branding import contrast
+from brochures.models import Reasons
+from brochures.quality import REASONS
+from conftest import edit_config
+from generate import main
+from test_hardening import UNPRINTABLE, override_partial
+from test_quality import approve
+
+
+class Page(HTMLParser):
+    """What a checker reads of an HTML page: its language, headings in order, table header cells, images and links."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.lang, self.headings, self.header_cells, self.images, self.links = None, [], [], [], []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag == "th":
+            self.header_cells.append(attrs.get("scope"))
+        elif tag == "img":
+            self.images.append(attrs)
+        elif tag == "a":
+            self.links.append(attrs.get("href"))
+
+
+def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_build):
+    report = json.loads((example_build / "report.json").read_text())
+    for card in report["documents"]:
+        assert card["verdict"] == "needs_a_look" and card["verdict_reasons"] == ["approval"]  # only the approval is missing
+        assert card["warnings"] and "accessibility" in card and "reading_grade" in card  # the fields scripts rely on stay
+    html = (example_build / "report.html").read_text()
+    names = [card["document"] for card in report["documents"]]
+    assert html.count("not yet approved by the clinic&#39;s medical lead") == 1  # once, not once per document
+    assert f"Found in: {', '.join(names)}" in html
+    assert html.count('Your medical lead has not approved this content yet, so every page says &#34;Draft&#34;.') == len(names)
+    for verdict in ("Ready", "Needs a look", "Not built"):  # the legend
+        assert f"</span> {verdict}</span>" in html
+    assert "What the checks mean" in html and "Reading grade</dt>" in html and "Contrast</dt>" in html
+    # No command-line jargon for the staff: no options, no commands.
+    text = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+    assert not re.search(r"--[a-z]|python generate|`", text)
+
+
+def test_every_reason_has_its_sentence_for_the_staff():
+    assert set(REASONS) == set(Reasons.model_fields)
+
+
+def test_check_shows_the_pictures_but_neither_links_nor_a_time_for_files_it_did_not_write(tmp_path):
+    assert main(["--check", "--treatment", "comparison", "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "example" / "report.html").read_text()
+    page = Page(html)
+    assert [image["alt"] for image in page.images] == ["Page 1 of comparison.pdf"]
+    assert "comparison.pdf" not in page.links and "Made on" not in html
+
+
+def test_the_report_shows_each_documents_first_page_and_links_to_it(example_build):
+    page = Page((example_build / "report.html").read_text())
+    names = sorted(path.name for path in example_build.glob("*.pdf"))
+    assert sorted(image["alt"] for image in page.images) == sorted(f"Page 1 of {name}" for name in names)
+    assert all(image["src"].startswith("data:image/png;base64,") for image in page.images)  # the report stands alone
+    assert set(names) <= set(page.links)
+    assert "Made on " in (example_build / "report.html").read_text()
+
+
+def test_the_report_page_meets_wcag_aa(example_build):
+    page = Page((example_build / "report.html").read_text())
+    assert page.lang == "en-GB"
+    assert page.headings[0] == 1 and page.headings.count(1) == 1
+    assert all(later <= earlier + 1 for earlier, later in zip(page.headings, page.headings[1:])), page.headings  # no level skipped
+    assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
+    # Every pair of text and background colours in the stylesheets (report.css, and the gallery's on top of it).
+    css = (STYLES_DIR / "report.css").read_text()
+    colour = dict(re.findall(r"--([\w-]+): (#[0-9A-F]{6})", css))
+    pairs = [("ink", "head"), ("quiet", "head"), ("link", "head"), ("ready", "ready-bg"), ("look", "look-bg"),
+             ("failed", "failed-bg"), ("ink", "failed-bg")]
+    for text, background in pairs + [(name, None) for name in ("ink", "quiet", "link", "ready", "look", "failed")]:
+        behind = colour[background] if background else "#FFFFFF"
+        assert contrast(colour[text], behind) >= 4.5, (text, background)
+
+
+def test_ready_and_not_built(clinic_copy, tmp_path, capsys):
+    override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)  # the brochures cannot be printed; the sheet can
+    approve(clinic_copy)
+    edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Mine")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison", "--out", str(tmp_path)]) == 1
+    cards = {card["document"]: card for card in json.loads((tmp_path / "mine" / "report.json").read_text())["documents"]}
+    assert cards["facial.pdf"]["verdict"] == "not_built" and cards["facial.pdf"]["verdict_reasons"] == []
+    assert cards["comparison.pdf"]["verdict"] == "ready" and cards["comparison.pdf"]["warnings"] == []
+    html = (tmp_path / "mine" / "report.html").read_text()
+    facial = html[html.index('id="facial.pdf"'):html.index('id="comparison.pdf"')]
+    assert "Not built" in facial and "<strong>Why:</strong>" in facial and "/etc/hostname" in facial
+    assert "<img" not in facial  # no picture of a file that was not made
+    comparison = html[html.index('id="comparison.pdf"'):]
+    assert "</span> Ready</span>" in comparison and 'href="comparison.pdf"' in comparison
