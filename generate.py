@@ -4,6 +4,7 @@
     python generate.py                          every clinic in data/clinics/
     python generate.py --clinic example         one clinic (slug, folder or clinic.yaml)
     python generate.py --treatment facial       some treatments only ("comparison" for the sheet)
+    python generate.py pack [--send]            an email per booked patient (see brochures/pack/command.py)
 
 Exit codes: 0 everything built; 1 some documents failed (the rest were built), or warnings with --strict;
 2 invalid input or usage; 3 the output folder could not be used (another build holds it, it is not
@@ -48,6 +49,10 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["pack"]:  # before the consultation: one email per booked patient (brochures/pack/)
+        from brochures.pack.command import main as pack
+        return pack(arguments[1:], build_brochures=main)
     started = time.perf_counter()
     args = parse_arguments(argv)
     with stopped_by_sigterm():

@@ -1,0 +1,135 @@
+"""Composes one patient's email: plain text and HTML (inlined CSS) from the clinic's templates, with the approved leaflets attached."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+import css_inline
+
+from .. import STYLES_DIR
+from ..branding import palette
+from ..loading import Clinic, Content, patient_content
+from ..rendering import PlainDataSandbox, clinic_data, dump, joined_list
+from .appointments import Appointment
+
+EMAIL_POLICY = policy.SMTP  # CRLF line ends, lines folded as mail servers expect
+FALLBACK_FONTS = "Arial, Helvetica, sans-serif"  # email programs rarely have the clinic's font
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    """An approved, generic PDF to attach: the same file for every patient."""
+
+    slug: str
+    title: str
+    path: Path
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Composed:
+    """One message, ready to write or send."""
+
+    appointment: Appointment
+    opaque_id: str
+    message: EmailMessage
+    data: bytes  # the message as sent (SMTP line ends)
+    content_hash: str  # SHA-256 of what the patient reads: parts and attachments, not the Date or Message-ID
+    message_id: str
+
+
+def mail_environment(clinic: Clinic) -> PlainDataSandbox:
+    """The clinic's templates first, then the project's; HTML autoescaped, the plain-text part not (it is not HTML)."""
+    environment = PlainDataSandbox(Path(clinic.folder).resolve() / "templates", clinic.strings)
+    environment.autoescape = lambda name: not (name or "").endswith(".txt.j2")
+    return environment
+
+
+def letter_data(appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet],
+                personal: bool = False) -> dict:
+    """What the letter's templates may know, as plain data: the patient's first name, the appointment, and the content."""
+    strings = clinic.strings
+    read = patient_content(clinic, content)
+    titles = [read["treatments"][slug]["title"] for slug in appointment.treatments]
+    when = appointment.when
+    return {
+        "clinic": clinic_data(clinic),
+        "t": dump(strings),
+        "subject": strings.pack.subject.replace("{clinic}", clinic.config.name),
+        "patient": {"first_name": appointment.first_name},
+        "appointment": {
+            "weekday": strings.pack.weekdays[when.weekday()],
+            "date": strings.date.replace("{day}", str(when.day)).replace("{month}", strings.months[when.month - 1])
+                                .replace("{year}", str(when.year)),
+            "time": when.strftime("%H:%M"),
+            "practitioner": appointment.practitioner,
+            "treatments": joined_list(titles, strings.list_joiner),
+        },
+        "before": [{"title": title, "items": read["treatments"][slug]["before_consultation"]}
+                   for slug, title in zip(appointment.treatments, titles)],
+        "questions": read["shared"]["consultation_questions"],
+        "leaflets": [{"title": leaflet.title, "file": leaflet.path.name} for leaflet in leaflets],
+        "personal": personal,
+    }
+
+
+def brand_variables(clinic: Clinic) -> str:
+    """The clinic's colours and font as a :root block, for css-inline to resolve (email programs know no CSS variables)."""
+    colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
+    font = f"'{clinic.font.name}', {FALLBACK_FONTS}"
+    values = {"primary": colours.primary, "on-primary": colours.on_primary, "accent": colours.accent,
+              "text": colours.text, "ink": colours.ink, "font": font}
+    return ":root {\n" + "".join(f"  --brand-{name}: {value};\n" for name, value in values.items()) + "}\n"
+
+
+def inline_css(html: str, clinic: Clinic) -> str:
+    """Every rule of styles/email.css written into the style attributes it applies to; nothing fetched from anywhere."""
+    stylesheet = brand_variables(clinic) + (STYLES_DIR / "email.css").read_text(encoding="utf-8")
+    inliner = css_inline.CSSInliner(extra_css=stylesheet, load_remote_stylesheets=False, keep_link_tags=False,
+                                    resolve_css_variables=True, keep_at_rules=False)
+    return inliner.inline(html)
+
+
+def sender(clinic: Clinic) -> tuple[str, str, str | None]:
+    """(name, address, reply-to) the email comes from: the clinic's email settings, else its contact address."""
+    settings = clinic.config.email
+    if settings is None:
+        return clinic.config.name, clinic.config.contact.email, None
+    return settings.from_name or clinic.config.name, settings.from_address, settings.reply_to
+
+
+def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Content, leaflets: list[Leaflet],
+            environment: PlainDataSandbox, now: datetime) -> Composed:
+    """The email for one appointment: text and HTML alternatives, then the leaflets as attachments."""
+    data = letter_data(appointment, clinic, content, leaflets)
+    text = environment.render_plain("email/message.txt.j2", data)
+    html = inline_css(environment.render_plain("email/message.html.j2", data), clinic)
+    name, address, reply_to = sender(clinic)
+
+    message = EmailMessage(policy=EMAIL_POLICY)
+    message["Subject"] = data["subject"]  # the clinic's name only: subjects show on lock screens
+    message["From"] = formataddr((name, address))
+    message["To"] = appointment.email
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Content-Language"] = clinic.locale
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for leaflet in leaflets:
+        message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
+
+    digest = hashlib.sha256()
+    for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(leaflet.data).hexdigest() for leaflet in leaflets)):
+        digest.update(part.encode("utf-8") + b"\0")
+    content_hash = digest.hexdigest()
+    message_id = f"<{opaque}.{content_hash[:12]}@{address.rpartition('@')[2]}>"
+    message["Date"] = format_datetime(now.astimezone())
+    message["Message-ID"] = message_id
+    return Composed(appointment=appointment, opaque_id=opaque, message=message, data=message.as_bytes(policy=EMAIL_POLICY),
+                    content_hash=content_hash, message_id=message_id)
