@@ -143,6 +143,13 @@ def _reason(error: BaseException) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
 
 
+def _closed(server: smtplib.SMTP | None) -> None:
+    """Close a connection that went wrong, and say it is gone."""
+    if server is not None:
+        server.close()
+    return None
+
+
 def _close(server: smtplib.SMTP) -> None:
     try:
         server.quit()
@@ -188,8 +195,8 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                 continue
             result = Result(composed.opaque_id, NOT_SENT)
             for attempt, delay in enumerate((*retry_delays, None), start=1):
-                if last_sent is not None and (wait := interval - (time.monotonic() - last_sent)) > 0:
-                    sleep(wait)  # a bounded rate: mail servers throttle or block a burst
+                if last_sent is not None:  # a bounded rate: mail servers throttle or block a burst
+                    sleep(max(0.0, interval - (time.monotonic() - last_sent)))
                 result.attempts = attempt
                 try:
                     if server is None:
@@ -200,16 +207,17 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                     stopped = str(error)
                     result.status, result.reason = NOT_SENT, "the mail server could not be used"
                     break
-                except (smtplib.SMTPServerDisconnected, OSError) as error:
-                    server = None  # reconnect for the next attempt; if the server is gone, connecting says so
-                    result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
-                except smtplib.SMTPException as error:
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
                     result.code, result.reason = _failure(error)
-                    if result.code is not None and 400 <= result.code < 500:
-                        result.status = TEMPORARY
-                    else:
+                    if not 400 <= result.code < 500:
                         result.status = REFUSED
                         break
+                    result.status = TEMPORARY
+                    if result.code == 421:  # the server is closing the connection
+                        server = _closed(server)
+                except OSError as error:  # the connection was lost (SMTPServerDisconnected is an OSError too)
+                    server = _closed(server)  # reconnect for the next attempt; if the server is gone, connecting says so
+                    result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
                 else:
                     result.status, result.code, result.reason = SENT, 250, ""
                     ledger.record_sent(composed.opaque_id, _now(), composed.message_id)
