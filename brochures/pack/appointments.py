@@ -21,7 +21,7 @@ from ..problems import Problem, describe, file_kind, unsafe_character
 # The columns of an appointments file, and the header spellings each is known by (compared in lower case,
 # with "_", "-" and runs of spaces read as one space). Date and time come in one column or in two.
 COLUMNS = {
-    "first_name": ("first name", "firstname", "forename", "given name", "patient first name", "first"),
+    "first_name": ("first name", "firstname", "forename", "given name", "patient first name", "first", "name", "patient"),
     "email": ("email", "e mail", "email address", "e mail address", "mail", "patient email"),
     "when": ("appointment", "date and time", "datetime", "date time", "appointment date and time", "starts", "start"),
     "date": ("date", "appointment date", "day"),
@@ -103,6 +103,8 @@ class AppointmentRow(Model):
 
 def _plain_message(detail: dict) -> str:
     message, kind, ctx = detail["msg"], detail["type"], detail.get("ctx") or {}
+    if detail.get("input") is None:
+        return "expected some text"
     if kind == "string_too_long":
         return f"expected at most {ctx['max_length']} characters"
     if kind == "string_too_short":

@@ -105,7 +105,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     if booked.file_problem or not booked.appointments:
         if not booked.problem_count:
             print("No appointments to prepare.")
-        return EXIT_INVALID if booked.file_problem or booked.problem_count else EXIT_OK
+        return EXIT_INVALID if booked.file_problem else EXIT_FAILED if booked.problem_count else EXIT_OK
 
     slugs = list(dict.fromkeys(slug for appointment in booked.appointments for slug in appointment.treatments))
     leaflets, code = approved_leaflets(args, clinic, content, reference, slugs, build_brochures)
