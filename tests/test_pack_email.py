@@ -1,0 +1,108 @@
+"""The email each patient gets, and what is kept private: read back as a patient's email program and a privacy review would."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from datetime import datetime
+
+from brochures.pack.command import Clock
+from pack_support import approved, clinic, messages_in, pack, write_appointments  # noqa: F401
+
+ROWS = ["<b>Sam</b> {{ 7*7 }},sam.patel@example.test,2030-12-03,14:30,facial hair,Dr Ana Reyes",
+        "Priya,priya.shah@example.test,2030-12-04,10:15,body,"]
+PATIENT_DATA = ("Sam", "sam.patel", "Priya", "priya.shah", "Ana Reyes")
+
+
+def prepare(clinic, tmp_path, rows=ROWS, *args, **options):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", rows)
+    return pack(folder, out, "--appointments", str(appointments), *args, **options), out
+
+
+def test_the_email_says_what_a_patient_needs(clinic, tmp_path):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 0
+    message, = messages_in(out)
+    assert message["Subject"] == "Your consultation at Example Aesthetics Clinic"  # never the treatment: lock screens
+    assert message.get_content_type() == "multipart/mixed"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "Tuesday 3 December 2030" in part and "14:30" in part and "Dr Ana Reyes" in part
+        assert "1 High Street" in part and "above the pharmacy" in part  # the place, and how to find it
+        assert "020 7946 0000" in part and "example-clinic.test/book" in part  # how to change it
+        assert "fillers or other treatments you have had on your face" in part  # before it: facial
+        assert "when your hair loss started" in part  # and hair
+        assert "liver or kidney disease" not in part  # not body, which was not booked
+        assert "What side effects could I have" in part  # questions worth asking
+        assert "hello@example-clinic.test" in part  # contact details
+
+
+def test_html_is_table_laid_out_inlined_and_accessible(clinic, tmp_path):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    html = messages_in(out)[0].get_body(("html",)).get_content()
+    assert '<html lang="en-GB">' in html
+    assert "<style" not in html and "var(--" not in html  # inlined: email programs drop style sheets and variables
+    assert re.search(r'class="band" style="[^"]*background: #0F6E6E', html)  # the clinic's colour, inlined
+    assert 'role="presentation"' in html and '<th scope="row"' in html
+    assert all(' alt="' in img for img in re.findall(r"<img[^>]*>", html))
+    assert "<h1" in html and "<h2" in html  # real headings, real text
+
+
+def test_a_name_with_html_or_template_syntax_is_plain_text(clinic, tmp_path):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    message, = messages_in(out)
+    assert "Hello <b>Sam</b> {{ 7*7 }}," in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Hello &lt;b&gt;Sam&lt;/b&gt; {{ 7*7 }}," in html and "<b>Sam" not in html and "49" not in html
+
+
+def test_attachments_are_the_approved_generic_leaflets_and_the_email_stays_under_1_mb(clinic, tmp_path, capsys):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    message, = messages_in(out)
+    attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert attached == {name: (out / "harbour" / name).read_bytes() for name in ("facial.pdf", "hair.pdf")}
+    eml, = (out / ".private" / "harbour").glob("*.eml")
+    size = eml.stat().st_size
+    assert size <= 1024 * 1024
+    assert f"{eml.stem}.eml  ({size / 1024:.0f} KB)" in capsys.readouterr().out  # each message's size is reported
+
+
+def test_nothing_private_leaks(clinic, tmp_path, capsys):
+    code, out = prepare(clinic, tmp_path)
+    assert code == 0
+    said = capsys.readouterr()
+    private = out / ".private"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700 and stat.S_IMODE((private / "harbour").stat().st_mode) == 0o700
+    files = [path for path in private.rglob("*") if path.is_file()]
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
+    names = [path.name for path in out.rglob("*")]
+    readable = {"stdout": said.out, "stderr": said.err, "file names": " ".join(names),
+                "ledger": (private / "harbour" / "ledger.json").read_text(),
+                "build cache": (out / ".build-cache.json").read_text()}
+    readable |= {path.name: path.read_text(errors="replace") for path in (out / "harbour").iterdir()}
+    for where, text in readable.items():
+        for data in PATIENT_DATA:
+            assert data not in text, f"{data} in {where}"
+    for message in messages_in(out):
+        assert message["Subject"] == "Your consultation at Example Aesthetics Clinic"
+        assert all(re.fullmatch(r"[0-9a-f]{20}", path.stem) for path in (private / "harbour").glob("*.eml"))
+
+
+def test_personal_files_are_purged_and_expire_after_the_appointment(clinic, tmp_path, capsys):
+    folder, out = clinic
+    code, out = prepare(clinic, tmp_path)
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2
+    # The day after Sam's appointment, the next run removes Sam's message; Priya's (a day later) stays.
+    later = Clock(now=lambda: datetime(2030, 12, 4, 8, 0))
+    assert pack(folder, out, "--appointments", str(write_appointments(tmp_path / "none.csv", [])), clock=later) == 0
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2  # nothing to prepare: nothing is touched
+    assert pack(folder, out, "--name", "Jo", "--email", "jo@example.test", "--when", "2030-12-05 10:00",
+                "--treatment", "hair", clock=later) == 0
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2  # Sam's went, Jo's came
+    assert "removed 1 file of appointments that have passed" in capsys.readouterr().out
+    assert pack(folder, out, "--purge") == 0
+    assert list((out / ".private" / "harbour").glob("*.eml")) == []
+    assert json.loads((out / ".private" / "harbour" / "ledger.json").read_text())["appointments"]  # kept: no double sends
