@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import sys
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from ..loading import Clinic, Content, approval_status, clinic_slugs, find_clini
 from ..output_folder import OutputFolderError, WriteError, prepare
 from ..planning import STANDARD, LEAFLET, output_name
 from ..problems import InputError, Problem, display_path, report_lines
+from ..printing import PrintError
 from ..rendering import RenderError
 from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
 from .message import Composed, Leaflet, compose, mail_environment
+from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
 from .sending import ALREADY_SENT, SENT, SendError, find_password, send_all
 
@@ -59,6 +62,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     one.add_argument("--treatment", action="append", metavar="SLUG", help="a treatment to talk about (repeatable)")
     one.add_argument("--practitioner", help="who the patient will see (optional)")
     one.add_argument("--language", help="the patient's language (optional; must be the clinic's)")
+    parser.add_argument("--pack", choices=("eml", "pdf"), default="eml",
+                        help="eml: the approved leaflets attached as they are (default); pdf: one personal PDF instead, "
+                             "a cover letter then the leaflets, marked as personal")
     parser.add_argument("--send", action="store_true", help="deliver the emails through the clinic's mail server (email: in clinic.yaml)")
     parser.add_argument("--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)")
@@ -116,13 +122,23 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     expired = remove_past(folder, ledger, now.date())
     secret = install_secret(args.out)
     environment = mail_environment(clinic)
+    printer = None
+    if args.pack == "pdf":
+        from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
+        printer = Printer()
     messages, too_large = [], 0
     for appointment in booked.appointments:
         opaque = opaque_id(secret, appointment.key)
+        theirs = [leaflets[slug] for slug in appointment.treatments]
         try:
-            composed = compose(appointment, opaque, clinic, content, [leaflets[slug] for slug in appointment.treatments],
-                               environment, now)
-        except RenderError as error:
+            attachments = None
+            if printer is not None:
+                pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
+                write_private(folder / f"{opaque}.pdf", pdf)
+                theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
+                attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
+            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments)
+        except (RenderError, PrintError) as error:
             print(f"  FAILED     {opaque}: {error}", file=sys.stderr)
             return EXIT_INVALID
         size = len(composed.data)

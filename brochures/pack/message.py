@@ -105,8 +105,10 @@ def sender(clinic: Clinic) -> tuple[str, str, str | None]:
 
 
 def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Content, leaflets: list[Leaflet],
-            environment: PlainDataSandbox, now: datetime) -> Composed:
-    """The email for one appointment: text and HTML alternatives, then the leaflets as attachments."""
+            environment: PlainDataSandbox, now: datetime, attachments: list[Leaflet] | None = None) -> Composed:
+    """The email for one appointment: text and HTML alternatives, then the leaflets (or `attachments`, such as
+    the personal PDF) as attachments."""
+    attachments = leaflets if attachments is None else attachments
     data = letter_data(appointment, clinic, content, leaflets)
     text = environment.render_plain("email/message.txt.j2", data)
     html = inline_css(environment.render_plain("email/message.html.j2", data), clinic)
@@ -121,11 +123,11 @@ def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Cont
     message["Content-Language"] = clinic.locale
     message.set_content(text)
     message.add_alternative(html, subtype="html")
-    for leaflet in leaflets:
+    for leaflet in attachments:
         message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
 
     digest = hashlib.sha256()
-    for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(leaflet.data).hexdigest() for leaflet in leaflets)):
+    for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(leaflet.data).hexdigest() for leaflet in attachments)):
         digest.update(part.encode("utf-8") + b"\0")
     content_hash = digest.hexdigest()
     message_id = f"<{opaque}.{content_hash[:12]}@{address.rpartition('@')[2]}>"
