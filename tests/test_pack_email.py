@@ -106,3 +106,35 @@ def test_personal_files_are_purged_and_expire_after_the_appointment(clinic, tmp_
     assert pack(folder, out, "--purge") == 0
     assert list((out / ".private" / "harbour").glob("*.eml")) == []
     assert json.loads((out / ".private" / "harbour" / "ledger.json").read_text())["appointments"]  # kept: no double sends
+
+
+def test_the_personal_pdf(clinic, tmp_path):
+    from pypdf import PdfReader
+    from conftest import pdf_text, struct_elements
+
+    code, out = prepare(clinic, tmp_path, ROWS[:1], "--pack", "pdf")
+    assert code == 0
+    message, = messages_in(out)
+    attached, = message.iter_attachments()
+    assert attached.get_filename() == "before-your-consultation.pdf"  # the same name for every patient
+    pdf, = (out / ".private" / "harbour").glob("*.pdf")
+    assert attached.get_content() == pdf.read_bytes() and stat.S_IMODE(pdf.stat().st_mode) == 0o600
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root and root["/Lang"] == "en"
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "pdfuaid:part" in xmp
+    metadata = " ".join(str(value) for value in reader.metadata.values()) + xmp
+    assert "Before your consultation" in metadata and "Example Aesthetics Clinic" in metadata
+    assert not any(data in metadata for data in PATIENT_DATA + ("&lt;b&gt;",))  # no patient data in the metadata
+
+    def titles(outline):
+        return [title for item in outline for title in (titles(item) if isinstance(item, list) else [item.title])]
+    bookmarks = titles(reader.outline)
+    assert bookmarks[0] == "Before your consultation" and "Facial mesotherapy" in bookmarks and "Hair mesotherapy" in bookmarks
+    assert "Body mesotherapy" not in bookmarks  # only the patient's treatments
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert first.startswith("Personal — for <b>Sam</b> {{ 7*7 }} only")  # marked, and the name is text, not markup
+    assert all("Personal — for" in page.extract_text() for page in reader.pages[1:])  # on every page
+    assert "Hello <b>Sam</b> {{ 7*7 }}," in pdf_text(pdf)
+    assert struct_elements(pdf, "/Table")  # the appointment's details are a real table

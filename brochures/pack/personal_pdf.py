@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..loading import Clinic, Content
+from ..loading import Clinic, Content, approval_status
 from ..planning import BOOKLET, Document
 from ..printing import Printer, check_pdf
 from ..rendering import HtmlRenderer
@@ -40,6 +40,7 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
                 for slug in appointment.treatments]
     letter = letter_data(appointment, theirs, content, leaflets, personal=True)
     extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal")}
+    extra["approval"] = approval_status(clinic, content)  # of everything the clinic offers, as its medical lead approved it
     html = HtmlRenderer(content).render(document, extra)  # a renderer per patient: it keeps data per clinic folder
     pdf, _warnings = printer.print_pdf(document, html)
     check_pdf(document, pdf)
