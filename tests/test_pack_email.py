@@ -47,7 +47,11 @@ def test_html_is_table_laid_out_inlined_and_accessible(clinic, tmp_path):
     assert "<style" not in html and "var(--" not in html  # inlined: email programs drop style sheets and variables
     assert re.search(r'class="band" style="[^"]*background: #0F6E6E', html)  # the clinic's colour, inlined
     assert 'role="presentation"' in html and '<th scope="row"' in html
-    assert all(' alt="' in img for img in re.findall(r"<img[^>]*>", html))
+    images = re.findall(r"<img[^>]*>", html)
+    assert images and all(' alt="' in img for img in images)
+    assert 'src="cid:clinic-logo"' in images[0] and 'alt="Example Aesthetics Clinic logo"' in images[0]
+    logo, = [part for part in messages_in(out)[0].walk() if part["Content-ID"] == "<clinic-logo>"]
+    assert logo.get_content_type() == "image/png" and logo.get_content().startswith(b"\x89PNG")  # SVG is not shown by email programs
     assert "<h1" in html and "<h2" in html  # real headings, real text
 
 
@@ -138,3 +142,23 @@ def test_the_personal_pdf(clinic, tmp_path):
     assert all("Personal — for" in page.extract_text() for page in reader.pages[1:])  # on every page
     assert "Hello <b>Sam</b> {{ 7*7 }}," in pdf_text(pdf)
     assert struct_elements(pdf, "/Table")  # the appointment's details are a real table
+
+
+def test_a_damaged_ledger_stops_the_pack_rather_than_risk_sending_twice(clinic, tmp_path, capsys):
+    folder, out = clinic
+    ledger = out / ".private" / "harbour" / "ledger.json"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text("{not json")
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 3
+    assert "could not read" in capsys.readouterr().err and not list(ledger.parent.glob("*.eml"))
+
+
+def test_a_link_in_place_of_the_private_folder_is_refused(clinic, tmp_path, capsys):
+    folder, out = clinic
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / ".private").symlink_to(elsewhere)
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 3 and "got a link or a file" in capsys.readouterr().err
+    assert list(elsewhere.rglob("*.eml")) == []

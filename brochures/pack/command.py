@@ -28,7 +28,7 @@ from ..problems import InputError, Problem, display_path, report_lines
 from ..printing import PrintError
 from ..rendering import RenderError
 from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
-from .message import Composed, Leaflet, compose, mail_environment
+from .message import Composed, Leaflet, compose, logo_png, mail_environment
 from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
 from .sending import ALREADY_SENT, SENT, SendError, find_password, send_all
@@ -122,6 +122,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     expired = remove_past(folder, ledger, now.date())
     secret = install_secret(args.out)
     environment = mail_environment(clinic)
+    logo = logo_png(clinic)
     printer = None
     if args.pack == "pdf":
         from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
@@ -137,7 +138,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
                 write_private(folder / f"{opaque}.pdf", pdf)
                 theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
                 attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
-            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments)
+            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
         except (RenderError, PrintError) as error:
             print(f"  FAILED     {opaque}: {error}", file=sys.stderr)
             return EXIT_INVALID

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from urllib.parse import quote
 
 import css_inline
 
 from .. import STYLES_DIR
 from ..branding import palette
+from ..fetcher import RestrictedFetcher
 from ..loading import Clinic, Content, patient_content
 from ..rendering import PlainDataSandbox, clinic_data, dump, joined_list
 from .appointments import Appointment
 
 EMAIL_POLICY = policy.SMTP  # CRLF line ends, lines folded as mail servers expect
 FALLBACK_FONTS = "Arial, Helvetica, sans-serif"  # email programs rarely have the clinic's font
+LOGO_HEIGHT_PX = 48  # as shown in the email; drawn at twice that, for sharp screens
+LOGO_CID = "clinic-logo"
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,31 @@ def letter_data(appointment: Appointment, clinic: Clinic, content: Content, leaf
     }
 
 
+def logo_png(clinic: Clinic) -> bytes:
+    """The clinic's logo as a PNG (email programs do not show SVG), drawn by WeasyPrint as the brochures draw it,
+    through the same restricted fetcher, then cropped to what it draws."""
+    import pypdfium2
+    from PIL import ImageChops, Image
+    from weasyprint import HTML
+
+    height_mm = LOGO_HEIGHT_PX * 2 * 25.4 / 96
+    src = quote(clinic.logo.relative_to(clinic.folder).as_posix())
+    html = (f'<!DOCTYPE html><html lang="en"><title>logo</title><style>@page {{ size: {height_mm * 8:.1f}mm {height_mm:.1f}mm; '
+            f'margin: 0 }} body {{ margin: 0 }} img {{ height: {height_mm:.1f}mm; max-width: 100%; display: block }}</style>'
+            f'<img src="{src}" alt="">')
+    pdf = HTML(string=html, base_url=clinic.folder.as_uri() + "/",
+               url_fetcher=RestrictedFetcher([clinic.folder], frozenset())).write_pdf()
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=96 / 72, fill_color=(255, 255, 255, 255)).to_pil().convert("RGB")
+    finally:
+        document.close()
+    box = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
+    output = io.BytesIO()
+    (image.crop(box) if box else image).save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
 def brand_variables(clinic: Clinic) -> str:
     """The clinic's colours and font as a :root block, for css-inline to resolve (email programs know no CSS variables)."""
     colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
@@ -105,11 +135,13 @@ def sender(clinic: Clinic) -> tuple[str, str, str | None]:
 
 
 def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Content, leaflets: list[Leaflet],
-            environment: PlainDataSandbox, now: datetime, attachments: list[Leaflet] | None = None) -> Composed:
+            environment: PlainDataSandbox, now: datetime, attachments: list[Leaflet] | None = None,
+            logo: bytes | None = None) -> Composed:
     """The email for one appointment: text and HTML alternatives, then the leaflets (or `attachments`, such as
     the personal PDF) as attachments."""
     attachments = leaflets if attachments is None else attachments
     data = letter_data(appointment, clinic, content, leaflets)
+    data["logo"] = {"src": f"cid:{LOGO_CID}", "height": LOGO_HEIGHT_PX} if logo else None
     text = environment.render_plain("email/message.txt.j2", data)
     html = inline_css(environment.render_plain("email/message.html.j2", data), clinic)
     name, address, reply_to = sender(clinic)
@@ -123,11 +155,15 @@ def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Cont
     message["Content-Language"] = clinic.locale
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if logo:
+        message.get_body(("html",)).add_related(logo, maintype="image", subtype="png", cid=f"<{LOGO_CID}>",
+                                                 filename="logo.png", disposition="inline")
     for leaflet in attachments:
         message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
 
     digest = hashlib.sha256()
-    for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(leaflet.data).hexdigest() for leaflet in attachments)):
+    files = (*(leaflet.data for leaflet in attachments), logo or b"")
+    for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(blob).hexdigest() for blob in files)):
         digest.update(part.encode("utf-8") + b"\0")
     content_hash = digest.hexdigest()
     message_id = f"<{opaque}.{content_hash[:12]}@{address.rpartition('@')[2]}>"
