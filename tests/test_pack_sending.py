@@ -111,39 +111,37 @@ def test_the_server_going_away_mid_batch_then_a_rerun_sends_the_rest_once(clinic
     assert sorted(recipients) == sorted(row.split(",")[1] for row in ROWS)  # each patient exactly once
 
 
-def test_login_over_starttls(clinic, certificates, tmp_path, monkeypatch):
+@pytest.fixture
+def login_server(certificates):
+    """A server that offers STARTTLS (with a certificate from the test's own authority) and requires a login after it."""
     server_context, client_context = certificates
-    folder, out = clinic
-    mailbox = Mailbox()
-    server = MailServer(mailbox, tls_context=server_context, require_starttls=True, auth_required=True,
+    server = MailServer(Mailbox(), tls_context=server_context, require_starttls=True, auth_required=True,
                         authenticator=check_login).start()
+    yield server, client_context
+    server.stop()
+
+
+def test_login_over_starttls(clinic, login_server, tmp_path, monkeypatch):
+    server, client_context = login_server
+    folder, out = clinic
     appointments = write_appointments(tmp_path / "appointments.csv", ROWS[:1])
     set_email(folder, local_email(server.port, security="starttls", extra="  user: reception\n  password_env: HARBOUR_SMTP\n"))
-    try:
-        monkeypatch.setenv("HARBOUR_SMTP", "s3cret-pass")
-        assert send(folder, out, appointments, context=client_context) == 0
-        assert mailbox.recipients() == ["sam@example.test"]
+    monkeypatch.setenv("HARBOUR_SMTP", "s3cret-pass")
+    assert send(folder, out, appointments, context=client_context) == 0
+    assert server.mailbox.recipients() == ["sam@example.test"]
 
-        monkeypatch.setenv("HARBOUR_SMTP", "wrong")
-        appointments = write_appointments(tmp_path / "appointments.csv", ROWS[1:2])
-        assert send(folder, out, appointments, context=client_context) == 1
-        assert mailbox.recipients() == ["sam@example.test"]
-    finally:
-        server.stop()
+    monkeypatch.setenv("HARBOUR_SMTP", "wrong")
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[1:2])
+    assert send(folder, out, appointments, context=client_context) == 1
+    assert server.mailbox.recipients() == ["sam@example.test"]
 
 
-def test_a_server_that_requires_a_login_refuses_a_clinic_without_one(clinic, certificates, tmp_path, capsys):
-    server_context, client_context = certificates
+def test_a_server_that_requires_a_login_refuses_a_clinic_without_one(clinic, login_server, tmp_path, capsys):
+    server, client_context = login_server
     folder, out = clinic
-    mailbox = Mailbox()
-    server = MailServer(mailbox, tls_context=server_context, require_starttls=True, auth_required=True,
-                        authenticator=check_login).start()
     set_email(folder, local_email(server.port, security="starttls"))
-    try:
-        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 1
-    finally:
-        server.stop()
-    assert mailbox.received == [] and "530" in capsys.readouterr().out
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 1
+    assert server.mailbox.received == [] and "530" in capsys.readouterr().out
 
 
 def test_a_server_without_starttls_gets_nothing(clinic, mail_server, tmp_path, capsys):
@@ -192,24 +190,18 @@ def test_the_password_never_comes_from_the_clinic_folder(clinic, mail_server, tm
     assert mail_server.mailbox.received == []
 
 
-def test_a_password_file_outside_the_clinic_folder(clinic, certificates, tmp_path):
-    server_context, client_context = certificates
+def test_a_password_file_outside_the_clinic_folder(clinic, login_server, tmp_path):
+    server, client_context = login_server
     folder, out = clinic
     secret = tmp_path / "smtp-password"
     secret.write_text("s3cret-pass\n")
     secret.chmod(0o644)
-    mailbox = Mailbox()
-    server = MailServer(mailbox, tls_context=server_context, require_starttls=True, auth_required=True,
-                        authenticator=check_login).start()
     set_email(folder, local_email(server.port, security="starttls", extra=f"  user: reception\n  password_file: {secret}\n"))
     appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
-    try:
-        assert send(folder, out, appointments, context=client_context) == 2  # others may read it: refused
-        secret.chmod(0o600)
-        assert send(folder, out, appointments, context=client_context) == 0
-    finally:
-        server.stop()
-    assert mailbox.recipients() == ["sam@example.test"]
+    assert send(folder, out, appointments, context=client_context) == 2  # others may read it: refused
+    secret.chmod(0o600)
+    assert send(folder, out, appointments, context=client_context) == 0
+    assert server.mailbox.recipients() == ["sam@example.test"]
 
 
 def test_unapproved_leaflets_are_not_sent(clinic, mail_server, tmp_path, capsys):
