@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 import ssl
@@ -157,8 +156,3 @@ def check_login(server, session, envelope, mechanism, auth_data):
     if isinstance(auth_data, LoginPassword) and auth_data.login == b"reception" and auth_data.password == b"s3cret-pass":
         return AuthResult(success=True)
     return AuthResult(success=False, handled=False)
-
-
-__all__ = ["approved", "clinic", "mail_server", "certificates", "Mailbox", "MailServer", "NOW", "CLOCK", "HEADER",
-           "set_email", "write_appointments", "pack", "messages_in", "local_email", "no_wait", "check_login",
-           "asyncio"]

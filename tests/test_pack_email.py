@@ -8,7 +8,7 @@ import stat
 from datetime import datetime
 
 from brochures.pack.command import Clock
-from pack_support import approved, clinic, messages_in, pack, write_appointments  # noqa: F401
+from pack_support import messages_in, pack, write_appointments
 
 ROWS = ["<b>Sam</b> {{ 7*7 }},sam.patel@example.test,2030-12-03,14:30,facial hair,Dr Ana Reyes",
         "Priya,priya.shah@example.test,2030-12-04,10:15,body,"]

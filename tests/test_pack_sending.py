@@ -7,8 +7,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from pack_support import (Mailbox, MailServer, approved, certificates, check_login, clinic, local_email,  # noqa: F401
-                          mail_server, no_wait, pack, set_email, write_appointments)
+from pack_support import Mailbox, MailServer, check_login, local_email, no_wait, pack, set_email, write_appointments
 
 ROWS = ["Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes",
         "Jo,jo@example.test,2030-12-03,11:00,hair,",

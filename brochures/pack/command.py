@@ -27,7 +27,7 @@ from ..planning import STANDARD, LEAFLET, output_name
 from ..problems import InputError, Problem, display_path, report_lines
 from ..printing import PrintError
 from ..rendering import RenderError
-from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
+from .appointments import Appointments, Rules, check_appointment, read_appointments
 from .message import Composed, Leaflet, compose, logo_png, mail_environment
 from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
