@@ -162,3 +162,14 @@ def test_a_link_in_place_of_the_private_folder_is_refused(clinic, tmp_path, caps
     code, out = prepare(clinic, tmp_path, ROWS[:1])
     assert code == 3 and "got a link or a file" in capsys.readouterr().err
     assert list(elsewhere.rglob("*.eml")) == []
+
+
+def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
+    from brochures.output_folder import BuildLock
+    from brochures.pack.private_files import private_folder
+
+    folder, out = clinic
+    with BuildLock(private_folder(out, "harbour")):
+        code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 3 and "another build is writing to" in capsys.readouterr().err
+    assert list((out / ".private" / "harbour").glob("*.eml")) == []

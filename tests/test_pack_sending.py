@@ -54,13 +54,16 @@ def test_a_550_for_one_patient_does_not_stop_the_others(clinic, mail_server, tmp
     set_email(folder, local_email(mail_server.port))
     mail_server.mailbox.refuse.add("jo@example.test")
     appointments = write_appointments(tmp_path / "appointments.csv", ROWS)
-    assert send(folder, out, appointments) == 1
+    set_email(folder, local_email(mail_server.port).replace("per_minute: 600", "per_minute: 6"))
+    waits = []
+    assert send(folder, out, appointments, sleep=waits.append) == 1
+    assert len(waits) == 3 and all(5 < wait <= 10 for wait in waits)  # 6 a minute: the next one 10 s after the last
     assert sorted(mail_server.mailbox.recipients()) == ["alex@example.test", "priya@example.test", "sam@example.test"]
     output = capsys.readouterr().out
     assert output.count("  refused    ") == 1 and "550" in output
     assert "jo@" not in output and "Jo," not in output  # the server's reply quotes the address: it is masked
     # A re-run sends nothing twice; the refused one is tried again (and refused again).
-    assert send(folder, out, appointments) == 1
+    assert send(folder, out, appointments, sleep=waits.append) == 1
     assert sorted(mail_server.mailbox.recipients()) == ["alex@example.test", "priya@example.test", "sam@example.test"]
     assert capsys.readouterr().out.count("\n  already sent ") == 3
 
@@ -141,6 +144,18 @@ def test_a_server_that_requires_a_login_refuses_a_clinic_without_one(clinic, log
     set_email(folder, local_email(server.port, security="starttls"))
     assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 1
     assert server.mailbox.received == [] and "530" in capsys.readouterr().out
+
+
+def test_implicit_tls(clinic, certificates, tmp_path):
+    server_context, client_context = certificates
+    folder, out = clinic
+    server = MailServer(Mailbox(), ssl_context=server_context).start()
+    try:
+        set_email(folder, local_email(server.port, security="tls"))
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 0
+    finally:
+        server.stop()
+    assert server.mailbox.recipients() == ["sam@example.test"]
 
 
 def test_a_server_without_starttls_gets_nothing(clinic, mail_server, tmp_path, capsys):

@@ -22,7 +22,7 @@ from typing import Callable
 
 from .. import DATA_DIR, PROJECT_ROOT
 from ..loading import Clinic, Content, approval_status, clinic_slugs, find_clinic_file, load_clinic, load_content
-from ..output_folder import OutputFolderError, WriteError, prepare
+from ..output_folder import BuildLock, OutputFolderError, WriteError, prepare
 from ..planning import STANDARD, LEAFLET, output_name
 from ..problems import InputError, Problem, display_path, report_lines
 from ..printing import PrintError
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None, build_brochures: Callable[[list[str]], i
             removed = purge(folder)
             print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
             return EXIT_OK
-        return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
+        with BuildLock(folder):  # one pack at a time per clinic: two would each send what the other has not recorded yet
+            return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
         return EXIT_OUTPUT
@@ -251,6 +252,8 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
         path = args.out / clinic.slug / output_name(slug, LEAFLET, STANDARD)
         title = content.treatments[slug].title
         leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
+    print(f"Leaflets, as the clinic approved them: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
+          f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})")
     return leaflets, EXIT_OK
 
 
