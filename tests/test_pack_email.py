@@ -173,3 +173,14 @@ def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
         code, out = prepare(clinic, tmp_path, ROWS[:1])
     assert code == 3 and "another build is writing to" in capsys.readouterr().err
     assert list((out / ".private" / "harbour").glob("*.eml")) == []
+
+
+def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_path, capsys, monkeypatch):
+    from brochures.pack import command
+
+    monkeypatch.setattr(command, "MAX_MESSAGE_BYTES", 120 * 1024)  # between a one-leaflet and a two-leaflet email
+    rows = ["Sam,sam@example.test,2030-12-03,14:30,facial hair,", "Jo,jo@example.test,2030-12-03,15:30,hair,"]
+    code, out = prepare(clinic, tmp_path, rows)
+    assert code == 1
+    assert [message["To"] for message in messages_in(out)] == ["jo@example.test"]
+    assert "TOO LARGE" in capsys.readouterr().err

@@ -27,7 +27,7 @@ from ..planning import STANDARD, LEAFLET, output_name
 from ..problems import InputError, Problem, display_path, report_lines
 from ..printing import PrintError
 from ..rendering import RenderError
-from .appointments import Appointments, Rules, check_appointment, read_appointments
+from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
 from .message import Composed, Leaflet, compose, logo_png, mail_environment
 from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
@@ -121,40 +121,13 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
 
     ledger = Ledger(folder)
     expired = remove_past(folder, ledger, now.date())
-    secret = install_secret(args.out)
-    environment = mail_environment(clinic)
-    logo = logo_png(clinic)
-    printer = None
-    if args.pack == "pdf":
-        from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
-        printer = Printer()
-    messages, too_large = [], 0
-    for appointment in booked.appointments:
-        opaque = opaque_id(secret, appointment.key)
-        theirs = [leaflets[slug] for slug in appointment.treatments]
-        try:
-            attachments = None
-            if printer is not None:
-                pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
-                write_private(folder / f"{opaque}.pdf", pdf)
-                theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
-                attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
-            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
-        except (RenderError, PrintError) as error:
-            print(f"  FAILED     {opaque}: {error}", file=sys.stderr)
-            return EXIT_INVALID
-        size = len(composed.data)
-        if size > MAX_MESSAGE_BYTES:
-            too_large += 1
-            print(f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
-                  file=sys.stderr)
-            continue
-        write_private(folder / f"{opaque}.eml", composed.data)
-        ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
-        state = "  (already sent)" if ledger.sent(opaque) else ""
-        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB){state}")
-        messages.append(composed)
-    ledger.save()
+    try:
+        messages, too_large = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now)
+    except (RenderError, PrintError) as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        ledger.save()
 
     summary = (f"Prepared {len(messages)} email{'s' if len(messages) != 1 else ''} for {clinic.config.name} in "
                f"{display_path(folder)}/ (kept until the appointment has passed, or --purge)")
@@ -169,6 +142,41 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
         return EXIT_FAILED if failed else EXIT_OK
     return deliver(messages, clinic, password, ledger, folder, send_options) or (EXIT_FAILED if failed else EXIT_OK)
+
+
+def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
+                   folder: Path, ledger: Ledger, now: datetime) -> tuple[list[Composed], int]:
+    """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
+    Returns the messages written, and how many were too large to send."""
+    secret = install_secret(args.out)
+    environment = mail_environment(clinic)
+    logo = logo_png(clinic)
+    printer = None
+    if args.pack == "pdf":
+        from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
+        printer = Printer()
+    messages, too_large = [], 0
+    for appointment in booked:
+        opaque = opaque_id(secret, appointment.key)
+        theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
+        if printer is not None:
+            pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
+            write_private(folder / f"{opaque}.pdf", pdf)
+            theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
+            attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
+        composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
+        size = len(composed.data)
+        if size > MAX_MESSAGE_BYTES:
+            too_large += 1
+            print(f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
+                  file=sys.stderr)
+            continue
+        write_private(folder / f"{opaque}.eml", composed.data)
+        ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
+        state = "  (already sent)" if ledger.sent(opaque) else ""
+        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB){state}")
+        messages.append(composed)
+    return messages, too_large
 
 
 def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tuple[Clinic, str]:
