@@ -204,35 +204,33 @@ def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, s
 
 
 def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
+    """The appointment's date and time, from one cell ("when") or two ("date" and "time"); still to come."""
     example = date_example(rules.day_first)
     if values.get("when") is not None:
-        key, text = "when", str(values["when"] or "")
-        parse = lambda: parse_when(text, rules.day_first)  # noqa: E731
+        key = "when"
+        text = str(values["when"]).strip()
+        try:
+            when = parse_when(text, rules.day_first)
+        except ValueError:
+            problem(key, f"expected a date and time like {example}, got {describe(text or None)}")
+            return None
     else:
-        key, day, hour = "date", str(values.get("date") or ""), str(values.get("time") or "")
-        text = f"{day} {hour}".strip()
-        if not day.strip():
-            problem("date", f"expected a date like {example.split(' ')[0]}, got nothing")
-            return None
-        if not hour.strip():
-            problem("time", 'expected a time like 14:30 or 2:30 pm, got nothing')
-            return None
+        key = "date"
+        day, hour = str(values.get("date") or "").strip(), str(values.get("time") or "").strip()
+        text = f"{day} {hour}"
         try:
-            parse_date(day, rules.day_first)
+            on = parse_date(day, rules.day_first)
         except ValueError:
-            problem("date", f"expected a date like {example.split(' ', 1)[0]}, got {describe(day)}")
-            return None
-        parse = lambda: datetime.combine(parse_date(day, rules.day_first), parse_time(hour))  # noqa: E731
+            problem("date", f"expected a date like {example.split(' ')[0]}, got {describe(day or None)}")
+            on = None
         try:
-            parse_time(hour)
+            at = parse_time(hour)
         except ValueError:
-            problem("time", f"expected a time like 14:30 or 2:30 pm, got {describe(hour)}")
+            problem("time", f"expected a time like 14:30 or 2:30 pm, got {describe(hour or None)}")
             return None
-    try:
-        when = parse()
-    except ValueError:
-        problem(key, f"expected a date and time like {example}, got {describe(text)}")
-        return None
+        if on is None:
+            return None
+        when = datetime.combine(on, at)
     if when <= rules.now:
         problem(key, f"expected an appointment still to come, got {describe(text)}, which has passed")
         return None

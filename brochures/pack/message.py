@@ -18,7 +18,7 @@ from .. import STYLES_DIR
 from ..branding import palette
 from ..fetcher import RestrictedFetcher
 from ..loading import Clinic, Content, patient_content
-from ..rendering import PlainDataSandbox, clinic_data, dump, joined_list
+from ..rendering import PlainDataSandbox, clinic_data, dump, joined_list, long_date
 from .appointments import Appointment
 
 EMAIL_POLICY = policy.SMTP  # CRLF line ends, lines folded as mail servers expect
@@ -70,8 +70,7 @@ def letter_data(appointment: Appointment, clinic: Clinic, content: Content, leaf
         "patient": {"first_name": appointment.first_name},
         "appointment": {
             "weekday": strings.pack.weekdays[when.weekday()],
-            "date": strings.date.replace("{day}", str(when.day)).replace("{month}", strings.months[when.month - 1])
-                                .replace("{year}", str(when.year)),
+            "date": long_date(strings)(when.date()),
             "time": when.strftime("%H:%M"),
             "practitioner": appointment.practitioner,
             "treatments": joined_list(titles, strings.list_joiner),
