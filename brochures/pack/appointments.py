@@ -47,7 +47,6 @@ class Appointment:
     treatments: tuple[str, ...]
     practitioner: str | None = None
     language: str | None = None
-    where: str = ""  # "appointments.csv:7", for messages about this appointment (never a name)
 
     @property
     def key(self) -> str:
@@ -198,9 +197,8 @@ def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, s
                             f"got {describe(row.language)}")
     if problems or row is None or when is None or not treatments:
         return None, problems
-    where = f"{source.name}:{line}" if line else str(source)
     return Appointment(first_name=row.first_name, email=row.email, when=when, treatments=treatments,
-                       practitioner=row.practitioner, language=row.language, where=where), []
+                       practitioner=row.practitioner, language=row.language), []
 
 
 def _check_when(values: dict, rules: Rules, problem) -> datetime | None:

@@ -33,7 +33,7 @@ from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
 from .sending import ALREADY_SENT, SENT, SendError, find_password, send_all
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_MESSAGE_BYTES = 1024 * 1024  # the whole email, attachments included: most mailboxes take 10 MB, phones prefer less
 SHOWN_PROBLEMS = 20
 
@@ -51,7 +51,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         description="Before the consultation: one email per booked patient, with the approved leaflets for their "
                     "treatments attached. A dry run by default (writes the .eml files); --send delivers them.",
         epilog="Exit codes: 0 done; 1 some appointments or deliveries failed (the rest were done); 2 invalid input or "
-               "settings; 3 the output folder could not be used.")
+               "settings; 3 the output folder could not be used; 130 interrupted.")
     parser.add_argument("--clinic", metavar="PATH_OR_SLUG", help="the clinic (needed when data/clinics/ holds more than one)")
     parser.add_argument("--appointments", type=Path, metavar="CSV",
                         help="the booking system's export (default: the sample data/appointments.csv)")
@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None, build_brochures: Callable[[list[str]], i
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
         return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print("\nInterrupted: every email written or sent so far is recorded. Run the same command again to finish: "
+              "nothing already sent is sent again.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime,
