@@ -72,7 +72,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, build_brochures: Callable[[list[str]], int] | None = None,
+def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
          clock: Clock = Clock(), **send_options) -> int:
     """The pack, top-down. `build_brochures` is generate.py's own build (its `main`), so the leaflets attached are the
     ones the clinic approved, built the same way; `send_options` reach `send_all` (tests pass a TLS context)."""
