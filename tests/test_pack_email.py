@@ -7,6 +7,8 @@ import re
 import stat
 from datetime import datetime
 
+import pytest
+
 from brochures.pack.command import Clock
 from pack_support import messages_in, pack, write_appointments
 
@@ -142,6 +144,10 @@ def test_the_personal_pdf(clinic, tmp_path):
     assert all("Personal — for" in page.extract_text() for page in reader.pages[1:])  # on every page
     assert "Hello <b>Sam</b> {{ 7*7 }}," in pdf_text(pdf)
     assert struct_elements(pdf, "/Table")  # the appointment's details are a real table
+    headers = [node for node in struct_elements(pdf, "/TH")]
+    assert headers and all(node["/A"]["/Scope"] in ("/Column", "/Row") for node in headers)
+    report = pytest.importorskip("pdfua").validate(str(pdf))
+    assert not [f for f in report.findings if f.rule_id.startswith("UA-15")], [f.message for f in report.findings]
 
 
 def test_a_damaged_ledger_stops_the_pack_rather_than_risk_sending_twice(clinic, tmp_path, capsys):

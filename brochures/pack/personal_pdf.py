@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..loading import Clinic, Content, approval_status
 from ..planning import BOOKLET, Document
-from ..printing import Printer, check_pdf
+from ..inspection import inspect_pdf, inspection_failures
+from ..printing import PrintError, Printer, check_pdf, expected_look
 from ..rendering import HtmlRenderer
 from .appointments import Appointment
 from .message import Leaflet, letter_data
@@ -30,8 +31,8 @@ class PersonalPack(Document):
 
 
 def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, printer: Printer, output: Path) -> bytes:
-    """The patient's PDF, checked as every brochure is (tagged, PDF/UA, language, title). Its metadata holds the
-    clinic's name and the letter's title, never the patient's."""
+    """The patient's PDF, checked as every brochure is (tagged, PDF/UA, language, title, then the quality gate's
+    measures). Its metadata holds the clinic's name and the letter's title, never the patient's."""
     theirs = dataclasses.replace(clinic, treatments=appointment.treatments)
     strings = clinic.strings
     document = PersonalPack(clinic=theirs, kind=BOOKLET, name=BOOKLET, title=strings.pack.letter_title,
@@ -44,4 +45,7 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
     html = HtmlRenderer(content).render(document, extra)  # a renderer per patient: it keeps data per clinic folder
     pdf, _warnings = printer.print_pdf(document, html)
     check_pdf(document, pdf)
+    # The quality gate every brochure passes, measured on the finished file: type sizes, contrast, tags, the pages.
+    if unreadable := inspection_failures(inspect_pdf(pdf, pdf_ua=True, expected=expected_look(document))):
+        raise PrintError("patients could not read it: " + "; ".join(unreadable))
     return pdf
