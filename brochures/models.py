@@ -498,17 +498,20 @@ class PackStrings(Model):
 
     placeholders: ClassVar[dict[str, set[str]]] = {
         "subject": {"clinic"}, "greeting": {"name"}, "personal_mark": {"name"}, "sent_because": {"clinic"},
-        "change_by_phone": {"phone"}, "time_value": {"time"},
+        "change_by_phone": {"phone"}, "time_value": {"hour", "hour12", "minute", "am_pm"},
+        "date_line": {"weekday", "date"},
     }
 
     weekdays: Annotated[list[ShortText], Field(min_length=7, max_length=7)]  # Monday first
+    am_pm: Annotated[list[ShortText], Field(min_length=2, max_length=2)]  # before noon, after noon
+    date_line: ShortText  # the appointment's day and date: "{weekday} {date}"
     subject: ShortText
     greeting: ShortText
     intro: Text
     appointment_heading: ShortText
     day: ShortText
     time: ShortText
-    time_value: ShortText
+    time_value: ShortText  # "{hour}:{minute}" (24-hour, 14:30) or "{hour12}:{minute} {am_pm}" (2:30 PM)
     practitioner: ShortText
     treatments: ShortText
     place: ShortText

@@ -190,3 +190,17 @@ def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_pa
     assert code == 1
     assert [message["To"] for message in messages_in(out)] == ["jo@example.test"]
     assert "TOO LARGE" in capsys.readouterr().err
+
+
+def test_a_clinic_in_the_us_gets_american_dates_and_a_12_hour_clock(tmp_path):
+    from conftest import ROSEWOOD
+    from pack_support import CLOCK
+    from brochures.pack.command import main
+    from generate import main as build
+
+    out = tmp_path / "out"
+    assert main(["--clinic", str(ROSEWOOD), "--out", str(out), "--name", "Jo", "--email", "jo@example.test",
+                 "--when", "12/03/2030 2:30 pm", "--treatment", "hair"], build, clock=CLOCK) == 0
+    message, = messages_in(out, "rosewood")
+    text = message.get_body(("plain",)).get_content()
+    assert "Date: Tuesday, December 3, 2030" in text and "Time: 2:30 PM" in text  # month first, as the US writes it

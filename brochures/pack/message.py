@@ -18,7 +18,7 @@ from .. import STYLES_DIR
 from ..branding import palette
 from ..fetcher import RestrictedFetcher
 from ..loading import Clinic, Content, patient_content
-from ..rendering import PlainDataSandbox, clinic_data, dump, joined_list, long_date
+from ..rendering import PlainDataSandbox, clinic_data, dump, fill, joined_list, long_date
 from .appointments import Appointment
 
 EMAIL_POLICY = policy.SMTP  # CRLF line ends, lines folded as mail servers expect
@@ -69,9 +69,10 @@ def letter_data(appointment: Appointment, clinic: Clinic, content: Content, leaf
         "subject": strings.pack.subject.replace("{clinic}", clinic.config.name),
         "patient": {"first_name": appointment.first_name},
         "appointment": {
-            "weekday": strings.pack.weekdays[when.weekday()],
-            "date": long_date(strings)(when.date()),
-            "time": when.strftime("%H:%M"),
+            "date": fill(strings.pack.date_line, weekday=strings.pack.weekdays[when.weekday()],
+                         date=long_date(strings)(when.date())),
+            "time": fill(strings.pack.time_value, hour=when.hour, hour12=(when.hour - 1) % 12 + 1, minute=f"{when.minute:02d}",
+                         am_pm=strings.pack.am_pm[when.hour >= 12]),
             "practitioner": appointment.practitioner,
             "treatments": joined_list(titles, strings.list_joiner),
         },
