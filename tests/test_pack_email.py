@@ -204,3 +204,18 @@ def test_a_clinic_in_the_us_gets_american_dates_and_a_12_hour_clock(tmp_path):
     message, = messages_in(out, "rosewood")
     text = message.get_body(("plain",)).get_content()
     assert "Date: Tuesday, December 3, 2030" in text and "Time: 2:30 PM" in text  # month first, as the US writes it
+
+
+def test_a_strings_file_without_the_email_words_is_named(tmp_path, capsys):
+    import shutil
+
+    from conftest import DATA
+    from pack_support import CLOCK
+    from brochures.pack.command import main
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    strings = data / "strings" / "en.yaml"
+    strings.write_text(strings.read_text().split("\n# The pre-consultation email")[0] + "\n")
+    assert main(["--data", str(data), "--out", str(tmp_path / "out")], lambda argv: 0, clock=CLOCK) == 2
+    assert "en.yaml pack: expected the words of the email" in capsys.readouterr().err

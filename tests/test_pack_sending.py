@@ -229,3 +229,10 @@ def test_unapproved_leaflets_are_not_sent(clinic, mail_server, tmp_path, capsys)
     finally:
         config.write_text(original)
     assert mail_server.mailbox.received == [] and "expected leaflets approved" in capsys.readouterr().err
+
+
+def test_send_needs_a_mail_server_in_the_config(clinic, tmp_path, capsys):
+    folder, out = clinic
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 2
+    assert "email: expected the mail server to send through" in capsys.readouterr().err
+    assert not list((out / ".private").rglob("*.eml"))
