@@ -219,3 +219,18 @@ def test_a_strings_file_without_the_email_words_is_named(tmp_path, capsys):
     strings.write_text(strings.read_text().split("\n# The pre-consultation email")[0] + "\n")
     assert main(["--data", str(data), "--out", str(tmp_path / "out")], lambda argv: 0, clock=CLOCK) == 2
     assert "en.yaml pack: expected the words of the email" in capsys.readouterr().err
+
+
+def test_a_damaged_or_swapped_key_is_refused_rather_than_giving_new_ids(clinic, tmp_path, capsys):
+    import os
+
+    folder, out = clinic
+    secret = out / ".private" / "secret"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(b"short")
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3
+    secret.unlink()
+    os.mkfifo(secret)
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3  # a named pipe: refused at once, without hanging
+    err = capsys.readouterr().err
+    assert "is not the key this generator made" in err and "could not read" in err

@@ -59,8 +59,14 @@ def install_secret(out_dir: Path) -> bytes:
         key = read_regular_file(path, 64)
         if len(key) == 32:
             return key
+        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected 32); "
+                                "restore it, or delete it (every appointment then gets a new id, and the ledger no longer "
+                                "knows what was sent)")
     except FileNotFoundError:
         pass
+    except OSError as error:  # a named pipe or a folder in its place, or unreadable
+        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the folder, "
+                                "or choose another --out") from None
     key = secrets.token_bytes(32)
     write_atomically(path, key, mode=0o600)
     return key
@@ -134,7 +140,11 @@ def purge(folder: Path) -> int:
     address, and without them an appointment could be sent twice."""
     removed = 0
     for path in personal_files(folder):
-        path.unlink()
+        try:
+            path.unlink()
+        except OSError as error:
+            raise OutputFolderError(f"could not delete {display_path(path)} ({error.strerror}); {removed} deleted so far, "
+                                    "check the folder's permissions and run --purge again") from None
         removed += 1
     return removed
 
