@@ -73,7 +73,7 @@ def test_attachments_are_the_approved_generic_leaflets_and_the_email_stays_under
     eml, = (out / ".private" / "harbour").glob("*.eml")
     size = eml.stat().st_size
     assert size <= 1024 * 1024
-    assert f"{eml.stem}.eml  ({size / 1024:.0f} KB)" in capsys.readouterr().out  # each message's size is reported
+    assert f"{eml.stem}.eml  ({size / 1024:.0f} KB, appointments.csv:2)" in capsys.readouterr().out  # its size, its row
 
 
 def test_nothing_private_leaks(clinic, tmp_path, capsys):

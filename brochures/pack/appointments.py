@@ -47,6 +47,7 @@ class Appointment:
     treatments: tuple[str, ...]
     practitioner: str | None = None
     language: str | None = None
+    row: str = ""  # where it was read: "appointments.csv:7" or "command line" (so staff can match an email to its row)
 
     @property
     def key(self) -> str:
@@ -198,7 +199,8 @@ def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, s
     if problems or row is None or when is None or not treatments:
         return None, problems
     return Appointment(first_name=row.first_name, email=row.email, when=when, treatments=treatments,
-                       practitioner=row.practitioner, language=row.language), []
+                       practitioner=row.practitioner, language=row.language,
+                       row=f"{source.name}:{line}" if line else str(source)), []
 
 
 def _check_when(values: dict, rules: Rules, problem) -> datetime | None:

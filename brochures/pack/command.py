@@ -178,7 +178,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
         write_private(folder / f"{opaque}.eml", composed.data)
         ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
         state = "  (already sent)" if ledger.sent(opaque) else ""
-        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB){state}")
+        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row}){state}")
         messages.append(composed)
     return messages, too_large
 
