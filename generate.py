@@ -7,6 +7,7 @@
     python generate.py serve                    a live preview of every page in the browser, rebuilt on every change
     python generate.py init rosewood            a new clinic folder with a commented clinic.yaml, ready to edit
     python generate.py list treatments          the treatments (or: fonts) a clinic can choose
+    python generate.py pack [--send]            an email per booked patient (see brochures/pack/command.py)
 
 Exit codes: 0 everything built; 1 some documents failed (the rest were built), or warnings with --strict;
 2 invalid input or usage; 3 the output folder could not be used (another build holds it, it is not
@@ -61,6 +62,9 @@ UNCHANGED_BUILD: dict[str, list[Path]] = {}
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["pack"]:  # before the consultation: one email per booked patient (brochures/pack/)
+        from brochures.pack.command import main as pack
+        return pack(argv[1:], build_brochures=main)
     if argv and argv[0] in SUBCOMMANDS:  # serve, init, list: see "Subcommands" below
         return SUBCOMMANDS[argv[0]](argv[1:])
     started = time.perf_counter()

@@ -210,6 +210,52 @@ class Approval(Model):
     fingerprint: Fingerprint
 
 
+def _smtp_host(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]+\]?", value):
+        _fail("smtp_host", 'expected the mail server\'s host name, like "smtp.example-clinic.test"')
+    return value.strip("[]")
+
+
+def _env_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", value):
+        _fail("env_name", 'expected the name of an environment variable, like "CLINIC_SMTP_PASSWORD"')
+    return value
+
+
+def _no_password(value: object) -> object:
+    _fail("password_in_config", "expected no password in the config (it would travel with the clinic folder): put it in "
+                                "an environment variable and name it in password_env, or in a file outside the clinic "
+                                "folder named in password_file")
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+class EmailSettings(Model):
+    """How the clinic's pre-consultation emails are sent: its own mail server (SMTP), never a password in the config."""
+
+    from_address: Email
+    from_name: ShortText | None = None  # default: the clinic's name
+    reply_to: Email | None = None
+    smtp_host: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_smtp_host)]
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: ShortText | None = None
+    password_env: Annotated[str, AfterValidator(_env_name)] | None = None
+    password_file: ShortText | None = None  # outside the clinic folder: checked when the clinic is used for sending
+    password: Annotated[object, AfterValidator(_no_password)] = None
+    per_minute: Annotated[int, Field(ge=1, le=600)] = 30  # messages sent per minute at most
+
+    @field_validator("security")
+    @classmethod
+    def _tls_unless_local(cls, value: str, info: ValidationInfo) -> str:
+        host = info.data.get("smtp_host")
+        if value == "none" and host and host.lower() not in LOCAL_HOSTS:
+            _fail("plaintext", f"expected starttls or tls for the mail server {host} (security: none is only allowed for a "
+                               "server on this machine: localhost, 127.0.0.1 or ::1), so that no patient's email travels unencrypted")
+        return value
+
+
 class ClinicConfig(Model):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     logo: RelativeFile
@@ -229,6 +275,12 @@ class ClinicConfig(Model):
     claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the country, else the strings file
     claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []  # the clinic's own words to flag
     approval: Approval | None = None  # the medical lead's sign-off; without a matching one, every page says "Draft"
+    # The pre-consultation email (python generate.py pack): how to find the clinic, how to change an appointment,
+    # and the mail server it is sent through.
+    directions: Annotated[list[Text], Field(max_length=6)] = []
+    reschedule: Text | None = None
+    reschedule_url: HttpsUrl | None = None
+    email: EmailSettings | None = None
 
 
 # --- Countries: data/countries.yaml ---
@@ -366,6 +418,7 @@ class Treatment(Sourced):
     emergency: TextList
     results: Text
     in_summary: Text  # this treatment's sentence in the comparison sheet's summary
+    before_consultation: TextList  # what to do before the consultation, for the emailed pack
 
 
 class MedicalVsCosmetic(Model):
@@ -384,6 +437,7 @@ class SharedContent(Sourced):
     home_products: TextList
     in_summary: TextList  # said whatever the clinic offers; each treatment's own sentence follows
     in_summary_closing: TextList
+    consultation_questions: TextList  # questions worth asking at a consultation, for the emailed pack
 
 
 # --- Strings: data/strings/<language>.yaml ---
@@ -504,6 +558,55 @@ class Counted(Model):
         return value
 
 
+class PackStrings(Model):
+    """The words of the pre-consultation email and cover letter. Placeholders are `{name}`."""
+
+    placeholders: ClassVar[dict[str, set[str]]] = {
+        "subject": {"clinic"}, "greeting": {"name"}, "personal_mark": {"name"}, "sent_because": {"clinic"},
+        "change_by_phone": {"phone"}, "time_value": {"hour", "hour12", "minute", "am_pm"},
+        "date_line": {"weekday", "date"},
+    }
+
+    weekdays: Annotated[list[ShortText], Field(min_length=7, max_length=7)]  # Monday first
+    am_pm: Annotated[list[ShortText], Field(min_length=2, max_length=2)]  # before noon, after noon
+    date_line: ShortText  # the appointment's day and date: "{weekday} {date}"
+    subject: ShortText
+    greeting: ShortText
+    intro: Text
+    appointment_heading: ShortText
+    day: ShortText
+    time: ShortText
+    time_value: ShortText  # "{hour}:{minute}" (24-hour, 14:30) or "{hour12}:{minute} {am_pm}" (2:30 PM)
+    practitioner: ShortText
+    treatments: ShortText
+    place: ShortText
+    how_to_find_us: ShortText
+    change_heading: ShortText
+    change_by_phone: Text
+    change_online: ShortText
+    before_heading: ShortText
+    before_intro: Text
+    questions_heading: ShortText
+    questions_intro: Text
+    leaflets_heading: ShortText
+    leaflets_intro: Text
+    leaflets_in_pack: Text
+    contact_heading: ShortText
+    closing: Text
+    sign_off: ShortText
+    sent_because: Text
+    personal_mark: ShortText
+    letter_title: ShortText
+
+    @field_validator(*placeholders)
+    @classmethod
+    def _placeholders_match(cls, value: str, info: ValidationInfo) -> str:
+        wanted = cls.placeholders[info.field_name]
+        if not set(re.findall(r"\{(\w+)\}", value)) <= wanted:
+            _fail("placeholders", "expected text using only the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)))
+        return value
+
+
 class Strings(Model):
     """Every word a template prints that is not content. Placeholders are `{name}`."""
 
@@ -603,6 +706,7 @@ class Strings(Model):
     draft_mark_running: ShortText
     report_title: ShortText
     report: ReportLabels
+    pack: PackStrings | None = None  # the pre-consultation email and cover letter; required by `generate.py pack`
 
     @field_validator(*placeholders)
     @classmethod

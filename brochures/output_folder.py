@@ -43,8 +43,10 @@ class WriteError(OSError):
         return self.strerror
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers see the old file or the new one, never half."""
+def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write to a temporary file beside `path`, then rename: readers see the old file or the new one, never half.
+
+    `mode` 0o600 keeps a file holding personal data readable by its owner only, from its first byte."""
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +55,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException as error:
         if temporary:

@@ -688,7 +688,8 @@ class HtmlRenderer:
     def _clinic(self, clinic: Clinic) -> dict:
         return self._plain(f"clinic:{clinic.folder}", lambda: clinic_data(clinic))
 
-    def render(self, document: Document) -> str:
+    def render(self, document: Document, extra: dict | None = None) -> str:
+        """The document's HTML. `extra` is more plain data for the template (the pack's cover letter, say)."""
         clinic = document.clinic
         env = self.environment(clinic)
         if document.kind == BOOKLET:
@@ -719,7 +720,7 @@ class HtmlRenderer:
             "qr_src": self._qr(clinic),
             **{key: frame[key] for key in ("treatment", "icon_src", "diagram_src", "review", "sources")},
         }
-        return env.render_plain(document.template, context)
+        return env.render_plain(document.template, context | (extra or {}))
 
     @staticmethod
     def _logo_src(clinic: Clinic) -> str:

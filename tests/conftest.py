@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from generate import main
 
+pytest_plugins = ["pack_support"]  # the pack's fixtures: an approved clinic, a real SMTP server
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 EXAMPLE = DATA / "clinics" / "example"

@@ -1,0 +1,377 @@
+"""Reads booked appointments (a booking system's CSV export, or one from the command line), checked row by row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints, ValidationError
+
+from ..models import Language, Model, _email
+from ..problems import Problem, describe, file_kind, unsafe_character
+
+# The columns of an appointments file, and the header spellings each is known by (compared in lower case,
+# with "_", "-" and runs of spaces read as one space). Date and time come in one column or in two.
+COLUMNS = {
+    "first_name": ("first name", "firstname", "forename", "given name", "patient first name", "first", "name", "patient"),
+    "email": ("email", "e mail", "email address", "e mail address", "mail", "patient email"),
+    "when": ("appointment", "date and time", "datetime", "date time", "appointment date and time", "starts", "start"),
+    "date": ("date", "appointment date", "day"),
+    "time": ("time", "appointment time", "start time"),
+    "treatments": ("treatments", "treatment", "services", "service", "procedures", "procedure"),
+    "practitioner": ("practitioner", "doctor", "clinician", "with", "staff"),
+    "language": ("language", "lang", "locale"),
+}
+MAX_APPOINTMENTS = 2000  # in one run: a day's or a week's bookings, not a whole history
+MAX_FIELD = 2000  # characters in one cell: a pasted essay is not a name
+KEPT_PROBLEMS = 200  # problems kept to print; the rest are only counted
+# A cell starting with one of these is run as a formula when a spreadsheet opens a file it was copied into.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """One booked consultation, checked."""
+
+    first_name: str
+    email: str
+    when: datetime
+    treatments: tuple[str, ...]
+    practitioner: str | None = None
+    language: str | None = None
+    row: str = ""  # where it was read: "appointments.csv:7" or "command line" (so staff can match an email to its row)
+
+    @property
+    def key(self) -> str:
+        """What makes an appointment this one: who, when and what for. The same key is never sent twice."""
+        return f"{self.email.casefold()}|{self.when.isoformat(timespec='minutes')}|{','.join(sorted(self.treatments))}"
+
+
+@dataclass
+class Appointments:
+    """What was read: the valid appointments, and each problem with the others."""
+
+    appointments: list[Appointment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first KEPT_PROBLEMS
+    problem_count: int = 0
+    rows: int = 0
+    file_problem: bool = False  # the file as a whole could not be used: nothing in it is processed
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < KEPT_PROBLEMS:
+            self.problems.append(problem)
+
+
+def _plain_text(value: str) -> str:
+    if value.startswith(FORMULA_STARTS):
+        start = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], value[0])
+        raise ValueError(f"expected plain text, not a spreadsheet formula (text starting with {start})")
+    if problem := unsafe_character(value):
+        raise ValueError(f"expected plain text, without {problem}")
+    return value
+
+
+def _name(value: str) -> str:
+    if not any(char.isalpha() for char in value):
+        raise ValueError("expected a name with at least one letter")
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_plain_text),
+                 AfterValidator(_name)]
+PatientEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                         AfterValidator(_plain_text), AfterValidator(_email)]
+
+
+class AppointmentRow(Model):
+    """The fields of one appointment that need no knowledge of the clinic or the clock."""
+
+    first_name: Name
+    email: PatientEmail
+    practitioner: Name | None = None
+    language: Language | None = None
+
+
+def _plain_message(detail: dict) -> str:
+    message, kind, ctx = detail["msg"], detail["type"], detail.get("ctx") or {}
+    if detail.get("input") is None:
+        return "expected some text"
+    if kind == "string_too_long":
+        return f"expected at most {ctx['max_length']} characters"
+    if kind == "string_too_short":
+        return "expected some text"
+    if kind == "email":
+        return 'expected an email address like "sam@example.test"'
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if message.startswith("expected"):
+        return message
+    return "expected text"
+
+
+# --- Dates and times ---
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_TIME = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
+
+
+def parse_date(text: str, day_first: bool) -> date:
+    text = text.strip()
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _SLASH_DATE.fullmatch(text):
+        first, second, year = (int(part) for part in match.groups())
+        day, month = (first, second) if day_first else (second, first)
+    else:
+        raise ValueError
+    return date(year, month, day)
+
+
+def parse_time(text: str) -> time:
+    match = _TIME.fullmatch(text.strip())
+    if not match or (match[2] is None and match[4] is None):  # a bare "14" is not a time
+        raise ValueError
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if match[4]:
+        if not 1 <= hour <= 12:
+            raise ValueError
+        hour = hour % 12 + (12 if match[4].lower().startswith("p") else 0)
+    return time(hour, minute)
+
+
+def parse_when(text: str, day_first: bool) -> datetime:
+    """"2026-12-03 14:30", "2026-12-03T14:30", "03/12/2026 2:30 pm" (12/03/2026 in the US)."""
+    parts = re.split(r"[T ]", text.strip(), maxsplit=1)
+    if len(parts) != 2:
+        raise ValueError
+    return datetime.combine(parse_date(parts[0], day_first), parse_time(parts[1]))
+
+
+def date_example(day_first: bool) -> str:
+    return "2026-12-03 14:30 (or 03/12/2026 14:30)" if day_first else "2026-12-03 14:30 (or 12/03/2026 2:30 pm)"
+
+
+# --- Checking one appointment ---
+
+@dataclass(frozen=True)
+class Rules:
+    """What an appointment is checked against: the clinic's treatments and language, its date order, and the clock."""
+
+    treatments: tuple[str, ...]  # the slugs this clinic offers
+    known: tuple[str, ...]  # every treatment slug there is
+    language: str  # the clinic's, e.g. "en-GB"
+    day_first: bool
+    now: datetime
+
+
+def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, source: Path, line: int | None,
+                      names: dict[str, str]) -> tuple[Appointment | None, list[Problem]]:
+    """One appointment from raw text, or the problems with it (each naming its field as the user knows it: `names`)."""
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(Problem(source, line, names.get(key, key), message))
+
+    row = None
+    plain = {key: values.get(key) or None for key in AppointmentRow.model_fields}
+    try:
+        row = AppointmentRow.model_validate(plain)
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            key = str(detail["loc"][0])
+            problem(key, f"{_plain_message(detail)}, got {describe(detail.get('input'))}")
+
+    when = _check_when(values, rules, problem)
+    treatments = _check_treatments(values.get("treatments"), rules, problem)
+    if row and row.language and row.language.split("-")[0] != rules.language.split("-")[0]:
+        problem("language", f'expected {rules.language.split("-")[0]} (the language of this clinic\'s leaflets), '
+                            f"got {describe(row.language)}")
+    if problems or row is None or when is None or not treatments:
+        return None, problems
+    return Appointment(first_name=row.first_name, email=row.email, when=when, treatments=treatments,
+                       practitioner=row.practitioner, language=row.language,
+                       row=f"{source.name}:{line}" if line else str(source)), []
+
+
+def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
+    """The appointment's date and time, from one cell ("when") or two ("date" and "time"); still to come."""
+    example = date_example(rules.day_first)
+    if values.get("when") is not None:
+        key = "when"
+        text = str(values["when"]).strip()
+        try:
+            when = parse_when(text, rules.day_first)
+        except ValueError:
+            problem(key, f"expected a date and time like {example}, got {describe(text or None)}")
+            return None
+    else:
+        key = "date"
+        day, hour = str(values.get("date") or "").strip(), str(values.get("time") or "").strip()
+        text = f"{day} {hour}"
+        try:
+            on = parse_date(day, rules.day_first)
+        except ValueError:
+            problem("date", f"expected a date like {example.split(' ')[0]}, got {describe(day or None)}")
+            on = None
+        try:
+            at = parse_time(hour)
+        except ValueError:
+            problem("time", f"expected a time like 14:30 or 2:30 pm, got {describe(hour or None)}")
+            return None
+        if on is None:
+            return None
+        when = datetime.combine(on, at)
+    if when <= rules.now:
+        problem(key, f"expected an appointment still to come, got {describe(text)}, which has passed")
+        return None
+    return when
+
+
+def _check_treatments(value, rules: Rules, problem) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else re.split(r"[\s,;|+/]+", str(value or ""))
+    slugs = [item.strip().lower() for item in items if item and item.strip()]
+    offered = ", ".join(rules.treatments)
+    if not slugs:
+        problem("treatments", f"expected one or more treatments ({offered}), got nothing")
+        return ()
+    unknown = [slug for slug in slugs if slug not in rules.treatments]
+    for slug in unknown:
+        why = "one this clinic does not offer" if slug in rules.known else "an unknown treatment"
+        problem("treatments", f"expected treatments this clinic offers ({offered}), got {describe(slug)}, {why}")
+    return () if unknown else tuple(dict.fromkeys(slugs))
+
+
+# --- Reading a file ---
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", text.strip().lower())
+
+
+def columns_of(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Which column holds what (by canonical name), and what is wrong with the header."""
+    index: dict[str, int] = {}
+    unknown: list[str] = []
+    spellings = {spelling: name for name, known in COLUMNS.items() for spelling in (*known, name.replace("_", " "))}
+    for position, text in enumerate(header):
+        name = spellings.get(_header_key(text))
+        if name is None:
+            if text.strip():
+                unknown.append(text.strip())
+            continue
+        index.setdefault(name, position)
+    return index, unknown
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    """The file as UTF-8 text (a BOM is skipped), opened without blocking and only if it is a regular file."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise IsADirectoryError(f"expected a regular file, got {file_kind(mode)}")
+        raw = io.FileIO(descriptor, "r", closefd=True)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Comma or semicolon (as Excel writes CSV where the comma is the decimal mark): the one the header uses more."""
+    outside_quotes = re.sub(r'"[^"]*"', "", header_line)
+    return ";" if outside_quotes.count(";") > outside_quotes.count(",") else ","
+
+
+def read_appointments(path: Path, rules: Rules) -> Appointments:
+    """Every row of an appointments file, checked. Read as a stream, so a huge file costs time, not memory."""
+    result = Appointments()
+    try:
+        stream = open_text(path)
+    except FileNotFoundError:
+        result.add(Problem(path, None, "", "expected an appointments file (CSV), got a path that does not exist"))
+        result.file_problem = True
+        return result
+    except OSError as error:
+        result.add(Problem(path, None, "", str(error) if isinstance(error, IsADirectoryError) and str(error).startswith("expected")
+                           else f"expected a file this program may read, got one that cannot be read ({error.strerror})"))
+        result.file_problem = True
+        return result
+    previous_limit = csv.field_size_limit(MAX_FIELD)
+    try:
+        with stream:
+            _read_rows(stream, path, rules, result)
+    except UnicodeDecodeError:
+        result.add(Problem(path, None, "", "expected UTF-8 text (in Excel: Save As \"CSV UTF-8\"), got bytes that are not UTF-8"))
+        result.file_problem = True
+    finally:
+        csv.field_size_limit(previous_limit)
+    return result
+
+
+def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appointments) -> None:
+    header_line = stream.readline()
+    while header_line and not header_line.strip():  # blank lines before the header
+        header_line = stream.readline()
+    if not header_line.strip():
+        result.add(Problem(path, 1, "", "expected a header row, then one row per appointment; got an empty file"))
+        result.file_problem = True
+        return
+    reader = csv.reader(itertools.chain([header_line], stream), delimiter=sniff_delimiter(header_line))
+    header = next(reader)
+    index, unknown = columns_of(header)
+    missing = [name for name in ("first_name", "email", "treatments") if name not in index]
+    if "when" not in index:
+        missing += [name for name in ("date", "time") if name not in index]
+    if missing:
+        wanted = "; ".join(f"{name.replace('_', ' ')} (or {', '.join(COLUMNS[name][:3])})" for name in missing)
+        found = ", ".join(f'"{text.strip()}"' for text in header if text.strip()) or "none"
+        result.add(Problem(path, reader.line_num, "columns", f"expected a column for {wanted}; found the columns {found}"))
+        result.file_problem = True
+        return
+    names = {name: header[position].strip() for name, position in index.items()}
+    seen: dict[str, int] = {}
+    line = reader.line_num + 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            result.rows += 1
+            if len(cells) != len(header):
+                hint = " (a comma or semicolon inside a cell needs quotes around the cell)" if len(cells) > len(header) else ""
+                result.add(Problem(path, start, "", f"expected {len(header)} cells, one per column, got {len(cells)}{hint}"))
+                continue
+            values = {name: cells[position] if position < len(cells) else None for name, position in index.items()}
+            appointment, problems = check_appointment(values, rules, path, start, names)
+            for problem in problems:
+                result.add(problem)
+            if appointment is None:
+                continue
+            booked = f"{appointment.email.casefold()}|{appointment.when.isoformat()}"
+            if booked in seen:
+                result.add(Problem(path, start, "", f"expected each appointment once, got the same patient and time as "
+                                                    f"line {seen[booked]}"))
+                continue
+            seen[booked] = start
+            if len(result.appointments) >= MAX_APPOINTMENTS:
+                result.add(Problem(path, start, "", f"expected at most {MAX_APPOINTMENTS:,} appointments in one file, got "
+                                                    "more; export a shorter period (a day or a week) from the booking system"))
+                result.file_problem = True
+                result.appointments.clear()
+                return
+            result.appointments.append(appointment)
+    except csv.Error as error:
+        reason = f"a cell longer than {MAX_FIELD:,} characters" if "field larger" in str(error) else str(error)
+        result.add(Problem(path, line, "", f"expected CSV, got {reason}; the rest of the file was not read"))
+        result.file_problem = True
+

@@ -1,0 +1,302 @@
+"""`python generate.py pack`: read appointments → build the approved leaflets → compose one email each → write them → send.
+
+    python generate.py pack                                   the sample data/appointments.csv, a dry run
+    python generate.py pack --appointments tomorrow.csv --send
+    python generate.py pack --name Sam --email sam@example.test --when "2026-12-03 14:30" --treatment facial
+    python generate.py pack --purge                           delete every patient's file now
+
+Nothing it prints, and no file name it writes, holds a patient's name or address: only counts and opaque ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import io
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from .. import DATA_DIR, PROJECT_ROOT
+from ..loading import Clinic, Content, approval_status, clinic_slugs, find_clinic_file, load_clinic, load_content
+from ..output_folder import BuildLock, OutputFolderError, WriteError, prepare
+from ..planning import STANDARD, LEAFLET, output_name
+from ..problems import InputError, Problem, display_path, report_lines
+from ..printing import PrintError
+from ..rendering import RenderError
+from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
+from .message import Composed, Leaflet, compose, logo_png, mail_environment
+from .personal_pdf import PACK_FILE, personal_pdf
+from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
+from .sending import ALREADY_SENT, SENT, SendError, find_password, send_all
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+MAX_MESSAGE_BYTES = 1024 * 1024  # the whole email, attachments included: most mailboxes take 10 MB, phones prefer less
+SHOWN_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Clock:
+    """When "now" is: appointments before it have passed. Tests give a fixed one."""
+
+    now: Callable[[], datetime] = datetime.now
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="generate.py pack",
+        description="Before the consultation: one email per booked patient, with the approved leaflets for their "
+                    "treatments attached. A dry run by default (writes the .eml files); --send delivers them.",
+        epilog="Exit codes: 0 done; 1 some appointments or deliveries failed (the rest were done); 2 invalid input or "
+               "settings; 3 the output folder could not be used; 130 interrupted.")
+    parser.add_argument("--clinic", metavar="PATH_OR_SLUG", help="the clinic (needed when data/clinics/ holds more than one)")
+    parser.add_argument("--appointments", type=Path, metavar="CSV",
+                        help="the booking system's export (default: the sample data/appointments.csv)")
+    one = parser.add_argument_group("one appointment, instead of a file")
+    one.add_argument("--name", help="the patient's first name")
+    one.add_argument("--email", help="the patient's email address")
+    one.add_argument("--when", metavar='"YYYY-MM-DD HH:MM"', help="the appointment's date and time")
+    one.add_argument("--treatment", action="append", metavar="SLUG", help="a treatment to talk about (repeatable)")
+    one.add_argument("--practitioner", help="who the patient will see (optional)")
+    one.add_argument("--language", help="the patient's language (optional; must be the clinic's)")
+    parser.add_argument("--pack", choices=("eml", "pdf"), default="eml",
+                        help="eml: the approved leaflets attached as they are (default); pdf: one personal PDF instead, "
+                             "a cover letter then the leaflets, marked as personal")
+    parser.add_argument("--send", action="store_true", help="deliver the emails through the clinic's mail server (email: in clinic.yaml)")
+    parser.add_argument("--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)")
+    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
+         clock: Clock = Clock(), **send_options) -> int:
+    """The pack, top-down. `build_brochures` is generate.py's own build (its `main`), so the leaflets attached are the
+    ones the clinic approved, built the same way; `send_options` reach `send_all` (tests pass a TLS context)."""
+    args = parse_arguments(argv)
+    now = clock.now()
+    try:
+        content = load_content(args.data)
+        clinic, reference = choose_clinic(args.clinic, args.data, content)
+    except InputError as error:
+        return report_invalid(error.problems)
+    try:
+        prepare(args.out, inputs=[args.data, clinic.folder], outputs=[args.out / clinic.slug])
+        folder = private_folder(args.out, clinic.slug)
+        if args.purge:
+            removed = purge(folder)
+            print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
+            return EXIT_OK
+        with BuildLock(folder):  # one pack at a time per clinic: two would each send what the other has not recorded yet
+            return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
+    except (OutputFolderError, WriteError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print("\nInterrupted: every email written or sent so far is recorded. Run the same command again to finish: "
+              "nothing already sent is sent again.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime,
+        build_brochures, send_options: dict) -> int:
+    if problems := settings_problems(clinic, content, args.send):
+        return report_invalid(problems)
+    password = None
+    if args.send:
+        password, problems = find_password(clinic)
+        if problems:
+            return report_invalid(problems)
+
+    booked = appointments(args, clinic, content, now)
+    print_problems(booked)
+    if booked.file_problem or not booked.appointments:
+        if not booked.problem_count:
+            print("No appointments to prepare.")
+        return EXIT_INVALID if booked.file_problem else EXIT_FAILED if booked.problem_count else EXIT_OK
+
+    slugs = list(dict.fromkeys(slug for appointment in booked.appointments for slug in appointment.treatments))
+    leaflets, code = approved_leaflets(args, clinic, content, reference, slugs, build_brochures)
+    if leaflets is None:
+        return code
+
+    ledger = Ledger(folder)
+    expired = remove_past(folder, ledger, now.date())
+    try:
+        messages, too_large = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now)
+    except (RenderError, PrintError) as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        ledger.save()
+
+    summary = (f"Prepared {len(messages)} email{'s' if len(messages) != 1 else ''} for {clinic.config.name} in "
+               f"{display_path(folder)}/ (kept until the appointment has passed, or --purge)")
+    if expired:
+        summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
+    if booked.problem_count:
+        summary += f"; {booked.problem_count} row{'s' if booked.problem_count != 1 else ''} skipped (see above)"
+    print(summary + ".")
+    failed = booked.problem_count > 0 or too_large > 0
+
+    if not args.send:
+        print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
+        return EXIT_FAILED if failed else EXIT_OK
+    return deliver(messages, clinic, password, ledger, folder, send_options) or (EXIT_FAILED if failed else EXIT_OK)
+
+
+def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
+                   folder: Path, ledger: Ledger, now: datetime) -> tuple[list[Composed], int]:
+    """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
+    Returns the messages written, and how many were too large to send."""
+    secret = install_secret(args.out)
+    environment = mail_environment(clinic)
+    logo = logo_png(clinic)
+    printer = None
+    if args.pack == "pdf":
+        from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
+        printer = Printer()
+    messages, too_large = [], 0
+    for appointment in booked:
+        opaque = opaque_id(secret, appointment.key)
+        theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
+        if printer is not None:
+            pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
+            write_private(folder / f"{opaque}.pdf", pdf)
+            theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
+            attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
+        composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
+        size = len(composed.data)
+        if size > MAX_MESSAGE_BYTES:
+            too_large += 1
+            print(f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
+                  file=sys.stderr)
+            continue
+        write_private(folder / f"{opaque}.eml", composed.data)
+        ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
+        state = "  (already sent)" if ledger.sent(opaque) else ""
+        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row}){state}")
+        messages.append(composed)
+    return messages, too_large
+
+
+def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tuple[Clinic, str]:
+    if reference is None:
+        slugs = clinic_slugs(data_dir)
+        if len(slugs) != 1:
+            raise InputError([Problem(Path("generate.py pack"), None, "--clinic",
+                                      f"expected the clinic to prepare emails for (one of: {', '.join(slugs) or 'none'}), got nothing")])
+        reference = slugs[0]
+    return load_clinic(find_clinic_file(reference, data_dir), content), reference
+
+
+def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[Problem]:
+    """What stops the pack before anything is read or written: no email strings; for --send, no mail server or no approval."""
+    problems = []
+    if clinic.strings.pack is None:
+        problems.append(Problem(clinic.strings_doc.path, None, "pack", "expected the words of the email (a pack: group, "
+                                                                         "as in data/strings/en.yaml), got none"))
+    if sending and clinic.config.email is None:
+        problems.append(Problem(clinic.config_file, None, "email", "expected the mail server to send through (an email: "
+                                                                    "group; see \"Before the consultation\" in README.md), got none"))
+    if sending and not (status := approval_status(clinic, content))["approved"]:
+        problems.append(Problem(clinic.config_file, None, "approval",
+                                "expected leaflets approved by the clinic's medical lead before they are sent to patients, "
+                                f"got {'none' if status['state'] == 'unapproved' else 'an approval of older content'}; "
+                                f"approve them first (python generate.py --clinic {clinic.folder.name} --approval)"))
+    return problems
+
+
+def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appointments:
+    """From the file, or the one given on the command line."""
+    date_pattern = clinic.strings.date
+    rules = Rules(treatments=clinic.treatments, known=tuple(content.treatments), language=clinic.locale,
+                  day_first=date_pattern.index("{day}") < date_pattern.index("{month}"), now=now)
+    single = {"first_name": args.name, "email": args.email, "when": args.when, "treatments": args.treatment,
+              "practitioner": args.practitioner, "language": args.language}
+    if any(value is not None for value in single.values()):
+        result = Appointments(rows=1)
+        names = {"first_name": "--name", "email": "--email", "when": "--when", "treatments": "--treatment",
+                 "practitioner": "--practitioner", "language": "--language"}
+        single["when"] = single["when"] or ""
+        appointment, problems = check_appointment(single, rules, Path("command line"), None, names)
+        for problem in problems:
+            result.add(problem)
+        if appointment:
+            result.appointments.append(appointment)
+        return result
+    return read_appointments(args.appointments or args.data / "appointments.csv", rules)
+
+
+def print_problems(booked: Appointments) -> None:
+    if not booked.problem_count:
+        return
+    count = booked.problem_count
+    print(f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:", file=sys.stderr)
+    for line in report_lines(booked.problems[:SHOWN_PROBLEMS], per_file=SHOWN_PROBLEMS):
+        print(f"  {line}", file=sys.stderr)
+    if count > SHOWN_PROBLEMS:
+        print(f"  … and {count - SHOWN_PROBLEMS:,} more", file=sys.stderr)
+
+
+def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, slugs: list[str],
+                      build_brochures) -> tuple[dict[str, Leaflet] | None, int]:
+    """The clinic's leaflets for these treatments, built (or found unchanged) by the brochure build itself."""
+    command = ["--clinic", reference, "--out", str(args.out), "--data", str(args.data)]
+    for slug in slugs:
+        command += ["--treatment", slug]
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):  # the scorecard is for staff building brochures; here, one line will do
+        code = build_brochures(command)
+    if code != EXIT_OK:
+        print(captured.getvalue(), end="")
+        print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
+        return None, code
+    status = approval_status(clinic, content)
+    if not status["approved"]:
+        print(f"warning: {clinic.config.name}'s leaflets are not approved by its medical lead yet: every page says \"Draft\". "
+              "--send refuses until they are.", file=sys.stderr)
+    leaflets = {}
+    for slug in slugs:
+        path = args.out / clinic.slug / output_name(slug, LEAFLET, STANDARD)
+        title = content.treatments[slug].title
+        leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
+    print(f"Leaflets, as the clinic approved them: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
+          f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})")
+    return leaflets, EXIT_OK
+
+
+def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path,
+            send_options: dict) -> int:
+    settings = clinic.config.email
+
+    def report(result) -> None:
+        detail = f" ({result.code} {result.reason})".rstrip() if result.status not in (SENT, ALREADY_SENT) else ""
+        if result.status == ALREADY_SENT:
+            detail = f" ({result.reason}; not sent again)"
+        print(f"  {result.status:10} {result.opaque_id}{detail}", flush=True)
+
+    print(f"Sending through {settings.smtp_host}:{settings.smtp_port} ({settings.security}), "
+          f"at most {settings.per_minute} a minute:")
+    try:
+        results, stopped = send_all(messages, clinic, password, ledger, folder, report=report, **send_options)
+    except SendError as error:
+        print(f"Nothing sent: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    counts = {status: sum(result.status == status for result in results) for status in dict.fromkeys(r.status for r in results)}
+    print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
+    if stopped:
+        print(f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again.",
+              file=sys.stderr)
+    return EXIT_FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else EXIT_OK
+
+
+def report_invalid(problems: list[Problem]) -> int:
+    print(f"Invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was prepared:", file=sys.stderr)
+    for line in report_lines(problems):
+        print(f"  {line}", file=sys.stderr)
+    return EXIT_INVALID
+

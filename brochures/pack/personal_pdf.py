@@ -1,0 +1,51 @@
+"""The personal PDF (--pack pdf): one tagged PDF/UA document, a cover letter for one patient then the booklet of their treatments."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..loading import Clinic, Content, approval_status
+from ..planning import BOOKLET, Document
+from ..inspection import inspect_pdf, inspection_failures
+from ..printing import PrintError, Printer, check_pdf, expected_look
+from ..rendering import HtmlRenderer
+from .appointments import Appointment
+from .message import Leaflet, letter_data
+
+PACK_FILE = "before-your-consultation.pdf"  # the attachment's name: the same for every patient, so it says nothing
+
+
+@dataclass(frozen=True)
+class PersonalPack(Document):
+    """The booklet of one patient's treatments, opened by their cover letter."""
+
+    @property
+    def template(self) -> str:
+        return "email/personal_pack.html.j2"
+
+    @property
+    def stylesheets(self) -> tuple[str, ...]:
+        return ("personal_pack.css",)
+
+
+def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, printer: Printer, output: Path) -> bytes:
+    """The patient's PDF, checked as every brochure is (tagged, PDF/UA, language, title, then the quality gate's
+    measures). Its metadata holds the clinic's name and the letter's title, never the patient's."""
+    theirs = dataclasses.replace(clinic, treatments=appointment.treatments)
+    strings = clinic.strings
+    document = PersonalPack(clinic=theirs, kind=BOOKLET, name=BOOKLET, title=strings.pack.letter_title,
+                            subject=strings.booklet_subject.replace("{clinic}", clinic.config.name), output=output)
+    leaflets = [Leaflet(slug=slug, title=content.treatments[slug].title, path=Path(PACK_FILE), data=b"")
+                for slug in appointment.treatments]
+    letter = letter_data(appointment, theirs, content, leaflets, personal=True)
+    extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal")}
+    extra["approval"] = approval_status(clinic, content)  # of everything the clinic offers, as its medical lead approved it
+    html = HtmlRenderer(content).render(document, extra)  # a renderer per patient: it keeps data per clinic folder
+    pdf, _warnings = printer.print_pdf(document, html)
+    check_pdf(document, pdf)
+    # The quality gate every brochure passes, measured on the finished file: type sizes, contrast, tags, the pages.
+    if unreadable := inspection_failures(inspect_pdf(pdf, pdf_ua=True, expected=expected_look(document))):
+        raise PrintError("patients could not read it: " + "; ".join(unreadable))
+    return pdf

@@ -1,0 +1,161 @@
+"""Where patients' files live: a folder only its owner can open, opaque names, a ledger of what was sent, and purging.
+
+    out/.private/                      mode 0700
+    ├── secret                         0600: the key opaque ids are made with, made once per output folder
+    └── <clinic>/                      0700
+        ├── <opaque id>.eml            0600: one message per appointment, until the appointment has passed or --purge
+        ├── <opaque id>.pdf            0600: the personal PDF (--pack pdf), likewise
+        ├── ledger.json                0600: per opaque id, the appointment's day, the message's hash and whether it was sent
+        └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and the SHA-256 of the address
+
+No file name, ledger entry or log line holds a name or an address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+from datetime import date
+from pathlib import Path
+
+from ..output_folder import OutputFolderError, write_atomically
+from ..problems import display_path, read_regular_file
+
+PRIVATE_FOLDER = ".private"  # a dot name: no clinic's output folder can take it (clinic slugs start with a letter or digit)
+SECRET_FILE = "secret"
+LEDGER_FILE = "ledger.json"
+SEND_LOG = "send-log.jsonl"
+PERSONAL_SUFFIXES = (".eml", ".pdf")
+MAX_LEDGER_BYTES = 32 * 1024 * 1024
+
+
+def private_folder(out_dir: Path, clinic_slug: str) -> Path:
+    """out/.private/<clinic>/, made if needed, each level readable by its owner only; a link in its place is refused."""
+    folder = out_dir / PRIVATE_FOLDER
+    for level in (folder, folder / clinic_slug):
+        try:
+            level.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputFolderError(f"could not make the private folder {display_path(level)}/ ({error.strerror}); "
+                                    "choose another --out") from None
+        info = os.lstat(level)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise OutputFolderError(f"expected {display_path(level)}/ to be a folder this generator makes, got a link or "
+                                    "a file; remove it, or choose another --out")
+        if info.st_mode & 0o077:
+            os.chmod(level, 0o700)  # made by an older run, or under a looser umask
+    return folder / clinic_slug
+
+
+def install_secret(out_dir: Path) -> bytes:
+    """The random key opaque ids are made with: the same for every run into this output folder."""
+    path = out_dir / PRIVATE_FOLDER / SECRET_FILE
+    try:
+        key = read_regular_file(path, 64)
+        if len(key) == 32:
+            return key
+        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected 32); "
+                                "restore it, or delete it (every appointment then gets a new id, and the ledger no longer "
+                                "knows what was sent)")
+    except FileNotFoundError:
+        pass
+    except OSError as error:  # a named pipe or a folder in its place, or unreadable
+        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the folder, "
+                                "or choose another --out") from None
+    key = secrets.token_bytes(32)
+    write_atomically(path, key, mode=0o600)
+    return key
+
+
+def opaque_id(secret: bytes, appointment_key: str) -> str:
+    """A name for an appointment's files that says nothing about the patient, and is the same on every run."""
+    return hmac.new(secret, appointment_key.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+
+def address_hash(address: str) -> str:
+    """What the send log keeps of an address: its SHA-256 (of the address in lower case), never the address."""
+    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    write_atomically(path, data, mode=0o600)
+
+
+class Ledger:
+    """What was made and sent for each appointment, by opaque id, saved after every change.
+
+    An entry: {"day": "2026-12-03", "content": <SHA-256 of the message>, "size": bytes,
+               "sent": {"at": <time>, "message_id": <id>} or null}
+    """
+
+    def __init__(self, folder: Path):
+        self.path = folder / LEDGER_FILE
+        self.entries: dict[str, dict] = {}
+        try:
+            data = json.loads(read_regular_file(self.path, MAX_LEDGER_BYTES))
+            self.entries = dict(data["appointments"])
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else "it is not a ledger this generator wrote"
+            raise OutputFolderError(f"could not read {display_path(self.path)} ({reason}); it records which patients "
+                                    "were sent their email, so nothing is prepared until it is restored") from None
+
+    def save(self) -> None:
+        payload = {"format": 1, "appointments": self.entries}
+        write_private(self.path, json.dumps(payload, indent=1, sort_keys=True).encode("utf-8"))
+
+    def sent(self, opaque: str) -> dict | None:
+        return (self.entries.get(opaque) or {}).get("sent")
+
+    def record_made(self, opaque: str, day: date, content: str, size: int) -> None:
+        entry = self.entries.setdefault(opaque, {"sent": None})
+        entry.update({"day": day.isoformat(), "content": content, "size": size})  # saved by the caller, once per run
+
+    def record_sent(self, opaque: str, at: str, message_id: str) -> None:
+        self.entries.setdefault(opaque, {})["sent"] = {"at": at, "message_id": message_id}
+        self.save()
+
+
+def append_send_log(folder: Path, record: dict) -> None:
+    """One line per delivery attempt. Opened for appending with mode 0600, flushed to disk at once."""
+    descriptor = os.open(folder / SEND_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as log:
+        log.write(json.dumps(record, sort_keys=True) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+
+
+def personal_files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.iterdir() if path.suffix in PERSONAL_SUFFIXES and path.is_file()) if folder.is_dir() else []
+
+
+def purge(folder: Path) -> int:
+    """Delete every patient's message and personal PDF. The ledger and send log stay: they hold no name or
+    address, and without them an appointment could be sent twice."""
+    removed = 0
+    for path in personal_files(folder):
+        try:
+            path.unlink()
+        except OSError as error:
+            raise OutputFolderError(f"could not delete {display_path(path)} ({error.strerror}); {removed} deleted so far, "
+                                    "check the folder's permissions and run --purge again") from None
+        removed += 1
+    return removed
+
+
+def remove_past(folder: Path, ledger: Ledger, today: date) -> int:
+    """Delete the messages of appointments whose day has passed: they are kept no longer than they are useful."""
+    removed = 0
+    for opaque, entry in ledger.entries.items():
+        if entry.get("day") and entry["day"] < today.isoformat():
+            for suffix in PERSONAL_SUFFIXES:
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / f"{opaque}{suffix}").unlink()
+                    removed += 1
+    return removed

@@ -1,0 +1,244 @@
+"""Delivers composed emails through the clinic's SMTP server: encrypted, at a bounded rate, each appointment at most once."""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import socket
+import ssl
+import stat
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..loading import Clinic
+from ..models import LOCAL_HOSTS, EmailSettings
+from ..problems import Problem, display_path, read_regular_file
+from .message import Composed
+from .private_files import Ledger, address_hash, append_send_log
+
+SENT, ALREADY_SENT, REFUSED, TEMPORARY, NOT_SENT = "sent", "already sent", "refused", "temporary failure", "not sent"
+RETRY_DELAYS = (10.0, 30.0, 90.0)  # seconds before each retry of a temporary (4xx) failure
+TIMEOUT = 60.0  # seconds the server may take to answer
+MAX_PASSWORD_FILE = 4096
+
+
+class SendError(Exception):
+    """Nothing more can be sent in this run: the server cannot be reached, refuses the login, or offers no encryption."""
+
+
+@dataclass
+class Result:
+    opaque_id: str
+    status: str
+    code: int | None = None
+    reason: str = ""  # the server's reply, with any address in it masked
+    attempts: int = 0
+
+
+def mask_addresses(text: str) -> str:
+    """A server's reply without the addresses it may quote (`<sam@example.test>: unknown user`)."""
+    return re.sub(r"[^\s<>\"']+@[^\s<>\"']+", "<address>", text)
+
+
+# --- The password: never in the config ---
+
+def find_password(clinic: Clinic) -> tuple[str | None, list[Problem]]:
+    """The SMTP password from the environment variable or file the config names; a file inside the clinic folder is refused."""
+    settings: EmailSettings = clinic.config.email
+    config, doc = clinic.config_file, clinic.doc
+    if settings.user is None:
+        return None, []
+    if settings.password_env:
+        value = os.environ.get(settings.password_env, "")
+        if not value:
+            return None, [Problem(config, doc.line_of(("email", "password_env")), "email.password_env",
+                                  f"expected the environment variable {settings.password_env} to hold the mail server's "
+                                  "password, got nothing (it is not set, or empty)")]
+        return value, []
+    if settings.password_file:
+        path = Path(os.path.expanduser(settings.password_file))
+        path = path if path.is_absolute() else clinic.folder / path
+        line, field = doc.line_of(("email", "password_file")), "email.password_file"
+        real = Path(os.path.realpath(path))
+        if real.is_relative_to(Path(os.path.realpath(clinic.folder))):
+            return None, [Problem(config, line, field, "expected a file outside the clinic folder (the folder is copied, "
+                                                        "shared and sent to head office; a password must not travel with it), "
+                                                        f"got {display_path(path)}")]
+        try:
+            mode = os.stat(real).st_mode
+            data = read_regular_file(real, MAX_PASSWORD_FILE + 1)
+        except OSError as error:
+            return None, [Problem(config, line, field, f"expected a file holding the mail server's password, got "
+                                                        f"{display_path(path)}, which cannot be read ({error.strerror or error})")]
+        if mode & 0o077:
+            return None, [Problem(config, line, field, f"expected a file only you can read (chmod 600 {display_path(path)}), "
+                                                        f"got one others can read (mode {stat.S_IMODE(mode):o})")]
+        value = data.decode("utf-8", "replace").strip("\r\n")
+        if not value or len(data) > MAX_PASSWORD_FILE:
+            return None, [Problem(config, line, field, f"expected the password on the file's first line, got "
+                                                        f"{'an empty file' if not value else 'a file too large to be one'}")]
+        return value, []
+    return None, [Problem(config, doc.line_of(("email", "user")), "email.user",
+                          "expected password_env (an environment variable's name) or password_file (a file outside the "
+                          "clinic folder) beside user, got neither")]
+
+
+# --- The connection ---
+
+def connect(settings: EmailSettings, password: str | None, context: ssl.SSLContext | None = None) -> smtplib.SMTP:
+    """A connection that is encrypted (or to this machine), logged in if the config names a user."""
+    host, port = settings.smtp_host, settings.smtp_port
+    where = f"the mail server {host}:{port}"
+    if settings.security == "none" and host.lower() not in LOCAL_HOSTS:
+        raise SendError(f"{where}: refused to send without encryption to a server that is not on this machine")
+    context = context or ssl.create_default_context()
+    try:
+        if settings.security == "tls":
+            server = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
+        else:
+            server = smtplib.SMTP(host, port, timeout=TIMEOUT)
+    except ssl.SSLError as error:
+        raise SendError(f"{where}: the encrypted connection failed ({error.reason or error}); check the host, the port and "
+                        "security: tls") from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise SendError(f"{where} cannot be reached ({_reason(error)}); check smtp_host and smtp_port, and try again") from None
+    try:
+        server.ehlo()
+        if settings.security == "starttls":
+            if not server.has_extn("starttls"):
+                raise SendError(f"{where} does not offer STARTTLS, so the email would travel unencrypted; nothing was "
+                                "sent. Use the server's TLS port with security: tls, or ask your email provider")
+            server.starttls(context=context)
+            server.ehlo()
+        if settings.user:
+            server.login(settings.user, password or "")
+    except SendError:
+        _close(server)
+        raise
+    except smtplib.SMTPAuthenticationError as error:
+        _close(server)
+        raise SendError(f"{where} refused the user name or password ({error.smtp_code}); check email.user and the password") from None
+    except smtplib.SMTPNotSupportedError:
+        _close(server)
+        raise SendError(f"{where} does not accept a login; remove email.user, or check the server") from None
+    except ssl.SSLError as error:
+        _close(server)
+        raise SendError(f"{where}: the encrypted connection failed ({error.reason or error}); if the server's certificate "
+                        "is issued by your own authority, point SSL_CERT_FILE at it") from None
+    except (OSError, smtplib.SMTPException) as error:
+        _close(server)
+        raise SendError(f"{where} stopped answering ({_reason(error)}); try again later") from None
+    return server
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {mask_addresses(error.smtp_error.decode('utf-8', 'replace'))}"
+    if isinstance(error, socket.timeout):
+        return "no answer in time"
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def _closed(server: smtplib.SMTP | None) -> None:
+    """Close a connection that went wrong, and say it is gone."""
+    if server is not None:
+        server.close()
+    return None
+
+
+def _close(server: smtplib.SMTP) -> None:
+    try:
+        server.quit()
+    except (OSError, smtplib.SMTPException):
+        server.close()
+
+
+# --- Sending a batch ---
+
+def _failure(error: Exception) -> tuple[int | None, str]:
+    """The SMTP code and (masked) reply of a failed send."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
+        return code, mask_addresses(reply.decode("utf-8", "replace"))
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code, mask_addresses(error.smtp_error.decode("utf-8", "replace"))
+    return None, _reason(error)
+
+
+def send_all(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, *,
+             context: ssl.SSLContext | None = None, sleep: Callable[[float], None] = time.sleep,
+             retry_delays: tuple[float, ...] = RETRY_DELAYS, report: Callable[[Result], None] = lambda result: None
+             ) -> tuple[list[Result], str | None]:
+    """Send each message not already sent, at most `per_minute` a minute. A temporary failure (4xx) is tried again
+    after each of `retry_delays`; a permanent one (5xx) is reported for that patient and the batch goes on.
+
+    Returns one result per message, and why the batch stopped early (the server went away), if it did.
+    """
+    settings: EmailSettings = clinic.config.email
+    interval = 60.0 / settings.per_minute
+    results: list[Result] = []
+    server: smtplib.SMTP | None = None
+    stopped: str | None = None
+    last_sent: float | None = None
+    try:
+        for composed in messages:
+            if stopped:
+                results.append(Result(composed.opaque_id, NOT_SENT, reason="not attempted"))
+                continue
+            if sent := ledger.sent(composed.opaque_id):
+                results.append(Result(composed.opaque_id, ALREADY_SENT, reason=f"sent {sent['at']}"))
+                report(results[-1])
+                continue
+            result = Result(composed.opaque_id, NOT_SENT)
+            for attempt, delay in enumerate((*retry_delays, None), start=1):
+                if last_sent is not None:  # a bounded rate: mail servers throttle or block a burst
+                    sleep(max(0.0, interval - (time.monotonic() - last_sent)))
+                result.attempts = attempt
+                try:
+                    if server is None:
+                        server = connect(settings, password, context)
+                    last_sent = time.monotonic()
+                    server.sendmail(settings.from_address, [composed.appointment.email], composed.data)
+                except SendError as error:
+                    stopped = str(error)
+                    result.status, result.reason = NOT_SENT, "the mail server could not be used"
+                    break
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+                    result.code, result.reason = _failure(error)
+                    if not 400 <= result.code < 500:
+                        result.status = REFUSED
+                        break
+                    result.status = TEMPORARY
+                    if result.code == 421:  # the server is closing the connection
+                        server = _closed(server)
+                except OSError as error:  # the connection was lost (SMTPServerDisconnected is an OSError too)
+                    server = _closed(server)  # reconnect for the next attempt; if the server is gone, connecting says so
+                    result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
+                else:
+                    result.status, result.code, result.reason = SENT, 250, ""
+                    ledger.record_sent(composed.opaque_id, _now(), composed.message_id)
+                    break
+                finally:
+                    _log(folder, composed, result)
+                if delay is not None:
+                    sleep(delay)
+            results.append(result)
+            report(result)
+    finally:
+        if server is not None:
+            _close(server)
+    return results, stopped
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _log(folder: Path, composed: Composed, result: Result) -> None:
+    append_send_log(folder, {"time": _now(), "id": composed.opaque_id, "message_id": composed.message_id,
+                             "result": result.status, "code": result.code, "attempt": result.attempts,
+                             "address_sha256": address_hash(composed.appointment.email)})

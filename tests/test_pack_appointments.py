@@ -1,0 +1,162 @@
+"""Reading a booking system's appointments file: each bad row named by file, line and column, the good rows kept."""
+
+from __future__ import annotations
+
+import tracemalloc
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from brochures.pack.appointments import MAX_APPOINTMENTS, Rules, read_appointments
+from pack_support import messages_in, pack, write_appointments
+
+RULES = Rules(treatments=("facial", "hair"), known=("facial", "hair", "body"), language="en-GB", day_first=True,
+              now=datetime(2026, 11, 25, 9, 0))
+HEADER = "first name,email,date,time,treatments\n"
+
+
+def read(tmp_path: Path, text: str, encoding: str = "utf-8", rules: Rules = RULES):
+    path = tmp_path / "appointments.csv"
+    path.write_bytes(text.encode(encoding))
+    return read_appointments(path, rules)
+
+
+def messages(result) -> list[str]:
+    return [str(problem).split("appointments.csv", 1)[1] for problem in result.problems]
+
+
+def test_a_good_file_with_a_bom_and_semicolons_and_other_header_spellings(tmp_path):
+    result = read(tmp_path, "\ufeffFirst_Name;E-mail Address;Appointment Date;Start Time;Services\r\n"
+                            "Sam;sam@example.test;03/12/2026;2:30 pm;facial\r\n"
+                            'Jo;jo@example.test;2026-12-04;09:15;"facial, hair"\r\n')
+    assert result.problems == []
+    sam, jo = result.appointments
+    assert (sam.first_name, sam.email, sam.when, sam.treatments) == ("Sam", "sam@example.test", datetime(2026, 12, 3, 14, 30), ("facial",))
+    assert jo.treatments == ("facial", "hair") and jo.when == datetime(2026, 12, 4, 9, 15)
+
+
+def test_one_date_and_time_column_and_american_dates(tmp_path):
+    rules = Rules(**{**RULES.__dict__, "day_first": False})
+    result = read(tmp_path, "name,email,appointment,treatment\nSam,sam@example.test,12/03/2026 14:30,hair\n", rules=rules)
+    assert result.problems == [] and result.appointments[0].when == datetime(2026, 12, 3, 14, 30)
+
+
+@pytest.mark.parametrize("row, expected", [
+    ("Sam,sam@,2026-12-03,14:30,facial", ':2 email: expected an email address like "sam@example.test", got "sam@"'),
+    ("Sam,sam@example.test,2026-12-03,14:30,botox",
+     ':2 treatments: expected treatments this clinic offers (facial, hair), got "botox", an unknown treatment'),
+    ("Sam,sam@example.test,2026-12-03,14:30,body",
+     ':2 treatments: expected treatments this clinic offers (facial, hair), got "body", one this clinic does not offer'),
+    ("Sam,sam@example.test,2026-12-03,,facial", ":2 time: expected a time like 14:30 or 2:30 pm, got nothing"),
+    ("Sam,sam@example.test,next Tuesday,14:30,facial", ':2 date: expected a date like 2026-12-03, got "next Tuesday"'),
+    ("Sam,sam@example.test,2026-02-30,14:30,facial", ':2 date: expected a date like 2026-12-03, got "2026-02-30"'),
+    ("Sam,sam@example.test,2026-12-03,25:00,facial", ':2 time: expected a time like 14:30 or 2:30 pm, got "25:00"'),
+    ("Sam,sam@example.test,2026-11-24,14:30,facial",
+     ':2 date: expected an appointment still to come, got "2026-11-24 14:30", which has passed'),
+    ('"=HYPERLINK(""https://evil.test"",""Click"")",sam@example.test,2026-12-03,14:30,facial',
+     ':2 first name: expected plain text, not a spreadsheet formula (text starting with =), got "=HYPERLINK'),
+    ("@SUM(1+1),sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, not a spreadsheet formula"),
+    ("Sam,+sam@example.test,2026-12-03,14:30,facial", ":2 email: expected plain text, not a spreadsheet formula (text starting with +)"),
+    ("Sa\u202em,sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, without the invisible character U+202E"),
+    (",sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected some text, got nothing"),
+    ("Sam,sam@example.test,2026-12-03,14:30", ":2: expected 5 cells, one per column, got 4"),
+    ("Sam,sam@example.test,2026-12-03,14:30,facial,hair", ":2: expected 5 cells, one per column, got 6 (a comma or semicolon"),
+])
+def test_each_bad_row_is_named_and_skipped(tmp_path, row, expected):
+    result = read(tmp_path, HEADER + row + "\nJo,jo@example.test,2026-12-04,10:00,hair\n")
+    assert any(message.startswith(expected) for message in messages(result)), messages(result)
+    assert [appointment.first_name for appointment in result.appointments] == ["Jo"]  # the good row is kept
+    assert not result.file_problem
+
+
+def test_duplicate_rows_name_the_first(tmp_path):
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
+                                     "Jo,jo@example.test,2026-12-04,10:00,hair\n"
+                                     "Sam,SAM@example.test,03/12/2026,2:30 pm,hair\n")
+    assert messages(result) == [":4: expected each appointment once, got the same patient and time as line 2"]
+    assert len(result.appointments) == 2
+
+
+def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
+    result = read(tmp_path, HEADER + "<b>Sam</b> {{ 7*7 }},sam@example.test,2026-12-03,14:30,facial\n")
+    assert result.appointments[0].first_name == "<b>Sam</b> {{ 7*7 }}"  # printed as written; the email test escapes it
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", ":1: expected a header row, then one row per appointment; got an empty file"),
+    ("\n\n", ":1: expected a header row, then one row per appointment; got an empty file"),
+    ("given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n",
+     ':1 columns: expected a column for treatments (or treatments, treatment, services); found the columns "given name", "mail", "when"'),
+    ("first name,email,date,treatments\n", ":1 columns: expected a column for time (or time, appointment time, start time)"),
+])
+def test_a_file_that_cannot_be_used_is_refused_whole(tmp_path, text, expected):
+    result = read(tmp_path, text)
+    assert result.file_problem and result.appointments == []
+    assert messages(result)[0].startswith(expected), messages(result)
+
+
+def test_a_file_that_is_not_utf8(tmp_path):
+    result = read(tmp_path, HEADER + "Zoë,zoe@example.test,2026-12-03,14:30,facial\n", encoding="cp1252")
+    assert result.file_problem and 'expected UTF-8 text (in Excel: Save As "CSV UTF-8")' in str(result.problems[0])
+
+
+def test_a_huge_cell_stops_reading_with_a_message(tmp_path):
+    result = read(tmp_path, HEADER + "Sam," + "x" * 100_000 + "@example.test,2026-12-03,14:30,facial\n")
+    assert result.file_problem and "a cell longer than 2,000 characters" in str(result.problems[0])
+
+
+def test_a_50000_row_file_is_read_as_a_stream_and_refused_past_the_cap(tmp_path):
+    rows = "".join(f"P{i},p{i}@example.test,2027-{1 + i % 12:02d}-{1 + i % 28:02d},{8 + i % 10}:{i % 60:02d},facial\n"
+                   for i in range(50_000))
+    path = tmp_path / "appointments.csv"
+    path.write_text(HEADER + rows)
+    tracemalloc.start()
+    try:
+        result = read_appointments(path, RULES)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.file_problem and result.appointments == []
+    assert f"expected at most {MAX_APPOINTMENTS:,} appointments in one file" in str(result.problems[-1])
+    assert peak < 20 * 1024 * 1024  # the 3 MB file is never held whole, nor 50,000 appointments
+
+
+def test_a_50000_row_file_of_bad_rows_is_counted_not_kept(tmp_path):
+    path = tmp_path / "appointments.csv"
+    path.write_text(HEADER + "".join(f"P{i},p{i}@,2026-12-03,14:30,facial\n" for i in range(50_000)))
+    result = read_appointments(path, RULES)
+    assert result.problem_count == 50_000 and len(result.problems) == 200 and result.appointments == []
+
+
+# --- From the command line ---
+
+def test_the_good_rows_are_prepared_and_the_exit_code_says_some_were_not(clinic, tmp_path, capsys):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", [
+        "Sam,sam@example.test,2030-12-03,09:30,facial,",
+        "Jo,jo@,2030-12-03,11:00,hair,",
+    ])
+    assert pack(folder, out, "--appointments", str(appointments)) == 1
+    assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in capsys.readouterr().err
+    assert [message["To"] for message in messages_in(out)] == ["sam@example.test"]
+
+
+def test_one_patient_booked_by_phone(clinic, capsys):
+    folder, out = clinic
+    assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30",
+                "--treatment", "facial", "--treatment", "hair") == 0
+    message, = messages_in(out)
+    assert message["To"] == "sam@example.test"
+    assert pack(folder, out, "--name", "Sam", "--email", "sam@", "--when", "yesterday", "--treatment", "facial") == 1
+    err = capsys.readouterr().err
+    assert 'command line --email: expected an email address like "sam@example.test", got "sam@"' in err
+    assert 'command line --when: expected a date and time like 2026-12-03 14:30' in err
+
+
+def test_the_shipped_sample_prepares_one_email_per_patient(capsys, tmp_path):
+    from generate import main
+    assert main(["pack", "--out", str(tmp_path / "out")]) == 0
+    sample = (Path(__file__).parent.parent / "data" / "appointments.csv").read_text().splitlines()
+    assert len(list((tmp_path / "out" / ".private" / "example").glob("*.eml"))) == len(sample) - 1
+    assert "Draft" in capsys.readouterr().err  # the example clinic is not approved: said, and --send would refuse

@@ -1,0 +1,236 @@
+"""The email each patient gets, and what is kept private: read back as a patient's email program and a privacy review would."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from datetime import datetime
+
+import pytest
+
+from brochures.pack.command import Clock
+from pack_support import messages_in, pack, write_appointments
+
+ROWS = ["<b>Sam</b> {{ 7*7 }},sam.patel@example.test,2030-12-03,14:30,facial hair,Dr Ana Reyes",
+        "Priya,priya.shah@example.test,2030-12-04,10:15,body,"]
+PATIENT_DATA = ("Sam", "sam.patel", "Priya", "priya.shah", "Ana Reyes")
+
+
+def prepare(clinic, tmp_path, rows=ROWS, *args, **options):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", rows)
+    return pack(folder, out, "--appointments", str(appointments), *args, **options), out
+
+
+def test_the_email_says_what_a_patient_needs(clinic, tmp_path):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 0
+    message, = messages_in(out)
+    assert message["Subject"] == "Your consultation at Example Aesthetics Clinic"  # never the treatment: lock screens
+    assert message.get_content_type() == "multipart/mixed"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "Tuesday 3 December 2030" in part and "14:30" in part and "Dr Ana Reyes" in part
+        assert "1 High Street" in part and "above the pharmacy" in part  # the place, and how to find it
+        assert "020 7946 0000" in part and "example-clinic.test/book" in part  # how to change it
+        assert "fillers or other treatments you have had on your face" in part  # before it: facial
+        assert "when your hair loss started" in part  # and hair
+        assert "liver or kidney disease" not in part  # not body, which was not booked
+        assert "What side effects could I have" in part  # questions worth asking
+        assert "hello@example-clinic.test" in part  # contact details
+
+
+def test_html_is_table_laid_out_inlined_and_accessible(clinic, tmp_path):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    html = messages_in(out)[0].get_body(("html",)).get_content()
+    assert '<html lang="en-GB">' in html
+    assert "<style" not in html and "var(--" not in html  # inlined: email programs drop style sheets and variables
+    assert re.search(r'class="band" style="[^"]*background: #0F6E6E', html)  # the clinic's colour, inlined
+    assert 'role="presentation"' in html and '<th scope="row"' in html
+    images = re.findall(r"<img[^>]*>", html)
+    assert images and all(' alt="' in img for img in images)
+    assert 'src="cid:clinic-logo"' in images[0] and 'alt="Example Aesthetics Clinic logo"' in images[0]
+    logo, = [part for part in messages_in(out)[0].walk() if part["Content-ID"] == "<clinic-logo>"]
+    assert logo.get_content_type() == "image/png" and logo.get_content().startswith(b"\x89PNG")  # SVG is not shown by email programs
+    assert "<h1" in html and "<h2" in html  # real headings, real text
+
+
+def test_a_name_with_html_or_template_syntax_is_plain_text(clinic, tmp_path):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    message, = messages_in(out)
+    assert "Hello <b>Sam</b> {{ 7*7 }}," in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Hello &lt;b&gt;Sam&lt;/b&gt; {{ 7*7 }}," in html and "<b>Sam" not in html and "49" not in html
+
+
+def test_attachments_are_the_approved_generic_leaflets_and_the_email_stays_under_1_mb(clinic, tmp_path, capsys):
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    message, = messages_in(out)
+    attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert attached == {name: (out / "harbour" / name).read_bytes() for name in ("facial.pdf", "hair.pdf")}
+    eml, = (out / ".private" / "harbour").glob("*.eml")
+    size = eml.stat().st_size
+    assert size <= 1024 * 1024
+    assert f"{eml.stem}.eml  ({size / 1024:.0f} KB, appointments.csv:2)" in capsys.readouterr().out  # its size, its row
+
+
+def test_nothing_private_leaks(clinic, tmp_path, capsys):
+    code, out = prepare(clinic, tmp_path)
+    assert code == 0
+    said = capsys.readouterr()
+    private = out / ".private"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700 and stat.S_IMODE((private / "harbour").stat().st_mode) == 0o700
+    files = [path for path in private.rglob("*") if path.is_file() and path.name != ".build.lock"]  # the lock: a pid
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
+    names = [path.name for path in out.rglob("*")]
+    readable = {"stdout": said.out, "stderr": said.err, "file names": " ".join(names),
+                "ledger": (private / "harbour" / "ledger.json").read_text(),
+                "build cache": (out / ".build-cache.json").read_text()}
+    readable |= {path.name: path.read_text(errors="replace") for path in (out / "harbour").iterdir()}
+    for where, text in readable.items():
+        for data in PATIENT_DATA:
+            assert data not in text, f"{data} in {where}"
+    for message in messages_in(out):
+        assert message["Subject"] == "Your consultation at Example Aesthetics Clinic"
+        assert all(re.fullmatch(r"[0-9a-f]{20}", path.stem) for path in (private / "harbour").glob("*.eml"))
+
+
+def test_personal_files_are_purged_and_expire_after_the_appointment(clinic, tmp_path, capsys):
+    folder, out = clinic
+    code, out = prepare(clinic, tmp_path)
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2
+    # The day after Sam's appointment, the next run removes Sam's message; Priya's (a day later) stays.
+    later = Clock(now=lambda: datetime(2030, 12, 4, 8, 0))
+    assert pack(folder, out, "--appointments", str(write_appointments(tmp_path / "none.csv", [])), clock=later) == 0
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2  # nothing to prepare: nothing is touched
+    assert pack(folder, out, "--name", "Jo", "--email", "jo@example.test", "--when", "2030-12-05 10:00",
+                "--treatment", "hair", clock=later) == 0
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2  # Sam's went, Jo's came
+    assert "removed 1 file of appointments that have passed" in capsys.readouterr().out
+    assert pack(folder, out, "--purge") == 0
+    assert list((out / ".private" / "harbour").glob("*.eml")) == []
+    assert json.loads((out / ".private" / "harbour" / "ledger.json").read_text())["appointments"]  # kept: no double sends
+
+
+def test_the_personal_pdf(clinic, tmp_path):
+    from pypdf import PdfReader
+    from conftest import pdf_text, struct_elements
+
+    code, out = prepare(clinic, tmp_path, ROWS[:1], "--pack", "pdf")
+    assert code == 0
+    message, = messages_in(out)
+    attached, = message.iter_attachments()
+    assert attached.get_filename() == "before-your-consultation.pdf"  # the same name for every patient
+    pdf, = (out / ".private" / "harbour").glob("*.pdf")
+    assert attached.get_content() == pdf.read_bytes() and stat.S_IMODE(pdf.stat().st_mode) == 0o600
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root and root["/Lang"] == "en"
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "pdfuaid:part" in xmp
+    metadata = " ".join(str(value) for value in reader.metadata.values()) + xmp
+    assert "Before your consultation" in metadata and "Example Aesthetics Clinic" in metadata
+    assert not any(data in metadata for data in PATIENT_DATA + ("&lt;b&gt;",))  # no patient data in the metadata
+
+    def titles(outline):
+        return [title for item in outline for title in (titles(item) if isinstance(item, list) else [item.title])]
+    bookmarks = titles(reader.outline)
+    assert bookmarks[0] == "Before your consultation" and "Facial mesotherapy" in bookmarks and "Hair mesotherapy" in bookmarks
+    assert "Body mesotherapy" not in bookmarks  # only the patient's treatments
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert first.startswith("Personal — for <b>Sam</b> {{ 7*7 }} only")  # marked, and the name is text, not markup
+    assert all("Personal — for" in page.extract_text() for page in reader.pages[1:])  # on every page
+    assert "Hello <b>Sam</b> {{ 7*7 }}," in pdf_text(pdf)
+    assert struct_elements(pdf, "/Table")  # the appointment's details are a real table
+    headers = [node for node in struct_elements(pdf, "/TH")]
+    assert headers and all(node["/A"]["/Scope"] in ("/Column", "/Row") for node in headers)
+    report = pytest.importorskip("pdfua").validate(str(pdf))
+    assert not [f for f in report.findings if f.rule_id.startswith("UA-15")], [f.message for f in report.findings]
+
+
+def test_a_damaged_ledger_stops_the_pack_rather_than_risk_sending_twice(clinic, tmp_path, capsys):
+    folder, out = clinic
+    ledger = out / ".private" / "harbour" / "ledger.json"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text("{not json")
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 3
+    assert "could not read" in capsys.readouterr().err and not list(ledger.parent.glob("*.eml"))
+
+
+def test_a_link_in_place_of_the_private_folder_is_refused(clinic, tmp_path, capsys):
+    folder, out = clinic
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / ".private").symlink_to(elsewhere)
+    code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 3 and "got a link or a file" in capsys.readouterr().err
+    assert list(elsewhere.rglob("*.eml")) == []
+
+
+def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
+    from brochures.output_folder import BuildLock
+    from brochures.pack.private_files import private_folder
+
+    folder, out = clinic
+    with BuildLock(private_folder(out, "harbour")):
+        code, out = prepare(clinic, tmp_path, ROWS[:1])
+    assert code == 3 and "another build is writing to" in capsys.readouterr().err
+    assert list((out / ".private" / "harbour").glob("*.eml")) == []
+
+
+def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_path, capsys, monkeypatch):
+    from brochures.pack import command
+
+    monkeypatch.setattr(command, "MAX_MESSAGE_BYTES", 120 * 1024)  # between a one-leaflet and a two-leaflet email
+    rows = ["Sam,sam@example.test,2030-12-03,14:30,facial hair,", "Jo,jo@example.test,2030-12-03,15:30,hair,"]
+    code, out = prepare(clinic, tmp_path, rows)
+    assert code == 1
+    assert [message["To"] for message in messages_in(out)] == ["jo@example.test"]
+    assert "TOO LARGE" in capsys.readouterr().err
+
+
+def test_a_clinic_in_the_us_gets_american_dates_and_a_12_hour_clock(tmp_path):
+    from conftest import ROSEWOOD
+    from pack_support import CLOCK
+    from brochures.pack.command import main
+    from generate import main as build
+
+    out = tmp_path / "out"
+    assert main(["--clinic", str(ROSEWOOD), "--out", str(out), "--name", "Jo", "--email", "jo@example.test",
+                 "--when", "12/03/2030 2:30 pm", "--treatment", "hair"], build, clock=CLOCK) == 0
+    message, = messages_in(out, "rosewood")
+    text = message.get_body(("plain",)).get_content()
+    assert "Date: Tuesday, December 3, 2030" in text and "Time: 2:30 PM" in text  # month first, as the US writes it
+
+
+def test_a_strings_file_without_the_email_words_is_named(tmp_path, capsys):
+    import shutil
+
+    from conftest import DATA
+    from pack_support import CLOCK
+    from brochures.pack.command import main
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    strings = data / "strings" / "en.yaml"
+    strings.write_text(strings.read_text().split("\n# The pre-consultation email")[0] + "\n")
+    assert main(["--data", str(data), "--out", str(tmp_path / "out")], lambda argv: 0, clock=CLOCK) == 2
+    assert "en.yaml pack: expected the words of the email" in capsys.readouterr().err
+
+
+def test_a_damaged_or_swapped_key_is_refused_rather_than_giving_new_ids(clinic, tmp_path, capsys):
+    import os
+
+    folder, out = clinic
+    secret = out / ".private" / "secret"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(b"short")
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3
+    secret.unlink()
+    os.mkfifo(secret)
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3  # a named pipe: refused at once, without hanging
+    err = capsys.readouterr().err
+    assert "is not the key this generator made" in err and "could not read" in err

@@ -1,0 +1,238 @@
+"""Sending the pack through a real SMTP server on 127.0.0.1 (aiosmtpd): delivery, refusals, retries, login, TLS, re-runs."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+
+import pytest
+
+from pack_support import Mailbox, MailServer, check_login, local_email, no_wait, pack, set_email, write_appointments
+
+ROWS = ["Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes",
+        "Jo,jo@example.test,2030-12-03,11:00,hair,",
+        "Alex,alex@example.test,2030-12-03,14:30,facial hair,",
+        "Priya,priya@example.test,2030-12-04,10:15,body,"]
+
+
+def send(folder, out, appointments, **options):
+    options.setdefault("sleep", no_wait)
+    return pack(folder, out, "--appointments", str(appointments), "--send", **options)
+
+
+def test_delivered_and_parsed_back(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[2:3])
+    assert send(folder, out, appointments) == 0
+    (sender, recipients, data), = mail_server.mailbox.received
+    assert sender == "hello@example-clinic.test" and recipients == ["alex@example.test"]
+    message = message_from_bytes(data, policy=policy.default)
+    assert message["Subject"] == "Your consultation at Example Aesthetics Clinic"
+    assert message["From"] == "Example Aesthetics Clinic <hello@example-clinic.test>"
+    assert message["To"] == "alex@example.test" and message["Reply-To"] == "bookings@example-clinic.test"
+    assert message["Message-ID"].endswith("@example-clinic.test>")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Hello Alex," in text and "Hello Alex," in html
+    assert "Tuesday 3 December 2030" in text and "14:30" in text
+    attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert attachments == {"facial.pdf": (out / "harbour" / "facial.pdf").read_bytes(),
+                           "hair.pdf": (out / "harbour" / "hair.pdf").read_bytes()}
+    # The message sent is the one written for the dry run, byte for byte.
+    written, = (out / ".private" / "harbour").glob("*.eml")
+    assert written.read_bytes().replace(b"\r\n", b"\n") == data.replace(b"\r\n", b"\n")
+    # The send log says what happened, never to whom.
+    log = (out / ".private" / "harbour" / "send-log.jsonl").read_text()
+    record = json.loads(log)
+    assert record["result"] == "sent" and record["message_id"] == message["Message-ID"]
+    assert "alex" not in log.lower() and "Alex" not in capsys.readouterr().out
+
+
+def test_a_550_for_one_patient_does_not_stop_the_others(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    mail_server.mailbox.refuse.add("jo@example.test")
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS)
+    set_email(folder, local_email(mail_server.port).replace("per_minute: 600", "per_minute: 6"))
+    waits = []
+    assert send(folder, out, appointments, sleep=waits.append) == 1
+    assert len(waits) == 3 and all(5 < wait <= 10 for wait in waits)  # 6 a minute: the next one 10 s after the last
+    assert sorted(mail_server.mailbox.recipients()) == ["alex@example.test", "priya@example.test", "sam@example.test"]
+    output = capsys.readouterr().out
+    assert output.count("  refused    ") == 1 and "550" in output
+    assert "jo@" not in output and "Jo," not in output  # the server's reply quotes the address: it is masked
+    # A re-run sends nothing twice; the refused one is tried again (and refused again).
+    assert send(folder, out, appointments, sleep=waits.append) == 1
+    assert sorted(mail_server.mailbox.recipients()) == ["alex@example.test", "priya@example.test", "sam@example.test"]
+    assert capsys.readouterr().out.count("\n  already sent ") == 3
+
+
+def test_a_451_is_tried_again_until_it_is_accepted(clinic, mail_server, tmp_path):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    mail_server.mailbox.busy["sam@example.test"] = 2
+    waits = []
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[:1])
+    assert send(folder, out, appointments, sleep=waits.append, retry_delays=(0.01, 0.02, 0.04)) == 0
+    assert mail_server.mailbox.recipients() == ["sam@example.test"]
+    assert 0.01 in waits and 0.02 in waits and 0.04 not in waits  # backed off twice, then delivered
+    log = [json.loads(line) for line in (out / ".private" / "harbour" / "send-log.jsonl").read_text().splitlines()]
+    assert [(entry["result"], entry["code"]) for entry in log] == [("temporary failure", 451)] * 2 + [("sent", 250)]
+
+
+def test_a_451_that_lasts_is_reported_after_a_bounded_number_of_tries(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    mail_server.mailbox.busy["sam@example.test"] = 100
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[:1])
+    assert send(folder, out, appointments, retry_delays=(0.01, 0.01)) == 1
+    assert mail_server.mailbox.busy["sam@example.test"] == 97  # three tries, no more
+    assert "temporary failure" in capsys.readouterr().out
+
+
+def test_the_server_going_away_mid_batch_then_a_rerun_sends_the_rest_once(clinic, tmp_path, capsys):
+    folder, out = clinic
+    mailbox = Mailbox()
+    server = MailServer(mailbox).start()
+    set_email(folder, local_email(server.port))
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS)
+
+    def server_goes_away(seconds):
+        if len(mailbox.received) == 2 and server.controller is not None:
+            server.stop()
+    try:
+        assert send(folder, out, appointments, sleep=server_goes_away, retry_delays=(0.01,)) == 1
+        assert len(mailbox.received) == 2
+        assert "Run the same command again" in capsys.readouterr().err
+        server.start()  # back again, on the same port
+        assert send(folder, out, appointments) == 0
+    finally:
+        server.stop()
+    recipients = mailbox.recipients()
+    assert sorted(recipients) == sorted(row.split(",")[1] for row in ROWS)  # each patient exactly once
+
+
+@pytest.fixture
+def login_server(certificates):
+    """A server that offers STARTTLS (with a certificate from the test's own authority) and requires a login after it."""
+    server_context, client_context = certificates
+    server = MailServer(Mailbox(), tls_context=server_context, require_starttls=True, auth_required=True,
+                        authenticator=check_login).start()
+    yield server, client_context
+    server.stop()
+
+
+def test_login_over_starttls(clinic, login_server, tmp_path, monkeypatch):
+    server, client_context = login_server
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[:1])
+    set_email(folder, local_email(server.port, security="starttls", extra="  user: reception\n  password_env: HARBOUR_SMTP\n"))
+    monkeypatch.setenv("HARBOUR_SMTP", "s3cret-pass")
+    assert send(folder, out, appointments, context=client_context) == 0
+    assert server.mailbox.recipients() == ["sam@example.test"]
+
+    monkeypatch.setenv("HARBOUR_SMTP", "wrong")
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[1:2])
+    assert send(folder, out, appointments, context=client_context) == 1
+    assert server.mailbox.recipients() == ["sam@example.test"]
+
+
+def test_a_server_that_requires_a_login_refuses_a_clinic_without_one(clinic, login_server, tmp_path, capsys):
+    server, client_context = login_server
+    folder, out = clinic
+    set_email(folder, local_email(server.port, security="starttls"))
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 1
+    assert server.mailbox.received == [] and "530" in capsys.readouterr().out
+
+
+def test_implicit_tls(clinic, certificates, tmp_path):
+    server_context, client_context = certificates
+    folder, out = clinic
+    server = MailServer(Mailbox(), ssl_context=server_context).start()
+    try:
+        set_email(folder, local_email(server.port, security="tls"))
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 0
+    finally:
+        server.stop()
+    assert server.mailbox.recipients() == ["sam@example.test"]
+
+
+def test_a_server_without_starttls_gets_nothing(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port, security="starttls"))
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:2])) == 1
+    assert mail_server.mailbox.received == []
+    assert "does not offer STARTTLS" in capsys.readouterr().err
+
+
+def test_an_untrusted_certificate_gets_nothing(clinic, certificates, tmp_path, capsys):
+    server_context, _ = certificates
+    folder, out = clinic
+    mailbox = Mailbox()
+    server = MailServer(mailbox, tls_context=server_context, require_starttls=True).start()
+    set_email(folder, local_email(server.port, security="starttls"))
+    try:
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 1  # the system's trust store only
+    finally:
+        server.stop()
+    assert mailbox.received == [] and "encrypted connection failed" in capsys.readouterr().err
+
+
+def test_no_encryption_to_another_machine_is_refused_before_connecting(clinic, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, "  from_address: hello@example-clinic.test\n  smtp_host: mail.example-clinic.test\n"
+                      "  smtp_port: 25\n  security: none\n")
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 2
+    err = capsys.readouterr().err
+    assert "clinic.yaml:" in err and "email.security: expected starttls or tls for the mail server mail.example-clinic.test" in err
+    assert not list((out / ".private").rglob("*.eml"))  # refused before anything was prepared
+
+
+@pytest.mark.parametrize("block, message", [
+    ("  password: hunter2\n", "email.password: expected no password in the config"),
+    ("  user: reception\n  password_file: secret.txt\n", "email.password_file: expected a file outside the clinic folder"),
+    ("  user: reception\n  password_env: HARBOUR_UNSET\n", "expected the environment variable HARBOUR_UNSET to hold"),
+    ("  user: reception\n", "expected password_env"),
+])
+def test_the_password_never_comes_from_the_clinic_folder(clinic, mail_server, tmp_path, capsys, block, message):
+    folder, out = clinic
+    (folder / "secret.txt").write_text("hunter2\n")
+    set_email(folder, local_email(mail_server.port, extra=block))
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 2
+    assert message in capsys.readouterr().err
+    assert mail_server.mailbox.received == []
+
+
+def test_a_password_file_outside_the_clinic_folder(clinic, login_server, tmp_path):
+    server, client_context = login_server
+    folder, out = clinic
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret-pass\n")
+    secret.chmod(0o644)
+    set_email(folder, local_email(server.port, security="starttls", extra=f"  user: reception\n  password_file: {secret}\n"))
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    assert send(folder, out, appointments, context=client_context) == 2  # others may read it: refused
+    secret.chmod(0o600)
+    assert send(folder, out, appointments, context=client_context) == 0
+    assert server.mailbox.recipients() == ["sam@example.test"]
+
+
+def test_unapproved_leaflets_are_not_sent(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    config = folder / "clinic.yaml"
+    original = config.read_text()
+    try:
+        config.write_text(original.replace("approval:\n", "approval_was:\n").split("approval_was:\n")[0])
+        set_email(folder, local_email(mail_server.port))
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 2
+    finally:
+        config.write_text(original)
+    assert mail_server.mailbox.received == [] and "expected leaflets approved" in capsys.readouterr().err
+
+
+def test_send_needs_a_mail_server_in_the_config(clinic, tmp_path, capsys):
+    folder, out = clinic
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 2
+    assert "email: expected the mail server to send through" in capsys.readouterr().err
+    assert not list((out / ".private").rglob("*.eml"))
