@@ -378,6 +378,28 @@ class DiagramLabels(Model):
     injection: ShortText
 
 
+class FranchiseReportLabels(Model):
+    """The franchise report of a sharded build (generate.py merge-reports), for a head office."""
+
+    title: ShortText
+    intro: Text
+    totals: ShortText
+    clinics: ShortText
+    clinic: ShortText
+    shard: ShortText
+    shards: ShortText
+    documents: ShortText
+    built: ShortText
+    failed: ShortText
+    not_attempted: ShortText
+    warnings: ShortText
+    problems: ShortText
+    cost: ShortText
+    seconds: ShortText
+    folder: ShortText
+    none: ShortText
+
+
 class ReportLabels(Model):
     intro: Text
     document: ShortText
@@ -395,6 +417,7 @@ class ReportLabels(Model):
     none: ShortText
     passed: ShortText
     failed: ShortText
+    franchise: FranchiseReportLabels
 
 
 class ComparisonRows(Model):
