@@ -33,7 +33,7 @@ class ProgressLine:
 
     def advance(self, failed: bool) -> None:
         self.failures += failed
-        self.progress.update(self.task, advance=1,
+        self.progress.update(self.task, advance=1, refresh=True,
                              failures=f"{self.failures} failed" if self.failures else "")
 
 
