@@ -34,16 +34,8 @@ class MergeRefused(Exception):
 
 
 def merge_reports_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="generate.py merge-reports",
-        description="Merge the reports of every shard of a sharded build (--shard K/N) into one franchise report.")
-    parser.add_argument("folders", nargs="+", type=Path, metavar="SHARD_OUT",
-                        help="the --out folder of each shard (one folder may hold several shards' manifests)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="where franchise-report.json and franchise-report.html are written")
-    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
-                        help="the data folder whose strings label the HTML report (default: data/)")
-    args = parser.parse_args(argv)
+    """generate.py merge-reports: read every shard's manifest, refuse what does not fit together, write the report."""
+    args = merge_parser().parse_args(argv)
     try:
         strings = load_strings(args.data)
         report = merge(read_manifests(args.folders))
@@ -64,6 +56,21 @@ def merge_reports_command(argv: list[str]) -> int:
           f"{totals['built']} documents built, {totals['failed']} failed, {totals['not_attempted']} not attempted, "
           f"{totals['warnings']} warnings, {totals['problems']} input problems. Report: {display_path(paths[1])}")
     return EXIT_FAILED if totals["failed"] or totals["not_attempted"] or totals["problems"] else EXIT_OK
+
+
+def merge_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="generate.py merge-reports",
+        description="Merge the reports of every shard of a sharded build (--shard K/N) into one franchise report.",
+        epilog="Exit codes: 0 merged, every document built; 1 merged, with failures or invalid input; "
+               "2 the shards cannot be merged (nothing written); 3 the report could not be written.")
+    parser.add_argument("folders", nargs="+", type=Path, metavar="SHARD_OUT",
+                        help="the --out folder of each shard (one folder may hold several shards' manifests)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="where franchise-report.json and franchise-report.html are written")
+    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
+                        help="the data folder whose strings label the HTML report (default: data/)")
+    return parser
 
 
 def load_strings(data_dir: Path) -> dict:
