@@ -8,6 +8,8 @@
     python generate.py init rosewood            a new clinic folder with a commented clinic.yaml, ready to edit
     python generate.py list treatments          the treatments (or: fonts) a clinic can choose
     python generate.py pack [--send]            an email per booked patient (see brochures/pack/command.py)
+    python generate.py --shard 2/8              one eighth of the clinics, balanced by cost (see merge-reports)
+    python generate.py merge-reports OUT1 OUT2 --out DIR   one franchise report from every shard's --out
 
 Exit codes: 0 everything built; 1 some documents failed (the rest were built), or warnings with --strict;
 2 invalid input or usage; 3 the output folder could not be used (another build holds it, it is not
@@ -46,8 +48,10 @@ from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, p
                                      run_temp_folder)
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
 from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
+from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
 from brochures.quality import ClinicFindings, Scorecard, print_warnings, save_grades, write_report  # noqa: E402
 from brochures.rendering import PlainDataSandbox  # noqa: E402
+from brochures.sharding import MAX_SHARDS, clinic_costs, shard_argument, split, write_manifest  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
@@ -65,13 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["pack"]:  # before the consultation: one email per booked patient (brochures/pack/)
         from brochures.pack.command import main as pack
         return pack(argv[1:], build_brochures=main)
+    if argv[:1] == ["merge-reports"]:  # one franchise report from the shards' output folders
+        from brochures.franchise_report import merge_reports_command
+        return merge_reports_command(argv[1:])
     if argv and argv[0] in SUBCOMMANDS:  # serve, init, list: see "Subcommands" below
         return SUBCOMMANDS[argv[0]](argv[1:])
     started = time.perf_counter()
     args = parse_arguments(argv)
-    with stopped_by_sigterm():
+    with stopped_by_sigterm(), only_failures_and_summary(args.quiet) as summary:
         try:
-            return build(args, started)
+            return build(args, started, summary)
         except (OutputFolderError, WriteError) as error:
             print(error, file=sys.stderr)
             return EXIT_OUTPUT
@@ -82,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_TERMINATED if stop.args else EXIT_INTERRUPTED
 
 
-def build(args: argparse.Namespace, started: float) -> int:
+def build(args: argparse.Namespace, started: float, summary=None) -> int:
     try:
         content = load_content(args.data)
     except InputError as error:
@@ -100,6 +107,8 @@ def build(args: argparse.Namespace, started: float) -> int:
         if args.fail_fast:
             return EXIT_INVALID
 
+    if args.shard:
+        clinics, split_plan, costs = shard_of(clinics, content, args)
     findings = {clinic.slug: ClinicFindings(clinic, content, today()) for clinic in clinics}
     save_grades()
     prepare(args.out, inputs=[args.data, *(clinic.folder for clinic in clinics)],
@@ -111,7 +120,8 @@ def build(args: argparse.Namespace, started: float) -> int:
         clinics, taken = claim_output_folders(clinics, cache, build_dir)
         documents = plan_documents(clinics, content, build_dir, set(args.treatment) if args.treatment else None,
                                    variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
-        outcomes = render_and_print(documents, content, cache, temp_dir, args)
+        with progress_line(len(documents), quiet=args.quiet) as progress:
+            outcomes = render_and_print(documents, content, cache, temp_dir, args, progress)
         # A clinic whose own logo or template misbehaves is invalid input: none of its documents is printed.
         if clinic_problems := taken + list(dict.fromkeys(o.problem for o in outcomes if o.problem)):
             report_invalid(clinic_problems)
@@ -123,8 +133,10 @@ def build(args: argparse.Namespace, started: float) -> int:
         if not args.check:
             remove_outputs_no_longer_built(clinics, content, cache)
         cards = scorecards(outcomes, findings, clinics, args.out)
+        if args.shard:
+            write_shard_manifest(args, (split_plan, costs), documents, outcomes, problems, cards, time.perf_counter() - started)
 
-    print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started)
+    print_summary(outcomes, len(documents), clinics, problems, time.perf_counter() - started, file=summary)
     UNCHANGED_BUILD.clear()
     if not args.check and not problems and outcomes and len(outcomes) == len(documents) and all(
             o.printed and o.printed.unchanged for o in outcomes):
@@ -159,7 +171,7 @@ def claim_output_folders(clinics: list[Clinic], cache: BuildCache, build_dir: Pa
 
 
 def render_and_print(documents: list[Document], content: Content, cache: BuildCache, temp_dir: Path,
-                     args: argparse.Namespace) -> list[Outcome]:
+                     args: argparse.Namespace, progress=NoProgressLine()) -> list[Outcome]:
     """Check each clinic's logo and render every document's HTML; then print the documents of every clinic
     whose logo and templates all passed.
 
@@ -185,12 +197,14 @@ def render_and_print(documents: list[Document], content: Content, cache: BuildCa
         if outcome.problem:
             invalid.add(clinic.slug)
         elif outcome.error:
+            progress.advance(failed=True)
             print_outcome(outcome, checking=args.check)
 
     def finish(outcome: Outcome) -> None:
         if outcome.printed and outcome.printed.cache_entry:
             cache.record(outcome.document.output, outcome.printed.cache_entry)  # saved at once: a killed build resumes
-        print_outcome(outcome, checking=args.check)
+        progress.advance(failed=bool(outcome.error))
+        print_outcome(outcome, checking=args.check, brief=progress.live)  # on a terminal the live line stands for the rest
 
     first_of_each_clinic = {document.clinic.slug: document for document in reversed(documents)}
     logos = [Task(LOGO, document) for document in reversed(first_of_each_clinic.values())]
@@ -285,7 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"time budget per document; a document over it fails (default: {Budget.seconds:g})")
     parser.add_argument("--memory-limit", type=number_in(int, 32, 1024 * 1024), default=Budget.memory_mb, metavar="MB",
                         help=f"memory budget per document; a document over it fails (default: {Budget.memory_mb})")
+    parser.add_argument("--shard", type=shard_option, metavar="K/N",
+                        help=f"build shard K of N (1 <= K <= N <= {MAX_SHARDS:,}): a share of the clinics balanced by expected "
+                             "cost, the same on every machine; auto/N takes K from JOB_COMPLETION_INDEX (0-based, set by a "
+                             "Kubernetes Indexed Job). Writes OUT/shard-K-of-N.json; merge the shards with merge-reports")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only failures, invalid input and the final summary line")
     return parser
+
+
+def shard_option(text: str):
+    try:
+        return shard_argument(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def choices(value: str, every: tuple[str, ...]) -> tuple[str, ...]:
@@ -354,7 +381,8 @@ def report_invalid(problems: list[Problem]) -> int:
     return EXIT_INVALID
 
 
-def print_outcome(outcome: Outcome, checking: bool = False) -> None:
+def print_outcome(outcome: Outcome, checking: bool = False, brief: bool = False) -> None:
+    """One line per document (`brief`: only failures and warnings, under a live progress line)."""
     output = outcome.document.output.name if checking else display_path(outcome.document.output)
     if outcome.error:
         print(f"  FAILED     {output}: {outcome.error}", file=sys.stderr)
@@ -363,11 +391,37 @@ def print_outcome(outcome: Outcome, checking: bool = False) -> None:
     pages = f"{printed.pages} page{'s' if printed.pages != 1 else ''}"
     # Flushed line by line, so progress shows at once in a pipe or a CI log.
     action = "checked" if checking else "unchanged" if printed.unchanged else "wrote"
-    print(f"  {action:9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)", flush=True)
+    if not brief or print_warnings(printed):
+        print(f"  {action:9}  {output}  ({pages}, {printed.size / 1024:.0f} KB)", flush=True)
     for warning in print_warnings(printed):
         print(f"             warning: {warning}")
     for warning in printed.warnings:  # WeasyPrint's own, for the tests that catch CSS typos and missing assets
         PRINT_WARNINGS.warning("%s: %s", output, warning)
+
+
+def shard_of(clinics: list[Clinic], content: Content, args: argparse.Namespace):
+    """--shard K/N: this shard's clinics; every shard's clinics and every clinic's cost, for the shard manifest."""
+    planned = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None,
+                             variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
+    costs = {clinic.slug: 0 for clinic in clinics} | clinic_costs(planned)  # a clinic with nothing to build is in a shard too
+    split_plan = split(costs, args.shard.count)
+    mine = set(split_plan[args.shard.number - 1])
+    return [clinic for clinic in clinics if clinic.slug in mine], split_plan, costs
+
+
+def write_shard_manifest(args: argparse.Namespace, shard_split: tuple[list[list[str]], dict[str, float]], documents: list[Document],
+                         outcomes: list[Outcome], problems: list[Problem], cards: dict, seconds: float) -> None:
+    done = {o.document.output: o for o in outcomes}
+    listed = []
+    for document in documents:
+        outcome = done.get(document.output)
+        status = ("not attempted" if outcome is None else "failed" if outcome.error else "checked" if args.check
+                  else "unchanged" if outcome.printed.unchanged else "wrote")
+        listed.append({"clinic": document.clinic.slug, "file": document.output.name, "status": status,
+                       **({"error": outcome.error} if outcome is not None and outcome.error else {})})
+    warnings = len({w for clinic_cards in cards.values() for card in clinic_cards for w in card.warnings()})
+    options = {"treatment": sorted(args.treatment or []), "variant": args.variant, "layout": args.layout, "check": args.check}
+    write_manifest(args.out, args.shard, *shard_split, options, listed, report_lines(problems), warnings, seconds)
 
 
 def today() -> date:
@@ -405,7 +459,8 @@ def scorecards(outcomes: list[Outcome], findings: dict[str, ClinicFindings], cli
     return cards
 
 
-def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], problems: list[Problem], seconds: float) -> None:
+def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], problems: list[Problem], seconds: float,
+                  file=None) -> None:
     built = [o for o in outcomes if o.printed]
     failed = [o for o in outcomes if o.error]
     clinic_count = len({o.document.clinic.slug for o in built}) or len(clinics)
@@ -418,7 +473,7 @@ def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], 
         line += f"; {skipped} not attempted ({'the output folder could not be written' if any(o.machine_fault for o in outcomes) else '--fail-fast'})"
     if problems:
         line += f"; skipped invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''})"
-    print(line + ".")
+    print(line + ".", file=file or sys.stdout)
     if failed:
         print("Failures:", file=sys.stderr)
     for outcome in failed:

@@ -50,7 +50,10 @@ def replayable(argv: list[str]) -> bool:
 
 
 def command_key(argv: list[str]) -> list:
-    return [list(argv), os.getcwd(), date.today().isoformat(), sys.executable, sys.version]
+    """What the report depends on besides the files: the command, where and when it runs, and whether it
+    prints to a terminal (where a progress line replaces the line per document)."""
+    return [list(argv), os.getcwd(), date.today().isoformat(), sys.executable, sys.version, sys.stdout.isatty(),
+            os.environ.get("TERM") == "dumb"]
 
 
 def state(path: str) -> list[int] | None:
@@ -131,8 +134,12 @@ def record(argv: list[str], depends_on: list[Path], wrote: list[Path], stdout: s
 class Tee:
     """Standard output or error, also kept in memory: what the build printed, to be replayed."""
 
-    def __init__(self, stream):
-        self.stream, self.kept = stream, []
+    def __init__(self, stream, kept: list[str] | None = None):
+        self.stream, self.kept = stream, [] if kept is None else kept
+
+    def sharing(self, stream) -> Tee:
+        """Another stream whose text is kept with this one's (rich's, while a progress line is shown)."""
+        return Tee(stream, self.kept)
 
     def write(self, text: str) -> int:
         self.kept.append(text)

@@ -473,6 +473,28 @@ class GlossaryEntry(Model):
     meaning: Text
 
 
+class FranchiseReportLabels(Model):
+    """The franchise report of a sharded build (generate.py merge-reports), for a head office."""
+
+    title: ShortText
+    intro: Text
+    totals: ShortText
+    clinics: ShortText
+    clinic: ShortText
+    shard: ShortText
+    shards: ShortText
+    documents: ShortText
+    built: ShortText
+    failed: ShortText
+    not_attempted: ShortText
+    warnings: ShortText
+    problems: ShortText
+    cost: ShortText
+    seconds: ShortText
+    folder: ShortText
+    none: ShortText
+
+
 class ReportLabels(Model):
     intro: Text
     document: ShortText
@@ -514,6 +536,7 @@ class ReportLabels(Model):
     preview_problems_intro: Text
     preview_problems_lines: Text
     preview_none: Text
+    franchise: FranchiseReportLabels
 
 
 class ComparisonRows(Model):

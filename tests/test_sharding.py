@@ -1,0 +1,247 @@
+"""Sharding a franchise: the split (whole, no overlap, the same on every machine, balanced by cost),
+the --shard option, the shard manifests and their merge into one franchise report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brochures.franchise_report import MergeRefused, merge, read_manifests
+from brochures.loading import load_clinic, load_content
+from brochures.planning import LAYOUTS, VARIANTS, plan_documents
+from brochures.sharding import Shard, clinic_costs, shard_argument, split, write_manifest
+from conftest import DATA, EXAMPLE, ROOT, ROSEWOOD
+from generate import main
+
+# -- The split, on a synthetic franchise of 200 clinics (planned, never printed) --
+
+
+def synthetic_franchise(count: int = 200, seed: int = 12):
+    """`count` clinics, each offering its own mix of 1 to 12 treatments, and the content they draw on."""
+    content = load_content(DATA)
+    facial = content.treatments["facial"]
+    treatments = {f"t{i:02}": facial for i in range(12)}
+    content = dataclasses.replace(content, treatments=treatments)
+    example = load_clinic(EXAMPLE / "clinic.yaml", load_content(DATA))
+    chooser = random.Random(seed)
+    clinics = [dataclasses.replace(example, slug=f"clinic-{i:03}",
+                                   treatments=tuple(sorted(chooser.sample(sorted(treatments), chooser.randint(1, 12)))))
+               for i in range(count)]
+    return clinics, content
+
+
+def planned_costs(clinics, content, variants=VARIANTS[:1], layouts=LAYOUTS[:1]) -> dict[str, float]:
+    return clinic_costs(plan_documents(clinics, content, Path("out"), None, variants, layouts))
+
+
+@pytest.fixture(scope="module")
+def franchise():
+    return synthetic_franchise()
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 16, 200, 250])
+def test_the_shards_together_hold_every_clinic_once(franchise, count):
+    costs = planned_costs(*franchise)
+    shards = split(costs, count)
+    assert len(shards) == count
+    every = [slug for shard in shards for slug in shard]
+    assert sorted(every) == sorted(costs) and len(every) == len(set(every)) == 200
+
+
+@pytest.mark.parametrize("variants,layouts", [(VARIANTS[:1], LAYOUTS[:1]), (VARIANTS, LAYOUTS)])
+@pytest.mark.parametrize("count", [2, 4, 8, 10])
+def test_shards_are_balanced_by_cost_within_20_percent(franchise, count, variants, layouts):
+    costs = planned_costs(*franchise, variants, layouts)
+    loads = [sum(costs[slug] for slug in shard) for shard in split(costs, count)]
+    assert max(loads) <= 1.2 * min(loads), loads
+
+
+def test_the_cost_model_weighs_a_booklet_as_everything_it_lays_out(franchise):
+    clinics, content = franchise
+    three = dataclasses.replace(clinics[0], treatments=("t00", "t01", "t02"))
+    # 3 brochures + the comparison sheet + a booklet that lays out those 4 again
+    assert planned_costs([three], content) == {three.slug: 8}
+    # press and tri-fold files are printed and checked on their own: each counts
+    assert planned_costs([three], content, VARIANTS, LAYOUTS) == {three.slug: 2 * (6 + 1 + 4)}
+
+
+SPLIT_IN_ANOTHER_PROCESS = """
+import json, sys
+sys.path[:0] = ["tests", "."]
+from test_sharding import planned_costs, synthetic_franchise
+from brochures.sharding import split
+clinics, content = synthetic_franchise()
+print(json.dumps(split(planned_costs(list(reversed(clinics)), content), 7)))
+"""
+
+
+def test_the_split_is_the_same_in_every_process_whatever_the_hash_seed_or_order(franchise):
+    clinics, content = franchise
+    here = split(planned_costs(clinics, content), 7)
+    shuffled = clinics[:]
+    random.Random(1).shuffle(shuffled)
+    assert split(planned_costs(shuffled, content), 7) == here
+    for seed in ("1", "4242"):
+        result = subprocess.run([sys.executable, "-c", SPLIT_IN_ANOTHER_PROCESS], cwd=ROOT, capture_output=True, text=True,
+                                env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        assert json.loads(result.stdout) == here
+
+
+# -- The --shard option --
+
+
+@pytest.mark.parametrize("text,shard", [("1/1", Shard(1, 1)), ("3/8", Shard(3, 8)), (" 10000/10000 ", Shard(10000, 10000))])
+def test_shard_option_reads_k_of_n(text, shard):
+    assert shard_argument(text, environ={}) == shard
+
+
+@pytest.mark.parametrize("text,said", [
+    ("0/4", "expected a shard number K from 1 to 4 (K/N counts from 1), got '0/4'"),
+    ("5/4", "expected a shard number K from 1 to 4"),
+    ("1/0", "expected a number of shards N from 1 to 10,000, got '1/0'"),
+    ("1/10001", "expected a number of shards N from 1 to 10,000"),
+    ("2", "expected K/N, such as 2/8 (shard 2 of 8), or auto/N, got '2'"),
+    ("x/4", "expected K/N"),
+    ("1.5/4", "expected K/N"),
+])
+def test_a_shard_outside_its_range_is_a_usage_error(text, said, capsys, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        main(["--shard", text, "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --shard: {said}" in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_auto_takes_the_shard_from_a_kubernetes_indexed_job():
+    assert shard_argument("auto/20", environ={"JOB_COMPLETION_INDEX": "0"}) == Shard(1, 20)
+    assert shard_argument("auto/20", environ={"JOB_COMPLETION_INDEX": "19"}) == Shard(20, 20)
+
+
+@pytest.mark.parametrize("environ,said", [
+    ({}, "it is not set"),
+    ({"JOB_COMPLETION_INDEX": "20"}, "got '20'"),
+    ({"JOB_COMPLETION_INDEX": "one"}, "got 'one'"),
+])
+def test_auto_without_a_valid_job_index_says_what_it_needs(environ, said):
+    with pytest.raises(ValueError) as error:
+        shard_argument("auto/20", environ=environ)
+    assert str(error.value) == ("auto/20 takes the shard from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job): "
+                                f"expected a whole number from 0 to 19, {said}")
+
+
+# -- Merging shard manifests (written as a shard writes them, without printing) --
+
+PLAN = [["a", "c"], ["b"], ["d"]]
+COSTS = {"a": 1, "b": 3, "c": 2, "d": 3}
+
+
+def shard_folders(tmp_path: Path, plan=PLAN, numbers=(1, 2, 3), options=None) -> list[Path]:
+    folders = []
+    for number in numbers:
+        folder = tmp_path / f"shard-{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        documents = [{"clinic": slug, "file": "facial.pdf", "status": "wrote"} for slug in plan[number - 1]]
+        write_manifest(folder, Shard(number, len(plan)), plan, COSTS, options or {"variant": "standard"}, documents, [], 0, 1.0)
+        folders.append(folder)
+    return folders
+
+
+def test_merge_covers_every_clinic_once(tmp_path):
+    report = merge(read_manifests(shard_folders(tmp_path)))
+    assert [(c["slug"], c["shard"]) for c in report["clinics"]] == [("a", 1), ("b", 2), ("c", 1), ("d", 3)]
+    assert report["totals"]["built"] == 4 and report["totals"]["failed"] == 0
+
+
+def test_merge_refuses_a_missing_shard(tmp_path):
+    folders = shard_folders(tmp_path, numbers=(1, 3))
+    with pytest.raises(MergeRefused, match="expected all 3 shards, got none for shard 2"):
+        merge(read_manifests(folders))
+
+
+def test_merge_refuses_a_shard_given_twice(tmp_path):
+    folders = shard_folders(tmp_path)
+    copy = tmp_path / "again"
+    shutil.copytree(folders[1], copy)
+    with pytest.raises(MergeRefused, match="shard 2 of 3 is given twice"):
+        merge(read_manifests([*folders, copy]))
+
+
+def test_merge_refuses_shards_of_different_splits(tmp_path):
+    folders = shard_folders(tmp_path / "one", numbers=(1, 2))
+    other = shard_folders(tmp_path / "two", numbers=(3,), options={"variant": "press"})
+    with pytest.raises(MergeRefused, match="expected shards of one split"):
+        merge(read_manifests([*folders, *other]))
+
+
+def test_merge_refuses_a_clinic_in_two_shards(tmp_path):
+    folders = shard_folders(tmp_path)
+    manifest = folders[2] / "shard-3-of-3.json"
+    data = json.loads(manifest.read_text())
+    data["clinics"].append("a")
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(MergeRefused, match="clinic 'a' is in shard 1 and shard 3"):
+        merge(read_manifests(folders))
+
+
+def test_merge_refuses_a_folder_without_a_manifest_or_with_a_broken_one(tmp_path, capsys):
+    folders = shard_folders(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert main(["merge-reports", *map(str, folders), str(tmp_path / "empty"), "--out", str(tmp_path / "report")]) == 2
+    assert "expected a shard manifest (shard-K-of-N.json, written by generate.py --shard K/N) in" in capsys.readouterr().err
+    (folders[0] / "shard-1-of-3.json").write_text('{"shard": 1')
+    assert main(["merge-reports", *map(str, folders), "--out", str(tmp_path / "report")]) == 2
+    assert "cannot be read as JSON" in capsys.readouterr().err
+    (folders[0] / "shard-1-of-3.json").write_text('{"shard": "1"}')
+    assert main(["merge-reports", *map(str, folders), "--out", str(tmp_path / "report")]) == 2
+    assert "expected a shard manifest with the field 'shard', got str" in capsys.readouterr().err
+    assert not (tmp_path / "report").exists()
+
+
+# -- Two real shards of a 3-clinic franchise, merged, against one full build --
+
+
+@pytest.fixture
+def three_clinics(tmp_path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("clinics"))
+    shutil.copytree(EXAMPLE, data / "clinics" / "example")
+    shutil.copytree(ROSEWOOD, data / "clinics" / "rosewood")
+    shutil.copytree(EXAMPLE, data / "clinics" / "oakfield")
+    config = data / "clinics" / "oakfield" / "clinic.yaml"
+    config.write_text(config.read_text().replace("Example Aesthetics Clinic", "Oakfield Skin Clinic"))
+    return data
+
+
+def test_two_shards_build_the_same_documents_as_one_full_build(three_clinics, tmp_path, capsys):
+    common = ["--data", str(three_clinics), "--treatment", "facial"]
+    shards = [tmp_path / "shard-1", tmp_path / "shard-2"]
+    for number, out in enumerate(shards, start=1):
+        assert main([*common, "--shard", f"{number}/2", "--out", str(out)]) == 0
+    assert main([*common, "--out", str(tmp_path / "full")]) == 0
+    full = {(pdf.parent.name, pdf.name) for pdf in (tmp_path / "full").rglob("*.pdf")}
+    assert len(full) == 3
+
+    built = [{(pdf.parent.name, pdf.name) for pdf in out.rglob("*.pdf")} for out in shards]
+    assert built[0] and built[1] and not built[0] & built[1]
+    assert built[0] | built[1] == full
+
+    capsys.readouterr()
+    assert main(["merge-reports", *map(str, shards), "--out", str(tmp_path / "franchise")]) == 0
+    assert "Merged 2 shards: 3 clinics, 3 documents built, 0 failed" in capsys.readouterr().out
+    report = json.loads((tmp_path / "franchise" / "franchise-report.json").read_text())
+    assert {(d["clinic"], d["file"]) for c in report["clinics"] for d in c["documents"]} == full
+    assert {c["name"] for c in report["clinics"]} == {"Example Aesthetics Clinic", "Rosewood Skin & Hair Clinic",
+                                                      "Oakfield Skin Clinic"}
+    assert all(c["report"]["documents"][0]["document"] == "facial.pdf" for c in report["clinics"])
+    html = (tmp_path / "franchise" / "franchise-report.html").read_text()
+    assert '<html lang="en">' in html and "<h1>Franchise report</h1>" in html
+    assert "Rosewood Skin &amp; Hair Clinic" in html and '<th scope="col">Shard</th>' in html
