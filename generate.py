@@ -51,7 +51,7 @@ from brochures.problems import InputError, Problem, display_path, report_lines  
 from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
 from brochures.quality import ClinicFindings, Scorecard, print_warnings, save_grades, write_report  # noqa: E402
 from brochures.rendering import PlainDataSandbox  # noqa: E402
-from brochures.sharding import MAX_SHARDS, clinic_costs, shard_argument, split, write_manifest  # noqa: E402
+from brochures.sharding import MAX_SHARDS, clinic_costs, document_cost, shard_argument, split, write_manifest  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
@@ -217,6 +217,8 @@ def render_and_print(documents: list[Document], content: Content, cache: BuildCa
             if args.fail_fast and failed:
                 return failed
             tasks = [Task(PRINT, o.document, o.html, cache.saved(o.document.output)) for o in rendered if o.html is not None]
+            # Longest first (the booklets), so that no worker is left printing one alone at the end.
+            tasks.sort(key=lambda task: -document_cost(task.document))
             printed = workers.run(tasks, fail_fast=args.fail_fast, report=finish)
     finally:
         remove_stale_temporaries(folders)  # those of workers stopped in the middle of a write

@@ -62,12 +62,16 @@ def shard_argument(text: str, environ=os.environ) -> Shard:
     return Shard(int(index) + 1, count)
 
 
+def document_cost(document: Document) -> float:
+    """A document's expected cost: 1 for a brochure or a comparison sheet; a booklet lays them all out again."""
+    return len(document.clinic.treatments) + 1 if document.kind == BOOKLET else 1
+
+
 def clinic_costs(documents: list[Document]) -> dict[str, float]:
     """Each clinic's expected cost (by its output folder name), from the documents planned for it."""
     costs: dict[str, float] = {}
     for document in documents:
-        cost = len(document.clinic.treatments) + 1 if document.kind == BOOKLET else 1
-        costs[document.clinic.slug] = costs.get(document.clinic.slug, 0) + cost
+        costs[document.clinic.slug] = costs.get(document.clinic.slug, 0) + document_cost(document)
     return costs
 
 
