@@ -67,10 +67,11 @@ class Expected:
     margin_bottom_mm: float = 17.0
 
 
-def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None) -> Inspection:
+def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None) -> Inspection:
+    """Everything the gate measures on a finished PDF (`reader`: the same PDF, already parsed by pypdf)."""
     result = Inspection()
     expected = expected or Expected()
-    reader = PdfReader(io.BytesIO(pdf))
+    reader = reader or PdfReader(io.BytesIO(pdf))
     _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url))
     result.accessibility = accessibility(pdf, pdf_ua, reader)
     _check_structure(reader, result)

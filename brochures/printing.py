@@ -161,8 +161,9 @@ class Printer:
                            warnings=saved["warnings"], unchanged=True, inspection=Inspection(**saved["inspection"]),
                            cache_entry=saved)
         pdf, warnings = self.print_pdf(document, html)
-        pages = check_pdf(document, pdf)
-        inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document))
+        reader = PdfReader(io.BytesIO(pdf))
+        pages = check_pdf(document, pdf, reader)
+        inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader)
         if unreadable := inspection_failures(inspection):
             raise PrintError("patients could not read it: " + "; ".join(unreadable))
         write_atomically(document.output, pdf)
@@ -297,9 +298,10 @@ def expected_page_size(document: Document) -> tuple[float, float]:
     return PAGE_POINTS[size]
 
 
-def check_pdf(document: Document, pdf: bytes) -> int:
-    """Read the PDF back as a viewer or a print shop's preflight would; return its page count or raise PrintError."""
-    reader = PdfReader(io.BytesIO(pdf))
+def check_pdf(document: Document, pdf: bytes, reader: PdfReader | None = None) -> int:
+    """Read the PDF back as a viewer or a print shop's preflight would; return its page count or raise PrintError.
+    `reader`: the PDF already parsed, shared with the quality gate's inspection so it is parsed once."""
+    reader = reader or PdfReader(io.BytesIO(pdf))
     config = document.clinic.config
     root = reader.trailer["/Root"]
     metadata = reader.metadata or {}
