@@ -482,6 +482,8 @@ def _check_structure(reader: PdfReader, result: Inspection) -> None:
     headers = _elements(tree, "/TH")
     result.table_headers = len(headers)
     missing = [header for header in headers if _scope(header) not in ("/Column", "/Row", "/Both")]
+    if headers:  # shown with the other accessibility checks in the scorecard and the report
+        result.accessibility["every table header says what it heads"] = not missing
     if missing:
         result.page_problems.append(f"{len(missing)} of {len(headers)} table header cells carry no /Scope in the "
                                     "structure tree: a screen reader cannot tell which cells they head")
