@@ -279,8 +279,8 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
             detail = f" ({result.reason}; not sent again)"
         print(f"  {result.status:10} {result.opaque_id}{detail}", flush=True)
 
-    print(f"Sending through {settings.smtp_host}:{settings.smtp_port} ({settings.security}), "
-          f"at most {settings.per_minute} a minute:")
+    security = {"starttls": "STARTTLS", "tls": "TLS"}.get(settings.security, "no encryption: this machine only")
+    print(f"Sending through {settings.smtp_host}:{settings.smtp_port} ({security}), at most {settings.per_minute} a minute:")
     try:
         results, stopped = send_all(messages, clinic, password, ledger, folder, report=report, **send_options)
     except SendError as error:
