@@ -204,6 +204,17 @@ def test_the_password_never_comes_from_the_clinic_folder(clinic, mail_server, tm
     assert mail_server.mailbox.received == []
 
 
+def test_a_password_in_the_config_is_never_printed(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port, extra="  password: hunter2-secret\n"))
+    for extra in ([], ["--send"]):
+        assert pack(folder, out, "--appointments", str(write_appointments(tmp_path / "a.csv", ROWS[:1])), *extra) == 2
+        captured = capsys.readouterr()
+        assert "email.password: expected no password in the config" in captured.err
+        assert "got a password (not shown)" in captured.err
+        assert "hunter2" not in captured.out + captured.err
+
+
 def test_a_password_file_outside_the_clinic_folder(clinic, login_server, tmp_path):
     server, client_context = login_server
     folder, out = clinic
