@@ -32,9 +32,10 @@ from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import INK, Palette, palette
 from .loading import Clinic, Content, approval_status, patient_content
 from .planning import BOOKLET, Document
-
-BOOKLET_ONLY = {"booklet_title", "booklet_summary"}  # shared content printed only on the booklet's cover
 from .problems import display_path, printable
+
+# Shared content printed in one kind of document only: a source that covers nothing else is cited only there.
+PRINTED_ONLY_IN = {"booklet_title": BOOKLET, "booklet_summary": BOOKLET, "consultation_questions": "pack"}
 
 MAX_TEMPLATE_BYTES = 256 * 1024  # a template file larger than this is refused
 MAX_OUTPUT = 5_000_000  # characters of HTML one render may produce (a booklet is about 300,000)
@@ -733,11 +734,13 @@ class HtmlRenderer:
         return quote(relative)
 
     def _part(self, clinic: Clinic, slug: str | None, in_booklet: bool) -> dict:
-        """What the templates need to print one treatment (or, for None, the comparison): a standalone comparison
-        sheet cites no source that only covers the booklet's own cover text."""
+        """What the templates need to print one treatment (or, for None, the comparison). A source is cited only
+        where what it covers is printed: not the booklet's cover text on a comparison sheet, nor the pack's questions."""
         if slug is None:
             shared = self._shared(clinic)
-            sources = [source for source in shared["sources"] if in_booklet or set(source["covers"]) - BOOKLET_ONLY]
+            here = BOOKLET if in_booklet else "comparison"
+            elsewhere = {name for name, only_in in PRINTED_ONLY_IN.items() if only_in != here}
+            sources = [source for source in shared["sources"] if set(source["covers"]) - elsewhere]
             return {"id": "part-comparison", "title": shared["title"], "treatment": None, "icon_src": None,
                     "diagram_src": None, "review": shared["review"], "sources": sources}
         treatment = self._treatment(clinic, slug)

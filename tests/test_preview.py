@@ -83,6 +83,30 @@ def test_an_absolute_path_is_never_served(out_folder, tmp_path):
     assert served_file(out_folder, "/" + str(tmp_path / "secret.pdf")) is None
 
 
+def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
+    """Hundreds of dropped connections must not fill the console with tracebacks; serving goes on."""
+    import socket
+    import threading
+    from brochures.preview.server import BuildEvents, make_server
+    (out_folder / "example" / "big.pdf").write_bytes(b"%PDF-1.7 " + b"x" * 8_000_000)
+    server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", port)) as client:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # reset on close
+                client.sendall(b"GET /example/big.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                client.recv(100)
+        with socket.create_connection(("127.0.0.1", port)) as client:  # still serving
+            client.sendall(b"GET /example/facial.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert b"200 OK" in client.recv(100)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import stat
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -184,5 +185,11 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
     class Server(ThreadingHTTPServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         daemon_threads = True  # a browser's open event stream never holds up stopping
+
+        def handle_error(self, request, client_address) -> None:
+            """A visitor gone mid-answer needs no traceback; anything else is said in one line, and serving goes on."""
+            error = sys.exc_info()[1]
+            if not isinstance(error, (ConnectionError, TimeoutError)):
+                print(f"preview: a request failed ({type(error).__name__}: {error})", file=sys.stderr)
 
     return Server((host, port), Handler)
