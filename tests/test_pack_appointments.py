@@ -160,3 +160,23 @@ def test_the_shipped_sample_prepares_one_email_per_patient(capsys, tmp_path):
     sample = (Path(__file__).parent.parent / "data" / "appointments.csv").read_text().splitlines()
     assert len(list((tmp_path / "out" / ".private" / "example").glob("*.eml"))) == len(sample) - 1
     assert "Draft" in capsys.readouterr().err  # the example clinic is not approved: said, and --send would refuse
+
+
+def test_send_needs_an_appointments_file_or_a_patient(clinic, capsys):
+    folder, out = clinic
+    with pytest.raises(SystemExit) as stopped:
+        pack(folder, out, "--send")
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "expected the appointments to send: --appointments FILE" in err and "Traceback" not in err
+    assert not (out / ".private" / "harbour").exists() or not list((out / ".private" / "harbour").glob("*.eml"))
+
+
+def test_a_file_and_a_patient_together_are_refused(clinic, tmp_path, capsys):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", ["Sam,sam@example.test,2030-12-03,09:30,facial,"])
+    with pytest.raises(SystemExit) as stopped:
+        pack(folder, out, "--appointments", str(appointments), "--name", "Jo", "--email", "jo@example.test")
+    assert stopped.value.code == 2
+    assert "got both; give one of them" in capsys.readouterr().err
+    assert messages_in(out) == []

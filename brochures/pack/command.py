@@ -54,7 +54,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                "settings; 3 the output folder could not be used; 130 interrupted.")
     parser.add_argument("--clinic", metavar="PATH_OR_SLUG", help="the clinic (needed when data/clinics/ holds more than one)")
     parser.add_argument("--appointments", type=Path, metavar="CSV",
-                        help="the booking system's export (default: the sample data/appointments.csv)")
+                        help="the booking system's export (default, for a dry run only: the sample data/appointments.csv)")
     one = parser.add_argument_group("one appointment, instead of a file")
     one.add_argument("--name", help="the patient's first name")
     one.add_argument("--email", help="the patient's email address")
@@ -69,7 +69,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)")
     parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    single = [flag for flag, value in (("--name", args.name), ("--email", args.email), ("--when", args.when),
+                                       ("--treatment", args.treatment), ("--practitioner", args.practitioner),
+                                       ("--language", args.language)) if value is not None]
+    if args.appointments is not None and single:
+        parser.error(f"expected either an appointments file (--appointments) or one appointment ({', '.join(single)}), "
+                     "got both; give one of them")
+    if args.send and not args.purge and args.appointments is None and not single:
+        parser.error("expected the appointments to send: --appointments FILE (the booking system's export), or one "
+                     "appointment with --name, --email, --when and --treatment; got neither (the sample "
+                     "data/appointments.csv is for dry runs only)")
+    return args
 
 
 def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
