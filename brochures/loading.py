@@ -130,6 +130,8 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict, hint: bool = T
     if found is None and "#" in doc.source_line(line).partition(":")[2]:
         expected += " (in YAML a # starts a comment: put the value in quotes)"
     got = found if isinstance(found, str) and kind in ("string_too_long", "too_long") else describe(found)
+    if kind == "password_in_config":
+        got = "a password (not shown)"  # a secret is never printed, not even back to the one who wrote it
     after = f" ({ctx['detail']})" if ctx.get("detail") else ""
     return Problem(doc.path, line, dotted(loc), f"{expected}, got {got}{after}")
 

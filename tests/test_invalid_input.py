@@ -89,6 +89,16 @@ def test_logo_symlink_out_of_the_clinic_folder_is_refused(clinic_copy, tmp_path,
     assert_rejected(capsys, tmp_path / "out", clinic_copy, "logo", "leads outside it", line_needle="logo:")
 
 
+def test_a_password_in_the_config_is_refused_and_never_printed(clinic_copy, tmp_path, capsys):
+    config = clinic_copy / "clinic.yaml"
+    config.write_text(config.read_text() + "email:\n  from_address: hello@example-clinic.test\n  smtp_host: smtp.example-clinic.test\n"
+                                           "  password: hunter2-secret\n")
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert f"clinic.yaml:{line_of(config, '  password:')} email.password: expected no password in the config" in err
+    assert "got a password (not shown)" in err and "hunter2" not in out + err
+
+
 def test_yaml_syntax_error_names_the_line(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, "  accent: \"#E8F4F4\"", "  accent: [unclosed")
     assert build(clinic_copy, tmp_path / "out") == 2
