@@ -33,8 +33,9 @@ from pathlib import Path
 signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
 # A rebuild in which nothing changed prints the last build's report again, without loading the libraries.
+from brochures import build_stamp  # noqa: E402  (the standard library only)
+
 if __name__ == "__main__":
-    from brochures import build_stamp
     _STARTED = time.perf_counter()
     if (_replayed := build_stamp.replay(sys.argv[1:], lambda: time.perf_counter() - _STARTED)) is not None:
         sys.exit(_replayed)
@@ -61,7 +62,7 @@ PRINT_WARNINGS.addHandler(logging.NullHandler())
 PRINT_WARNINGS.propagate = False
 signal.signal(signal.SIGINT, signal.default_int_handler)
 # What the last build depended on and wrote, when every document was unchanged (for brochures/build_stamp.py).
-UNCHANGED_BUILD: dict[str, list[Path]] = {}
+UNCHANGED_BUILD: dict = {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build(args: argparse.Namespace, started: float, summary=None) -> int:
+    # The inputs as they are now, before anything is read: a file saved during the build means no stamp.
+    inputs_at_start = build_stamp.snapshot([*build_stamp.code_paths(), args.data, *(Path(c) for c in args.clinic or ())])
     try:
         content = load_content(args.data)
     except InputError as error:
@@ -140,8 +143,10 @@ def build(args: argparse.Namespace, started: float, summary=None) -> int:
     UNCHANGED_BUILD.clear()
     if not args.check and not problems and outcomes and len(outcomes) == len(documents) and all(
             o.printed and o.printed.unchanged for o in outcomes):
-        UNCHANGED_BUILD.update(depends_on=[args.data, *(c.folder for c in clinics), *(f for c in clinics for f in c.font.files)],
-                               wrote=[args.out / CACHE_FILE, *(args.out / c.slug for c in clinics)])
+        UNCHANGED_BUILD.update(
+            before=inputs_at_start,
+            depends_on=[args.data, *(c.folder for c in clinics), *(f for c in clinics for f in c.font.files)],
+            wrote=[args.out / CACHE_FILE, *(args.out / c.slug for c in clinics), *args.out.glob("shard-*-of-*.json")])
     warnings = sorted({warning for clinic_cards in cards.values() for card in clinic_cards for warning in card.warnings()})
     if any(o.machine_fault for o in outcomes):
         return EXIT_OUTPUT
@@ -532,6 +537,6 @@ if __name__ == "__main__":
         sys.stdout, sys.stderr = build_stamp.Tee(sys.stdout), build_stamp.Tee(sys.stderr)
     exit_code = main()
     if UNCHANGED_BUILD and isinstance(sys.stdout, build_stamp.Tee):
-        build_stamp.record(sys.argv[1:], UNCHANGED_BUILD["depends_on"], UNCHANGED_BUILD["wrote"],
+        build_stamp.record(sys.argv[1:], UNCHANGED_BUILD["before"], UNCHANGED_BUILD["depends_on"], UNCHANGED_BUILD["wrote"],
                            sys.stdout.text(), sys.stderr.text(), exit_code)
     sys.exit(exit_code)

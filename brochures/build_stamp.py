@@ -28,6 +28,8 @@ from . import PROJECT_ROOT
 STAMP_FILE = ".build-stamp.json"
 LOCK_FILE = ".build.lock"  # output_folder.LOCK_FILE: a build in progress holds it
 MAX_STAMP_BYTES = 16 * 1024 * 1024
+# The environment a build's output depends on (dates in metadata, the shard of auto/N, fonts, time zone).
+ENVIRONMENT = ("SOURCE_DATE_EPOCH", "JOB_COMPLETION_INDEX", "TZ", "LANG", "LC_", "BROCHURES_", "FONTCONFIG", "PANGO", "XDG_")
 # Options whose answer is not a report of the build: never replayed.
 NOT_REPLAYED = {"--force", "--check", "--approval", "-h", "--help", "--version"}
 SUMMARY_TIME = re.compile(r"^(Built .*? in )\d+(?:\.\d+)? s", re.M)
@@ -53,17 +55,22 @@ def command_key(argv: list[str]) -> list:
     """What the report depends on besides the files: the command, where and when it runs, and whether it
     prints to a terminal (where a progress line replaces the line per document)."""
     return [list(argv), os.getcwd(), date.today().isoformat(), sys.executable, sys.version, sys.stdout.isatty(),
-            os.environ.get("TERM") == "dumb"]
+            os.environ.get("TERM") == "dumb", sorted((k, v) for k, v in os.environ.items() if k.startswith(ENVIRONMENT))]
 
 
 def state(path: str) -> list[int] | None:
-    """A file or folder by kind, size, time and inode; None if it is not there. A folder's time changes when
-    anything is added to it, removed or renamed; a file's when it is written."""
+    """A file or folder by kind, size, times and inode; None if it is not there. A folder's time changes when
+    anything is added to it, removed or renamed; a file's when it is written. The change time (ctime) also
+    changes when a file's modification time is set back by hand, which no user can set."""
     try:
         status = os.lstat(path)
     except OSError:
         return None
-    return [stat.S_IFMT(status.st_mode), status.st_size, status.st_mtime_ns, status.st_ino]
+    return [stat.S_IFMT(status.st_mode), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+
+
+def code_paths() -> list[Path]:
+    return [PROJECT_ROOT / "generate.py", PROJECT_ROOT / "brochures", PROJECT_ROOT / "templates", PROJECT_ROOT / "styles"]
 
 
 def snapshot(paths, shallow=()) -> dict[str, list[int] | None]:
@@ -117,14 +124,17 @@ def replay(argv: list[str], elapsed) -> int | None:
     return code
 
 
-def record(argv: list[str], depends_on: list[Path], wrote: list[Path], stdout: str, stderr: str, code: int) -> None:
-    """Remember a build in which nothing changed, for `replay`. A stamp that cannot be written is no loss."""
-    if not replayable(argv):
+def record(argv: list[str], before: dict, depends_on: list[Path], wrote: list[Path], stdout: str, stderr: str,
+           code: int) -> None:
+    """Remember a build in which nothing changed, for `replay`. A stamp that cannot be written is no loss.
+
+    `before`: the inputs as they were when the build started (`snapshot`). A file saved while the build ran
+    may not be in what it printed, so then nothing is remembered, and the next run builds."""
+    if not replayable(argv) or any(state(path) != was for path, was in before.items()):
         return
     out = output_folder(argv)
     installed = [Path(p) for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
-    code_files = [PROJECT_ROOT / "generate.py", PROJECT_ROOT / "brochures", PROJECT_ROOT / "templates", PROJECT_ROOT / "styles"]
-    files = snapshot([*code_files, *depends_on, *wrote], shallow=installed)
+    files = snapshot([*code_paths(), *depends_on, *wrote], shallow=installed)
     stamp = {"key": command_key(argv), "files": files, "stdout": stdout, "stderr": stderr, "code": code}
     from .output_folder import write_atomically  # loaded already by the build that got here
     with contextlib.suppress(OSError):

@@ -98,3 +98,38 @@ def test_a_damaged_stamp_is_ignored(built, tmp_path):
     (tmp_path / "out" / STAMP).write_text('{"key": [], "files": 3')
     result = run(*command)
     assert result.returncode == 0 and not replayed(result) and "unchanged" in result.stdout
+
+
+def test_a_file_saved_while_the_build_ran_leaves_no_stamp(tmp_path):
+    """The inputs are noted before the build reads them; one saved meanwhile may not be in the PDFs, so the
+    build is not remembered, and the next run builds again."""
+    from brochures import build_stamp
+    data = tmp_path / "data"
+    (data / "clinics").mkdir(parents=True)
+    config = data / "clinics" / "clinic.yaml"
+    config.write_text('primary: "#0F6E6E"\n')
+    argv = ["--data", str(data), "--out", str(tmp_path / "out")]
+    (tmp_path / "out").mkdir()
+    before = build_stamp.snapshot([data])
+    config.write_text('primary: "#6A1B9A"\n')  # same size, saved while the build ran
+    build_stamp.record(argv, before, [data], [], "report", "", 0)
+    assert not (tmp_path / "out" / STAMP).exists()
+    build_stamp.record(argv, build_stamp.snapshot([data]), [data], [], "report", "", 0)
+    assert (tmp_path / "out" / STAMP).exists()
+
+
+def test_a_modification_time_set_back_by_hand_is_still_a_change(tmp_path):
+    from brochures import build_stamp
+    path = tmp_path / "clinic.yaml"
+    path.write_text('primary: "#0F6E6E"\n')
+    was = build_stamp.state(str(path))
+    mtime = path.stat().st_mtime_ns
+    path.write_text('primary: "#6A1B9A"\n')
+    os.utime(path, ns=(mtime, mtime))
+    assert build_stamp.state(str(path)) != was
+
+
+def test_the_environment_a_build_depends_on_is_part_of_its_key(built):
+    data, command = built
+    result = run(*command, env={"SOURCE_DATE_EPOCH": "0"})
+    assert not replayed(result)
