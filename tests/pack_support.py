@@ -26,7 +26,7 @@ HEADER = "first name,email,date,time,treatments,practitioner\n"
 
 @pytest.fixture(scope="session")
 def approved(tmp_path_factory) -> tuple[Path, Path]:
-    """(clinic folder, output folder with its facial, hair and body leaflets built): a copy of the example clinic
+    """(clinic folder, output folder with all its documents built): a copy of the example clinic
     whose medical lead approved its content."""
     root = tmp_path_factory.mktemp("approved")
     clinic = root / "clinics" / "harbour"
@@ -37,8 +37,7 @@ def approved(tmp_path_factory) -> tuple[Path, Path]:
     config.write_text(config.read_text() + f"approval:\n  name: Dr Jane Smith\n  role: Medical lead\n  date: 2026-11-24\n"
                                            f"  fingerprint: {fingerprint}\n")
     out = root / "out"
-    assert build_main(["--clinic", str(clinic), "--out", str(out), "--treatment", "facial", "--treatment", "hair",
-                       "--treatment", "body"]) == 0
+    assert build_main(["--clinic", str(clinic), "--out", str(out)]) == 0  # every document, as the pack builds them
     return clinic, out
 
 

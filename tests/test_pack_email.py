@@ -234,3 +234,12 @@ def test_a_damaged_or_swapped_key_is_refused_rather_than_giving_new_ids(clinic, 
     assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3  # a named pipe: refused at once, without hanging
     err = capsys.readouterr().err
     assert "is not the key this generator made" in err and "could not read" in err
+
+
+def test_a_pack_for_one_treatment_leaves_the_clinic_report_whole(clinic, capsys):
+    folder, out = clinic
+    report = out / "harbour" / "report.json"
+    assert len(json.loads(report.read_text())["documents"]) == 5  # the full build
+    assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30",
+                "--treatment", "facial") == 0
+    assert len(json.loads(report.read_text())["documents"]) == 5

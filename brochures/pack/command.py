@@ -255,10 +255,11 @@ def print_problems(booked: Appointments) -> None:
 
 def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, slugs: list[str],
                       build_brochures) -> tuple[dict[str, Leaflet] | None, int]:
-    """The clinic's leaflets for these treatments, built (or found unchanged) by the brochure build itself."""
+    """The clinic's leaflets for these treatments, built (or found unchanged) by the brochure build itself.
+
+    Every document of the clinic is built, not only these leaflets: the build rewrites the clinic's quality report
+    (out/<clinic>/report.json and .html), which must go on listing all of them. Unchanged ones are skipped."""
     command = ["--clinic", reference, "--out", str(args.out), "--data", str(args.data)]
-    for slug in slugs:
-        command += ["--treatment", slug]
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # the scorecard is for staff building brochures; here, one line will do
         code = build_brochures(command)
