@@ -148,8 +148,9 @@ def test_one_patient_booked_by_phone(clinic, capsys):
                 "--treatment", "facial", "--treatment", "hair") == 0
     message, = messages_in(out)
     assert message["To"] == "sam@example.test"
-    assert pack(folder, out, "--name", "Sam", "--email", "sam@", "--when", "yesterday", "--treatment", "facial") == 1
+    assert pack(folder, out, "--name", "Sam", "--email", "sam@", "--when", "yesterday", "--treatment", "facial") == 2
     err = capsys.readouterr().err
+    assert "Invalid input (2 problems); nothing was prepared:" in err and "the others were prepared" not in err
     assert 'command line --email: expected an email address like "sam@example.test", got "sam@"' in err
     assert 'command line --when: expected a date and time like 2026-12-03 14:30' in err
 
@@ -159,7 +160,10 @@ def test_the_shipped_sample_prepares_one_email_per_patient(capsys, tmp_path):
     assert main(["pack", "--out", str(tmp_path / "out")]) == 0
     sample = (Path(__file__).parent.parent / "data" / "appointments.csv").read_text().splitlines()
     assert len(list((tmp_path / "out" / ".private" / "example").glob("*.eml"))) == len(sample) - 1
-    assert "Draft" in capsys.readouterr().err  # the example clinic is not approved: said, and --send would refuse
+    captured = capsys.readouterr()
+    assert "Draft" in captured.err  # the example clinic is not approved: said, and --send would refuse
+    assert "Leaflets (drafts: not yet approved by the clinic's medical lead):" in captured.out
+    assert "as the clinic approved them" not in captured.out
 
 
 def test_send_needs_an_appointments_file_or_a_patient(clinic, capsys):
@@ -180,3 +184,25 @@ def test_a_file_and_a_patient_together_are_refused(clinic, tmp_path, capsys):
     assert stopped.value.code == 2
     assert "got both; give one of them" in capsys.readouterr().err
     assert messages_in(out) == []
+
+
+def test_an_unreadable_when_for_one_patient_is_invalid_input(clinic, capsys):
+    folder, out = clinic
+    assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "tomorrow",
+                "--treatment", "facial") == 2
+    err = capsys.readouterr().err
+    assert "Invalid input (1 problem); nothing was prepared:" in err
+    assert 'command line --when: expected a date and time like 2026-12-03 14:30' in err and "skipped" not in err
+    assert messages_in(out) == []
+
+
+@pytest.mark.parametrize("text", ["", "given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n"])
+def test_a_refused_file_says_nothing_was_prepared(clinic, tmp_path, capsys, text):
+    folder, out = clinic
+    path = tmp_path / "appointments.csv"
+    path.write_text(text)
+    for appointments in (path, tmp_path, tmp_path / "missing.csv"):
+        assert pack(folder, out, "--appointments", str(appointments)) == 2
+        err = capsys.readouterr().err
+        assert "The appointments file cannot be used (1 problem); nothing was prepared:" in err
+        assert "the others were prepared" not in err

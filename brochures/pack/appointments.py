@@ -64,6 +64,7 @@ class Appointments:
     problem_count: int = 0
     rows: int = 0
     file_problem: bool = False  # the file as a whole could not be used: nothing in it is processed
+    from_command_line: bool = False  # one appointment given with --name, --email…, not a file
 
     def add(self, problem: Problem) -> None:
         self.problem_count += 1

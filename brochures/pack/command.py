@@ -123,6 +123,8 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
             return report_invalid(problems)
 
     booked = appointments(args, clinic, content, now)
+    if booked.problem_count and booked.from_command_line:  # the one appointment given is wrong: nothing to prepare
+        return report_invalid(booked.problems)
     print_problems(booked)
     if booked.file_problem or not booked.appointments:
         if not booked.problem_count:
@@ -238,6 +240,7 @@ def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appoi
             result.add(problem)
         if appointment:
             result.appointments.append(appointment)
+        result.from_command_line = True
         return result
     return read_appointments(args.appointments or args.data / "appointments.csv", rules)
 
@@ -246,7 +249,11 @@ def print_problems(booked: Appointments) -> None:
     if not booked.problem_count:
         return
     count = booked.problem_count
-    print(f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:", file=sys.stderr)
+    if booked.file_problem:
+        print(f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); nothing was prepared:",
+              file=sys.stderr)
+    else:
+        print(f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:", file=sys.stderr)
     for line in report_lines(booked.problems[:SHOWN_PROBLEMS], per_file=SHOWN_PROBLEMS):
         print(f"  {line}", file=sys.stderr)
     if count > SHOWN_PROBLEMS:
@@ -276,7 +283,9 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
         path = args.out / clinic.slug / output_name(slug, LEAFLET, STANDARD)
         title = content.treatments[slug].title
         leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
-    print(f"Leaflets, as the clinic approved them: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
+    heading = ("Leaflets, as the clinic approved them" if status["approved"]
+               else "Leaflets (drafts: not yet approved by the clinic's medical lead)")
+    print(f"{heading}: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
           f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})")
     return leaflets, EXIT_OK
 
@@ -286,7 +295,8 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
     settings = clinic.config.email
 
     def report(result) -> None:
-        detail = f" ({result.code} {result.reason})".rstrip() if result.status not in (SENT, ALREADY_SENT) else ""
+        said = " ".join(str(part) for part in (result.code, result.reason) if part)
+        detail = f" ({said})" if said and result.status not in (SENT, ALREADY_SENT) else ""
         if result.status == ALREADY_SENT:
             detail = f" ({result.reason}; not sent again)"
         print(f"  {result.status:10} {result.opaque_id}{detail}", flush=True)
