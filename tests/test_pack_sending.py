@@ -249,3 +249,19 @@ def test_send_needs_a_mail_server_in_the_config(clinic, tmp_path, capsys):
     assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 2
     assert "email: expected the mail server to send through" in capsys.readouterr().err
     assert not list((out / ".private").rglob("*.eml"))
+
+
+def test_a_sent_message_is_never_rewritten(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    appointments = write_appointments(tmp_path / "appointments.csv", ROWS[:1])
+    assert send(folder, out, appointments) == 0
+    eml, = (out / ".private" / "harbour").glob("*.eml")
+    before = eml.read_bytes()
+    capsys.readouterr()
+    for extra in ([], ["--send"]):  # a dry run and a send, after the send
+        assert pack(folder, out, "--appointments", str(appointments), *extra) == 0
+        output = capsys.readouterr().out
+        assert "already sent" in output and "  wrote " not in output
+        assert eml.read_bytes() == before
+    assert len(mail_server.mailbox.received) == 1

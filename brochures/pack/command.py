@@ -164,7 +164,8 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
 def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
                    folder: Path, ledger: Ledger, now: datetime) -> tuple[list[Composed], int]:
     """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
-    Returns the messages written, and how many were too large to send."""
+    One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
+    Returns the messages written or kept, and how many were too large to send."""
     secret = install_secret(args.out)
     environment = mail_environment(clinic)
     logo = logo_png(clinic)
@@ -175,6 +176,12 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
     messages, too_large = [], 0
     for appointment in booked:
         opaque = opaque_id(secret, appointment.key)
+        if sent := ledger.sent(opaque):  # what the patient received stays on disk as it was: never composed again
+            print(f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; already sent {sent['at']}, "
+                  "so left as it was)")
+            messages.append(Composed(appointment=appointment, opaque_id=opaque, message=None, data=b"", content_hash="",
+                                     message_id=sent.get("message_id", "")))
+            continue
         theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
         if printer is not None:
             pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
@@ -190,8 +197,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
             continue
         write_private(folder / f"{opaque}.eml", composed.data)
         ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
-        state = "  (already sent)" if ledger.sent(opaque) else ""
-        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row}){state}")
+        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row})")
         messages.append(composed)
     return messages, too_large
 
