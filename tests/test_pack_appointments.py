@@ -73,9 +73,30 @@ def test_each_bad_row_is_named_and_skipped(tmp_path, row, expected):
 def test_duplicate_rows_name_the_first(tmp_path):
     result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
                                      "Jo,jo@example.test,2026-12-04,10:00,hair\n"
-                                     "Sam,SAM@example.test,03/12/2026,2:30 pm,hair\n")
-    assert messages(result) == [":4: expected each appointment once, got the same patient and time as line 2"]
+                                     "Sam,SAM@example.test,03/12/2026,2:30 pm,facial\n")
+    assert messages(result) == [":4: expected each appointment once, got the same patient, time and treatments as line 2"]
     assert len(result.appointments) == 2
+
+
+def test_one_row_per_service_is_one_appointment(tmp_path):
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
+                                     "Jo,jo@example.test,2026-12-04,10:00,hair\n"
+                                     "sam,SAM@example.test,03/12/2026,2:30 pm,hair\n")
+    assert messages(result) == []
+    sam, jo = result.appointments
+    assert sam.treatments == ("facial", "hair") and sam.row.endswith(":2+4") and jo.treatments == ("hair",)
+    # The key (so the opaque id and the ledger entry) is the same whichever order the rows come in.
+    swapped = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,hair\n"
+                                      "Sam,sam@example.test,2026-12-03,14:30,facial\n")
+    assert swapped.appointments[0].key == sam.key
+
+
+def test_two_patients_sharing_an_address_at_one_time_are_two_appointments(tmp_path):
+    result = read(tmp_path, HEADER + "Sam,family@example.test,2026-12-03,14:30,facial\n"
+                                     "Alex,family@example.test,2026-12-03,14:30,facial\n")
+    assert messages(result) == []
+    sam, alex = result.appointments
+    assert (sam.first_name, alex.first_name) == ("Sam", "Alex") and sam.key != alex.key
 
 
 def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):

@@ -8,7 +8,7 @@ import itertools
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
@@ -51,8 +51,10 @@ class Appointment:
 
     @property
     def key(self) -> str:
-        """What makes an appointment this one: who, when and what for. The same key is never sent twice."""
-        return f"{self.email.casefold()}|{self.when.isoformat(timespec='minutes')}|{','.join(sorted(self.treatments))}"
+        """What makes an appointment this one: who (address and first name), when and what for. The same key is never
+        sent twice. The treatments are sorted, so rows merged in any order give the same key."""
+        return (f"{self.email.casefold()}|{self.when.isoformat(timespec='minutes')}|{','.join(sorted(self.treatments))}"
+                f"|{self.first_name.casefold()}")
 
 
 @dataclass
@@ -340,7 +342,7 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
         result.file_problem = True
         return
     names = {name: header[position].strip() for name, position in index.items()}
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int]] = {}  # who and when: (the first line, the position in result.appointments)
     line = reader.line_num + 1
     try:
         for cells in reader:
@@ -358,12 +360,22 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
                 result.add(problem)
             if appointment is None:
                 continue
-            booked = f"{appointment.email.casefold()}|{appointment.when.isoformat()}"
+            # Booking systems export one row per service: the same patient (first name and address) at the same time
+            # is one appointment, with the treatments of every row. A row that adds no treatment is a duplicate.
+            booked = f"{appointment.email.casefold()}|{appointment.when.isoformat()}|{appointment.first_name.casefold()}"
             if booked in seen:
-                result.add(Problem(path, start, "", f"expected each appointment once, got the same patient and time as "
-                                                    f"line {seen[booked]}"))
+                first_line, position = seen[booked]
+                earlier = result.appointments[position]
+                added = tuple(slug for slug in appointment.treatments if slug not in earlier.treatments)
+                if not added:
+                    result.add(Problem(path, start, "", f"expected each appointment once, got the same patient, time and "
+                                                        f"treatments as line {first_line}"))
+                    continue
+                result.appointments[position] = replace(earlier, treatments=earlier.treatments + added,
+                                                        practitioner=earlier.practitioner or appointment.practitioner,
+                                                        row=f"{earlier.row}+{start}")
                 continue
-            seen[booked] = start
+            seen[booked] = (start, len(result.appointments))
             if len(result.appointments) >= MAX_APPOINTMENTS:
                 result.add(Problem(path, start, "", f"expected at most {MAX_APPOINTMENTS:,} appointments in one file, got "
                                                     "more; export a shorter period (a day or a week) from the booking system"))
