@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints, ValidationError
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
 from ..models import Language, Model, _email
 from ..problems import Problem, describe, file_kind, unsafe_character
@@ -83,6 +83,11 @@ def _plain_text(value: str) -> str:
     return value
 
 
+def _no_formula(value: object) -> object:
+    """Before surrounding spaces are stripped: a cell starting with a tab or a carriage return is a formula too."""
+    return _plain_text(value) if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _name(value: str) -> str:
     if not any(char.isalpha() for char in value):
         raise ValueError("expected a name with at least one letter")
@@ -90,9 +95,9 @@ def _name(value: str) -> str:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_plain_text),
-                 AfterValidator(_name)]
+                 AfterValidator(_name), BeforeValidator(_no_formula)]
 PatientEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                         AfterValidator(_plain_text), AfterValidator(_email)]
+                         AfterValidator(_plain_text), AfterValidator(_email), BeforeValidator(_no_formula)]
 
 
 class AppointmentRow(Model):
