@@ -265,3 +265,16 @@ def test_a_sent_message_is_never_rewritten(clinic, mail_server, tmp_path, capsys
         assert "already sent" in output and "  wrote " not in output
         assert eml.read_bytes() == before
     assert len(mail_server.mailbox.received) == 1
+
+
+def test_the_send_log_keeps_a_keyed_hash_of_the_address(clinic, mail_server, tmp_path):
+    import hashlib
+    import hmac
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    assert send(folder, out, write_appointments(tmp_path / "appointments.csv", ROWS[:1])) == 0
+    log = (out / ".private" / "harbour" / "send-log.jsonl").read_text()
+    record, = [json.loads(line) for line in log.splitlines()]
+    secret = (out / ".private" / "secret").read_bytes()
+    assert record["address_hmac_sha256"] == hmac.new(secret, b"sam@example.test", hashlib.sha256).hexdigest()
+    assert hashlib.sha256(b"sam@example.test").hexdigest() not in log and "sam@" not in log

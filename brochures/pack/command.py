@@ -5,7 +5,8 @@
     python generate.py pack --name Sam --email sam@example.test --when "2026-12-03 14:30" --treatment facial
     python generate.py pack --purge                           delete every patient's file now
 
-Nothing it prints, and no file name it writes, holds a patient's name or address: only counts and opaque ids.
+No file name it writes holds a patient's name or address, and what it prints about emails is counts, opaque ids and
+row numbers only. A problem line about a bad row quotes the offending cell (so staff can fix it), on stderr.
 """
 
 from __future__ import annotations

@@ -77,9 +77,10 @@ def opaque_id(secret: bytes, appointment_key: str) -> str:
     return hmac.new(secret, appointment_key.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
-def address_hash(address: str) -> str:
-    """What the send log keeps of an address: its SHA-256 (of the address in lower case), never the address."""
-    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
+def address_hash(secret: bytes, address: str) -> str:
+    """What the send log keeps of an address: an HMAC-SHA256 of it (in lower case) with the install's secret key, never
+    the address. Keyed, so it cannot be matched against a list of addresses without the key in out/.private/secret."""
+    return hmac.new(secret, address.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def write_private(path: Path, data: bytes) -> None:

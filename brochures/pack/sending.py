@@ -18,7 +18,7 @@ from ..loading import Clinic
 from ..models import LOCAL_HOSTS, EmailSettings
 from ..problems import Problem, display_path, read_regular_file
 from .message import Composed
-from .private_files import Ledger, address_hash, append_send_log
+from .private_files import Ledger, address_hash, append_send_log, install_secret
 
 SENT, ALREADY_SENT, REFUSED, TEMPORARY, NOT_SENT = "sent", "already sent", "refused", "temporary failure", "not sent"
 RETRY_DELAYS = (10.0, 30.0, 90.0)  # seconds before each retry of a temporary (4xx) failure
@@ -171,14 +171,15 @@ def _failure(error: Exception) -> tuple[int | None, str]:
 
 def send_all(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, *,
              context: ssl.SSLContext | None = None, sleep: Callable[[float], None] = time.sleep,
-             retry_delays: tuple[float, ...] = RETRY_DELAYS, report: Callable[[Result], None] = lambda result: None
-             ) -> tuple[list[Result], str | None]:
+             retry_delays: tuple[float, ...] = RETRY_DELAYS, report: Callable[[Result], None] = lambda result: None,
+             secret: bytes | None = None) -> tuple[list[Result], str | None]:
     """Send each message not already sent, at most `per_minute` a minute. A temporary failure (4xx) is tried again
     after each of `retry_delays`; a permanent one (5xx) is reported for that patient and the batch goes on.
 
     Returns one result per message, and why the batch stopped early (the server went away), if it did.
     """
     settings: EmailSettings = clinic.config.email
+    secret = secret if secret is not None else install_secret(folder.parent.parent)  # out/.private/<clinic> → out
     interval = 60.0 / settings.per_minute
     results: list[Result] = []
     server: smtplib.SMTP | None = None
@@ -223,7 +224,7 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                     ledger.record_sent(composed.opaque_id, _now(), composed.message_id)
                     break
                 finally:
-                    _log(folder, composed, result)
+                    _log(folder, composed, result, secret)
                 if delay is not None:
                     sleep(delay)
             results.append(result)
@@ -238,7 +239,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _log(folder: Path, composed: Composed, result: Result) -> None:
+def _log(folder: Path, composed: Composed, result: Result, secret: bytes) -> None:
     append_send_log(folder, {"time": _now(), "id": composed.opaque_id, "message_id": composed.message_id,
                              "result": result.status, "code": result.code, "attempt": result.attempts,
-                             "address_sha256": address_hash(composed.appointment.email)})
+                             "address_hmac_sha256": address_hash(secret, composed.appointment.email)})
