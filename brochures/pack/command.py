@@ -308,10 +308,16 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
             detail = f" ({result.reason}; not sent again)"
         print(f"  {result.status:10} {result.opaque_id}{detail}", flush=True)
 
+    def retrying(result, seconds: float) -> None:
+        said = " ".join(str(part) for part in (result.code, result.reason) if part)
+        print(f"  {result.status} {result.opaque_id}{f' ({said})' if said else ''}: will try again in {seconds:.0f} s",
+              flush=True)
+
     security = {"starttls": "STARTTLS", "tls": "TLS"}.get(settings.security, "no encryption: this machine only")
     print(f"Sending through {settings.smtp_host}:{settings.smtp_port} ({security}), at most {settings.per_minute} a minute:")
     try:
-        results, stopped = send_all(messages, clinic, password, ledger, folder, report=report, **send_options)
+        results, stopped = send_all(messages, clinic, password, ledger, folder, report=report, retrying=retrying,
+                                    **send_options)
     except SendError as error:
         print(f"Nothing sent: {error}", file=sys.stderr)
         return EXIT_FAILED

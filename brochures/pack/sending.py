@@ -172,9 +172,11 @@ def _failure(error: Exception) -> tuple[int | None, str]:
 def send_all(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, *,
              context: ssl.SSLContext | None = None, sleep: Callable[[float], None] = time.sleep,
              retry_delays: tuple[float, ...] = RETRY_DELAYS, report: Callable[[Result], None] = lambda result: None,
-             secret: bytes | None = None) -> tuple[list[Result], str | None]:
+             secret: bytes | None = None, retrying: Callable[[Result, float], None] = lambda result, seconds: None
+             ) -> tuple[list[Result], str | None]:
     """Send each message not already sent, at most `per_minute` a minute. A temporary failure (4xx) is tried again
-    after each of `retry_delays`; a permanent one (5xx) is reported for that patient and the batch goes on.
+    after each of `retry_delays` (`retrying` is told first); a permanent one (5xx) is reported for that patient and the
+    batch goes on.
 
     Returns one result per message, and why the batch stopped early (the server went away), if it did.
     """
@@ -226,6 +228,7 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                 finally:
                     _log(folder, composed, result, secret)
                 if delay is not None:
+                    retrying(result, delay)  # said, so a greylisted send is not a silent wait
                     sleep(delay)
             results.append(result)
             report(result)
