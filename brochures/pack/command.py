@@ -94,7 +94,7 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
         content = load_content(args.data)
         clinic, reference = choose_clinic(args.clinic, args.data, content)
     except InputError as error:
-        return report_invalid([without_secret(problem) for problem in error.problems])
+        return report_invalid(error.problems)
     try:
         prepare(args.out, inputs=[args.data, clinic.folder], outputs=[args.out / clinic.slug])
         folder = private_folder(args.out, clinic.slug)
@@ -327,13 +327,6 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
         print(f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again.",
               file=sys.stderr)
     return EXIT_FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else EXIT_OK
-
-
-def without_secret(problem: Problem) -> Problem:
-    """A problem with a password written in the config, without the password: it is said to be there, never shown."""
-    if problem.field.split(".")[-1] != "password" or ", got " not in problem.message:
-        return problem
-    return dataclasses.replace(problem, message=problem.message.split(", got ")[0] + ", got a password (not shown)")
 
 
 def report_invalid(problems: list[Problem]) -> int:
