@@ -265,6 +265,7 @@ def test_a_sent_message_is_never_rewritten(clinic, mail_server, tmp_path, capsys
         assert pack(folder, out, "--appointments", str(appointments), *extra) == 0
         output = capsys.readouterr().out
         assert "already sent" in output and "  wrote " not in output
+        assert "Prepared 0 emails for" in output and "; 1 already sent, left as it was" in output
         assert eml.read_bytes() == before
     assert len(mail_server.mailbox.received) == 1
 

@@ -147,8 +147,12 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     finally:
         ledger.save()
 
-    summary = (f"Prepared {len(messages)} email{'s' if len(messages) != 1 else ''} for {clinic.config.name} in "
+    kept = sum(1 for composed in messages if not composed.data)  # already sent: left as they were
+    written = len(messages) - kept
+    summary = (f"Prepared {written} email{'s' if written != 1 else ''} for {clinic.config.name} in "
                f"{display_path(folder)}/ (kept until the appointment has passed, or --purge)")
+    if kept:
+        summary += f"; {kept} already sent, left as {'they were' if kept != 1 else 'it was'}"
     if expired:
         summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
     if booked.problem_count:
