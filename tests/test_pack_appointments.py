@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 from datetime import datetime
 from pathlib import Path
@@ -226,7 +227,10 @@ def test_a_refused_file_says_nothing_was_prepared(clinic, tmp_path, capsys, text
     folder, out = clinic
     path = tmp_path / "appointments.csv"
     path.write_text(text)
-    for appointments in (path, tmp_path, tmp_path / "missing.csv"):
+    fifo = tmp_path / "fifo.csv"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    for appointments in (path, tmp_path, tmp_path / "missing.csv", fifo):
         assert pack(folder, out, "--appointments", str(appointments)) == 2
         err = capsys.readouterr().err
         assert "The appointments file cannot be used (1 problem); nothing was prepared:" in err
