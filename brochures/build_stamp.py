@@ -55,7 +55,7 @@ def command_key(argv: list[str]) -> list:
     """What the report depends on besides the files: the command, where and when it runs, and whether it
     prints to a terminal (where a progress line replaces the line per document)."""
     return [list(argv), os.getcwd(), date.today().isoformat(), sys.executable, sys.version, sys.stdout.isatty(),
-            os.environ.get("TERM") == "dumb", sorted((k, v) for k, v in os.environ.items() if k.startswith(ENVIRONMENT))]
+            os.environ.get("TERM") == "dumb", [[k, v] for k, v in sorted(os.environ.items()) if k.startswith(ENVIRONMENT)]]
 
 
 def state(path: str) -> list[int] | None:
