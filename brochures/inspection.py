@@ -184,12 +184,12 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     result.warnings = _page_warnings(result.page_fill, expected)
 
 
-def _missing(words: list[str], must_show: tuple[tuple[str, int], ...]) -> list[str]:
+def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...]) -> list[str]:
     """The safety text that is not on the pages (a template that leaves a section out, text cut off). Compared
     without spaces or case, so a line break does not hide a sentence, nor a word hyphenated at a line's end."""
     def squeezed(text: str) -> str:
         return "".join(text.split()).casefold()
-    text = " ".join(words)
+    text = " ".join(page_texts)
     # A hyphen at a line's end reads as U+FFFE (pdfium's mark for it); WeasyPrint's own hyphenation is U+2010.
     pages = squeezed(text.replace("\ufffe", "-")), squeezed(re.sub(r"[\u2010\u00ad\ufffe]|-(?=\s)", "", text))
     missing = [line for line, times in must_show if max(found.count(squeezed(line)) for found in pages) < times]
