@@ -272,8 +272,27 @@ def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
     except MemoryError:
         return Outcome(document, error="it needed more memory than its budget allows")
     except Exception as error:  # a bug: report it with where it happened, and keep building the rest
+        if _short_of_memory(error):
+            return Outcome(document, error="it needed more memory than its budget allows")
         traceback.print_exc(file=sys.stderr)
         return Outcome(document, error=f"internal error (a bug, please report it): {error!r}")
+
+
+def _short_of_memory(error: Exception) -> bool:
+    """Whether an unexpected error is native code failing to allocate within this worker's memory cap.
+
+    Under RLIMIT_AS, a C extension whose allocation fails does not always raise MemoryError: some return
+    an error without setting one (SystemError "error return without exception set"), others raise their
+    own error saying they could not allocate.
+    """
+    try:
+        import resource
+
+        capped = resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):
+        return False
+    message = str(error).lower()
+    return capped and (isinstance(error, SystemError) or "alloc" in message or "out of memory" in message)
 
 
 def _resident_mb() -> float:

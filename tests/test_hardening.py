@@ -318,3 +318,30 @@ def test_without_source_date_epoch_the_date_comes_from_the_content(example_build
         metadata = PdfReader(pdf).metadata
         assert metadata["/CreationDate"].startswith("D:20261124000000")  # reviewed_on in the treatment files
         assert metadata["/ModDate"].startswith("D:20261124000000")
+
+
+# Under the worker's address-space cap, native code that cannot allocate sometimes returns an error without
+# setting one: Python then raises SystemError. That is the budget at work, not a bug to report.
+SHORT_OF_MEMORY = """
+import resource, sys
+from brochures.batch import PRINT, Task, do_task
+from brochures.printing import Printer
+
+class NativeCodeOutOfMemory(Printer):
+    def build(self, document, html, saved=None):
+        raise SystemError("error return without exception set")
+
+if sys.argv[1] == "capped":
+    used = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, (used + 2**30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+print(do_task(None, NativeCodeOutOfMemory(), Task(PRINT, document=None)).error)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory cap is Linux's RLIMIT_AS")
+@pytest.mark.parametrize("cap, said", [("capped", "it needed more memory than its budget allows"),
+                                       ("uncapped", "internal error (a bug, please report it): SystemError")])
+def test_native_code_failing_to_allocate_under_the_cap_is_the_memory_budget(cap, said):
+    run = subprocess.run([sys.executable, "-c", SHORT_OF_MEMORY, cap], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(said), run.stdout
