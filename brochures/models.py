@@ -256,6 +256,14 @@ class EmailSettings(Model):
         return value
 
 
+class ClinicText(Model):
+    """The clinic's own words a patient reads, in one of its other languages (`in_language: {es: …}`)."""
+
+    disclaimer: Text | None = None
+    directions: Annotated[list[Text], Field(max_length=6)] = []
+    reschedule: Text | None = None
+
+
 class ClinicConfig(Model):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     logo: RelativeFile
@@ -269,6 +277,12 @@ class ClinicConfig(Model):
     emergency_number: EmergencyNumber | None = None
     page_size: PageSize = "A4"
     language: Language = "en"
+    # Every language the clinic hands brochures out in; the first is its main language (`language`, when this is
+    # left out). Each other language's documents go to out/<clinic>/<language>/.
+    languages: Annotated[list[Language], Field(min_length=1, max_length=10)] | None = None
+    in_language: dict[Language, ClinicText] = {}  # the disclaimer, directions… in each other language
+    # The medical lead's sign-off of each other language's content, by language (`approval` covers the main one).
+    language_approvals: dict[Language, Approval] = {}
     # Checked against data/treatments/ when the clinic is loaded, so that every unknown name is reported.
     treatments: Annotated[list[ShortText], Field(min_length=1, max_length=50)] | None = None
     disclaimer: Text | None = None
@@ -630,6 +644,18 @@ class PackStrings(Model):
         return value
 
 
+class TranslationInfo(Model):
+    """Who translated a file and who checked it, and what English it translates (per field, for the staleness check)."""
+
+    translated_by: ShortText
+    machine_assisted: bool
+    # A clinician fluent in the language who checked it against the English; until then it needs review.
+    reviewed_by: ShortText | None = None
+    reviewed_on: date | None = None
+    # Field → fingerprint of the English it translates, written by `python generate.py translations --stamp`.
+    english: dict[ShortText, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]] = {}
+
+
 class Strings(Model):
     """Every word a template prints that is not content. Placeholders are `{name}`."""
 
@@ -652,6 +678,10 @@ class Strings(Model):
     }
 
     claims_profile: Slug  # used when the clinic gives neither claims_profile nor a country
+    translation: TranslationInfo | None = None  # in every language but English
+    direction: Literal["ltr", "rtl"] = "ltr"  # rtl: Arabic, Hebrew… the pages are mirrored
+    # Font packages that draw this language's script, used after the clinic's own font (which draws Latin text).
+    script_fonts: Annotated[list[ShortText], Field(max_length=3)] = []
     # Content words spelled differently in this variant ("ageing": "aging"): applied to every text a patient reads.
     spelling: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z'-]*$")], ShortText] = {}
     list_joiner: ListJoiner
