@@ -1,0 +1,148 @@
+"""Right to left: a document whose strings say `direction: rtl` is mirrored, and its Latin values keep their order.
+
+The English strings with `direction: rtl` stand in for a right-to-left language: the layout is what is tested,
+read from the PDF itself (where each word is drawn), not from the HTML. The documents are printed without the
+build's checks, which compare text as a left-to-right reader extracts it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader
+
+from brochures.loading import load_clinic, load_content
+from brochures.planning import plan_documents
+from brochures.printing import Printer
+from brochures.rendering import HtmlRenderer
+
+ROOT = Path(__file__).resolve().parent.parent
+PHONE = "020 7946 0000"  # the example clinic's phone number
+
+
+@pytest.fixture(scope="module")
+def rtl_build(tmp_path_factory) -> dict[str, Path]:
+    """The example clinic's facial brochure and comparison sheet, printed once with right-to-left strings."""
+    root = tmp_path_factory.mktemp("rtl")
+    data = root / "data"
+    shutil.copytree(ROOT / "data", data)
+    strings = data / "strings" / "en.yaml"
+    text = strings.read_text(encoding="utf-8")
+    assert "\ndirection:" not in text
+    strings.write_text(text + "\ndirection: rtl\n", encoding="utf-8")
+    content = load_content(data)
+    clinic = load_clinic(data / "clinics" / "example" / "clinic.yaml", content)
+    renderer, printer = HtmlRenderer(content), Printer()
+    built = {}
+    for document in plan_documents([clinic], content, root / "out", only={"facial", "comparison"}):
+        pdf, _ = printer.print_pdf(document, renderer.render(document))
+        document.output.parent.mkdir(parents=True, exist_ok=True)
+        document.output.write_bytes(pdf)
+        built[document.name] = document.output
+    return built
+
+
+def words(path: Path) -> list[tuple[int, str, float, float, float]]:
+    """Every word drawn in the PDF: (page, text, left, right, baseline), by the positions pdfium gives each glyph."""
+    found = []
+    document = pdfium.PdfDocument(path)
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            text = page.get_textpage()
+            word, box = "", None
+            for index in range(text.count_chars()):
+                char = text.get_text_range(index, 1)
+                if not char.strip():
+                    if word:
+                        found.append((number, word, *box))
+                    word, box = "", None
+                    continue
+                left, bottom, right, _top = text.get_charbox(index)
+                word += char
+                box = (left, right, bottom) if box is None else (min(box[0], left), max(box[1], right), box[2])
+            if word:
+                found.append((number, word, *box))
+            text.close()
+            page.close()
+    finally:
+        document.close()
+    return found
+
+
+def first(found, text: str, page: int | None = None):
+    """The first word `text` (ignoring punctuation around it) on `page` (any page when None)."""
+    for number, word, left, right, baseline in found:
+        if word.strip(".,:;()") == text and (page is None or number == page):
+            return number, left, right, baseline
+    raise AssertionError(f"{text!r} is not drawn in the PDF")
+
+
+def test_the_html_language_and_direction_reach_the_pdf(rtl_build):
+    root = PdfReader(rtl_build["facial"]).trailer["/Root"]
+    assert root["/Lang"] == "en"  # the strings' language; the direction is in the layout, tested below
+
+
+def test_a_tables_first_column_is_on_the_right(rtl_build):
+    found = words(rtl_build["facial"])
+    # The ingredients table: "Ingredient" heads the first column, "Why it is used" the second.
+    page, ingredient_left, _, baseline = first(found, "Ingredient")
+    _, _, why_right, why_baseline = first(found, "Why", page)
+    assert abs(baseline - why_baseline) < 2, "the two headings are on one row"
+    assert ingredient_left > why_right, "the first column lies to the right of the second"
+
+
+def test_the_comparison_tables_label_column_is_on_the_right(rtl_build):
+    found = words(rtl_build["comparison"])
+    # The comparison table's head row: "Type of treatment" labels the rows, then one column per treatment.
+    page, type_left, _, baseline = first(found, "Type")
+    _, _, facial_right, facial_baseline = first(found, "Facial", page)
+    assert abs(baseline - facial_baseline) < 2
+    assert type_left > facial_right
+
+
+def test_list_bullets_are_on_the_right_of_their_text(rtl_build):
+    found = words(rtl_build["facial"])
+    bullets = [(number, left, baseline) for number, word, left, _, baseline in found if word == "•"]
+    assert bullets, "the lists have bullets"
+    # Every bullet is further right than the words of its own line.
+    for number, left, baseline in bullets[:10]:
+        line = [w for w in found if w[0] == number and abs(w[4] - baseline) < 2 and w[1] != "•"]
+        near = [w for w in line if w[2] < left]
+        assert near, "a bullet has text on its line"
+        assert all(w[3] <= left + 1 for w in near[-3:]), "the bullet is to the right of its text"
+
+
+def test_the_masthead_and_headings_are_mirrored(rtl_build):
+    page = pdfium.PdfDocument(rtl_build["facial"])[0]
+    width = page.get_width()
+    found = words(rtl_build["facial"])
+    # The masthead's review line is on the left (the logo, at the start of the line, is on the right): it is the
+    # highest "Information" on the first page (the footer repeats it at the bottom).
+    masthead = max((w for w in found if w[0] == 0 and w[1] == "Information"), key=lambda w: w[4])
+    assert masthead[3] < width / 2, "the masthead's text is at the end of the line: the left"
+    # A section heading starts on the right (after its bar).
+    _, _, heading_right, _ = first(found, "help", 0)  # "What it can help with"
+    assert heading_right > width * 0.75
+
+
+def test_the_phone_numbers_digits_keep_their_order(rtl_build):
+    # Drawn left to right as written, so the text as drawn holds the number in order wherever it is printed.
+    for path in rtl_build.values():
+        drawn = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)
+        assert PHONE in drawn
+        assert "0000 7946 020" not in drawn, "no phone number is printed with its groups reversed"
+
+
+def test_the_footer_boxes_swap_sides(rtl_build):
+    found = words(rtl_build["facial"])
+    page = pdfium.PdfDocument(rtl_build["facial"])[0]
+    width = page.get_width()
+    # The footer's page number ("Page 1 of 4") is at the left, the clinic's name at the right.
+    footer = [w for w in found if w[0] == 0 and w[4] < 60]
+    page_word = next(w for w in footer if w[1] == "Page")
+    clinic_word = next(w for w in footer if w[1] == "Clinic")
+    assert page_word[3] < width / 3 and clinic_word[2] > width * 2 / 3
