@@ -43,7 +43,7 @@ if __name__ == "__main__":
 from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
 from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
 from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
-from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_clinic,  # noqa: E402
+from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
                                load_content)
 from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
                                      run_temp_folder)
@@ -357,10 +357,11 @@ def load_clinics(references: list[str] | None, data_dir: Path, content: Content)
             if Path(os.path.realpath(config_file)).parent != Path(os.path.realpath(config_file.parent)):
                 raise InputError([Problem(config_file, None, "", "expected a clinic.yaml inside its clinic folder, "
                                                                  "got a link to a file outside it")])
-            clinic = load_clinic(config_file, content)
+            editions = load_editions(config_file, content)
         except InputError as error:
             problems += error.problems
             continue
+        clinic = editions[0]
         if same := next((other for other in clinics if clinic.folder == other.folder), None):
             if clinic.config_file != same.config_file:  # not simply named twice: say why it is not built again
                 print(f"note: {display_path(clinic.config_file)} is the same clinic as {display_path(same.config_file)} "
@@ -370,7 +371,7 @@ def load_clinics(references: list[str] | None, data_dir: Path, content: Content)
             problems.append(Problem(clinic.config_file, None, "", f'expected a clinic folder name of its own, got one that gives the '
                                                                    f'same output folder {clinic.slug}/ as {display_path(clash.folder)}'))
             continue
-        clinics.append(clinic)
+        clinics += editions  # one clinic for each language it offers, each with its own output folder
     return clinics, problems
 
 
@@ -470,8 +471,12 @@ def print_summary(outcomes: list[Outcome], planned: int, clinics: list[Clinic], 
                   file=None) -> None:
     built = [o for o in outcomes if o.printed]
     failed = [o for o in outcomes if o.error]
-    clinic_count = len({o.document.clinic.slug for o in built}) or len(clinics)
-    line = f"Built {len(built)} document{'s' if len(built) != 1 else ''} for {clinic_count} clinic{'s' if clinic_count != 1 else ''} in {seconds:.1f} s"
+    editions = {o.document.clinic.slug: o.document.clinic for o in built} or {clinic.slug: clinic for clinic in clinics}
+    clinic_count = len({clinic.folder for clinic in editions.values()})
+    languages = len({clinic.locale for clinic in editions.values()})
+    in_languages = f" in {languages} languages" if languages > 1 else ""
+    line = (f"Built {len(built)} document{'s' if len(built) != 1 else ''} for {clinic_count} clinic{'s' if clinic_count != 1 else ''}"
+            f"{in_languages} in {seconds:.1f} s")
     if unchanged := sum(o.printed.unchanged for o in built):
         line += f" ({unchanged} unchanged since the last build)"
     if failed:

@@ -345,8 +345,9 @@ def _mix(colour: str, other: str, amount: float) -> str:
     return _hex(tuple(a + (b - a) * amount for a, b in zip(_rgb(colour), _rgb(other))))
 
 
-def brand_css(colours: Palette, font: FontFamily, page_size: str, footer_page: str) -> str:
-    """The generated stylesheet: one :root block of brand values, plus the page size."""
+def brand_css(colours: Palette, fonts: tuple[FontFamily, ...], page_size: str, footer_page: str) -> str:
+    """The generated stylesheet: one :root block of brand values, plus the page size. `fonts`: the clinic's font,
+    then the fonts of its language's script (Arabic letters come from the second when the first has none)."""
     before, _, rest = footer_page.partition("{page}")
     middle, _, after = rest.partition("{pages}")
     parts = [css_string(before) if before else "", "counter(page)", css_string(middle) if middle else "",
@@ -361,7 +362,7 @@ def brand_css(colours: Palette, font: FontFamily, page_size: str, footer_page: s
         f"  --ink: {colours.ink};\n"
         f"  --alert: {colours.alert};\n"
         f"  --alert-background: {colours.alert_background};\n"
-        f'  --brand-font: "{font.css_name}";\n'
+        f"  --brand-font: {', '.join(f'{chr(34)}{font.css_name}{chr(34)}' for font in fonts)};\n"
         f"  --footer-page: {' '.join(part for part in parts if part)};\n"
         f"  --sheet-width: {sheet_width};\n"
         f"  --sheet-height: {sheet_height};\n"

@@ -8,6 +8,7 @@ import functools
 import io
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from struct import error as struct_error
@@ -59,10 +60,13 @@ class Expected:
     font: str | None = None  # every glyph comes from this font (WeasyPrint's name for the clinic's font)
     font_family: str = "the clinic's font"  # its name, as the clinic wrote it
     font_files: tuple[str, ...] = ()  # its files: the characters it can draw (else read from the embedded subset)
+    # The fonts the project chose for the language's script (Noto Sans Arabic): (WeasyPrint's name, name, files).
+    script_fonts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     booking_url: str | None = None  # every QR code gives this, and there is one when it is set
     page_budget: int | None = None  # pages the layout is meant to fit (a warning beyond it)
     cover_pages: tuple[int, ...] = ()  # pages meant to hold little (a booklet's cover)
     must_show: tuple[tuple[str, int], ...] = ()  # safety text a patient must find on the pages, and how often
+    right_to_left: bool = False  # an Arabic document: its text is also read in logical order (pypdf) for the safety check
     margin_top_mm: float = 13.0  # the page margins of common.css: the content area lies between them
     margin_bottom_mm: float = 17.0
 
@@ -72,7 +76,7 @@ def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, read
     result = Inspection()
     expected = expected or Expected()
     reader = reader or PdfReader(io.BytesIO(pdf))
-    _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url))
+    _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader)
     result.accessibility = accessibility(pdf, pdf_ua, reader)
     _check_structure(reader, result)
     return result
@@ -90,12 +94,12 @@ def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
     return (found - {None}) or None
 
 
-def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_pages: set[int] | None) -> None:
+def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_pages: set[int] | None, reader: PdfReader | None = None) -> None:
     """Every page rendered once, at the resolution a phone camera sees: size and contrast of every glyph,
     then where glyphs and images lie, which font draws them, how much of the page is used, and the QR code."""
     sizes: Counter = Counter()
     failures: dict[tuple, float] = {}
-    fonts = _Fonts(expected.font, expected.font_family, expected.font_files)
+    fonts = _Fonts(expected.font, expected.font_family, expected.font_files, expected.script_fonts)
     problems: dict[str, list[int]] = {}  # what is wrong → the pages it is wrong on
     page_texts = []  # the text of every page, as a reader (or a screen reader) gets it
     document = pdfium.PdfDocument(pdf)
@@ -178,25 +182,48 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
-    result.page_problems += _missing(page_texts, expected.must_show)
+    logical = [page.extract_text() for page in reader.pages] if expected.right_to_left and expected.must_show and reader else None
+    result.page_problems += _missing(page_texts, expected.must_show, logical)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)
 
 
-def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...]) -> list[str]:
-    """The safety text that is not on the pages (a template that leaves a section out, text cut off). Compared
-    without spaces or case, so a line break does not hide a sentence, nor a word hyphenated at a line's end."""
-    def squeezed(text: str) -> str:
-        return "".join(text.split()).casefold()
-    text = " ".join(page_texts)
-    # A hyphen at a line's end reads as U+FFFE (pdfium's mark for it); WeasyPrint's own hyphenation is U+2010.
-    pages = squeezed(text.replace("\ufffe", "-")), squeezed(re.sub(r"[\u2010\u00ad\ufffe]|-(?=\s)", "", text))
-    missing = [line for line, times in must_show if max(found.count(squeezed(line)) for found in pages) < times]
+LAM_ALEF = re.compile("[لاأإآ]{2,}")
+ARABIC_RUN = re.compile(r"[\u0600-\u06FF\u0750-\u077F\s]+|[^\u0600-\u06FF\u0750-\u077F]+")
+
+
+def squeezed(text: str) -> str:
+    """Text as the safety check compares it: without spaces, case or punctuation. A line break does not hide a
+    sentence, nor a word hyphenated at a line's end. In right-to-left text, PDF readers move a sentence's full stop
+    and turn brackets round; and a lam-alef ligature (لا, لأ) is one glyph whose letters they give back in either
+    order, so each run of lams and alefs is compared as its letters, sorted."""
+    text = "".join(c for c in "".join(text.split()).casefold() if not unicodedata.category(c).startswith("P") and c != "\ufffe")
+    return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), text)
+
+
+def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...], logical_texts: list[str] | None = None) -> list[str]:
+    """The safety text that is not on the pages (a template that leaves a section out, text cut off).
+
+    `logical_texts`, for right-to-left documents: the pages' text as pypdf reads it, each run in reading order
+    (pdfium reverses a phone number's groups inside Arabic text). There, a line whose Arabic and Latin runs the
+    bidi algorithm reorders is found when each of its runs is on the pages as often as the line must be."""
+    texts = [squeezed(re.sub(r"[\u2010\u00ad]", "", " ".join(page_texts)))]
+    if logical_texts is not None:
+        texts.append(squeezed(" ".join(logical_texts)))
+
+    def shown(line: str, times: int) -> bool:
+        if any(text.count(squeezed(line)) >= times for text in texts):
+            return True
+        runs = [squeezed(run) for run in ARABIC_RUN.findall(line)] if logical_texts is not None else []
+        runs = [run for run in runs if run]
+        return len(runs) > 1 and any(min(text.count(run) for run in runs) >= times for text in texts)
+
+    missing = [line for line, times in must_show if not shown(line, times)]
     if not missing:
         return []
-    shown = "; ".join(f'"{text}"' for text in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-    return [f"safety information is missing from the pages: {shown}"]
+    listed = "; ".join(f'"{text}"' for text in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return [f"safety information is missing from the pages: {listed}"]
 
 
 def _images(page) -> list[tuple[float, float, float, float]]:
@@ -287,9 +314,12 @@ def _page_warnings(fill: list[float], expected: Expected) -> list[str]:
 class _Fonts:
     """Which font draws each glyph, and whether that font has the glyph at all (else it draws .notdef, an empty box)."""
 
-    def __init__(self, intended: str | None, family: str, files: tuple[str, ...]):
+    def __init__(self, intended: str | None, family: str, files: tuple[str, ...], script_fonts=()):
         self.intended, self.family = intended, family
         self._family = frozenset().union(*(_font_file_characters(path) for path in files)) if files else None
+        # The language's script fonts: each drawn glyph of theirs must be one they have.
+        self._scripts = {css: (name, frozenset().union(*(_font_file_characters(path) for path in paths)))
+                         for css, name, paths in script_fonts}
         self.used: dict[str, None] = {}
         self._maps: dict[str, set[int] | None] = {}
         self._foreign: dict[str, dict[str, None]] = {}
@@ -302,6 +332,11 @@ class _Fonts:
         name = self._name.value.decode("latin-1")
         name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
         self.used[name] = None
+        script = next((css for css in self._scripts if name == css or name.startswith(css + "-")), None)
+        if script is not None:
+            if ord(char) not in self._scripts[script][1]:
+                self._missing.setdefault(self._scripts[script][0], {})[char] = None
+            return
         if self.intended and not (name == self.intended or name.startswith(self.intended + "-")):
             # Another font drew it: already wrong. (Its subset's character map cannot tell a missing glyph
             # from a shaped one, such as an Arabic letter's joining form.)

@@ -20,6 +20,7 @@ from .branding import FontFamily, available_fonts, find_font, undrawable
 from .fetcher import MAX_IMAGE_BYTES, SVG_TYPE, check_image
 from .models import SLUG, SLUG_RULE, ClaimRules, ClinicConfig, Countries, Country, SharedContent, Sourced, Strings, Treatment
 from .problems import InputError, NotARegularFile, Problem, describe, display_path, file_kind, read_regular_file
+from .translations import language_name, languages_available, load_edition, strings_warnings, with_language
 from .yaml_reader import FieldPath, YamlFile, dotted, read_yaml
 
 # The logo's name and its bytes must agree. A photograph of a sign or a logo exported from an office program is often a JPEG.
@@ -59,6 +60,16 @@ class Content:
     shared: SharedContent
     docs: dict[str, YamlFile] = field(default_factory=dict)  # slug (or "shared") → its file, with line numbers
     countries: Countries | None = None  # data/countries.yaml: local facts by country
+    language: str = "en"  # the language of the text: English, or one of `editions`
+    # The content in each other language with translations in data/translations/ (text over the English facts),
+    # and the problems of a language whose translations are incomplete (reported when a clinic asks for it).
+    editions: dict[str, "Content"] = field(default_factory=dict)
+    edition_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    edition_warnings: dict[str, list[Problem]] = field(default_factory=dict)
+
+    def of(self, clinic: "Clinic") -> "Content":
+        """The content as this clinic edition's patients read it: in its language."""
+        return self.editions.get(clinic.language, self) if clinic.language != self.language else self
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,19 @@ class Clinic:
     country: Country | None = None
     locale: str = "en"  # the language as printed and tagged: "en-GB", "en-US"
     spelling: dict[str, str] = field(default_factory=dict)  # content words respelled for the locale ("ageing" → "aging")
+    language: str = "en"  # the language of this edition's documents ("en", "es", "ar"): the config's languages, one by one
+    main: bool = True  # the clinic's main language: its documents go to out/<clinic>/, the others' to out/<clinic>/<language>/
+    script_fonts: tuple[FontFamily, ...] = ()  # the fonts that draw the language's script, after the clinic's font
+    translation_warnings: tuple[Problem, ...] = ()  # its translations: older than the English, or not yet reviewed
+
+    @property
+    def key(self) -> str:
+        """What tells this clinic edition from every other: its folder and its language."""
+        return f"{self.folder}|{self.locale}"
+
+    @property
+    def fonts(self) -> tuple[FontFamily, ...]:
+        return (self.font, *self.script_fonts)
 
 
 def validate(model: type[BaseModel], doc: YamlFile) -> BaseModel:
@@ -208,7 +232,15 @@ def load_content(data_dir: Path) -> Content:
     if problems:
         raise InputError(problems)
     ordered = dict(sorted(treatments.items(), key=lambda item: (item[1].order, item[0])))
-    return Content(data_dir=data_dir, treatments=ordered, shared=shared, docs=docs, countries=countries)
+    english = Content(data_dir=data_dir, treatments=ordered, shared=shared, docs=docs, countries=countries)
+    for language in languages_available(data_dir):
+        try:
+            edition = load_edition(data_dir, language, ordered, shared, docs)
+            english.editions[language] = with_language(edition, english)
+            english.edition_warnings[language] = edition.warnings
+        except InputError as error:
+            english.edition_problems[language] = error.problems
+    return english
 
 
 def _load_countries(path: Path) -> Countries:
@@ -325,8 +357,16 @@ def clinic_slugs(data_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in folder.glob("*/clinic.yaml")) if folder.is_dir() else []
 
 
-def load_clinic(config_file: Path, content: Content) -> Clinic:
-    """One clinic, fully checked: schema, logo, font, language and treatments."""
+def load_editions(config_file: Path, content: Content) -> list[Clinic]:
+    """A clinic in each language it offers (`languages:`): its main language first. An invalid config is reported
+    once, by its main language."""
+    main = load_clinic(config_file, content)
+    return [main] + [load_clinic(config_file, content, language) for language in (main.config.languages or [])[1:]]
+
+
+def load_clinic(config_file: Path, content: Content, language: str | None = None) -> Clinic:
+    """One clinic in one of its languages (default: its main one), fully checked: schema, logo, fonts, language,
+    translations and treatments."""
     doc = read_yaml(config_file)
     config: ClinicConfig = validate(ClinicConfig, doc)
     folder = config_file.parent.resolve()  # where files are looked for and contained
@@ -334,6 +374,39 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
 
     def problem(loc: FieldPath, message: str) -> None:
         problems.append(Problem(config_file, doc.line_of(loc), dotted(loc), message))
+
+    languages = list(config.languages or [config.language])
+    if config.languages and "language" in (doc.data or {}) and config.language != languages[0]:
+        problem(("language",), f"expected the first of languages ({languages[0]}), or no language: line, got {describe(config.language)}")
+    for i, code in enumerate(languages):
+        if code in languages[:i]:
+            problem(("languages", i), f"expected each language once, got {describe(code)} again")
+    for group in ("in_language", "language_approvals"):
+        for code in getattr(config, group):
+            if code not in languages[1:]:
+                problem((group, code), f"expected one of the clinic's other languages ({', '.join(languages[1:]) or 'none'}), got {describe(code)}")
+    language = language or languages[0]
+    main = language == languages[0]
+    base = language.split("-")[0]
+    if base != content.language and base not in content.editions:
+        where = ("languages", languages.index(language)) if config.languages else ("language",)
+        if found := content.edition_problems.get(base):
+            problems += found
+        else:
+            known = ", ".join([content.language, *content.editions]) or "none"
+            problem(where, f"expected a language with translated content in data/translations/ ({known}), got {describe(language)}")
+    if main:
+        config = config.model_copy(update={"language": language})
+    else:
+        own = config.in_language.get(language)
+        if config.disclaimer and not (own and own.disclaimer):
+            problem(("in_language",) if config.in_language else ("disclaimer",),
+                    f"expected the disclaimer in {language_name(language)} too (in_language: {language}: disclaimer:), "
+                    "since every document prints it; got none")
+        config = config.model_copy(update={
+            "language": language, "approval": config.language_approvals.get(language),
+            "disclaimer": own.disclaimer if own else None, "directions": own.directions if own else [],
+            "reschedule": own.reschedule if own else None})
 
     if reason := _logo_problem(folder, config.logo):
         problem(("logo",), reason)
@@ -343,13 +416,6 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
     if font is None:
         choices = ", ".join(available_fonts(folder)) or "none"
         problem(("font",), f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}")
-    else:
-        # Text the font cannot draw would print as empty boxes, or in whatever font this machine has.
-        for loc, text in _printed_text(doc.data, ()):
-            if missing := undrawable(font, text):
-                shown = ", ".join(f"U+{ord(c):04X}" for c in missing[:8])
-                problem(loc, f'expected text the font {font.name} can draw, got "{missing[:8]}" ({shown}), which it has no '
-                             "letters for: choose a font that covers them (font:), or write the text in another script")
 
     country = None
     if config.country:
@@ -363,33 +429,58 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
                               'or an emergency_number: the brochures never print an emergency number the clinic did not choose')
 
     strings = strings_doc = strings_overlay = claim_rules = None
-    locale = _locale(config.language, country)
+    # A country's spelling, date format and claims rules are for text in its own language.
+    local = country if country and country.spelling.split("-")[0] == base else None
+    locale = _locale(language, local)
     spelling: dict[str, str] = {}
-    base = config.language.split("-")[0]
+    script_fonts: list[FontFamily] = []
+    translation_warnings = list(content.edition_warnings.get(base, [])) if base != content.language else []
     strings_file = content.data_dir / "strings" / f"{base}.yaml"
     if not strings_file.is_file():
         choices = ", ".join(sorted(p.stem for p in (content.data_dir / "strings").glob("*.yaml")))
-        problem(("language",), f"expected a language with a strings file in data/strings/ ({choices}), got {describe(config.language)}")
+        where = ("languages", languages.index(language)) if config.languages else ("language",)
+        problem(where, f"expected a language with a strings file in data/strings/ ({choices}), got {describe(language)}")
     else:
         try:
             strings_doc = read_yaml(strings_file)
             validate(Strings, strings_doc)  # the language's own file is complete on its own
-            strings, strings_overlay = _localized_strings(strings_doc, content.data_dir / "strings" / f"{locale}.yaml", country)
+            strings, strings_overlay = _localized_strings(strings_doc, content.data_dir / "strings" / f"{locale}.yaml", local)
             spelling = dict(strings.spelling)
+            english_strings = content.data_dir / "strings" / "en.yaml"
+            if base != "en" and english_strings.is_file():
+                translation_warnings += strings_warnings(strings_doc, read_yaml(english_strings), base)
         except InputError as error:
             problems += error.problems
     if strings:
-        profile = config.claims_profile or (country.claims_profile if country else strings.claims_profile)
+        for name in strings.script_fonts:
+            family = find_font(name, folder)
+            if family is None:
+                problems.append(Problem(strings_file, strings_doc.line_of(("script_fonts",)), "script_fonts",
+                                        f"expected an installed font package for {language_name(base)} text, got {describe(name)} "
+                                        f"(install it: it is a dependency in pyproject.toml)"))
+            else:
+                script_fonts.append(family)
+        profile = (config.claims_profile if main else None) or (local.claims_profile if local else strings.claims_profile)
         rules_file = content.data_dir / "claims" / f"{profile}.yaml"
         if not rules_file.is_file():
             choices = ", ".join(sorted(p.stem for p in (content.data_dir / "claims").glob("*.yaml"))) or "none"
-            where = ("claims_profile",) if config.claims_profile else ()
+            where = ("claims_profile",) if config.claims_profile and main else ()
             problem(where, f"expected a claims profile in data/claims/ ({choices}), got {describe(profile)}")
         else:
             try:
                 claim_rules = validate(ClaimRules, read_yaml(rules_file))
             except InputError as error:
                 problems += error.problems
+    if font is not None:
+        # Text the fonts cannot draw would print as empty boxes, or in whatever font this machine has.
+        fonts = [font, *script_fonts]
+        for loc, text in _printed_text(doc.data, ()):
+            if loc[:1] in (("in_language",), ("language_approvals",)) and loc[1:2] != (language,):
+                continue  # another language's words: checked with that language's fonts
+            if missing := "".join(c for c in undrawable(font, text) if all(c in undrawable(f, c) for f in fonts[1:])):
+                shown = ", ".join(f"U+{ord(c):04X}" for c in missing[:8])
+                problem(loc, f'expected text the font {font.name} can draw, got "{missing[:8]}" ({shown}), which it has no '
+                             "letters for: choose a font that covers them (font:), or write the text in another script")
 
     known = list(content.treatments)
     offered = config.treatments or known
@@ -402,16 +493,17 @@ def load_clinic(config_file: Path, content: Content) -> Clinic:
             problem(("treatments", i), f"expected each treatment once, got {describe(slug)} again")
 
     if problems:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))
     # The output folder is named after the folder as the user named it: a symlinked clinic folder keeps
-    # the link's name, not its target's.
-    named = Path(os.path.abspath(config_file)).parent.name
+    # the link's name, not its target's. Another language's documents go to a folder of that language inside it.
+    named = safe_name(Path(os.path.abspath(config_file)).parent.name)
     return Clinic(
-        slug=safe_name(named), folder=folder, config_file=config_file, config=config, logo=logo,
+        slug=named if main else f"{named}/{language}", folder=folder, config_file=config_file, config=config, logo=logo,
         font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
         doc=doc, strings_doc=strings_doc, strings_overlay=strings_overlay, claim_rules=claim_rules,
         emergency_number=config.emergency_number or country.emergency_number, country=country, locale=locale,
-        spelling=spelling,
+        spelling=spelling, language=base, main=main, script_fonts=tuple(script_fonts),
+        translation_warnings=tuple(translation_warnings),
     )
 
 
@@ -470,7 +562,7 @@ def _localized_strings(base: YamlFile, overlay_file: Path, country: Country | No
             raise InputError([Problem(overlay_file, 1, "", "expected the strings that differ, as name: value lines")])
         data, lines = _merge(data, overlay.data), lines | overlay.lines
         doc = overlay
-    if country:
+    if country:  # only a country whose language this is
         data["date"] = country.date
     spelling = data.get("spelling") or {}
     data = {key: value if key == "spelling" else respell(value, spelling) for key, value in data.items()}
@@ -516,6 +608,7 @@ def respell(value, spelling: dict[str, str]):
 def patient_content(clinic: Clinic, content: Content) -> dict:
     """What a clinic's patients read of the content, as plain data: the treatments it offers and the shared
     content, spelled for its locale."""
+    content = content.of(clinic)
     return respell({"treatments": {slug: content.treatments[slug].model_dump(mode="json") for slug in clinic.treatments},
                     "shared": content.shared.model_dump(mode="json")}, clinic.spelling)
 
@@ -587,7 +680,7 @@ def approval_status(clinic: Clinic, content: Content) -> dict:
 def approval_request(clinic: Clinic, content: Content) -> str:
     """What `generate.py --clinic <clinic> --approval` prints: the fingerprint, what it covers, and the block to paste."""
     status = approval_status(clinic, content)
-    titles = ", ".join(content.treatments[slug].title for slug in clinic.treatments)
+    titles = ", ".join(content.of(clinic).treatments[slug].title for slug in clinic.treatments)
     approval = status["approval"] or {}
     now = {APPROVED: f"It is approved: {approval.get('name')} approved this content on {approval.get('date')}.",
            OUTDATED: f"The approval in the config ({approval.get('fingerprint')}) is for content that has changed since: "

@@ -335,9 +335,23 @@ class ClaimRule(Model):
     reason: Text
 
 
+class Negations(Model):
+    """How the rules' language denies a claim: "no treatment is risk-free" is honest, not a claim."""
+
+    words: Annotated[list[ShortText], Field(min_length=1)]  # a negation a few words before a phrase denies it
+    not_before: list[ShortText] = []  # words after which a negation denies nothing ("not only … but")
+    clause_ends: Annotated[list[ShortText], Field(min_length=1)]  # words that start a new clause ("and", "but")
+    not_a_noun: list[ShortText] = []  # words a "best *" phrase does not take as its noun ("works best as a course")
+
+
 class ClaimRules(Model):
     name: ShortText
     rules: Annotated[list[ClaimRule], Field(min_length=1)]
+    negations: Negations | None = None  # default: English
+    # Words written joined to the next one, which may come before a phrase (Arabic: و and, ب with, ال the).
+    prefixes: list[ShortText] = []
+    # Arabic: compare letters without short vowels or tatweel, and alef, ya and ta marbuta in one form each.
+    normalize: Literal["none", "arabic"] = "none"
 
 
 # --- Treatment and shared content: data/treatments/*.yaml, data/shared.yaml ---

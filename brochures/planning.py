@@ -55,6 +55,7 @@ def must_show(clinic: Clinic, content: Content, slugs: list[str], shared: bool) 
     """Each treatment's safety items (who should not have it, side effects, aftercare, when to contact the
     clinic, when to call for help, and the number to call), and the shared safety note, as the patient reads them."""
     wanted: Counter = Counter()
+    content = content.of(clinic)
     for slug in slugs:
         treatment = content.treatments[slug]
         wanted.update([*treatment.not_suitable, *treatment.side_effects.common, *treatment.side_effects.rare,
@@ -79,19 +80,20 @@ def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only:
     for clinic in clinics:
         folder = out_dir / clinic.slug
         strings = clinic.strings
+        read = content.of(clinic)
         for variant in variants:
             for layout in layouts:
                 for slug in clinic.treatments:
                     if wanted(slug):
-                        treatment = content.treatments[slug]
+                        treatment = read.treatments[slug]
                         title = respell(treatment.title, clinic.spelling)  # as the clinic's patients spell it
                         documents.append(Document(
                             clinic=clinic, kind="brochure", name=slug, title=title, treatment=treatment,
                             subject=strings.brochure_subject.replace("{treatment}", title),
                             output=folder / output_name(slug, layout, variant), variant=variant, layout=layout,
                             must_show=must_show(clinic, content, [slug], shared=False)))
-            for name, title, subject in ((COMPARISON, content.shared.title, strings.comparison_subject),
-                                         (BOOKLET, content.shared.booklet_title, strings.booklet_subject)):
+            for name, title, subject in ((COMPARISON, read.shared.title, strings.comparison_subject),
+                                         (BOOKLET, read.shared.booklet_title, strings.booklet_subject)):
                 if wanted(name):
                     documents.append(Document(
                         clinic=clinic, kind=name, name=name, title=respell(title, clinic.spelling),

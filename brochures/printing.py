@@ -94,13 +94,11 @@ class Printer:
     def stylesheets(self, document: Document) -> list[tuple[CSS, str]]:
         """Fonts, then brand variables, then layout (and the press overlay): the order every sheet is written in."""
         clinic, config = document.clinic, document.clinic.config
-        sheets = [
-            self._stylesheet(f"fonts:{clinic.font.css_name}", lambda: font_face_css(clinic.font), None,
-                             RestrictedFetcher([], clinic.font.files)),
-            self._stylesheet(f"brand:{clinic.folder}", lambda: brand_css(
-                palette(config.colors.primary, config.colors.accent), clinic.font, config.page_size,
-                clinic.strings.footer_page), None, self._project_fetcher),
-        ]
+        sheets = [self._stylesheet(f"fonts:{family.css_name}", lambda family=family: font_face_css(family), None,
+                                   RestrictedFetcher([], family.files)) for family in clinic.fonts]
+        sheets.append(self._stylesheet(f"brand:{clinic.key}", lambda: brand_css(
+            palette(config.colors.primary, config.colors.accent), clinic.fonts, config.page_size,
+            clinic.strings.footer_page), None, self._project_fetcher))
         for name in document.stylesheets:
             path = STYLES_DIR / name
             sheets.append(self._stylesheet(f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher))
@@ -110,7 +108,7 @@ class Printer:
         """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
         clinic = document.clinic
         options = dict(PDF_OPTIONS[document.variant], cache=self._image_cache)
-        fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], clinic.font.files)
+        fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], frozenset().union(*(f.files for f in clinic.fonts)))
         with weasyprint_log() as records:
             try:
                 laid_out = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
@@ -280,7 +278,9 @@ def expected_look(document: Document) -> Expected:
     return Expected(
         font=document.clinic.font.css_name, font_family=document.clinic.font.name,
         font_files=tuple(str(face.path) for face in document.clinic.font.faces), booking_url=config.booking_url,
-        must_show=document.must_show,
+        script_fonts=tuple((family.css_name, family.name, tuple(str(face.path) for face in family.faces))
+                           for family in document.clinic.script_fonts),
+        must_show=document.must_show, right_to_left=document.clinic.strings.direction == "rtl",
         page_budget=LEAFLET_PAGES if leaflet and config.page_size in ("A4", "Letter") else None,
         cover_pages=(1,) if document.kind == BOOKLET else (),
         # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds. A long

@@ -24,9 +24,10 @@ from .yaml_reader import FieldPath, YamlFile, dotted
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
 NEGATIONS = {"not", "no", "never", "cannot", "can't", "isn't", "aren't", "won't", "don't", "doesn't", "nor", "neither"}
 NEGATION_REACH = 4  # words before a phrase in which a negation makes it honest: "no treatment is risk-free"
-# A negation reaches only the clause it is in: "no needles, guaranteed results" still promises results.
-CLAUSE_END = re.compile(r"[,;.:!?()\[\]\u2013\u2014]|\b(?:and|but|yet|so|plus|while|whereas|although|though|because|"
-                        r"since|with|then|however|also)\b", re.IGNORECASE)
+# A negation reaches only the clause it is in: "no needles, guaranteed results" still promises results. A clause
+# ends at punctuation and at these words.
+CLAUSE_WORDS = ["and", "but", "yet", "so", "plus", "while", "whereas", "although", "though", "because", "since", "with",
+                "then", "however", "also"]
 NOT_A_NEGATION_BEFORE = {"only", "just", "merely", "simply"}  # "not only painless but permanent" denies nothing
 # A rule phrase ending in " *" matches only before another word that is not one of these: "best *" finds
 # "Best Med Spa" and "the best clinic", not "it works best as a course".
@@ -50,17 +51,59 @@ SECTIONS = {
 
 # --- Reading level ---
 
+@dataclass(frozen=True)
+class Measure:
+    """A reading-level formula for one language, and the level the content must reach (None: information only)."""
+
+    name: str
+    target: float | None
+    higher_is_easier: bool
+    stand_in: str  # a one-syllable word put in place of names a patient must learn anyway
+    always_excluded: tuple[str, ...]
+
+    def too_hard(self, value: float | None) -> bool:
+        if value is None or self.target is None:
+            return False
+        return value < self.target if self.higher_is_easier else value > self.target
+
+    def score(self, value: float) -> str:
+        return f"reading grade {value}" if self.name == MEASURES_EN else f"{self.name} {value}"
+
+    def reads_at(self, value: float) -> str:
+        return f"reads at grade {value}" if self.name == MEASURES_EN else f"measures {self.name} {value}"
+
+    def missed(self) -> str:
+        """How a score misses the target: "above the target of 8", "below the target of 65"."""
+        return f"{'below' if self.higher_is_easier else 'above'} the target of {self.target:g}"
+
+
+MEASURES_EN = "Flesch–Kincaid grade"
+# Flesch–Kincaid grade for English (health-literacy guidance: grade 8 or lower, 6 is better). INFLESZ, the
+# Szigriszt-Pazos perspicuity on Barrio-Cantalejo's scale, for Spanish: 65 or more is "bastante fácil" (fairly easy).
+# OSMAN for Arabic, reported as information only: no reading formula for Arabic is well established.
+MEASURES = {
+    "en": Measure(MEASURES_EN, GRADE_TARGET, False, "this", ("mesotherapy",)),
+    "es": Measure("INFLESZ", 65.0, True, "luz", ("mesoterapia",)),
+    "ar": Measure("OSMAN", None, True, "هذا", ()),
+}
+
+
+def measure_for(language: str) -> Measure:
+    return MEASURES.get(language.split("-")[0], MEASURES["en"])
+
+
 @dataclass
 class Reading:
-    """Flesch–Kincaid grade of a document and of each of its sections."""
+    """The reading level of a document and of each of its sections, by its language's measure."""
 
     grade: float
     sections: dict[str, float]
     excluded: list[str]  # treatment and ingredient names left out of the measure
+    language: str = "en"
 
     @property
     def over_target(self) -> bool:
-        return self.grade > GRADE_TARGET
+        return measure_for(self.language).too_hard(self.grade)
 
 
 def prose(values) -> str:
@@ -80,16 +123,55 @@ def prose(values) -> str:
 _GRADES: GradeMemo | None = None  # read from the user's cache folder on first use
 
 
-def grade(text: str, excluded: list[str]) -> float:
-    """Flesch–Kincaid grade, with names a patient must learn anyway swapped for a one-syllable word."""
+def grade(text: str, excluded: list[str], language: str = "en") -> float:
+    """The text's reading level by its language's measure, with names a patient must learn anyway swapped for a
+    one-syllable word."""
     global _GRADES
+    measure = measure_for(language)
     for name in sorted(excluded, key=len, reverse=True):
-        text = re.sub(re.escape(name), "this", text, flags=re.IGNORECASE)
+        text = re.sub(re.escape(name), measure.stand_in, text, flags=re.IGNORECASE)
     if not text.strip():
         return 0.0
     if _GRADES is None:
         _GRADES = GradeMemo()
-    return _GRADES.get(text, lambda words: round(textstat.flesch_kincaid_grade(words), 1))
+    formula = FORMULAS[language.split("-")[0] if language.split("-")[0] in FORMULAS else "en"]
+    return _GRADES.get(f"{measure.name}\n{text}", lambda keyed: round(formula(keyed.split("\n", 1)[1]), 1))
+
+
+# Spanish syllables: vowels in a row are one syllable (a diphthong) unless two of them are strong (a, e, o, or an
+# accented í or ú): "ciu-dad", "dí-a", "le-er". The u of que, qui, gue, gui is silent; a final y is a vowel ("hoy").
+_STRONG = set("aeoáéóíú")
+_VOWELS = set("aeiouáéíóúü")
+
+
+def spanish_syllables(word: str) -> int:
+    word = re.sub(r"(?<=[qg])u(?=[eiéí])", "", word.lower())
+    if word.endswith("y") and len(word) > 1 and word[-2] in _VOWELS:
+        word = word[:-1] + "i"
+    if word == "y":
+        return 1
+    count, previous = 0, ""
+    for char in word:
+        if char in _VOWELS:
+            if not previous or (previous in _STRONG and char in _STRONG):
+                count += 1
+            previous = char
+        else:
+            previous = ""
+    return max(count, 1) if re.search(r"\w", word) else 0
+
+
+def inflesz(text: str) -> float:
+    """Szigriszt-Pazos perspicuity: 206.835 − 62.3 × syllables per word − words per sentence."""
+    words = re.findall(r"[^\W_]+", text)
+    sentences = max(1, len([part for part in re.split(r"[.!?:]+", text) if re.search(r"[^\W_]", part)]))
+    if not words:
+        return 100.0
+    syllables = sum(spanish_syllables(word) for word in words)
+    return 206.835 - 62.3 * syllables / len(words) - len(words) / sentences
+
+
+FORMULAS = {"en": lambda text: textstat.flesch_kincaid_grade(text), "es": inflesz, "ar": lambda text: textstat.osman(text)}
 
 
 def save_grades() -> None:
@@ -98,23 +180,23 @@ def save_grades() -> None:
         _GRADES.save()
 
 
-def excluded_terms(treatments: list[Treatment]) -> list[str]:
-    terms = {"mesotherapy"} | {ingredient.name for t in treatments for ingredient in t.ingredients}
+def excluded_terms(treatments: list[Treatment], language: str = "en") -> list[str]:
+    terms = set(measure_for(language).always_excluded) | {ingredient.name for t in treatments for ingredient in t.ingredients}
     return sorted(terms)
 
 
-def treatment_reading(treatment: Treatment) -> Reading:
-    excluded = excluded_terms([treatment])
+def treatment_reading(treatment: Treatment, language: str = "en") -> Reading:
+    excluded = excluded_terms([treatment], language)
     data = treatment.model_dump()
-    sections = {name: grade(prose(data[key] for key in keys), excluded) for name, keys in SECTIONS.items()}
+    sections = {name: grade(prose(data[key] for key in keys), excluded, language) for name, keys in SECTIONS.items()}
     whole = prose(data[key] for keys in SECTIONS.values() for key in keys)
-    return Reading(grade(whole, excluded), sections, excluded)
+    return Reading(grade(whole, excluded, language), sections, excluded, language)
 
 
-def comparison_reading(shared: SharedContent, treatments: list[Treatment], offered: dict) -> Reading:
+def comparison_reading(shared: SharedContent, treatments: list[Treatment], offered: dict, language: str = "en") -> Reading:
     """The comparison sheet's prose as this clinic's patients read it: the shared text, the sentences built from
     the list of treatments it offers (`offered`, from the strings file), and each offered treatment's own lines."""
-    excluded = excluded_terms(treatments)
+    excluded = excluded_terms(treatments, language)
     sections = {
         "about mesotherapy": [offered["comparison_summary"], shared.intro, offered["types_offered"]],
         "side by side": [[t.goal, t.suits, t.benefits, t.method_summary, t.home_care_summary] for t in treatments],
@@ -122,8 +204,8 @@ def comparison_reading(shared: SharedContent, treatments: list[Treatment], offer
         "home products and summary": [shared.safety_note, shared.home_products, shared.in_summary,
                                       [t.in_summary for t in treatments], shared.in_summary_closing],
     }
-    return Reading(grade(prose(sections.values()), excluded),
-                   {name: grade(prose(text), excluded) for name, text in sections.items()}, excluded)
+    return Reading(grade(prose(sections.values()), excluded, language),
+                   {name: grade(prose(text), excluded, language) for name, text in sections.items()}, excluded, language)
 
 
 # --- Claims ---
@@ -141,10 +223,31 @@ class Claim:
         return f'{self.problem.file}:{self.problem.line} {self.problem.field}: "{self.phrase}" ({self.rule}): {self.reason}'
 
 
+ENGLISH_NEGATIONS = {"words": sorted(NEGATIONS), "not_before": sorted(NOT_A_NEGATION_BEFORE),
+                     "not_a_noun": sorted(NOT_A_NOUN),
+                     "clause_ends": CLAUSE_WORDS}
+_ARABIC_MARKS = re.compile("[\u064B-\u0652\u0670\u0640]")  # short vowels, shadda, sukun, dagger alef, tatweel
+
+
+def normalize_arabic(text: str) -> str:
+    """Arabic as the claims rules compare it: no short vowels or tatweel; one form of alef, ya and ta marbuta."""
+    text = _ARABIC_MARKS.sub("", text)
+    return text.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"}))
+
+
 class ClaimChecker:
-    """Finds disallowed claims in text, skipping honest negations."""
+    """Finds disallowed claims in text, skipping honest negations, by the rules of one language."""
 
     def __init__(self, rules: ClaimRules, extra_terms: list[str] = (), extra_reason: str = ""):
+        negations = rules.negations.model_dump() if rules.negations else ENGLISH_NEGATIONS
+        self.negations = {word.lower() for word in negations["words"]}
+        self.not_before = {word.lower() for word in negations["not_before"]}
+        self.not_a_noun = sorted({word.lower() for word in negations["not_a_noun"]})
+        self.clause_end = re.compile(r"[,;.:!?()\[\]\u2013\u2014\u060C\u061B\u061F]|(?<!\w)(?:"
+                                     + "|".join(re.escape(w) for w in sorted(negations["clause_ends"], key=len, reverse=True))
+                                     + r")(?!\w)", re.IGNORECASE)
+        self.normal = normalize_arabic if rules.normalize == "arabic" else (lambda text: text)
+        self.prefixes = sorted((self.normal(p) for p in rules.prefixes), key=len, reverse=True)
         self.patterns = []
         for rule in rules.rules:
             for phrase in rule.phrases:
@@ -152,17 +255,20 @@ class ClaimChecker:
         for term in extra_terms:
             self.patterns.append((self._compile(term), "clinic", extra_reason))
 
-    @staticmethod
-    def _compile(phrase: str) -> re.Pattern:
-        phrase = phrase.strip()
+    def _compile(self, phrase: str) -> re.Pattern:
+        phrase = self.normal(phrase.strip())
         before_a_word = phrase.endswith(" *")
         phrase = phrase.removesuffix(" *").strip()
         words = [re.escape(word) for word in re.split(r"[\s-]+", phrase)]
         body = r"[\s-]+".join(words)
         before = r"(?<![\w#])" if phrase[0].isalnum() or phrase[0] == "#" else ""
+        if before and self.prefixes:  # a phrase written joined to "and", "with", "the"… is the same phrase
+            before = r"(?<![\w#])(?:" + "|".join(map(re.escape, self.prefixes)) + r")*"
         after = r"(?![\w%])" if phrase[-1].isalnum() or phrase[-1] == "%" else ""
-        if before_a_word:
-            after = r"[\s-]+(?!(?:" + "|".join(sorted(NOT_A_NOUN)) + r")\b)[^\W\d_]+"
+        if before_a_word and self.not_a_noun:
+            after = r"[\s-]+(?!(?:" + "|".join(map(re.escape, self.not_a_noun)) + r")\b)[^\W\d_]+"
+        elif before_a_word:
+            after = r"[\s-]+[^\W\d_]+"
         return re.compile(before + body + after, re.IGNORECASE)
 
     def find(self, text: str) -> list[tuple[str, str, str]]:
@@ -172,7 +278,7 @@ class ClaimChecker:
         itself part of another claim: in "no downtime, guaranteed results" both are claims, and in
         "no downtime means permanent results" the "no" belongs to "no downtime", not to "permanent".
         """
-        text = text.replace("\u2019", "'")  # "doesn’t hurt" as typeset is "doesn't hurt"
+        text = self.normal(text.replace("\u2019", "'"))  # "doesn’t hurt" as typeset is "doesn't hurt"
         matches = [(match, rule, reason) for pattern, rule, reason in self.patterns for match in pattern.finditer(text)]
         spans = [match.span() for match, _, _ in matches]
         found, taken = [], set()
@@ -184,19 +290,24 @@ class ClaimChecker:
                 found.append((match.group(0), rule, reason))
         return found
 
-    @staticmethod
-    def _negated(text: str, start: int, claims: list[tuple[int, int]] = ()) -> bool:
+    def _negated(self, text: str, start: int, claims: list[tuple[int, int]] = ()) -> bool:
         """True if a negation in the same clause, shortly before `start`, denies the claim that starts there."""
-        clause_start = max((end.end() for end in CLAUSE_END.finditer(text, 0, start)), default=0)
+        clause_start = max((end.end() for end in self.clause_end.finditer(text, 0, start)), default=0)
         words = [(word.group(0).lower(), word.start()) for word in re.finditer(r"[\w']+", text[:start])
                  if word.start() >= clause_start]
         words = [(word, at) for word, at in words if not any(a <= at < b for a, b in claims)]
         nearby = words[-NEGATION_REACH:]
         for index, (word, _) in enumerate(nearby):
             following = nearby[index + 1][0] if index + 1 < len(nearby) else ""
-            if word in NEGATIONS and following not in NOT_A_NEGATION_BEFORE:
+            if self._denies(word) and following not in self.not_before:
                 return True
         return False
+
+    def _denies(self, word: str) -> bool:
+        """A negation, also when written joined to a prefix (Arabic وليس, "and is not")."""
+        if word in self.negations:
+            return True
+        return any(word.startswith(prefix) and word[len(prefix):] in self.negations for prefix in self.prefixes)
 
     def check(self, doc: YamlFile, skip: frozenset[str] = frozenset()) -> list[Claim]:
         """Every claim in every string of a YAML file, with its file, line and field."""
@@ -247,7 +358,9 @@ class Scorecard:
     document: str
     pages: int = 0
     size_kb: int = 0
-    reading_grade: float | None = None
+    reading_grade: float | None = None  # the score by the language's measure (reading_measure)
+    reading_measure: str = "Flesch–Kincaid grade"
+    language: str = "en"  # the document's language, as tagged ("en-GB", "es", "ar")
     reading_sections: dict[str, float] = field(default_factory=dict)
     excluded_from_reading: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)
@@ -273,11 +386,12 @@ class Scorecard:
         found += [("review", warning) for warning in self.review_warnings]
         found += [("approval", self.approval_warning)] if self.approval_warning else []
         found += [("printing", f"{self.document}: {warning}") for warning in self.print_warnings]
-        if self.reading_grade is not None and self.reading_grade > GRADE_TARGET:
-            found.append(("reading", f"{self.document}: reading grade {self.reading_grade} is above the target of {GRADE_TARGET:g}"))
-        found += [("reading", f"{self.document}: the {section} section reads at grade {value}, above the target of "
-                              f"{GRADE_TARGET:g}: use shorter sentences and everyday words")
-                  for section, value in self.reading_sections.items() if value > GRADE_TARGET]
+        measure = measure_for(self.language)
+        if measure.too_hard(self.reading_grade):
+            found.append(("reading", f"{self.document}: {measure.score(self.reading_grade)} is {measure.missed()}"))
+        found += [("reading", f"{self.document}: the {section} section {measure.reads_at(value)}, {measure.missed()}: "
+                              "use shorter sentences and everyday words")
+                  for section, value in self.reading_sections.items() if measure.too_hard(value)]
         return found
 
     def warnings(self) -> list[str]:
@@ -305,6 +419,7 @@ class ClinicFindings:
     """Everything the content checks found for one clinic, ready to be attached to each of its documents."""
 
     def __init__(self, clinic, content, today: date):
+        content = content.of(clinic)
         self.clinic, self.content = clinic, content
         checker = ClaimChecker(clinic.claim_rules, clinic.config.claims_terms,
                                "Listed by the clinic in claims_terms as a word its brochures must not use.")
@@ -321,9 +436,10 @@ class ClinicFindings:
                      for slug in clinic.treatments}
         self.overdue = overdue(reviewed, today)
         treatments = [content.treatments[slug] for slug in clinic.treatments]
-        self.readings = {slug: treatment_reading(content.treatments[slug]) for slug in clinic.treatments}
+        self.readings = {slug: treatment_reading(content.treatments[slug], clinic.language) for slug in clinic.treatments}
         offered = offered_data(clinic, [{"type_name": t.type_name} for t in treatments])
-        self.readings["comparison"] = comparison_reading(content.shared, treatments, offered)
+        self.readings["comparison"] = comparison_reading(content.shared, treatments, offered, clinic.language)
+        self.translation = [str(problem) for problem in clinic.translation_warnings]
         self.approval = approval_status(clinic, content)
 
     def sources(self, document) -> list[str]:
@@ -337,8 +453,9 @@ class ClinicFindings:
             return self.readings[document.name if document.treatment else "comparison"]
         parts = {self.content.treatments[slug].title: self.readings[slug].grade for slug in self.clinic.treatments}
         parts[self.content.shared.title] = self.readings["comparison"].grade
-        whole = max(parts.values())  # the booklet is as hard as its hardest part
-        return Reading(whole, parts, self.readings["comparison"].excluded)
+        # The booklet is as hard as its hardest part.
+        whole = (min if measure_for(self.clinic.language).higher_is_easier else max)(parts.values())
+        return Reading(whole, parts, self.readings["comparison"].excluded, self.clinic.language)
 
     def scorecard(self, outcome) -> Scorecard:
         document = outcome.document
@@ -350,7 +467,8 @@ class ClinicFindings:
             claims=[str(claim.problem) for source in self.sources(document) for claim in self.claims.get(source, [])],
             contrast_adjustments=[str(problem) for problem in self.contrast],
             review_warnings=[str(problem) for name, problem in self.overdue.items()
-                             if name in titles or name == "the shared content" and not document.treatment],
+                             if name in titles or name == "the shared content" and not document.treatment] + self.translation,
+            reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
             approval=self.approval["state"], approval_warning=self.approval["warning"],
             error=outcome.error,
         )

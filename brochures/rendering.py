@@ -663,7 +663,7 @@ class HtmlRenderer:
 
     def environment(self, clinic: Clinic) -> PlainDataSandbox:
         """Templates from the clinic's own templates/ folder first, then the project's."""
-        key = str(clinic.folder)
+        key = clinic.key
         if key not in self._environments:
             self._environments[key] = PlainDataSandbox(Path(clinic.folder).resolve() / "templates", clinic.strings)
         return self._environments[key]
@@ -675,7 +675,7 @@ class HtmlRenderer:
 
     def _patient_content(self, clinic: Clinic) -> dict:
         """The treatments and shared content as the clinic's patients read them (spelled for its locale)."""
-        return self._plain(f"content:{clinic.folder}", lambda: patient_content(clinic, self.content))
+        return self._plain(f"content:{clinic.key}", lambda: patient_content(clinic, self.content.of(clinic)))
 
     def _treatment(self, clinic: Clinic, slug: str) -> dict:
         return self._patient_content(clinic)["treatments"][slug]
@@ -684,10 +684,10 @@ class HtmlRenderer:
         return self._patient_content(clinic)["shared"]
 
     def _strings(self, clinic: Clinic) -> dict:
-        return self._plain(f"strings:{clinic.folder}", lambda: dump(clinic.strings))
+        return self._plain(f"strings:{clinic.key}", lambda: dump(clinic.strings))
 
     def _clinic(self, clinic: Clinic) -> dict:
-        return self._plain(f"clinic:{clinic.folder}", lambda: clinic_data(clinic))
+        return self._plain(f"clinic:{clinic.key}", lambda: clinic_data(clinic))
 
     def render(self, document: Document, extra: dict | None = None) -> str:
         """The document's HTML. `extra` is more plain data for the template (the pack's cover letter, say)."""
@@ -698,7 +698,8 @@ class HtmlRenderer:
         else:
             slugs = [document.name if document.treatment else None]
         parts = [self._part(clinic, slug, document.kind == BOOKLET) for slug in slugs]
-        reviews = [self.content.treatments[slug].review if slug else self.content.shared.review for slug in slugs]
+        read = self.content.of(clinic)
+        reviews = [read.treatments[slug].review if slug else read.shared.review for slug in slugs]
         latest = max(reviews, key=lambda review: review.reviewed_on)
         # A single document is its one part; the booklet's own frame carries the latest review of its parts.
         frame = parts[0] if len(parts) == 1 else {
@@ -709,9 +710,9 @@ class HtmlRenderer:
             "t": self._strings(clinic),
             "shared": self._shared(clinic),
             "treatments": [self._treatment(clinic, slug) for slug in clinic.treatments],
-            "offered": self._plain(f"offered:{clinic.folder}", lambda: offered_data(
+            "offered": self._plain(f"offered:{clinic.key}", lambda: offered_data(
                 clinic, [self._treatment(clinic, slug) for slug in clinic.treatments])),
-            "approval": self._plain(f"approval:{clinic.folder}", lambda: approval_status(clinic, self.content)),
+            "approval": self._plain(f"approval:{clinic.key}", lambda: approval_status(clinic, self.content.of(clinic))),
             "parts": parts,
             "in_booklet": document.kind == BOOKLET,
             "keywords": list(clinic.strings.keywords) + [document.title],
@@ -749,7 +750,7 @@ class HtmlRenderer:
                 "review": treatment["review"], "sources": treatment["sources"]}
 
     def _cached(self, clinic: Clinic, key: str, make) -> str:
-        cache_key = (str(clinic.folder), key)
+        cache_key = (clinic.key, key)
         if cache_key not in self._images:
             self._images[cache_key] = make()
         return self._images[cache_key]
@@ -771,6 +772,6 @@ class HtmlRenderer:
         def make() -> str:
             svg = self.environment(clinic).render_plain("skin_diagram.svg.j2", {
                 "treatment": self._treatment(clinic, slug), "t": self._strings(clinic),
-                "palette": palette_data(self.palette(clinic)), "font_name": clinic.font.css_name})
+                "palette": palette_data(self.palette(clinic))})
             return data_uri("image/svg+xml", svg)
         return self._cached(clinic, f"diagram:{slug}", make)

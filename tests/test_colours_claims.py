@@ -105,7 +105,7 @@ def test_brand_colours_build_and_measure_aa_on_the_pdf(clinic_copy, tmp_path, co
 
 def test_the_warning_colours_come_from_one_place():
     """The shades are derived against the warning colours, so the stylesheets get them from branding.py."""
-    css = brand_css(palette("#F4A7B9", None), find_font("Atkinson Hyperlegible", EXAMPLE), "A4", "Page {page} of {pages}")
+    css = brand_css(palette("#F4A7B9", None), (find_font("Atkinson Hyperlegible", EXAMPLE),), "A4", "Page {page} of {pages}")
     assert f"--alert: {ALERT};" in css and f"--alert-background: {ALERT_BACKGROUND};" in css
     sheets = "".join(path.read_text() for path in (DATA.parent / "styles").glob("*.css") if path.name != "report.css")
     assert ALERT not in sheets.upper() and ALERT_BACKGROUND not in sheets.upper()
