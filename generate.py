@@ -7,6 +7,7 @@
     python generate.py serve                    a live preview of every page in the browser, rebuilt on every change
     python generate.py init rosewood            a new clinic folder with a commented clinic.yaml, ready to edit
     python generate.py list treatments          the treatments (or: fonts) a clinic can choose
+    python generate.py translations [--stamp es]  each language's translations: complete, up to date, reviewed
     python generate.py pack [--send]            an email per booked patient (see brochures/pack/command.py)
     python generate.py --shard 2/8              one eighth of the clinics, balanced by cost (see merge-reports)
     python generate.py merge-reports OUT1 OUT2 --out DIR   one franchise report from every shard's --out
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -43,6 +45,7 @@ if __name__ == "__main__":
 from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
 from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
 from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
+from brochures.translations import language_name  # noqa: E402
 from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
                                load_content)
 from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
@@ -411,10 +414,10 @@ def shard_of(clinics: list[Clinic], content: Content, args: argparse.Namespace):
     """--shard K/N: this shard's clinics; every shard's clinics and every clinic's cost, for the shard manifest."""
     planned = plan_documents(clinics, content, args.out, set(args.treatment) if args.treatment else None,
                              variants=choices(args.variant, VARIANTS), layouts=choices(args.layout, LAYOUTS))
-    costs = {clinic.slug: 0 for clinic in clinics} | clinic_costs(planned)  # a clinic with nothing to build is in a shard too
+    costs = {clinic.home: 0 for clinic in clinics} | clinic_costs(planned)  # a clinic with nothing to build is in a shard too
     split_plan = split(costs, args.shard.count)
     mine = set(split_plan[args.shard.number - 1])
-    return [clinic for clinic in clinics if clinic.slug in mine], split_plan, costs
+    return [clinic for clinic in clinics if clinic.home in mine], split_plan, costs  # a clinic and all its languages
 
 
 def write_shard_manifest(args: argparse.Namespace, shard_split: tuple[list[list[str]], dict[str, float]], documents: list[Document],
@@ -449,9 +452,15 @@ def scorecards(outcomes: list[Outcome], findings: dict[str, ClinicFindings], cli
     for clinic in clinics:
         if clinic.slug not in cards:
             continue
+        # A clinic's main report covers every language it offers (another language's documents named with their
+        # folder: es/facial.pdf); each other language's folder also has a report of its own, in that language.
+        shown = cards[clinic.slug] + ([dataclasses.replace(card, document=f"{other.config.language}/{card.document}")
+                                       for other in clinics if not other.main and other.folder == clinic.folder
+                                       for card in cards.get(other.slug, [])] if clinic.main else [])
         # The report is for the clinic's staff, from the project's own template: a clinic cannot override it.
-        paths = write_report(out_dir / clinic.slug, clinic, cards[clinic.slug], PlainDataSandbox(None, clinic.strings), stylesheet)
-        print(f"\nScorecard for {clinic.config.name} (full report: {display_path(paths[1])}):")
+        paths = write_report(out_dir / clinic.slug, clinic, shown, PlainDataSandbox(None, clinic.strings), stylesheet)
+        language = "" if clinic.main else f" in {language_name(clinic.language)}"
+        print(f"\nScorecard for {clinic.config.name}{language} (full report: {display_path(paths[1])}):")
         print(f"  {'document':28} {'pages':>5} {'size':>7} {'grade':>5} {'claims':>6} {'colours':>7} {'smallest':>8} {'body':>7}  accessibility")
         for card in cards[clinic.slug]:
             if card.error:
@@ -509,7 +518,12 @@ def list_choices(argv: list[str]) -> int:
     return list_them(argv)
 
 
-SUBCOMMANDS = {"serve": serve, "init": init, "list": list_choices}
+def translations(argv: list[str]) -> int:
+    from brochures.translations import command
+    return command(argv)
+
+
+SUBCOMMANDS = {"serve": serve, "init": init, "list": list_choices, "translations": translations}
 
 
 class QuietWhenClosed:

@@ -98,6 +98,11 @@ class Clinic:
     translation_warnings: tuple[Problem, ...] = ()  # its translations: older than the English, or not yet reviewed
 
     @property
+    def home(self) -> str:
+        """The clinic's output folder name, which its languages share (example for example/es)."""
+        return self.slug.split("/")[0]
+
+    @property
     def key(self) -> str:
         """What tells this clinic edition from every other: its folder and its language."""
         return f"{self.folder}|{self.locale}"
@@ -388,7 +393,7 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     language = language or languages[0]
     main = language == languages[0]
     base = language.split("-")[0]
-    if base != content.language and base not in content.editions:
+    if base != content.language and base not in content.editions and (content.data_dir / "strings" / f"{base}.yaml").is_file():
         where = ("languages", languages.index(language)) if config.languages else ("language",)
         if found := content.edition_problems.get(base):
             problems += found
@@ -661,13 +666,16 @@ def approval_status(clinic: Clinic, content: Content) -> dict:
     current = content_fingerprint(clinic, content)
     approval = clinic.config.approval
     how = f"to approve it, run `python generate.py --clinic {_clinic_reference(clinic, content)} --approval`"
+    # The main language's sign-off is approval:, each other language's is under language_approvals:.
+    field = ("approval",) if clinic.main else ("language_approvals", clinic.config.language)
+    in_language = "" if clinic.main else f" in {language_name(clinic.language)}"
     if approval is None:
         state = UNAPPROVED
-        warning = Problem(clinic.config_file, clinic.doc.line_of(("name",)), "approval",
-                          f"not yet approved by the clinic's medical lead, so every page is marked as a draft; {how}")
+        warning = Problem(clinic.config_file, clinic.doc.line_of(field if not clinic.main else ("name",)), dotted(field),
+                          f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft; {how}")
     elif approval.fingerprint != current:
         state = OUTDATED
-        warning = Problem(clinic.config_file, clinic.doc.line_of(("approval", "fingerprint")), "approval.fingerprint",
+        warning = Problem(clinic.config_file, clinic.doc.line_of(field + ("fingerprint",)), dotted(field + ("fingerprint",)),
                           f"the content changed since {approval.name} approved it on {approval.date.isoformat()} "
                           f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft; {how}")
     else:
@@ -686,20 +694,27 @@ def approval_request(clinic: Clinic, content: Content) -> str:
            OUTDATED: f"The approval in the config ({approval.get('fingerprint')}) is for content that has changed since: "
                      "every page is marked as a draft.",
            UNAPPROVED: "It is not approved yet: every page is marked as a draft."}[status["state"]]
+    language = language_name(clinic.language)
+    if clinic.main:
+        where, block, pad = "(in place of any approval: block already there)", ["approval:"], "  "
+    else:  # each other language is approved on its own, by someone who reads it
+        where = f"under language_approvals: (in place of any {clinic.config.language}: block already there)"
+        block, pad = ["language_approvals:", f"  {clinic.config.language}:"], "    "
     return "\n".join([
-        f"Content fingerprint for {clinic.config.name}: {status['fingerprint']}",
+        f"Content fingerprint for {clinic.config.name}" + ("" if clinic.main else f" in {language}") + f": {status['fingerprint']}",
         f"It covers what this clinic's patients read: {titles}, the comparison sheet and the shared text, "
         f"in {clinic.locale}, with the emergency number {clinic.emergency_number}. Not the branding.",
         now,
         "",
-        "When the clinic's medical lead has read every brochure built from this content, put this block in "
-        f"{display_path(clinic.config_file)} (in place of any approval: block already there), with their name, role and the date:",
+        "When the clinic's medical lead" + ("" if clinic.main else f" (or a clinician who reads {language} and answers to them)")
+        + f" has read every brochure built from this content, put this block in {display_path(clinic.config_file)} {where}, "
+        "with their name, role and the date:",
         "",
-        "approval:",
-        '  name: ""          # who approved it, e.g. "Dr Jane Smith"',
-        '  role: ""          # e.g. "Medical lead"',
-        '  date: ""          # the day they approved it, e.g. 2026-11-25',
-        f"  fingerprint: {status['fingerprint']}",
+        *block,
+        f'{pad}name: ""          # who approved it, e.g. "Dr Jane Smith"',
+        f'{pad}role: ""          # e.g. "Medical lead"',
+        f'{pad}date: ""          # the day they approved it, e.g. 2026-11-25',
+        f"{pad}fingerprint: {status['fingerprint']}",
         "",
         "Any later change to this content changes the fingerprint, and the brochures say \"Draft\" again until it is approved again.",
     ])

@@ -88,8 +88,12 @@ MEASURES = {
 }
 
 
+# A language with no measure of its own: Flesch reading ease, shown as information only (its weights are English).
+OTHER_LANGUAGE = Measure("Flesch reading ease", None, True, "luz", ())
+
+
 def measure_for(language: str) -> Measure:
-    return MEASURES.get(language.split("-")[0], MEASURES["en"])
+    return MEASURES.get(language.split("-")[0], OTHER_LANGUAGE)
 
 
 @dataclass
@@ -134,7 +138,7 @@ def grade(text: str, excluded: list[str], language: str = "en") -> float:
         return 0.0
     if _GRADES is None:
         _GRADES = GradeMemo()
-    formula = FORMULAS[language.split("-")[0] if language.split("-")[0] in FORMULAS else "en"]
+    formula = FORMULAS.get(language.split("-")[0], lambda text: textstat.flesch_reading_ease(text))
     return _GRADES.get(f"{measure.name}\n{text}", lambda keyed: round(formula(keyed.split("\n", 1)[1]), 1))
 
 
@@ -542,7 +546,13 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
         if picture.get("built") is not None:
             when = datetime.fromtimestamp(picture["built"], tz=timezone.utc)
             built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"))
-        documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built})
+        measure = measure_for(card.get("language", "en"))
+        value = card.get("reading_grade")
+        shown = value if measure.name == MEASURES_EN or value is None else (
+            f"{measure.name} {value}" + (" (information only)" if measure.target is None else ""))
+        documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built,
+                                 "reading_shown": shown,
+                                 "sections_over": [name for name, v in card.get("reading_sections", {}).items() if measure.too_hard(v)]})
         for warning in card["warnings"]:
             warnings.setdefault(COMMAND.sub("", warning), []).append(card["document"])
     counts = {verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)}

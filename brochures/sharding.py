@@ -71,7 +71,7 @@ def clinic_costs(documents: list[Document]) -> dict[str, float]:
     """Each clinic's expected cost (by its output folder name), from the documents planned for it."""
     costs: dict[str, float] = {}
     for document in documents:
-        costs[document.clinic.slug] = costs.get(document.clinic.slug, 0) + document_cost(document)
+        costs[document.clinic.home] = costs.get(document.clinic.home, 0) + document_cost(document)  # all its languages
     return costs
 
 

@@ -51,7 +51,7 @@ CASES = [
     ("contact.email", "email: hello@example-clinic.test", "email: hello at clinic", ["expected an email address"], "email:"),
     ("contact.phone", 'phone: "020 7946 0000"', "phone: call us", ["expected a phone number"], "phone:"),
     ("page_size", "page_size: A4", "page_size: A3", ["expected one of 'A4', 'Letter' or 'A5'", 'got "A3"'], "page_size:"),
-    ("language", "language: en", "language: fr", ["expected a language with a strings file", "(en, en-US)", 'got "fr"'], "language:"),
+    ("language", "language: en", "language: fr", ["expected a language with a strings file", "(ar, en, en-US, es)", 'got "fr"'], "language:"),
     ("language", "language: en", "language: no", ['got "no"'], "language:"),
     ("treatments[1]", "treatments: [facial, hair, body]", "treatments: [facial, nose]", ["expected one of facial, hair, body", 'got "nose"'], "treatments:"),
     ("treatments[0]", "treatments: [facial, hair, body]", 'treatments: ["../x"]', ["unknown treatment; expected one of facial, hair, body", 'got "../x"'], "treatments:"),
