@@ -78,6 +78,9 @@ def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, read
     reader = reader or PdfReader(io.BytesIO(pdf))
     _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader)
     result.accessibility = accessibility(pdf, pdf_ua, reader)
+    if expected.right_to_left:  # an Arabic document says so, for viewers that lay out pages side by side
+        preferences = reader.trailer["/Root"].get("/ViewerPreferences") or {}
+        result.accessibility["reading direction right to left"] = preferences.get("/Direction") == "/R2L"
     _check_structure(reader, result)
     return result
 

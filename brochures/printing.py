@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+import pydyf
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 from weasyprint.images import RasterImage
@@ -116,7 +117,7 @@ class Printer:
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
-                pdf = laid_out.write_pdf(finisher=finish(html), **options)
+                pdf = laid_out.write_pdf(finisher=finish(html, clinic.strings.direction == "rtl"), **options)
             finally:
                 self._read.update(fetcher.served)
                 # WeasyPrint caches an image that failed to load as None and logs the error only once:
@@ -234,14 +235,22 @@ def overfull_panels(laid_out) -> str | None:
     return None
 
 
-def finish(html: str):
+def finish(html: str, right_to_left: bool = False):
     """The finishing steps, run by WeasyPrint on the PDF it has built, before it writes a byte."""
-    steps = (stable_document_id(html), table_header_scopes)
+    steps = (stable_document_id(html), table_header_scopes) + ((reading_right_to_left,) if right_to_left else ())
 
     def run(document, pdf) -> None:
         for step in steps:
             step(document, pdf)
     return run
+
+
+def reading_right_to_left(_document, pdf) -> None:
+    """Tell PDF viewers the pages read right to left (/Direction /R2L): side by side, a spread shows page 2 on the
+    right; a booklet printed from it is bound on the right."""
+    preferences = pdf.catalog.get("ViewerPreferences") or pydyf.Dictionary()
+    preferences["Direction"] = "/R2L"
+    pdf.catalog["ViewerPreferences"] = preferences
 
 
 def table_header_scopes(document, pdf) -> None:

@@ -363,8 +363,6 @@ class Scorecard:
     pages: int = 0
     size_kb: int = 0
     reading_grade: float | None = None  # the score by the language's measure (reading_measure)
-    reading_measure: str = "Flesch–Kincaid grade"
-    language: str = "en"  # the document's language, as tagged ("en-GB", "es", "ar")
     reading_sections: dict[str, float] = field(default_factory=dict)
     excluded_from_reading: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)
@@ -381,6 +379,8 @@ class Scorecard:
     approval: str = ""  # "approved", "unapproved" or "outdated": whether the clinic's medical lead approved this content
     approval_warning: str | None = None
     error: str | None = None
+    reading_measure: str = "Flesch–Kincaid grade"
+    language: str = "en"  # the document's language, as tagged ("en-GB", "es", "ar")
     pdf: Path | None = field(default=None, compare=False)  # the file just built, for the report's pictures; never in report.json
 
     def noted(self) -> list[tuple[str, str]]:

@@ -114,7 +114,7 @@ def test_us_profile_and_clinic_terms(clinic_copy, tmp_path, capsys):
 def test_unknown_claims_profile_is_an_input_error(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, "language: en", "language: en\nclaims_profile: mars")
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 2
-    assert 'claims_profile: expected a claims profile in data/claims/ (uk, us), got "mars"' in capsys.readouterr().err
+    assert 'claims_profile: expected a claims profile in data/claims/ (ar, es, uk, us), got "mars"' in capsys.readouterr().err
 
 
 # --- Safety content ---

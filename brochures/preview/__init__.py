@@ -142,7 +142,8 @@ class Preview:
         with contextlib.redirect_stderr(io.StringIO()):  # the build has said all there is to say already
             clinics, _ = self.pipeline.load_clinics(self.args.clinic, self.args.data, content)
         for clinic in clinics:
-            self.known[clinic.folder] = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
+            if clinic.main:  # its report shows every language it offers (es/facial.pdf…)
+                self.known[clinic.folder] = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
         self.known = {folder: shown for folder, shown in self.known.items() if folder.is_dir()}
         return content
 
