@@ -231,7 +231,7 @@ def overfull_panels(laid_out) -> str | None:
                 spilled = lowest - top
                 return f"the tri-fold's {name} panel is {spilled * 25.4 / 96:.0f} mm too full"
             if lowest > bottom + 0.5:
-                return f"the tri-fold's {name} panel is {(lowest - bottom) * 25.4 / 96:.0f} mm too full"
+                return f"the tri-fold's {name} panel is {max(1, round((lowest - bottom) * 25.4 / 96))} mm too full"
     return None
 
 

@@ -292,7 +292,7 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
     leaflets = {}
     for slug in slugs:
         path = args.out / clinic.slug / output_name(slug, LEAFLET, STANDARD)
-        title = content.treatments[slug].title
+        title = content.of(clinic).treatments[slug].title
         leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
     heading = ("Leaflets, as the clinic approved them" if status["approved"]
                else "Leaflets (drafts: not yet approved by the clinic's medical lead)")

@@ -37,7 +37,7 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
     strings = clinic.strings
     document = PersonalPack(clinic=theirs, kind=BOOKLET, name=BOOKLET, title=strings.pack.letter_title,
                             subject=strings.booklet_subject.replace("{clinic}", clinic.config.name), output=output)
-    leaflets = [Leaflet(slug=slug, title=content.treatments[slug].title, path=Path(PACK_FILE), data=b"")
+    leaflets = [Leaflet(slug=slug, title=content.of(clinic).treatments[slug].title, path=Path(PACK_FILE), data=b"")
                 for slug in appointment.treatments]
     letter = letter_data(appointment, theirs, content, leaflets, personal=True)
     extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal")}
