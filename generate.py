@@ -53,7 +53,8 @@ from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, p
 from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
 from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
 from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
-from brochures.quality import ClinicFindings, Scorecard, print_warnings, save_grades, write_report  # noqa: E402
+from brochures.quality import (MEASURES_EN, ClinicFindings, Scorecard, measure_for, print_warnings, save_grades,  # noqa: E402
+                               write_report)
 from brochures.rendering import PlainDataSandbox  # noqa: E402
 from brochures.sharding import MAX_SHARDS, clinic_costs, document_cost, shard_argument, split, write_manifest  # noqa: E402
 
@@ -462,6 +463,8 @@ def scorecards(outcomes: list[Outcome], findings: dict[str, ClinicFindings], cli
         language = "" if clinic.main else f" in {language_name(clinic.language)}"
         print(f"\nScorecard for {clinic.config.name}{language} (full report: {display_path(paths[1])}):")
         print(f"  {'document':28} {'pages':>5} {'size':>7} {'grade':>5} {'claims':>6} {'colours':>7} {'smallest':>8} {'body':>7}  accessibility")
+        if (measure := measure_for(clinic.language)).name != MEASURES_EN:  # "grade" is another measure in this language
+            print(f"  (grade: {measure.name}, " + (f"target {measure.target_text()})" if measure.target else "information only)"))
         for card in cards[clinic.slug]:
             if card.error:
                 print(f"  {card.document:28} failed: {card.error[:80]}")

@@ -671,7 +671,8 @@ def approval_status(clinic: Clinic, content: Content) -> dict:
     in_language = "" if clinic.main else f" in {language_name(clinic.language)}"
     if approval is None:
         state = UNAPPROVED
-        warning = Problem(clinic.config_file, clinic.doc.line_of(field if not clinic.main else ("name",)), dotted(field),
+        line = clinic.doc.line_of(("name",)) if clinic.main else (clinic.doc.lines.get(field) or clinic.doc.line_of(("languages",)))
+        warning = Problem(clinic.config_file, line, dotted(field),
                           f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft; {how}")
     elif approval.fingerprint != current:
         state = OUTDATED

@@ -66,6 +66,9 @@ class Measure:
             return False
         return value < self.target if self.higher_is_easier else value > self.target
 
+    def target_text(self) -> str:
+        return f"{self.target:g} or {'more' if self.higher_is_easier else 'lower'}"
+
     def score(self, value: float) -> str:
         return f"reading grade {value}" if self.name == MEASURES_EN else f"{self.name} {value}"
 

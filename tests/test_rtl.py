@@ -146,3 +146,45 @@ def test_the_footer_boxes_swap_sides(rtl_build):
     page_word = next(w for w in footer if w[1] == "Page")
     clinic_word = next(w for w in footer if w[1] == "Clinic")
     assert page_word[3] < width / 3 and clinic_word[2] > width * 2 / 3
+
+
+def test_a_right_to_left_document_tells_viewers_so(rtl_build):
+    root = PdfReader(rtl_build["facial"]).trailer["/Root"]
+    assert root["/ViewerPreferences"]["/Direction"] == "/R2L"  # spreads and a bound booklet read right to left
+
+
+def test_the_gate_fails_a_right_to_left_document_that_does_not_say_so(rtl_build):
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    from brochures.inspection import Expected, inspect_pdf, inspection_failures
+    said = rtl_build["facial"].read_bytes()
+    writer = PdfWriter(clone_from=io.BytesIO(said))
+    del writer._root_object["/ViewerPreferences"][NameObject("/Direction")]
+    silent = io.BytesIO()
+    writer.write(silent)
+    expected = Expected(right_to_left=True)
+    assert inspect_pdf(said, True, expected).accessibility["reading direction right to left"] is True
+    inspection = inspect_pdf(silent.getvalue(), True, expected)
+    assert inspection.accessibility["reading direction right to left"] is False
+    assert "accessibility check failed: reading direction right to left" in inspection_failures(inspection)
+
+
+def test_the_safety_check_reads_arabic_as_pdf_readers_give_it_back():
+    from brochures.inspection import _missing
+    item = ("كنت حاملا أو مرضعة.", 1)
+    # pdfium gives the lam-alef ligature's letters back in the other order, and moves the full stop.
+    assert _missing(["لا تخضع لهذا العالج إذا\r\n.كنت حامال أو مرضعة"], (item,)) == []
+    assert _missing(["لا تخضع لهذا العالج إذا\r\n.كنت حامال أو"], (item,))  # a word really missing is still missing
+
+
+def test_a_phone_number_inside_arabic_is_found_in_reading_order_only_when_it_is_there():
+    from brochures.inspection import _missing
+    line = ("اتصل بنا على الرقم 020 7946 0000.", 1)
+    pdfium_text = ["اتصل بنا على الرقم 0000 7946 .020"]  # pdfium turns the number's groups round
+    pypdf_text = [".020 7946 0000 اتصل بنا على الرقم"]  # pypdf keeps each run in reading order, runs in visual order
+    assert _missing(pdfium_text, (line,)) != []
+    assert _missing(pdfium_text, (line,), pypdf_text) == []
+    assert _missing(pdfium_text, (line,), [".020 7946 9999 اتصل بنا على الرقم"]) != []  # a wrong number is not the number
