@@ -252,14 +252,28 @@ def stopped_by_sigterm():
 
 
 def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, cache: BuildCache) -> None:
-    """Delete PDFs this generator wrote earlier for these clinics that it no longer makes (a treatment dropped)."""
+    """Delete PDFs this generator wrote earlier for these clinics that it no longer makes (a treatment dropped,
+    or a language the clinic no longer offers: then that language's reports go too)."""
+    folders = [(clinic.slug, {d.output for d in plan_documents([clinic], content, cache.out_dir, None, VARIANTS, LAYOUTS)})
+               for clinic in clinics]
     for clinic in clinics:
-        everything = {d.output for d in plan_documents([clinic], content, cache.out_dir, None, VARIANTS, LAYOUTS)}
-        for path, changed in cache.remove_unlisted(cache.out_dir / clinic.slug, keep=everything):
+        offered = set((clinic.config.languages or [])[1:]) if clinic.main else None
+        dropped = {name.split("/")[1] for name in list(cache.entries) if offered is not None and name.count("/") == 2
+                   and name.startswith(f"{clinic.home}/") and name.split("/")[1] not in offered}
+        folders += [(f"{clinic.home}/{language}", set()) for language in sorted(dropped)]
+    for slug, everything in folders:
+        if everything == set():
+            for report in ("report.json", "report.html"):
+                with contextlib.suppress(OSError):
+                    (cache.out_dir / slug / report).unlink()
+        for path, changed in cache.remove_unlisted(cache.out_dir / slug, keep=everything):
             if changed:
                 print(f"  kept       {display_path(path)}: it is no longer built, but was changed after it was written")
             else:
                 print(f"  removed    {display_path(path)}  (no longer built for this clinic)")
+        if everything == set():
+            with contextlib.suppress(OSError):
+                (cache.out_dir / slug).rmdir()  # only when nothing else is left in it
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
