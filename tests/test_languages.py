@@ -417,6 +417,14 @@ def test_arabic_claims_are_flagged_with_diacritics_and_prefixes(text):
     assert [rule for _, rule, _ in checker("ar").find(text)] == ["promise"], text
 
 
+@pytest.mark.parametrize("text, rule", [("كمعجزة", "trivialising-procedure"), ("فالأفضل", "superlative"),
+                                        ("وبمعجزة", "trivialising-procedure")])
+def test_an_arabic_claim_is_found_written_joined_to_a_prefix(text, rule):
+    # Neither word is in the rules as written: only the prefixes (ك "like", ف "so", و "and", ب "with") find it.
+    assert [found for _, found, _ in checker("ar").find(text)] == [rule], text
+    assert checker("ar").find(f"هذا ليس {text}") == [], "a negation before it still excuses it"
+
+
 def test_arabic_honest_negation_passes():
     assert checker("ar").find("النتائج ليست دائمة") == []
 
