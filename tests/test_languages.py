@@ -215,41 +215,75 @@ def test_arabic_list_bullets_are_on_the_right_of_their_text(built, document):
         assert nearest[3] <= left + 1, "the text nearest a bullet is on its left: the bullet is at the line's start, on the right"
 
 
-def test_the_arabic_phone_numbers_digit_groups_read_left_to_right(built):
-    for document in ("facial", "comparison"):
-        found = words(built["home"] / "ar" / f"{document}.pdf")
+def assert_phone_reads_left_to_right(path: Path) -> None:
+    """Every line holding the phone number draws its groups 020, 7946, 0000 from left to right."""
+    if True:
+        document = path.name
+        found = words(path)
         lines = {}
         for page, word, left, _, bottom in found:
             group = word.strip(".:،()")
             if group in PHONE_GROUPS:
                 lines.setdefault((page, round(bottom)), {})[group] = left
         printed = [groups for groups in lines.values() if len(groups) == 3]
-        assert printed, f"the phone number is not printed in ar/{document}.pdf"
+        assert printed, f"the phone number is not printed in {document}"
         for groups in printed:
-            assert groups["020"] < groups["7946"] < groups["0000"], f"digit groups out of order in ar/{document}.pdf: {groups}"
+            assert groups["020"] < groups["7946"] < groups["0000"], f"digit groups out of order in {document}: {groups}"
+
+
+def test_the_arabic_phone_numbers_digit_groups_read_left_to_right(built):
+    for document in ("facial", "comparison"):
+        assert_phone_reads_left_to_right(built["home"] / "ar" / f"{document}.pdf")
+
+
+def without_full_stops(text: str) -> str:
+    """Arabic text as pypdf extracts it, compared word for word. pypdf keeps each line's words in logical order,
+    but a full stop at the end of a right-to-left line is drawn on its left, and pypdf gives it before the line
+    (so an item that wraps reads "first line .last line"): full stops are left out of the comparison."""
+    return " ".join(text.replace(".", " ").split())
 
 
 def test_the_arabic_text_holds_the_arabic_safety_items(built):
     translated = yaml_of(built["data"] / "translations" / "ar" / "treatments" / "facial.yaml")
-    text = pdf_text(built["home"] / "ar" / "facial.pdf")
-    # pypdf keeps each line's letters in logical order; the full stop, a neutral at the end of a right-to-left
-    # line, is drawn on its left, so pypdf gives it before the line: the items are compared without it.
-    for item in translated["not_suitable"] + translated["emergency"]:
-        assert item.rstrip(".") in text, item
-    assert AR_DISCLAIMER.split(".")[0] in text
+    plain = pdf_text(built["home"] / "ar" / "facial.pdf")
+    text = without_full_stops(plain)
+    # Every item of these lists, and the aftercare items without digits: pypdf gives a number inside an Arabic
+    # line where it is drawn (after the word before it), so those are checked by position in another test.
+    items = translated["not_suitable"] + translated["emergency"] + translated["contact_clinic"]
+    items += [item for item in translated["aftercare"] if not re.search(r"\d", item)]
+    assert len(items) >= 14
+    for item in items:
+        assert without_full_stops(item) in text, item
+    # An item on one line is there exactly, as written but for its full stop.
+    assert translated["emergency"][0].rstrip(".") in plain
+    # The disclaimer's two sentences share a line, which pypdf gives in the order they are drawn: each is there.
+    for sentence in AR_DISCLAIMER.split(".")[:2]:
+        assert without_full_stops(sentence) in text, sentence
+
+
+def font_families(path: Path) -> set[str]:
+    """The font families a PDF draws its text in, as WeasyPrint names them (brand-<digest>), without subset tags."""
+    families = set()
+    for page in PdfReader(path).pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            name = str(font.get_object()["/BaseFont"]).lstrip("/").split("+", 1)[-1]
+            families.add(re.sub(r"-(Bold|Italic|Oblique|BoldItalic|BoldOblique)$", "", name))
+    return families
+
+
+def clinic_font_and_tajawal() -> set[str]:
+    return {find_font("Atkinson Hyperlegible", EXAMPLE).css_name, find_font("Tajawal", EXAMPLE).css_name}
 
 
 def test_every_arabic_glyph_is_in_the_clinics_font_or_tajawal(built):
-    expected = {find_font("Atkinson Hyperlegible", EXAMPLE).css_name, find_font("Tajawal", EXAMPLE).css_name}
+    expected = clinic_font_and_tajawal()
+    assert len(expected) == 2
     for document in ("facial", "comparison"):
         path = built["home"] / "ar" / f"{document}.pdf"
-        families = set()
-        for page in PdfReader(path).pages:
-            for font in page["/Resources"].get("/Font", {}).values():
-                name = str(font.get_object()["/BaseFont"]).lstrip("/").split("+", 1)[-1]
-                families.add(re.sub(r"-(Bold|Italic|Oblique|BoldItalic|BoldOblique)$", "", name))
+        families = font_families(path)
         assert families == expected, f"ar/{document}.pdf draws in {families}, not only the clinic's font and Tajawal"
-        assert not any("DejaVu" in f or "Noto" in f for f in families)
+    # The English documents need no Tajawal: the font is there for the Arabic script only.
+    assert font_families(built["home"] / "facial.pdf") == {find_font("Atkinson Hyperlegible", EXAMPLE).css_name}
     # The gate measured the same: every document in the Arabic report passed its page checks.
     report = json.loads((built["home"] / "ar" / "report.json").read_text(encoding="utf-8"))
     assert all(card["error"] is None for card in report["documents"])
@@ -504,3 +538,44 @@ def test_approving_spanish_removes_its_draft_mark_only(data, tmp_path):
     cards = {c["document"]: c for c in json.loads((home / "report.json").read_text(encoding="utf-8"))["documents"]}
     assert cards["es/facial.pdf"]["approval"] != "unapproved"
     assert cards["ar/facial.pdf"]["approval"] == "unapproved" and cards["facial.pdf"]["approval"] == "unapproved"
+
+
+# --- The booklet and the tri-fold, in every language ---
+
+@pytest.fixture(scope="module")
+def built_more(tmp_path_factory) -> dict:
+    """The 3-language clinic's booklet and its facial brochure as a tri-fold, built once with the real command."""
+    root = tmp_path_factory.mktemp("languages-more")
+    data = three_languages(root)
+    code, out, err = run(["--data", str(data), "--out", str(root / "out"), "--jobs", "2",
+                          "--treatment", "facial", "--treatment", "booklet", "--layout", "trifold"])
+    return {"code": code, "out": out, "err": err, "data": data, "home": root / "out" / "example"}
+
+
+def test_the_booklet_and_trifold_build_in_every_language(built_more):
+    assert built_more["code"] == 0, built_more["err"]
+    for folder in (built_more["home"], built_more["home"] / "es", built_more["home"] / "ar"):
+        assert sorted(p.name for p in folder.glob("*.pdf")) == ["booklet.pdf", "facial.trifold.pdf"], folder
+    assert "Built 6 documents for 1 clinic in 3 languages" in built_more["out"]
+
+
+@pytest.mark.parametrize("document", ["booklet", "facial.trifold"])
+def test_the_arabic_booklet_and_trifold(built_more, document):
+    path = built_more["home"] / "ar" / f"{document}.pdf"
+    assert PdfReader(path).trailer["/Root"]["/Lang"] == "ar"
+    assert font_families(path) == clinic_font_and_tajawal()
+    assert_phone_reads_left_to_right(path)
+    text = without_full_stops(pdf_text(path))
+    slugs = ["facial"] if document == "facial.trifold" else ["facial", "hair", "body"]
+    for slug in slugs:
+        translated = yaml_of(built_more["data"] / "translations" / "ar" / "treatments" / f"{slug}.yaml")
+        for item in translated["not_suitable"] + translated["emergency"]:
+            assert without_full_stops(item) in text, (slug, item)
+
+
+def test_the_spanish_booklet_holds_every_treatments_safety_items(built_more):
+    text = pdf_text(built_more["home"] / "es" / "booklet.pdf")
+    for slug in ("facial", "hair", "body"):
+        translated = yaml_of(built_more["data"] / "translations" / "es" / "treatments" / f"{slug}.yaml")
+        for item in translated["not_suitable"] + translated["aftercare"] + translated["emergency"]:
+            assert " ".join(item.split()) in text, (slug, item)
