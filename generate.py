@@ -375,10 +375,11 @@ def load_clinics(references: list[str] | None, data_dir: Path, content: Content)
             if Path(os.path.realpath(config_file)).parent != Path(os.path.realpath(config_file.parent)):
                 raise InputError([Problem(config_file, None, "", "expected a clinic.yaml inside its clinic folder, "
                                                                  "got a link to a file outside it")])
-            editions = load_editions(config_file, content)
+            editions, unbuildable = load_editions(config_file, content)
         except InputError as error:
             problems += error.problems
             continue
+        problems += unbuildable  # a language whose translation is incomplete: the clinic's other languages are built
         clinic = editions[0]
         if same := next((other for other in clinics if clinic.folder == other.folder), None):
             if clinic.config_file != same.config_file:  # not simply named twice: say why it is not built again

@@ -362,11 +362,19 @@ def clinic_slugs(data_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in folder.glob("*/clinic.yaml")) if folder.is_dir() else []
 
 
-def load_editions(config_file: Path, content: Content) -> list[Clinic]:
-    """A clinic in each language it offers (`languages:`): its main language first. An invalid config is reported
-    once, by its main language."""
-    main = load_clinic(config_file, content)
-    return [main] + [load_clinic(config_file, content, language) for language in (main.config.languages or [])[1:]]
+def load_editions(config_file: Path, content: Content) -> tuple[list[Clinic], list[Problem]]:
+    """A clinic in each language it offers (`languages:`), its main language first; and the problems of the other
+    languages that cannot be built (an incomplete translation): those languages are left out, the rest are built.
+    An invalid config (in any language), or a main language that cannot be built, raises InputError.""" 
+    editions, problems = [load_clinic(config_file, content)], []
+    for language in (editions[0].config.languages or [])[1:]:
+        try:
+            editions.append(load_clinic(config_file, content, language))
+        except InputError as error:
+            problems += error.problems
+    if any(problem.file == config_file for problem in problems):
+        raise InputError(problems)  # the clinic's own config is wrong (a language it cannot offer): none of it is built
+    return editions, problems
 
 
 def load_clinic(config_file: Path, content: Content, language: str | None = None) -> Clinic:

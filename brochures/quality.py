@@ -285,7 +285,12 @@ class ClaimChecker:
         itself part of another claim: in "no downtime, guaranteed results" both are claims, and in
         "no downtime means permanent results" the "no" belongs to "no downtime", not to "permanent".
         """
-        text = self.normal(text.replace("\u2019", "'"))  # "doesn’t hurt" as typeset is "doesn't hurt"
+        written = text
+        # Compared as "doesn't hurt" however the apostrophe is typeset, and (Arabic) without short vowels; each
+        # compared character remembers where it was written, so that a claim is quoted as it is in the file.
+        kept = [(i, c) for i, c in enumerate(written.replace("\u2019", "'")) if self.normal(c)]
+        where = [i for i, _ in kept]
+        text = "".join(self.normal(c) for _, c in kept)
         matches = [(match, rule, reason) for pattern, rule, reason in self.patterns for match in pattern.finditer(text)]
         spans = [match.span() for match, _, _ in matches]
         found, taken = [], set()
@@ -294,7 +299,7 @@ class ClaimChecker:
                 continue  # "the best clinic" is one superlative, not two
             taken.add((rule, *match.span()))
             if not self._negated(text, match.start(), spans):
-                found.append((match.group(0), rule, reason))
+                found.append((written[where[match.start()]:where[match.end() - 1] + 1], rule, reason))
         return found
 
     def _negated(self, text: str, start: int, claims: list[tuple[int, int]] = ()) -> bool:

@@ -134,7 +134,7 @@ PHRASES = [
     ("There are no side effects.", ["no side effects"]),
     ("Zero downtime and no recovery time.", ["Zero downtime", "no recovery time"]),
     ("It doesn't hurt.", ["doesn't hurt"]),
-    ("It doesn\u2019t hurt at all.", ["doesn't hurt"]),
+    ("It doesn\u2019t hurt at all.", ["doesn\u2019t hurt"]),  # quoted as written
     ("Mesotherapy never hurts.", ["never hurts"]),
     ("A harmless treatment without side effects.", ["harmless", "without side effects"]),
     # Superlatives, in a name too.
