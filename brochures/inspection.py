@@ -205,24 +205,23 @@ def squeezed(text: str) -> str:
     return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), text)
 
 
+def reading_order(page_text: str) -> str:
+    """A right-to-left page's text in reading order, from pypdf's: pypdf gives each line's runs (Arabic, and Latin
+    or digits) left to right as they are drawn, each run itself in reading order. So each line's runs are put back
+    right to left: ".020 7946 0000 اتصل بنا على الرقم" reads "اتصل بنا على الرقم .020 7946 0000"."""
+    return "\n".join("".join(reversed(ARABIC_RUN.findall(line))) for line in page_text.splitlines())
+
+
 def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...], logical_texts: list[str] | None = None) -> list[str]:
     """The safety text that is not on the pages (a template that leaves a section out, text cut off).
 
-    `logical_texts`, for right-to-left documents: the pages' text as pypdf reads it, each run in reading order
-    (pdfium reverses a phone number's groups inside Arabic text). There, a line whose Arabic and Latin runs the
-    bidi algorithm reorders is found when each of its runs is on the pages as often as the line must be."""
+    `logical_texts`, for right-to-left documents: the pages' text as pypdf reads it, put in reading order (pdfium
+    turns a phone number's groups round inside Arabic text). A line must be found whole, as the patient reads it,
+    in one of the two: its words and numbers in their order."""
     texts = [squeezed(re.sub(r"[\u2010\u00ad]", "", " ".join(page_texts)))]
     if logical_texts is not None:
-        texts.append(squeezed(" ".join(logical_texts)))
-
-    def shown(line: str, times: int) -> bool:
-        if any(text.count(squeezed(line)) >= times for text in texts):
-            return True
-        runs = [squeezed(run) for run in ARABIC_RUN.findall(line)] if logical_texts is not None else []
-        runs = [run for run in runs if run]
-        return len(runs) > 1 and any(min(text.count(run) for run in runs) >= times for text in texts)
-
-    missing = [line for line, times in must_show if not shown(line, times)]
+        texts.append(squeezed(" ".join(reading_order(text) for text in logical_texts)))
+    missing = [line for line, times in must_show if not any(text.count(squeezed(line)) >= times for text in texts)]
     if not missing:
         return []
     listed = "; ".join(f'"{text}"' for text in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")

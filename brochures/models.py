@@ -492,6 +492,7 @@ class Reasons(Model):
     claims: Text
     colours: Text
     review: Text
+    translation: Text
     reading: Text
     printing: Text
 

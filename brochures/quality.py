@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -242,6 +243,17 @@ def normalize_arabic(text: str) -> str:
     return text.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"}))
 
 
+def _comparable(char: str) -> str:
+    """A character as claims are compared: its compatibility form (Arabic letters pasted from a PDF in their
+    presentation forms, full-width digits), any script's digits as 0–9, the Arabic percent sign as %, and a typeset
+    apostrophe as '."""
+    if char in "\u2019\u066A":
+        return "'" if char == "\u2019" else "%"
+    if char.isdigit() and unicodedata.decimal(char, None) is not None:
+        return str(unicodedata.decimal(char))
+    return unicodedata.normalize("NFKC", char)
+
+
 class ClaimChecker:
     """Finds disallowed claims in text, skipping honest negations, by the rules of one language."""
 
@@ -263,11 +275,11 @@ class ClaimChecker:
             self.patterns.append((self._compile(term), "clinic", extra_reason))
 
     def _compile(self, phrase: str) -> re.Pattern:
-        phrase = self.normal(phrase.strip())
+        phrase = self.normal("".join(_comparable(c) for c in unicodedata.normalize("NFC", phrase.strip())))
         before_a_word = phrase.endswith(" *")
         phrase = phrase.removesuffix(" *").strip()
         words = [re.escape(word) for word in re.split(r"[\s-]+", phrase)]
-        body = r"[\s-]+".join(words)
+        body = r"[\s-]+".join(words).replace("%", r"\s?%")  # "100 %", as Spanish and French typeset it
         before = r"(?<![\w#])" if phrase[0].isalnum() or phrase[0] == "#" else ""
         if before and self.prefixes:  # a phrase written joined to "and", "with", "the"… is the same phrase
             before = r"(?<![\w#])(?:" + "|".join(map(re.escape, self.prefixes)) + r")*"
@@ -285,12 +297,15 @@ class ClaimChecker:
         itself part of another claim: in "no downtime, guaranteed results" both are claims, and in
         "no downtime means permanent results" the "no" belongs to "no downtime", not to "permanent".
         """
-        written = text
         # Compared as "doesn't hurt" however the apostrophe is typeset, and (Arabic) without short vowels; each
         # compared character remembers where it was written, so that a claim is quoted as it is in the file.
-        kept = [(i, c) for i, c in enumerate(written.replace("\u2019", "'")) if self.normal(c)]
-        where = [i for i, _ in kept]
-        text = "".join(self.normal(c) for _, c in kept)
+        written = unicodedata.normalize("NFC", text)  # "í" typed as i + an accent is "í"
+        where, compared = [], []
+        for i, c in enumerate(written):
+            for n in self.normal(_comparable(c)):
+                where.append(i)
+                compared.append(n)
+        text = "".join(compared)
         matches = [(match, rule, reason) for pattern, rule, reason in self.patterns for match in pattern.finditer(text)]
         spans = [match.span() for match, _, _ in matches]
         found, taken = [], set()
@@ -361,7 +376,7 @@ def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> 
 # One verdict per document, for the clinic's staff: each has a word, an icon and a colour in the report.
 READY, NEEDS_A_LOOK, NOT_BUILT = "ready", "needs_a_look", "not_built"
 # Why a document needs a look, in the order the report lists them; each is a sentence in the strings file (report.reasons).
-REASONS = ("approval", "claims", "colours", "review", "reading", "printing")
+REASONS = ("approval", "claims", "colours", "review", "translation", "reading", "printing")
 
 @dataclass
 class Scorecard:
@@ -381,6 +396,8 @@ class Scorecard:
     body_text_pt: float | None = None
     accessibility: dict[str, bool] = field(default_factory=dict)
     review_warnings: list[str] = field(default_factory=list)
+    # Its translation: older than the English it translates, or not yet reviewed by a clinician who reads it.
+    translation_warnings: list[str] = field(default_factory=list)
     # What printing and the page inspection found: a low-resolution image in a press file, a WeasyPrint
     # warning, a leaflet over its page budget, a near-empty page. Replayed from the build cache when unchanged.
     print_warnings: list[str] = field(default_factory=list)
@@ -396,6 +413,7 @@ class Scorecard:
         found = [("claims", f"claim {claim}") for claim in self.claims]
         found += [("colours", warning) for warning in self.contrast_adjustments]
         found += [("review", warning) for warning in self.review_warnings]
+        found += [("translation", warning) for warning in self.translation_warnings]
         found += [("approval", self.approval_warning)] if self.approval_warning else []
         found += [("printing", f"{self.document}: {warning}") for warning in self.print_warnings]
         measure = measure_for(self.language)
@@ -479,7 +497,8 @@ class ClinicFindings:
             claims=[str(claim.problem) for source in self.sources(document) for claim in self.claims.get(source, [])],
             contrast_adjustments=[str(problem) for problem in self.contrast],
             review_warnings=[str(problem) for name, problem in self.overdue.items()
-                             if name in titles or name == "the shared content" and not document.treatment] + self.translation,
+                             if name in titles or name == "the shared content" and not document.treatment],
+            translation_warnings=self.translation,
             reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
             approval=self.approval["state"], approval_warning=self.approval["warning"],
             error=outcome.error,
@@ -522,7 +541,9 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
     for card in cards:
         if card.pdf and not card.error and card.pdf.is_file():
             first_page = page_pictures(card.pdf.read_bytes(), REPORT_PICTURE_PX, pages=1)
-            beside = card.pdf.parent == folder  # not one of --check's temporary files: link to it, say when it was made
+            # In this folder or a language's folder inside it (es/facial.pdf), not one of --check's temporary files:
+            # link to it, and say when it was made.
+            beside = folder.resolve() in (card.pdf.resolve().parent, card.pdf.resolve().parent.parent)
             pictures[card.document] = {
                 "pages": [f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}" for png in first_page],
                 "href": card.document if beside else None, "built": card.pdf.stat().st_mtime if beside else None}

@@ -94,8 +94,7 @@ def load_edition(data_dir: Path, language: str, treatments: dict[str, Treatment]
             from .loading import validate  # the schema's own messages, with this file's lines
 
             item = validate(model, YamlFile(path=path, data=merged, lines=doc.lines, text=doc.text, problems=list(doc.problems)))
-            info = validate(TranslationInfo, YamlFile(path=path, data=doc.data.get("translation"), text=doc.text,
-                                                      lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == ("translation",)}))
+            info = translation_info(doc)
             warnings += staleness(doc, english, info, [k for k in english.data if k not in FACTS], language)
             docs[slug] = doc
             if slug == "shared":
@@ -213,20 +212,33 @@ def staleness(doc: YamlFile, english: YamlFile, info: TranslationInfo, fields: l
     return warnings
 
 
+def translation_info(doc: YamlFile) -> TranslationInfo:
+    """A file's `translation:` block, checked: problems name its fields as `translation.<field>`, with their lines."""
+    from .loading import validate
+
+    block = doc.data.get("translation") if isinstance(doc.data, dict) else None
+    try:
+        return validate(TranslationInfo, YamlFile(path=doc.path, data=block, text=doc.text,
+                                                  lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == ("translation",)}))
+    except InputError as error:
+        raise InputError([Problem(p.file, p.line or doc.line_of(("translation",)), dotted(("translation", p.field)) if p.field
+                                  else "translation", p.message) for p in error.problems]) from None
+
+
 def strings_warnings(doc: YamlFile, english: YamlFile, language: str) -> list[Problem]:
-    """A strings file's translation record checked like a content file's."""
+    """A strings file's translation record checked like a content file's (InputError if the record is malformed)."""
     block = doc.data.get("translation") if isinstance(doc.data, dict) else None
     if block is None:
         return [Problem(doc.path, 1, "translation", "expected a translation: block saying who translated this file "
                                                      "and who reviewed it")]
-    info = TranslationInfo.model_validate(block)
+    info = translation_info(doc)
     fields = [k for k in english.data if k not in STRINGS_SETTINGS]
     return staleness(doc, english, info, fields, language)
 
 
-def stamp(path: Path, english: YamlFile, settings: tuple[str, ...] = FACTS) -> bool:
-    """Record in a translation file the fingerprint of each English field it translates (its `english:` line).
-    Returns whether the file changed. Comments and layout are kept: only that one line is rewritten."""
+def stamped(path: Path, english: YamlFile, settings: tuple[str, ...] = FACTS) -> tuple[str, str]:
+    """A translation file's text, and its text with the fingerprint of each English field it translates recorded
+    (its `english:` line). Comments and layout are kept: only that one line is rewritten."""
     text = path.read_text(encoding="utf-8")
     fields = [k for k in english.data if k not in settings and k not in OWN_BLOCKS]
     record = "{" + ", ".join(f"{name}: {fingerprint(english.data[name])}" for name in fields) + "}"
@@ -234,6 +246,10 @@ def stamp(path: Path, english: YamlFile, settings: tuple[str, ...] = FACTS) -> b
     start = next((i for i, line in enumerate(lines) if line.startswith("translation:")), None)
     if start is None:
         raise InputError([Problem(path, None, "translation", "expected a translation: block to record the English in")])
+    if lines[start].split("#")[0].strip() != "translation:":
+        raise InputError([Problem(path, start + 1, "translation", "expected the translation: block written one field per "
+                                  "line (translated_by:, machine_assisted:, reviewed_by: indented below it), to record the "
+                                  "English in; got it on one line: the file was left as it was")])
     end = start + 1
     while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
         end += 1
@@ -248,13 +264,7 @@ def stamp(path: Path, english: YamlFile, settings: tuple[str, ...] = FACTS) -> b
         while following < len(block) and len(block[following]) - len(block[following].lstrip()) > len(indent):
             following += 1
         block[at:following] = [new_line]
-    updated = "\n".join(lines[:start + 1] + block + lines[end:])
-    if updated == text:
-        return False
-    from .output_folder import write_atomically
-
-    write_atomically(path, updated.encode("utf-8"))
-    return True
+    return text, "\n".join(lines[:start + 1] + block + lines[end:])
 
 
 def with_language(edition_or_none: Edition | None, content):
@@ -311,9 +321,17 @@ def command(argv: list[str]) -> int:
                 print("\n".join(f"  {line}" for line in report_lines(error.problems)), file=sys.stderr)
                 return 2
             files.append((strings, read_yaml(args.data / "strings" / "en.yaml"), STRINGS_SETTINGS))
-        for path, english, settings in files:
-            changed = stamp(path, english, settings)
-            print(f"  {'stamped' if changed else 'already up to date'}  {display_path(path)}")
+        try:  # every file is checked before any is written: a stamp is all or nothing
+            texts = [(path, *stamped(path, english, settings)) for path, english, settings in files]
+        except InputError as error:
+            print("Not stamped:\n" + "\n".join(f"  {line}" for line in report_lines(error.problems)), file=sys.stderr)
+            return 2
+        from .output_folder import write_atomically
+
+        for path, before, after in texts:
+            if after != before:
+                write_atomically(path, after.encode("utf-8"))
+            print(f"  {'stamped' if after != before else 'already up to date'}  {display_path(path)}")
         return 0
     if not languages:
         print(f"No translations yet: add a folder of them in {display_path(args.data / TRANSLATIONS)} (see README.md).")

@@ -299,7 +299,8 @@ def test_the_clinics_report_lists_every_languages_documents(built):
     assert cards["es/facial.pdf"]["language"] == "es" and cards["ar/facial.pdf"]["language"] == "ar"
     assert cards["facial.pdf"]["reading_measure"] == "Flesch–Kincaid grade"
     html = (built["home"] / "report.html").read_text(encoding="utf-8")
-    assert "es/facial.pdf" in html and "ar/comparison.pdf" in html
+    for document in ("es/facial.pdf", "ar/comparison.pdf"):  # a link that opens it, beside its picture
+        assert f'href="{document}"' in html and (built["home"] / document).is_file()
 
 
 def test_spanish_reads_by_inflesz_and_reaches_its_target(built):
@@ -459,6 +460,20 @@ def test_an_arabic_claim_is_found_written_joined_to_a_prefix(text, rule):
     # Neither word is in the rules as written: only the prefixes (ك "like", ف "so", و "and", ب "with") find it.
     assert [found for _, found, _ in checker("ar").find(text)] == [rule], text
     assert checker("ar").find(f"هذا ليس {text}") == [], "a negation before it still excuses it"
+
+
+@pytest.mark.parametrize("language, text", [
+    ("es", "Eficacia del 100 %"),  # Spanish typesets a space before %
+    ("es", "Cli\u0301nicamente probado"),  # the accent typed as a separate mark
+    ("es", "Sin ningún dolor"), ("es", "Se lo garantizo"), ("es", "Resultados definitivos"),
+    ("ar", "نتائج ١٠٠ ٪"),  # Arabic-Indic digits and the Arabic percent sign
+    ("ar", "آمن ۱۰۰٪"),  # Persian digits
+    ("ar", "\ufed7\ufe98\ufe8e\ufe8b\ufe9e \ufee3\ufebf\ufee4\ufeee\ufee7\ufe94"),  # presentation forms, as pasted from a PDF
+    ("ar", "بدون أي ألم"), ("ar", "مئة بالمئة"),
+    ("uk", "It\u2019s 100 % safe"),
+])
+def test_a_claim_is_found_however_it_is_typed(language, text):
+    assert checker(language).find(text), text
 
 
 def test_arabic_honest_negation_passes():

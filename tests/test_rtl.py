@@ -188,3 +188,12 @@ def test_a_phone_number_inside_arabic_is_found_in_reading_order_only_when_it_is_
     assert _missing(pdfium_text, (line,)) != []
     assert _missing(pdfium_text, (line,), pypdf_text) == []
     assert _missing(pdfium_text, (line,), [".020 7946 9999 اتصل بنا على الرقم"]) != []  # a wrong number is not the number
+
+
+def test_a_changed_number_in_an_arabic_safety_line_is_missing_even_when_the_number_is_elsewhere():
+    from brochures.inspection import _missing
+    line = ("اتصل بالرقم 999 فورا إذا", 1)
+    drawn = ["إذا فورا 112 اتصل بالرقم\nExample Clinic 020 7999 0000"]  # 112 for 999; 999 is inside the phone number
+    assert _missing(drawn, (line,), drawn) != []
+    swapped = [".ساعة 48 لا تضعي المكياج لمدة\n.ساعة 24 تجنبي الشمس القوية لمدة"]  # 24 and 48 the wrong way round
+    assert _missing(swapped, ((".لا تضعي المكياج لمدة 24 ساعة", 1),), swapped) != []
