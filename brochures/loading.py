@@ -412,7 +412,7 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         config = config.model_copy(update={"language": language})
     else:
         own = config.in_language.get(language)
-        if config.disclaimer and not (own and own.disclaimer):
+        if config.disclaimer and not (own and own.disclaimer) and (content.data_dir / "strings" / f"{base}.yaml").is_file():
             problem(("in_language",) if config.in_language else ("disclaimer",),
                     f"expected the disclaimer in {language_name(language)} too (in_language: {language}: disclaimer:), "
                     "since every document prints it; got none")

@@ -13,6 +13,7 @@ again (`python generate.py translations --stamp <lang>`).
 from __future__ import annotations
 
 import copy
+import os
 import hashlib
 import json
 import re
@@ -81,7 +82,7 @@ def load_edition(data_dir: Path, language: str, treatments: dict[str, Treatment]
     result_shared = None
     for slug, path, model in wanted:
         english = english_docs[slug]
-        if not path.is_file():
+        if not os.path.lexists(path):  # anything else there (a folder, a link) is read, and refused, as it is
             problems.append(Problem(path, None, "", f"expected the {language_name(language)} translation of "
                                                     f"{display_path(english.path)}, found no such file"))
             continue
@@ -175,10 +176,15 @@ def _laid_over(english: YamlFile, doc: YamlFile, language: str) -> tuple[dict, l
     if not isinstance(notes, dict):
         problem(("source_notes",), f"expected a group of source ids ({', '.join(map(str, ids))}), got {describe(notes)}")
         notes = {}
+    for source_id in ids:
+        if source_id not in notes:
+            problem(("source_notes",), f"required, but missing: source_notes.{source_id}, how the source {source_id!r} is "
+                                       f"described to patients in {language_name(language)} (publisher:, and note: when the "
+                                       "English has one)")
     for source_id, note in notes.items():
         if source_id not in ids:
             problem(("source_notes", source_id), f"expected the id of a source in {where} ({', '.join(map(str, ids))}), got {describe(source_id)}")
-        elif not isinstance(note, dict) or set(note) - {"publisher", "note"}:
+        elif not isinstance(note, dict) or set(note) - {"publisher", "note"} or not all(isinstance(v, str) for v in note.values()):
             problem(("source_notes", source_id), f"expected publisher: and note: in {language_name(language)}, got {describe(note)}")
         else:
             for source in merged.get("sources") or []:
