@@ -129,3 +129,41 @@ def png(width: int, height: int, rows: int = 1) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     pixels = zlib.compress(b"".join(b"\x00" + b"\x00" * width for _ in range(rows)), 9)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def pdf_glyphs(path: Path):
+    """Every character pdfium reads on the pages, in its order: (page, character, left, right, bottom)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            text = page.get_textpage()
+            for index in range(text.count_chars()):
+                left, bottom, right, _top = text.get_charbox(index)
+                yield number, text.get_text_range(index, 1), left, right, bottom
+            text.close()
+            page.close()
+    finally:
+        document.close()
+
+
+def pdf_chars(path: Path) -> list[tuple[int, str, float, float, float]]:
+    """Every glyph drawn: (page, character, left, right, bottom), from the positions pdfium gives it."""
+    return [glyph for glyph in pdf_glyphs(path) if glyph[1].strip()]
+
+
+def pdf_words(path: Path) -> list[tuple[int, str, float, float, float]]:
+    """Every word drawn (in the order pdfium reads them): (page, text, left, right, bottom)."""
+    found, word, box, page = [], "", None, None
+    for number, char, left, right, bottom in pdf_glyphs(path):
+        if word and (not char.strip() or number != page):
+            found.append((page, word, *box))
+            word, box = "", None
+        if char.strip():
+            word, page = word + char, number
+            box = (left, right, bottom) if box is None else (min(box[0], left), max(box[1], right), box[2])
+    if word:
+        found.append((page, word, *box))
+    return found

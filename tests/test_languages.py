@@ -14,7 +14,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 import yaml
 from pypdf import PdfReader
@@ -27,6 +26,8 @@ from brochures.problems import display_path
 from brochures.quality import ClaimChecker, inflesz, spanish_syllables
 from brochures.yaml_reader import read_yaml
 from conftest import DATA, EXAMPLE, edit_config, pdf_text
+from conftest import pdf_chars as chars
+from conftest import pdf_words as words
 from generate import main
 
 PHONE_GROUPS = ("020", "7946", "0000")  # the example clinic's phone number, 020 7946 0000
@@ -127,54 +128,6 @@ def test_the_spanish_brochure_prints_the_spanish_safety_content(built):
 
 
 # --- 3. Arabic, mirrored on the page ---
-
-def chars(path: Path) -> list[tuple[int, str, float, float, float]]:
-    """Every glyph drawn: (page, character, left, right, bottom), from the positions pdfium gives it."""
-    found = []
-    document = pdfium.PdfDocument(path)
-    try:
-        for number in range(len(document)):
-            page = document[number]
-            text = page.get_textpage()
-            for index in range(text.count_chars()):
-                char = text.get_text_range(index, 1)
-                if char.strip():
-                    left, bottom, right, _top = text.get_charbox(index)
-                    found.append((number, char, left, right, bottom))
-            text.close()
-            page.close()
-    finally:
-        document.close()
-    return found
-
-
-def words(path: Path) -> list[tuple[int, str, float, float, float]]:
-    """Every word drawn (in the order pdfium reads them): (page, text, left, right, bottom)."""
-    found = []
-    document = pdfium.PdfDocument(path)
-    try:
-        for number in range(len(document)):
-            page = document[number]
-            text = page.get_textpage()
-            word, box = "", None
-            for index in range(text.count_chars()):
-                char = text.get_text_range(index, 1)
-                if not char.strip():
-                    if word:
-                        found.append((number, word, *box))
-                    word, box = "", None
-                    continue
-                left, bottom, right, _top = text.get_charbox(index)
-                word += char
-                box = (left, right, bottom) if box is None else (min(box[0], left), max(box[1], right), box[2])
-            if word:
-                found.append((number, word, *box))
-            text.close()
-            page.close()
-    finally:
-        document.close()
-    return found
-
 
 def test_the_arabic_comparison_tables_first_column_is_on_the_right(built):
     strings = yaml_of(built["data"] / "strings" / "ar.yaml")
@@ -520,7 +473,7 @@ def test_a_disclaimer_with_no_spanish_version(data, tmp_path):
 def test_a_language_with_no_strings_or_translations(data, tmp_path):
     config = data / "clinics" / "example" / "clinic.yaml"
     replace_in(config, "languages: [en, es, ar]", "languages: [en, fr]")
-    replace_in(config, f'  es: {{disclaimer: "{ES_DISCLAIMER}"}}\n', f'  fr: {{disclaimer: "Ce dépliant informe."}}\n')
+    replace_in(config, f'  es: {{disclaimer: "{ES_DISCLAIMER}"}}\n', '  fr: {disclaimer: "Ce dépliant informe."}\n')
     replace_in(config, f'  ar: {{disclaimer: "{AR_DISCLAIMER}"}}\n', "")
     code, _, err = run(["--data", str(data), "--out", str(tmp_path / "out"), *ONLY])
     assert code == 2

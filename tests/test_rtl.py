@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from brochures.loading import load_clinic, load_content
+from conftest import pdf_words as words
 from brochures.planning import plan_documents
 from brochures.printing import Printer
 from brochures.rendering import HtmlRenderer
@@ -44,33 +45,6 @@ def rtl_build(tmp_path_factory) -> dict[str, Path]:
         built[document.name] = document.output
     return built
 
-
-def words(path: Path) -> list[tuple[int, str, float, float, float]]:
-    """Every word drawn in the PDF: (page, text, left, right, baseline), by the positions pdfium gives each glyph."""
-    found = []
-    document = pdfium.PdfDocument(path)
-    try:
-        for number in range(len(document)):
-            page = document[number]
-            text = page.get_textpage()
-            word, box = "", None
-            for index in range(text.count_chars()):
-                char = text.get_text_range(index, 1)
-                if not char.strip():
-                    if word:
-                        found.append((number, word, *box))
-                    word, box = "", None
-                    continue
-                left, bottom, right, _top = text.get_charbox(index)
-                word += char
-                box = (left, right, bottom) if box is None else (min(box[0], left), max(box[1], right), box[2])
-            if word:
-                found.append((number, word, *box))
-            text.close()
-            page.close()
-    finally:
-        document.close()
-    return found
 
 
 def first(found, text: str, page: int | None = None):
