@@ -116,11 +116,13 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
             full = page.render(scale=RENDER_DPI / 72 / (1 if reads_code else 2)).to_pil().convert("RGB")
             image = full.reduce(2) if reads_code else full
             scale = image.width / (page.get_width())
+            pixels = (image.tobytes(), image.width)
             text = page.get_textpage()
             handle, matrix = text.raw, pdfium_c.FS_MATRIX()
             boxes = [ctypes.c_double() for _ in range(4)]
             colour = [ctypes.c_uint() for _ in range(4)]
             glyphs = []
+            styles: dict[int, tuple] = {}  # text object → (size, fill, large, font)
             word: list[tuple] = []  # the glyphs of the word being read, measured together: (x0, y0, x1, y1, fill, large)
 
             def measure_word() -> None:
@@ -132,7 +134,7 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
                 box = (max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
                        min(image.width, round((x1 - left + 1.5) * scale)), min(image.height - 1, round((top - y0 + 1.5) * scale)))
-                background = _background(image, box, fill)
+                background = _background(pixels, box, fill)
                 if background is not None:
                     ratio = _ratio(fill, background)
                     result.lowest_text_contrast = min(result.lowest_text_contrast, ratio)
@@ -147,21 +149,28 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 if char.isspace() or char < " " or pdfium_c.FPDFText_IsGenerated(handle, index) == 1:
                     measure_word()
                     continue
-                pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix))
-                size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)), 1)
+                # Size, colour, weight and font are the same for every character of one text object (a run of
+                # text WeasyPrint draws in one style): read once per object, not once per character.
+                text_object = pdfium_c.FPDFText_GetTextObject(handle, index)
+                style = styles.get(ctypes.cast(text_object, ctypes.c_void_p).value)
+                if style is None:
+                    pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix))
+                    size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)), 1)
+                    pdfium_c.FPDFText_GetFillColor(handle, index, *(ctypes.byref(c) for c in colour))
+                    fill = "#{:02X}{:02X}{:02X}".format(*(c.value for c in colour[:3]))
+                    large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
+                    style = styles[ctypes.cast(text_object, ctypes.c_void_p).value] = (size, fill, large, fonts.name(handle, index))
+                size, fill, large, font = style
                 if size <= 0:
                     continue
                 sizes[size] += 1
                 pdfium_c.FPDFText_GetCharBox(handle, index, *(ctypes.byref(b) for b in boxes))
                 x0, x1, y0, y1 = (b.value for b in boxes)
                 glyphs.append((x0, y0, x1, y1, char))
-                fonts.check(handle, index, char)
-                pdfium_c.FPDFText_GetFillColor(handle, index, *(ctypes.byref(c) for c in colour))
-                fill = "#{:02X}{:02X}{:02X}".format(*(c.value for c in colour[:3]))
+                fonts.check(font, text_object, char)
                 # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
                 if word and (fill != word[0][4] or y1 < word[0][1] or y0 > word[0][3] or x0 < word[-1][0]):
                     measure_word()
-                large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
                 word.append((x0, y0, x1, y1, fill, large))
             measure_word()
             page_texts.append(text.get_text_range())
@@ -329,11 +338,17 @@ class _Fonts:
         self._name = ctypes.create_string_buffer(256)
         self._flags = ctypes.c_int()
 
-    def check(self, handle, index: int, char: str) -> None:
+    def name(self, handle, index: int) -> str:
+        """The font that draws the character at `index`, without its subset tag (ABCDEF+)."""
         pdfium_c.FPDFText_GetFontInfo(handle, index, self._name, len(self._name), ctypes.byref(self._flags))
         name = self._name.value.decode("latin-1")
         name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
         self.used[name] = None
+        return name
+
+    def check(self, name: str, text_object, char: str) -> None:
+        """Whether `char`, drawn by the font `name` (in `text_object`), comes from a font the project chose, and
+        that font has a glyph for it."""
         script = next((css for css in self._scripts if name == css or name.startswith(css + "-")), None)
         if script is not None:
             if ord(char) not in self._scripts[script][1]:
@@ -348,7 +363,7 @@ class _Fonts:
             codes = self._family
         else:
             if name not in self._maps:
-                self._maps[name] = _character_map(pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(handle, index)))
+                self._maps[name] = _character_map(pdfium_c.FPDFTextObj_GetFont(text_object))
             codes = self._maps[name]
         if codes is not None and ord(char) not in codes:
             self._missing.setdefault(name, {})[char] = None
@@ -469,7 +484,7 @@ def inspection_failures(inspection: Inspection) -> list[str]:
     return found + inspection.page_problems
 
 
-def _background(image, box: tuple[int, int, int, int], fill: str) -> str | None:
+def _background(image: tuple[bytes, int], box: tuple[int, int, int, int], fill: str) -> str | None:
     """The most common colour just above and below a glyph (the gap between lines) that is not its own ink.
 
     Sampling the glyph's own area would find anti-aliased edge pixels, a blend of ink and
@@ -477,10 +492,14 @@ def _background(image, box: tuple[int, int, int, int], fill: str) -> str | None:
     left, top, right, bottom = box
     if bottom - top < 2 or right <= left:
         return None
+    pixels, width = image  # the page's RGB bytes, read once per page rather than cropped per word
     colours = []
     for row in (top, bottom):
-        edge = image.crop((left, row, right, row + 1))
-        colours += edge.getcolors(maxcolors=edge.width + 1) or []
+        line = pixels[(row * width + left) * 3:(row * width + right) * 3]
+        if line == line[:3] * (len(line) // 3):  # one colour, as the gap between lines mostly is
+            colours.append((len(line) // 3, tuple(line[:3])))
+        else:
+            colours += [(count, tuple(rgb)) for rgb, count in Counter(line[i:i + 3] for i in range(0, len(line), 3)).items()]
     ink = tuple(int(fill[i:i + 2], 16) for i in (1, 3, 5))
     for _, rgb in sorted(colours, reverse=True):
         if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
