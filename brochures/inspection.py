@@ -272,21 +272,25 @@ def _outside(glyphs: list, images: list, trim, media) -> list[str]:
 
 def _overlapping(glyphs: list) -> list[str]:
     """Text drawn over other text: glyph boxes that share much of their area, other than neighbours on a line
-    (kerned or italic neighbours may touch)."""
-    cell = 24.0
-    grid: dict[tuple[int, int], list[int]] = {}
+    (kerned or italic neighbours may touch). Glyphs are compared within bands of the page's height, left to right,
+    each only with those that start before it ends: on a line of text that is its next neighbour or two."""
+    band = 24.0
+    bands: dict[int, list[int]] = {}
     for i, (x0, y0, x1, y1, _) in enumerate(glyphs):
-        for gx in range(int(x0 // cell), int(x1 // cell) + 1):
-            for gy in range(int(y0 // cell), int(y1 // cell) + 1):
-                grid.setdefault((gx, gy), []).append(i)
+        for row in range(int(y0 // band), int(y1 // band) + 1):
+            bands.setdefault(row, []).append(i)
     clashes: dict[int, int] = {}
-    for members in grid.values():
-        for a_pos, a in enumerate(members):
-            ax0, ay0, ax1, ay1, _ = glyphs[a]
-            for b in members[a_pos + 1:]:
-                if abs(a - b) <= 1 or a in clashes:
+    for members in bands.values():
+        members.sort(key=lambda i: glyphs[i][0])
+        for position, first in enumerate(members):
+            ax0, ay0, ax1, ay1, _ = glyphs[first]
+            for second in members[position + 1:]:
+                bx0, by0, bx1, by1, _ = glyphs[second]
+                if bx0 >= ax1:
+                    break  # this one, and every one after it, starts to the right of `first`
+                a, b = min(first, second), max(first, second)
+                if b - a <= 1 or a in clashes:
                     continue
-                bx0, by0, bx1, by1, _ = glyphs[b]
                 width, height = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
                 if width <= 0 or height <= 0:
                     continue
@@ -295,7 +299,7 @@ def _overlapping(glyphs: list) -> list[str]:
                     clashes[a] = b
     if not clashes:
         return []
-    pairs = ", ".join(f"\"{glyphs[a][4]}\" over \"{glyphs[b][4]}\"" for a, b in list(clashes.items())[:5])
+    pairs = ", ".join(f"\"{glyphs[a][4]}\" over \"{glyphs[b][4]}\"" for a, b in sorted(clashes.items())[:5])
     return [f"text overlaps other text ({pairs})"]
 
 
