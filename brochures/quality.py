@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import functools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -267,6 +268,7 @@ class ClaimChecker:
                                      + r")(?!\w)", re.IGNORECASE)
         self.normal = normalize_arabic if rules.normalize == "arabic" else (lambda text: text)
         self.prefixes = sorted((self.normal(p) for p in rules.prefixes), key=len, reverse=True)
+        self._checked: dict[tuple[str, str], list[Claim]] = {}
         self.patterns = []
         for rule in rules.rules:
             for phrase in rule.phrases:
@@ -335,6 +337,13 @@ class ClaimChecker:
         if word in self.negations:
             return True
         return any(word.startswith(prefix) and word[len(prefix):] in self.negations for prefix in self.prefixes)
+
+    def checked(self, doc: YamlFile) -> list[Claim]:
+        """`check` of a file every clinic shares (content, strings), remembered by the file and its text."""
+        key = (str(doc.path), doc.text)
+        if key not in self._checked:
+            self._checked[key] = self.check(doc)
+        return self._checked[key]
 
     def check(self, doc: YamlFile, skip: frozenset[str] = frozenset()) -> list[Claim]:
         """Every claim in every string of a YAML file, with its file, line and field."""
@@ -445,17 +454,30 @@ class Scorecard:
 CLINIC_SETTINGS = frozenset({"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms"})
 
 
+@functools.lru_cache(maxsize=64)
+def _checker(rules_json: str, terms: tuple[str, ...]) -> ClaimChecker:
+    return ClaimChecker(ClaimRules.model_validate_json(rules_json), list(terms),
+                        "Listed by the clinic in claims_terms as a word its brochures must not use.")
+
+
+def claim_checker(rules: ClaimRules, terms: tuple[str, ...]) -> ClaimChecker:
+    """One checker for each set of rules and clinic's own terms in a batch: its patterns compiled, and the claims in
+    the files every clinic shares found, once."""
+    return _checker(rules.model_dump_json(), terms)
+
+
 class ClinicFindings:
     """Everything the content checks found for one clinic, ready to be attached to each of its documents."""
 
     def __init__(self, clinic, content, today: date):
         content = content.of(clinic)
         self.clinic, self.content = clinic, content
-        checker = ClaimChecker(clinic.claim_rules, clinic.config.claims_terms,
-                               "Listed by the clinic in claims_terms as a word its brochures must not use.")
-        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS), "strings": checker.check(clinic.strings_doc) + (checker.check(clinic.strings_overlay) if clinic.strings_overlay else []),
-                       "shared": checker.check(content.docs["shared"])}
-        self.claims |= {slug: checker.check(content.docs[slug]) for slug in clinic.treatments}
+        checker = claim_checker(clinic.claim_rules, tuple(clinic.config.claims_terms))
+        # The shared files' claims are the same for every clinic with the same rules: found once per batch.
+        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS),
+                       "strings": checker.checked(clinic.strings_doc) + (checker.checked(clinic.strings_overlay) if clinic.strings_overlay else []),
+                       "shared": checker.checked(content.docs["shared"])}
+        self.claims |= {slug: checker.checked(content.docs[slug]) for slug in clinic.treatments}
         colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
         given = (clinic.doc.data or {}).get("colors") or {}
         self.contrast = [Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name,
