@@ -721,7 +721,7 @@ def approval_request(clinic: Clinic, content: Content) -> str:
         "",
         *block,
         f'{pad}name: ""          # who approved it, e.g. "Dr Jane Smith"',
-        f'{pad}role: ""          # e.g. "Medical lead"',
+        f'{pad}role: ""          # e.g. "Medical lead"' + ("" if clinic.main else f", written in {language}: it is printed on its pages"),
         f'{pad}date: ""          # the day they approved it, e.g. 2026-11-25',
         f"{pad}fingerprint: {status['fingerprint']}",
         "",

@@ -491,7 +491,10 @@ class ClinicFindings:
         self.readings = {slug: treatment_reading(content.treatments[slug], clinic.language) for slug in clinic.treatments}
         offered = offered_data(clinic, [{"type_name": t.type_name} for t in treatments])
         self.readings["comparison"] = comparison_reading(content.shared, treatments, offered, clinic.language)
-        self.translation = [str(problem) for problem in clinic.translation_warnings]
+        # A treatment's translation concerns the documents that print that treatment; the shared content's and the
+        # strings' concern every document.
+        self.translation = [(problem.file.stem if problem.file.parent.name == "treatments" else None, str(problem))
+                            for problem in clinic.translation_warnings]
         self.approval = approval_status(clinic, content)
 
     def sources(self, document) -> list[str]:
@@ -520,7 +523,7 @@ class ClinicFindings:
             contrast_adjustments=[str(problem) for problem in self.contrast],
             review_warnings=[str(problem) for name, problem in self.overdue.items()
                              if name in titles or name == "the shared content" and not document.treatment],
-            translation_warnings=self.translation,
+            translation_warnings=[text for slug, text in self.translation if slug is None or slug in self.sources(document)],
             reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
             approval=self.approval["state"], approval_warning=self.approval["warning"],
             error=outcome.error,

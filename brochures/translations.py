@@ -184,8 +184,9 @@ def _laid_over(english: YamlFile, doc: YamlFile, language: str) -> tuple[dict, l
     for source_id, note in notes.items():
         if source_id not in ids:
             problem(("source_notes", source_id), f"expected the id of a source in {where} ({', '.join(map(str, ids))}), got {describe(source_id)}")
-        elif not isinstance(note, dict) or set(note) - {"publisher", "note"} or not all(isinstance(v, str) for v in note.values()):
-            problem(("source_notes", source_id), f"expected publisher: and note: in {language_name(language)}, got {describe(note)}")
+        elif not isinstance(note, dict) or set(note) - {"title", "publisher", "note"} or not all(isinstance(v, str) for v in note.values()):
+            problem(("source_notes", source_id), f"expected publisher: and note: in {language_name(language)} (and title:, for a "
+                                                 f"source this project wrote rather than a published work), got {describe(note)}")
         else:
             for source in merged.get("sources") or []:
                 if source.get("id") == source_id:
@@ -195,10 +196,30 @@ def _laid_over(english: YamlFile, doc: YamlFile, language: str) -> tuple[dict, l
     return merged, problems
 
 
+def untranslated(doc: YamlFile, english: YamlFile, fields: list[str]) -> list[Problem]:
+    """Text of four words or more that is the same as the English: most likely copied and not yet translated."""
+    found = []
+
+    def walk(value, english_value, loc: FieldPath) -> None:
+        if isinstance(value, str) and value == english_value and len(value.split()) >= 4:
+            found.append(Problem(doc.path, doc.line_of(loc), dotted(loc), "the same as the English: translate it (or, if it "
+                                                                          "must stay in English, keep it and say so in a comment)"))
+        elif isinstance(value, list) and isinstance(english_value, list):
+            for i, (inner, english_inner) in enumerate(zip(value, english_value)):
+                walk(inner, english_inner, loc + (i,))
+        elif isinstance(value, dict) and isinstance(english_value, dict):
+            for key, inner in value.items():
+                walk(inner, english_value.get(key), loc + (key,))
+    for name in fields:
+        if isinstance(doc.data, dict) and name in doc.data and name in english.data:
+            walk(doc.data[name], english.data[name], (name,))
+    return found
+
+
 def staleness(doc: YamlFile, english: YamlFile, info: TranslationInfo, fields: list[str], language: str) -> list[Problem]:
-    """Warnings for a translation: each field whose English changed since it was translated, and a translation
-    that no clinician fluent in the language has reviewed yet."""
-    warnings = []
+    """Warnings for a translation: text left as the English, each field whose English changed since it was
+    translated, and a translation that no clinician fluent in the language has reviewed yet."""
+    warnings = untranslated(doc, english, fields)
     stamp = f"python generate.py translations --stamp {language}"
     if not info.english:
         warnings.append(Problem(doc.path, doc.line_of(("translation",)), "translation.english",
@@ -358,6 +379,8 @@ def command(argv: list[str]) -> int:
         unreviewed = sum(w.field == "translation.reviewed_by" for w in warnings)
         state = ("incomplete" if problems else "complete") + (f"; {stale} field{'s' if stale != 1 else ''} older than the English" if stale else "")
         state += f"; {unreviewed} file{'s' if unreviewed != 1 else ''} not yet reviewed by a clinician" if unreviewed else ""
+        same = sum("the same as the English" in w.message for w in warnings)
+        state += f"; {same} text{'s' if same != 1 else ''} the same as the English" if same else ""
         print(f"{language} ({language_name(language)}): {state}")
         for line in report_lines(problems + warnings):
             print(f"  {line}")

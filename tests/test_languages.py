@@ -566,3 +566,21 @@ def test_a_broken_translation_does_not_stop_a_clinic_that_does_not_offer_the_lan
 def test_an_arabic_claim_is_quoted_as_written():
     text = "نتائج مَضمونة"
     assert [phrase for phrase, _, _ in checker("ar").find(text)] == [text]
+
+
+def test_a_treatments_translation_warnings_concern_only_the_documents_that_print_it(built):
+    cards = {card["document"]: card for card in json.loads((built["home"] / "es" / "report.json").read_text())["documents"]}
+    facial, comparison = cards["facial.pdf"]["translation_warnings"], cards["comparison.pdf"]["translation_warnings"]
+    assert any("es/treatments/facial.yaml" in w for w in facial) and not any("es/treatments/hair.yaml" in w for w in facial)
+    assert any("es/treatments/hair.yaml" in w for w in comparison)  # the comparison sheet prints every treatment
+    assert any("strings/es.yaml" in w for w in facial) and any("es/shared.yaml" in w for w in comparison)
+
+
+def test_text_left_as_the_english_is_flagged(data):
+    path = data / ES_FACIAL
+    spanish = yaml_of(path)["aftercare"][2]
+    english = yaml_of(data / "treatments" / "facial.yaml")["aftercare"][2]
+    replace_in(path, spanish, english)
+    code, out, _ = run(["--data", str(data)], translations.command)
+    assert code == 0 and "es (Spanish): complete" in out and "1 text the same as the English" in out
+    assert f"{display_path(path)}:{key_line(path, 'aftercare') + 3} aftercare[2]: the same as the English" in out
