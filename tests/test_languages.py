@@ -125,6 +125,10 @@ def test_the_spanish_brochure_prints_the_spanish_safety_content(built):
     # Not the English: its safety heading and items are not printed in the Spanish brochure.
     assert "Call 999 straight away if" not in text
     assert yaml_of(DATA / "treatments" / "facial.yaml")["aftercare"][0] not in text
+    # Sources: the project's own are described in Spanish; the article keeps its title as cited.
+    english_sources = {source["id"]: source for source in yaml_of(DATA / "treatments" / "facial.yaml")["sources"]}
+    assert translated["source_notes"]["patient-safety"]["title"] in text
+    assert english_sources["patient-safety"]["title"] not in text and english_sources["article"]["title"] in text
 
 
 # --- 3. Arabic, mirrored on the page ---
