@@ -514,6 +514,26 @@ def test_approving_spanish_removes_its_draft_mark_only(data, tmp_path):
     assert cards["ar/facial.pdf"]["approval"] == "unapproved" and cards["facial.pdf"]["approval"] == "unapproved"
 
 
+def test_approved_spanish_and_arabic_leaflets_fit_one_folded_sheet(data, tmp_path):
+    # Approval replaces the draft mark with an approval line: the leaflets patients get must still fit 4 pages.
+    _, out, _ = run(["--data", str(data), "--approval"])
+    blocks = "".join(
+        f"  {language}:\n    name: {name}\n    role: {role}\n    date: 2026-11-25\n    fingerprint: "
+        + re.search(r"fingerprint: ([0-9a-f]{12})", out.split(f"language_approvals:\n  {language}:\n", 1)[1]).group(1) + "\n"
+        for language, name, role in (("es", "Dra. Ana Ruiz", "Responsable médica"), ("ar", "د. سارة", "المديرة الطبية")))
+    config = data / "clinics" / "example" / "clinic.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "language_approvals:\n" + blocks, encoding="utf-8")
+    treatments = [option for slug in ("facial", "hair", "body") for option in ("--treatment", slug)]
+    code, _, err = run(["--data", str(data), "--out", str(tmp_path / "out"), *treatments, "--jobs", "2"])
+    assert code == 0, err
+    for language in ("es", "ar"):
+        for slug in ("facial", "hair", "body"):
+            pdf = tmp_path / "out" / "example" / language / f"{slug}.pdf"
+            assert len(PdfReader(pdf).pages) == 4, pdf
+    cards = json.loads((tmp_path / "out" / "example" / "report.json").read_text(encoding="utf-8"))["documents"]
+    assert {card["approval"] for card in cards if card["document"].startswith(("es/", "ar/"))} == {"approved"}
+
+
 # --- The booklet and the tri-fold, in every language ---
 
 @pytest.fixture(scope="module")
