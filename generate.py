@@ -43,7 +43,7 @@ if __name__ == "__main__":
         sys.exit(_replayed)
 
 from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
-from brochures.batch import LOGO, PRINT, RENDER, Budget, Outcome, Task, Workers  # noqa: E402
+from brochures.batch import LOGO, RENDER, Budget, Outcome, Task, Workers, print_tasks  # noqa: E402
 from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
 from brochures.translations import language_name  # noqa: E402
 from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
@@ -56,7 +56,7 @@ from brochures.progress import NoProgressLine, only_failures_and_summary, progre
 from brochures.quality import (MEASURES_EN, ClinicFindings, Scorecard, measure_for, print_warnings, save_grades,  # noqa: E402
                                write_report)
 from brochures.rendering import PlainDataSandbox  # noqa: E402
-from brochures.sharding import MAX_SHARDS, clinic_costs, document_cost, shard_argument, split, write_manifest  # noqa: E402
+from brochures.sharding import MAX_SHARDS, clinic_costs, shard_argument, split, write_manifest  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
@@ -225,10 +225,7 @@ def render_and_print(documents: list[Document], content: Content, cache: BuildCa
             failed = [o for o in checked if o.problem] + [o for o in rendered if o.error]
             if args.fail_fast and failed:
                 return failed
-            tasks = [Task(PRINT, o.document, o.html, cache.saved(o.document.output)) for o in rendered if o.html is not None]
-            # Longest first (the booklets), so that no worker is left printing one alone at the end.
-            tasks.sort(key=lambda task: -document_cost(task.document))
-            printed = workers.run(tasks, fail_fast=args.fail_fast, report=finish)
+            printed = workers.run(print_tasks(rendered, cache.saved), fail_fast=args.fail_fast, report=finish)
     finally:
         remove_stale_temporaries(folders)  # those of workers stopped in the middle of a write
     order = {document.output: i for i, document in enumerate(documents)}

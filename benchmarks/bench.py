@@ -42,9 +42,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from brochures import DATA_DIR  # noqa: E402
-from brochures.batch import PRINT, RENDER, Budget, Task, Workers  # noqa: E402
+from brochures.batch import RENDER, Budget, Task, Workers, print_tasks  # noqa: E402
 from brochures.loading import find_clinic_file, load_clinic, load_content  # noqa: E402
-from brochures.planning import plan_documents  # noqa: E402
+from brochures.planning import booklet_parts, plan_documents  # noqa: E402
 from brochures.inspection import inspect_pdf  # noqa: E402
 from brochures.printing import Printer  # noqa: E402
 from brochures.rendering import HtmlRenderer  # noqa: E402
@@ -101,6 +101,8 @@ def main_benchmark(argv=None) -> int:
         clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
         documents = plan_documents(clinics, content, folder / "out-bench")
         renderer = HtmlRenderer(content)
+        # Booklets are left out here: they bind the pages these lay out (the --goals run counts them).
+        documents = [document for document in documents if document.kind != "booklet"]
         pages = [(document, renderer.render(document)) for document in documents]
         print(f"{len(documents)} documents for {len(clinics)} clinics, best of {args.repeat} runs")
 
@@ -157,7 +159,10 @@ def main_benchmark(argv=None) -> int:
 
 
 def memory_benchmark(clinic_count: int) -> int:
-    """Worker memory at the start and at the end of one long batch, printed the way a real build prints."""
+    """Worker memory at the start and at the end of one long batch, printed the way a real build prints.
+
+    Two figures per worker: its own memory (resident pages no other process shares: what each more worker costs)
+    and its resident size, which also counts the pages of the modules it shares with the build that forked it."""
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         data = franchise(folder, clinic_count)
@@ -167,20 +172,25 @@ def memory_benchmark(clinic_count: int) -> int:
         started = time.perf_counter()
         with Workers(content, jobs=2, budget=Budget(), temp_dir=folder) as workers:
             rendered = workers.run([Task(RENDER, document) for document in documents])
-            printed = workers.run([Task(PRINT, o.document, o.html) for o in rendered])
+            printed = workers.run(print_tasks(rendered))
         seconds = time.perf_counter() - started
     failed = [o for o in printed if o.error]
     tenth = max(1, len(printed) // 10)
-    first = max(o.worker[1] for o in printed[:tenth])
-    last = max(o.worker[1] for o in printed[-tenth:])
     workers_used = len({o.worker[0] for o in printed})
     print(f"{len(printed)} documents for {len(clinics)} clinics in {seconds:.0f} s, {len(failed)} failed, "
           f"{workers_used} worker processes used in turn")
-    print(f"  worker memory, first tenth of the batch   {first:6.0f} MB (peak)")
-    print(f"  worker memory, last tenth of the batch    {last:6.0f} MB (peak)")
-    print(f"  worker memory, whole batch                {max(o.worker[1] for o in printed):6.0f} MB (peak)")
-    print("Ratio:")
-    print(f"  last tenth / first tenth                  {last / first:5.2f}x  (1.0 = flat)")
+    rows = []
+    for name, index in (("own (private)", 2), ("resident", 1)):
+        first = max(o.worker[index] for o in printed[:tenth])
+        last = max(o.worker[index] for o in printed[-tenth:])
+        peak = max(o.worker[index] for o in printed)
+        print(f"  worker memory, {name:14} first tenth {first:5.0f} MB, last tenth {last:5.0f} MB, peak {peak:5.0f} MB")
+        rows.append((name, first, last, peak))
+    print("Goals (flat: last tenth / first tenth; peak ≤ 150 MB of each worker's own memory):")
+    for name, first, last, peak in rows:
+        print(f"  {name + ', last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   {verdict(last / first, 1.1, False)}")
+    own_peak = rows[0][3]
+    print(f"  {'peak own memory per worker (MB)':42} {own_peak:6.0f}   goal ≤ 150    {verdict(own_peak, 150, False)}")
     return 1 if failed else 0
 
 
@@ -206,23 +216,37 @@ def timed(run) -> float:
 
 
 def printable_pages(data: Path, folder: Path):
-    """Every document's HTML and stylesheets, as the generator prints them (rendered once, outside the timings)."""
+    """Every document's HTML and stylesheets, as the generator prints them (rendered once, outside the timings):
+    (document, HTML, stylesheets, parts), where a booklet's parts are the leaflets it binds, each (document, HTML,
+    stylesheets)."""
     content = load_content(data)
     clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
     documents = plan_documents(clinics, content, folder / "unused")
     renderer, printer = HtmlRenderer(content), Printer()
-    return [(document, renderer.render(document), [text for _, text in printer.stylesheets(document)]) for document in documents]
+
+    def page(document):
+        return document, renderer.render(document), [text for _, text in printer.stylesheets(document)]
+    return [(*page(document), [page(part) for part in booklet_parts(document, content)] if document.kind == "booklet" else [])
+            for document in documents]
 
 
 def bare_weasyprint(pages) -> None:
-    """What a user would write without the generator: one HTML(string=…).write_pdf() per document, one process."""
+    """What a user would write without the generator: HTML(string=…).write_pdf() for each document, one process.
+    A booklet is its own HTML (cover and contents) and its parts' HTML, laid out and bound with Document.copy:
+    without the generator's reuse, a user lays its parts out again."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
     fonts = FontConfiguration()
     sheets: dict[str, CSS] = {}
-    for document, html, texts in pages:
+
+    def lay_out(document, html, texts):
         styles = [sheets.setdefault(text, CSS(string=text, base_url=str(STYLES) + "/", font_config=fonts)) for text in texts]
-        HTML(string=html, base_url=document.clinic.folder.as_uri() + "/").write_pdf(stylesheets=styles, font_config=fonts, pdf_tags=True)
+        return HTML(string=html, base_url=document.clinic.folder.as_uri() + "/").render(stylesheets=styles, font_config=fonts, pdf_tags=True)
+    for document, html, texts, parts in pages:
+        laid_out = lay_out(document, html, texts)
+        if parts:
+            laid_out = laid_out.copy([page for one in [laid_out, *(lay_out(*part) for part in parts)] for page in one.pages])
+        laid_out.write_pdf(pdf_tags=True)
 
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -234,13 +258,17 @@ def chromium_loop(pages, folder: Path) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
-        for number, (document, html, texts) in enumerate(pages):
-            css = "\n".join(inline_imports(text) for text in texts)
-            source = folder / f"page-{number}.html"  # beside nothing: resources are loaded by absolute file URLs
-            source.write_text(html.replace("<head>", f'<head><base href="{document.clinic.folder.as_uri()}/"><style>{css}</style>', 1))
-            page.goto(source.as_uri())
-            page.pdf(format=document.clinic.config.page_size, print_background=True, prefer_css_page_size=True,
-                     tagged=True, outline=True)
+        number = 0
+        for document, html, texts, parts in pages:
+            # A booklet: its own HTML, then its parts', each printed to a PDF of its own (binding them is not counted).
+            for one, one_html, one_texts in [(document, html, texts), *parts]:
+                css = "\n".join(inline_imports(text) for text in one_texts)
+                source = folder / f"page-{number}.html"  # beside nothing: resources are loaded by absolute file URLs
+                number += 1
+                source.write_text(one_html.replace("<head>", f'<head><base href="{one.clinic.folder.as_uri()}/"><style>{css}</style>', 1))
+                page.goto(source.as_uri())
+                page.pdf(format=one.clinic.config.page_size, print_background=True, prefer_css_page_size=True,
+                         tagged=True, outline=True)
         browser.close()
 
 
@@ -277,14 +305,14 @@ def goals_benchmark(clinic_count: int) -> int:
         # read-back of the finished PDF (check_pdf: metadata, tags, page boxes, links) and its inspection (contrast,
         # type, fonts, safety text, QR code, accessibility), plus this process's own start-up, measured as the time
         # `--version` takes. Everything else (loading, content checks, rendering, printing, writing, reports) is timed.
-        gate = printing.check_pdf, printing.inspect_pdf
+        gate = printing.check_pdf, printing.inspect_pages
         printing.check_pdf = lambda document, pdf, reader=None: len((reader or PdfReader(io.BytesIO(pdf))).pages)
-        printing.inspect_pdf = lambda *args, **kwargs: Inspection(qr_codes=[kwargs["expected"].booking_url], body_text_pt=12.0,
-                                                                   smallest_text_pt=12.0)
+        printing.inspect_pages = lambda *args, **kwargs: (Inspection(qr_codes=[kwargs["expected"].booking_url], body_text_pt=12.0,
+                                                                     smallest_text_pt=12.0), [])
         try:
             no_gate = timed(quiet(lambda: main(["--data", str(data), "--out", str(folder / "out-3"), "--jobs", "1"])))
         finally:
-            printing.check_pdf, printing.inspect_pdf = gate
+            printing.check_pdf, printing.inspect_pages = gate
         no_gate += build_command(data, folder / "out-3", "--version")
         bare = timed(lambda: bare_weasyprint(pages))
         if CHROMIUM.exists():

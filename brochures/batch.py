@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .loading import Content
 from .output_folder import WriteError
-from .planning import Document
+from .planning import BOOKLET, Document, booklet_parts
 from .printing import Printed, Printer, PrintError
 from .problems import Problem
 from .rendering import ClinicTemplateError, HtmlRenderer, RenderError
@@ -52,6 +52,8 @@ class Task:
     document: Document
     html: str = ""  # for PRINT
     saved: dict | None = None  # for PRINT: the build cache's record of the PDF on disk
+    parts: tuple[tuple[Document, str], ...] = ()  # for PRINT of a booklet: the leaflets it binds, with their HTML
+    group: str = ""  # tasks of one group go to one worker where they can: a clinic's booklet binds its leaflets
 
 
 @dataclass
@@ -60,11 +62,12 @@ class Outcome:
 
     document: Document
     html: str | None = None
+    parts: tuple[tuple[Document, str], ...] = ()  # a booklet's leaflets, rendered with it
     printed: Printed | None = None
     error: str | None = None
     problem: Problem | None = None  # the clinic's own input (its template) is at fault: the clinic is invalid
     machine_fault: bool = False  # the disk is full or read-only: every other document would fail too
-    worker: tuple[int, float] = (0, 0.0)  # the worker's process id, and its resident memory (MB) after the task
+    worker: tuple[int, float, float] = (0, 0.0, 0.0)  # the worker's process id, its resident and its own memory (MB) after the task
     task: str = ""  # the kind of task it is the outcome of
 
 
@@ -97,7 +100,7 @@ class Workers:
         already found invalid). Stops early (leaving the remaining tasks without an outcome) at a machine
         fault, or at any failure with `fail_fast`.
         """
-        queue = deque(range(len(tasks)))
+        queue = _Queue(tasks, skip)
         outcomes: dict[int, Outcome] = {}
         while len(self.workers) < min(self.jobs, len(tasks)):
             self.workers.append(self._spawn())
@@ -108,10 +111,11 @@ class Workers:
                 if not any(w.task is not None for w in self.workers):
                     break
             for worker in self.workers:
-                while queue and skip(tasks[queue[0]]):
-                    queue.popleft()
                 if worker.ready and worker.task is None and queue:
-                    worker.start(queue.popleft(), tasks)
+                    index = queue.take(worker.group, {w.group for w in self.workers if w is not worker})
+                    if index is not None:
+                        worker.group = tasks[index].group
+                        worker.start(index, tasks)
             waiting = [w for w in self.workers if not w.ready or w.task is not None]
             if not waiting:
                 break
@@ -142,6 +146,45 @@ class Workers:
         self.workers[self.workers.index(worker)] = self._spawn()
 
 
+class _Queue:
+    """The tasks still to start, by group, each group in task order. A worker keeps to its group (a clinic: its
+    booklet binds the leaflets that worker has just laid out), then takes a group no other worker is on, and only
+    then helps with another's, so that no worker waits while tasks remain."""
+
+    def __init__(self, tasks: list[Task], skip):
+        self.tasks, self.skip = tasks, skip
+        self.groups: dict[str, deque[int]] = {}
+        for index, task in enumerate(tasks):
+            self.groups.setdefault(task.group, deque()).append(index)
+
+    def __bool__(self) -> bool:
+        return any(self._pending(group) for group in list(self.groups))
+
+    def clear(self) -> None:
+        self.groups.clear()
+
+    def _pending(self, group: str) -> bool:
+        """Whether the group has a task left to run (tasks to skip are dropped on the way), forgetting it if not."""
+        waiting = self.groups.get(group)
+        while waiting and self.skip(self.tasks[waiting[0]]):
+            waiting.popleft()
+        if not waiting:
+            self.groups.pop(group, None)
+            return False
+        return True
+
+    def take(self, group: str | None, others: set) -> int | None:
+        if group is not None and self._pending(group):
+            return self.groups[group].popleft()
+        for name in list(self.groups):
+            if name not in others and self._pending(name):
+                return self.groups[name].popleft()
+        for name in list(self.groups):
+            if self._pending(name):
+                return self.groups[name].popleft()
+        return None
+
+
 class _Worker:
     """One worker process and the task it is doing."""
 
@@ -155,6 +198,7 @@ class _Worker:
         self.ready = False
         self.started_once = False
         self.task: int | None = None
+        self.group: str | None = None  # the group of its last task
         self.deadline = time.monotonic() + STARTUP_SECONDS
 
     @property
@@ -239,11 +283,20 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
             return
         _limit_memory(memory_mb)
         outcome = perform(renderer, printer, task)
-        outcome.worker = (os.getpid(), _resident_mb())
+        outcome.worker = (os.getpid(), _resident_mb(), _private_mb())
         retire = done == RECYCLE_AFTER_TASKS or outcome.worker[1] - started_with > RECYCLE_ABOVE_MB
         connection.send((outcome, retire))
         if retire:
             return
+
+
+def print_tasks(rendered: list[Outcome], saved=lambda output: None) -> list[Task]:
+    """The print phase's tasks, from the render phase's outcomes (`saved`: the build cache's record of an output).
+    One group per clinic and language, its booklet last: a worker keeps to one clinic, so the booklet binds the
+    leaflets that worker has just laid out and checked instead of laying them out again."""
+    tasks = [Task(PRINT, o.document, o.html, saved(o.document.output), o.parts, o.document.clinic.key)
+             for o in rendered if o.html is not None]
+    return sorted(tasks, key=lambda task: task.document.kind == BOOKLET)
 
 
 def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
@@ -259,8 +312,9 @@ def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
                                problem=Problem(clinic.config_file, clinic.doc.line_of(("logo",)), "logo", str(error)))
             return Outcome(document)
         if task.kind == RENDER:
-            return Outcome(document, html=renderer.render(document))
-        return Outcome(document, printed=printer.build(document, task.html, task.saved))
+            parts = booklet_parts(document, renderer.content) if document.kind == BOOKLET else []
+            return Outcome(document, html=renderer.render(document), parts=tuple((part, renderer.render(part)) for part in parts))
+        return Outcome(document, printed=printer.build(document, task.html, task.saved, task.parts))
     except RecursionError:
         return Outcome(document, error="its HTML is nested too deeply to lay out (check the clinic's own templates)")
     except ClinicTemplateError as error:
@@ -300,6 +354,16 @@ def _resident_mb() -> float:
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
     except (OSError, StopIteration, ValueError):
+        return 0.0
+
+
+def _private_mb() -> float:
+    """This worker's own memory: resident pages no other process shares (a forked worker shares the pages of the
+    modules its parent had already imported, which its resident size counts too)."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            return sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:"))) / 1024
+    except (OSError, ValueError):
         return 0.0
 
 

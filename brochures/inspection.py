@@ -71,18 +71,41 @@ class Expected:
     margin_bottom_mm: float = 17.0
 
 
+@dataclass(frozen=True)
+class PageFacts:
+    """What was measured on one page that passed every page check: enough to count that page again in another
+    PDF that prints the very same laid-out page (a booklet binding leaflets already checked), without rendering
+    and reading it again."""
+
+    sizes: tuple[tuple[float, int], ...]  # type size (pt) → glyphs drawn at it
+    lowest_contrast: float
+    fonts: tuple[str, ...]
+    fill: float
+    qr_codes: tuple[str, ...]
+    text: str
+
+
 def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None) -> Inspection:
     """Everything the gate measures on a finished PDF (`reader`: the same PDF, already parsed by pypdf)."""
+    return inspect_pages(pdf, pdf_ua, expected, reader)[0]
+
+
+def inspect_pages(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None,
+                  known: dict[int, PageFacts] | None = None) -> tuple[Inspection, list[PageFacts]]:
+    """`inspect_pdf`, with what was measured on each page. `known`: pages (numbered from 1) that draw exactly what
+    an already-checked page drew, with its facts: they are counted as measured there, not rendered again. What
+    concerns the whole file (tags, alternative text, figures, table headers, language, the safety text being there)
+    is always checked on this PDF."""
     result = Inspection()
     expected = expected or Expected()
     reader = reader or PdfReader(io.BytesIO(pdf))
-    _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader)
+    facts = _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader, known or {})
     result.accessibility = accessibility(pdf, pdf_ua, reader)
     if expected.right_to_left:  # an Arabic document says so, for viewers that lay out pages side by side
         preferences = reader.trailer["/Root"].get("/ViewerPreferences") or {}
         result.accessibility["reading direction right to left"] = preferences.get("/Direction") == "/R2L"
     _check_structure(reader, result)
-    return result
+    return result, facts
 
 
 def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
@@ -97,17 +120,36 @@ def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
     return (found - {None}) or None
 
 
-def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_pages: set[int] | None, reader: PdfReader | None = None) -> None:
+def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_pages: set[int] | None,
+                   reader: PdfReader | None = None, known: dict[int, PageFacts] | None = None) -> list[PageFacts]:
     """Every page rendered once, at the resolution a phone camera sees: size and contrast of every glyph,
-    then where glyphs and images lie, which font draws them, how much of the page is used, and the QR code."""
+    then where glyphs and images lie, which font draws them, how much of the page is used, and the QR code.
+    A page in `known` was measured before, in the PDF it was first printed in: its facts are counted instead."""
     sizes: Counter = Counter()
     failures: dict[tuple, float] = {}
     fonts = _Fonts(expected.font, expected.font_family, expected.font_files, expected.script_fonts)
     problems: dict[str, list[int]] = {}  # what is wrong → the pages it is wrong on
     page_texts = []  # the text of every page, as a reader (or a screen reader) gets it
+    measured: list[PageFacts] = []
+    known = known or {}
     document = pdfium.PdfDocument(pdf)
     try:
-        for number, page in enumerate(document, start=1):
+        for number in range(1, len(document) + 1):
+            if number in known:
+                facts = known[number]
+                sizes.update(dict(facts.sizes))
+                result.lowest_text_contrast = min(result.lowest_text_contrast, facts.lowest_contrast)
+                fonts.used.update(dict.fromkeys(facts.fonts))
+                page_texts.append(facts.text)
+                result.page_fill.append(facts.fill)
+                result.qr_codes.extend(facts.qr_codes)
+                measured.append(facts)
+                continue
+            page = document[number - 1]
+            page_sizes: Counter = Counter()
+            page_fonts: dict[str, None] = {}
+            lowest = [21.0]  # this page's lowest contrast
+            codes_before = len(result.qr_codes)
             left, _, _, top = page.get_mediabox()
             trim = page.get_trimbox()
             # One rendering per page. Contrast is measured at half the resolution the QR code is read at:
@@ -137,7 +179,7 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 background = _background(pixels, box, fill)
                 if background is not None:
                     ratio = _ratio(fill, background)
-                    result.lowest_text_contrast = min(result.lowest_text_contrast, ratio)
+                    lowest[0] = min(lowest[0], ratio)
                     for *_, large in word:
                         if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
                             result.text_contrast_failures += 1
@@ -163,7 +205,8 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 size, fill, large, font = style
                 if size <= 0:
                     continue
-                sizes[size] += 1
+                page_sizes[size] += 1
+                page_fonts[font] = None
                 pdfium_c.FPDFText_GetCharBox(handle, index, *(ctypes.byref(b) for b in boxes))
                 x0, x1, y0, y1 = (b.value for b in boxes)
                 glyphs.append((x0, y0, x1, y1, char))
@@ -185,6 +228,11 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                         problems.setdefault(problem, []).append(number)
             text.close()
             page.close()
+            sizes.update(page_sizes)
+            result.lowest_text_contrast = min(result.lowest_text_contrast, lowest[0])
+            measured.append(PageFacts(sizes=tuple(sorted(page_sizes.items())), lowest_contrast=lowest[0],
+                                      fonts=tuple(page_fonts), fill=result.page_fill[-1],
+                                      qr_codes=tuple(result.qr_codes[codes_before:]), text=page_texts[-1]))
     finally:
         document.close()
     if sizes:
@@ -199,6 +247,7 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)
+    return measured
 
 
 LAM_ALEF = re.compile("[لاأإآ]{2,}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .loading import Clinic, Content, respell
@@ -101,3 +101,11 @@ def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only:
                         output=folder / output_name(name, LEAFLET, variant), variant=variant,
                         must_show=must_show(clinic, content, clinic.treatments if name == BOOKLET else [], shared=True)))
     return documents
+
+
+def booklet_parts(booklet: Document, content: Content) -> list[Document]:
+    """The documents a booklet binds after its cover and contents: each treatment's leaflet, then the comparison
+    sheet, exactly as they are built on their own (so their pages, laid out once, serve both)."""
+    names = {*booklet.clinic.treatments, COMPARISON}
+    planned = plan_documents([booklet.clinic], content, Path("."), names, (booklet.variant,), (LEAFLET,))
+    return [replace(part, output=booklet.output.with_name(part.output.name)) for part in planned]

@@ -22,10 +22,10 @@ from . import STYLES_DIR, TEMPLATES_DIR
 from .branding import brand_css, font_face_css, palette
 from .build_cache import entry, input_key, is_fresh
 from .fetcher import RestrictedFetcher
-from .inspection import Expected, Inspection, inspect_pdf, inspection_failures
+from .inspection import Expected, Inspection, PageFacts, inspect_pages, inspection_failures
 from .loading import Clinic
 from .output_folder import write_atomically
-from .planning import BOOKLET, PRESS, STANDARD, TRIFOLD, Document
+from .planning import BOOKLET, LEAFLET, PRESS, STANDARD, TRIFOLD, Document
 from .problems import display_path
 
 # Standard files are tagged PDF/UA-1: language, title, structure and alt text reach screen readers.
@@ -78,11 +78,18 @@ class Printer:
         # Every file read for this clinic's documents: the image cache serves a logo once per clinic, so a
         # later document must still count the files an earlier one read.
         self._read: dict[Path, None] = {}
+        # The leaflets printed and checked for the clinic (in one language) being printed, kept for its booklet:
+        # (variant, name, HTML digest) → (laid-out document, facts of each page).
+        self._edition: str | None = None
+        self._fetchers: list[RestrictedFetcher] = []  # those of the document being printed
+        self._laid_out: dict[tuple, tuple] = {}
 
     def _use_clinic(self, clinic: Clinic) -> None:
         if clinic.folder != self._clinic:
             self._clinic, self._image_cache, self._read = clinic.folder, {}, {}
             self._stylesheets = {key: value for key, value in self._stylesheets.items() if key.startswith("sheet:")}
+        if clinic.key != self._edition:
+            self._edition, self._laid_out = clinic.key, {}
 
     def _stylesheet(self, key: str, make_text, base_url: str | None, fetcher: RestrictedFetcher) -> tuple[CSS, str]:
         """A parsed stylesheet, parsed once per batch however many documents use it."""
@@ -107,19 +114,29 @@ class Printer:
 
     def print_pdf(self, document: Document, html: str) -> tuple[bytes, list[str]]:
         """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
+        pdf, warnings, _, _ = self._print(document, html)
+        return pdf, warnings
+
+    def _print(self, document: Document, html: str, parts: tuple[tuple[Document, str], ...] = ()):
+        """The PDF's bytes, its warnings, the laid-out document, and for a booklet binding `parts` the facts of the
+        pages it took from leaflets already checked (booklet page number → PageFacts)."""
         clinic = document.clinic
         options = dict(PDF_OPTIONS[document.variant], cache=self._image_cache)
-        fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], frozenset().union(*(f.files for f in clinic.fonts)))
         with weasyprint_log() as records:
             try:
-                laid_out = HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
-                    stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config, **options)
+                laid_out = self._lay_out(document, html)
+                known: dict[int, PageFacts] = {}
+                if parts:
+                    laid_out, known = self._bind(laid_out, parts)
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
-                pdf = laid_out.write_pdf(finisher=finish(html, clinic.strings.direction == "rtl"), **options)
+                source = html + "".join(part_html for _, part_html in parts)
+                pdf = laid_out.write_pdf(finisher=finish(source, clinic.strings.direction == "rtl"), **options)
             finally:
-                self._read.update(fetcher.served)
+                for fetcher in self._fetchers:
+                    self._read.update(fetcher.served)
+                self._fetchers.clear()
                 # WeasyPrint caches an image that failed to load as None and logs the error only once:
                 # forget failures, so every document that needs the image fails, not just the first.
                 for url in [url for url, image in self._image_cache.items() if image is None]:
@@ -127,7 +144,29 @@ class Printer:
         errors = [said(r) for r in records if r.levelno >= logging.ERROR]
         if errors:
             raise PrintError("; ".join(errors))
-        return pdf, [said(r) for r in records if r.levelno == logging.WARNING] + warnings
+        return pdf, [said(r) for r in records if r.levelno == logging.WARNING] + warnings, laid_out, known
+
+    def _lay_out(self, document: Document, html: str):
+        """The document laid out in pages by WeasyPrint (not yet painted)."""
+        clinic = document.clinic
+        fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], frozenset().union(*(f.files for f in clinic.fonts)))
+        self._fetchers.append(fetcher)  # it fetches while painting too (an image inside an SVG): counted after that
+        return HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
+            stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config,
+            **PDF_OPTIONS[document.variant], cache=self._image_cache)
+
+    def _bind(self, frame, parts: tuple[tuple[Document, str], ...]):
+        """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
+        the leaflet itself, never laid out again when this worker has just printed and checked it. Returns the
+        bound document and the facts of each page that was already checked in its leaflet."""
+        pages, known = list(frame.pages), {}
+        for part, part_html in parts:
+            reused = self._laid_out.get(_part_key(part, part_html))
+            laid_out, facts = reused if reused else (self._lay_out(part, part_html), None)
+            if facts and len(facts) == len(laid_out.pages):
+                known.update({len(pages) + number: page for number, page in enumerate(facts, start=1)})
+            pages += laid_out.pages
+        return frame.copy(pages), known
 
     def check_logo(self, clinic: Clinic) -> None:
         """Lay out the logo alone, as every document will: a logo that cannot be drawn (a marker bomb, a
@@ -144,30 +183,41 @@ class Printer:
         if errors := [said(r) for r in records if r.levelno >= logging.ERROR]:
             raise PrintError("expected a logo that can be drawn, got one that fails: " + "; ".join(errors))
 
-    def build(self, document: Document, html: str, saved: dict | None = None) -> Printed:
+    def build(self, document: Document, html: str, saved: dict | None = None,
+              parts: tuple[tuple[Document, str], ...] = ()) -> Printed:
         """Print, check, then write: a PDF only gets its final name once it has passed its check.
 
         A document whose inputs are unchanged since the PDF on disk was written (`saved`, from the
-        build cache) is not printed again.
+        build cache) is not printed again. `parts`: for a booklet, the leaflets it binds, with their HTML.
         """
         clinic = document.clinic
         self._use_clinic(clinic)
-        key = input_key(html, [text for _, text in self.stylesheets(document)],
+        sheets = [text for _, text in self.stylesheets(document)]
+        sheets += [text for part, _ in parts for _, text in self.stylesheets(part)]
+        key = input_key(html + "".join(part_html for _, part_html in parts), sheets,
                         files=[clinic.logo, *clinic.font.files, *self._style_files],
                         options=PDF_OPTIONS[document.variant])
         if is_fresh(saved, document.output, key):
             return Printed(document=document, pages=saved["pages"], size=document.output.stat().st_size,
                            warnings=saved["warnings"], unchanged=True, inspection=Inspection(**saved["inspection"]),
                            cache_entry=saved)
-        pdf, warnings = self.print_pdf(document, html)
+        pdf, warnings, laid_out, known = self._print(document, html, parts)
         reader = PdfReader(io.BytesIO(pdf))
         pages = check_pdf(document, pdf, reader)
-        inspection = inspect_pdf(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader)
+        inspection, facts = inspect_pages(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document),
+                                          reader=reader, known=known)
         if unreadable := inspection_failures(inspection):
             raise PrintError("patients could not read it: " + "; ".join(unreadable))
+        if document.kind != BOOKLET and document.layout == LEAFLET:
+            # Kept for this clinic's booklet, which binds this very leaflet: its pages, and what was found on them.
+            self._laid_out[_part_key(document, html)] = (laid_out, facts)
         write_atomically(document.output, pdf)
         return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings, inspection=inspection,
                        cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings))
+
+
+def _part_key(document: Document, html: str) -> tuple:
+    return document.variant, document.layout, document.name, hashlib.sha256(html.encode("utf-8")).digest()
 
 
 @contextlib.contextmanager
@@ -291,7 +341,7 @@ def expected_look(document: Document) -> Expected:
                            for family in document.clinic.script_fonts),
         must_show=document.must_show, right_to_left=document.clinic.strings.direction == "rtl",
         page_budget=LEAFLET_PAGES if leaflet and config.page_size in ("A4", "Letter") else None,
-        cover_pages=(1,) if document.kind == BOOKLET else (),
+        cover_pages=(1, 2) if document.kind == BOOKLET else (),  # its cover, and the contents inside it
         # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds. A long
         # clinic name gets taller margins (the long-name page of common.css, chosen in base.html.j2).
         **({"margin_top_mm": 0.0, "margin_bottom_mm": 0.0} if document.layout == TRIFOLD else

@@ -697,13 +697,16 @@ class HtmlRenderer:
             slugs = [*clinic.treatments, None]
         else:
             slugs = [document.name if document.treatment else None]
-        parts = [self._part(clinic, slug, document.kind == BOOKLET) for slug in slugs]
+        parts = [self._part(clinic, slug) for slug in slugs]
         read = self.content.of(clinic)
         reviews = [read.treatments[slug].review if slug else read.shared.review for slug in slugs]
         latest = max(reviews, key=lambda review: review.reviewed_on)
-        # A single document is its one part; the booklet's own frame carries the latest review of its parts.
-        frame = parts[0] if len(parts) == 1 else {
-            "treatment": None, "icon_src": None, "diagram_src": None, "sources": [], "review": dump(latest)}
+        # A single document is its one part. The booklet's own pages (its cover and contents; the leaflets it binds
+        # are printed from their own HTML) carry the latest review of its parts and cite the sources of its cover.
+        frame = parts[0] if document.kind != BOOKLET else {
+            "treatment": None, "icon_src": None, "diagram_src": None, "review": dump(latest),
+            "sources": [source for source in self._shared(clinic)["sources"]
+                        if {name for name, only_in in PRINTED_ONLY_IN.items() if only_in == BOOKLET} & set(source["covers"])]}
         context = {
             "doc": document_data(document),
             "clinic": self._clinic(clinic),
@@ -734,13 +737,12 @@ class HtmlRenderer:
             relative = logo.name
         return quote(relative)
 
-    def _part(self, clinic: Clinic, slug: str | None, in_booklet: bool) -> dict:
+    def _part(self, clinic: Clinic, slug: str | None) -> dict:
         """What the templates need to print one treatment (or, for None, the comparison). A source is cited only
         where what it covers is printed: not the booklet's cover text on a comparison sheet, nor the pack's questions."""
         if slug is None:
             shared = self._shared(clinic)
-            here = BOOKLET if in_booklet else "comparison"
-            elsewhere = {name for name, only_in in PRINTED_ONLY_IN.items() if only_in != here}
+            elsewhere = set(PRINTED_ONLY_IN)
             sources = [source for source in shared["sources"] if set(source["covers"]) - elsewhere]
             return {"id": "part-comparison", "title": shared["title"], "treatment": None, "icon_src": None,
                     "diagram_src": None, "review": shared["review"], "sources": sources}

@@ -5,8 +5,9 @@ documents), never on the order files are listed in, dict or set order, or hash r
 machine given the same input and options computes the same split.
 
 Cost model: one unit per brochure (leaflet or tri-fold, standard or press, each is printed and checked
-on its own) and per comparison sheet; a booklet costs as much as everything it lays out again, that is
-one unit per brochure of the clinic plus one for its comparison sheet. Clinics are then dealt out by
+on its own) and per comparison sheet. A booklet binds the pages its leaflets and comparison sheet were laid out
+in, so it costs one unit, plus one for each of those parts the same build does not make (then it lays that part
+out itself). Clinics are then dealt out by
 longest-processing-time first: sorted by (cost, highest first; then folder name), each goes to the shard
 with the least cost so far (the lowest-numbered shard on a tie).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .output_folder import write_atomically
-from .planning import BOOKLET, Document
+from .planning import BOOKLET, COMPARISON, LEAFLET, Document
 
 MAX_SHARDS = 10_000
 INDEX_VARIABLE = "JOB_COMPLETION_INDEX"  # set to 0, 1, … N-1 in each pod of a Kubernetes Indexed Job
@@ -62,16 +63,21 @@ def shard_argument(text: str, environ=os.environ) -> Shard:
     return Shard(int(index) + 1, count)
 
 
-def document_cost(document: Document) -> float:
-    """A document's expected cost: 1 for a brochure or a comparison sheet; a booklet lays them all out again."""
-    return len(document.clinic.treatments) + 1 if document.kind == BOOKLET else 1
+def document_cost(document: Document, planned: set[tuple]) -> float:
+    """A document's expected cost: 1 for a brochure or a comparison sheet. A booklet binds its parts' pages: 1,
+    plus 1 for each part not in `planned` (the (edition, variant, layout, name) of every planned document)."""
+    if document.kind != BOOKLET:
+        return 1
+    parts = [*document.clinic.treatments, COMPARISON]
+    return 1 + sum((document.clinic.key, document.variant, LEAFLET, name) not in planned for name in parts)
 
 
 def clinic_costs(documents: list[Document]) -> dict[str, float]:
     """Each clinic's expected cost (by its output folder name), from the documents planned for it."""
+    planned = {(d.clinic.key, d.variant, d.layout, d.name) for d in documents}
     costs: dict[str, float] = {}
     for document in documents:
-        costs[document.clinic.home] = costs.get(document.clinic.home, 0) + document_cost(document)  # all its languages
+        costs[document.clinic.home] = costs.get(document.clinic.home, 0) + document_cost(document, planned)  # all its languages
     return costs
 
 

@@ -282,7 +282,12 @@ def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path
     for path in (folder / "hair.press.pdf", folder / "booklet.press.pdf"):
         pages = page_texts(path)
         assert DRAFT.format(name) in " ".join(pages[0].split())
-        assert all("Draft — not yet approved by the clinic's medical lead" in text for text in pages[1:]), path.name
+        # every later page has the short running header, but the first page of each leaflet a booklet binds,
+        # which opens with the full mark as the leaflet itself does
+        short = [number for number, text in enumerate(pages[1:], start=2) if "Draft — not yet approved by the clinic's medical lead" in text]
+        full = [number for number, text in enumerate(pages[1:], start=2) if DRAFT.format(name) in text]
+        assert sorted(short + full) == list(range(2, len(pages) + 1)), path.name
+        assert len(full) == (0 if path.stem.startswith("hair") else 4), path.name
 
 
 def test_the_tri_fold_says_draft_on_both_sides(clinic_copy, tmp_path):

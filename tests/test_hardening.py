@@ -328,7 +328,7 @@ from brochures.batch import PRINT, Task, do_task
 from brochures.printing import Printer
 
 class NativeCodeOutOfMemory(Printer):
-    def build(self, document, html, saved=None):
+    def build(self, document, html, saved=None, parts=()):
         raise SystemError("error return without exception set")
 
 if sys.argv[1] == "capped":

@@ -64,13 +64,16 @@ def test_shards_are_balanced_by_cost_within_20_percent(franchise, count, variant
     assert max(loads) <= 1.2 * min(loads), loads
 
 
-def test_the_cost_model_weighs_a_booklet_as_everything_it_lays_out(franchise):
+def test_the_cost_model_weighs_a_booklet_by_what_it_lays_out(franchise):
     clinics, content = franchise
     three = dataclasses.replace(clinics[0], treatments=("t00", "t01", "t02"))
-    # 3 brochures + the comparison sheet + a booklet that lays out those 4 again
-    assert planned_costs([three], content) == {three.slug: 8}
+    # 3 brochures + the comparison sheet + a booklet that binds their pages
+    assert planned_costs([three], content) == {three.slug: 5}
     # press and tri-fold files are printed and checked on their own: each counts
-    assert planned_costs([three], content, VARIANTS, LAYOUTS) == {three.slug: 2 * (6 + 1 + 4)}
+    assert planned_costs([three], content, VARIANTS, LAYOUTS) == {three.slug: 2 * (6 + 1 + 1)}
+    # a booklet built alone lays out its 3 leaflets and the comparison sheet itself
+    alone = clinic_costs(plan_documents([three], content, Path("out"), {"booklet"}))
+    assert alone == {three.slug: 5}
 
 
 SPLIT_IN_ANOTHER_PROCESS = """
