@@ -35,7 +35,7 @@ LOGO, RENDER, PRINT = "logo", "render", "print"  # check a clinic's logo draws; 
 READY = "ready"
 STARTUP_SECONDS = 120.0  # a worker that cannot even start (imports, fonts) in this time is broken
 RECYCLE_AFTER_TASKS = 40
-RECYCLE_ABOVE_MB = 200  # growth of a worker's resident memory since it started
+RECYCLE_ABOVE_MB = 50  # growth of a worker's resident memory since it started (past twice that, it is replaced at once)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Workers:
                     index = queue.take(worker.group, {w.group for w in self.workers if w is not worker})
                     if index is not None:
                         worker.group = tasks[index].group
-                        worker.start(index, tasks)
+                        worker.start(index, tasks, last_of_group=not tasks[index].group or not queue.pending(worker.group))
             waiting = [w for w in self.workers if not w.ready or w.task is not None]
             if not waiting:
                 break
@@ -158,12 +158,12 @@ class _Queue:
             self.groups.setdefault(task.group, deque()).append(index)
 
     def __bool__(self) -> bool:
-        return any(self._pending(group) for group in list(self.groups))
+        return any(self.pending(group) for group in list(self.groups))
 
     def clear(self) -> None:
         self.groups.clear()
 
-    def _pending(self, group: str) -> bool:
+    def pending(self, group: str) -> bool:
         """Whether the group has a task left to run (tasks to skip are dropped on the way), forgetting it if not."""
         waiting = self.groups.get(group)
         while waiting and self.skip(self.tasks[waiting[0]]):
@@ -174,13 +174,13 @@ class _Queue:
         return True
 
     def take(self, group: str | None, others: set) -> int | None:
-        if group is not None and self._pending(group):
+        if group is not None and self.pending(group):
             return self.groups[group].popleft()
         for name in list(self.groups):
-            if name not in others and self._pending(name):
+            if name not in others and self.pending(name):
                 return self.groups[name].popleft()
         for name in list(self.groups):
-            if self._pending(name):
+            if self.pending(name):
                 return self.groups[name].popleft()
         return None
 
@@ -205,9 +205,12 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def start(self, index: int, tasks: list[Task]) -> None:
+    def start(self, index: int, tasks: list[Task], last_of_group: bool = True) -> None:
+        """Send it a task. `last_of_group`: no task of the same group is waiting, so the worker may be replaced
+        after it (a worker that has grown or done many tasks is replaced between clinics, not in the middle of one,
+        where it would lose the leaflets its booklet binds)."""
         self.task, self.deadline = index, time.monotonic() + self.budget.seconds
-        self.connection.send(tasks[index])
+        self.connection.send((tasks[index], last_of_group))
 
     def receive(self, tasks: list[Task]) -> tuple[int, Outcome] | None:
         try:
@@ -274,17 +277,21 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
     printer = Printer()
     started_with = _resident_mb()
     connection.send(READY)
-    for done in range(1, RECYCLE_AFTER_TASKS + 1):
+    done = 0
+    while True:
         try:
-            task = connection.recv()
+            message = connection.recv()
         except (EOFError, OSError):
             return
-        if task is None:
+        if message is None:
             return
+        task, last_of_group = message
         _limit_memory(memory_mb)
         outcome = perform(renderer, printer, task)
+        done += 1
         outcome.worker = (os.getpid(), _resident_mb(), _private_mb())
-        retire = done == RECYCLE_AFTER_TASKS or outcome.worker[1] - started_with > RECYCLE_ABOVE_MB
+        grown = outcome.worker[1] - started_with
+        retire = (last_of_group and (done >= RECYCLE_AFTER_TASKS or grown > RECYCLE_ABOVE_MB)) or grown > 2 * RECYCLE_ABOVE_MB
         connection.send((outcome, retire))
         if retire:
             return

@@ -70,6 +70,32 @@ def test_a_worker_is_replaced_after_many_documents(document, tmp_path, monkeypat
     assert len({o.worker[0] for o in outcomes}) == 4
 
 
+def test_a_grown_worker_is_replaced_between_clinics_not_in_the_middle_of_one(document, tmp_path, monkeypatch):
+    """A clinic's booklet binds the leaflets its worker laid out: a worker past its growth limit finishes its clinic
+    first (up to twice the limit), then a fresh one takes the next clinic."""
+    monkeypatch.setattr(batch, "RECYCLE_ABOVE_MB", 50)
+    tasks = [Task("test", document, "hold:30", group="clinic-a") for _ in range(3)] + [Task("test", document, "use:1", group="clinic-b")]
+    with Workers(None, jobs=1, budget=Budget(), temp_dir=tmp_path, perform=weighed) as workers:
+        outcomes = workers.run(tasks)
+    workers_used = [o.worker[0] for o in outcomes]
+    assert workers_used[0] == workers_used[1] == workers_used[2] != workers_used[3]
+    # without groups, the same worker is replaced as soon as it has grown past the limit
+    ungrouped = run(document, ["hold:30"] * 3 + ["use:1"], tmp_path)
+    assert len({o.worker[0] for o in ungrouped[:2]}) == 1 and ungrouped[1].worker[0] != ungrouped[2].worker[0]
+
+
+def test_each_worker_keeps_to_one_clinic_while_others_have_work(document, tmp_path):
+    tasks = [Task("test", document, "sleep:0.2", group=f"clinic-{n}") for n in range(4) for _ in range(3)]
+    with Workers(None, jobs=2, budget=Budget(), temp_dir=tmp_path, perform=weighed) as workers:
+        outcomes = workers.run(tasks)
+    by_clinic = {}
+    for task, outcome in zip(tasks, outcomes):
+        by_clinic.setdefault(task.group, set()).add(outcome.worker[0])
+    # the first two clinics are each printed by one worker (the last ones may be shared out at the end of the batch)
+    assert len(by_clinic["clinic-0"]) == len(by_clinic["clinic-1"]) == 1
+    assert by_clinic["clinic-0"] != by_clinic["clinic-1"]
+
+
 class SlowToStart(batch.Printer):
     def __init__(self):
         time.sleep(3)

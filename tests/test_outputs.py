@@ -247,3 +247,41 @@ def test_a_too_full_panel_fails_with_its_name_instead_of_spilling(tmp_path, caps
     assert "facial.trifold.pdf: the tri-fold" in err and ("too full" in err or "exactly 2 pages" in err)
     assert "use the leaflet layout" in err
     assert not (tmp_path / "out" / "example" / "facial.trifold.pdf").exists()
+
+
+def test_a_booklet_binds_the_leaflets_its_worker_printed_without_laying_them_out_again(tmp_path):
+    """Never lay out a page twice: the booklet binds the pages its leaflets were laid out in, and the gate counts
+    what it measured on them. A printer that has not printed them lays them out itself, to the same booklet, and
+    measures the same."""
+    from conftest import DATA
+    from brochures.loading import find_clinic_file, load_clinic, load_content
+    from brochures.planning import booklet_parts, plan_documents
+    from brochures.printing import Printer
+    from brochures.rendering import HtmlRenderer
+
+    content = load_content(DATA)
+    clinic = load_clinic(find_clinic_file("example", DATA), content)
+    renderer = HtmlRenderer(content)
+
+    def spied(printer, laid_out):
+        original = printer._lay_out
+        printer._lay_out = lambda document, html: laid_out.append(document.name) or original(document, html)
+        return printer
+
+    booklets = []
+    for folder, leaflets_first in ((tmp_path / "one-worker", True), (tmp_path / "booklet-alone", False)):
+        documents = plan_documents([clinic], content, folder)
+        booklet = next(document for document in documents if document.kind == "booklet")
+        laid_out: list[str] = []
+        printer = spied(Printer(), laid_out)
+        if leaflets_first:
+            for document in documents[:-1]:
+                printer.build(document, renderer.render(document))
+            laid_out.clear()
+        parts = tuple((part, renderer.render(part)) for part in booklet_parts(booklet, content))
+        printed = printer.build(booklet, renderer.render(booklet), parts=parts)
+        assert laid_out == (["booklet"] if leaflets_first else ["booklet", *clinic.treatments, "comparison"])
+        booklets.append((printed, [page.extract_text() for page in PdfReader(booklet.output).pages]))
+    (reused, reused_text), (measured, measured_text) = booklets
+    assert reused_text == measured_text
+    assert reused.inspection == measured.inspection
