@@ -172,25 +172,30 @@ def memory_benchmark(clinic_count: int) -> int:
         started = time.perf_counter()
         with Workers(content, jobs=2, budget=Budget(), temp_dir=folder) as workers:
             rendered = workers.run([Task(RENDER, document) for document in documents])
-            printed = workers.run(print_tasks(rendered))
+            printed = workers.run(print_tasks(rendered, content))
         seconds = time.perf_counter() - started
     failed = [o for o in printed if o.error]
-    tenth = max(1, len(printed) // 10)
     workers_used = len({o.worker[0] for o in printed})
     print(f"{len(printed)} documents for {len(clinics)} clinics in {seconds:.0f} s, {len(failed)} failed, "
           f"{workers_used} worker processes used in turn")
+    # A worker's memory climbs while it prints its first clinic (fonts, glyphs, caches), then holds: flat means a
+    # warm worker (one past its first clinic) uses no more at the end of the batch than at its start.
+    first_clinic: dict[int, str] = {}
+    warm = [o for o in printed if first_clinic.setdefault(o.worker[0], o.document.clinic.key) != o.document.clinic.key]
+    tenth = max(1, len(warm) // 10)
     rows = []
     for name, index in (("own (private)", 2), ("resident", 1)):
-        first = max(o.worker[index] for o in printed[:tenth])
-        last = max(o.worker[index] for o in printed[-tenth:])
+        first = max(o.worker[index] for o in warm[:tenth])
+        last = max(o.worker[index] for o in warm[-tenth:])
         peak = max(o.worker[index] for o in printed)
-        print(f"  worker memory, {name:14} first tenth {first:5.0f} MB, last tenth {last:5.0f} MB, peak {peak:5.0f} MB")
+        print(f"  worker memory, {name:14} warm, first tenth {first:5.0f} MB, last tenth {last:5.0f} MB; peak {peak:5.0f} MB")
         rows.append((name, first, last, peak))
-    print("Goals (flat: last tenth / first tenth; peak ≤ 150 MB of each worker's own memory):")
+    print("Goals (flat: a warm worker's memory in the last tenth of the batch / the first; peak ≤ 150 MB of a worker's own memory):")
     for name, first, last, peak in rows:
-        print(f"  {name + ', last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   {verdict(last / first, 1.1, False)}")
-    own_peak = rows[0][3]
-    print(f"  {'peak own memory per worker (MB)':42} {own_peak:6.0f}   goal ≤ 150    {verdict(own_peak, 150, False)}")
+        print(f"  {name + ', warm, last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   {verdict(last / first, 1.1, False)}")
+    print(f"  {'peak own memory per worker (MB)':42} {rows[0][3]:6.0f}   goal ≤ 150    {verdict(rows[0][3], 150, False)}")
+    print("  (own memory: the pages no other process shares. The resident size also counts the pages a worker still shares"
+          " with the build that forked it: its imported modules and everything the build holds.)")
     return 1 if failed else 0
 
 

@@ -12,6 +12,7 @@ memory stays flat over a batch of any length.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -35,7 +36,9 @@ LOGO, RENDER, PRINT = "logo", "render", "print"  # check a clinic's logo draws; 
 READY = "ready"
 STARTUP_SECONDS = 120.0  # a worker that cannot even start (imports, fonts) in this time is broken
 RECYCLE_AFTER_TASKS = 40
-RECYCLE_ABOVE_MB = 50  # growth of a worker's resident memory since it started (past twice that, it is replaced at once)
+# Growth of a worker's resident memory since it started. Its first clinic takes it about 55 MB up (fonts, glyphs,
+# caches), where it then stays; past the limit it is replaced after its clinic, past twice the limit at once.
+RECYCLE_ABOVE_MB = 100
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Outcome:
 
     document: Document
     html: str | None = None
-    parts: tuple[tuple[Document, str], ...] = ()  # a booklet's leaflets, rendered with it
+    parts: tuple[str, ...] = ()  # the HTML of a booklet's parts (planning.booklet_parts), rendered with it
     printed: Printed | None = None
     error: str | None = None
     problem: Problem | None = None  # the clinic's own input (its template) is at fault: the clinic is invalid
@@ -131,6 +134,11 @@ class Workers:
                 if result is not None:
                     index, outcome = result
                     outcome.task = tasks[index].kind
+                    # The worker sends back its own copy of the document (and of its clinic): keep the one this
+                    # process already has, so that the build does not hold a copy of a clinic for every document.
+                    outcome.document = tasks[index].document
+                    if outcome.printed is not None:
+                        outcome.printed.document = tasks[index].document
                     outcomes[index] = outcome
                     report(outcome)
                 if not worker.alive:
@@ -192,7 +200,14 @@ class _Worker:
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_work, daemon=True,
                                        args=(child, os.getpid(), content, budget.memory_mb, str(temp_dir), perform))
-        self.process.start()
+        # What the build holds when the worker is forked is shared with it, page by page, until either writes to
+        # a page. The worker's garbage collector would visit (and so copy) every one of those objects: frozen,
+        # they are left out of its collections, and stay shared.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         child.close()
         self.budget = budget
         self.ready = False
@@ -297,11 +312,15 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
             return
 
 
-def print_tasks(rendered: list[Outcome], saved=lambda output: None) -> list[Task]:
+def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: None) -> list[Task]:
     """The print phase's tasks, from the render phase's outcomes (`saved`: the build cache's record of an output).
     One group per clinic and language, its booklet last: a worker keeps to one clinic, so the booklet binds the
     leaflets that worker has just laid out and checked instead of laying them out again."""
-    tasks = [Task(PRINT, o.document, o.html, saved(o.document.output), o.parts, o.document.clinic.key)
+    def parts(outcome: Outcome) -> tuple[tuple[Document, str], ...]:
+        if not outcome.parts:
+            return ()
+        return tuple(zip(booklet_parts(outcome.document, content), outcome.parts, strict=True))
+    tasks = [Task(PRINT, o.document, o.html, saved(o.document.output), parts(o), o.document.clinic.key)
              for o in rendered if o.html is not None]
     return sorted(tasks, key=lambda task: task.document.kind == BOOKLET)
 
@@ -320,7 +339,7 @@ def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
             return Outcome(document)
         if task.kind == RENDER:
             parts = booklet_parts(document, renderer.content) if document.kind == BOOKLET else []
-            return Outcome(document, html=renderer.render(document), parts=tuple((part, renderer.render(part)) for part in parts))
+            return Outcome(document, html=renderer.render(document), parts=tuple(renderer.render(part) for part in parts))
         return Outcome(document, printed=printer.build(document, task.html, task.saved, task.parts))
     except RecursionError:
         return Outcome(document, error="its HTML is nested too deeply to lay out (check the clinic's own templates)")
