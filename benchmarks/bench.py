@@ -14,8 +14,8 @@ Each figure is the best of R runs. Ratios, not seconds, are what to compare.
     .venv/bin/python benchmarks/bench.py --memory --clinics 100
 
 builds a franchise of N clinics once, in worker processes as a real build does, and
-reports each worker's resident memory in the first and the last tenth of the batch:
-a ratio near 1.0 means memory stays flat however long the batch.
+reports a warm worker's memory (past its first clinic) in the first and the last tenth of the batch,
+its own (private) and its resident size: a ratio near 1.0 means memory stays flat however long the batch.
 
     .venv/bin/python benchmarks/bench.py --goals --clinics 40
 
@@ -23,8 +23,9 @@ measures issue 12's goals in one run, side by side, each as a ratio with its goa
 the generator against a sequential loop in one Playwright-driven Chromium printing the same HTML
 (Debian's /usr/bin/chromium; skipped with a message where it is absent), against bare WeasyPrint
 (`HTML(string=…).write_pdf()` in one process) with and without the quality gate, --jobs 2 against
---jobs 1, an unchanged rebuild, a cold default build, and file sizes. A 40-clinic run takes about
-15 minutes on 2 cores.
+--jobs 1, an unchanged rebuild, a cold default build, and file sizes. A booklet is its own HTML (cover and
+contents) and its parts' HTML: bare WeasyPrint and Chromium print those too. A 40-clinic run takes about
+12 minutes on 2 cores.
 """
 
 from __future__ import annotations
