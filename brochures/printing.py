@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import io
 import logging
@@ -126,13 +127,14 @@ class Printer:
             try:
                 laid_out = self._lay_out(document, html)
                 known: dict[int, PageFacts] = {}
+                self._part_starts: list[int] = []
                 if parts:
                     laid_out, known = self._bind(laid_out, parts)
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
                 source = html + "".join(part_html for _, part_html in parts)
-                pdf = laid_out.write_pdf(finisher=finish(source, clinic.strings.direction == "rtl"), **options)
+                pdf = laid_out.write_pdf(finisher=finish(source, clinic.strings.direction == "rtl", self._part_starts), **options)
             finally:
                 for fetcher in self._fetchers:
                     self._read.update(fetcher.served)
@@ -158,14 +160,20 @@ class Printer:
     def _bind(self, frame, parts: tuple[tuple[Document, str], ...]):
         """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
         the leaflet itself, never laid out again when this worker has just printed and checked it. Returns the
-        bound document and the facts of each page that was already checked in its leaflet."""
+        bound document and the facts of each page that was already checked in its leaflet.
+
+        Each part's first page gets the anchor `part-<name>` the contents links to, whatever the templates do.
+        Every other anchor, and every link inside a part, is made the part's own (`<name>/<anchor>`): two leaflets
+        may each have an `id="book"`, and a link in the second must not lead to the first."""
         pages, known = list(frame.pages), {}
+        self._part_starts = []
         for part, part_html in parts:
+            self._part_starts.append(len(pages))
             reused = self._laid_out.get(_part_key(part, part_html))
             laid_out, facts = reused if reused else (self._lay_out(part, part_html), None)
             if facts and len(facts) == len(laid_out.pages):
                 known.update({len(pages) + number: page for number, page in enumerate(facts, start=1)})
-            pages += laid_out.pages
+            pages += _own_anchors(laid_out.pages, part.name)
         return frame.copy(pages), known
 
     def check_logo(self, clinic: Clinic) -> None:
@@ -214,6 +222,20 @@ class Printer:
         write_atomically(document.output, pdf)
         return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings, inspection=inspection,
                        cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings))
+
+
+def _own_anchors(pages: list, name: str) -> list:
+    """Copies of one part's pages (the leaflet keeps its own) whose anchors and internal links are the part's own,
+    and whose first page is where the booklet's contents link to: anchor `part-<name>`, at its top."""
+    bound = []
+    for number, page in enumerate(pages):
+        page = copy.copy(page)
+        page.anchors = {f"{name}/{anchor}": place for anchor, place in page.anchors.items()}
+        if number == 0:
+            page.anchors[f"part-{name}"] = (0, 0, 0, 0)
+        page.links = [(kind, f"{name}/{target}" if kind == "internal" else target, *rest) for kind, target, *rest in page.links]
+        bound.append(page)
+    return bound
 
 
 def _part_key(document: Document, html: str) -> tuple:
@@ -285,14 +307,29 @@ def overfull_panels(laid_out) -> str | None:
     return None
 
 
-def finish(html: str, right_to_left: bool = False):
-    """The finishing steps, run by WeasyPrint on the PDF it has built, before it writes a byte."""
+def finish(html: str, right_to_left: bool = False, part_starts: list[int] | None = None):
+    """The finishing steps, run by WeasyPrint on the PDF it has built, before it writes a byte. `part_starts`: for
+    a booklet, the index of each bound part's first page."""
     steps = (stable_document_id(html), table_header_scopes) + ((reading_right_to_left,) if right_to_left else ())
+    if part_starts:
+        steps += (part_page_labels(part_starts),)
 
     def run(document, pdf) -> None:
         for step in steps:
             step(document, pdf)
     return run
+
+
+def part_page_labels(starts: list[int]):
+    """Page labels for a booklet (/PageLabels), so that a viewer numbers its pages as they are printed: the cover
+    and contents i, ii…, then each part from 1 again, after its place in the contents: "2-3" is page 3 of part 2,
+    the page whose footer says "Page 3 of …"."""
+    def label(_document, pdf) -> None:
+        numbers = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+        for place, start in enumerate(starts, start=1):
+            numbers += [start, pydyf.Dictionary({"S": "/D", "P": pydyf.String(f"{place}-")})]
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+    return label
 
 
 def reading_right_to_left(_document, pdf) -> None:

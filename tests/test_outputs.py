@@ -140,15 +140,17 @@ def test_booklet_binds_each_leaflet_as_printed_on_its_own(booklet):
     """The booklet's parts are the leaflets' own pages (laid out once for both): the same text, page for page,
     each with its own page numbers."""
     reader = PdfReader(booklet)
-    page = 3
-    for name in ("facial", "hair", "body", "comparison"):
+    page, labels = 3, ["i", "ii"]
+    for place, name in enumerate(("facial", "hair", "body", "comparison"), start=1):
         leaflet = PdfReader(booklet.with_name(f"{name}.pdf"))
         for number, leaflet_page in enumerate(leaflet.pages, start=1):
             text = reader.pages[page - 1].extract_text()
             assert text == leaflet_page.extract_text(), f"booklet page {page} is not page {number} of {name}.pdf"
             assert f"Page {number} of {len(leaflet.pages)}" in text
+            labels.append(f"{place}-{number}")  # a viewer numbers it as its footer does, after its place in the contents
             page += 1
     assert page - 1 == len(reader.pages)
+    assert reader.page_labels == labels
 
 
 def test_booklet_is_one_tagged_accessible_document(booklet):

@@ -20,6 +20,7 @@ from jinja2 import TemplateAssertionError
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 from PIL import Image
+from pypdf import PdfReader
 
 from brochures.batch import RENDER, Task, do_task
 from brochures.branding import available_fonts, find_font
@@ -28,7 +29,7 @@ from brochures.planning import LAYOUTS, VARIANTS, plan_documents
 from brochures.quality import Scorecard, write_report
 from brochures.rendering import (ClinicTemplateError, HtmlRenderer, PlainDataSandbox, RenderError, ensure_plain_data,
                                  plain_data_problem)
-from conftest import DATA, ROSEWOOD, edit_config, pdf_text
+from conftest import DATA, ROOT, ROSEWOOD, edit_config, pdf_text
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -455,3 +456,39 @@ def test_a_clinic_cannot_override_the_staff_report(clinic_copy, tmp_path, capsys
     assert main(["--clinic", str(clinic_copy), "--treatment", "comparison", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "mine" / "report.html").read_text()
     assert "comparison.pdf" in report and "Traceback" not in capsys.readouterr().err
+
+
+def test_a_booklet_keeps_each_leaflets_links_inside_that_leaflet(clinic_copy, tmp_path):
+    """Every leaflet a clinic's templates give an `id="book"` (its contact box) and a link to it: bound in the
+    booklet, each leaflet's link still leads to its own contact box, not to the first leaflet's. And the contents
+    reach each part, although these templates give its main part no id at all."""
+    override(clinic_copy, "partials/contact.html.j2",
+             (ROOT / "templates/partials/contact.html.j2").read_text().replace('<section class="contact">', '<section class="contact" id="book">'))
+    title = (ROOT / "templates/partials/title.html.j2").read_text()
+    override(clinic_copy, "partials/title.html.j2", title.replace("{{ treatment.summary }}</p>", '{{ treatment.summary }} <a href="#book">Book</a></p>'))
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "booklet"]) == 0
+    reader = PdfReader(tmp_path / "out" / clinic_copy.name / "booklet.pdf")
+    names = {name: reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
+
+    def link_targets(page):
+        return [names[a.get_object()["/Dest"]] for a in page.get("/Annots", []) if a.get_object().get("/Dest") in names]
+    contents = link_targets(reader.pages[1])
+    assert contents[:3] == [3, 7, 11]  # each leaflet's first page (4 pages each, after the cover and contents)
+    for first_page in contents[:3]:
+        [book] = link_targets(reader.pages[first_page - 1])
+        assert first_page <= book < first_page + 4, f"the link on page {first_page} leads to page {book}, outside its leaflet"
+        assert "Book a consultation" in reader.pages[book - 1].extract_text()
+
+
+def test_a_clinic_booklet_template_that_prints_the_parts_itself_is_an_error_naming_it(clinic_copy):
+    """A booklet.html.j2 written when the booklet was one document (it printed each part, with id="part-…"):
+    now the leaflets are bound after the cover and contents, so it would print every part twice."""
+    old = ('{% extends "base.html.j2" %}\n{% block content %}\n{% for part in parts %}\n<article class="part" id="{{ part.id }}">'
+           '<h2>{{ part.title }}</h2></article>\n{% endfor %}\n{% endblock %}\n')
+    template = override(clinic_copy, "booklet.html.j2", old)
+    with pytest.raises(ClinicTemplateError) as caught:
+        render(clinic_copy, "booklet")
+    assert caught.value.template == template and "would be in it twice" in caught.value.message
+    # the same template printing the cover and contents only is fine
+    override(clinic_copy, "booklet.html.j2", old.replace(' id="{{ part.id }}"', ""))
+    assert render(clinic_copy, "booklet")
