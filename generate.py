@@ -225,7 +225,7 @@ def render_and_print(documents: list[Document], content: Content, cache: BuildCa
             failed = [o for o in checked if o.problem] + [o for o in rendered if o.error]
             if args.fail_fast and failed:
                 return failed
-            printed = workers.run(print_tasks(rendered, content, cache.saved), fail_fast=args.fail_fast, report=finish)
+            printed = workers.run(print_tasks(rendered, content, cache.saved, workers.jobs), fail_fast=args.fail_fast, report=finish)
     finally:
         remove_stale_temporaries(folders)  # those of workers stopped in the middle of a write
     order = {document.output: i for i, document in enumerate(documents)}

@@ -312,17 +312,22 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
             return
 
 
-def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: None) -> list[Task]:
+def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: None, jobs: int = 1) -> list[Task]:
     """The print phase's tasks, from the render phase's outcomes (`saved`: the build cache's record of an output).
     One group per clinic and language, its booklet last: a worker keeps to one clinic, so the booklet binds the
-    leaflets that worker has just laid out and checked instead of laying them out again."""
+    leaflets that worker has just laid out and checked instead of laying them out again.
+
+    With fewer clinics than workers (`jobs`), a clinic's leaflets are shared out between workers anyway, and a
+    booklet would wait for them and then lay out the others' again: there, the booklets go first, each laying out
+    its own parts while other workers print the leaflets."""
     def parts(outcome: Outcome) -> tuple[tuple[Document, str], ...]:
         if not outcome.parts:
             return ()
         return tuple(zip(booklet_parts(outcome.document, content), outcome.parts, strict=True))
     tasks = [Task(PRINT, o.document, o.html, saved(o.document.output), parts(o), o.document.clinic.key)
              for o in rendered if o.html is not None]
-    return sorted(tasks, key=lambda task: task.document.kind == BOOKLET)
+    booklets_first = len({task.group for task in tasks}) < jobs
+    return sorted(tasks, key=lambda task: (task.document.kind == BOOKLET) != booklets_first)
 
 
 def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:

@@ -134,3 +134,18 @@ def test_a_worker_stopped_by_a_signal_is_reported_as_such_without_a_traceback(do
         signal.signal(signal.SIGTERM, previous)
     assert said in outcome.error
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_booklets_are_printed_last_in_their_clinic_unless_there_are_fewer_clinics_than_workers(tmp_path):
+    """Many clinics: each booklet follows its clinic's leaflets, to bind what its worker has just laid out. Fewer
+    clinics than workers: the leaflets are shared out between workers anyway, so the booklets go first and lay out
+    their parts while the other workers print the leaflets."""
+    content = load_content(DATA)
+    clinic = load_clinic(find_clinic_file("example", DATA), content)
+    documents = plan_documents([clinic], content, tmp_path)
+    outcomes = [Outcome(document, html="<p>x</p>") for document in documents]
+    one_worker = [task.document.name for task in batch.print_tasks(outcomes, content, jobs=1)]
+    assert one_worker[-1] == "booklet" and len(one_worker) == len(documents)
+    two_workers = [task.document.name for task in batch.print_tasks(outcomes, content, jobs=2)]
+    assert two_workers[0] == "booklet" and sorted(two_workers) == sorted(one_worker)
+    assert {task.group for task in batch.print_tasks(outcomes, content, jobs=2)} == {clinic.key}
