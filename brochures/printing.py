@@ -127,14 +127,14 @@ class Printer:
             try:
                 laid_out = self._lay_out(document, html)
                 known: dict[int, PageFacts] = {}
-                self._part_starts: list[int] = []
+                starts: list[int] = []
                 if parts:
-                    laid_out, known = self._bind(laid_out, parts)
+                    laid_out, known, starts = self._bind(laid_out, parts)
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
                 source = html + "".join(part_html for _, part_html in parts)
-                pdf = laid_out.write_pdf(finisher=finish(source, clinic.strings.direction == "rtl", self._part_starts), **options)
+                pdf = laid_out.write_pdf(finisher=finish(source, clinic.strings.direction == "rtl", starts), **options)
             finally:
                 for fetcher in self._fetchers:
                     self._read.update(fetcher.served)
@@ -160,21 +160,21 @@ class Printer:
     def _bind(self, frame, parts: tuple[tuple[Document, str], ...]):
         """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
         the leaflet itself, never laid out again when this worker has just printed and checked it. Returns the
-        bound document and the facts of each page that was already checked in its leaflet.
+        bound document, the facts of each page that was already checked in its leaflet, and the index of each
+        part's first page.
 
         Each part's first page gets the anchor `part-<name>` the contents links to, whatever the templates do.
         Every other anchor, and every link inside a part, is made the part's own (`<name>/<anchor>`): two leaflets
         may each have an `id="book"`, and a link in the second must not lead to the first."""
-        pages, known = list(frame.pages), {}
-        self._part_starts = []
+        pages, known, starts = list(frame.pages), {}, []
         for part, part_html in parts:
-            self._part_starts.append(len(pages))
+            starts.append(len(pages))
             reused = self._laid_out.get(_part_key(part, part_html))
             laid_out, facts = reused if reused else (self._lay_out(part, part_html), None)
             if facts and len(facts) == len(laid_out.pages):
                 known.update({len(pages) + number: page for number, page in enumerate(facts, start=1)})
             pages += _own_anchors(laid_out.pages, part.name)
-        return frame.copy(pages), known
+        return frame.copy(pages), known, starts
 
     def check_logo(self, clinic: Clinic) -> None:
         """Lay out the logo alone, as every document will: a logo that cannot be drawn (a marker bomb, a
