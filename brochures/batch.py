@@ -317,9 +317,9 @@ def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: 
     One group per clinic and language, its booklet last: a worker keeps to one clinic, so the booklet binds the
     leaflets that worker has just laid out and checked instead of laying them out again.
 
-    With fewer clinics than workers (`jobs`), a clinic's leaflets are shared out between workers anyway, and a
-    booklet would wait for them and then lay out the others' again: there, the booklets go first, each laying out
-    its own parts while other workers print the leaflets."""
+    With fewer groups (clinics, each language counted as one) than workers (`jobs`), a clinic's leaflets are shared
+    out between workers anyway, and a booklet would wait for them and then lay out the others' again: there, the
+    booklets go first, each laying out its own parts while other workers print the leaflets."""
     def parts(outcome: Outcome) -> tuple[tuple[Document, str], ...]:
         if not outcome.parts:
             return ()

@@ -28,6 +28,7 @@ from .loading import Clinic
 from .output_folder import write_atomically
 from .planning import BOOKLET, LEAFLET, PRESS, STANDARD, TRIFOLD, Document
 from .problems import display_path
+from .rendering import ClinicTemplateError
 
 # Standard files are tagged PDF/UA-1: language, title, structure and alt text reach screen readers.
 # Press files are PDF/X-4 for a print shop, still tagged. WeasyPrint paints in RGB, so the output
@@ -129,7 +130,7 @@ class Printer:
                 known: dict[int, PageFacts] = {}
                 starts: list[int] = []
                 if parts:
-                    laid_out, known, starts = self._bind(laid_out, parts)
+                    laid_out, known, starts = self._bind(document, laid_out, parts)
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
@@ -157,7 +158,7 @@ class Printer:
             stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config,
             **PDF_OPTIONS[document.variant], cache=self._image_cache)
 
-    def _bind(self, frame, parts: tuple[tuple[Document, str], ...]):
+    def _bind(self, booklet: Document, frame, parts: tuple[tuple[Document, str], ...]):
         """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
         the leaflet itself, never laid out again when this worker has just printed and checked it. Returns the
         bound document, the facts of each page that was already checked in its leaflet, and the index of each
@@ -166,6 +167,15 @@ class Printer:
         Each part's first page gets the anchor `part-<name>` the contents links to, whatever the templates do.
         Every other anchor, and every link inside a part, is made the part's own (`<name>/<anchor>`): two leaflets
         may each have an `id="book"`, and a link in the second must not lead to the first."""
+        names = {f"part-{part.name}" for part, _ in parts}
+        if printed_twice := sorted(name for page in frame.pages for name in page.anchors if name in names):
+            # A clinic's booklet.html.j2 written when the booklet was one document, and printed every part itself.
+            template = booklet.clinic.folder / "templates" / booklet.template
+            raise ClinicTemplateError(template, None, (
+                f"expected a template for the booklet's cover and contents only, got one that prints the parts too "
+                f"(it has an element with id \"{printed_twice[0]}\"): the booklet binds each brochure and the comparison "
+                f"sheet after its cover and contents, so they would be in it twice. Print only the cover and the "
+                f"contents list, as the project's templates/booklet.html.j2 does"))
         pages, known, starts = list(frame.pages), {}, []
         for part, part_html in parts:
             starts.append(len(pages))

@@ -725,22 +725,7 @@ class HtmlRenderer:
             "qr_src": self._qr(clinic),
             **{key: frame[key] for key in ("treatment", "icon_src", "diagram_src", "review", "sources")},
         }
-        html = env.render_plain(document.template, context | (extra or {}))
-        if document.kind == BOOKLET and document.template == "booklet.html.j2":
-            self._check_booklet_frame(env, html, parts)
-        return html
-
-    @staticmethod
-    def _check_booklet_frame(env, html: str, parts: list[dict]) -> None:
-        """A clinic's own booklet.html.j2 written when the booklet was one document printed every part itself:
-        now that the booklet binds the leaflets after its cover and contents, each part would be in it twice."""
-        own = env.clinic_templates / "booklet.html.j2" if env.clinic_templates is not None else None
-        if own is not None and own.is_file() and any(f'id="{part["id"]}"' in html for part in parts):
-            raise ClinicTemplateError(own, None, (
-                "expected a template for the booklet's cover and contents only, got one that prints the parts too "
-                "(an element with id=\"part-…\"): the booklet binds each brochure and the comparison sheet after its "
-                "cover and contents, so they would be in it twice. Print only the cover and the contents list, as the "
-                "project's templates/booklet.html.j2 does"))
+        return env.render_plain(document.template, context | (extra or {}))
 
     @staticmethod
     def _logo_src(clinic: Clinic) -> str:
