@@ -42,6 +42,7 @@ BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
 PRESS_DPI = 300
 LINK_SCHEMES = ("https", "mailto", "tel")  # what a patient's link may open
 LEAFLET_PAGES = 4  # an A4 or Letter leaflet is one sheet, folded: four pages
+FIT_SHEET = "fit.css"  # laid over a leaflet that runs over its page budget (Printer._lay_out)
 LONG_NAME = 40  # characters of a clinic name beyond which base.html.j2 gives the pages a taller footer
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 
@@ -150,13 +151,30 @@ class Printer:
         return pdf, [said(r) for r in records if r.levelno == logging.WARNING] + warnings, laid_out, known
 
     def _lay_out(self, document: Document, html: str):
-        """The document laid out in pages by WeasyPrint (not yet painted)."""
+        """The document laid out in pages by WeasyPrint (not yet painted).
+
+        A leaflet that runs over its page budget (a long clinic name, a long address, a clinic's own wording) is
+        laid out once more with the project's `fit.css` on top, which draws lines and sections a little closer at
+        the same type sizes. That layout is kept only if it fits the budget; otherwise the roomier one is, and
+        the page check warns by how much it is over."""
+        sheets = [css for css, _ in self.stylesheets(document)]
+        laid_out = self._render(document, html, sheets)
+        budget = page_budget(document)
+        if budget and len(laid_out.pages) > budget:
+            path = STYLES_DIR / FIT_SHEET
+            fit, _ = self._stylesheet(f"sheet:{FIT_SHEET}", lambda: path.read_text(encoding="utf-8"), path.as_uri(),
+                                      self._project_fetcher)
+            fitted = self._render(document, html, [*sheets, fit])
+            if len(fitted.pages) <= budget:
+                return fitted
+        return laid_out
+
+    def _render(self, document: Document, html: str, sheets: list[CSS]):
         clinic = document.clinic
         fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], frozenset().union(*(f.files for f in clinic.fonts)))
         self._fetchers.append(fetcher)  # it fetches while painting too (an image inside an SVG): counted after that
         return HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
-            stylesheets=[css for css, _ in self.stylesheets(document)], font_config=self.font_config,
-            **PDF_OPTIONS[document.variant], cache=self._image_cache)
+            stylesheets=sheets, font_config=self.font_config, **PDF_OPTIONS[document.variant], cache=self._image_cache)
 
     def _bind(self, booklet: Document, frame, parts: tuple[tuple[Document, str], ...]):
         """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
@@ -377,17 +395,22 @@ def stable_document_id(html: str):
     return finish
 
 
+def page_budget(document: Document) -> int | None:
+    """The pages a document is meant to fit: a brochure's leaflet on A4 or Letter is one sheet, folded."""
+    leaflet = document.kind == "brochure" and document.layout != TRIFOLD
+    return LEAFLET_PAGES if leaflet and document.clinic.config.page_size in ("A4", "Letter") else None
+
+
 def expected_look(document: Document) -> Expected:
     """What the page checks hold this document to."""
     config = document.clinic.config
-    leaflet = document.kind == "brochure" and document.layout != TRIFOLD
     return Expected(
         font=document.clinic.font.css_name, font_family=document.clinic.font.name,
         font_files=tuple(str(face.path) for face in document.clinic.font.faces), booking_url=config.booking_url,
         script_fonts=tuple((family.css_name, family.name, tuple(str(face.path) for face in family.faces))
                            for family in document.clinic.script_fonts),
         must_show=document.must_show, right_to_left=document.clinic.strings.direction == "rtl",
-        page_budget=LEAFLET_PAGES if leaflet and config.page_size in ("A4", "Letter") else None,
+        page_budget=page_budget(document),
         cover_pages=(1, 2) if document.kind == BOOKLET else (),  # its cover, and the contents inside it
         # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds. A long
         # clinic name gets taller margins (the long-name page of common.css, chosen in base.html.j2).
