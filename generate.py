@@ -42,21 +42,29 @@ if __name__ == "__main__":
     if (_replayed := build_stamp.replay(sys.argv[1:], lambda: time.perf_counter() - _STARTED)) is not None:
         sys.exit(_replayed)
 
-from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
-from brochures.batch import LOGO, RENDER, Budget, Outcome, Task, Workers, print_tasks  # noqa: E402
-from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
-from brochures.translations import language_name  # noqa: E402
-from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
-                               load_content)
-from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
-                                     run_temp_folder)
-from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
-from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
-from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
-from brochures.quality import (MEASURES_EN, ClinicFindings, Scorecard, measure_for, print_warnings, save_grades,  # noqa: E402
-                               write_report)
-from brochures.rendering import PlainDataSandbox  # noqa: E402
-from brochures.sharding import MAX_SHARDS, clinic_costs, shard_argument, split, write_manifest  # noqa: E402
+try:
+    from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
+    from brochures.batch import LOGO, RENDER, Budget, Outcome, Task, Workers, print_tasks  # noqa: E402
+    from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
+    from brochures.translations import language_name  # noqa: E402
+    from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
+                                   load_content)
+    from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
+                                         run_temp_folder)
+    from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
+    from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
+    from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
+    from brochures.quality import (MEASURES_EN, ClinicFindings, Scorecard, measure_for, print_warnings, save_grades,  # noqa: E402
+                                   write_report)
+    from brochures.rendering import PlainDataSandbox  # noqa: E402
+    from brochures.sharding import MAX_SHARDS, clinic_costs, shard_argument, split, write_manifest  # noqa: E402
+except ModuleNotFoundError as missing:  # a Python without the project installed (not .venv/bin/python)
+    if __name__ != "__main__":
+        raise
+    print(f"generate.py: this Python ({sys.executable}) does not have the libraries the generator needs "
+          f"({missing.name} is missing). Install them with `sh scripts/setup.sh`, then run the same command with "
+          "`.venv/bin/python` in place of `python`, like `.venv/bin/python generate.py`.", file=sys.stderr)
+    sys.exit(2)
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory

@@ -50,12 +50,22 @@ def _colour(value: str) -> str:
         return text.upper()
     if re.fullmatch(r"#[0-9A-Fa-f]{3}", text):
         return "#" + "".join(digit * 2 for digit in text[1:]).upper()
+    name = text.lower().replace(" ", "")
+    if name in CSS4_COLOURS:
+        return CSS4_COLOURS[name]
     try:  # the CSS named colours, from webcolors' table of the CSS specification
-        return webcolors.name_to_hex(text.lower().replace(" ", "")).upper()
+        return webcolors.name_to_hex(name).upper()
     except ValueError:
-        close = difflib.get_close_matches(text.lower(), webcolors.names("css3"), n=1)
+        if re.fullmatch(r"[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3}", text):  # the # left out
+            close = ["#" + text.upper()]
+        else:
+            close = difflib.get_close_matches(text.lower(), [*webcolors.names("css3"), *CSS4_COLOURS], n=1)
         _fail("colour", 'expected a colour like "#0F6E6E" or "#0F6" (in quotes), or a CSS colour name like "teal"',
               f'did you mean "{close[0]}"?' if close else None)
+
+
+# Named in CSS Color 4 but not in webcolors' CSS3 table.
+CSS4_COLOURS = {"rebeccapurple": "#663399"}
 
 
 def colour_as_given(given: str, colour: str) -> str:
@@ -489,12 +499,24 @@ class Reasons(Model):
     """Why a document needs a look, one plain sentence for each reason (quality.REASONS)."""
 
     approval: Text
+    contact: Text
     claims: Text
     colours: Text
     review: Text
     translation: Text
     reading: Text
     printing: Text
+
+
+class AccessibilityLabels(Model):
+    """Each accessibility check of the inspection (inspection.accessibility), as staff read it in the report."""
+
+    tagged: ShortText
+    structure_tree: ShortText
+    document_language: ShortText
+    title_shown: ShortText
+    alternative_text: ShortText
+    pdf_ua: ShortText
 
 
 class GlossaryEntry(Model):
@@ -555,6 +577,8 @@ class ReportLabels(Model):
     page_alt: ShortText  # {page} and {document}
     warnings_intro: Text
     found_in: ShortText
+    where: ShortText  # {file}, {line} and {setting}: where a warning's cause is, before what it says
+    accessibility_checks: AccessibilityLabels
     glossary_heading: ShortText
     glossary: Annotated[list[GlossaryEntry], Field(min_length=1, max_length=30)]
     preview_title: ShortText

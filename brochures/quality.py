@@ -21,6 +21,7 @@ from .loading import approval_status
 from .output_folder import write_atomically
 from .problems import Problem
 from .rendering import clinic_data, fill, long_date, offered_data
+from .starter import placeholder_problems
 from .yaml_reader import FieldPath, YamlFile, dotted
 
 GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
@@ -385,7 +386,7 @@ def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> 
 # One verdict per document, for the clinic's staff: each has a word, an icon and a colour in the report.
 READY, NEEDS_A_LOOK, NOT_BUILT = "ready", "needs_a_look", "not_built"
 # Why a document needs a look, in the order the report lists them; each is a sentence in the strings file (report.reasons).
-REASONS = ("approval", "claims", "colours", "review", "translation", "reading", "printing")
+REASONS = ("approval", "contact", "claims", "colours", "review", "translation", "reading", "printing")
 
 @dataclass
 class Scorecard:
@@ -411,6 +412,8 @@ class Scorecard:
     # warning, a leaflet over its page budget, a near-empty page. Replayed from the build cache when unchanged.
     print_warnings: list[str] = field(default_factory=list)
     approval: str = ""  # "approved", "unapproved" or "outdated": whether the clinic's medical lead approved this content
+    # Contact details that reach no one: init's placeholders, or a domain kept for examples (starter.placeholder_problems).
+    contact_warnings: list[str] = field(default_factory=list)
     approval_warning: str | None = None
     error: str | None = None
     reading_measure: str = "Flesch–Kincaid grade"
@@ -424,6 +427,7 @@ class Scorecard:
         found += [("review", warning) for warning in self.review_warnings]
         found += [("translation", warning) for warning in self.translation_warnings]
         found += [("approval", self.approval_warning)] if self.approval_warning else []
+        found += [("contact", warning) for warning in self.contact_warnings]
         found += [("printing", f"{self.document}: {warning}") for warning in self.print_warnings]
         measure = measure_for(self.language)
         if measure.too_hard(self.reading_grade):
@@ -496,6 +500,7 @@ class ClinicFindings:
         self.translation = [(problem.file.stem if problem.file.parent.name == "treatments" else None, str(problem))
                             for problem in clinic.translation_warnings]
         self.approval = approval_status(clinic, content)
+        self.placeholders = [str(problem) for problem in placeholder_problems(clinic)]
 
     def sources(self, document) -> list[str]:
         """Which files' words reach this document."""
@@ -525,7 +530,7 @@ class ClinicFindings:
                              if name in titles or name == "the shared content" and not document.treatment],
             translation_warnings=[text for slug, text in self.translation if slug is None or slug in self.sources(document)],
             reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
-            approval=self.approval["state"], approval_warning=self.approval["warning"],
+            approval=self.approval["state"], approval_warning=self.approval["warning"], contact_warnings=self.placeholders,
             error=outcome.error,
         )
         if outcome.printed:
@@ -583,6 +588,13 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
 # The clause of a warning that tells whoever runs the build which command to type: the staff's report says what
 # to do in words instead (its reasons), so it shows the warning without it.
 COMMAND = re.compile(r";[^;`]*`[^`]*`")
+# Where a warning's cause is (`file:line setting: what`, as the command line prints it, after `claim ` for a claim):
+# the report says it in words ("In clinic.yaml, line 8, the setting approval:").
+WHERE = re.compile(r"(?:claim )?(?P<file>\S(?:.*?\S)?):(?P<line>\d+) (?P<setting>[^\s:]+): (?P<text>.+)", re.DOTALL)
+# Each accessibility check (inspection.accessibility, as report.json keeps it) → its label in the strings.
+ACCESSIBILITY_LABELS = {"tagged": "tagged", "structure tree": "structure_tree", "document language": "document_language",
+                        "title shown in title bar": "title_shown", "every figure has alternative text": "alternative_text",
+                        "identified as PDF/UA": "pdf_ua"}
 REPORT_PICTURE_PX = 240  # the first page's picture in report.html: twice its width on screen, for sharp screens
 
 
@@ -604,11 +616,22 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
         value = card.get("reading_grade")
         shown = value if measure.name == MEASURES_EN or value is None else (
             f"{measure.name} {value}" + (" (information only)" if measure.target is None else ""))
+        labels = strings.report.accessibility_checks
+        checks = [{"name": getattr(labels, ACCESSIBILITY_LABELS[name]) if name in ACCESSIBILITY_LABELS else name, "ok": ok}
+                  for name, ok in card.get("accessibility", {}).items()]
         documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built,
-                                 "reading_shown": shown,
+                                 "reading_shown": shown, "accessibility_shown": checks,
                                  "sections_over": [name for name, v in card.get("reading_sections", {}).items() if measure.too_hard(v)]})
         for warning in card["warnings"]:
             warnings.setdefault(COMMAND.sub("", warning), []).append(card["document"])
     counts = {verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)}
     return {"documents": documents, "counts": counts, "grade_target": GRADE_TARGET,
-            "warnings": [{"text": text, "documents": names} for text, names in warnings.items()]}
+            "warnings": [_where(text, strings) | {"documents": names} for text, names in warnings.items()]}
+
+
+def _where(warning: str, strings) -> dict:
+    """A warning as staff read it: where its cause is, in words, then what it says."""
+    if found := WHERE.fullmatch(warning):
+        return {"where": fill(strings.report.where, file=found["file"], line=found["line"], setting=found["setting"]),
+                "text": found["text"]}
+    return {"where": None, "text": warning}

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit
 
 import fontpkg
 from fontTools.pens.svgPathPen import SVGPathPen
@@ -19,11 +21,18 @@ from .branding import available_fonts
 from .loading import find_clinic_file, load_clinic, load_content, safe_name
 from .models import SLUG_RULE
 from .output_folder import WriteError, write_atomically
-from .problems import InputError, describe, display_path, report_lines
+from .problems import InputError, Problem, describe, display_path, report_lines
 
 EXIT_OK, EXIT_INVALID, EXIT_OUTPUT = 0, 2, 3
 STARTER = TEMPLATES_DIR / "starter"  # clinic.yaml and logo.svg, with $placeholders
 PLACEHOLDER_COLOUR = "#0F6E6E"  # the colour clinic.yaml starts with, so the logo matches it
+# The contact details clinic.yaml starts with, where only the clinic can give the real ones. A clinic that still prints
+# any of them is told so, and its documents need a look (quality.py): patients could not reach it.
+PLACEHOLDER_CONTACT = {"phone": "01632 960000",  # a number Ofcom keeps for fiction: it reaches no one
+                       "email": "hello@your-clinic.example",
+                       "address": ["1 High Street", "Your Town AB1 2CD"]}
+# Domain names kept for examples in documentation (RFC 2606): an address there reaches no one either.
+EXAMPLE_DOMAIN = re.compile(r"(^|\.)(example|invalid)$|(^|\.)example\.(com|net|org)$", re.IGNORECASE)
 
 
 def init(argv: list[str]) -> int:
@@ -52,7 +61,9 @@ def init(argv: list[str]) -> int:
 
     title = args.name.replace("-", " ").title()
     data_option = "" if Path(os.path.abspath(args.data)) == Path(os.path.abspath(DATA_DIR)) else f" --data {display_path(args.data)}"
-    values = {"name": args.name, "title": title, "treatments": ", ".join(content.treatments), "data_option": data_option,
+    python = python_command()
+    values = {"python": python, "phone": PLACEHOLDER_CONTACT["phone"], "email": PLACEHOLDER_CONTACT["email"],
+              "address": "".join(f"\n    - {line}" for line in PLACEHOLDER_CONTACT["address"]), "name": args.name, "title": title, "treatments": ", ".join(content.treatments), "data_option": data_option,
               "clinic_option": f" --clinic {args.name}{data_option}", "colour": PLACEHOLDER_COLOUR,
               "initial": initial_outline(title[0])}
     try:
@@ -70,13 +81,48 @@ def init(argv: list[str]) -> int:
           f"  {shown}/clinic.yaml   its settings, each explained in a note above it\n"
           f"  {shown}/logo.svg      a placeholder logo with its initial: replace it with the clinic's own (SVG, PNG or JPEG)\n\n"
           "Next:\n"
-          f"  1. See every brochure in your browser:  python generate.py serve{values['clinic_option']}\n"
+          f"  1. See every brochure in your browser:  {python} generate.py serve{values['clinic_option']}\n"
           f"     then open http://127.0.0.1:8000/ and keep it open.\n"
           f"  2. Edit {shown}/clinic.yaml: the name, colours, contact details and country (it says GB until you\n"
           "     change it). Each time you save, the pages in the browser change within seconds.\n"
           "  3. Every page says \"Draft\" until the clinic's medical lead approves the content:\n"
-          f"     python generate.py --clinic {args.name}{data_option} --approval")
+          f"     {python} generate.py --clinic {args.name}{data_option} --approval")
     return EXIT_OK
+
+
+def placeholder_problems(clinic) -> list[Problem]:
+    """The clinic's contact details that are still init's placeholders, or at a domain kept for examples: each one
+    named, since a brochure that prints it gives patients a way to reach the clinic that reaches no one."""
+    contact, found = clinic.config.contact, []
+
+    def found_in(name: str, value: str, why: str) -> None:
+        found.append(Problem(clinic.config_file, clinic.doc.line_of(("contact", name)), f"contact.{name}",
+                             f"expected the clinic's own {why}, got {describe(value)}, {REACHES_NO_ONE}"))
+
+    if contact.phone == PLACEHOLDER_CONTACT["phone"]:
+        found_in("phone", contact.phone, "phone number")
+    for name, why in (("email", "email address"), ("website", "web address")):
+        value = getattr(contact, name) or ""
+        host = value.rpartition("@")[2] if name == "email" else urlsplit(value).hostname or ""
+        if value == PLACEHOLDER_CONTACT.get(name) or EXAMPLE_DOMAIN.search(host.rstrip(".")):
+            found_in(name, value, why)
+    if list(contact.address or ()) == PLACEHOLDER_CONTACT["address"]:
+        found_in("address", ", ".join(contact.address), "address")
+    booking = clinic.config.booking_url or ""
+    if EXAMPLE_DOMAIN.search((urlsplit(booking).hostname or "").rstrip(".")):
+        found.append(Problem(clinic.config_file, clinic.doc.line_of(("booking_url",)), "booking_url",
+                             f"expected the clinic's own booking page, got {describe(booking)}, {REACHES_NO_ONE}"))
+    return found
+
+
+REACHES_NO_ONE = "a placeholder that reaches no one: put in the clinic's own before patients see it"
+
+
+def python_command() -> str:
+    """The Python to run the generator with, as this one was run: `.venv/bin/python` from the project's folder (the
+    system's `python` has not got the libraries), or `python` when it is not in the project."""
+    shown = display_path(Path(sys.executable))
+    return shown if not Path(shown).is_absolute() else "python"
 
 
 def refuse(message: str) -> int:
@@ -130,6 +176,6 @@ def list_choices(argv: list[str]) -> int:
     print("Fonts a clinic can choose (font: in clinic.yaml):")
     for name in available_fonts(folder):
         print(f"  {name}")
-    print("More: install a font package (pip install fontpkg-lexend gives \"Lexend\"), or put the font's files in the "
+    print("More: install another font package into .venv (their names start with fontpkg-, like fontpkg-lexend), or put the font's files in the "
           "clinic's fonts/ folder.")
     return EXIT_OK

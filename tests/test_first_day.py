@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import shutil
 import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -15,7 +18,8 @@ from brochures.loading import load_clinic, load_content
 from brochures.quality import ClinicFindings
 from generate import main
 
-from conftest import DATA, edit_config, line_of, pdf_text
+from conftest import DATA, ROOT, edit_config, line_of, pdf_text
+from test_clinic_content import approve
 
 
 @pytest.fixture
@@ -53,6 +57,40 @@ def test_init_makes_a_clinic_that_builds_at_once_and_says_what_to_do_next(data_c
     assert "<path" in logo and "<text" not in logo and "<title>Rosewood</title>" in logo
 
 
+def test_a_new_clinic_whose_contact_details_are_still_placeholders_needs_a_look_until_they_are_replaced(data_copy, tmp_path):
+    """Approved or not, a leaflet that gives patients a phone number, an email or a booking page that reach no one
+    is not ready: each placeholder is named with its line, and the report gives the reason in words."""
+    assert main(["init", "rosewood", "--data", str(data_copy)]) == 0
+    folder = data_copy / "clinics" / "rosewood"
+    approve(folder, data_copy)
+    out = tmp_path / "out"
+    build = ["--data", str(data_copy), "--clinic", "rosewood", "--treatment", "facial", "--out", str(out), "--strict"]
+
+    def card() -> dict:
+        return json.loads((out / "rosewood" / "report.json").read_text())["documents"][0]
+
+    assert main(build) == 1
+    assert card()["verdict"] == "needs_a_look" and card()["verdict_reasons"] == ["contact"]
+    named = [warning.split(": ")[0] for warning in card()["warnings"]]
+    assert named == [f"{folder / 'clinic.yaml'}:{line_of(folder / 'clinic.yaml', f'  {field}:')} contact.{field}"
+                     for field in ("phone", "email", "address")], named
+    assert "reaches no one" in card()["warnings"][0]
+    assert "patients could not reach you" in (out / "rosewood" / "report.html").read_text()
+
+    edit_config(folder, '"01632 960000"', '"020 7123 4567"')
+    edit_config(folder, "hello@your-clinic.example", "hello@rosewood-skin.co.uk")
+    edit_config(folder, "- Your Town AB1 2CD", "- Leeds LS1 4AB")
+    edit_config(folder, "# website: https://www.your-clinic.example", "website: https://www.example.com")
+    edit_config(folder, "# booking_url: https://www.your-clinic.example/book", "booking_url: https://book.example/rosewood")
+    assert main(build) == 1  # domains kept for examples reach no one either
+    assert [warning.split(": ")[0].split(" ")[1] for warning in card()["warnings"]] == ["contact.website", "booking_url"]
+
+    edit_config(folder, "website: https://www.example.com", "website: https://rosewood-skin.co.uk")
+    edit_config(folder, "booking_url: https://book.example/rosewood", "booking_url: https://rosewood-skin.co.uk/book")
+    assert main(build) == 0
+    assert card()["verdict"] == "ready"
+
+
 @pytest.mark.parametrize("name", ["../escape", "Rose Wood", "/etc", "rosé", "clinic-130016", "x" * 41, "rose_wood", ""])
 def test_init_refuses_a_name_that_is_not_a_safe_folder_name(data_copy, capsys, name):
     assert main(["init", name, "--data", str(data_copy)]) == 2
@@ -83,6 +121,17 @@ def test_init_says_when_it_cannot_write(data_copy, capsys):
     assert "generate.py init: could not write" in err and "read-only" in err and "Traceback" not in err
 
 
+def test_a_python_without_the_projects_libraries_is_told_what_to_run_instead(tmp_path):
+    """`python generate.py` with the system's Python, not .venv/bin/python: a sentence, not a traceback. (-S: a
+    Python that sees none of the installed libraries.)"""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-S", str(ROOT / "generate.py"), "init", "rosewood", "--data", "data"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=environment)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "does not have the libraries the generator needs" in run.stderr and "sh scripts/setup.sh" in run.stderr
+    assert ".venv/bin/python" in run.stderr and not (tmp_path / "data").exists()
+
+
 # --- list and --version ---
 
 def test_list_shows_the_treatments_and_fonts_a_clinic_can_choose(capsys):
@@ -106,7 +155,7 @@ CONTENT = load_content(DATA)
 
 
 @pytest.mark.parametrize("written,meant", [("teal", "#008080"), ("Dark Slate Gray", "#2F4F4F"), ("#0f6", "#00FF66"),
-                                           ("#0F6E6E", "#0F6E6E")])
+                                           ("#0F6E6E", "#0F6E6E"), ("RebeccaPurple", "#663399")])
 def test_a_colour_may_be_a_css_name_or_a_shorthand(clinic_copy, written, meant):
     edit_config(clinic_copy, '"#0F6E6E"', f'"{written}"')
     assert load_clinic(clinic_copy / "clinic.yaml", CONTENT).config.colors.primary == meant
@@ -119,12 +168,14 @@ def test_an_adjusted_colour_is_named_as_the_clinic_wrote_it(clinic_copy):
     assert messages and all(message.startswith('"gold" (#FFD700) ') for message in messages), messages
 
 
-def test_an_unknown_colour_name_gets_the_nearest_one(clinic_copy, capsys, tmp_path):
-    config = edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
+@pytest.mark.parametrize("written,meant", [("tealish", "teal"), ("0f6e6e", "#0F6E6E"), ("0F6", "#0F6"),
+                                           ("rebeccapurpel", "rebeccapurple")])
+def test_an_unknown_colour_gets_the_nearest_one(clinic_copy, capsys, tmp_path, written, meant):
+    config = edit_config(clinic_copy, '"#0F6E6E"', f'"{written}"')
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert (f'clinic.yaml:{line_of(config, "primary:")} colors.primary: expected a colour like "#0F6E6E" or "#0F6" (in quotes), '
-            'or a CSS colour name like "teal", got "tealish" (did you mean "teal"?)') in err
+            f'or a CSS colour name like "teal", got "{written}" (did you mean "{meant}"?)') in err
 
 
 # --- A JPEG logo ---

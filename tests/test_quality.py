@@ -253,9 +253,9 @@ def test_reports_name_files_as_the_user_gave_them_never_absolute(clinic_copy, tm
     monkeypatch.chdir(clinic_copy.parent)
     out = tmp_path / "out"
     assert main(["--clinic", "mine", "--treatment", "hair", "--out", str(out)]) == 0
-    for name in ("report.json", "report.html"):
+    for name, where in (("report.json", "{}:"), ("report.html", "In {}, line ")):  # staff read it in words
         text = (out / "mine" / name).read_text()
-        assert "mine/clinic.yaml:" in text and "data/treatments/hair.yaml:" in text
+        assert where.format("mine/clinic.yaml") in text and where.format("data/treatments/hair.yaml") in text, name
         assert str(tmp_path) not in text and str(DATA.parent) not in text, name
 
 

@@ -52,9 +52,12 @@ def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_b
     for verdict in ("Ready", "Needs a look", "Not built"):  # the legend
         assert f"</span> {verdict}</span>" in html
     assert "What the checks mean" in html and "Reading grade</dt>" in html and "Contrast</dt>" in html
-    # No command-line jargon for the staff: no options, no commands.
+    # No command-line jargon for the staff: no options, no commands, no `file:line setting:` and no check's code name.
     text = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
-    assert not re.search(r"--[a-z]|python generate|`", text)
+    assert not re.search(r"--[a-z]|python generate|`|\.yaml:\d|structure tree|PDF/UA:", text)
+    assert re.search(r'<span class="where">In data/clinics/example/clinic.yaml, line \d+, the setting approval:</span> '
+                     r"not yet approved", text)
+    assert "Every picture has a description for people who cannot see it: passed" in text
 
 
 def test_every_reason_has_its_sentence_for_the_staff():
