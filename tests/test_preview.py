@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import http.client
 import io
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from pypdf import PdfReader
 
 from brochures.loading import load_clinic, load_content
 from brochures.preview.gallery import ClinicShown, write_gallery
-from brochures.preview.server import served_file
+from brochures.preview.server import BuildEvents, make_server, read_served_file, served_file
 from conftest import DATA, ROOT, line_of
 from generate import main
 from test_report import Page
@@ -81,6 +83,56 @@ def test_nothing_else_is_served(out_folder, raw):
 def test_an_absolute_path_is_never_served(out_folder, tmp_path):
     assert served_file(out_folder, str(tmp_path / "secret.pdf")) is None
     assert served_file(out_folder, "/" + str(tmp_path / "secret.pdf")) is None
+
+
+@pytest.mark.parametrize("linked", ["example/leak.pdf", "example/alias.pdf", "linked/secret.pdf", "also-example/facial.pdf"])
+def test_the_reader_itself_refuses_a_link_anywhere_on_the_way(out_folder, linked):
+    """What served_file checked may be a link by the time it is opened: the open must refuse it by itself."""
+    with pytest.raises(OSError):
+        read_served_file(out_folder, out_folder.resolve() / linked)
+
+
+def test_a_file_or_folder_swapped_for_a_link_after_the_checks_is_not_read(out_folder, tmp_path):
+    checked = served_file(out_folder, "/example/facial.pdf")
+    assert read_served_file(out_folder, checked) == b"%PDF-1.7 facial"
+    (out_folder / "example" / "swap.pdf").symlink_to(tmp_path / "secret.pdf")
+    os.replace(out_folder / "example" / "swap.pdf", checked)  # atomically, as the race does
+    with pytest.raises(OSError):
+        read_served_file(out_folder, checked)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "report.json").write_text('{"secret": true}')
+    (out_folder / "example" / "report.json").write_text("{}")
+    checked = served_file(out_folder, "/example/report.json")
+    (out_folder / "example-link").symlink_to(elsewhere)
+    (out_folder / "example").rename(out_folder / "example-moved")
+    (out_folder / "example-link").rename(out_folder / "example")  # the folder on the way is now a link
+    with pytest.raises(OSError):
+        read_served_file(out_folder, checked)
+
+
+def test_a_fifo_or_a_file_over_the_limit_is_not_read(out_folder):
+    os.mkfifo(out_folder / "example" / "fifo.pdf")
+    with pytest.raises(OSError):  # at once: a FIFO is never waited on
+        read_served_file(out_folder, out_folder.resolve() / "example" / "fifo.pdf")
+    with pytest.raises(OSError):
+        read_served_file(out_folder, out_folder.resolve() / "example" / "facial.pdf", limit=4)
+
+
+@pytest.fixture
+def serving(out_folder):
+    """The preview's server for `out_folder` on a free port, without a build."""
+    server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_link_anywhere_on_the_way_is_not_found_over_http(serving):
+    assert get(serving, "/example/facial.pdf") == (200, b"%PDF-1.7 facial")
+    for linked in ["/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf", "/also-example/facial.pdf"]:
+        assert get(serving, linked)[0] == 404, linked
 
 
 def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):

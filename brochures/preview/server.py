@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import socket
@@ -14,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..problems import read_regular_file
+from ..problems import NotARegularFile, file_kind
 
 GALLERY = ".preview/index.html"  # what "/" shows
 PICTURES = ".preview"  # the only hidden folder served: the build record and lock are never served
@@ -73,6 +74,35 @@ def served_file(out_dir: Path, raw_path: str) -> Path | None:
     return candidate
 
 
+def read_served_file(out_dir: Path, path: Path, limit: int = MAX_SERVED_BYTES) -> bytes:
+    """The bytes of `path`, a file that served_file found under `out_dir`, read without following any link.
+
+    The folder may change between served_file's checks and this read (a link swapped in for a file or a folder):
+    each segment is opened from the folder above it with O_NOFOLLOW, so a link anywhere on the way fails the open
+    itself, and only a regular file of at most `limit` bytes is read, from the descriptor that was opened.
+    Raises OSError (NotARegularFile for anything but a regular file) otherwise.
+    """
+    root = Path(os.path.realpath(out_dir))
+    *folders, name = path.relative_to(root).parts
+    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in folders:
+            inner = os.open(part, os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        # Non-blocking: a FIFO put in the file's place is refused below rather than waited on.
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC, dir_fd=folder)
+    finally:
+        os.close(folder)
+    with open(descriptor, "rb") as file:
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            raise NotARegularFile(path, file_kind(found.st_mode))
+        if found.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit:,} bytes", str(path))
+        return file.read(limit)
+
+
 class BuildEvents:
     """The build's progress, for browsers waiting on /events: an id that changes with every finished build."""
 
@@ -120,7 +150,7 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
                 return self._events()
             path = served_file(out_dir, self.path)
             try:
-                data = read_regular_file(path, MAX_SERVED_BYTES) if path else None
+                data = read_served_file(out_dir, path) if path else None
             except OSError:
                 data = None
             if data is None:
