@@ -135,6 +135,27 @@ def test_a_link_anywhere_on_the_way_is_not_found_over_http(serving):
         assert get(serving, linked)[0] == 404, linked
 
 
+SAFETY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control", "Referrer-Policy")
+
+
+@pytest.mark.parametrize("request_line", [
+    "GET /example/facial.pdf HTTP/1.1", "GET /example/leak.pdf HTTP/1.1", "POST / HTTP/1.1", "PUT /x.pdf HTTP/1.1",
+    "DELETE /example/facial.pdf HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1", "BREW / HTTP/1.1", "GET / HTTP/9.9",
+    "not a request at all HTTP/1.1", "GET /example/facial.pdf",
+])
+def test_every_answer_carries_the_safety_headers(serving, request_line):
+    """Errors the standard library writes itself (501 to a POST, 400, 505) included, not only the 200s."""
+    with socket.create_connection(("127.0.0.1", serving), timeout=10) as client:
+        client.sendall(f"{request_line}\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head.splitlines()[1:]}
+    assert all(name.lower() in headers for name in SAFETY_HEADERS), head
+    assert "default-src 'none'" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
+
+
 def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
     """Hundreds of dropped connections must not fill the console with tracebacks; serving goes on."""
     import socket

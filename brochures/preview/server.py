@@ -142,6 +142,8 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
     class Handler(BaseHTTPRequestHandler):
         server_version = "brochures-preview"
         sys_version = ""
+        # Never an HTTP/0.9 answer, which has no headers: a malformed request's error, and a bare `GET /`, get them too.
+        default_request_version = "HTTP/1.0"
 
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
             if not self._host_allowed():
@@ -158,7 +160,6 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", TYPES[path.suffix.lower()])
             self.send_header("Content-Length", str(len(data)))
-            self._safety_headers()
             self.end_headers()
             self.wfile.write(data)
 
@@ -177,21 +178,21 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
-            self._safety_headers()
             self.end_headers()
             self.wfile.write(body)
 
-        def _safety_headers(self) -> None:
+        def end_headers(self) -> None:
+            """Every answer carries the safety headers, the standard library's own errors (501 to a POST, 400…) too."""
             self.send_header("Cache-Control", "no-store")
             self.send_header("X-Content-Type-Options", "nosniff")
             self.send_header("Content-Security-Policy", POLICY)
             self.send_header("Referrer-Policy", "no-referrer")
+            super().end_headers()
 
         def _events(self) -> None:
             """Server-sent events: `building` when a build starts, the new build id when it ends."""
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
-            self._safety_headers()
             self.end_headers()
             seen = None
             try:
