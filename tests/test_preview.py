@@ -135,6 +135,12 @@ def test_a_link_anywhere_on_the_way_is_not_found_over_http(serving):
         assert get(serving, linked)[0] == 404, linked
 
 
+def test_the_browser_finds_an_icon(serving):
+    """Every browser asks for /favicon.ico, also when it shows a PDF: a 404 would be an error in its console."""
+    status, icon = get(serving, "/favicon.ico")
+    assert status == 200 and Image.open(io.BytesIO(icon)).size == (16, 16)
+
+
 SAFETY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control", "Referrer-Policy")
 
 
@@ -282,6 +288,8 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
+            console_errors = []  # a refused script or style, a missing icon…
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(f"http://127.0.0.1:{port}/")
             pictures = page.locator('[id="example-facial.pdf"] .pages img')
 
@@ -344,6 +352,7 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             rebuilt = log_file.read_text()[len(log_before):]
             assert "wrote      " in rebuilt and "hair.pdf" in rebuilt.split("wrote      ")[1].splitlines()[0]
             assert "unchanged  " in rebuilt and "facial.pdf" in rebuilt.split("unchanged  ")[1].splitlines()[0]
+            assert not console_errors, console_errors
             browser.close()
 
         server.send_signal(signal.SIGINT)  # Ctrl-C
