@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import json
 import os
 import shutil
 import signal
@@ -21,7 +22,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from brochures.loading import load_clinic, load_content
+from brochures.preview import problems_said
 from brochures.preview.gallery import ClinicShown, write_gallery
+from brochures.problems import display_path
 from brochures.preview.server import BuildEvents, make_server, read_served_file, served_file
 from conftest import DATA, ROOT, line_of
 from generate import main
@@ -215,6 +218,44 @@ def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(e
     assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert 'data-build="7"' in html and "/example/facial.pdf" in page.links
+
+
+def test_each_problem_the_build_printed_is_shown_once_without_the_failed_column():
+    why = 'patients could not read it: safety information is missing from the pages: "Keep the area clean."'
+    said = ("Invalid input (1 problem); nothing was built from it:\n"
+            '  data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"\n'
+            f"  FAILED     out/example/facial.pdf: {why}\n  FAILED     out/example/hair.pdf: {why}\n"
+            f"Failures:\n  out/example/facial.pdf: {why}\n  out/example/hair.pdf: {why}\n")
+    assert problems_said(said) == ['data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"',
+                                   f"out/example/facial.pdf: {why}", f"out/example/hair.pdf: {why}"]
+
+
+def test_a_documents_failure_is_shown_under_it_and_the_box_points_to_it(example_build, tmp_path):
+    """Said once: the box names the failed document and links to it, its own section says why; the box keeps the
+    invalid input and a failure of a document the page does not show. The status line does not say "Up to date"."""
+    out = tmp_path / "out"
+    shutil.copytree(example_build.parent, out)
+    report = json.loads((out / "example" / "report.json").read_text())
+    why = 'patients could not read it: safety information is missing from the pages: "Keep the area clean."'
+    facial = next(card for card in report["documents"] if card["document"] == "facial.pdf")
+    facial.update(verdict="not_built", error=why)
+    (out / "example" / "report.json").write_text(json.dumps(report))
+    clinic = load_clinic(DATA / "clinics" / "example" / "clinic.yaml", load_content(DATA))
+    shown = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
+    invalid = 'data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"'
+    elsewhere = f"{display_path(out / 'gone' / 'facial.pdf')}: {why}"
+    html = write_gallery(out, [shown], [invalid, f"{display_path(out / 'example' / 'facial.pdf')}: {why}", elsewhere], 3,
+                         clinic.strings).read_text()
+    box = html.split('id="problems"', 1)[1].split("</section>", 1)[0]
+    escaped = why.replace('"', "&#34;")
+    assert "FAILED" not in html and html.count(escaped) == 3  # the box (the other document), the table, the section
+    assert box.count(escaped) == 1 and display_path(out / "gone" / "facial.pdf") in box and invalid.split(" got")[0] in box
+    assert 'href="#example-facial.pdf"' in box and 'id="example-facial.pdf"' in html
+    r = clinic.strings.report
+    assert f">{r.preview_finished_with_problems}<" in html and r.preview_ready not in html
+    assert r.preview_problems_lines in box and r.preview_not_built in box
+    calm = write_gallery(out, [shown], [], 4, clinic.strings).read_text()
+    assert f">{r.preview_ready}<" in calm and 'id="problems"' not in calm
 
 
 # --- The preview, in a real browser ---

@@ -128,10 +128,7 @@ class Preview:
             except (OutputFolderError, WriteError) as error:
                 print(error, file=sys.stderr)
                 code = EXIT_OUTPUT
-        if code == EXIT_OK:
-            return []
-        # Each problem's line, as the command line prints it; not the headings above them ("Failures:").
-        return [line.strip() for line in said.getvalue().splitlines() if line.strip() and not line.rstrip().endswith(":")]
+        return problems_said(said.getvalue()) if code != EXIT_OK else []
 
     def refresh_clinics(self) -> Content | None:
         """The clinics that are valid now; one that is not keeps what it last showed."""
@@ -154,6 +151,19 @@ class Preview:
         with contextlib.suppress(InputError):
             return validate(Strings, read_yaml(self.args.data / "strings" / "en.yaml"))
         return validate(Strings, read_yaml(DATA_DIR / "strings" / "en.yaml"))  # the project's own: broken only by a bug
+
+
+def problems_said(said: str) -> list[str]:
+    """Each problem a build printed to stderr, once: an input's `file:line field: expected …, got …`, a failed
+    document's `path: why`. Not the headings above them ("Failures:"), nor the FAILED column of the document lines,
+    whose reasons the closing list of failures repeats."""
+    lines = []
+    for line in said.splitlines():
+        line = line.strip()
+        if not line or line.endswith(":"):
+            continue
+        lines.append(line.removeprefix("FAILED").lstrip() if line.startswith("FAILED ") else line)
+    return list(dict.fromkeys(lines))
 
 
 class _Both(io.TextIOBase):
