@@ -17,12 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+import watchfiles
 from PIL import Image
 
 from pypdf import PdfReader
 
 from brochures.loading import load_clinic, load_content
-from brochures.preview import problems_said
+from brochures.preview import changed_names, problems_said
 from brochures.preview.gallery import ClinicShown, write_gallery
 from brochures.problems import display_path
 from brochures.preview.server import BuildEvents, make_server, read_served_file, served_file
@@ -256,6 +257,17 @@ def test_a_documents_failure_is_shown_under_it_and_the_box_points_to_it(example_
     assert r.preview_problems_lines in box and r.preview_not_built in box
     calm = write_gallery(out, [shown], [], 4, clinic.strings).read_text()
     assert f">{r.preview_ready}<" in calm and 'id="problems"' not in calm
+
+
+def test_changed_names_leave_out_scratch_files_and_files_gone(tmp_path):
+    (tmp_path / "hair.yaml").write_text("saved")
+    for scratch in ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]:
+        (tmp_path / scratch).write_text("an editor's")
+    changes = {(watchfiles.Change.modified, str(tmp_path / "hair.yaml")), (watchfiles.Change.added, str(tmp_path / "sedaMdBlN")),
+               (watchfiles.Change.deleted, str(tmp_path / "sedaMdBlN"))}
+    changes |= {(watchfiles.Change.added, str(tmp_path / name)) for name in
+                ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]}
+    assert changed_names(changes) == [display_path(tmp_path / "hair.yaml")]
 
 
 # --- The preview, in a real browser ---
