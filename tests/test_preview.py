@@ -396,6 +396,23 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             assert page.locator("#problems").count() == 0
             assert shown() == first
 
+            # A clinic's own template leaves the aftercare out: its documents fail, each said once, under its pictures.
+            r = load_clinic(config, load_content(data)).strings.report
+            partial = data / "clinics" / "example" / "templates" / "partials" / "aftercare.html.j2"
+            partial.parent.mkdir(parents=True)
+            partial.write_text("")
+            build = next_build(build)
+            box = page.locator("#problems").inner_text()
+            assert "FAILED" not in box and "safety information is missing" not in box, box
+            assert page.locator('#problems a[href="#example-facial.pdf"]').count() == 1
+            assert "safety information is missing" in page.locator('[id="example-facial.pdf"]').inner_text()
+            assert page.locator("#build-status").inner_text() == r.preview_finished_with_problems
+            page.screenshot(path=SCREENSHOTS / "preview-gallery-failed.png", full_page=True)
+            partial.unlink()
+            build = next_build(build)
+            assert page.locator("#problems").count() == 0 and page.locator("#build-status").inner_text() == r.preview_ready
+            assert shown() == first
+
             # A treatment's words change: only the document that shows them is printed again.
             hair = data / "treatments" / "hair.yaml"
             log_before = log_file.read_text()
