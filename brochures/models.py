@@ -588,6 +588,8 @@ class ReportLabels(Model):
     preview_problems: ShortText
     preview_problems_intro: Text
     preview_problems_lines: Text
+    preview_not_built: Text
+    preview_finished_with_problems: ShortText
     preview_none: Text
     franchise: FranchiseReportLabels
 

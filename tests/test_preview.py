@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import http.client
 import io
+import json
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import watchfiles
 from PIL import Image
 
 from pypdf import PdfReader
 
 from brochures.loading import load_clinic, load_content
+from brochures.preview import changed_names, problems_said
 from brochures.preview.gallery import ClinicShown, write_gallery
-from brochures.preview.server import served_file
+from brochures.problems import display_path
+from brochures.preview.server import BuildEvents, make_server, read_served_file, served_file
 from conftest import DATA, ROOT, line_of
 from generate import main
 from test_report import Page
@@ -83,6 +89,83 @@ def test_an_absolute_path_is_never_served(out_folder, tmp_path):
     assert served_file(out_folder, "/" + str(tmp_path / "secret.pdf")) is None
 
 
+@pytest.mark.parametrize("linked", ["example/leak.pdf", "example/alias.pdf", "linked/secret.pdf", "also-example/facial.pdf"])
+def test_the_reader_itself_refuses_a_link_anywhere_on_the_way(out_folder, linked):
+    """What served_file checked may be a link by the time it is opened: the open must refuse it by itself."""
+    with pytest.raises(OSError):
+        read_served_file(out_folder, out_folder.resolve() / linked)
+
+
+def test_a_file_or_folder_swapped_for_a_link_after_the_checks_is_not_read(out_folder, tmp_path):
+    checked = served_file(out_folder, "/example/facial.pdf")
+    assert read_served_file(out_folder, checked) == b"%PDF-1.7 facial"
+    (out_folder / "example" / "swap.pdf").symlink_to(tmp_path / "secret.pdf")
+    os.replace(out_folder / "example" / "swap.pdf", checked)  # atomically, as the race does
+    with pytest.raises(OSError):
+        read_served_file(out_folder, checked)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "report.json").write_text('{"secret": true}')
+    (out_folder / "example" / "report.json").write_text("{}")
+    checked = served_file(out_folder, "/example/report.json")
+    (out_folder / "example-link").symlink_to(elsewhere)
+    (out_folder / "example").rename(out_folder / "example-moved")
+    (out_folder / "example-link").rename(out_folder / "example")  # the folder on the way is now a link
+    with pytest.raises(OSError):
+        read_served_file(out_folder, checked)
+
+
+def test_a_fifo_or_a_file_over_the_limit_is_not_read(out_folder):
+    os.mkfifo(out_folder / "example" / "fifo.pdf")
+    with pytest.raises(OSError):  # at once: a FIFO is never waited on
+        read_served_file(out_folder, out_folder.resolve() / "example" / "fifo.pdf")
+    with pytest.raises(OSError):
+        read_served_file(out_folder, out_folder.resolve() / "example" / "facial.pdf", limit=4)
+
+
+@pytest.fixture
+def serving(out_folder):
+    """The preview's server for `out_folder` on a free port, without a build."""
+    server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_link_anywhere_on_the_way_is_not_found_over_http(serving):
+    assert get(serving, "/example/facial.pdf") == (200, b"%PDF-1.7 facial")
+    for linked in ["/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf", "/also-example/facial.pdf"]:
+        assert get(serving, linked)[0] == 404, linked
+
+
+def test_the_browser_finds_an_icon(serving):
+    """Every browser asks for /favicon.ico, also when it shows a PDF: a 404 would be an error in its console."""
+    status, icon = get(serving, "/favicon.ico")
+    assert status == 200 and Image.open(io.BytesIO(icon)).size == (16, 16)
+
+
+SAFETY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control", "Referrer-Policy")
+
+
+@pytest.mark.parametrize("request_line", [
+    "GET /example/facial.pdf HTTP/1.1", "GET /example/leak.pdf HTTP/1.1", "POST / HTTP/1.1", "PUT /x.pdf HTTP/1.1",
+    "DELETE /example/facial.pdf HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1", "BREW / HTTP/1.1", "GET / HTTP/9.9",
+    "not a request at all HTTP/1.1", "GET /example/facial.pdf",
+])
+def test_every_answer_carries_the_safety_headers(serving, request_line):
+    """Errors the standard library writes itself (501 to a POST, 400, 505) included, not only the 200s."""
+    with socket.create_connection(("127.0.0.1", serving), timeout=10) as client:
+        client.sendall(f"{request_line}\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head.splitlines()[1:]}
+    assert all(name.lower() in headers for name in SAFETY_HEADERS), head
+    assert "default-src 'none'" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
+
+
 def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
     """Hundreds of dropped connections must not fill the console with tracebacks; serving goes on."""
     import socket
@@ -136,6 +219,55 @@ def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(e
     assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert 'data-build="7"' in html and "/example/facial.pdf" in page.links
+
+
+def test_each_problem_the_build_printed_is_shown_once_without_the_failed_column():
+    why = 'patients could not read it: safety information is missing from the pages: "Keep the area clean."'
+    said = ("Invalid input (1 problem); nothing was built from it:\n"
+            '  data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"\n'
+            f"  FAILED     out/example/facial.pdf: {why}\n  FAILED     out/example/hair.pdf: {why}\n"
+            f"Failures:\n  out/example/facial.pdf: {why}\n  out/example/hair.pdf: {why}\n")
+    assert problems_said(said) == ['data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"',
+                                   f"out/example/facial.pdf: {why}", f"out/example/hair.pdf: {why}"]
+
+
+def test_a_documents_failure_is_shown_under_it_and_the_box_points_to_it(example_build, tmp_path):
+    """Said once: the box names the failed document and links to it, its own section says why; the box keeps the
+    invalid input and a failure of a document the page does not show. The status line does not say "Up to date"."""
+    out = tmp_path / "out"
+    shutil.copytree(example_build.parent, out)
+    report = json.loads((out / "example" / "report.json").read_text())
+    why = 'patients could not read it: safety information is missing from the pages: "Keep the area clean."'
+    facial = next(card for card in report["documents"] if card["document"] == "facial.pdf")
+    facial.update(verdict="not_built", error=why)
+    (out / "example" / "report.json").write_text(json.dumps(report))
+    clinic = load_clinic(DATA / "clinics" / "example" / "clinic.yaml", load_content(DATA))
+    shown = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
+    invalid = 'data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"'
+    elsewhere = f"{display_path(out / 'gone' / 'facial.pdf')}: {why}"
+    html = write_gallery(out, [shown], [invalid, f"{display_path(out / 'example' / 'facial.pdf')}: {why}", elsewhere], 3,
+                         clinic.strings).read_text()
+    box = html.split('id="problems"', 1)[1].split("</section>", 1)[0]
+    escaped = why.replace('"', "&#34;")
+    assert "FAILED" not in html and html.count(escaped) == 3  # the box (the other document), the table, the section
+    assert box.count(escaped) == 1 and display_path(out / "gone" / "facial.pdf") in box and invalid.split(" got")[0] in box
+    assert 'href="#example-facial.pdf"' in box and 'id="example-facial.pdf"' in html
+    r = clinic.strings.report
+    assert f">{r.preview_finished_with_problems}<" in html and r.preview_ready not in html
+    assert r.preview_problems_lines in box and r.preview_not_built in box
+    calm = write_gallery(out, [shown], [], 4, clinic.strings).read_text()
+    assert f">{r.preview_ready}<" in calm and 'id="problems"' not in calm
+
+
+def test_changed_names_leave_out_scratch_files_and_files_gone(tmp_path):
+    (tmp_path / "hair.yaml").write_text("saved")
+    for scratch in ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]:
+        (tmp_path / scratch).write_text("an editor's")
+    changes = {(watchfiles.Change.modified, str(tmp_path / "hair.yaml")), (watchfiles.Change.added, str(tmp_path / "sedaMdBlN")),
+               (watchfiles.Change.deleted, str(tmp_path / "sedaMdBlN"))}
+    changes |= {(watchfiles.Change.added, str(tmp_path / name)) for name in
+                ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]}
+    assert changed_names(changes) == [display_path(tmp_path / "hair.yaml")]
 
 
 # --- The preview, in a real browser ---
@@ -209,6 +341,8 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
+            console_errors = []  # a refused script or style, a missing icon…
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(f"http://127.0.0.1:{port}/")
             pictures = page.locator('[id="example-facial.pdf"] .pages img')
 
@@ -262,6 +396,23 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             assert page.locator("#problems").count() == 0
             assert shown() == first
 
+            # A clinic's own template leaves the aftercare out: its documents fail, each said once, under its pictures.
+            r = load_clinic(config, load_content(data)).strings.report
+            partial = data / "clinics" / "example" / "templates" / "partials" / "aftercare.html.j2"
+            partial.parent.mkdir(parents=True)
+            partial.write_text("")
+            build = next_build(build)
+            box = page.locator("#problems").inner_text()
+            assert "FAILED" not in box and "safety information is missing" not in box, box
+            assert page.locator('#problems a[href="#example-facial.pdf"]').count() == 1
+            assert "safety information is missing" in page.locator('[id="example-facial.pdf"]').inner_text()
+            assert page.locator("#build-status").inner_text() == r.preview_finished_with_problems
+            page.screenshot(path=SCREENSHOTS / "preview-gallery-failed.png", full_page=True)
+            partial.unlink()
+            build = next_build(build)
+            assert page.locator("#problems").count() == 0 and page.locator("#build-status").inner_text() == r.preview_ready
+            assert shown() == first
+
             # A treatment's words change: only the document that shows them is printed again.
             hair = data / "treatments" / "hair.yaml"
             log_before = log_file.read_text()
@@ -271,6 +422,7 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             rebuilt = log_file.read_text()[len(log_before):]
             assert "wrote      " in rebuilt and "hair.pdf" in rebuilt.split("wrote      ")[1].splitlines()[0]
             assert "unchanged  " in rebuilt and "facial.pdf" in rebuilt.split("unchanged  ")[1].splitlines()[0]
+            assert not console_errors, console_errors
             browser.close()
 
         server.send_signal(signal.SIGINT)  # Ctrl-C

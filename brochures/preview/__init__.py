@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import signal
 import sys
 import threading
@@ -56,8 +57,8 @@ def serve(argv: list[str], pipeline) -> int:
                   "it follows every change you save. Ctrl-C to stop.)", flush=True)
             for changes in watchfiles.watch(*preview.watched(), watch_filter=preview.worth_a_build,
                                             debounce=DEBOUNCE_MS, step=STEP_MS, raise_interrupt=True):
-                names = sorted({display_path(Path(path)) for _, path in changes})
-                print(f"\nChanged: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}", flush=True)
+                if names := changed_names(changes):
+                    print(f"\nChanged: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}", flush=True)
                 preview.build()
     except KeyboardInterrupt:
         print("\nStopped the preview. The documents built so far are complete.", file=sys.stderr)
@@ -66,6 +67,17 @@ def serve(argv: list[str], pipeline) -> int:
         server.shutdown()
         server.server_close()
     return EXIT_OK
+
+
+# An editor's or a tool's scratch files, made and removed around a save: vim's swap and backup files and its 4913
+# probe, Emacs' lock and autosave files, `sed -i`'s temporary file (sed and six letters), a `.tmp`.
+_SCRATCH = re.compile(r"\.#.*|#.*#|.*~|.*\.sw[a-p]|4913|sed[A-Za-z0-9]{6}|.*\.tmp")
+
+
+def changed_names(changes: set[tuple[watchfiles.Change, str]]) -> list[str]:
+    """The files to name as changed: those that still exist and are not an editor's scratch files."""
+    paths = {Path(path) for _, path in changes}
+    return sorted(display_path(path) for path in paths if path.exists() and not _SCRATCH.fullmatch(path.name))
 
 
 def parse_arguments(argv: list[str], pipeline) -> argparse.Namespace:
@@ -128,10 +140,7 @@ class Preview:
             except (OutputFolderError, WriteError) as error:
                 print(error, file=sys.stderr)
                 code = EXIT_OUTPUT
-        if code == EXIT_OK:
-            return []
-        # Each problem's line, as the command line prints it; not the headings above them ("Failures:").
-        return [line.strip() for line in said.getvalue().splitlines() if line.strip() and not line.rstrip().endswith(":")]
+        return problems_said(said.getvalue()) if code != EXIT_OK else []
 
     def refresh_clinics(self) -> Content | None:
         """The clinics that are valid now; one that is not keeps what it last showed."""
@@ -154,6 +163,19 @@ class Preview:
         with contextlib.suppress(InputError):
             return validate(Strings, read_yaml(self.args.data / "strings" / "en.yaml"))
         return validate(Strings, read_yaml(DATA_DIR / "strings" / "en.yaml"))  # the project's own: broken only by a bug
+
+
+def problems_said(said: str) -> list[str]:
+    """Each problem a build printed to stderr, once: an input's `file:line field: expected …, got …`, a failed
+    document's `path: why`. Not the headings above them ("Failures:"), nor the FAILED column of the document lines,
+    whose reasons the closing list of failures repeats."""
+    lines = []
+    for line in said.splitlines():
+        line = line.strip()
+        if not line or line.endswith(":"):
+            continue
+        lines.append(line.removeprefix("FAILED").lstrip() if line.startswith("FAILED ") else line)
+    return list(dict.fromkeys(lines))
 
 
 class _Both(io.TextIOBase):

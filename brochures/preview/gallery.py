@@ -15,7 +15,7 @@ from .. import STYLES_DIR
 from ..inspection import page_pictures
 from ..models import Strings
 from ..output_folder import write_atomically
-from ..problems import read_regular_file
+from ..problems import display_path, read_regular_file
 from ..quality import report_data
 from ..rendering import PlainDataSandbox
 from .server import GALLERY, MAX_SERVED_BYTES, PICTURES, SCRIPT
@@ -54,8 +54,9 @@ def write_gallery(out_dir: Path, clinics: list[ClinicShown], problems: list[str]
     """out/.preview/index.html: each clinic's report (from its report.json) with every page, and the problems found.
 
     A clinic whose input is now invalid keeps its last report and pictures: its files are left as they were.
+    A document's failure among `problems` is shown under that document, not again in the box at the top.
     """
-    shown, used = [], set()
+    shown, used, not_built = [], set(), []
     for clinic in clinics:
         folder = out_dir / clinic.slug
         try:
@@ -67,6 +68,12 @@ def write_gallery(out_dir: Path, clinics: list[ClinicShown], problems: list[str]
         pictures = {}
         for card in cards:
             pdf = folder / card["document"]
+            failure = f"{display_path(pdf)}: {card.get('error')}"  # as the build printed it
+            if card.get("error") and failure in problems:
+                # Said under the document, with its pictures: the box at the top only points to it.
+                problems = [line for line in problems if line != failure]
+                not_built.append({"clinic": clinic.name, "document": card["document"],
+                                  "anchor": f"{clinic.slug}-{card['document']}"})
             with contextlib.suppress(OSError):  # not built (yet): its card says why
                 data = read_regular_file(pdf, MAX_SERVED_BYTES)
                 pages = page_files(out_dir, data)
@@ -79,7 +86,8 @@ def write_gallery(out_dir: Path, clinics: list[ClinicShown], problems: list[str]
     stylesheet = "\n".join((STYLES_DIR / name).read_text(encoding="utf-8") for name in ("report.css", "gallery.css"))
     html = PlainDataSandbox(None, strings).render_plain("gallery.html.j2", {
         "t": strings.model_dump(mode="json"), "lang": clinics[0].locale if clinics else "en", "clinics": shown,
-        "problems": problems, "build_id": build_id, "stylesheet": stylesheet, "script": SCRIPT.read_text(encoding="utf-8")})
+        "problems": problems, "not_built": not_built, "build_id": build_id, "stylesheet": stylesheet,
+        "script": SCRIPT.read_text(encoding="utf-8")})
     path = out_dir / GALLERY
     write_atomically(path, html.encode("utf-8"))
     _remove_unused_pictures(out_dir / PICTURES, used)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import socket
@@ -14,13 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..problems import read_regular_file
+from ..problems import NotARegularFile, file_kind
 
 GALLERY = ".preview/index.html"  # what "/" shows
 PICTURES = ".preview"  # the only hidden folder served: the build record and lock are never served
 TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".png": "image/png",
          ".json": "application/json"}
 MAX_SERVED_BYTES = 256 * 1024 * 1024
+# A browser asks every server for /favicon.ico (also for a PDF it shows): a 16 px teal dot, so no 404 in its console.
+ICON = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAABAAAAAQAQMAAAAlPW0iAAAABlBMVEX///8Pbm4P6p41AAAAAXRSTlMAQObYZgAAADNJREFUeNpj"
+                        "YGBgYD7AwP+BSYCDSYGFiYGByYGJiYEBig78Y2JgYHrwh+nDD6YvFxgYGAChQwmfKroaXAAAAABJRU5ErkJggg==")
 SCRIPT = Path(__file__).with_name("live.js")  # the gallery's only script, inlined in its page
 # The pages may load only what this server serves (and the pictures inlined in a report), so nothing reaches the
 # network; the one script that may run is the gallery's own, named by its hash.
@@ -73,6 +77,35 @@ def served_file(out_dir: Path, raw_path: str) -> Path | None:
     return candidate
 
 
+def read_served_file(out_dir: Path, path: Path, limit: int = MAX_SERVED_BYTES) -> bytes:
+    """The bytes of `path`, a file that served_file found under `out_dir`, read without following any link.
+
+    The folder may change between served_file's checks and this read (a link swapped in for a file or a folder):
+    each segment is opened from the folder above it with O_NOFOLLOW, so a link anywhere on the way fails the open
+    itself, and only a regular file of at most `limit` bytes is read, from the descriptor that was opened.
+    Raises OSError (NotARegularFile for anything but a regular file) otherwise.
+    """
+    root = Path(os.path.realpath(out_dir))
+    *folders, name = path.relative_to(root).parts
+    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in folders:
+            inner = os.open(part, os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        # Non-blocking: a FIFO put in the file's place is refused below rather than waited on.
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC, dir_fd=folder)
+    finally:
+        os.close(folder)
+    with open(descriptor, "rb") as file:
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            raise NotARegularFile(path, file_kind(found.st_mode))
+        if found.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit:,} bytes", str(path))
+        return file.read(limit)
+
+
 class BuildEvents:
     """The build's progress, for browsers waiting on /events: an id that changes with every finished build."""
 
@@ -112,25 +145,24 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
     class Handler(BaseHTTPRequestHandler):
         server_version = "brochures-preview"
         sys_version = ""
+        # Never an HTTP/0.9 answer, which has no headers: a malformed request's error, and a bare `GET /`, get them too.
+        default_request_version = "HTTP/1.0"
 
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
             if not self._host_allowed():
                 return self._refuse(HTTPStatus.FORBIDDEN)
             if self.path == "/events":
                 return self._events()
+            if self.path.split("?", 1)[0] == "/favicon.ico":
+                return self._answer(ICON, TYPES[".png"])
             path = served_file(out_dir, self.path)
             try:
-                data = read_regular_file(path, MAX_SERVED_BYTES) if path else None
+                data = read_served_file(out_dir, path) if path else None
             except OSError:
                 data = None
             if data is None:
                 return self._refuse(HTTPStatus.NOT_FOUND)
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", TYPES[path.suffix.lower()])
-            self.send_header("Content-Length", str(len(data)))
-            self._safety_headers()
-            self.end_headers()
-            self.wfile.write(data)
+            self._answer(data, TYPES[path.suffix.lower()])
 
         def do_HEAD(self) -> None:  # noqa: N802
             self._refuse(HTTPStatus.METHOD_NOT_ALLOWED)
@@ -143,25 +175,27 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
             return name in ("127.0.0.1", "localhost", "::1")
 
         def _refuse(self, status: HTTPStatus) -> None:
-            body = f"{status.value} {status.phrase}\n".encode()
+            self._answer(f"{status.value} {status.phrase}\n".encode(), "text/plain; charset=utf-8", status)
+
+        def _answer(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self._safety_headers()
             self.end_headers()
             self.wfile.write(body)
 
-        def _safety_headers(self) -> None:
+        def end_headers(self) -> None:
+            """Every answer carries the safety headers, the standard library's own errors (501 to a POST, 400…) too."""
             self.send_header("Cache-Control", "no-store")
             self.send_header("X-Content-Type-Options", "nosniff")
             self.send_header("Content-Security-Policy", POLICY)
             self.send_header("Referrer-Policy", "no-referrer")
+            super().end_headers()
 
         def _events(self) -> None:
             """Server-sent events: `building` when a build starts, the new build id when it ends."""
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
-            self._safety_headers()
             self.end_headers()
             seen = None
             try:
