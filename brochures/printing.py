@@ -243,7 +243,7 @@ class Printer:
         inspection, facts = inspect_pages(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document),
                                           reader=reader, known=known)
         if unreadable := inspection_failures(inspection):
-            raise PrintError("patients could not read it: " + "; ".join(unreadable))
+            raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
         if document.kind != BOOKLET and document.layout == LEAFLET:
             # Kept for this clinic's booklet, which binds this very leaflet: its pages, and what was found on them.
             self._laid_out[_part_key(document, html)] = (laid_out, facts)

@@ -16,10 +16,15 @@ import pytest
 import yaml
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from brochures.branding import (ALERT, ALERT_BACKGROUND, INK, WARNING_DISTANCE, WHITE, brand_css, contrast, find_font,
                                 oklab, palette, warning_distance)
-from brochures.inspection import Inspection
+from brochures.inspection import Inspection, inspect_pdf
+from brochures.loading import load_clinic, load_content
+from brochures.planning import plan_documents
+from brochures.printing import Printer
+from brochures.rendering import HtmlRenderer
 from brochures.models import ClaimRules
 from brochures.quality import ClaimChecker, Scorecard, print_warnings
 from conftest import DATA, EXAMPLE, ROSEWOOD, edit_config, png
@@ -101,6 +106,37 @@ def test_brand_colours_build_and_measure_aa_on_the_pdf(clinic_copy, tmp_path, co
     for card in report(tmp_path, "mine")["documents"]:
         assert card["error"] is None, (card["document"], card["error"])
         assert card["text_contrast_failures"] == 0 and card["lowest_text_contrast"] >= 4.5, card["document"]
+
+
+# The parts of a real leaflet where brand colours meet text: the title block (accent behind ink), a table (headings on
+# the primary colour), the course (brand-coloured terms), who should not have it, when to get help (the brand's text
+# beside the warning red) and the booking box.
+BRAND_PARTS = ("title-block", "ingredients", "course", "suitability", "get-help", "contact")
+
+
+def test_every_colour_of_the_sweep_measures_aa_on_the_printed_page():
+    """All 240 colours of the sweep, printed by WeasyPrint in the real stylesheets and the real leaflet's markup (its
+    coloured parts, one copy per colour, under that colour's generated variables) and measured on the PDF glyph by
+    glyph against the pixels behind each, as the gate measures every document."""
+    content = load_content(DATA)
+    clinic = load_clinic(EXAMPLE / "clinic.yaml", content)
+    document = plan_documents([clinic], content, Path("/nonexistent"), only={"facial"})[0]
+    html = HtmlRenderer(content).render(document)
+    parts = [re.search(rf'<section class="{name}".*?</section>', html, re.DOTALL).group(0) for name in BRAND_PARTS]
+    samples = []
+    for primary, accent in sweep():
+        colours = palette(primary, accent)
+        variables = (f"--brand-primary: {colours.primary}; --brand-on-primary: {colours.on_primary}; "
+                     f"--brand-accent: {colours.accent}; --brand-text: {colours.text}")
+        samples.append(f'<div style="{variables}">{"".join(parts)}</div>')
+    body = re.search(r"<body[^>]*>", html)
+    sheet = html[:body.end()] + "".join(samples) + "</body></html>"
+    printer = Printer()
+    pdf = HTML(string=sheet, base_url=EXAMPLE.as_uri() + "/").write_pdf(
+        stylesheets=[css for css, _ in printer.stylesheets(document)], font_config=printer.font_config)
+    found = inspect_pdf(pdf, False)
+    assert len(PdfReader(BytesIO(pdf)).pages) > len(sweep()) / 2  # every sample was printed
+    assert found.text_contrast_failures == 0 and found.lowest_text_contrast >= 4.5, found.lowest_text_contrast
 
 
 def test_the_warning_colours_come_from_one_place():

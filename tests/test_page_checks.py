@@ -134,7 +134,7 @@ def test_a_clinic_template_that_leaves_out_the_emergency_advice_fails_its_docume
     (partials / "get_help.html.j2").write_text(re.sub(r'<div class="emergency">.*?</div>', "", original, flags=re.S))
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "facial", "--treatment", "comparison"]) == 1
     err = capsys.readouterr().err
-    assert re.search(r'facial\.pdf: patients could not read it: safety information is missing from the pages: "You find it hard to breathe', err)
+    assert re.search(r'facial\.pdf: not fit to give to patients as it is: safety information is missing from the pages: "You find it hard to breathe', err)
     assert "comparison.pdf: patients" not in err and (tmp_path / "out" / "mine" / "comparison.pdf").exists()
     assert not (tmp_path / "out" / "mine" / "facial.pdf").exists()
 

@@ -222,7 +222,7 @@ def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(e
 
 
 def test_each_problem_the_build_printed_is_shown_once_without_the_failed_column():
-    why = 'patients could not read it: safety information is missing from the pages: "Keep the area clean."'
+    why = 'not fit to give to patients as it is: safety information is missing from the pages: "Keep the area clean."'
     said = ("Invalid input (1 problem); nothing was built from it:\n"
             '  data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"\n'
             f"  FAILED     out/example/facial.pdf: {why}\n  FAILED     out/example/hair.pdf: {why}\n"
@@ -237,7 +237,7 @@ def test_a_documents_failure_is_shown_under_it_and_the_box_points_to_it(example_
     out = tmp_path / "out"
     shutil.copytree(example_build.parent, out)
     report = json.loads((out / "example" / "report.json").read_text())
-    why = 'patients could not read it: safety information is missing from the pages: "Keep the area clean."'
+    why = 'not fit to give to patients as it is: safety information is missing from the pages: "Keep the area clean."'
     facial = next(card for card in report["documents"] if card["document"] == "facial.pdf")
     facial.update(verdict="not_built", error=why)
     (out / "example" / "report.json").write_text(json.dumps(report))

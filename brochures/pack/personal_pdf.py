@@ -47,5 +47,5 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
     check_pdf(document, pdf)
     # The quality gate every brochure passes, measured on the finished file: type sizes, contrast, tags, the pages.
     if unreadable := inspection_failures(inspect_pdf(pdf, pdf_ua=True, expected=expected_look(document))):
-        raise PrintError("patients could not read it: " + "; ".join(unreadable))
+        raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
     return pdf
