@@ -63,6 +63,9 @@ def test_one_date_and_time_column_and_american_dates(tmp_path):
      ":2 first name: expected plain text, not a spreadsheet formula (text starting with a tab)"),
     ('Sam,"\tsam@example.test",2026-12-03,14:30,facial',
      ":2 email: expected plain text, not a spreadsheet formula (text starting with a tab)"),
+    ("Zoë,zoë@example.test,2026-12-03,14:30,facial",
+     ":2 email: expected an email address whose part before the @ is in plain letters a to z, digits and . _ - + "
+     '(most mail servers cannot deliver to one with accents or other letters), got "zoë@example.test"'),
     ("Sa\u202em,sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, without the invisible character U+202E"),
     (",sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected some text, got nothing"),
     ("Sam,sam@example.test,2026-12-03,14:30", ":2: expected 5 cells, one per column, got 4"),
@@ -73,6 +76,11 @@ def test_each_bad_row_is_named_and_skipped(tmp_path, row, expected):
     assert any(message.startswith(expected) for message in messages(result)), messages(result)
     assert [appointment.first_name for appointment in result.appointments] == ["Jo"]  # the good row is kept
     assert not result.file_problem
+
+
+def test_an_international_domain_is_written_in_its_ascii_form(tmp_path):
+    result = read(tmp_path, HEADER + "José,jose@exämple.test,2026-12-03,14:30,facial\n")
+    assert result.problems == [] and result.appointments[0].email == "jose@xn--exmple-cua.test"
 
 
 def test_duplicate_rows_name_the_first(tmp_path):

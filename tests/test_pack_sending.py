@@ -7,6 +7,14 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from datetime import datetime
+
+from brochures.loading import load_clinic, load_content
+from brochures.pack.appointments import Appointment
+from brochures.pack.message import Composed
+from brochures.pack.private_files import Ledger
+from brochures.pack.sending import send_all
+from conftest import DATA
 from pack_support import Mailbox, MailServer, check_login, local_email, no_wait, pack, set_email, write_appointments
 
 ROWS = ["Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes",
@@ -66,6 +74,38 @@ def test_a_550_for_one_patient_does_not_stop_the_others(clinic, mail_server, tmp
     assert send(folder, out, appointments, sleep=waits.append) == 1
     assert sorted(mail_server.mailbox.recipients()) == ["alex@example.test", "priya@example.test", "sam@example.test"]
     assert capsys.readouterr().out.count("\n  already sent ") == 3
+
+
+def test_an_address_mail_servers_cannot_take_never_reaches_them(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    rows = ["Zoë,zoë@example.test,2030-12-03,10:00,facial,", "José,jose@exämple.test,2030-12-03,11:00,facial,", ROWS[1]]
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", rows)) == 1
+    assert sorted(mail_server.mailbox.recipients()) == ["jo@example.test", "jose@xn--exmple-cua.test"]
+    (_, _, data), = [sent for sent in mail_server.mailbox.received if sent[1] == ["jose@xn--exmple-cua.test"]]
+    assert message_from_bytes(data, policy=policy.default)["To"] == "jose@xn--exmple-cua.test"
+    assert "a.csv:2 email: expected an email address whose part before the @ is in plain letters" in capsys.readouterr().err
+
+
+def test_a_message_that_cannot_go_is_reported_and_the_others_are_sent(clinic, mail_server, tmp_path):
+    """Defence in depth: whatever one message's failure (here an address no check let through, which smtplib cannot
+    encode), it is reported for that patient and the batch goes on."""
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    assert pack(folder, out, "--appointments", str(write_appointments(tmp_path / "a.csv", ROWS[:2]))) == 0
+    content = load_content(DATA)
+    harbour = load_clinic(folder / "clinic.yaml", content)
+    private = out / ".private" / "harbour"
+    ledger = Ledger(private)
+    sam, jo = (Composed(appointment=Appointment(first_name=name, email=address, when=datetime(2030, 12, 3, 10),
+                                                treatments=("facial",)),
+                        opaque_id=opaque, message=None, data=b"Subject: x\r\n\r\nx\r\n", content_hash="",
+                        message_id=f"<{opaque}@example-clinic.test>")
+               for name, address, opaque in (("Zoë", "zoë@example.test", "a" * 20), ("Jo", "jo@example.test", "b" * 20)))
+    results, stopped = send_all([sam, jo], harbour, None, ledger, private, sleep=no_wait)
+    assert [result.status for result in results] == ["not sent", "sent"] and stopped is None
+    assert "could not be sent" in results[0].reason
+    assert mail_server.mailbox.recipients() == ["jo@example.test"]
 
 
 def test_a_451_is_tried_again_until_it_is_accepted(clinic, mail_server, tmp_path):

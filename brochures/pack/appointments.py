@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
-from ..models import Language, Model, _email
+from ..models import Language, Model, _email, mail_address
 from ..problems import Problem, describe, file_kind, unsafe_character
 
 # The columns of an appointments file, and the header spellings each is known by (compared in lower case,
@@ -97,7 +97,8 @@ def _name(value: str) -> str:
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_plain_text),
                  AfterValidator(_name), BeforeValidator(_no_formula)]
 PatientEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                         AfterValidator(_plain_text), AfterValidator(_email), BeforeValidator(_no_formula)]
+                         AfterValidator(_plain_text), AfterValidator(_email), AfterValidator(mail_address),
+                         BeforeValidator(_no_formula)]
 
 
 class AppointmentRow(Model):

@@ -218,6 +218,13 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                     result.status = TEMPORARY
                     if result.code == 421:  # the server is closing the connection
                         server = _closed(server)
+                except (smtplib.SMTPNotSupportedError, ValueError) as error:
+                    # This message cannot go (an address the server cannot take, an extension it lacks, text that
+                    # cannot be encoded): report it for this patient and go on. The server may be left in the middle
+                    # of the message, so the next one starts on a new connection.
+                    server = _closed(server)
+                    result.status, result.code, result.reason = NOT_SENT, None, f"this message could not be sent ({_reason(error)})"
+                    break
                 except OSError as error:  # the connection was lost (SMTPServerDisconnected is an OSError too)
                     server = _closed(server)  # reconnect for the next attempt; if the server is gone, connecting says so
                     result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
