@@ -243,3 +243,43 @@ def test_a_pack_for_one_treatment_leaves_the_clinic_report_whole(clinic, capsys)
     assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30",
                 "--treatment", "facial") == 0
     assert len(json.loads(report.read_text())["documents"]) == 5
+
+
+LONG_NAMES = ["Alex", "Anna-Maria Magdalena Theresia Josepha Walburga von Habsburg",  # 59 characters
+              "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaf"]  # 60, one unbroken word
+
+
+@pytest.mark.parametrize("page_size", ["A4", "Letter", "A5"])
+def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_mark(tmp_path, page_size):
+    """The running header ("Personal — for … only") wraps in its own box, beside the draft mark, and never reaches the
+    page's edge or the text below it: the quality gate every personal PDF passes measures both."""
+    import shutil
+    from conftest import EXAMPLE
+
+    folder = tmp_path / "clinics" / "example"
+    shutil.copytree(EXAMPLE, folder)  # not approved: every page has the draft mark too
+    config = folder / "clinic.yaml"
+    config.write_text(config.read_text().replace("page_size: A4", f"page_size: {page_size}"))
+    rows = [f"{name},p{number}@example.test,2030-12-03,1{number}:00,facial," for number, name in enumerate(LONG_NAMES)]
+    code, out = prepare((folder, tmp_path / "out"), tmp_path, rows, "--pack", "pdf")
+    assert code == 0
+    assert len(list((out / ".private" / "example").glob("*.pdf"))) == len(LONG_NAMES)
+
+
+def test_a_personal_pdf_that_fails_for_one_patient_skips_that_row_only(tmp_path, capsys):
+    import shutil
+    from conftest import EXAMPLE, ROOT
+
+    folder = tmp_path / "clinics" / "example"
+    shutil.copytree(EXAMPLE, folder)
+    override = folder / "templates" / "email" / "personal_pack.html.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text((ROOT / "templates" / "email" / "personal_pack.html.j2").read_text().replace(
+        "{% block masthead %}", "{% block masthead %}{% if patient.first_name == 'Broken' %}{{ no_such_value }}{% endif %}"))
+    rows = ["Broken,b@example.test,2030-12-03,10:00,facial,", "Alex,a@example.test,2030-12-03,11:00,facial,"]
+    code, out = prepare((folder, tmp_path / "out"), tmp_path, rows, "--pack", "pdf")
+    captured = capsys.readouterr()
+    assert code == 1  # not 2: the other patient's email was prepared
+    assert len(messages_in(out, "example")) == 1 and len(list((out / ".private" / "example").glob("*.pdf"))) == 1
+    assert "  FAILED     appointments.csv:2: expected an email and personal PDF for this appointment" in captured.err
+    assert "1 not made (see above)" in captured.out

@@ -140,10 +140,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     ledger = Ledger(folder)
     expired = remove_past(folder, ledger, now.date())
     try:
-        messages, too_large = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now)
-    except (RenderError, PrintError) as error:
-        print(f"FAILED: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        messages, not_made = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now)
     finally:
         ledger.save()
 
@@ -157,8 +154,10 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
     if booked.problem_count:
         summary += f"; {booked.problem_count} row{'s' if booked.problem_count != 1 else ''} skipped (see above)"
+    if not_made:
+        summary += f"; {not_made} not made (see above)"
     print(summary + ".")
-    failed = booked.problem_count > 0 or too_large > 0
+    failed = booked.problem_count > 0 or not_made > 0
 
     if not args.send:
         print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
@@ -170,7 +169,8 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
                    folder: Path, ledger: Ledger, now: datetime) -> tuple[list[Composed], int]:
     """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
     One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
-    Returns the messages written or kept, and how many were too large to send."""
+    Returns the messages written or kept, and how many could not be made (too large to send, or a personal PDF or
+    message that failed for this patient alone: reported with its row, and the others are still made)."""
     secret = install_secret(args.out)
     environment = mail_environment(clinic)
     logo = logo_png(clinic)
@@ -178,7 +178,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
     if args.pack == "pdf":
         from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
         printer = Printer()
-    messages, too_large = [], 0
+    messages, not_made = [], 0
     for appointment in booked:
         opaque = opaque_id(secret, appointment.key)
         if sent := ledger.sent(opaque):  # what the patient received stays on disk as it was: never composed again
@@ -188,15 +188,22 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
                                      message_id=sent.get("message_id", "")))
             continue
         theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
+        try:
+            if printer is not None:
+                pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
+                theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
+                attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
+            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
+        except (RenderError, PrintError) as error:  # this patient's letter alone: the others are still made
+            not_made += 1
+            print(f"  FAILED     {appointment.row}: expected an email{' and personal PDF' if printer else ''} for this "
+                  f"appointment, got an error ({error}); nothing was written for it", file=sys.stderr)
+            continue
         if printer is not None:
-            pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
             write_private(folder / f"{opaque}.pdf", pdf)
-            theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
-            attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
-        composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
         size = len(composed.data)
         if size > MAX_MESSAGE_BYTES:
-            too_large += 1
+            not_made += 1
             print(f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
                   file=sys.stderr)
             continue
@@ -204,7 +211,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
         ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
         print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row})")
         messages.append(composed)
-    return messages, too_large
+    return messages, not_made
 
 
 def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tuple[Clinic, str]:
