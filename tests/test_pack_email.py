@@ -153,7 +153,9 @@ def test_the_personal_pdf(clinic, tmp_path):
 def test_a_damaged_ledger_stops_the_pack_rather_than_risk_sending_twice(clinic, tmp_path, capsys):
     folder, out = clinic
     ledger = out / ".private" / "harbour" / "ledger.json"
-    ledger.parent.mkdir(parents=True)
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 0  # the key and the ledger exist
+    for made in ledger.parent.glob("*.eml"):
+        made.unlink()
     ledger.write_text("{not json")
     code, out = prepare(clinic, tmp_path, ROWS[:1])
     assert code == 3
@@ -175,10 +177,14 @@ def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
     from brochures.pack.private_files import private_folder
 
     folder, out = clinic
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 0
     with BuildLock(private_folder(out, "harbour")):
-        code, out = prepare(clinic, tmp_path, ROWS[:1])
-    assert code == 3 and "another build is writing to" in capsys.readouterr().err
-    assert list((out / ".private" / "harbour").glob("*.eml")) == []
+        code, out = prepare(clinic, tmp_path, ROWS[1:])
+        assert pack(folder, out, "--purge") == 3  # a purge waits too: it would delete what a send is reading
+    err = capsys.readouterr().err
+    assert code == 3 and err.count("another pack is running for this clinic") == 2
+    assert "--out" not in err  # another output folder has an empty ledger: it would send again
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 1
 
 
 def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_path, capsys, monkeypatch):

@@ -310,6 +310,21 @@ def test_a_sent_message_is_never_rewritten(clinic, mail_server, tmp_path, capsys
     assert len(mail_server.mailbox.received) == 1
 
 
+def test_a_missing_key_stops_the_pack_rather_than_sending_again(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:2])
+    assert send(folder, out, appointments) == 0
+    (out / ".private" / "secret").unlink()
+    capsys.readouterr()
+    assert send(folder, out, appointments) == 3
+    assert pack(folder, out, "--appointments", str(appointments)) == 3  # a dry run too: it would rename every email
+    err = capsys.readouterr().err
+    assert "secret is missing, but" in err and "would be sent it again; restore it from a backup" in err
+    assert "--out" not in err
+    assert sorted(mail_server.mailbox.recipients()) == ["jo@example.test", "sam@example.test"]  # nobody twice
+
+
 def test_the_send_log_keeps_a_keyed_hash_of_the_address(clinic, mail_server, tmp_path):
     import hashlib
     import hmac

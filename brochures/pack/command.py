@@ -98,11 +98,15 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
     try:
         prepare(args.out, inputs=[args.data, clinic.folder], outputs=[args.out / clinic.slug])
         folder = private_folder(args.out, clinic.slug)
-        if args.purge:
-            removed = purge(folder)
-            print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
-            return EXIT_OK
-        with BuildLock(folder):  # one pack at a time per clinic: two would each send what the other has not recorded yet
+        # One pack at a time per clinic: two would each send what the other has not recorded yet, and a purge would
+        # delete what a send is reading. Another --out is never the way round it: its empty ledger would send again.
+        with BuildLock(folder, busy="another pack is running for this clinic ({folder}/, pid {pid}); wait for it to "
+                                    "finish, then run the same command again (what it sent is not sent again)",
+                       advice="check the folder; this one is the clinic's record of what was sent"):
+            if args.purge:
+                removed = purge(folder)
+                print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
+                return EXIT_OK
             return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
@@ -123,6 +127,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         if problems:
             return report_invalid(problems)
 
+    secret = install_secret(args.out)  # first: without the key that made them, the ledger's ids mean nothing
     booked = appointments(args, clinic, content, now)
     if booked.problem_count and booked.from_command_line:  # the one appointment given is wrong: nothing to prepare
         return report_invalid(booked.problems)
@@ -140,7 +145,8 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     ledger = Ledger(folder)
     expired = remove_past(folder, ledger, now.date())
     try:
-        messages, not_made = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now)
+        messages, not_made = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now,
+                                            secret)
     finally:
         ledger.save()
 
@@ -162,16 +168,16 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     if not args.send:
         print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
         return EXIT_FAILED if failed else EXIT_OK
-    return deliver(messages, clinic, password, ledger, folder, send_options) or (EXIT_FAILED if failed else EXIT_OK)
+    delivered = deliver(messages, clinic, password, ledger, folder, {"secret": secret, **send_options})
+    return delivered or (EXIT_FAILED if failed else EXIT_OK)
 
 
 def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
-                   folder: Path, ledger: Ledger, now: datetime) -> tuple[list[Composed], int]:
+                   folder: Path, ledger: Ledger, now: datetime, secret: bytes) -> tuple[list[Composed], int]:
     """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
     One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
     Returns the messages written or kept, and how many could not be made (too large to send, or a personal PDF or
     message that failed for this patient alone: reported with its row, and the others are still made)."""
-    secret = install_secret(args.out)
     environment = mail_environment(clinic)
     logo = logo_png(clinic)
     printer = None

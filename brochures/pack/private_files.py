@@ -55,18 +55,22 @@ def private_folder(out_dir: Path, clinic_slug: str) -> Path:
 def install_secret(out_dir: Path) -> bytes:
     """The random key opaque ids are made with: the same for every run into this output folder."""
     path = out_dir / PRIVATE_FOLDER / SECRET_FILE
+    # Without the key every appointment gets a new id, so the ledger would no longer know who was sent their email.
+    without_it = ("every appointment would get a new id, and patients already sent their email would be sent it again; "
+                  "restore it from a backup (nothing is prepared or sent until it is back)")
     try:
         key = read_regular_file(path, 64)
         if len(key) == 32:
             return key
-        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected 32); "
-                                "restore it, or delete it (every appointment then gets a new id, and the ledger no longer "
-                                "knows what was sent)")
+        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected "
+                                f"32): {without_it}")
     except FileNotFoundError:
-        pass
+        if records := sorted(found for name in (LEDGER_FILE, SEND_LOG) for found in path.parent.glob(f"*/{name}")):
+            raise OutputFolderError(f"{display_path(path)} is missing, but {display_path(records[0])} records emails made "
+                                    f"with it: without it {without_it}") from None
     except OSError as error:  # a named pipe or a folder in its place, or unreadable
-        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the folder, "
-                                "or choose another --out") from None
+        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the file and "
+                                "its folder's permissions") from None
     key = secrets.token_bytes(32)
     write_atomically(path, key, mode=0o600)
     return key
