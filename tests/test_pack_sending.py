@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import shutil
 from email import message_from_bytes, policy
 
 import pytest
@@ -336,3 +339,40 @@ def test_the_send_log_keeps_a_keyed_hash_of_the_address(clinic, mail_server, tmp
     secret = (out / ".private" / "secret").read_bytes()
     assert record["address_hmac_sha256"] == hmac.new(secret, b"sam@example.test", hashlib.sha256).hexdigest()
     assert hashlib.sha256(b"sam@example.test").hexdigest() not in log and "sam@" not in log
+
+
+def unkeyed_hashes(eml) -> set[str]:
+    """The SHA-256 of what the patient reads, as anyone could compute it from a guessed patient and the leaflets (with
+    and without the line end the email adds after each part)."""
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    logo = next(part.get_content() for part in message.walk() if part.get_content_type() == "image/png")
+    files = [hashlib.sha256(blob).hexdigest() for blob in [part.get_content() for part in message.iter_attachments()] + [logo]]
+    text, html = (message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
+    found = set()
+    for text, html in itertools.product((text, text.removesuffix("\n")), (html, html.removesuffix("\n"))):
+        digest = hashlib.sha256()
+        for part in (message["Subject"], message["To"], text, html, *files):
+            digest.update(part.encode("utf-8") + b"\0")
+        found.add(digest.hexdigest())
+    return found
+
+
+def test_the_message_hash_is_keyed_so_a_guessed_patient_cannot_be_confirmed(clinic, mail_server, tmp_path):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    other = tmp_path / "other-out"  # another output folder: another key
+    shutil.copytree(out, other)
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    found = []
+    for where in (out, other):
+        assert send(folder, where, appointments) == 0
+        private = where / ".private" / "harbour"
+        ledger = json.loads((private / "ledger.json").read_text())["appointments"]
+        (entry,), (record,) = ledger.values(), [json.loads(line) for line in (private / "send-log.jsonl").read_text().splitlines()]
+        eml, = private.glob("*.eml")
+        stored = (private / "ledger.json").read_text() + (private / "send-log.jsonl").read_text()
+        assert not [unkeyed for unkeyed in unkeyed_hashes(eml) if unkeyed[:12] in stored]
+        assert entry["sent"]["message_id"] == record["message_id"]
+        found.append((entry["content"], record["message_id"]))
+    (content, message_id), (other_content, other_message_id) = found
+    assert content != other_content and message_id.split("@")[0].split(".")[1] != other_message_id.split("@")[0].split(".")[1]

@@ -199,7 +199,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
                 pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
                 theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
                 attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
-            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
+            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo)
         except (RenderError, PrintError) as error:  # this patient's letter alone: the others are still made
             not_made += 1
             print(f"  FAILED     {appointment.row}: expected an email{' and personal PDF' if printer else ''} for this "

@@ -1,11 +1,11 @@
 """Where patients' files live: a folder only its owner can open, opaque names, a ledger of what was sent, and purging.
 
     out/.private/                      mode 0700
-    ├── secret                         0600: the key of opaque ids and of the send log's address hashes, made once per output folder
+    ├── secret                         0600: the key of opaque ids, message hashes and the send log's address hashes, made once per output folder
     └── <clinic>/                      0700
         ├── <opaque id>.eml            0600: one message per appointment, until the appointment has passed or --purge
         ├── <opaque id>.pdf            0600: the personal PDF (--pack pdf), likewise
-        ├── ledger.json                0600: per opaque id, the appointment's day, the message's hash and whether it was sent
+        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and whether it was sent
         └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and an HMAC-SHA256 of the address (keyed with secret)
 
 No file name, ledger entry or log line holds a name or an address.
@@ -94,7 +94,7 @@ def write_private(path: Path, data: bytes) -> None:
 class Ledger:
     """What was made and sent for each appointment, by opaque id, saved after every change.
 
-    An entry: {"day": "2026-12-03", "content": <SHA-256 of the message>, "size": bytes,
+    An entry: {"day": "2026-12-03", "content": <HMAC-SHA256 of the message, keyed with the secret>, "size": bytes,
                "sent": {"at": <time>, "message_id": <id>} or null}
     """
 
