@@ -172,8 +172,19 @@ def test_the_good_rows_are_prepared_and_the_exit_code_says_some_were_not(clinic,
         "Jo,jo@,2030-12-03,11:00,hair,",
     ])
     assert pack(folder, out, "--appointments", str(appointments)) == 1
-    assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in err
+    assert "those rows were skipped, the others were prepared" in err
     assert [message["To"] for message in messages_in(out)] == ["sam@example.test"]
+
+
+def test_a_file_of_only_bad_rows_says_none_could_be_prepared(clinic, tmp_path, capsys):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", ["Jo,jo@,2030-12-03,11:00,hair,"])
+    assert pack(folder, out, "--appointments", str(appointments)) == 1
+    err = capsys.readouterr().err
+    assert "Problems in the appointments (1); no row could be prepared:" in err and "the others" not in err
+    assert messages_in(out) == []
 
 
 def test_one_patient_booked_by_phone(clinic, capsys):

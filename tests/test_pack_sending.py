@@ -210,7 +210,11 @@ def test_a_server_without_starttls_gets_nothing(clinic, mail_server, tmp_path, c
     set_email(folder, local_email(mail_server.port, security="starttls"))
     assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:2])) == 1
     assert mail_server.mailbox.received == []
-    assert "does not offer STARTTLS" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert ("Nothing was sent, because the connection to the mail server could not be protected: the mail server "
+            f"127.0.0.1:{mail_server.port} does not offer STARTTLS") in err
+    assert "Check email.smtp_host, smtp_port and security in " in err
+    assert "send the rest" not in err and "what was sent" not in err  # nothing was
 
 
 def test_an_untrusted_certificate_gets_nothing(clinic, certificates, tmp_path, capsys):

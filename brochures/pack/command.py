@@ -32,7 +32,7 @@ from .appointments import Appointment, Appointments, Rules, check_appointment, r
 from .message import Composed, Leaflet, compose, logo_png, mail_environment
 from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
-from .sending import ALREADY_SENT, SENT, SendError, find_password, send_all
+from .sending import ALREADY_SENT, SENT, UNPROTECTED, UNREACHABLE, SendError, find_password, send_all
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_MESSAGE_BYTES = 1024 * 1024  # the whole email, attachments included: most mailboxes take 10 MB, phones prefer less
@@ -276,6 +276,8 @@ def print_problems(booked: Appointments) -> None:
     if booked.file_problem:
         print(f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); nothing was prepared:",
               file=sys.stderr)
+    elif not booked.appointments:
+        print(f"Problems in the appointments ({count:,}); no row could be prepared:", file=sys.stderr)
     else:
         print(f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:", file=sys.stderr)
     for line in report_lines(booked.problems[:SHOWN_PROBLEMS], per_file=SHOWN_PROBLEMS):
@@ -341,9 +343,20 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
     counts = {status: sum(result.status == status for result in results) for status in dict.fromkeys(r.status for r in results)}
     print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
     if stopped:
-        print(f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again.",
-              file=sys.stderr)
+        print(stopped_message(stopped, counts.get(SENT, 0), clinic), file=sys.stderr)
     return EXIT_FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else EXIT_OK
+
+
+def stopped_message(stopped: SendError, sent: int, clinic: Clinic) -> str:
+    """Why the batch stopped, what was and was not sent, and what to do: try again later only if that can help."""
+    if stopped.kind == UNREACHABLE:
+        return f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again."
+    done = "Nothing was sent" if not sent else f"The other emails were not sent ({sent} were, before it stopped)"
+    if stopped.kind == UNPROTECTED:
+        return (f"{done}, because the connection to the mail server could not be protected: {stopped}. Check email.smtp_host, "
+                f"smtp_port and security in {display_path(clinic.config_file)} (security: tls for a server's TLS port, "
+                "usually 465; starttls for port 587), or ask your email provider; then run the same command again.")
+    return f"{done}: {stopped}. Then run the same command again: what was sent is not sent again."
 
 
 def report_invalid(problems: list[Problem]) -> int:
