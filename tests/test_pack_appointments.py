@@ -123,11 +123,22 @@ def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
     ("given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n",
      ':1 columns: expected a column for treatments (or treatments, treatment, services); found the columns "given name", "mail", "when"'),
     ("first name,email,date,treatments\n", ":1 columns: expected a column for time (or time, appointment time, start time)"),
+    ("first name,email,date,time,treatments,email\nSam,a@example.test,2026-12-03,14:30,facial,b@example.test\n",
+     ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); rename or remove all but one'),
+    ("name,patient,email,date,time,treatments\nSam Patel,Sam,sam@example.test,2026-12-03,14:30,facial\n",
+     ':1 columns: expected one column for first name, got 2: "name" (column 1) and "patient" (column 2)'),
 ])
 def test_a_file_that_cannot_be_used_is_refused_whole(tmp_path, text, expected):
     result = read(tmp_path, text)
     assert result.file_problem and result.appointments == []
     assert messages(result)[0].startswith(expected), messages(result)
+
+
+def test_a_column_named_exactly_for_its_field_wins_over_an_alias(tmp_path):
+    result = read(tmp_path, "name,first name,patient email,email,date,time,treatments\n"
+                            "Sam Patel,Sam,office@example.test,sam@example.test,2026-12-03,14:30,facial\n")
+    assert result.problems == []
+    assert (result.appointments[0].first_name, result.appointments[0].email) == ("Sam", "sam@example.test")
 
 
 def test_a_file_that_is_not_utf8(tmp_path):

@@ -266,19 +266,31 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
-def columns_of(header: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Which column holds what (by canonical name), and what is wrong with the header."""
-    index: dict[str, int] = {}
+def columns_of(header: list[str]) -> tuple[dict[str, int], list[str], dict[str, list[int]]]:
+    """Which column holds what (by canonical name), the header texts that name nothing, and the fields more than one
+    column could hold. A column named exactly for its field ("first name") wins over one named by an alias ("name");
+    two of the same kind (two "email" columns, or "name" and "patient") cannot be decided, and are returned as such."""
+    exact = {name.replace("_", " "): name for name in COLUMNS}
+    alias = {spelling: name for name, known in COLUMNS.items() for spelling in known}
+    found: dict[str, tuple[list[int], list[int]]] = {}  # per field: the exact columns, then the alias columns
     unknown: list[str] = []
-    spellings = {spelling: name for name, known in COLUMNS.items() for spelling in (*known, name.replace("_", " "))}
     for position, text in enumerate(header):
-        name = spellings.get(_header_key(text))
+        key = _header_key(text)
+        name = exact.get(key) or alias.get(key)
         if name is None:
             if text.strip():
                 unknown.append(text.strip())
             continue
-        index.setdefault(name, position)
-    return index, unknown
+        found.setdefault(name, ([], []))[0 if key in exact else 1].append(position)
+    index: dict[str, int] = {}
+    ambiguous: dict[str, list[int]] = {}
+    for name, (exact_positions, alias_positions) in found.items():
+        positions = exact_positions or alias_positions
+        if len(positions) == 1:
+            index[name] = positions[0]
+        else:
+            ambiguous[name] = positions
+    return index, unknown, ambiguous
 
 
 def open_text(path: Path) -> io.TextIOWrapper:
@@ -337,7 +349,14 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
         return
     reader = csv.reader(itertools.chain([header_line], stream), delimiter=sniff_delimiter(header_line))
     header = next(reader)
-    index, unknown = columns_of(header)
+    index, unknown, ambiguous = columns_of(header)
+    if ambiguous:
+        for name, positions in ambiguous.items():
+            which = " and ".join(f'"{header[position].strip()}" (column {position + 1})' for position in positions)
+            result.add(Problem(path, reader.line_num, "columns", f"expected one column for {name.replace('_', ' ')}, got "
+                                                                 f"{len(positions)}: {which}; rename or remove all but one"))
+        result.file_problem = True
+        return
     missing = [name for name in ("first_name", "email", "treatments") if name not in index]
     if "when" not in index:
         missing += [name for name in ("date", "time") if name not in index]
