@@ -66,6 +66,10 @@ def test_one_date_and_time_column_and_american_dates(tmp_path):
     ("Zoë,zoë@example.test,2026-12-03,14:30,facial",
      ":2 email: expected an email address whose part before the @ is in plain letters a to z, digits and . _ - + "
      '(most mail servers cannot deliver to one with accents or other letters), got "zoë@example.test"'),
+    ("Sam,sam@example.test,2026-12-03,14:30,-2+3",
+     ':2 treatments: expected plain text, not a spreadsheet formula (text starting with -), got "-2+3"'),
+    ("Sam,sam@example.test,=TODAY(),14:30,facial",
+     ':2 date: expected plain text, not a spreadsheet formula (text starting with =), got "=TODAY()"'),
     ("Sa\u202em,sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, without the invisible character U+202E"),
     (",sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected some text, got nothing"),
     ("Sam,sam@example.test,2026-12-03,14:30", ":2: expected 5 cells, one per column, got 4"),
@@ -81,6 +85,20 @@ def test_each_bad_row_is_named_and_skipped(tmp_path, row, expected):
 def test_an_international_domain_is_written_in_its_ascii_form(tmp_path):
     result = read(tmp_path, HEADER + "José,jose@exämple.test,2026-12-03,14:30,facial\n")
     assert result.problems == [] and result.appointments[0].email == "jose@xn--exmple-cua.test"
+
+
+def test_a_formula_cell_is_one_problem_not_a_list_of_unknown_treatments(tmp_path):
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,-2+3\n")
+    assert len(result.problems) == 1
+
+
+def test_the_language_is_compared_in_any_case(tmp_path):
+    result = read(tmp_path, "first name,email,date,time,treatments,language\n"
+                            "Sam,sam@example.test,2026-12-03,14:30,facial,EN\n"
+                            "Jo,jo@example.test,2026-12-03,15:30,facial,en_gb\n"
+                            "Al,al@example.test,2026-12-03,16:30,facial,FR\n")
+    assert [appointment.language for appointment in result.appointments] == ["en", "en-GB"]
+    assert messages(result) == [':4 language: expected en (the language of this clinic\'s leaflets), got "FR"']
 
 
 def test_duplicate_rows_name_the_first(tmp_path):

@@ -101,13 +101,24 @@ PatientEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
                          BeforeValidator(_no_formula)]
 
 
+def _language_code(value: object) -> object:
+    """"EN", "en_gb" and "En-GB" as the code they mean: "en", "en-GB"."""
+    if not isinstance(value, str) or not re.fullmatch(r"\s*[A-Za-z]{2}([-_][A-Za-z]{2})?\s*", value):
+        return value
+    language, _, region = value.strip().replace("_", "-").partition("-")
+    return f"{language.lower()}-{region.upper()}" if region else language.lower()
+
+
+PatientLanguage = Annotated[Language, BeforeValidator(_language_code)]
+
+
 class AppointmentRow(Model):
     """The fields of one appointment that need no knowledge of the clinic or the clock."""
 
     first_name: Name
     email: PatientEmail
     practitioner: Name | None = None
-    language: Language | None = None
+    language: PatientLanguage | None = None
 
 
 def _plain_message(detail: dict) -> str:
@@ -200,11 +211,21 @@ def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, s
             key = str(detail["loc"][0])
             problem(key, f"{_plain_message(detail)}, got {describe(detail.get('input'))}")
 
-    when = _check_when(values, rules, problem)
-    treatments = _check_treatments(values.get("treatments"), rules, problem)
+    # The cells read as dates, times and lists are refused whole when a spreadsheet would run them ("-2+3" is a
+    # formula, not two treatments), before they are split or parsed.
+    unsafe = set()
+    for key in ("when", "date", "time", "treatments"):
+        if isinstance(value := values.get(key), str):
+            try:
+                _plain_text(value)
+            except ValueError as error:
+                problem(key, f"{error}, got {describe(value)}")
+                unsafe.add(key)
+    when = _check_when(values, rules, problem) if not unsafe & {"when", "date", "time"} else None
+    treatments = _check_treatments(values.get("treatments"), rules, problem) if "treatments" not in unsafe else ()
     if row and row.language and row.language.split("-")[0] != rules.language.split("-")[0]:
         problem("language", f'expected {rules.language.split("-")[0]} (the language of this clinic\'s leaflets), '
-                            f"got {describe(row.language)}")
+                            f"got {describe(values.get('language'))}")
     if problems or row is None or when is None or not treatments:
         return None, problems
     return Appointment(first_name=row.first_name, email=row.email, when=when, treatments=treatments,
