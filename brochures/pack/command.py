@@ -2,7 +2,7 @@
 
     python generate.py pack                                   the sample data/appointments.csv, a dry run
     python generate.py pack --appointments tomorrow.csv --send
-    python generate.py pack --name Sam --email sam@example.test --when "2026-12-03 14:30" --treatment facial
+    python generate.py pack --name Sam --email sam@example.test --when "2030-12-03 14:30" --treatment facial
     python generate.py pack --purge                           delete every patient's file now
 
 No file name it writes holds a patient's name or address, and what it prints about emails is counts, opaque ids and
