@@ -380,3 +380,16 @@ def test_the_message_hash_is_keyed_so_a_guessed_patient_cannot_be_confirmed(clin
         found.append((entry["content"], record["message_id"]))
     (content, message_id), (other_content, other_message_id) = found
     assert content != other_content and message_id.split("@")[0].split(".")[1] != other_message_id.split("@")[0].split(".")[1]
+
+
+def test_the_clinic_sends_from_an_international_domain_in_its_ascii_form(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    set_email(folder, local_email(mail_server.port).replace("hello@example-clinic.test", "hé@exämple-clinic.test"))
+    assert send(folder, out, appointments) == 2  # a sender's address mail servers cannot take is a config error
+    assert "email.from_address: expected an email address whose part before the @ is in plain letters" in capsys.readouterr().err
+    set_email(folder, local_email(mail_server.port).replace("hello@example-clinic.test", "hello@exämple-clinic.test"))
+    assert send(folder, out, appointments) == 0
+    (sender, _, data), = mail_server.mailbox.received
+    assert sender == "hello@xn--exmple-clinic-cfb.test"
+    assert "hello@xn--exmple-clinic-cfb.test" in message_from_bytes(data, policy=policy.default)["From"]
