@@ -185,6 +185,10 @@ def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
     assert code == 3 and err.count("another pack is running for this clinic") == 2
     assert "--out" not in err  # another output folder has an empty ledger: it would send again
     assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 1
+    with BuildLock(out):  # a brochure build into the same folder: the build's own message suggests another --out
+        code, out = prepare(clinic, tmp_path, ROWS[1:])
+    err = capsys.readouterr().err
+    assert code == 3 and "Keep --out " in err and "another folder would send every email again" in err
 
 
 def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_path, capsys, monkeypatch):

@@ -299,6 +299,10 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
     if code != EXIT_OK:
         print(captured.getvalue(), end="")
         print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
+        if code == EXIT_OUTPUT:  # the build's own advice may be another --out: wrong for the pack, whose ledger is here
+            print(f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
+                  "folder would send every email again. Fix the above or wait for the other build, then run the same "
+                  "command again.", file=sys.stderr)
         return None, code
     status = approval_status(clinic, content)
     if not status["approved"]:
