@@ -42,11 +42,12 @@ def private_folder(out_dir: Path, clinic_slug: str) -> Path:
             level.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
             raise OutputFolderError(f"could not make the private folder {display_path(level)}/ ({error.strerror}); "
-                                    "choose another --out") from None
+                                    "check the folder's permissions") from None
         info = os.lstat(level)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
             raise OutputFolderError(f"expected {display_path(level)}/ to be a folder this generator makes, got a link or "
-                                    "a file; remove it, or choose another --out")
+                                    "a file; put back the folder it replaced (its ledger records what was sent), or "
+                                    "remove it if there never was one")
         if info.st_mode & 0o077:
             os.chmod(level, 0o700)  # made by an older run, or under a looser umask
     return folder / clinic_slug
