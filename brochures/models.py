@@ -141,6 +141,20 @@ def _email(value: str) -> str:
     return value
 
 
+def mail_address(value: str) -> str:
+    """An address as mail servers take it: the domain in its ASCII (IDNA) form, `jose@exämple.test` →
+    `jose@xn--exmple-cua.test`. A local part that is not ASCII is refused: most mail servers cannot take it (SMTPUTF8)."""
+    local, _, domain = value.rpartition("@")
+    if not local.isascii():
+        _fail("address_not_ascii", "expected an email address whose part before the @ is in plain letters a to z, digits "
+                                   "and . _ - + (most mail servers cannot deliver to one with accents or other letters)")
+    return f"{local}@{punycode(domain)}"
+
+
+def _mail_address(value: str) -> str:
+    return mail_address(_email(value))
+
+
 def _phone(value: str) -> str:
     # "020 7946 0000", "+44 20 7946 0000", "(843) 555-0142", "+1 (843) 555-0142", "843.555.0142", "999"
     if (not re.fullmatch(r"\+?[0-9(][0-9 ()\-.]{1,24}", value) or sum(c.isdigit() for c in value) < 3
@@ -182,6 +196,7 @@ def _page_size(value: object) -> object:
 Colour = Annotated[str, AfterValidator(_colour)]
 HttpsUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_https_url)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_email)]
+MailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_mail_address)]  # one an email is sent from
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=25), AfterValidator(_phone)]
 RelativeFile = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_relative_file)]
 PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size)]
@@ -244,9 +259,9 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 class EmailSettings(Model):
     """How the clinic's pre-consultation emails are sent: its own mail server (SMTP), never a password in the config."""
 
-    from_address: Email
+    from_address: MailAddress
     from_name: ShortText | None = None  # default: the clinic's name
-    reply_to: Email | None = None
+    reply_to: MailAddress | None = None
     smtp_host: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_smtp_host)]
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Literal["starttls", "tls", "none"] = "starttls"

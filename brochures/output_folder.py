@@ -147,13 +147,18 @@ class BuildLock:
     The lock file is never followed if it is a link, and must be a regular file.
     """
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, busy: str = "another build is writing to {folder}/ (pid {pid}); wait for it to finish, "
+                                              "or choose another --out",
+                 advice: str = "check the folder, or choose another --out"):
+        """`busy` is said when another process holds the lock, `advice` when the lock file cannot be used: a caller for
+        whom another --out would be wrong (the pack: it would not know what was sent) says so in its own words."""
         self.path = out_dir / LOCK_FILE
+        self.busy, self.advice = busy, advice
         self._descriptor: int | None = None
 
     def _refuse(self, why: str) -> OutputFolderError:
         return OutputFolderError(f"--out {display_path(self.path.parent)}: cannot use {display_path(self.path)} ({why}); "
-                                 "check the folder, or choose another --out")
+                                 f"{self.advice}")
 
     def __enter__(self) -> BuildLock:
         import fcntl
@@ -169,8 +174,7 @@ class BuildLock:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 holder = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
-                raise OutputFolderError(f"another build is writing to {display_path(self.path.parent)}/ (pid {holder}); "
-                                        "wait for it to finish, or choose another --out") from None
+                raise OutputFolderError(self.busy.format(folder=display_path(self.path.parent), pid=holder)) from None
             try:
                 os.ftruncate(descriptor, 0)
                 os.pwrite(descriptor, str(os.getpid()).encode(), 0)

@@ -63,6 +63,13 @@ def test_one_date_and_time_column_and_american_dates(tmp_path):
      ":2 first name: expected plain text, not a spreadsheet formula (text starting with a tab)"),
     ('Sam,"\tsam@example.test",2026-12-03,14:30,facial',
      ":2 email: expected plain text, not a spreadsheet formula (text starting with a tab)"),
+    ("Zoë,zoë@example.test,2026-12-03,14:30,facial",
+     ":2 email: expected an email address whose part before the @ is in plain letters a to z, digits and . _ - + "
+     '(most mail servers cannot deliver to one with accents or other letters), got "zoë@example.test"'),
+    ("Sam,sam@example.test,2026-12-03,14:30,-2+3",
+     ':2 treatments: expected plain text, not a spreadsheet formula (text starting with -), got "-2+3"'),
+    ("Sam,sam@example.test,=TODAY(),14:30,facial",
+     ':2 date: expected plain text, not a spreadsheet formula (text starting with =), got "=TODAY()"'),
     ("Sa\u202em,sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, without the invisible character U+202E"),
     (",sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected some text, got nothing"),
     ("Sam,sam@example.test,2026-12-03,14:30", ":2: expected 5 cells, one per column, got 4"),
@@ -73,6 +80,25 @@ def test_each_bad_row_is_named_and_skipped(tmp_path, row, expected):
     assert any(message.startswith(expected) for message in messages(result)), messages(result)
     assert [appointment.first_name for appointment in result.appointments] == ["Jo"]  # the good row is kept
     assert not result.file_problem
+
+
+def test_an_international_domain_is_written_in_its_ascii_form(tmp_path):
+    result = read(tmp_path, HEADER + "José,jose@exämple.test,2026-12-03,14:30,facial\n")
+    assert result.problems == [] and result.appointments[0].email == "jose@xn--exmple-cua.test"
+
+
+def test_a_formula_cell_is_one_problem_not_a_list_of_unknown_treatments(tmp_path):
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,-2+3\n")
+    assert len(result.problems) == 1
+
+
+def test_the_language_is_compared_in_any_case(tmp_path):
+    result = read(tmp_path, "first name,email,date,time,treatments,language\n"
+                            "Sam,sam@example.test,2026-12-03,14:30,facial,EN\n"
+                            "Jo,jo@example.test,2026-12-03,15:30,facial,en_gb\n"
+                            "Al,al@example.test,2026-12-03,16:30,facial,FR\n")
+    assert [appointment.language for appointment in result.appointments] == ["en", "en-GB"]
+    assert messages(result) == [':4 language: expected en (the language of this clinic\'s leaflets), got "FR"']
 
 
 def test_duplicate_rows_name_the_first(tmp_path):
@@ -115,11 +141,22 @@ def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
     ("given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n",
      ':1 columns: expected a column for treatments (or treatments, treatment, services); found the columns "given name", "mail", "when"'),
     ("first name,email,date,treatments\n", ":1 columns: expected a column for time (or time, appointment time, start time)"),
+    ("first name,email,date,time,treatments,email\nSam,a@example.test,2026-12-03,14:30,facial,b@example.test\n",
+     ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); rename or remove all but one'),
+    ("name,patient,email,date,time,treatments\nSam Patel,Sam,sam@example.test,2026-12-03,14:30,facial\n",
+     ':1 columns: expected one column for first name, got 2: "name" (column 1) and "patient" (column 2)'),
 ])
 def test_a_file_that_cannot_be_used_is_refused_whole(tmp_path, text, expected):
     result = read(tmp_path, text)
     assert result.file_problem and result.appointments == []
     assert messages(result)[0].startswith(expected), messages(result)
+
+
+def test_a_column_named_exactly_for_its_field_wins_over_an_alias(tmp_path):
+    result = read(tmp_path, "name,first name,patient email,email,date,time,treatments\n"
+                            "Sam Patel,Sam,office@example.test,sam@example.test,2026-12-03,14:30,facial\n")
+    assert result.problems == []
+    assert (result.appointments[0].first_name, result.appointments[0].email) == ("Sam", "sam@example.test")
 
 
 def test_a_file_that_is_not_utf8(tmp_path):
@@ -164,8 +201,19 @@ def test_the_good_rows_are_prepared_and_the_exit_code_says_some_were_not(clinic,
         "Jo,jo@,2030-12-03,11:00,hair,",
     ])
     assert pack(folder, out, "--appointments", str(appointments)) == 1
-    assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in err
+    assert "those rows were skipped, the others were prepared" in err
     assert [message["To"] for message in messages_in(out)] == ["sam@example.test"]
+
+
+def test_a_file_of_only_bad_rows_says_none_could_be_prepared(clinic, tmp_path, capsys):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "appointments.csv", ["Jo,jo@,2030-12-03,11:00,hair,"])
+    assert pack(folder, out, "--appointments", str(appointments)) == 1
+    err = capsys.readouterr().err
+    assert "Problems in the appointments (1); no row could be prepared:" in err and "the others" not in err
+    assert messages_in(out) == []
 
 
 def test_one_patient_booked_by_phone(clinic, capsys):

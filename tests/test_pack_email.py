@@ -153,7 +153,9 @@ def test_the_personal_pdf(clinic, tmp_path):
 def test_a_damaged_ledger_stops_the_pack_rather_than_risk_sending_twice(clinic, tmp_path, capsys):
     folder, out = clinic
     ledger = out / ".private" / "harbour" / "ledger.json"
-    ledger.parent.mkdir(parents=True)
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 0  # the key and the ledger exist
+    for made in ledger.parent.glob("*.eml"):
+        made.unlink()
     ledger.write_text("{not json")
     code, out = prepare(clinic, tmp_path, ROWS[:1])
     assert code == 3
@@ -166,7 +168,8 @@ def test_a_link_in_place_of_the_private_folder_is_refused(clinic, tmp_path, caps
     elsewhere.mkdir()
     (out / ".private").symlink_to(elsewhere)
     code, out = prepare(clinic, tmp_path, ROWS[:1])
-    assert code == 3 and "got a link or a file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 3 and "got a link or a file" in err and "--out" not in err  # another --out would send again
     assert list(elsewhere.rglob("*.eml")) == []
 
 
@@ -175,10 +178,18 @@ def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
     from brochures.pack.private_files import private_folder
 
     folder, out = clinic
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 0
     with BuildLock(private_folder(out, "harbour")):
-        code, out = prepare(clinic, tmp_path, ROWS[:1])
-    assert code == 3 and "another build is writing to" in capsys.readouterr().err
-    assert list((out / ".private" / "harbour").glob("*.eml")) == []
+        code, out = prepare(clinic, tmp_path, ROWS[1:])
+        assert pack(folder, out, "--purge") == 3  # a purge waits too: it would delete what a send is reading
+    err = capsys.readouterr().err
+    assert code == 3 and err.count("another pack is running for this clinic") == 2
+    assert "--out" not in err  # another output folder has an empty ledger: it would send again
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 1
+    with BuildLock(out):  # a brochure build into the same folder: the build's own message suggests another --out
+        code, out = prepare(clinic, tmp_path, ROWS[1:])
+    err = capsys.readouterr().err
+    assert code == 3 and "Keep --out " in err and "another folder would send every email again" in err
 
 
 def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_path, capsys, monkeypatch):
@@ -243,3 +254,43 @@ def test_a_pack_for_one_treatment_leaves_the_clinic_report_whole(clinic, capsys)
     assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30",
                 "--treatment", "facial") == 0
     assert len(json.loads(report.read_text())["documents"]) == 5
+
+
+LONG_NAMES = ["Alex", "Anna-Maria Magdalena Theresia Josepha Walburga von Habsburg",  # 59 characters
+              "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaf"]  # 60, one unbroken word
+
+
+@pytest.mark.parametrize("page_size", ["A4", "Letter", "A5"])
+def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_mark(tmp_path, page_size):
+    """The running header ("Personal — for … only") wraps in its own box, beside the draft mark, and never reaches the
+    page's edge or the text below it: the quality gate every personal PDF passes measures both."""
+    import shutil
+    from conftest import EXAMPLE
+
+    folder = tmp_path / "clinics" / "example"
+    shutil.copytree(EXAMPLE, folder)  # not approved: every page has the draft mark too
+    config = folder / "clinic.yaml"
+    config.write_text(config.read_text().replace("page_size: A4", f"page_size: {page_size}"))
+    rows = [f"{name},p{number}@example.test,2030-12-03,1{number}:00,facial," for number, name in enumerate(LONG_NAMES)]
+    code, out = prepare((folder, tmp_path / "out"), tmp_path, rows, "--pack", "pdf")
+    assert code == 0
+    assert len(list((out / ".private" / "example").glob("*.pdf"))) == len(LONG_NAMES)
+
+
+def test_a_personal_pdf_that_fails_for_one_patient_skips_that_row_only(tmp_path, capsys):
+    import shutil
+    from conftest import EXAMPLE, ROOT
+
+    folder = tmp_path / "clinics" / "example"
+    shutil.copytree(EXAMPLE, folder)
+    override = folder / "templates" / "email" / "personal_pack.html.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text((ROOT / "templates" / "email" / "personal_pack.html.j2").read_text().replace(
+        "{% block masthead %}", "{% block masthead %}{% if patient.first_name == 'Broken' %}{{ no_such_value }}{% endif %}"))
+    rows = ["Broken,b@example.test,2030-12-03,10:00,facial,", "Alex,a@example.test,2030-12-03,11:00,facial,"]
+    code, out = prepare((folder, tmp_path / "out"), tmp_path, rows, "--pack", "pdf")
+    captured = capsys.readouterr()
+    assert code == 1  # not 2: the other patient's email was prepared
+    assert len(messages_in(out, "example")) == 1 and len(list((out / ".private" / "example").glob("*.pdf"))) == 1
+    assert "  FAILED     appointments.csv:2: expected an email and personal PDF for this appointment" in captured.err
+    assert "1 not made (see above)" in captured.out

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import shutil
 from email import message_from_bytes, policy
 
 import pytest
 
+from datetime import datetime
+
+from brochures.loading import load_clinic, load_content
+from brochures.pack.appointments import Appointment
+from brochures.pack.message import Composed
+from brochures.pack.private_files import Ledger
+from brochures.pack.sending import send_all
+from conftest import DATA
 from pack_support import Mailbox, MailServer, check_login, local_email, no_wait, pack, set_email, write_appointments
 
 ROWS = ["Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes",
@@ -66,6 +77,38 @@ def test_a_550_for_one_patient_does_not_stop_the_others(clinic, mail_server, tmp
     assert send(folder, out, appointments, sleep=waits.append) == 1
     assert sorted(mail_server.mailbox.recipients()) == ["alex@example.test", "priya@example.test", "sam@example.test"]
     assert capsys.readouterr().out.count("\n  already sent ") == 3
+
+
+def test_an_address_mail_servers_cannot_take_never_reaches_them(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    rows = ["Zoë,zoë@example.test,2030-12-03,10:00,facial,", "José,jose@exämple.test,2030-12-03,11:00,facial,", ROWS[1]]
+    assert send(folder, out, write_appointments(tmp_path / "a.csv", rows)) == 1
+    assert sorted(mail_server.mailbox.recipients()) == ["jo@example.test", "jose@xn--exmple-cua.test"]
+    (_, _, data), = [sent for sent in mail_server.mailbox.received if sent[1] == ["jose@xn--exmple-cua.test"]]
+    assert message_from_bytes(data, policy=policy.default)["To"] == "jose@xn--exmple-cua.test"
+    assert "a.csv:2 email: expected an email address whose part before the @ is in plain letters" in capsys.readouterr().err
+
+
+def test_a_message_that_cannot_go_is_reported_and_the_others_are_sent(clinic, mail_server, tmp_path):
+    """Defence in depth: whatever one message's failure (here an address no check let through, which smtplib cannot
+    encode), it is reported for that patient and the batch goes on."""
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    assert pack(folder, out, "--appointments", str(write_appointments(tmp_path / "a.csv", ROWS[:2]))) == 0
+    content = load_content(DATA)
+    harbour = load_clinic(folder / "clinic.yaml", content)
+    private = out / ".private" / "harbour"
+    ledger = Ledger(private)
+    sam, jo = (Composed(appointment=Appointment(first_name=name, email=address, when=datetime(2030, 12, 3, 10),
+                                                treatments=("facial",)),
+                        opaque_id=opaque, message=None, data=b"Subject: x\r\n\r\nx\r\n", content_hash="",
+                        message_id=f"<{opaque}@example-clinic.test>")
+               for name, address, opaque in (("Zoë", "zoë@example.test", "a" * 20), ("Jo", "jo@example.test", "b" * 20)))
+    results, stopped = send_all([sam, jo], harbour, None, ledger, private, sleep=no_wait)
+    assert [result.status for result in results] == ["not sent", "sent"] and stopped is None
+    assert "could not be sent" in results[0].reason
+    assert mail_server.mailbox.recipients() == ["jo@example.test"]
 
 
 def test_a_451_is_tried_again_until_it_is_accepted(clinic, mail_server, tmp_path):
@@ -167,7 +210,11 @@ def test_a_server_without_starttls_gets_nothing(clinic, mail_server, tmp_path, c
     set_email(folder, local_email(mail_server.port, security="starttls"))
     assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:2])) == 1
     assert mail_server.mailbox.received == []
-    assert "does not offer STARTTLS" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert ("Nothing was sent, because the connection to the mail server could not be protected: the mail server "
+            f"127.0.0.1:{mail_server.port} does not offer STARTTLS") in err
+    assert "Check email.smtp_host, smtp_port and security in " in err
+    assert "send the rest" not in err and "what was sent" not in err  # nothing was
 
 
 def test_an_untrusted_certificate_gets_nothing(clinic, certificates, tmp_path, capsys):
@@ -270,6 +317,21 @@ def test_a_sent_message_is_never_rewritten(clinic, mail_server, tmp_path, capsys
     assert len(mail_server.mailbox.received) == 1
 
 
+def test_a_missing_key_stops_the_pack_rather_than_sending_again(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:2])
+    assert send(folder, out, appointments) == 0
+    (out / ".private" / "secret").unlink()
+    capsys.readouterr()
+    assert send(folder, out, appointments) == 3
+    assert pack(folder, out, "--appointments", str(appointments)) == 3  # a dry run too: it would rename every email
+    err = capsys.readouterr().err
+    assert "secret is missing, but" in err and "would be sent it again; restore it from a backup" in err
+    assert "--out" not in err
+    assert sorted(mail_server.mailbox.recipients()) == ["jo@example.test", "sam@example.test"]  # nobody twice
+
+
 def test_the_send_log_keeps_a_keyed_hash_of_the_address(clinic, mail_server, tmp_path):
     import hashlib
     import hmac
@@ -281,3 +343,53 @@ def test_the_send_log_keeps_a_keyed_hash_of_the_address(clinic, mail_server, tmp
     secret = (out / ".private" / "secret").read_bytes()
     assert record["address_hmac_sha256"] == hmac.new(secret, b"sam@example.test", hashlib.sha256).hexdigest()
     assert hashlib.sha256(b"sam@example.test").hexdigest() not in log and "sam@" not in log
+
+
+def unkeyed_hashes(eml) -> set[str]:
+    """The SHA-256 of what the patient reads, as anyone could compute it from a guessed patient and the leaflets (with
+    and without the line end the email adds after each part)."""
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    logo = next(part.get_content() for part in message.walk() if part.get_content_type() == "image/png")
+    files = [hashlib.sha256(blob).hexdigest() for blob in [part.get_content() for part in message.iter_attachments()] + [logo]]
+    text, html = (message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
+    found = set()
+    for text, html in itertools.product((text, text.removesuffix("\n")), (html, html.removesuffix("\n"))):
+        digest = hashlib.sha256()
+        for part in (message["Subject"], message["To"], text, html, *files):
+            digest.update(part.encode("utf-8") + b"\0")
+        found.add(digest.hexdigest())
+    return found
+
+
+def test_the_message_hash_is_keyed_so_a_guessed_patient_cannot_be_confirmed(clinic, mail_server, tmp_path):
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    other = tmp_path / "other-out"  # another output folder: another key
+    shutil.copytree(out, other)
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    found = []
+    for where in (out, other):
+        assert send(folder, where, appointments) == 0
+        private = where / ".private" / "harbour"
+        ledger = json.loads((private / "ledger.json").read_text())["appointments"]
+        (entry,), (record,) = ledger.values(), [json.loads(line) for line in (private / "send-log.jsonl").read_text().splitlines()]
+        eml, = private.glob("*.eml")
+        stored = (private / "ledger.json").read_text() + (private / "send-log.jsonl").read_text()
+        assert not [unkeyed for unkeyed in unkeyed_hashes(eml) if unkeyed[:12] in stored]
+        assert entry["sent"]["message_id"] == record["message_id"]
+        found.append((entry["content"], record["message_id"]))
+    (content, message_id), (other_content, other_message_id) = found
+    assert content != other_content and message_id.split("@")[0].split(".")[1] != other_message_id.split("@")[0].split(".")[1]
+
+
+def test_the_clinic_sends_from_an_international_domain_in_its_ascii_form(clinic, mail_server, tmp_path, capsys):
+    folder, out = clinic
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    set_email(folder, local_email(mail_server.port).replace("hello@example-clinic.test", "hé@exämple-clinic.test"))
+    assert send(folder, out, appointments) == 2  # a sender's address mail servers cannot take is a config error
+    assert "email.from_address: expected an email address whose part before the @ is in plain letters" in capsys.readouterr().err
+    set_email(folder, local_email(mail_server.port).replace("hello@example-clinic.test", "hello@exämple-clinic.test"))
+    assert send(folder, out, appointments) == 0
+    (sender, _, data), = mail_server.mailbox.received
+    assert sender == "hello@xn--exmple-clinic-cfb.test"
+    assert "hello@xn--exmple-clinic-cfb.test" in message_from_bytes(data, policy=policy.default)["From"]

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
-from ..models import Language, Model, _email
+from ..models import Language, Model, _email, mail_address
 from ..problems import Problem, describe, file_kind, unsafe_character
 
 # The columns of an appointments file, and the header spellings each is known by (compared in lower case,
@@ -97,7 +97,19 @@ def _name(value: str) -> str:
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_plain_text),
                  AfterValidator(_name), BeforeValidator(_no_formula)]
 PatientEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                         AfterValidator(_plain_text), AfterValidator(_email), BeforeValidator(_no_formula)]
+                         AfterValidator(_plain_text), AfterValidator(_email), AfterValidator(mail_address),
+                         BeforeValidator(_no_formula)]
+
+
+def _language_code(value: object) -> object:
+    """"EN", "en_gb" and "En-GB" as the code they mean: "en", "en-GB"."""
+    if not isinstance(value, str) or not re.fullmatch(r"\s*[A-Za-z]{2}([-_][A-Za-z]{2})?\s*", value):
+        return value
+    language, _, region = value.strip().replace("_", "-").partition("-")
+    return f"{language.lower()}-{region.upper()}" if region else language.lower()
+
+
+PatientLanguage = Annotated[Language, BeforeValidator(_language_code)]
 
 
 class AppointmentRow(Model):
@@ -106,7 +118,7 @@ class AppointmentRow(Model):
     first_name: Name
     email: PatientEmail
     practitioner: Name | None = None
-    language: Language | None = None
+    language: PatientLanguage | None = None
 
 
 def _plain_message(detail: dict) -> str:
@@ -199,11 +211,21 @@ def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, s
             key = str(detail["loc"][0])
             problem(key, f"{_plain_message(detail)}, got {describe(detail.get('input'))}")
 
-    when = _check_when(values, rules, problem)
-    treatments = _check_treatments(values.get("treatments"), rules, problem)
+    # The cells read as dates, times and lists are refused whole when a spreadsheet would run them ("-2+3" is a
+    # formula, not two treatments), before they are split or parsed.
+    unsafe = set()
+    for key in ("when", "date", "time", "treatments"):
+        if isinstance(value := values.get(key), str):
+            try:
+                _plain_text(value)
+            except ValueError as error:
+                problem(key, f"{error}, got {describe(value)}")
+                unsafe.add(key)
+    when = _check_when(values, rules, problem) if not unsafe & {"when", "date", "time"} else None
+    treatments = _check_treatments(values.get("treatments"), rules, problem) if "treatments" not in unsafe else ()
     if row and row.language and row.language.split("-")[0] != rules.language.split("-")[0]:
         problem("language", f'expected {rules.language.split("-")[0]} (the language of this clinic\'s leaflets), '
-                            f"got {describe(row.language)}")
+                            f"got {describe(values.get('language'))}")
     if problems or row is None or when is None or not treatments:
         return None, problems
     return Appointment(first_name=row.first_name, email=row.email, when=when, treatments=treatments,
@@ -265,19 +287,31 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
-def columns_of(header: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Which column holds what (by canonical name), and what is wrong with the header."""
-    index: dict[str, int] = {}
+def columns_of(header: list[str]) -> tuple[dict[str, int], list[str], dict[str, list[int]]]:
+    """Which column holds what (by canonical name), the header texts that name nothing, and the fields more than one
+    column could hold. A column named exactly for its field ("first name") wins over one named by an alias ("name");
+    two of the same kind (two "email" columns, or "name" and "patient") cannot be decided, and are returned as such."""
+    exact = {name.replace("_", " "): name for name in COLUMNS}
+    alias = {spelling: name for name, known in COLUMNS.items() for spelling in known}
+    found: dict[str, tuple[list[int], list[int]]] = {}  # per field: the exact columns, then the alias columns
     unknown: list[str] = []
-    spellings = {spelling: name for name, known in COLUMNS.items() for spelling in (*known, name.replace("_", " "))}
     for position, text in enumerate(header):
-        name = spellings.get(_header_key(text))
+        key = _header_key(text)
+        name = exact.get(key) or alias.get(key)
         if name is None:
             if text.strip():
                 unknown.append(text.strip())
             continue
-        index.setdefault(name, position)
-    return index, unknown
+        found.setdefault(name, ([], []))[0 if key in exact else 1].append(position)
+    index: dict[str, int] = {}
+    ambiguous: dict[str, list[int]] = {}
+    for name, (exact_positions, alias_positions) in found.items():
+        positions = exact_positions or alias_positions
+        if len(positions) == 1:
+            index[name] = positions[0]
+        else:
+            ambiguous[name] = positions
+    return index, unknown, ambiguous
 
 
 def open_text(path: Path) -> io.TextIOWrapper:
@@ -336,7 +370,14 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
         return
     reader = csv.reader(itertools.chain([header_line], stream), delimiter=sniff_delimiter(header_line))
     header = next(reader)
-    index, unknown = columns_of(header)
+    index, unknown, ambiguous = columns_of(header)
+    if ambiguous:
+        for name, positions in ambiguous.items():
+            which = " and ".join(f'"{header[position].strip()}" (column {position + 1})' for position in positions)
+            result.add(Problem(path, reader.line_num, "columns", f"expected one column for {name.replace('_', ' ')}, got "
+                                                                 f"{len(positions)}: {which}; rename or remove all but one"))
+        result.file_problem = True
+        return
     missing = [name for name in ("first_name", "email", "treatments") if name not in index]
     if "when" not in index:
         missing += [name for name in ("date", "time") if name not in index]

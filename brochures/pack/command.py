@@ -2,7 +2,7 @@
 
     python generate.py pack                                   the sample data/appointments.csv, a dry run
     python generate.py pack --appointments tomorrow.csv --send
-    python generate.py pack --name Sam --email sam@example.test --when "2026-12-03 14:30" --treatment facial
+    python generate.py pack --name Sam --email sam@example.test --when "2030-12-03 14:30" --treatment facial
     python generate.py pack --purge                           delete every patient's file now
 
 No file name it writes holds a patient's name or address, and what it prints about emails is counts, opaque ids and
@@ -32,7 +32,7 @@ from .appointments import Appointment, Appointments, Rules, check_appointment, r
 from .message import Composed, Leaflet, compose, logo_png, mail_environment
 from .personal_pdf import PACK_FILE, personal_pdf
 from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
-from .sending import ALREADY_SENT, SENT, SendError, find_password, send_all
+from .sending import ALREADY_SENT, SENT, UNPROTECTED, UNREACHABLE, SendError, find_password, send_all
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_MESSAGE_BYTES = 1024 * 1024  # the whole email, attachments included: most mailboxes take 10 MB, phones prefer less
@@ -98,11 +98,15 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
     try:
         prepare(args.out, inputs=[args.data, clinic.folder], outputs=[args.out / clinic.slug])
         folder = private_folder(args.out, clinic.slug)
-        if args.purge:
-            removed = purge(folder)
-            print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
-            return EXIT_OK
-        with BuildLock(folder):  # one pack at a time per clinic: two would each send what the other has not recorded yet
+        # One pack at a time per clinic: two would each send what the other has not recorded yet, and a purge would
+        # delete what a send is reading. Another --out is never the way round it: its empty ledger would send again.
+        with BuildLock(folder, busy="another pack is running for this clinic ({folder}/, pid {pid}); wait for it to "
+                                    "finish, then run the same command again (what it sent is not sent again)",
+                       advice="check the folder; this one is the clinic's record of what was sent"):
+            if args.purge:
+                removed = purge(folder)
+                print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
+                return EXIT_OK
             return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
@@ -123,6 +127,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         if problems:
             return report_invalid(problems)
 
+    secret = install_secret(args.out)  # first: without the key that made them, the ledger's ids mean nothing
     booked = appointments(args, clinic, content, now)
     if booked.problem_count and booked.from_command_line:  # the one appointment given is wrong: nothing to prepare
         return report_invalid(booked.problems)
@@ -140,10 +145,8 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     ledger = Ledger(folder)
     expired = remove_past(folder, ledger, now.date())
     try:
-        messages, too_large = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now)
-    except (RenderError, PrintError) as error:
-        print(f"FAILED: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        messages, not_made = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now,
+                                            secret)
     finally:
         ledger.save()
 
@@ -157,28 +160,31 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
     if booked.problem_count:
         summary += f"; {booked.problem_count} row{'s' if booked.problem_count != 1 else ''} skipped (see above)"
+    if not_made:
+        summary += f"; {not_made} not made (see above)"
     print(summary + ".")
-    failed = booked.problem_count > 0 or too_large > 0
+    failed = booked.problem_count > 0 or not_made > 0
 
     if not args.send:
         print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
         return EXIT_FAILED if failed else EXIT_OK
-    return deliver(messages, clinic, password, ledger, folder, send_options) or (EXIT_FAILED if failed else EXIT_OK)
+    delivered = deliver(messages, clinic, password, ledger, folder, {"secret": secret, **send_options})
+    return delivered or (EXIT_FAILED if failed else EXIT_OK)
 
 
 def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
-                   folder: Path, ledger: Ledger, now: datetime) -> tuple[list[Composed], int]:
+                   folder: Path, ledger: Ledger, now: datetime, secret: bytes) -> tuple[list[Composed], int]:
     """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
     One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
-    Returns the messages written or kept, and how many were too large to send."""
-    secret = install_secret(args.out)
+    Returns the messages written or kept, and how many could not be made (too large to send, or a personal PDF or
+    message that failed for this patient alone: reported with its row, and the others are still made)."""
     environment = mail_environment(clinic)
     logo = logo_png(clinic)
     printer = None
     if args.pack == "pdf":
         from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
         printer = Printer()
-    messages, too_large = [], 0
+    messages, not_made = [], 0
     for appointment in booked:
         opaque = opaque_id(secret, appointment.key)
         if sent := ledger.sent(opaque):  # what the patient received stays on disk as it was: never composed again
@@ -188,15 +194,22 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
                                      message_id=sent.get("message_id", "")))
             continue
         theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
+        try:
+            if printer is not None:
+                pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
+                theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
+                attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
+            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo)
+        except (RenderError, PrintError) as error:  # this patient's letter alone: the others are still made
+            not_made += 1
+            print(f"  FAILED     {appointment.row}: expected an email{' and personal PDF' if printer else ''} for this "
+                  f"appointment, got an error ({error}); nothing was written for it", file=sys.stderr)
+            continue
         if printer is not None:
-            pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
             write_private(folder / f"{opaque}.pdf", pdf)
-            theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
-            attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
-        composed = compose(appointment, opaque, clinic, content, theirs, environment, now, attachments, logo)
         size = len(composed.data)
         if size > MAX_MESSAGE_BYTES:
-            too_large += 1
+            not_made += 1
             print(f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
                   file=sys.stderr)
             continue
@@ -204,7 +217,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
         ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
         print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row})")
         messages.append(composed)
-    return messages, too_large
+    return messages, not_made
 
 
 def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tuple[Clinic, str]:
@@ -263,6 +276,8 @@ def print_problems(booked: Appointments) -> None:
     if booked.file_problem:
         print(f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); nothing was prepared:",
               file=sys.stderr)
+    elif not booked.appointments:
+        print(f"Problems in the appointments ({count:,}); no row could be prepared:", file=sys.stderr)
     else:
         print(f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:", file=sys.stderr)
     for line in report_lines(booked.problems[:SHOWN_PROBLEMS], per_file=SHOWN_PROBLEMS):
@@ -284,6 +299,10 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
     if code != EXIT_OK:
         print(captured.getvalue(), end="")
         print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
+        if code == EXIT_OUTPUT:  # the build's own advice may be another --out: wrong for the pack, whose ledger is here
+            print(f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
+                  "folder would send every email again. Fix the above or wait for the other build, then run the same "
+                  "command again.", file=sys.stderr)
         return None, code
     status = approval_status(clinic, content)
     if not status["approved"]:
@@ -328,9 +347,20 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
     counts = {status: sum(result.status == status for result in results) for status in dict.fromkeys(r.status for r in results)}
     print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
     if stopped:
-        print(f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again.",
-              file=sys.stderr)
+        print(stopped_message(stopped, counts.get(SENT, 0), clinic), file=sys.stderr)
     return EXIT_FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else EXIT_OK
+
+
+def stopped_message(stopped: SendError, sent: int, clinic: Clinic) -> str:
+    """Why the batch stopped, what was and was not sent, and what to do: try again later only if that can help."""
+    if stopped.kind == UNREACHABLE:
+        return f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again."
+    done = "Nothing was sent" if not sent else f"The other emails were not sent ({sent} were, before it stopped)"
+    if stopped.kind == UNPROTECTED:
+        return (f"{done}, because the connection to the mail server could not be protected: {stopped}. Check email.smtp_host, "
+                f"smtp_port and security in {display_path(clinic.config_file)} (security: tls for a server's TLS port, "
+                "usually 465; starttls for port 587), or ask your email provider; then run the same command again.")
+    return f"{done}: {stopped}. Then run the same command again: what was sent is not sent again."
 
 
 def report_invalid(problems: list[Problem]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +46,7 @@ class Composed:
     opaque_id: str
     message: EmailMessage
     data: bytes  # the message as sent (SMTP line ends)
-    content_hash: str  # SHA-256 of what the patient reads: parts and attachments, not the Date or Message-ID
+    content_hash: str  # HMAC-SHA256 (keyed with out/.private/secret) of what the patient reads: parts and attachments
     message_id: str
 
 
@@ -135,10 +136,10 @@ def sender(clinic: Clinic) -> tuple[str, str, str | None]:
 
 
 def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Content, leaflets: list[Leaflet],
-            environment: PlainDataSandbox, now: datetime, attachments: list[Leaflet] | None = None,
+            environment: PlainDataSandbox, now: datetime, secret: bytes, attachments: list[Leaflet] | None = None,
             logo: bytes | None = None) -> Composed:
     """The email for one appointment: text and HTML alternatives, then the leaflets (or `attachments`, such as
-    the personal PDF) as attachments."""
+    the personal PDF) as attachments. Its hash, and the Message-ID made from it, are keyed with `secret`."""
     attachments = leaflets if attachments is None else attachments
     data = letter_data(appointment, clinic, content, leaflets)
     data["logo"] = {"src": f"cid:{LOGO_CID}", "height": LOGO_HEIGHT_PX} if logo else None
@@ -161,7 +162,9 @@ def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Cont
     for leaflet in attachments:
         message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
 
-    digest = hashlib.sha256()
+    # Keyed with the output folder's secret, like the opaque id: an unkeyed hash of what a patient reads would let anyone
+    # holding the ledger or the send log confirm a guessed patient, address and appointment.
+    digest = hmac.new(secret, digestmod=hashlib.sha256)
     files = (*(leaflet.data for leaflet in attachments), logo or b"")
     for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(blob).hexdigest() for blob in files)):
         digest.update(part.encode("utf-8") + b"\0")

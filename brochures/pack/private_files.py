@@ -1,11 +1,11 @@
 """Where patients' files live: a folder only its owner can open, opaque names, a ledger of what was sent, and purging.
 
     out/.private/                      mode 0700
-    ├── secret                         0600: the key of opaque ids and of the send log's address hashes, made once per output folder
+    ├── secret                         0600: the key of opaque ids, message hashes and the send log's address hashes, made once per output folder
     └── <clinic>/                      0700
         ├── <opaque id>.eml            0600: one message per appointment, until the appointment has passed or --purge
         ├── <opaque id>.pdf            0600: the personal PDF (--pack pdf), likewise
-        ├── ledger.json                0600: per opaque id, the appointment's day, the message's hash and whether it was sent
+        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and whether it was sent
         └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and an HMAC-SHA256 of the address (keyed with secret)
 
 No file name, ledger entry or log line holds a name or an address.
@@ -42,11 +42,12 @@ def private_folder(out_dir: Path, clinic_slug: str) -> Path:
             level.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
             raise OutputFolderError(f"could not make the private folder {display_path(level)}/ ({error.strerror}); "
-                                    "choose another --out") from None
+                                    "check the folder's permissions") from None
         info = os.lstat(level)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
             raise OutputFolderError(f"expected {display_path(level)}/ to be a folder this generator makes, got a link or "
-                                    "a file; remove it, or choose another --out")
+                                    "a file; put back the folder it replaced (its ledger records what was sent), or "
+                                    "remove it if there never was one")
         if info.st_mode & 0o077:
             os.chmod(level, 0o700)  # made by an older run, or under a looser umask
     return folder / clinic_slug
@@ -55,18 +56,22 @@ def private_folder(out_dir: Path, clinic_slug: str) -> Path:
 def install_secret(out_dir: Path) -> bytes:
     """The random key opaque ids are made with: the same for every run into this output folder."""
     path = out_dir / PRIVATE_FOLDER / SECRET_FILE
+    # Without the key every appointment gets a new id, so the ledger would no longer know who was sent their email.
+    without_it = ("every appointment would get a new id, and patients already sent their email would be sent it again; "
+                  "restore it from a backup (nothing is prepared or sent until it is back)")
     try:
         key = read_regular_file(path, 64)
         if len(key) == 32:
             return key
-        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected 32); "
-                                "restore it, or delete it (every appointment then gets a new id, and the ledger no longer "
-                                "knows what was sent)")
+        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected "
+                                f"32): {without_it}")
     except FileNotFoundError:
-        pass
+        if records := sorted(found for name in (LEDGER_FILE, SEND_LOG) for found in path.parent.glob(f"*/{name}")):
+            raise OutputFolderError(f"{display_path(path)} is missing, but {display_path(records[0])} records emails made "
+                                    f"with it: without it {without_it}") from None
     except OSError as error:  # a named pipe or a folder in its place, or unreadable
-        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the folder, "
-                                "or choose another --out") from None
+        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the file and "
+                                "its folder's permissions") from None
     key = secrets.token_bytes(32)
     write_atomically(path, key, mode=0o600)
     return key
@@ -90,7 +95,7 @@ def write_private(path: Path, data: bytes) -> None:
 class Ledger:
     """What was made and sent for each appointment, by opaque id, saved after every change.
 
-    An entry: {"day": "2026-12-03", "content": <SHA-256 of the message>, "size": bytes,
+    An entry: {"day": "2026-12-03", "content": <HMAC-SHA256 of the message, keyed with the secret>, "size": bytes,
                "sent": {"at": <time>, "message_id": <id>} or null}
     """
 

@@ -26,8 +26,16 @@ TIMEOUT = 60.0  # seconds the server may take to answer
 MAX_PASSWORD_FILE = 4096
 
 
+UNREACHABLE, UNPROTECTED, SETTINGS = "unreachable", "unprotected", "settings"  # why a batch stopped: what to do about it
+
+
 class SendError(Exception):
-    """Nothing more can be sent in this run: the server cannot be reached, refuses the login, or offers no encryption."""
+    """Nothing more can be sent in this run: the server cannot be reached (`UNREACHABLE`: try again later), the
+    connection could not be encrypted (`UNPROTECTED`), or it refuses the settings, such as the login (`SETTINGS`)."""
+
+    def __init__(self, message: str, kind: str = UNREACHABLE):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -94,7 +102,7 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
     host, port = settings.smtp_host, settings.smtp_port
     where = f"the mail server {host}:{port}"
     if settings.security == "none" and host.lower() not in LOCAL_HOSTS:
-        raise SendError(f"{where}: refused to send without encryption to a server that is not on this machine")
+        raise SendError(f"{where}: refused to send without encryption to a server that is not on this machine", UNPROTECTED)
     context = context or ssl.create_default_context()
     try:
         if settings.security == "tls":
@@ -102,16 +110,14 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
         else:
             server = smtplib.SMTP(host, port, timeout=TIMEOUT)
     except ssl.SSLError as error:
-        raise SendError(f"{where}: the encrypted connection failed ({error.reason or error}); check the host, the port and "
-                        "security: tls") from None
+        raise SendError(f"{where}: the encrypted connection failed ({error.reason or error})", UNPROTECTED) from None
     except (OSError, smtplib.SMTPException) as error:
         raise SendError(f"{where} cannot be reached ({_reason(error)}); check smtp_host and smtp_port, and try again") from None
     try:
         server.ehlo()
         if settings.security == "starttls":
             if not server.has_extn("starttls"):
-                raise SendError(f"{where} does not offer STARTTLS, so the email would travel unencrypted; nothing was "
-                                "sent. Use the server's TLS port with security: tls, or ask your email provider")
+                raise SendError(f"{where} does not offer STARTTLS, so the email would travel unencrypted", UNPROTECTED)
             server.starttls(context=context)
             server.ehlo()
         if settings.user:
@@ -121,14 +127,15 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
         raise
     except smtplib.SMTPAuthenticationError as error:
         _close(server)
-        raise SendError(f"{where} refused the user name or password ({error.smtp_code}); check email.user and the password") from None
+        raise SendError(f"{where} refused the user name or password ({error.smtp_code}); check email.user and the password",
+                        SETTINGS) from None
     except smtplib.SMTPNotSupportedError:
         _close(server)
-        raise SendError(f"{where} does not accept a login; remove email.user, or check the server") from None
+        raise SendError(f"{where} does not accept a login; remove email.user, or check the server", SETTINGS) from None
     except ssl.SSLError as error:
         _close(server)
         raise SendError(f"{where}: the encrypted connection failed ({error.reason or error}); if the server's certificate "
-                        "is issued by your own authority, point SSL_CERT_FILE at it") from None
+                        "is issued by your own authority, point SSL_CERT_FILE at it", UNPROTECTED) from None
     except (OSError, smtplib.SMTPException) as error:
         _close(server)
         raise SendError(f"{where} stopped answering ({_reason(error)}); try again later") from None
@@ -173,7 +180,7 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
              context: ssl.SSLContext | None = None, sleep: Callable[[float], None] = time.sleep,
              retry_delays: tuple[float, ...] = RETRY_DELAYS, report: Callable[[Result], None] = lambda result: None,
              secret: bytes | None = None, retrying: Callable[[Result, float], None] = lambda result, seconds: None
-             ) -> tuple[list[Result], str | None]:
+             ) -> tuple[list[Result], SendError | None]:
     """Send each message not already sent, at most `per_minute` a minute. A temporary failure (4xx) is tried again
     after each of `retry_delays` (`retrying` is told first); a permanent one (5xx) is reported for that patient and the
     batch goes on.
@@ -185,7 +192,7 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
     interval = 60.0 / settings.per_minute
     results: list[Result] = []
     server: smtplib.SMTP | None = None
-    stopped: str | None = None
+    stopped: SendError | None = None
     last_sent: float | None = None
     try:
         for composed in messages:
@@ -207,7 +214,7 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                     last_sent = time.monotonic()
                     server.sendmail(settings.from_address, [composed.appointment.email], composed.data)
                 except SendError as error:
-                    stopped = str(error)
+                    stopped = error
                     result.status, result.reason = NOT_SENT, "the mail server could not be used"
                     break
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
@@ -218,6 +225,13 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                     result.status = TEMPORARY
                     if result.code == 421:  # the server is closing the connection
                         server = _closed(server)
+                except (smtplib.SMTPNotSupportedError, ValueError) as error:
+                    # This message cannot go (an address the server cannot take, an extension it lacks, text that
+                    # cannot be encoded): report it for this patient and go on. The server may be left in the middle
+                    # of the message, so the next one starts on a new connection.
+                    server = _closed(server)
+                    result.status, result.code, result.reason = NOT_SENT, None, f"this message could not be sent ({_reason(error)})"
+                    break
                 except OSError as error:  # the connection was lost (SMTPServerDisconnected is an OSError too)
                     server = _closed(server)  # reconnect for the next attempt; if the server is gone, connecting says so
                     result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
