@@ -195,7 +195,7 @@ def test_text_patients_cannot_read_fails_the_document(clinic_copy, tmp_path, cap
     override(clinic_copy, partial, text)
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "facial" in err and "patients could not read it:" in err and reason in err
+    assert "facial" in err and "not fit to give to patients as it is:" in err and reason in err
     assert not list((tmp_path / "mine").glob("facial*.pdf"))
 
 
