@@ -45,13 +45,15 @@ if __name__ == "__main__":
 try:
     from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
     from brochures.batch import LOGO, RENDER, Budget, Outcome, Task, Workers, print_tasks  # noqa: E402
-    from brochures.build_cache import CACHE_FILE, BuildCache  # noqa: E402
+    from brochures.build_cache import CACHE_FILE, BuildCache, file_hash  # noqa: E402
+    from brochures.inspection import Inspection  # noqa: E402
     from brochures.translations import language_name  # noqa: E402
     from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
                                    load_content)
     from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
                                          run_temp_folder)
     from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
+    from brochures.printing import Printed  # noqa: E402
     from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
     from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
     from brochures.quality import (MEASURES_EN, ClinicFindings, Scorecard, measure_for, print_warnings, save_grades,  # noqa: E402
@@ -147,7 +149,7 @@ def build(args: argparse.Namespace, started: float, summary=None) -> int:
             outcomes = [o for o in outcomes if o.document.clinic.slug not in invalid]
         if not args.check:
             remove_outputs_no_longer_built(clinics, content, cache)
-        cards = scorecards(outcomes, findings, clinics, args.out)
+        cards = scorecards(with_earlier_outcomes(outcomes, clinics, content, cache, args), findings, clinics, args.out)
         if args.shard:
             write_shard_manifest(args, (split_plan, costs), documents, outcomes, problems, cards, time.perf_counter() - started)
 
@@ -279,6 +281,29 @@ def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, cach
         if everything == set():
             with contextlib.suppress(OSError):
                 (cache.out_dir / slug).rmdir()  # only when nothing else is left in it
+
+
+def with_earlier_outcomes(outcomes: list[Outcome], clinics: list[Clinic], content: Content, cache: BuildCache,
+                          args: argparse.Namespace) -> list[Outcome]:
+    """The outcomes, with the clinics' documents this build did not make (`--treatment`, `--variant`, `--layout`)
+    that an earlier build did and that are on disk exactly as it wrote them, in the order they are planned: their
+    reports list every document, with the pages, sizes, print checks and warnings the build cache recorded for the
+    earlier ones, so a partial build never cuts a clinic's report down. (Content checks, such as approval and
+    claims, are made again now for every document.)"""
+    if args.check:
+        return outcomes
+    every = plan_documents(clinics, content, cache.out_dir, None, VARIANTS, LAYOUTS)
+    built = {outcome.document.output for outcome in outcomes}
+    found = list(outcomes)
+    for document in every:
+        saved = cache.entries.get(cache.name(document.output))
+        if document.output in built or not saved or file_hash(document.output) != saved.get("pdf"):
+            continue
+        found.append(Outcome(document=document, printed=Printed(
+            document=document, pages=saved["pages"], size=document.output.stat().st_size, warnings=saved["warnings"],
+            unchanged=True, inspection=Inspection(**saved["inspection"]), cache_entry=saved)))
+    order = {document.output: number for number, document in enumerate(every)}
+    return sorted(found, key=lambda outcome: order.get(outcome.document.output, len(order)))
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

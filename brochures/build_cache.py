@@ -103,15 +103,15 @@ class BuildCache:
                 self.entries = saved["documents"]
                 self.owners = {str(k): str(v) for k, v in dict(saved.get("owners") or {}).items()}
 
-    def _name(self, output: Path) -> str:
+    def name(self, output: Path) -> str:
         return output.relative_to(self.out_dir).as_posix()
 
     def saved(self, output: Path) -> dict | None:
         """What was recorded for `output`, unless --force asks for everything to be printed again."""
-        return None if self.force else self.entries.get(self._name(output))
+        return None if self.force else self.entries.get(self.name(output))
 
     def record(self, output: Path, saved: dict) -> None:
-        self.entries[self._name(output)] = saved
+        self.entries[self.name(output)] = saved
         self.save()
 
     def remove_unlisted(self, folder: Path, keep: set[Path]) -> list[tuple[Path, bool]]:

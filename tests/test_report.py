@@ -111,3 +111,24 @@ def test_ready_and_not_built(clinic_copy, tmp_path, capsys):
     assert "<img" not in facial  # no picture of a file that was not made
     comparison = html[html.index('id="comparison.pdf"'):]
     assert "</span> Ready</span>" in comparison and 'href="comparison.pdf"' in comparison
+
+
+def test_a_partial_build_keeps_every_document_built_earlier_in_the_report(clinic_copy, tmp_path):
+    """`--treatment facial` after a full build: the report still lists every document on disk as it was written, in
+    the usual order, with its recorded pages; a document deleted, or changed by hand, is no longer vouched for."""
+    out = tmp_path / "out"
+    build = ["--clinic", str(clinic_copy), "--out", str(out)]
+    assert main(build) == 0
+
+    def listed() -> dict[str, dict]:
+        return {card["document"]: card for card in json.loads((out / "mine" / "report.json").read_text())["documents"]}
+
+    everything = ["facial.pdf", "hair.pdf", "body.pdf", "comparison.pdf", "booklet.pdf"]
+    assert list(listed()) == everything
+    (out / "mine" / "body.pdf").unlink()
+    with (out / "mine" / "hair.pdf").open("ab") as changed:
+        changed.write(b"\n% changed by hand\n")
+    assert main([*build, "--treatment", "facial", "--force"]) == 0
+    assert list(listed()) == ["facial.pdf", "comparison.pdf", "booklet.pdf"]
+    assert listed()["booklet.pdf"]["pages"] == 18 and listed()["comparison.pdf"]["verdict"] == "needs_a_look"
+    assert 'id="booklet.pdf"' in (out / "mine" / "report.html").read_text()
