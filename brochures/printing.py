@@ -153,14 +153,14 @@ class Printer:
     def _lay_out(self, document: Document, html: str):
         """The document laid out in pages by WeasyPrint (not yet painted).
 
-        A leaflet that runs over its page budget (a long clinic name, a long address, a clinic's own wording) is
+        A leaflet that runs one page over its budget (a long clinic name, a long address, a clinic's own wording) is
         laid out once more with the project's `fit.css` on top, which draws lines and sections a little closer at
         the same type sizes. That layout is kept only if it fits the budget; otherwise the roomier one is, and
         the page check warns by how much it is over."""
         sheets = [css for css, _ in self.stylesheets(document)]
         laid_out = self._render(document, html, sheets)
         budget = page_budget(document)
-        if budget and len(laid_out.pages) > budget:
+        if budget and len(laid_out.pages) == budget + 1:  # closer lines win back a few lines a page, never a page more
             path = STYLES_DIR / FIT_SHEET
             fit, _ = self._stylesheet(f"sheet:{FIT_SHEET}", lambda: path.read_text(encoding="utf-8"), path.as_uri(),
                                       self._project_fetcher)

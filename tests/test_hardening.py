@@ -187,9 +187,9 @@ def test_a_document_over_its_time_budget_fails_and_the_rest_are_built(clinic_cop
 
 
 def test_a_document_over_its_memory_budget_fails_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
-    # A brochure some 60 pages long: far more than a 40 MB budget allows for laying it out.
+    # A brochure some 110 pages long: far more than a 40 MB budget allows for laying it out.
     override_partial(clinic_copy, "takeaway.html.j2",
-                     '{% for i in range(200) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
+                     '{% for i in range(400) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
     code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
                  "--memory-limit", "40", "--time-limit", "900", "--out", str(tmp_path)])  # memory stops it, even on a busy machine
     assert code == 1
