@@ -532,6 +532,7 @@ class AccessibilityLabels(Model):
     title_shown: ShortText
     alternative_text: ShortText
     pdf_ua: ShortText
+    table_headers: ShortText
 
 
 class GlossaryEntry(Model):
@@ -592,6 +593,7 @@ class ReportLabels(Model):
     page_alt: ShortText  # {page} and {document}
     warnings_intro: Text
     found_in: ShortText
+    see_why: ShortText  # in the table, for a document that was not made: a link to its reason, given once below
     where: ShortText  # {file}, {line} and {setting}: where a warning's cause is, before what it says
     accessibility_checks: AccessibilityLabels
     glossary_heading: ShortText

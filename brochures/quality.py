@@ -594,7 +594,7 @@ WHERE = re.compile(r"(?:claim )?(?P<file>\S(?:.*?\S)?):(?P<line>\d+) (?P<setting
 # Each accessibility check (inspection.accessibility, as report.json keeps it) → its label in the strings.
 ACCESSIBILITY_LABELS = {"tagged": "tagged", "structure tree": "structure_tree", "document language": "document_language",
                         "title shown in title bar": "title_shown", "every figure has alternative text": "alternative_text",
-                        "identified as PDF/UA": "pdf_ua"}
+                        "identified as PDF/UA": "pdf_ua", "every table header says what it heads": "table_headers"}
 REPORT_PICTURE_PX = 240  # the first page's picture in report.html: twice its width on screen, for sharp screens
 
 

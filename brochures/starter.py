@@ -16,7 +16,7 @@ from fontTools.pens.svgPathPen import SVGPathPen
 from fontTools.pens.transformPen import TransformPen
 from fontTools.ttLib import TTFont
 
-from . import DATA_DIR, TEMPLATES_DIR
+from . import DATA_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .branding import available_fonts
 from .loading import find_clinic_file, load_clinic, load_content, safe_name
 from .models import SLUG_RULE
@@ -61,8 +61,8 @@ def init(argv: list[str]) -> int:
 
     title = args.name.replace("-", " ").title()
     data_option = "" if Path(os.path.abspath(args.data)) == Path(os.path.abspath(DATA_DIR)) else f" --data {display_path(args.data)}"
-    python = python_command()
-    values = {"python": python, "phone": PLACEHOLDER_CONTACT["phone"], "email": PLACEHOLDER_CONTACT["email"],
+    command = generator_command()
+    values = {"command": command, "phone": PLACEHOLDER_CONTACT["phone"], "email": PLACEHOLDER_CONTACT["email"],
               "address": "".join(f"\n    - {line}" for line in PLACEHOLDER_CONTACT["address"]), "name": args.name, "title": title, "treatments": ", ".join(content.treatments), "data_option": data_option,
               "clinic_option": f" --clinic {args.name}{data_option}", "colour": PLACEHOLDER_COLOUR,
               "initial": initial_outline(title[0])}
@@ -81,12 +81,12 @@ def init(argv: list[str]) -> int:
           f"  {shown}/clinic.yaml   its settings, each explained in a note above it\n"
           f"  {shown}/logo.svg      a placeholder logo with its initial: replace it with the clinic's own (SVG, PNG or JPEG)\n\n"
           "Next:\n"
-          f"  1. See every brochure in your browser:  {python} generate.py serve{values['clinic_option']}\n"
+          f"  1. See every brochure in your browser:  {command} serve{values['clinic_option']}\n"
           f"     then open http://127.0.0.1:8000/ and keep it open.\n"
           f"  2. Edit {shown}/clinic.yaml: the name, colours, contact details and country (it says GB until you\n"
           "     change it). Each time you save, the pages in the browser change within seconds.\n"
           "  3. Every page says \"Draft\" until the clinic's medical lead approves the content:\n"
-          f"     {python} generate.py --clinic {args.name}{data_option} --approval")
+          f"     {command} --clinic {args.name}{data_option} --approval")
     return EXIT_OK
 
 
@@ -99,7 +99,7 @@ def placeholder_problems(clinic) -> list[Problem]:
         found.append(Problem(clinic.config_file, clinic.doc.line_of(("contact", name)), f"contact.{name}",
                              f"expected the clinic's own {why}, got {describe(value)}, {REACHES_NO_ONE}"))
 
-    if contact.phone == PLACEHOLDER_CONTACT["phone"]:
+    if _national_digits(contact.phone) == _national_digits(PLACEHOLDER_CONTACT["phone"]):  # written any way
         found_in("phone", contact.phone, "phone number")
     for name, why in (("email", "email address"), ("website", "web address")):
         value = getattr(contact, name) or ""
@@ -115,14 +115,24 @@ def placeholder_problems(clinic) -> list[Problem]:
     return found
 
 
+def _national_digits(phone: str) -> str:
+    """A UK number's digits as dialled at home: "+44 (0)1632 960000" and "01632-960000" are one number."""
+    digits = re.sub(r"\D", "", phone)
+    return "0" + digits[2:].removeprefix("0") if digits.startswith("44") else digits
+
+
 REACHES_NO_ONE = "a placeholder that reaches no one: put in the clinic's own before patients see it"
 
 
-def python_command() -> str:
-    """The Python to run the generator with, as this one was run: `.venv/bin/python` from the project's folder (the
-    system's `python` has not got the libraries), or `python` when it is not in the project."""
-    shown = display_path(Path(sys.executable))
-    return shown if not Path(shown).is_absolute() else "python"
+def generator_command() -> str:
+    """How to run the generator from where the user is: with the Python that runs it now when that is a virtual
+    environment's (the system's `python` has not got the libraries), else `python`; each path relative to the
+    working folder when it is inside it (`.venv/bin/python generate.py`), else in full."""
+    def shown(path: Path) -> str:
+        return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+    python = shown(Path(sys.executable)) if sys.prefix != sys.base_prefix else "python"
+    return f"{python} {shown(PROJECT_ROOT / 'generate.py')}"
 
 
 def refuse(message: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,9 @@ def test_init_makes_a_clinic_that_builds_at_once_and_says_what_to_do_next(data_c
     said = capsys.readouterr().out
     folder = data_copy / "clinics" / "rosewood"
     assert sorted(path.name for path in folder.iterdir()) == ["clinic.yaml", "logo.svg"]
-    assert f"python generate.py serve --clinic rosewood --data {data_copy}" in said
+    serve = re.search(r"(\S+ \S+) serve --clinic rosewood --data \S+\n", said)
+    # The command it prints runs from here: this Python (the project's virtual environment), this generate.py.
+    assert serve and subprocess.run([*serve.group(1).split(), "--version"], capture_output=True).returncode == 0, said
     assert "Edit " in said and "--approval" in said
     config = (folder / "clinic.yaml").read_text()
     # Every setting is explained, the country says it is a default to change, and the approval is left to a person.
@@ -77,7 +80,9 @@ def test_a_new_clinic_whose_contact_details_are_still_placeholders_needs_a_look_
     assert "reaches no one" in card()["warnings"][0]
     assert "patients could not reach you" in (out / "rosewood" / "report.html").read_text()
 
-    edit_config(folder, '"01632 960000"', '"020 7123 4567"')
+    edit_config(folder, '"01632 960000"', '"+44 (0)1632 960000"')  # the same placeholder, written another way
+    assert main(build) == 1 and "contact.phone" in card()["warnings"][0]
+    edit_config(folder, '"+44 (0)1632 960000"', '"020 7123 4567"')
     edit_config(folder, "hello@your-clinic.example", "hello@rosewood-skin.co.uk")
     edit_config(folder, "- Your Town AB1 2CD", "- Leeds LS1 4AB")
     edit_config(folder, "# website: https://www.your-clinic.example", "website: https://www.example.com")

@@ -58,6 +58,7 @@ def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_b
     assert re.search(r'<span class="where">In data/clinics/example/clinic.yaml, line \d+, the setting approval:</span> '
                      r"not yet approved", text)
     assert "Every picture has a description for people who cannot see it: passed" in text
+    assert "Every table heading says which cells it belongs to" in text and "every table header says" not in text
 
 
 def test_every_reason_has_its_sentence_for_the_staff():
@@ -108,6 +109,7 @@ def test_ready_and_not_built(clinic_copy, tmp_path, capsys):
     html = (tmp_path / "mine" / "report.html").read_text()
     facial = html[html.index('id="facial.pdf"'):html.index('id="comparison.pdf"')]
     assert "Not built" in facial and "<strong>Why:</strong>" in facial and "/etc/hostname" in facial
+    assert html.count("Failed to load image") == 1 and 'href="#facial.pdf">Not made: see why below</a>' in html  # said once
     assert "<img" not in facial  # no picture of a file that was not made
     comparison = html[html.index('id="comparison.pdf"'):]
     assert "</span> Ready</span>" in comparison and 'href="comparison.pdf"' in comparison
