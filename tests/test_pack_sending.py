@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import shutil
+import smtplib
 from email import message_from_bytes, policy
 
 import pytest
@@ -16,7 +17,7 @@ from brochures.loading import load_clinic, load_content
 from brochures.pack.appointments import Appointment
 from brochures.pack.message import Composed
 from brochures.pack.private_files import Ledger
-from brochures.pack.sending import send_all
+from brochures.pack.sending import _failure, send_all
 from conftest import DATA
 from pack_support import Mailbox, MailServer, check_login, local_email, no_wait, pack, set_email, write_appointments
 
@@ -190,7 +191,8 @@ def test_a_server_that_requires_a_login_refuses_a_clinic_without_one(clinic, log
     folder, out = clinic
     set_email(folder, local_email(server.port, security="starttls"))
     assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1]), context=client_context) == 1
-    assert server.mailbox.received == [] and "530" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert server.mailbox.received == [] and "530" in out_text and "set email.user" in out_text
 
 
 def test_implicit_tls(clinic, certificates, tmp_path):
@@ -393,3 +395,78 @@ def test_the_clinic_sends_from_an_international_domain_in_its_ascii_form(clinic,
     (sender, _, data), = mail_server.mailbox.received
     assert sender == "hello@xn--exmple-clinic-cfb.test"
     assert "hello@xn--exmple-clinic-cfb.test" in message_from_bytes(data, policy=policy.default)["From"]
+
+
+class LongReplies(Mailbox):
+    """A server whose answer to RCPT for one address is a line longer than smtplib will read."""
+
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address == self.address:
+            return "250 " + "a" * 9000
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+
+def test_an_overlong_reply_to_one_patient_is_reported_and_the_others_are_sent(clinic, tmp_path, capsys):
+    folder, out = clinic
+    mailbox = LongReplies("jo@example.test")
+    server = MailServer(mailbox).start()
+    set_email(folder, local_email(server.port))
+    try:
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:3])) == 1
+    finally:
+        server.stop()
+    captured = capsys.readouterr()
+    assert sorted(mailbox.recipients()) == ["alex@example.test", "sam@example.test"]
+    assert "Line too long" in captured.out and "Traceback" not in captured.err
+    ledger = json.loads((out / ".private" / "harbour" / "ledger.json").read_text())["appointments"]
+    assert sum(1 for entry in ledger.values() if entry["sent"]) == 2  # what was accepted is recorded
+
+
+def test_an_overlong_greeting_stops_the_run_with_a_sentence(clinic, tmp_path, capsys):
+    folder, out = clinic
+    mailbox = Mailbox()
+    server = MailServer(mailbox, ident="a" * 9000).start()
+    set_email(folder, local_email(server.port))
+    try:
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:2])) == 1
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert mailbox.received == [] and f"127.0.0.1:{server.port} cannot be reached (500 Line too long.)" in err
+
+
+@pytest.mark.parametrize("error, expected", [
+    (smtplib.SMTPResponseException(500, "Line too long."), (500, "Line too long.")),
+    (smtplib.SMTPResponseException(550, b"<sam@example.test>: no"), (550, "<<address>>: no")),
+    (smtplib.SMTPRecipientsRefused({"sam@example.test": (550, "<sam@example.test> no")}), (550, "<<address>> no")),
+    (smtplib.SMTPRecipientsRefused({}), (None, "{}")),
+    (smtplib.SMTPResponseException("odd", None), (None, "odd None")),
+    (RuntimeError(), (None, "RuntimeError")),
+])
+def test_any_shape_of_failure_is_described(error, expected):
+    assert _failure(error) == expected
+
+
+class RefusesStarttls(Mailbox):
+    """Offers STARTTLS, then answers it 454."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-STARTTLS", responses[-1]]
+
+
+def test_a_server_that_refuses_the_starttls_it_offers_gets_nothing(clinic, tmp_path, capsys):
+    folder, out = clinic
+    mailbox = RefusesStarttls()
+    server = MailServer(mailbox).start()
+    set_email(folder, local_email(server.port, security="starttls"))
+    try:
+        assert send(folder, out, write_appointments(tmp_path / "a.csv", ROWS[:1])) == 1
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert mailbox.received == [] and "could not be protected" in err and "stopped answering" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import smtplib
@@ -111,14 +112,18 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
             server = smtplib.SMTP(host, port, timeout=TIMEOUT)
     except ssl.SSLError as error:
         raise SendError(f"{where}: the encrypted connection failed ({error.reason or error})", UNPROTECTED) from None
-    except (OSError, smtplib.SMTPException) as error:
+    except Exception as error:  # OSError, SMTPException, or whatever an odd greeting makes smtplib raise
         raise SendError(f"{where} cannot be reached ({_reason(error)}); check smtp_host and smtp_port, and try again") from None
     try:
         server.ehlo()
         if settings.security == "starttls":
             if not server.has_extn("starttls"):
                 raise SendError(f"{where} does not offer STARTTLS, so the email would travel unencrypted", UNPROTECTED)
-            server.starttls(context=context)
+            try:
+                server.starttls(context=context)
+            except smtplib.SMTPResponseException as error:  # offered, then refused (454 TLS not available)
+                raise SendError(f"{where} offers STARTTLS but refused to start it ({_reason(error)}), so the email would "
+                                "travel unencrypted", UNPROTECTED) from None
             server.ehlo()
         if settings.user:
             server.login(settings.user, password or "")
@@ -136,44 +141,61 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
         _close(server)
         raise SendError(f"{where}: the encrypted connection failed ({error.reason or error}); if the server's certificate "
                         "is issued by your own authority, point SSL_CERT_FILE at it", UNPROTECTED) from None
-    except (OSError, smtplib.SMTPException) as error:
+    except Exception as error:  # OSError, SMTPException, or whatever an odd reply makes smtplib raise
         _close(server)
         raise SendError(f"{where} stopped answering ({_reason(error)}); try again later") from None
     return server
 
 
+def _text(reply: object) -> str:
+    """A server's reply as text, masked: smtplib gives bytes, or a str of its own (`Line too long.`)."""
+    if isinstance(reply, (bytes, bytearray)):
+        reply = bytes(reply).decode("utf-8", "replace")
+    text = mask_addresses(str(reply))
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
 def _reason(error: BaseException) -> str:
+    """What went wrong, in a few words, whatever the exception's shape."""
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {mask_addresses(error.smtp_error.decode('utf-8', 'replace'))}"
+        return f"{getattr(error, 'smtp_code', '')} {_text(getattr(error, 'smtp_error', ''))}".strip()
     if isinstance(error, socket.timeout):
         return "no answer in time"
-    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return _text(getattr(error, "strerror", None) or str(error) or type(error).__name__)
 
 
 def _closed(server: smtplib.SMTP | None) -> None:
     """Close a connection that went wrong, and say it is gone."""
     if server is not None:
-        server.close()
+        with contextlib.suppress(Exception):
+            server.close()
     return None
 
 
 def _close(server: smtplib.SMTP) -> None:
     try:
         server.quit()
-    except (OSError, smtplib.SMTPException):
-        server.close()
+    except Exception:  # noqa: BLE001 - closing; whatever the server said, the connection goes
+        with contextlib.suppress(Exception):
+            server.close()
 
 
 # --- Sending a batch ---
 
 def _failure(error: Exception) -> tuple[int | None, str]:
     """The SMTP code and (masked) reply of a failed send."""
+    code, reply = None, None
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, reply = next(iter(error.recipients.values()))
-        return code, mask_addresses(reply.decode("utf-8", "replace"))
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code, mask_addresses(error.smtp_error.decode("utf-8", "replace"))
-    return None, _reason(error)
+        with contextlib.suppress(Exception):
+            code, reply = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, reply = getattr(error, "smtp_code", None), getattr(error, "smtp_error", "")
+    if not isinstance(code, int):
+        return None, _reason(error)
+    reason = _text(reply)
+    if code == 530:  # the server wants a login the config does not give
+        reason += "; the server requires a login: set email.user, with password_env or password_file, in the clinic's config"
+    return code, reason
 
 
 def send_all(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, *,
@@ -219,8 +241,10 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                     break
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
                     result.code, result.reason = _failure(error)
-                    if not 400 <= result.code < 500:
-                        result.status = REFUSED
+                    if server is not None and getattr(server, "sock", None) is None:
+                        server = None  # smtplib closed it (a reply too long to read): the next attempt reconnects
+                    if result.code is None or not 400 <= result.code < 500:
+                        result.status = REFUSED if result.code else NOT_SENT
                         break
                     result.status = TEMPORARY
                     if result.code == 421:  # the server is closing the connection
@@ -235,9 +259,14 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                 except OSError as error:  # the connection was lost (SMTPServerDisconnected is an OSError too)
                     server = _closed(server)  # reconnect for the next attempt; if the server is gone, connecting says so
                     result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
+                except Exception as error:  # anything else smtplib raises for one message: this patient alone
+                    server = _closed(server)
+                    result.status, result.code, result.reason = NOT_SENT, None, f"this message could not be sent ({_reason(error)})"
+                    break
                 else:
-                    result.status, result.code, result.reason = SENT, 250, ""
+                    # Accepted: recorded before anything else can fail, so a re-run never sends it again.
                     ledger.record_sent(composed.opaque_id, _now(), composed.message_id)
+                    result.status, result.code, result.reason = SENT, 250, ""
                     break
                 finally:
                     _log(folder, composed, result, secret)
