@@ -245,6 +245,25 @@ def test_a_damaged_or_swapped_key_is_refused_rather_than_giving_new_ids(clinic, 
     assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3  # a named pipe: refused at once, without hanging
     err = capsys.readouterr().err
     assert "is not the key this generator made" in err and "could not read" in err
+    secret.unlink()
+    key = tmp_path / "key"
+    key.write_bytes(bytes(32))
+    secret.symlink_to(key)  # a link: whoever can change its target could swap the key
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 3
+    assert "secret is a link" in capsys.readouterr().err
+
+
+def test_every_file_in_the_private_folder_is_only_its_owners(clinic, tmp_path):
+    import os
+
+    folder, out = clinic
+    private = out / ".private" / "harbour"
+    private.mkdir(parents=True)
+    (private / ".build.lock").write_text("")
+    os.chmod(private / ".build.lock", 0o644)  # made by an older run
+    assert prepare(clinic, tmp_path, ROWS[:1])[0] == 0
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in private.iterdir()}
+    assert ".build.lock" in modes and set(modes.values()) == {0o600}, modes
 
 
 def test_a_pack_for_one_treatment_leaves_the_clinic_report_whole(clinic, capsys):

@@ -470,3 +470,39 @@ def test_a_server_that_refuses_the_starttls_it_offers_gets_nothing(clinic, tmp_p
         server.stop()
     err = capsys.readouterr().err
     assert mailbox.received == [] and "could not be protected" in err and "stopped answering" not in err
+
+
+def test_another_32_byte_key_is_refused_rather_than_sending_again(clinic, mail_server, tmp_path, capsys):
+    import os
+
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:2])
+    assert send(folder, out, appointments) == 0
+    secret = out / ".private" / "secret"
+    right = secret.read_bytes()
+    secret.write_bytes(os.urandom(32))  # another --out's key, or a wrong backup
+    capsys.readouterr()
+    assert send(folder, out, appointments) == 3
+    err = capsys.readouterr().err
+    assert "is not the key this generator made" in err and "restore the key from a backup" in err
+    assert len(mail_server.mailbox.received) == 2  # nobody twice
+    secret.write_bytes(right)
+    assert send(folder, out, appointments) == 0 and len(mail_server.mailbox.received) == 2
+
+
+def test_a_ledger_from_before_the_key_check_learns_it_on_first_use(clinic, mail_server, tmp_path, capsys):
+    import os
+
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    assert send(folder, out, appointments) == 0
+    ledger = out / ".private" / "harbour" / "ledger.json"
+    old = json.loads(ledger.read_text())
+    del old["key_check"]
+    ledger.write_text(json.dumps(old))
+    assert pack(folder, out, "--appointments", str(appointments)) == 0  # a dry run with the right key: accepted
+    assert "key_check" in json.loads(ledger.read_text())
+    (out / ".private" / "secret").write_bytes(os.urandom(32))
+    assert send(folder, out, appointments) == 3 and len(mail_server.mailbox.received) == 1

@@ -31,7 +31,8 @@ from ..rendering import RenderError
 from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
 from .message import Composed, Leaflet, compose, logo_png, mail_environment
 from .personal_pdf import PACK_FILE, personal_pdf
-from .private_files import Ledger, install_secret, opaque_id, private_folder, purge, remove_past, write_private
+from .private_files import (Ledger, install_secret, opaque_id, private_folder, private_lock, purge, remove_past,
+                            write_private)
 from .sending import ALREADY_SENT, SENT, UNPROTECTED, UNREACHABLE, SendError, find_password, send_all
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -100,6 +101,7 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
         folder = private_folder(args.out, clinic.slug)
         # One pack at a time per clinic: two would each send what the other has not recorded yet, and a purge would
         # delete what a send is reading. Another --out is never the way round it: its empty ledger would send again.
+        private_lock(folder)
         with BuildLock(folder, busy="another pack is running for this clinic ({folder}/, pid {pid}); wait for it to "
                                     "finish, then run the same command again (what it sent is not sent again)",
                        advice="check the folder; this one is the clinic's record of what was sent"):
@@ -128,6 +130,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
             return report_invalid(problems)
 
     secret = install_secret(args.out)  # first: without the key that made them, the ledger's ids mean nothing
+    ledger = Ledger(folder, secret)  # and it must be that key: another one is refused before anything is made
     booked = appointments(args, clinic, content, now)
     if booked.problem_count and booked.from_command_line:  # the one appointment given is wrong: nothing to prepare
         return report_invalid(booked.problems)
@@ -142,7 +145,6 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     if leaflets is None:
         return code
 
-    ledger = Ledger(folder)
     expired = remove_past(folder, ledger, now.date())
     try:
         messages, not_made = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now,

@@ -5,7 +5,9 @@
     └── <clinic>/                      0700
         ├── <opaque id>.eml            0600: one message per appointment, until the appointment has passed or --purge
         ├── <opaque id>.pdf            0600: the personal PDF (--pack pdf), likewise
-        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and whether it was sent
+        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and whether it was sent;
+        │                                    and an HMAC of a fixed label with the key, so another key is refused
+        ├── .build.lock                0600: held while a pack runs; the process id only
         └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and an HMAC-SHA256 of the address (keyed with secret)
 
 No file name, ledger entry or log line holds a name or an address.
@@ -14,6 +16,7 @@ No file name, ledger entry or log line holds a name or an address.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -23,7 +26,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
-from ..output_folder import OutputFolderError, write_atomically
+from ..output_folder import LOCK_FILE, OutputFolderError, write_atomically
 from ..problems import display_path, read_regular_file
 
 PRIVATE_FOLDER = ".private"  # a dot name: no clinic's output folder can take it (clinic slugs start with a letter or digit)
@@ -60,7 +63,7 @@ def install_secret(out_dir: Path) -> bytes:
     without_it = ("every appointment would get a new id, and patients already sent their email would be sent it again; "
                   "restore it from a backup (nothing is prepared or sent until it is back)")
     try:
-        key = read_regular_file(path, 64)
+        key = _read_key(path)
         if len(key) == 32:
             return key
         raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected "
@@ -69,12 +72,48 @@ def install_secret(out_dir: Path) -> bytes:
         if records := sorted(found for name in (LEDGER_FILE, SEND_LOG) for found in path.parent.glob(f"*/{name}")):
             raise OutputFolderError(f"{display_path(path)} is missing, but {display_path(records[0])} records emails made "
                                     f"with it: without it {without_it}") from None
-    except OSError as error:  # a named pipe or a folder in its place, or unreadable
+    except OSError as error:  # a link, a named pipe or a folder in its place, or unreadable
+        if error.errno == errno.ELOOP:
+            raise OutputFolderError(f"{display_path(path)} is a link, not the key this generator made: put the key file "
+                                    "itself back (from a backup), so nothing can swap it from elsewhere") from None
         raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the file and "
                                 "its folder's permissions") from None
     key = secrets.token_bytes(32)
     write_atomically(path, key, mode=0o600)
     return key
+
+
+def _read_key(path: Path) -> bytes:
+    """At most 64 bytes of the key file, never through a link (O_NOFOLLOW), and only from a regular file."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return os.read(descriptor, 64)
+    finally:
+        os.close(descriptor)
+
+
+KEY_CHECK_LABEL = b"brochure pack ledger key check v1"
+
+
+def key_check(secret: bytes) -> str:
+    """What the ledger keeps to know its key again: an HMAC of a fixed label, which tells nothing about the key."""
+    return hmac.new(secret, KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def private_lock(folder: Path) -> None:
+    """Make (or tighten) the private folder's .build.lock as 0600, like every other file in it, before it is locked."""
+    try:
+        descriptor = os.open(folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                             | getattr(os, "O_NONBLOCK", 0), 0o600)
+    except OSError:
+        return  # a link or something odd in its place: the lock itself refuses it, with its own message
+    try:
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 def opaque_id(secret: bytes, appointment_key: str) -> str:
@@ -99,21 +138,38 @@ class Ledger:
                "sent": {"at": <time>, "message_id": <id>} or null}
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, secret: bytes | None = None):
+        """With `secret`, the ledger must have been written with that key (its `key_check`), or it is refused: with
+        another key every appointment gets a new id, and each would be sent again. A ledger from before the check
+        gets it on its next save."""
         self.path = folder / LEDGER_FILE
         self.entries: dict[str, dict] = {}
+        self.key_check = key_check(secret) if secret is not None else None
         try:
             data = json.loads(read_regular_file(self.path, MAX_LEDGER_BYTES))
             self.entries = dict(data["appointments"])
+            recorded = data.get("key_check")
         except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            return
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else "it is not a ledger this generator wrote"
             raise OutputFolderError(f"could not read {display_path(self.path)} ({reason}); it records which patients "
                                     "were sent their email, so nothing is prepared until it is restored") from None
+        if self.key_check is None:
+            self.key_check = recorded
+        elif recorded is not None and not hmac.compare_digest(str(recorded), self.key_check):
+            secret_path = display_path(folder.parent / SECRET_FILE)
+            raise OutputFolderError(f"{secret_path} is not the key this generator made for {display_path(self.path)} "
+                                    "(the ledger was written with another key): every appointment would get a new id, "
+                                    "and patients already sent their email would be sent it again; restore the key "
+                                    "from a backup (nothing is prepared or sent until it is back)")
+        elif recorded is None and self.entries:
+            self.save()  # an older ledger: it learns its key now, so a swapped key is caught from the next run on
 
     def save(self) -> None:
         payload = {"format": 1, "appointments": self.entries}
+        if self.key_check is not None:
+            payload["key_check"] = self.key_check
         write_private(self.path, json.dumps(payload, indent=1, sort_keys=True).encode("utf-8"))
 
     def sent(self, opaque: str) -> dict | None:
