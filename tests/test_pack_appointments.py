@@ -145,6 +145,17 @@ def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
      ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); rename or remove all but one'),
     ("name,patient,email,date,time,treatments\nSam Patel,Sam,sam@example.test,2026-12-03,14:30,facial\n",
      ':1 columns: expected one column for first name, got 2: "name" (column 1) and "patient" (column 2)'),
+    ("first name,email,appointment,date,time,treatments\nSam,sam@example.test,2030-12-03 10:00,2030-12-03,09:30,facial\n",
+     ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
+     '"appointment" (column 3) and "date" (column 4) and "time" (column 5)'),
+    ("first name,email,datetime,time,treatments\nSam,sam@example.test,2030-12-03 10:00,09:30,facial\n",
+     ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
+     '"datetime" (column 3) and "time" (column 4)'),
+    ("first name,email,start,date,time,treatments\nSam,sam@example.test,10:00,2030-12-03,09:30,facial\n",
+     ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
+     '"start" (column 3) and "date" (column 4) and "time" (column 5)'),
+    ("first name,email,appointment,appointment,treatments\n",
+     ':1 columns: expected one column for date and time, got 2: "appointment" (column 3) and "appointment" (column 4)'),
 ])
 def test_a_file_that_cannot_be_used_is_refused_whole(tmp_path, text, expected):
     result = read(tmp_path, text)
@@ -283,3 +294,8 @@ def test_a_refused_file_says_nothing_was_prepared(clinic, tmp_path, capsys, text
         err = capsys.readouterr().err
         assert "The appointments file cannot be used (1 problem); nothing was prepared:" in err
         assert "the others were prepared" not in err
+
+
+def test_start_beside_a_date_column_is_the_time(tmp_path):
+    result = read(tmp_path, "first name,email,date,start,end,treatments\nSam,sam@example.test,2030-12-03,10:00,10:45,facial\n")
+    assert result.problems == [] and result.appointments[0].when == datetime(2030, 12, 3, 10, 0)

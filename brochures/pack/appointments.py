@@ -30,6 +30,8 @@ COLUMNS = {
     "practitioner": ("practitioner", "doctor", "clinician", "with", "staff"),
     "language": ("language", "lang", "locale"),
 }
+START = ("start", "starts")  # beside a "date" column (and no "time"), read as the time: date,start,end
+WHEN_COLUMNS = "date and time"  # in columns_of's ambiguous fields: a combined date-and-time column beside a date or time one
 MAX_APPOINTMENTS = 2000  # in one run: a day's or a week's bookings, not a whole history
 MAX_FIELD = 2000  # characters in one cell: a pasted essay is not a name
 KEPT_PROBLEMS = 200  # problems kept to print; the rest are only counted
@@ -311,6 +313,10 @@ def columns_of(header: list[str]) -> tuple[dict[str, int], list[str], dict[str, 
             index[name] = positions[0]
         else:
             ambiguous[name] = positions
+    if "when" in index and "date" in index and "time" not in index and _header_key(header[index["when"]]) in START:
+        index["time"] = index.pop("when")  # "date" then "start": the start is the time of day on that date
+    if "when" in index and ({"date", "time"} & index.keys()):  # one cell and two: which says when?
+        ambiguous[WHEN_COLUMNS] = sorted(index.pop(name) for name in ("when", "date", "time") if name in index)
     return index, unknown, ambiguous
 
 
@@ -374,8 +380,14 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
     if ambiguous:
         for name, positions in ambiguous.items():
             which = " and ".join(f'"{header[position].strip()}" (column {position + 1})' for position in positions)
-            result.add(Problem(path, reader.line_num, "columns", f"expected one column for {name.replace('_', ' ')}, got "
-                                                                 f"{len(positions)}: {which}; rename or remove all but one"))
+            if name == WHEN_COLUMNS:
+                message = (f"expected the date and time in one column (appointment) or in two (date and time), got both: "
+                           f"{which}; rename or remove the ones not to use")
+            else:
+                label = "date and time" if name == "when" else name.replace("_", " ")
+                message = (f"expected one column for {label}, got {len(positions)}: {which}; rename or "
+                           "remove all but one")
+            result.add(Problem(path, reader.line_num, "columns", message))
         result.file_problem = True
         return
     missing = [name for name in ("first_name", "email", "treatments") if name not in index]
