@@ -506,3 +506,17 @@ def test_a_ledger_from_before_the_key_check_learns_it_on_first_use(clinic, mail_
     assert "key_check" in json.loads(ledger.read_text())
     (out / ".private" / "secret").write_bytes(os.urandom(32))
     assert send(folder, out, appointments) == 3 and len(mail_server.mailbox.received) == 1
+
+
+def test_unapproved_leaflets_in_another_data_folder_name_it_in_the_approval_command(tmp_path, capsys):
+    from brochures.pack.command import main
+    from pack_support import CLOCK
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    set_email(data / "clinics" / "example", local_email(2525))
+    appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
+    assert main(["--data", str(data), "--clinic", "example", "--out", str(tmp_path / "out"), "--appointments",
+                 str(appointments), "--send"], lambda argv: 0, clock=CLOCK) == 2
+    err = capsys.readouterr().err
+    assert f"approve them first (python generate.py --clinic example --data {data} --approval)" in err
