@@ -276,11 +276,13 @@ def test_a_pack_for_one_treatment_leaves_the_clinic_report_whole(clinic, capsys)
 
 
 LONG_NAMES = ["Alex", "Anna-Maria Magdalena Theresia Josepha Walburga von Habsburg",  # 59 characters
-              "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaf"]  # 60, one unbroken word
+              "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaf",  # 60, one unbroken word
+              "W" * 60, "Mmmmmmmmmm " * 5 + "Mmmmm"]  # 60 of the widest letters, unbroken or not
+PRACTITIONER = "Dr" + "Wm" * 29  # 60 characters, one unbroken word, beside the first long name
 
 
 @pytest.mark.parametrize("page_size", ["A4", "Letter", "A5"])
-def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_mark(tmp_path, page_size):
+def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_mark(tmp_path, page_size, capsys):
     """The running header ("Personal — for … only") wraps in its own box, beside the draft mark, and never reaches the
     page's edge or the text below it: the quality gate every personal PDF passes measures both."""
     import shutil
@@ -290,9 +292,10 @@ def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_ma
     shutil.copytree(EXAMPLE, folder)  # not approved: every page has the draft mark too
     config = folder / "clinic.yaml"
     config.write_text(config.read_text().replace("page_size: A4", f"page_size: {page_size}"))
-    rows = [f"{name},p{number}@example.test,2030-12-03,1{number}:00,facial," for number, name in enumerate(LONG_NAMES)]
+    rows = [f"{name},p{number}@example.test,2030-12-03,1{number}:00,facial,{PRACTITIONER if number == 1 else ''}"
+            for number, name in enumerate(LONG_NAMES)]
     code, out = prepare((folder, tmp_path / "out"), tmp_path, rows, "--pack", "pdf")
-    assert code == 0
+    assert code == 0, capsys.readouterr().err
     assert len(list((out / ".private" / "example").glob("*.pdf"))) == len(LONG_NAMES)
 
 
@@ -313,3 +316,18 @@ def test_a_personal_pdf_that_fails_for_one_patient_skips_that_row_only(tmp_path,
     assert len(messages_in(out, "example")) == 1 and len(list((out / ".private" / "example").glob("*.pdf"))) == 1
     assert "  FAILED     appointments.csv:2: expected an email and personal PDF for this appointment" in captured.err
     assert "1 not made (see above)" in captured.out
+
+
+def test_a_name_the_font_cannot_draw_fails_its_row_with_one_message_each(tmp_path, capsys, assert_no_weasyprint_logs):
+    import shutil
+    from conftest import EXAMPLE
+
+    folder = tmp_path / "clinics" / "example"
+    shutil.copytree(EXAMPLE, folder)
+    rows = ["山田,y@example.test,2030-12-03,10:00,facial,", "سارة,s@example.test,2030-12-03,11:00,facial,"]
+    code, out = prepare((folder, tmp_path / "out"), tmp_path, rows, "--pack", "pdf")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count('no glyph for "山田"') == 1 and err.count('cannot draw "سارة"') == 1, err
+    for record in assert_no_weasyprint_logs:  # the missing glyphs this test asks for
+        record.expected_by_test = True

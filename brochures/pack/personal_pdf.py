@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,5 +48,18 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
     check_pdf(document, pdf)
     # The quality gate every brochure passes, measured on the finished file: type sizes, contrast, tags, the pages.
     if unreadable := inspection_failures(inspect_pdf(pdf, pdf_ua=True, expected=expected_look(document))):
-        raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
+        raise PrintError("not fit to give to patients as it is: " + "; ".join(_once(unreadable)))
     return pdf
+
+
+def _once(failures: list[str]) -> list[str]:
+    """Each failure once: the name is on several pages and in two weights, so the same missing glyph is found twice
+    ("… so they are drawn in DejaVu-Sans-Bold instead" and "… in DejaVu-Sans instead" say one thing)."""
+    said: dict[str, list[str]] = {}
+    for failure in failures:
+        match = re.fullmatch(r"(.*, so they are drawn in )(.+)( instead)", failure, re.DOTALL)
+        key, font = (match[1] + "{}" + match[3], match[2]) if match else (failure, "")
+        fonts = said.setdefault(key, [])
+        if font and font not in fonts:
+            fonts.append(font)
+    return [key.replace("{}", " and ".join(fonts)) if fonts else key for key, fonts in said.items()]
