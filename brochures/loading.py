@@ -673,7 +673,7 @@ def approval_status(clinic: Clinic, content: Content) -> dict:
     """
     current = content_fingerprint(clinic, content)
     approval = clinic.config.approval
-    how = f"to approve it, run `python generate.py --clinic {_clinic_reference(clinic, content)} --approval`"
+    how = f"to approve it, run `python generate.py --clinic {clinic_reference(clinic, content)} --approval`"
     # The main language's sign-off is approval:, each other language's is under language_approvals:.
     field = ("approval",) if clinic.main else ("language_approvals", clinic.config.language)
     in_language = "" if clinic.main else f" in {language_name(clinic.language)}"
@@ -729,7 +729,7 @@ def approval_request(clinic: Clinic, content: Content) -> str:
     ])
 
 
-def _clinic_reference(clinic: Clinic, content: Content) -> str:
+def clinic_reference(clinic: Clinic, content: Content) -> str:
     """How to name the clinic on the command line: its slug when it lives in data/clinics/, else its folder."""
     named = Path(os.path.abspath(clinic.config_file))
     in_data = content.data_dir / "clinics" / named.parent.name / "clinic.yaml"

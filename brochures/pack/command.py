@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import DATA_DIR, PROJECT_ROOT
-from ..loading import (Clinic, Content, _clinic_reference, approval_status, clinic_slugs, find_clinic_file, load_clinic,
+from ..loading import (Clinic, Content, clinic_reference, approval_status, clinic_slugs, find_clinic_file, load_clinic,
                        load_content)
 from ..output_folder import BuildLock, OutputFolderError, WriteError, prepare
 from ..planning import STANDARD, LEAFLET, output_name
@@ -246,7 +246,7 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
         problems.append(Problem(clinic.config_file, None, "approval",
                                 "expected leaflets approved by the clinic's medical lead before they are sent to patients, "
                                 f"got {'none' if status['state'] == 'unapproved' else 'an approval of older content'}; "
-                                f"approve them first (python generate.py --clinic {_clinic_reference(clinic, content)} --approval)"))
+                                f"approve them first (python generate.py --clinic {clinic_reference(clinic, content)} --approval)"))
     return problems
 
 
