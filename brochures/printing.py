@@ -42,7 +42,7 @@ BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
 PRESS_DPI = 300
 LINK_SCHEMES = ("https", "mailto", "tel")  # what a patient's link may open
 LEAFLET_PAGES = 4  # an A4 or Letter leaflet is one sheet, folded: four pages
-FIT_SHEET = "fit.css"  # laid over a leaflet that runs over its page budget (Printer._lay_out)
+FIT_SHEET = "fit.css"  # laid over a leaflet that runs one page over its budget (Printer._lay_out)
 LONG_NAME = 40  # characters of a clinic name beyond which base.html.j2 gives the pages a taller footer
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 
@@ -110,10 +110,12 @@ class Printer:
         sheets.append(self._stylesheet(f"brand:{clinic.key}", lambda: brand_css(
             palette(config.colors.primary, config.colors.accent), clinic.fonts, config.page_size,
             clinic.strings.footer_page), None, self._project_fetcher))
-        for name in document.stylesheets:
-            path = STYLES_DIR / name
-            sheets.append(self._stylesheet(f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher))
-        return sheets
+        return sheets + [self._project_sheet(name) for name in document.stylesheets]
+
+    def _project_sheet(self, name: str) -> tuple[CSS, str]:
+        """One of the project's own stylesheets (styles/), parsed once per batch."""
+        path = STYLES_DIR / name
+        return self._stylesheet(f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher)
 
     def print_pdf(self, document: Document, html: str) -> tuple[bytes, list[str]]:
         """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
@@ -161,10 +163,7 @@ class Printer:
         laid_out = self._render(document, html, sheets)
         budget = page_budget(document)
         if budget and len(laid_out.pages) == budget + 1:  # closer lines win back a few lines a page, never a page more
-            path = STYLES_DIR / FIT_SHEET
-            fit, _ = self._stylesheet(f"sheet:{FIT_SHEET}", lambda: path.read_text(encoding="utf-8"), path.as_uri(),
-                                      self._project_fetcher)
-            fitted = self._render(document, html, [*sheets, fit])
+            fitted = self._render(document, html, [*sheets, self._project_sheet(FIT_SHEET)[0]])
             if len(fitted.pages) <= budget:
                 return fitted
         return laid_out

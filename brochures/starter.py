@@ -63,7 +63,8 @@ def init(argv: list[str]) -> int:
     data_option = "" if Path(os.path.abspath(args.data)) == Path(os.path.abspath(DATA_DIR)) else f" --data {display_path(args.data)}"
     command = generator_command()
     values = {"command": command, "phone": PLACEHOLDER_CONTACT["phone"], "email": PLACEHOLDER_CONTACT["email"],
-              "address": "".join(f"\n    - {line}" for line in PLACEHOLDER_CONTACT["address"]), "name": args.name, "title": title, "treatments": ", ".join(content.treatments), "data_option": data_option,
+              "address": "".join(f"\n    - {line}" for line in PLACEHOLDER_CONTACT["address"]),
+              "name": args.name, "title": title, "treatments": ", ".join(content.treatments), "data_option": data_option,
               "clinic_option": f" --clinic {args.name}{data_option}", "colour": PLACEHOLDER_COLOUR,
               "initial": initial_outline(title[0])}
     try:
@@ -93,26 +94,25 @@ def init(argv: list[str]) -> int:
 def placeholder_problems(clinic) -> list[Problem]:
     """The clinic's contact details that are still init's placeholders, or at a domain kept for examples: each one
     named, since a brochure that prints it gives patients a way to reach the clinic that reaches no one."""
-    contact, found = clinic.config.contact, []
+    config, contact = clinic.config, clinic.config.contact
 
-    def found_in(name: str, value: str, why: str) -> None:
-        found.append(Problem(clinic.config_file, clinic.doc.line_of(("contact", name)), f"contact.{name}",
-                             f"expected the clinic's own {why}, got {describe(value)}, {REACHES_NO_ONE}"))
+    def example_host(address: str | None, email: bool = False) -> bool:
+        host = address.rpartition("@")[2] if email else urlsplit(address).hostname if address else ""
+        return bool(EXAMPLE_DOMAIN.search((host or "").rstrip(".")))
 
-    if _national_digits(contact.phone) == _national_digits(PLACEHOLDER_CONTACT["phone"]):  # written any way
-        found_in("phone", contact.phone, "phone number")
-    for name, why in (("email", "email address"), ("website", "web address")):
-        value = getattr(contact, name) or ""
-        host = value.rpartition("@")[2] if name == "email" else urlsplit(value).hostname or ""
-        if value == PLACEHOLDER_CONTACT.get(name) or EXAMPLE_DOMAIN.search(host.rstrip(".")):
-            found_in(name, value, why)
-    if list(contact.address or ()) == PLACEHOLDER_CONTACT["address"]:
-        found_in("address", ", ".join(contact.address), "address")
-    booking = clinic.config.booking_url or ""
-    if EXAMPLE_DOMAIN.search((urlsplit(booking).hostname or "").rstrip(".")):
-        found.append(Problem(clinic.config_file, clinic.doc.line_of(("booking_url",)), "booking_url",
-                             f"expected the clinic's own booking page, got {describe(booking)}, {REACHES_NO_ONE}"))
-    return found
+    checks = {  # the setting → what it should be, as written, and whether it reaches no one
+        ("contact", "phone"): ("phone number", contact.phone,
+                               _national_digits(contact.phone) == _national_digits(PLACEHOLDER_CONTACT["phone"])),
+        ("contact", "email"): ("email address", contact.email,
+                               contact.email == PLACEHOLDER_CONTACT["email"] or example_host(contact.email, email=True)),
+        ("contact", "website"): ("web address", contact.website, example_host(contact.website)),
+        ("contact", "address"): ("address", ", ".join(contact.address or ()),
+                                 list(contact.address or ()) == PLACEHOLDER_CONTACT["address"]),
+        ("booking_url",): ("booking page", config.booking_url, example_host(config.booking_url)),
+    }
+    return [Problem(clinic.config_file, clinic.doc.line_of(setting), ".".join(setting),
+                    f"expected the clinic's own {what}, got {describe(written)}, {REACHES_NO_ONE}")
+            for setting, (what, written, reaches_no_one) in checks.items() if reaches_no_one]
 
 
 def _national_digits(phone: str) -> str:
