@@ -35,7 +35,7 @@ from pathlib import Path
 signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
 # A rebuild in which nothing changed prints the last build's report again, without loading the libraries.
-from brochures import build_stamp  # noqa: E402  (the standard library only)
+from brochures.building import stamp as build_stamp  # noqa: E402  (the standard library only)
 
 if __name__ == "__main__":
     _STARTED = time.perf_counter()
@@ -44,22 +44,50 @@ if __name__ == "__main__":
 
 try:
     from brochures import DATA_DIR, PROJECT_ROOT, STYLES_DIR, __version__  # noqa: E402
-    from brochures.batch import LOGO, RENDER, Budget, Outcome, Task, Workers, print_tasks  # noqa: E402
-    from brochures.build_cache import CACHE_FILE, BuildCache, file_hash  # noqa: E402
-    from brochures.inspection import Inspection  # noqa: E402
-    from brochures.translations import language_name  # noqa: E402
-    from brochures.loading import (Clinic, Content, approval_request, clinic_slugs, find_clinic_file, load_editions,  # noqa: E402
-                                   load_content)
-    from brochures.output_folder import (BuildLock, OutputFolderError, WriteError, prepare, remove_stale_temporaries,  # noqa: E402
-                                         run_temp_folder)
-    from brochures.planning import BOOKLET, COMPARISON, LAYOUTS, VARIANTS, Document, plan_documents  # noqa: E402
-    from brochures.printing import Printed  # noqa: E402
-    from brochures.problems import InputError, Problem, display_path, report_lines  # noqa: E402
-    from brochures.progress import NoProgressLine, only_failures_and_summary, progress_line  # noqa: E402
-    from brochures.quality import (MEASURES_EN, ClinicFindings, Scorecard, measure_for, print_warnings, save_grades,  # noqa: E402
-                                   write_report)
-    from brochures.rendering import PlainDataSandbox  # noqa: E402
-    from brochures.sharding import MAX_SHARDS, clinic_costs, shard_argument, split, write_manifest  # noqa: E402
+    from brochures.building.cache import CACHE_FILE, BuildCache, file_hash
+    from brochures.building.progress import (
+        NoProgressLine,
+        only_failures_and_summary,
+        progress_line,
+    )
+    from brochures.building.shards import (
+        MAX_SHARDS,
+        clinic_costs,
+        shard_argument,
+        split,
+        write_manifest,
+    )
+    from brochures.building.tasks import LOGO, RENDER, Budget, Outcome, Task, print_tasks
+    from brochures.building.workers import Workers
+    from brochures.files.output_folder import (
+        BuildLock,
+        OutputFolderError,
+        WriteError,
+        prepare,
+        remove_stale_temporaries,
+        run_temp_folder,
+    )
+    from brochures.load.approval import approval_request
+    from brochures.load.clinic import clinic_slugs, find_clinic_file, load_editions
+    from brochures.load.content import load_content
+    from brochures.load.loaded import Clinic, Content
+    from brochures.load.translations import language_name
+    from brochures.pdf.facts import Inspection
+    from brochures.pdf.printer import Printed
+    from brochures.plan.documents import (
+        BOOKLET,
+        COMPARISON,
+        LAYOUTS,
+        VARIANTS,
+        Document,
+        plan_documents,
+    )
+    from brochures.problems import InputError, Problem, display_path, report_lines
+    from brochures.quality.findings import ClinicFindings, print_warnings
+    from brochures.quality.reading import MEASURES_EN, measure_for, save_grades
+    from brochures.quality.report import write_report
+    from brochures.quality.scorecard import Scorecard
+    from brochures.render.sandbox import PlainDataSandbox
 except ModuleNotFoundError as missing:  # a Python without the project installed (not .venv/bin/python)
     if __name__ != "__main__":
         raise
@@ -68,7 +96,7 @@ except ModuleNotFoundError as missing:  # a Python without the project installed
           "`.venv/bin/python` in place of `python`, like `.venv/bin/python generate.py`.", file=sys.stderr)
     sys.exit(2)
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
+from brochures.exits import FAILED as EXIT_FAILED, INTERRUPTED as EXIT_INTERRUPTED, INVALID as EXIT_INVALID, OK as EXIT_OK, OUTPUT as EXIT_OUTPUT, TERMINATED as EXIT_TERMINATED  # noqa: E402
 MAX_JOBS = 4 * (os.cpu_count() or 1)  # each worker holds a WeasyPrint of its own: more only costs memory
 # WeasyPrint's warnings, passed on from the workers: tests listen here to catch CSS typos and missing assets.
 PRINT_WARNINGS = logging.getLogger("brochures.print_warnings")
@@ -85,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         from brochures.pack.command import main as pack
         return pack(argv[1:], build_brochures=main)
     if argv[:1] == ["merge-reports"]:  # one franchise report from the shards' output folders
-        from brochures.franchise_report import merge_reports_command
+        from brochures.cli.merge_reports import merge_reports_command
         return merge_reports_command(argv[1:])
     if argv and argv[0] in SUBCOMMANDS:  # serve, init, list: see "Subcommands" below
         return SUBCOMMANDS[argv[0]](argv[1:])
@@ -557,17 +585,17 @@ def serve(argv: list[str]) -> int:
 
 
 def init(argv: list[str]) -> int:
-    from brochures.starter import init as init_clinic
+    from brochures.cli.init import init as init_clinic
     return init_clinic(argv)
 
 
 def list_choices(argv: list[str]) -> int:
-    from brochures.starter import list_choices as list_them
+    from brochures.cli.list import list_choices as list_them
     return list_them(argv)
 
 
 def translations(argv: list[str]) -> int:
-    from brochures.translations import command
+    from brochures.cli.translations import command
     return command(argv)
 
 

@@ -42,14 +42,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from brochures import DATA_DIR  # noqa: E402
-from brochures.batch import RENDER, Budget, Task, Workers, print_tasks  # noqa: E402
-from brochures.loading import find_clinic_file, load_clinic, load_content  # noqa: E402
-from brochures.planning import booklet_parts, plan_documents  # noqa: E402
-from brochures.inspection import inspect_pdf  # noqa: E402
-from brochures.printing import Printer  # noqa: E402
-from brochures.rendering import HtmlRenderer  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
+
+from brochures import DATA_DIR  # noqa: E402
+from brochures.building.tasks import RENDER, Budget, Task, print_tasks
+from brochures.building.workers import Workers
+from brochures.load.clinic import find_clinic_file, load_clinic
+from brochures.load.content import load_content
+from brochures.pdf.inspection import inspect_pdf
+from brochures.pdf.printer import Printer
+from brochures.plan.documents import booklet_parts, plan_documents
+from brochures.render.html import HtmlRenderer
 from generate import main  # noqa: E402
 
 
@@ -293,8 +296,8 @@ def verdict(value: float, goal: float, higher_is_better: bool) -> str:
 
 
 def goals_benchmark(clinic_count: int) -> int:
-    from brochures import printing
-    from brochures.inspection import Inspection
+    from brochures.pdf import printer as printing
+    from brochures.pdf.facts import Inspection
     rows = []
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)

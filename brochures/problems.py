@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import PROJECT_ROOT
+from brochures import PROJECT_ROOT
 
 # Characters that are invisible or that steer the terminal or the text direction: Unicode categories
 # Cc (controls), Cf (format), Zl and Zp (line and paragraph separators), as of Unicode 14, except tab,
@@ -23,8 +21,12 @@ UNSAFE_CHARACTERS = re.compile(
     "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
     "\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff]")
+
+
 # More than two combining marks on one letter: no language needs them, and they pile up over other lines.
 STACKED_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{3,}")
+
+
 # Unicode gives control characters no name, only aliases.
 _CONTROL_NAMES = (
     "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",
@@ -34,6 +36,8 @@ _CONTROL_NAMES = (
     "END OF MEDIUM", "SUBSTITUTE", "ESCAPE", "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE",
     "INFORMATION SEPARATOR TWO", "INFORMATION SEPARATOR ONE",
 )
+
+
 _C1_NAMES = (
     "PADDING CHARACTER", "HIGH OCTET PRESET", "BREAK PERMITTED HERE", "NO BREAK HERE", "INDEX", "NEXT LINE",
     "START OF SELECTED AREA", "END OF SELECTED AREA", "CHARACTER TABULATION SET", "CHARACTER TABULATION WITH JUSTIFICATION",
@@ -142,46 +146,6 @@ def report_lines(problems: list[Problem], per_file: int = 20) -> list[str]:
             more = totals[problem.file] - per_file
             lines.append(printable(f"{display_path(problem.file)}: … and {more:,} more problem{'s' if more != 1 else ''} in this file"))
     return lines
-
-
-def file_kind(mode: int) -> str:
-    """What a file is, from its `st_mode`, in words: "a regular file", "a folder", "a named pipe (FIFO)"…"""
-    for test, words in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return words
-    return "a special file"
-
-
-class NotARegularFile(OSError):
-    """A path that exists but is not a regular file: reading it could block forever (a FIFO) or never end (a device)."""
-
-    def __init__(self, path: Path, kind: str):
-        super().__init__(f"expected a regular file, got {kind}")
-        self.path, self.kind = path, kind
-
-
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """At most `limit` bytes of a regular file. Anything else raises NotARegularFile, without blocking.
-
-    The file is opened without blocking and checked once open, so a FIFO or a device put in its place
-    between a check and the read is never read. Missing files and unreadable ones raise OSError as usual.
-    """
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotARegularFile(Path(path), file_kind(mode))
-        chunks, remaining = [], limit
-        while remaining > 0:
-            chunk = os.read(descriptor, min(remaining, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(descriptor)
 
 
 def display_path(path: Path) -> str:

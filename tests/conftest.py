@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import DATA, EXAMPLE
 
-from brochures.loading import content_fingerprint, load_clinic, load_content
+from brochures.load.approval import content_fingerprint
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
 from brochures.pack.command import Clock
 from brochures.pack.command import main as pack_main
-from conftest import DATA, EXAMPLE
 from generate import main as build_main
 
 NOW = datetime(2026, 11, 25, 9, 0)

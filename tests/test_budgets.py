@@ -7,12 +7,15 @@ import signal
 import time
 
 import pytest
-
-from brochures import batch
-from brochures.batch import Budget, Outcome, Task, Workers
-from brochures.loading import find_clinic_file, load_clinic, load_content
-from brochures.planning import plan_documents
 from conftest import DATA
+
+from brochures.building import tasks
+from brochures.building import workers as batch
+from brochures.building.tasks import Budget, Outcome, Task
+from brochures.building.workers import Workers
+from brochures.load.clinic import find_clinic_file, load_clinic
+from brochures.load.content import load_content
+from brochures.plan.documents import plan_documents
 
 MB = 1024 * 1024
 _held: list[bytearray] = []  # what a "leaky" task keeps, in the worker that ran it
@@ -144,8 +147,8 @@ def test_booklets_are_printed_last_in_their_clinic_unless_there_are_fewer_clinic
     clinic = load_clinic(find_clinic_file("example", DATA), content)
     documents = plan_documents([clinic], content, tmp_path)
     outcomes = [Outcome(document, html="<p>x</p>") for document in documents]
-    one_worker = [task.document.name for task in batch.print_tasks(outcomes, content, jobs=1)]
+    one_worker = [task.document.name for task in tasks.print_tasks(outcomes, content, jobs=1)]
     assert one_worker[-1] == "booklet" and len(one_worker) == len(documents)
-    two_workers = [task.document.name for task in batch.print_tasks(outcomes, content, jobs=2)]
+    two_workers = [task.document.name for task in tasks.print_tasks(outcomes, content, jobs=2)]
     assert two_workers[0] == "booklet" and sorted(two_workers) == sorted(one_worker)
-    assert {task.group for task in batch.print_tasks(outcomes, content, jobs=2)} == {clinic.key}
+    assert {task.group for task in tasks.print_tasks(outcomes, content, jobs=2)} == {clinic.key}

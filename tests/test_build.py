@@ -6,10 +6,10 @@ import shutil
 
 import pypdfium2
 import pytest
+from conftest import DATA, pdf_text, struct_elements
 from pypdf import PdfReader
 
-from brochures.loading import load_content
-from conftest import DATA, pdf_text, struct_elements
+from brochures.load.content import load_content
 from generate import main
 
 CONTENT = load_content(DATA)

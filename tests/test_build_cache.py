@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import DATA, pdf_text
+
 from generate import main
 
 

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, ROOT, edit_config
 
 STAMP = ".build-stamp.json"
@@ -103,7 +102,7 @@ def test_a_damaged_stamp_is_ignored(built, tmp_path):
 def test_a_file_saved_while_the_build_ran_leaves_no_stamp(tmp_path):
     """The inputs are noted before the build reads them; one saved meanwhile may not be in the PDFs, so the
     build is not remembered, and the next run builds again."""
-    from brochures import build_stamp
+    from brochures.building import stamp as build_stamp
     data = tmp_path / "data"
     (data / "clinics").mkdir(parents=True)
     config = data / "clinics" / "clinic.yaml"
@@ -119,7 +118,7 @@ def test_a_file_saved_while_the_build_ran_leaves_no_stamp(tmp_path):
 
 
 def test_a_modification_time_set_back_by_hand_is_still_a_change(tmp_path):
-    from brochures import build_stamp
+    from brochures.building import stamp as build_stamp
     path = tmp_path / "clinic.yaml"
     path.write_text('primary: "#0F6E6E"\n')
     was = build_stamp.state(str(path))

@@ -14,14 +14,34 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import (
+    DATA,
+    EXAMPLE,
+    ROOT,
+    ROSEWOOD,
+    edit_config,
+    line_of,
+    pdf_text,
+    struct_nodes,
+)
 from pypdf import PdfReader
 
-from brochures.loading import (APPROVED, OUTDATED, UNAPPROVED, approval_request, approval_status, content_fingerprint,
-                               load_clinic, load_content, respell, validate)
-from brochures.models import ClaimRules, Contact
-from brochures.yaml_reader import read_yaml
-from brochures.rendering import ensure_plain_data
-from conftest import DATA, EXAMPLE, ROOT, ROSEWOOD, edit_config, line_of, pdf_text, struct_nodes
+from brochures.files.yaml_reader import read_yaml
+from brochures.load.approval import (
+    APPROVED,
+    OUTDATED,
+    UNAPPROVED,
+    approval_request,
+    approval_status,
+    content_fingerprint,
+)
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.load.locale import respell
+from brochures.render.data import ensure_plain_data
+from brochures.schema.clinic import Contact
+from brochures.schema.errors import validate
+from brochures.schema.reference import ClaimRules
 from generate import main
 
 CONTENT = load_content(DATA)

@@ -14,20 +14,35 @@ from types import SimpleNamespace
 import pypdfium2 as pdfium
 import pytest
 import yaml
+from conftest import DATA, EXAMPLE, ROSEWOOD, edit_config, png
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from brochures.branding import (ALERT, ALERT_BACKGROUND, INK, WARNING_DISTANCE, WHITE, brand_css, contrast, find_font,
-                                oklab, palette, warning_distance)
-from brochures.inspection import Inspection, inspect_pdf
-from brochures.loading import load_clinic, load_content
-from brochures.planning import plan_documents
-from brochures.printing import Printer
-from brochures.rendering import HtmlRenderer
-from brochures.models import ClaimRules
-from brochures.quality import ClaimChecker, Scorecard, print_warnings
-from conftest import DATA, EXAMPLE, ROSEWOOD, edit_config, png
+from brochures.brand.colours import (
+    ALERT,
+    ALERT_BACKGROUND,
+    INK,
+    WARNING_DISTANCE,
+    WHITE,
+    contrast,
+    oklab,
+    palette,
+    warning_distance,
+)
+from brochures.brand.css import brand_css
+from brochures.brand.fonts import find_font
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.pdf.facts import Inspection
+from brochures.pdf.inspection import inspect_pdf
+from brochures.pdf.printer import Printer
+from brochures.plan.documents import plan_documents
+from brochures.quality.claims import ClaimChecker
+from brochures.quality.findings import print_warnings
+from brochures.quality.scorecard import Scorecard
+from brochures.render.html import HtmlRenderer
+from brochures.schema.reference import ClaimRules
 from generate import main
 
 # Brand colours that each made every document fail: the text shade was derived against white and the accent only.

@@ -7,10 +7,10 @@ import re
 import shlex
 
 import yaml
-
-from brochures.franchise_report import merge_parser
-from brochures.sharding import Shard
 from conftest import ROOT
+
+from brochures.building.shards import Shard
+from brochures.cli.merge_reports import merge_parser
 from generate import parse_arguments
 
 DEPLOY = ROOT / "deploy"

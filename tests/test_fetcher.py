@@ -12,11 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import EXAMPLE, edit_config
 
 from brochures import STYLES_DIR, TEMPLATES_DIR
-from brochures.branding import find_font
-from brochures.fetcher import ForbiddenResource, RestrictedFetcher
-from conftest import EXAMPLE, edit_config
+from brochures.brand.fonts import find_font
+from brochures.files.fetcher import ForbiddenResource, RestrictedFetcher
 from generate import main
 
 

@@ -12,15 +12,15 @@ import sys
 from datetime import date
 
 import pytest
+from conftest import DATA, ROOT, edit_config, line_of, pdf_text
 from PIL import Image
 from pypdf import PdfReader
-
-from brochures.loading import load_clinic, load_content
-from brochures.quality import ClinicFindings
-from generate import main
-
-from conftest import DATA, ROOT, edit_config, line_of, pdf_text
 from test_clinic_content import approve
+
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.quality.findings import ClinicFindings
+from generate import main
 
 
 @pytest.fixture

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text, png
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from brochures.loading import load_clinic, load_content
-from brochures.output_folder import TEMP_PREFIX
+from brochures.files.output_folder import TEMP_PREFIX
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
 from brochures.problems import InputError
-from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text, png
 from generate import main
 
 CONTENT = load_content(DATA)

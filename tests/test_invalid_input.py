@@ -7,9 +7,9 @@ import re
 import shutil
 
 import pytest
+from conftest import ROSEWOOD, edit_config, line_of, pdf_text
 from pypdf import PdfReader
 
-from conftest import ROSEWOOD, edit_config, line_of, pdf_text
 from generate import main
 
 

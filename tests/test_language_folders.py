@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import edit_config
+
 from generate import main
 
 SPANISH = ('language: en\n', 'languages: [en, es]\nin_language:\n  es:\n    disclaimer: "Este folleto da información general."\n')

@@ -16,18 +16,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pypdf import PdfReader
-
-from brochures import translations
-from brochures.branding import find_font
-from brochures.loading import validate
-from brochures.models import ClaimRules
-from brochures.problems import display_path
-from brochures.quality import ClaimChecker, inflesz, spanish_syllables
-from brochures.yaml_reader import read_yaml
 from conftest import DATA, EXAMPLE, edit_config, pdf_text
 from conftest import pdf_chars as chars
 from conftest import pdf_words as words
+from pypdf import PdfReader
+
+from brochures.brand.fonts import find_font
+from brochures.cli import translations
+from brochures.files.yaml_reader import read_yaml
+from brochures.problems import display_path
+from brochures.quality.claims import ClaimChecker
+from brochures.quality.reading import inflesz, spanish_syllables
+from brochures.schema.errors import validate
+from brochures.schema.reference import ClaimRules
 from generate import main
 
 PHONE_GROUPS = ("020", "7946", "0000")  # the example clinic's phone number, 020 7946 0000

@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import DATA, ROOT, edit_config
 from pypdf import PdfReader
 
-from brochures.output_folder import LOCK_FILE, TEMP_PREFIX
-from conftest import DATA, ROOT, edit_config
+from brochures.files.output_folder import LOCK_FILE, TEMP_PREFIX
 from generate import EXIT_INTERRUPTED, EXIT_OUTPUT, main
 
 FACIAL = ["--treatment", "facial"]
@@ -266,7 +266,7 @@ def test_a_clinic_never_takes_over_another_clinics_output_folder(tmp_path, capsy
 
 
 def test_a_safe_name_never_takes_the_hashed_folder_of_another(tmp_path):
-    from brochures.loading import safe_name
+    from brochures.load.clinic import safe_name
 
     hashed = safe_name("東京")
     assert hashed.startswith("clinic-") and safe_name(hashed) != hashed

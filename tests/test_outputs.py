@@ -6,9 +6,9 @@ import re
 
 import pypdfium2
 import pytest
+from conftest import ROSEWOOD, pdf_text, struct_nodes
 from pypdf import PdfReader
 
-from conftest import ROSEWOOD, pdf_text, struct_nodes
 from generate import main
 
 MM = 72 / 25.4
@@ -115,7 +115,8 @@ def outline_titles(reader, items=None, depth=0):
 
 def test_booklet_has_a_bookmark_for_each_part(booklet):
     from conftest import DATA
-    from brochures.loading import load_content
+
+    from brochures.load.content import load_content
     content = load_content(DATA)
     reader = PdfReader(booklet)
     top = [title for depth, title, _ in outline_titles(reader) if depth == 0]
@@ -238,6 +239,7 @@ def test_trifold_for_a_letter_clinic_is_letter_landscape(tmp_path):
 
 def test_a_too_full_panel_fails_with_its_name_instead_of_spilling(tmp_path, capsys):
     import shutil
+
     from conftest import DATA
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -256,10 +258,12 @@ def test_a_booklet_binds_the_leaflets_its_worker_printed_without_laying_them_out
     what it measured on them. A printer that has not printed them lays them out itself, to the same booklet, and
     measures the same."""
     from conftest import DATA
-    from brochures.loading import find_clinic_file, load_clinic, load_content
-    from brochures.planning import booklet_parts, plan_documents
-    from brochures.printing import Printer
-    from brochures.rendering import HtmlRenderer
+
+    from brochures.load.clinic import find_clinic_file, load_clinic
+    from brochures.load.content import load_content
+    from brochures.pdf.printer import Printer
+    from brochures.plan.documents import booklet_parts, plan_documents
+    from brochures.render.html import HtmlRenderer
 
     content = load_content(DATA)
     clinic = load_clinic(find_clinic_file("example", DATA), content)

@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pack_support import messages_in, pack, write_appointments
 
 from brochures.pack.appointments import MAX_APPOINTMENTS, Rules, read_appointments
-from pack_support import messages_in, pack, write_appointments
 
 RULES = Rules(treatments=("facial", "hair"), known=("facial", "hair", "body"), language="en-GB", day_first=True,
               now=datetime(2026, 11, 25, 9, 0))

@@ -8,9 +8,9 @@ import stat
 from datetime import datetime
 
 import pytest
+from pack_support import messages_in, pack, write_appointments
 
 from brochures.pack.command import Clock
-from pack_support import messages_in, pack, write_appointments
 
 ROWS = ["<b>Sam</b> {{ 7*7 }},sam.patel@example.test,2030-12-03,14:30,facial hair,Dr Ana Reyes",
         "Priya,priya.shah@example.test,2030-12-04,10:15,body,"]
@@ -115,8 +115,8 @@ def test_personal_files_are_purged_and_expire_after_the_appointment(clinic, tmp_
 
 
 def test_the_personal_pdf(clinic, tmp_path):
-    from pypdf import PdfReader
     from conftest import pdf_text, struct_elements
+    from pypdf import PdfReader
 
     code, out = prepare(clinic, tmp_path, ROWS[:1], "--pack", "pdf")
     assert code == 0
@@ -174,7 +174,7 @@ def test_a_link_in_place_of_the_private_folder_is_refused(clinic, tmp_path, caps
 
 
 def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
-    from brochures.output_folder import BuildLock
+    from brochures.files.output_folder import BuildLock
     from brochures.pack.private_files import private_folder
 
     folder, out = clinic
@@ -206,6 +206,7 @@ def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_pa
 def test_a_clinic_in_the_us_gets_american_dates_and_a_12_hour_clock(tmp_path):
     from conftest import ROSEWOOD
     from pack_support import CLOCK
+
     from brochures.pack.command import main
     from generate import main as build
 
@@ -222,6 +223,7 @@ def test_a_strings_file_without_the_email_words_is_named(tmp_path, capsys):
 
     from conftest import DATA
     from pack_support import CLOCK
+
     from brochures.pack.command import main
 
     data = tmp_path / "data"
@@ -286,6 +288,7 @@ def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_ma
     """The running header ("Personal — for … only") wraps in its own box, beside the draft mark, and never reaches the
     page's edge or the text below it: the quality gate every personal PDF passes measures both."""
     import shutil
+
     from conftest import EXAMPLE
 
     folder = tmp_path / "clinics" / "example"
@@ -301,6 +304,7 @@ def test_a_personal_pdf_for_any_first_name_up_to_60_characters_beside_a_draft_ma
 
 def test_a_personal_pdf_that_fails_for_one_patient_skips_that_row_only(tmp_path, capsys):
     import shutil
+
     from conftest import EXAMPLE, ROOT
 
     folder = tmp_path / "clinics" / "example"
@@ -320,6 +324,7 @@ def test_a_personal_pdf_that_fails_for_one_patient_skips_that_row_only(tmp_path,
 
 def test_a_name_the_font_cannot_draw_fails_its_row_with_one_message_each(tmp_path, capsys, assert_no_weasyprint_logs):
     import shutil
+
     from conftest import EXAMPLE
 
     folder = tmp_path / "clinics" / "example"

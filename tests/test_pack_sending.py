@@ -7,19 +7,28 @@ import itertools
 import json
 import shutil
 import smtplib
+from datetime import datetime
 from email import message_from_bytes, policy
 
 import pytest
+from conftest import DATA
+from pack_support import (
+    Mailbox,
+    MailServer,
+    check_login,
+    local_email,
+    no_wait,
+    pack,
+    set_email,
+    write_appointments,
+)
 
-from datetime import datetime
-
-from brochures.loading import load_clinic, load_content
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
 from brochures.pack.appointments import Appointment
 from brochures.pack.message import Composed
 from brochures.pack.private_files import Ledger
 from brochures.pack.sending import _failure, send_all
-from conftest import DATA
-from pack_support import Mailbox, MailServer, check_login, local_email, no_wait, pack, set_email, write_appointments
 
 ROWS = ["Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes",
         "Jo,jo@example.test,2030-12-03,11:00,hair,",
@@ -509,8 +518,9 @@ def test_a_ledger_from_before_the_key_check_learns_it_on_first_use(clinic, mail_
 
 
 def test_unapproved_leaflets_in_another_data_folder_name_it_in_the_approval_command(tmp_path, capsys):
-    from brochures.pack.command import main
     from pack_support import CLOCK
+
+    from brochures.pack.command import main
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)

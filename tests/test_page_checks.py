@@ -10,14 +10,24 @@ from pathlib import Path
 
 import pytest
 import segno
+from conftest import (
+    DATA,
+    EXAMPLE,
+    ROOT,
+    edit_config,
+    pdf_text,
+    pdf_words,
+    struct_nodes,
+    walk_structure,
+)
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from brochures.branding import find_font, font_face_css
-from brochures.inspection import Expected, inspect_pdf
-from brochures.printing import table_header_scopes
-from conftest import DATA, EXAMPLE, ROOT, edit_config, pdf_text, pdf_words, struct_nodes, walk_structure
+from brochures.brand.fonts import find_font, font_face_css
+from brochures.pdf.facts import Expected
+from brochures.pdf.finishing import table_header_scopes
+from brochures.pdf.inspection import inspect_pdf
 from generate import main
 
 FONT = find_font("Atkinson Hyperlegible", ROOT)

@@ -18,18 +18,23 @@ from pathlib import Path
 
 import pytest
 import watchfiles
+from conftest import DATA, ROOT, line_of
 from PIL import Image
-
 from pypdf import PdfReader
+from test_report import Page
 
-from brochures.loading import load_clinic, load_content
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
 from brochures.preview import changed_names, problems_said
 from brochures.preview.gallery import ClinicShown, write_gallery
+from brochures.preview.server import (
+    BuildEvents,
+    make_server,
+    read_served_file,
+    served_file,
+)
 from brochures.problems import display_path
-from brochures.preview.server import BuildEvents, make_server, read_served_file, served_file
-from conftest import DATA, ROOT, line_of
 from generate import main
-from test_report import Page
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (scripts/setup.sh): Playwright downloads no browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -170,6 +175,7 @@ def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
     """Hundreds of dropped connections must not fill the console with tracebacks; serving goes on."""
     import socket
     import threading
+
     from brochures.preview.server import BuildEvents, make_server
     (out_folder / "example" / "big.pdf").write_bytes(b"%PDF-1.7 " + b"x" * 8_000_000)
     server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0)

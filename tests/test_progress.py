@@ -13,8 +13,8 @@ import termios
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from generate import main
 
 # A partial that renders but cannot be printed (the URL fetcher refuses a file outside the clinic folder):

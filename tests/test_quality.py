@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
-
 from io import BytesIO
 
 import pytest
 import yaml
+from conftest import DATA, edit_config, line_of, walk_structure
 from pypdf import PdfWriter
 from pypdf.generic import NameObject
 
-from brochures.branding import contrast
-from brochures.inspection import accessibility
-from brochures.models import ClaimRules
-from brochures.quality import GRADE_TARGET, ClaimChecker, grade, prose
-from brochures.loading import approval_request, load_clinic, load_content
-from conftest import DATA, edit_config, line_of, walk_structure
+from brochures.brand.colours import contrast
+from brochures.load.approval import approval_request
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.pdf.accessibility import accessibility
+from brochures.quality.claims import ClaimChecker
+from brochures.quality.reading import GRADE_TARGET, grade, prose
+from brochures.schema.reference import ClaimRules
 from generate import main
 
 UK = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "uk.yaml").read_text()))
@@ -262,8 +264,9 @@ def test_reports_name_files_as_the_user_gave_them_never_absolute(clinic_copy, tm
 # --- Reading grades are remembered between builds ---
 
 def test_an_unchanged_text_is_not_measured_again_and_the_memo_holds_no_text(tmp_path, monkeypatch):
-    from brochures import grade_memo, quality
-    from brochures.loading import load_content
+    from brochures.load.content import load_content
+    from brochures.quality import grade_memo
+    from brochures.quality import reading as quality
     facial = load_content(DATA).treatments["facial"]
     monkeypatch.setenv("BROCHURES_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(quality, "_GRADES", None)
@@ -283,7 +286,8 @@ def test_an_unchanged_text_is_not_measured_again_and_the_memo_holds_no_text(tmp_
 
 @pytest.mark.parametrize("damage", ["not json", "folder"])
 def test_a_damaged_or_unwritable_grade_memo_is_ignored(tmp_path, monkeypatch, damage):
-    from brochures import grade_memo, quality
+    from brochures.quality import grade_memo
+    from brochures.quality import reading as quality
     cache = tmp_path / "cache"
     cache.mkdir()
     if damage == "folder":

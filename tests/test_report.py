@@ -7,14 +7,15 @@ import json
 import re
 from html.parser import HTMLParser
 
-from brochures import STYLES_DIR
-from brochures.branding import contrast
-from brochures.models import Reasons
-from brochures.quality import REASONS
 from conftest import edit_config
-from generate import main
 from test_hardening import UNPRINTABLE, override_partial
 from test_quality import approve
+
+from brochures import STYLES_DIR
+from brochures.brand.colours import contrast
+from brochures.quality.scorecard import REASONS
+from brochures.schema.strings import Reasons
+from generate import main
 
 
 class Page(HTMLParser):

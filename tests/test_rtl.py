@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from conftest import pdf_words as words
 from pypdf import PdfReader
 
-from brochures.loading import load_clinic, load_content
-from conftest import pdf_words as words
-from brochures.planning import plan_documents
-from brochures.printing import Printer
-from brochures.rendering import HtmlRenderer
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.pdf.printer import Printer
+from brochures.plan.documents import plan_documents
+from brochures.render.html import HtmlRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "020 7946 0000"  # the example clinic's phone number
@@ -133,7 +134,8 @@ def test_the_gate_fails_a_right_to_left_document_that_does_not_say_so(rtl_build)
     from pypdf import PdfWriter
     from pypdf.generic import NameObject
 
-    from brochures.inspection import Expected, inspect_pdf, inspection_failures
+    from brochures.pdf.facts import Expected
+    from brochures.pdf.inspection import inspect_pdf, inspection_failures
     said = rtl_build["facial"].read_bytes()
     writer = PdfWriter(clone_from=io.BytesIO(said))
     del writer._root_object["/ViewerPreferences"][NameObject("/Direction")]
@@ -147,7 +149,7 @@ def test_the_gate_fails_a_right_to_left_document_that_does_not_say_so(rtl_build)
 
 
 def test_the_safety_check_reads_arabic_as_pdf_readers_give_it_back():
-    from brochures.inspection import _missing
+    from brochures.pdf.page_text import _missing
     item = ("كنت حاملا أو مرضعة.", 1)
     # pdfium gives the lam-alef ligature's letters back in the other order, and moves the full stop.
     assert _missing(["لا تخضع لهذا العالج إذا\r\n.كنت حامال أو مرضعة"], (item,)) == []
@@ -155,7 +157,7 @@ def test_the_safety_check_reads_arabic_as_pdf_readers_give_it_back():
 
 
 def test_a_phone_number_inside_arabic_is_found_in_reading_order_only_when_it_is_there():
-    from brochures.inspection import _missing
+    from brochures.pdf.page_text import _missing
     line = ("اتصل بنا على الرقم 020 7946 0000.", 1)
     pdfium_text = ["اتصل بنا على الرقم 0000 7946 .020"]  # pdfium turns the number's groups round
     pypdf_text = [".020 7946 0000 اتصل بنا على الرقم"]  # pypdf keeps each run in reading order, runs in visual order
@@ -165,7 +167,7 @@ def test_a_phone_number_inside_arabic_is_found_in_reading_order_only_when_it_is_
 
 
 def test_a_changed_number_in_an_arabic_safety_line_is_missing_even_when_the_number_is_elsewhere():
-    from brochures.inspection import _missing
+    from brochures.pdf.page_text import _missing
     line = ("اتصل بالرقم 999 فورا إذا", 1)
     drawn = ["إذا فورا 112 اتصل بالرقم\nExample Clinic 020 7999 0000"]  # 112 for 999; 999 is inside the phone number
     assert _missing(drawn, (line,), drawn) != []

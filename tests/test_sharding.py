@@ -13,12 +13,19 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from brochures.franchise_report import MergeRefused, merge, read_manifests
-from brochures.loading import load_clinic, load_content
-from brochures.planning import LAYOUTS, VARIANTS, plan_documents
-from brochures.sharding import Shard, clinic_costs, shard_argument, split, write_manifest
 from conftest import DATA, EXAMPLE, ROOT, ROSEWOOD
+
+from brochures.building.franchise import MergeRefused, merge, read_manifests
+from brochures.building.shards import (
+    Shard,
+    clinic_costs,
+    shard_argument,
+    split,
+    write_manifest,
+)
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.plan.documents import LAYOUTS, VARIANTS, plan_documents
 from generate import main
 
 # -- The split, on a synthetic franchise of 200 clinics (planned, never printed) --

@@ -16,20 +16,24 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from conftest import DATA, ROOT, ROSEWOOD, edit_config, pdf_text
 from jinja2 import TemplateAssertionError
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 from PIL import Image
 from pypdf import PdfReader
 
-from brochures.batch import RENDER, Task, do_task
-from brochures.branding import available_fonts, find_font
-from brochures.loading import load_clinic, load_content
-from brochures.planning import LAYOUTS, VARIANTS, plan_documents
-from brochures.quality import Scorecard, write_report
-from brochures.rendering import (ClinicTemplateError, HtmlRenderer, PlainDataSandbox, RenderError, ensure_plain_data,
-                                 plain_data_problem)
-from conftest import DATA, ROOT, ROSEWOOD, edit_config, pdf_text
+from brochures.brand.fonts import available_fonts, find_font
+from brochures.building.tasks import RENDER, Task, do_task
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.plan.documents import LAYOUTS, VARIANTS, plan_documents
+from brochures.quality.report import write_report
+from brochures.quality.scorecard import Scorecard
+from brochures.render.data import ensure_plain_data, plain_data_problem
+from brochures.render.errors import ClinicTemplateError, RenderError
+from brochures.render.html import HtmlRenderer
+from brochures.render.sandbox import PlainDataSandbox
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -244,7 +248,7 @@ def test_plain_data_check_refuses_anything_else():
         ({"day": date(2026, 1, 1)}, "context.day: datetime.date"),
         ({"items": (1, 2)}, "context.items: builtins.tuple"),
         ({"list": [1, {"set": {1}}]}, "context.list[1].set: builtins.set"),
-        ({"model": CONTENT.shared}, "context.model: brochures.models.SharedContent"),
+        ({"model": CONTENT.shared}, "context.model: brochures.schema.content.SharedContent"),
         ({"html": Markup("<b>")}, "context.html: markupsafe.Markup"),
         ({"method": "".upper}, "context.method: builtins.builtin_function_or_method"),
         ({1: "x"}, "a key of type int"),

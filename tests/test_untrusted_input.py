@@ -11,13 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-
-from brochures.fetcher import MAX_SVG_ELEMENTS, check_image, image_problem
-from brochures.loading import Clinic, find_clinic_file, load_clinic, load_content, safe_name
-from brochures.models import SLUG
-from brochures.problems import InputError, Problem, describe, report_lines
-from brochures.yaml_reader import MAX_DEPTH, read_yaml
 from conftest import DATA, ROSEWOOD, edit_config, line_of, png
+
+from brochures.files.images import MAX_SVG_ELEMENTS, check_image, image_problem
+from brochures.files.yaml_reader import MAX_DEPTH, read_yaml
+from brochures.load.clinic import find_clinic_file, load_clinic, safe_name
+from brochures.load.content import load_content
+from brochures.load.loaded import Clinic
+from brochures.problems import InputError, Problem, describe, report_lines
+from brochures.schema.fields import SLUG
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -573,7 +575,7 @@ def test_a_damaged_font_file_is_skipped_and_the_batch_goes_on(clinic_copy, tmp_p
 
 
 def test_a_huge_font_file_is_not_used(clinic_copy):
-    from brochures.branding import MAX_FONT_BYTES, find_font
+    from brochures.brand.fonts import MAX_FONT_BYTES, find_font
 
     packaged = find_font("Atkinson Hyperlegible", clinic_copy)
     (clinic_copy / "fonts").mkdir()

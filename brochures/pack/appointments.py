@@ -15,8 +15,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
-from ..models import Language, Model, _email, mail_address
-from ..problems import Problem, describe, file_kind, unsafe_character
+from brochures.files.safe_read import file_kind
+from brochures.problems import Problem, describe, unsafe_character
+from brochures.schema.fields import Language, Model, _email, mail_address
 
 # The columns of an appointments file, and the header spellings each is known by (compared in lower case,
 # with "_", "-" and runs of spaces read as one space). Date and time come in one column or in two.

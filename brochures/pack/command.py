@@ -21,22 +21,56 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from .. import DATA_DIR, PROJECT_ROOT
-from ..loading import (Clinic, Content, clinic_reference, approval_status, clinic_slugs, find_clinic_file, load_clinic,
-                       load_content)
-from ..output_folder import BuildLock, OutputFolderError, WriteError, prepare
-from ..planning import STANDARD, LEAFLET, output_name
-from ..problems import InputError, Problem, display_path, report_lines
-from ..printing import PrintError
-from ..rendering import RenderError
-from .appointments import Appointment, Appointments, Rules, check_appointment, read_appointments
-from .message import Composed, Leaflet, compose, logo_png, mail_environment
-from .personal_pdf import PACK_FILE, personal_pdf
-from .private_files import (Ledger, install_secret, opaque_id, private_folder, private_lock, purge, remove_past,
-                            write_private)
-from .sending import ALREADY_SENT, SENT, UNPROTECTED, UNREACHABLE, SendError, find_password, send_all
+from brochures import DATA_DIR, PROJECT_ROOT, exits
+from brochures.files.output_folder import (
+    BuildLock,
+    OutputFolderError,
+    WriteError,
+    prepare,
+)
+from brochures.load.approval import approval_status, clinic_reference
+from brochures.load.clinic import clinic_slugs, find_clinic_file, load_clinic
+from brochures.load.content import load_content
+from brochures.load.loaded import Clinic, Content
+from brochures.pack.appointments import (
+    Appointment,
+    Appointments,
+    Rules,
+    check_appointment,
+    read_appointments,
+)
+from brochures.pack.message import (
+    Composed,
+    Leaflet,
+    compose,
+    logo_png,
+    mail_environment,
+)
+from brochures.pack.personal_pdf import PACK_FILE, personal_pdf
+from brochures.pack.private_files import (
+    Ledger,
+    install_secret,
+    opaque_id,
+    private_folder,
+    private_lock,
+    purge,
+    remove_past,
+    write_private,
+)
+from brochures.pack.sending import (
+    ALREADY_SENT,
+    SENT,
+    UNPROTECTED,
+    UNREACHABLE,
+    SendError,
+    find_password,
+    send_all,
+)
+from brochures.pdf.checks import PrintError
+from brochures.plan.documents import LEAFLET, STANDARD, output_name
+from brochures.problems import InputError, Problem, display_path, report_lines
+from brochures.render.errors import RenderError
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_MESSAGE_BYTES = 1024 * 1024  # the whole email, attachments included: most mailboxes take 10 MB, phones prefer less
 SHOWN_PROBLEMS = 20
 
@@ -109,15 +143,15 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
             if args.purge:
                 removed = purge(folder)
                 print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
-                return EXIT_OK
+                return exits.OK
             return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
-        return EXIT_OUTPUT
+        return exits.OUTPUT
     except KeyboardInterrupt:
         print("\nInterrupted: every email written or sent so far is recorded. Run the same command again to finish: "
               "nothing already sent is sent again.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exits.INTERRUPTED
 
 
 def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime,
@@ -139,7 +173,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     if booked.file_problem or not booked.appointments:
         if not booked.problem_count:
             print("No appointments to prepare.")
-        return EXIT_INVALID if booked.file_problem else EXIT_FAILED if booked.problem_count else EXIT_OK
+        return exits.INVALID if booked.file_problem else exits.FAILED if booked.problem_count else exits.OK
 
     slugs = list(dict.fromkeys(slug for appointment in booked.appointments for slug in appointment.treatments))
     leaflets, code = approved_leaflets(args, clinic, content, reference, slugs, build_brochures)
@@ -170,9 +204,9 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
 
     if not args.send:
         print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
-        return EXIT_FAILED if failed else EXIT_OK
+        return exits.FAILED if failed else exits.OK
     delivered = deliver(messages, clinic, password, ledger, folder, {"secret": secret, **send_options})
-    return delivered or (EXIT_FAILED if failed else EXIT_OK)
+    return delivered or (exits.FAILED if failed else exits.OK)
 
 
 def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
@@ -185,7 +219,7 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
     logo = logo_png(clinic)
     printer = None
     if args.pack == "pdf":
-        from ..printing import Printer  # loads WeasyPrint's fonts: only when a personal PDF is asked for
+        from brochures.pdf.printer import Printer
         printer = Printer()
     messages, not_made = [], 0
     for appointment in booked:
@@ -299,10 +333,10 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # the scorecard is for staff building brochures; here, one line will do
         code = build_brochures(command)
-    if code != EXIT_OK:
+    if code != exits.OK:
         print(captured.getvalue(), end="")
         print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
-        if code == EXIT_OUTPUT:  # the build's own advice may be another --out: wrong for the pack, whose ledger is here
+        if code == exits.OUTPUT:  # the build's own advice may be another --out: wrong for the pack, whose ledger is here
             print(f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
                   "folder would send every email again. Fix the above or wait for the other build, then run the same "
                   "command again.", file=sys.stderr)
@@ -320,7 +354,7 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, sl
                else "Leaflets (drafts: not yet approved by the clinic's medical lead)")
     print(f"{heading}: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
           f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})")
-    return leaflets, EXIT_OK
+    return leaflets, exits.OK
 
 
 def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path,
@@ -346,12 +380,12 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
                                     **send_options)
     except SendError as error:
         print(f"Nothing sent: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return exits.FAILED
     counts = {status: sum(result.status == status for result in results) for status in dict.fromkeys(r.status for r in results)}
     print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
     if stopped:
         print(stopped_message(stopped, counts.get(SENT, 0), clinic), file=sys.stderr)
-    return EXIT_FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else EXIT_OK
+    return exits.FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else exits.OK
 
 
 def stopped_message(stopped: SendError, sent: int, clinic: Clinic) -> str:
@@ -370,5 +404,5 @@ def report_invalid(problems: list[Problem]) -> int:
     print(f"Invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was prepared:", file=sys.stderr)
     for line in report_lines(problems):
         print(f"  {line}", file=sys.stderr)
-    return EXIT_INVALID
+    return exits.INVALID
 

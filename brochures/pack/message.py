@@ -15,12 +15,14 @@ from urllib.parse import quote
 
 import css_inline
 
-from .. import STYLES_DIR
-from ..branding import palette
-from ..fetcher import RestrictedFetcher
-from ..loading import Clinic, Content, patient_content
-from ..rendering import PlainDataSandbox, clinic_data, dump, fill, joined_list, long_date
-from .appointments import Appointment
+from brochures import STYLES_DIR
+from brochures.brand.colours import palette
+from brochures.files.fetcher import RestrictedFetcher
+from brochures.load.loaded import Clinic, Content
+from brochures.load.locale import patient_content
+from brochures.pack.appointments import Appointment
+from brochures.render.data import clinic_data, dump, fill, joined_list, long_date
+from brochures.render.sandbox import PlainDataSandbox
 
 EMAIL_POLICY = policy.SMTP  # CRLF line ends, lines folded as mail servers expect
 FALLBACK_FONTS = "Arial, Helvetica, sans-serif"  # email programs rarely have the clinic's font
@@ -89,7 +91,7 @@ def logo_png(clinic: Clinic) -> bytes:
     """The clinic's logo as a PNG (email programs do not show SVG), drawn by WeasyPrint as the brochures draw it,
     through the same restricted fetcher, then cropped to what it draws."""
     import pypdfium2
-    from PIL import ImageChops, Image
+    from PIL import Image, ImageChops
     from weasyprint import HTML
 
     height_mm = LOGO_HEIGHT_PX * 2 * 25.4 / 96

@@ -7,13 +7,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..loading import Clinic, Content, approval_status
-from ..planning import BOOKLET, Document
-from ..inspection import inspect_pdf, inspection_failures
-from ..printing import PrintError, Printer, check_pdf, expected_look
-from ..rendering import HtmlRenderer
-from .appointments import Appointment
-from .message import Leaflet, letter_data
+from brochures.load.approval import approval_status
+from brochures.load.loaded import Clinic, Content
+from brochures.pack.appointments import Appointment
+from brochures.pack.message import Leaflet, letter_data
+from brochures.pdf.checks import PrintError, check_pdf, expected_look
+from brochures.pdf.inspection import inspect_pdf, inspection_failures
+from brochures.pdf.printer import Printer
+from brochures.plan.documents import BOOKLET, Document
+from brochures.render.html import HtmlRenderer
 
 PACK_FILE = "before-your-consultation.pdf"  # the attachment's name: the same for every patient, so it says nothing
 

@@ -26,8 +26,9 @@ import stat
 from datetime import date
 from pathlib import Path
 
-from ..output_folder import LOCK_FILE, OutputFolderError, write_atomically
-from ..problems import display_path, read_regular_file
+from brochures.files.output_folder import LOCK_FILE, OutputFolderError, write_atomically
+from brochures.files.safe_read import read_regular_file
+from brochures.problems import display_path
 
 PRIVATE_FOLDER = ".private"  # a dot name: no clinic's output folder can take it (clinic slugs start with a letter or digit)
 SECRET_FILE = "secret"

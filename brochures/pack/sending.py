@@ -15,11 +15,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..loading import Clinic
-from ..models import LOCAL_HOSTS, EmailSettings
-from ..problems import Problem, display_path, read_regular_file
-from .message import Composed
-from .private_files import Ledger, address_hash, append_send_log, install_secret
+from brochures.files.safe_read import read_regular_file
+from brochures.load.loaded import Clinic
+from brochures.pack.message import Composed
+from brochures.pack.private_files import (
+    Ledger,
+    address_hash,
+    append_send_log,
+    install_secret,
+)
+from brochures.problems import Problem, display_path
+from brochures.schema.clinic import LOCAL_HOSTS, EmailSettings
 
 SENT, ALREADY_SENT, REFUSED, TEMPORARY, NOT_SENT = "sent", "already sent", "refused", "temporary failure", "not sent"
 RETRY_DELAYS = (10.0, 30.0, 90.0)  # seconds before each retry of a temporary (4xx) failure

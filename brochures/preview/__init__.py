@@ -21,17 +21,18 @@ from pathlib import Path
 
 import watchfiles
 
-from .. import DATA_DIR, STYLES_DIR, TEMPLATES_DIR
-from ..loading import Content, load_content, validate
-from ..models import Strings
-from ..output_folder import OutputFolderError, WriteError
-from ..problems import InputError, display_path
-from ..yaml_reader import read_yaml
-from .gallery import ClinicShown, write_gallery
-from .server import BuildEvents, make_server
+from brochures import DATA_DIR, STYLES_DIR, TEMPLATES_DIR, exits
+from brochures.files.output_folder import OutputFolderError, WriteError
+from brochures.files.yaml_reader import read_yaml
+from brochures.load.content import load_content
+from brochures.load.loaded import Content
+from brochures.preview.gallery import ClinicShown, write_gallery
+from brochures.preview.server import BuildEvents, make_server
+from brochures.problems import InputError, display_path
+from brochures.schema.errors import validate
+from brochures.schema.strings import Strings
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-EXIT_OK, EXIT_OUTPUT = 0, 3
 # Changes are gathered until none has come for STEP_MS (an editor saves a file in several writes), at most DEBOUNCE_MS.
 STEP_MS, DEBOUNCE_MS = 200, 1600
 
@@ -45,7 +46,7 @@ def serve(argv: list[str], pipeline) -> int:
     except OSError as error:
         print(f"could not serve the preview on {args.host} port {args.port}: {error.strerror or error}; "
               "choose another port with --port", file=sys.stderr)
-        return EXIT_OUTPUT
+        return exits.OUTPUT
     threading.Thread(target=server.serve_forever, name="preview server", daemon=True).start()
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     preview = Preview(args, pipeline, events)
@@ -66,7 +67,7 @@ def serve(argv: list[str], pipeline) -> int:
         events.stop()
         server.shutdown()
         server.server_close()
-    return EXIT_OK
+    return exits.OK
 
 
 # An editor's or a tool's scratch files, made and removed around a save: vim's swap and backup files and its 4913
@@ -139,8 +140,8 @@ class Preview:
                 code = self.pipeline.build(self.args, time.perf_counter())
             except (OutputFolderError, WriteError) as error:
                 print(error, file=sys.stderr)
-                code = EXIT_OUTPUT
-        return problems_said(said.getvalue()) if code != EXIT_OK else []
+                code = exits.OUTPUT
+        return problems_said(said.getvalue()) if code != exits.OK else []
 
     def refresh_clinics(self) -> Content | None:
         """The clinics that are valid now; one that is not keeps what it last showed."""

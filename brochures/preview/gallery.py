@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from .. import STYLES_DIR
-from ..inspection import page_pictures
-from ..models import Strings
-from ..output_folder import write_atomically
-from ..problems import display_path, read_regular_file
-from ..quality import report_data
-from ..rendering import PlainDataSandbox
-from .server import GALLERY, MAX_SERVED_BYTES, PICTURES, SCRIPT
+from brochures import STYLES_DIR
+from brochures.files.output_folder import write_atomically
+from brochures.files.safe_read import read_regular_file
+from brochures.pdf.inspection import page_pictures
+from brochures.preview.server import GALLERY, MAX_SERVED_BYTES, PICTURES, SCRIPT
+from brochures.problems import display_path
+from brochures.quality.report import report_data
+from brochures.render.sandbox import PlainDataSandbox
+from brochures.schema.strings import Strings
 
 PICTURE_PX = 360  # each page is shown 180 px wide: twice that stays sharp on high-density screens
 _PICTURE_NAME = re.compile(r"[0-9a-f]{20}-\d{3}\.png")  # what page_files makes, and so may remove

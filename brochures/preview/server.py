@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..problems import NotARegularFile, file_kind
+from brochures.files.safe_read import NotARegularFile, file_kind
 
 GALLERY = ".preview/index.html"  # what "/" shows
 PICTURES = ".preview"  # the only hidden folder served: the build record and lock are never served

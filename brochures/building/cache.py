@@ -1,0 +1,162 @@
+"""Remembers what each PDF was built from, so a document whose inputs have not changed is not printed again.
+
+The record lives in the output folder (out/.build-cache.json). It is saved after every document, so a
+build that is killed resumes where it stopped. It is also this generator's list of the files it wrote:
+an output it no longer produces can be removed, and nothing else ever is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+from brochures.files.output_folder import write_atomically
+from brochures.files.safe_read import read_regular_file
+
+CACHE_FILE = ".build-cache.json"
+
+
+FORMAT = 4  # 4: which clinic folder each output folder belongs to
+
+
+MAX_HASHED_BYTES = 64 * 1024 * 1024  # no input a document may read is larger (images and fonts are capped lower)
+
+
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_CODE_VERSION: str | None = None
+
+
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def code_version() -> str:
+    """The libraries that print, and this generator's own source: a change to either rebuilds everything."""
+    global _CODE_VERSION
+    if _CODE_VERSION is None:
+        source = b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.rglob("*.py")))
+        libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pypdf", "fonttools", "pypdfium2"))
+        _CODE_VERSION = f"{libraries} code {sha256(source)}"
+    return _CODE_VERSION
+
+
+def file_hash(path: Path) -> str | None:
+    """The hash of a regular file's bytes, remembered while its size and time stay the same; None if it is
+    gone, is not a regular file (a FIFO would block), or is larger than any input may be."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    memo = (str(path), stat.st_mtime_ns, stat.st_size)
+    if memo not in _FILE_HASHES:
+        try:
+            data = read_regular_file(Path(path), MAX_HASHED_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > MAX_HASHED_BYTES:
+            return None
+        _FILE_HASHES[memo] = sha256(data)
+    return _FILE_HASHES[memo]
+
+
+def input_key(html: str, stylesheets: list[str], files: list[Path], options: dict) -> str:
+    """Everything known before printing that decides a PDF's bytes: HTML, CSS, named files, options, code."""
+    digest = hashlib.sha256()
+    parts = [f"format {FORMAT}", code_version(), json.dumps(options, sort_keys=True), html, *stylesheets,
+             *(f"{path}:{file_hash(path)}" for path in sorted(files))]
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def entry(key: str, pdf: bytes, pages: int, inspection: dict, read: list[Path], warnings: list[str]) -> dict:
+    """What is recorded for one PDF: its input key, every file it read while printing, and what was found."""
+    return {"key": key, "pdf": sha256(pdf), "pages": pages, "inspection": inspection, "warnings": warnings,
+            "read": {str(path): file_hash(path) for path in read}}
+
+
+def is_fresh(saved: dict | None, output: Path, key: str) -> bool:
+    """True if `output` was built from exactly `key`, every file it read is unchanged, and it is on disk as written."""
+    if not saved or saved.get("key") != key or "inspection" not in saved or not isinstance(saved.get("read"), dict):
+        return False
+    if any(file_hash(Path(path)) != digest for path, digest in saved["read"].items()):
+        return False
+    try:
+        return sha256(output.read_bytes()) == saved.get("pdf")
+    except OSError:
+        return False
+
+
+class BuildCache:
+    """The record, kept by the build's main process: read at the start, saved after each document."""
+
+    def __init__(self, out_dir: Path, force: bool = False):
+        self.out_dir = out_dir
+        self.path = out_dir / CACHE_FILE
+        self.force = force  # rebuild everything, but still record what was built
+        self.entries: dict[str, dict] = {}
+        self.owners: dict[str, str] = {}  # output folder name → the clinic folder whose brochures it holds
+        with contextlib.suppress(ValueError, OSError, AttributeError):  # a damaged record only costs a full rebuild
+            saved = json.loads(read_regular_file(self.path, MAX_RECORD_BYTES).decode("utf-8"))
+            if saved.get("format") == FORMAT and isinstance(saved.get("documents"), dict):
+                self.entries = saved["documents"]
+                self.owners = {str(k): str(v) for k, v in dict(saved.get("owners") or {}).items()}
+
+    def name(self, output: Path) -> str:
+        return output.relative_to(self.out_dir).as_posix()
+
+    def saved(self, output: Path) -> dict | None:
+        """What was recorded for `output`, unless --force asks for everything to be printed again."""
+        return None if self.force else self.entries.get(self.name(output))
+
+    def record(self, output: Path, saved: dict) -> None:
+        self.entries[self.name(output)] = saved
+        self.save()
+
+    def remove_unlisted(self, folder: Path, keep: set[Path]) -> list[tuple[Path, bool]]:
+        """Delete the outputs recorded in `folder` that are not in `keep`, if they are still as this generator
+        wrote them; forget them either way. Returns each such path, and whether it was changed (so kept)."""
+        found, forgotten = [], 0
+        for name, saved in list(self.entries.items()):
+            path = self.out_dir / name
+            if path.parent != folder or path in keep:
+                continue
+            del self.entries[name]
+            forgotten += 1
+            if not path.is_file():
+                continue
+            changed = file_hash(path) != saved.get("pdf")
+            if not changed:
+                path.unlink()
+            found.append((path, changed))
+        if forgotten:
+            self.save()
+        return found
+
+    def claim(self, folder_name: str, clinic_folder: Path) -> str | None:
+        """Record that out/<folder_name>/ holds `clinic_folder`'s brochures. If it already holds another
+        clinic folder's, return that folder instead, and record nothing: one clinic must never overwrite,
+        or remove, another's brochures."""
+        owner = self.owners.get(folder_name)
+        if owner is not None and owner != str(clinic_folder):
+            if (self.out_dir / folder_name).is_dir() and Path(owner).is_dir():
+                return owner
+            owner = None  # its brochures, or the clinic itself, are gone: the folder is free again
+            self.entries = {name: saved for name, saved in self.entries.items() if not name.startswith(f"{folder_name}/")}
+        if owner is None:
+            self.owners[folder_name] = str(clinic_folder)
+            self.save()
+        return None
+
+    def save(self) -> None:
+        data = json.dumps({"format": FORMAT, "documents": self.entries, "owners": self.owners}, indent=1, sort_keys=True)
+        write_atomically(self.path, data.encode("utf-8"))

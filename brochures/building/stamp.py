@@ -1,0 +1,172 @@
+"""An unchanged rebuild, answered without loading the libraries.
+
+Loading WeasyPrint and the rest takes about a second, which is most of a rebuild in which nothing changed.
+After a build in which every document was unchanged, the stamp (out/.build-stamp.json) records the command,
+the day, every file and folder the build depended on (data, clinic folders, templates, styles, the
+generator's code, the clinics' fonts, the installed libraries' folders) and every file it wrote, each by
+its size, time and inode, together with what the build printed and its exit code. The same command run
+again, on the same day, with every one of those files exactly as recorded, prints the same report again
+and exits with the same code, without loading anything else. Anything different (a file edited, added or
+removed, a PDF touched, another day, another option) and the build runs as usual.
+
+Only the standard library is used here: this module is loaded before everything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import stat
+import sys
+from datetime import date
+from pathlib import Path
+
+from brochures import PROJECT_ROOT
+
+STAMP_FILE = ".build-stamp.json"
+
+
+LOCK_FILE = ".build.lock"  # output_folder.LOCK_FILE: a build in progress holds it
+
+
+MAX_STAMP_BYTES = 16 * 1024 * 1024
+
+
+# The environment a build's output depends on (dates in metadata, the shard of auto/N, fonts, time zone).
+ENVIRONMENT = ("SOURCE_DATE_EPOCH", "JOB_COMPLETION_INDEX", "TZ", "LANG", "LC_", "BROCHURES_", "FONTCONFIG", "PANGO", "XDG_")
+
+
+# Options whose answer is not a report of the build: never replayed.
+NOT_REPLAYED = {"--force", "--check", "--approval", "-h", "--help", "--version"}
+
+
+SUMMARY_TIME = re.compile(r"^(Built .*? in )\d+(?:\.\d+)? s", re.M)
+
+
+def output_folder(argv: list[str]) -> Path:
+    """Where --out points, as argparse will read it (the last one given wins)."""
+    out = PROJECT_ROOT / "out"
+    for i, arg in enumerate(argv):
+        if arg == "--out" and i + 1 < len(argv):
+            out = Path(argv[i + 1])
+        elif arg.startswith("--out="):
+            out = Path(arg.partition("=")[2])
+    return out
+
+
+def replayable(argv: list[str]) -> bool:
+    """A plain build command: not a subcommand, not an option that asks for something else."""
+    return not (argv and not argv[0].startswith("-")) and not any(arg.split("=")[0] in NOT_REPLAYED for arg in argv)
+
+
+def command_key(argv: list[str]) -> list:
+    """What the report depends on besides the files: the command, where and when it runs, and whether it
+    prints to a terminal (where a progress line replaces the line per document)."""
+    return [list(argv), os.getcwd(), date.today().isoformat(), sys.executable, sys.version, sys.stdout.isatty(),
+            os.environ.get("TERM") == "dumb", [[k, v] for k, v in sorted(os.environ.items()) if k.startswith(ENVIRONMENT)]]
+
+
+def state(path: str) -> list[int] | None:
+    """A file or folder by kind, size, times and inode; None if it is not there. A folder's time changes when
+    anything is added to it, removed or renamed; a file's when it is written. The change time (ctime) also
+    changes when a file's modification time is set back by hand, which no user can set."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    return [stat.S_IFMT(status.st_mode), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+
+
+def code_paths() -> list[Path]:
+    return [PROJECT_ROOT / "generate.py", PROJECT_ROOT / "brochures", PROJECT_ROOT / "templates", PROJECT_ROOT / "styles"]
+
+
+def snapshot(paths, shallow=()) -> dict[str, list[int] | None]:
+    """Each path, and everything under a folder. A `shallow` folder is noted alone (the installed libraries)."""
+    found: dict[str, list[int] | None] = {}
+
+    def note(path: str) -> list[int] | None:
+        found[path] = state(path)
+        return found[path]
+
+    for path in paths:
+        status = note(str(path))
+        if status is not None and stat.S_ISDIR(status[0]):
+            for root, folders, files in os.walk(path):  # links are noted, never followed
+                folders[:] = [f for f in folders if f != "__pycache__"]
+                for name in folders + files:
+                    note(os.path.join(root, name))
+    for path in shallow:
+        note(str(path))
+    return found
+
+
+def replay(argv: list[str], elapsed) -> int | None:
+    """Print the last build's report again and return its exit code, if nothing it depended on changed."""
+    if not replayable(argv):
+        return None
+    out = output_folder(argv)
+    try:
+        lock = os.open(out / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        import fcntl
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)  # no build is writing to this folder now
+        except OSError:
+            return None
+        try:
+            with open(out / STAMP_FILE, "rb") as file:
+                stamp = json.loads(file.read(MAX_STAMP_BYTES))
+            files = stamp["files"]
+            if stamp.get("key") != command_key(argv) or any(state(path) != was for path, was in files.items()):
+                return None
+            stdout, stderr, code = str(stamp["stdout"]), str(stamp["stderr"]), int(stamp["code"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+    finally:
+        os.close(lock)
+    sys.stdout.write(SUMMARY_TIME.sub(lambda match: f"{match.group(1)}{elapsed():.1f} s", stdout))
+    sys.stderr.write(stderr)
+    return code
+
+
+def record(argv: list[str], before: dict, depends_on: list[Path], wrote: list[Path], stdout: str, stderr: str,
+           code: int) -> None:
+    """Remember a build in which nothing changed, for `replay`. A stamp that cannot be written is no loss.
+
+    `before`: the inputs as they were when the build started (`snapshot`). A file saved while the build ran
+    may not be in what it printed, so then nothing is remembered, and the next run builds."""
+    if not replayable(argv) or any(state(path) != was for path, was in before.items()):
+        return
+    out = output_folder(argv)
+    installed = [Path(p) for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
+    files = snapshot([*code_paths(), *depends_on, *wrote], shallow=installed)
+    stamp = {"key": command_key(argv), "files": files, "stdout": stdout, "stderr": stderr, "code": code}
+    from brochures.files.output_folder import write_atomically
+    with contextlib.suppress(OSError):
+        write_atomically(out / STAMP_FILE, json.dumps(stamp).encode())
+
+
+class Tee:
+    """Standard output or error, also kept in memory: what the build printed, to be replayed."""
+
+    def __init__(self, stream, kept: list[str] | None = None):
+        self.stream, self.kept = stream, [] if kept is None else kept
+
+    def sharing(self, stream) -> Tee:
+        """Another stream whose text is kept with this one's (rich's, while a progress line is shown)."""
+        return Tee(stream, self.kept)
+
+    def write(self, text: str) -> int:
+        self.kept.append(text)
+        return self.stream.write(text)
+
+    def text(self) -> str:
+        return "".join(self.kept)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)

@@ -1,0 +1,119 @@
+"""The pipeline's tasks: check a clinic's logo, render a document's HTML, print it; each within its budget."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+
+from brochures.files.output_folder import WriteError
+from brochures.load.loaded import Content
+from brochures.pdf.checks import PrintError
+from brochures.pdf.printer import Printed, Printer
+from brochures.plan.documents import BOOKLET, Document, booklet_parts
+from brochures.problems import Problem
+from brochures.render.errors import ClinicTemplateError, RenderError
+from brochures.render.html import HtmlRenderer
+
+LOGO, RENDER, PRINT = "logo", "render", "print"  # check a clinic's logo draws; render a document's HTML; print it
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one document may use. The defaults are far above what a brochure needs (under 1 s, about 100 MB)."""
+
+    seconds: float = 60.0
+    memory_mb: int = 1024  # on top of what a worker uses when the document starts
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # LOGO, RENDER or PRINT
+    document: Document
+    html: str = ""  # for PRINT
+    saved: dict | None = None  # for PRINT: the build cache's record of the PDF on disk
+    parts: tuple[tuple[Document, str], ...] = ()  # for PRINT of a booklet: the leaflets it binds, with their HTML
+    group: str = ""  # tasks of one group go to one worker where they can: a clinic's booklet binds its leaflets
+
+
+@dataclass
+class Outcome:
+    """What happened to one task: HTML rendered, a PDF printed (or unchanged), or failed with a reason."""
+
+    document: Document
+    html: str | None = None
+    parts: tuple[str, ...] = ()  # the HTML of a booklet's parts (planning.booklet_parts), rendered with it
+    printed: Printed | None = None
+    error: str | None = None
+    problem: Problem | None = None  # the clinic's own input (its template) is at fault: the clinic is invalid
+    machine_fault: bool = False  # the disk is full or read-only: every other document would fail too
+    worker: tuple[int, float, float] = (0, 0.0, 0.0)  # the worker's process id, its resident and its own memory (MB) after the task
+    task: str = ""  # the kind of task it is the outcome of
+
+
+def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: None, jobs: int = 1) -> list[Task]:
+    """The print phase's tasks, from the render phase's outcomes (`saved`: the build cache's record of an output).
+    One group per clinic and language, its booklet last: a worker keeps to one clinic, so the booklet binds the
+    leaflets that worker has just laid out and checked instead of laying them out again.
+
+    With fewer groups (clinics, each language counted as one) than workers (`jobs`), a clinic's leaflets are shared
+    out between workers anyway, and a booklet would wait for them and then lay out the others' again: there, the
+    booklets go first, each laying out its own parts while other workers print the leaflets."""
+    def parts(outcome: Outcome) -> tuple[tuple[Document, str], ...]:
+        if not outcome.parts:
+            return ()
+        return tuple(zip(booklet_parts(outcome.document, content), outcome.parts, strict=True))
+    tasks = [Task(PRINT, o.document, o.html, saved(o.document.output), parts(o), o.document.clinic.key)
+             for o in rendered if o.html is not None]
+    booklets_first = len({task.group for task in tasks}) < jobs
+    return sorted(tasks, key=lambda task: (task.document.kind == BOOKLET) != booklets_first)
+
+
+def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
+    """Do one task in a worker: render a document's HTML, or print it."""
+    document = task.document
+    try:
+        if task.kind == LOGO:
+            clinic = document.clinic
+            try:
+                printer.check_logo(clinic)
+            except PrintError as error:
+                return Outcome(document, error=str(error),
+                               problem=Problem(clinic.config_file, clinic.doc.line_of(("logo",)), "logo", str(error)))
+            return Outcome(document)
+        if task.kind == RENDER:
+            parts = booklet_parts(document, renderer.content) if document.kind == BOOKLET else []
+            return Outcome(document, html=renderer.render(document), parts=tuple(renderer.render(part) for part in parts))
+        return Outcome(document, printed=printer.build(document, task.html, task.saved, task.parts))
+    except RecursionError:
+        return Outcome(document, error="its HTML is nested too deeply to lay out (check the clinic's own templates)")
+    except ClinicTemplateError as error:
+        return Outcome(document, error=str(error), problem=Problem(error.template, error.line, "templates", error.message))
+    except (RenderError, PrintError) as error:
+        return Outcome(document, error=str(error))
+    except WriteError as error:
+        return Outcome(document, error=str(error), machine_fault=error.machine_fault)
+    except MemoryError:
+        return Outcome(document, error="it needed more memory than its budget allows")
+    except Exception as error:  # a bug: report it with where it happened, and keep building the rest
+        if _short_of_memory(error):
+            return Outcome(document, error="it needed more memory than its budget allows")
+        traceback.print_exc(file=sys.stderr)
+        return Outcome(document, error=f"internal error (a bug, please report it): {error!r}")
+
+
+def _short_of_memory(error: Exception) -> bool:
+    """Whether an unexpected error is native code failing to allocate within this worker's memory cap.
+
+    Under RLIMIT_AS, a C extension whose allocation fails does not always raise MemoryError: some return
+    an error without setting one (SystemError "error return without exception set"), others raise their
+    own error saying they could not allocate.
+    """
+    try:
+        import resource
+
+        capped = resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):
+        return False
+    message = str(error).lower()
+    return capped and (isinstance(error, SystemError) or "alloc" in message or "out of memory" in message)

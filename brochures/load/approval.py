@@ -1,0 +1,129 @@
+"""Approval: each clinic's medical lead signs off the content the clinic prints, by its fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from brochures import DATA_DIR
+from brochures.files.safe_read import read_regular_file
+from brochures.files.yaml_reader import dotted
+from brochures.load.loaded import Clinic, Content
+from brochures.load.locale import patient_content
+from brochures.load.translations import (
+    language_name,
+)
+from brochures.problems import Problem, display_path
+
+
+def content_fingerprint(clinic: Clinic, content: Content) -> str:
+    """12 hex digits of the SHA-256 of what the clinic's medical lead approves, as canonical JSON.
+
+    It covers the treatments the clinic offers and the shared content (with their sources and review
+    blocks), as its patients read them (spelled for its locale), the words of its strings file, its
+    language, its emergency number, its disclaimer, and its own templates (an override can change
+    what a patient is told, or leave out a safety section). Not its branding (name, logo, colours, font, contact details,
+    page size): rebranding needs no new approval, any change of what a patient is told does.
+    The same content gives the same fingerprint on every machine and every run.
+    """
+    strings = {key: value for key, value in clinic.strings.model_dump(mode="json").items() if key not in ("report", "report_title")}
+    payload = {"locale": clinic.locale, "emergency_number": clinic.emergency_number, "strings": strings,
+               "disclaimer": clinic.config.disclaimer, "templates": _own_templates(clinic),
+               **patient_content(clinic, content)}
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def _own_templates(clinic: Clinic) -> dict[str, str]:
+    """The hash of each of the clinic's own template files, by name (read as the renderer would: regular files only)."""
+    folder = clinic.folder / "templates"
+    found = {}
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            try:
+                found[path.relative_to(folder).as_posix()] = hashlib.sha256(read_regular_file(path, 1024 * 1024)).hexdigest()
+            except OSError:
+                continue  # a folder, a named pipe, a broken link: the renderer refuses it and says so
+    return found
+
+
+def approval_status(clinic: Clinic, content: Content) -> dict:
+    """Whether the clinic's medical lead approved the content it prints, as plain data (for templates and reports):
+
+    state          "approved", "unapproved" (no approval block) or "outdated" (the content changed since)
+    approved       True only when the approval's fingerprint is the content's
+    fingerprint    the content's fingerprint now
+    approval       the approval block as written ({name, role, date, fingerprint}), or None
+    warning        for the scorecard and --strict when not approved (file, line, what to do), else None
+    """
+    current = content_fingerprint(clinic, content)
+    approval = clinic.config.approval
+    how = f"to approve it, run `python generate.py --clinic {clinic_reference(clinic, content)} --approval`"
+    # The main language's sign-off is approval:, each other language's is under language_approvals:.
+    field = ("approval",) if clinic.main else ("language_approvals", clinic.config.language)
+    in_language = "" if clinic.main else f" in {language_name(clinic.language)}"
+    if approval is None:
+        state = UNAPPROVED
+        line = clinic.doc.line_of(("name",)) if clinic.main else (clinic.doc.lines.get(field) or clinic.doc.line_of(("languages",)))
+        warning = Problem(clinic.config_file, line, dotted(field),
+                          f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft; {how}")
+    elif approval.fingerprint != current:
+        state = OUTDATED
+        warning = Problem(clinic.config_file, clinic.doc.line_of(field + ("fingerprint",)), dotted(field + ("fingerprint",)),
+                          f"the content changed since {approval.name} approved it on {approval.date.isoformat()} "
+                          f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft; {how}")
+    else:
+        state, warning = APPROVED, None
+    return {"state": state, "approved": state == APPROVED, "fingerprint": current,
+            "approval": approval.model_dump(mode="json") if approval else None,
+            "warning": str(warning) if warning else None}
+
+
+def approval_request(clinic: Clinic, content: Content) -> str:
+    """What `generate.py --clinic <clinic> --approval` prints: the fingerprint, what it covers, and the block to paste."""
+    status = approval_status(clinic, content)
+    titles = ", ".join(content.of(clinic).treatments[slug].title for slug in clinic.treatments)
+    approval = status["approval"] or {}
+    now = {APPROVED: f"It is approved: {approval.get('name')} approved this content on {approval.get('date')}.",
+           OUTDATED: f"The approval in the config ({approval.get('fingerprint')}) is for content that has changed since: "
+                     "every page is marked as a draft.",
+           UNAPPROVED: "It is not approved yet: every page is marked as a draft."}[status["state"]]
+    language = language_name(clinic.language)
+    if clinic.main:
+        where, block, pad = "(in place of any approval: block already there)", ["approval:"], "  "
+    else:  # each other language is approved on its own, by someone who reads it
+        where = f"under language_approvals: (in place of any {clinic.config.language}: block already there)"
+        block, pad = ["language_approvals:", f"  {clinic.config.language}:"], "    "
+    return "\n".join([
+        f"Content fingerprint for {clinic.config.name}" + ("" if clinic.main else f" in {language}") + f": {status['fingerprint']}",
+        f"It covers what this clinic's patients read: {titles}, the comparison sheet and the shared text, "
+        f"in {clinic.locale}, with the emergency number {clinic.emergency_number}. Not the branding.",
+        now,
+        "",
+        "When the clinic's medical lead" + ("" if clinic.main else f" (or a clinician who reads {language} and answers to them)")
+        + f" has read every brochure built from this content, put this block in {display_path(clinic.config_file)} {where}, "
+        "with their name, role and the date:",
+        "",
+        *block,
+        f'{pad}name: ""          # who approved it, e.g. "Dr Jane Smith"',
+        f'{pad}role: ""          # e.g. "Medical lead"' + ("" if clinic.main else f", written in {language}: it is printed on its pages"),
+        f'{pad}date: ""          # the day they approved it, e.g. 2026-11-25',
+        f"{pad}fingerprint: {status['fingerprint']}",
+        "",
+        "Any later change to this content changes the fingerprint, and the brochures say \"Draft\" again until it is approved again.",
+    ])
+
+
+def clinic_reference(clinic: Clinic, content: Content) -> str:
+    """How to name the clinic on the command line: its slug when it lives in data/clinics/, else its folder."""
+    named = Path(os.path.abspath(clinic.config_file))
+    in_data = content.data_dir / "clinics" / named.parent.name / "clinic.yaml"
+    if in_data.exists() and Path(os.path.abspath(in_data)) == named:
+        default = Path(os.path.abspath(content.data_dir)) == Path(os.path.abspath(DATA_DIR))
+        return named.parent.name if default else f"{named.parent.name} --data {display_path(content.data_dir)}"
+    return display_path(named.parent)
+
+
+APPROVED, UNAPPROVED, OUTDATED = "approved", "unapproved", "outdated"

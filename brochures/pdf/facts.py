@@ -1,0 +1,60 @@
+"""What the gate measures on a PDF and what it expects of it: the facts every check reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MM = 72 / 25.4
+
+
+@dataclass
+class Inspection:
+    """What was measured on the PDF itself."""
+
+    smallest_text_pt: float = 0.0
+    body_text_pt: float = 0.0
+    lowest_text_contrast: float = 21.0
+    text_contrast_failures: int = 0
+    contrast_examples: list[str] = field(default_factory=list)
+    accessibility: dict[str, bool] = field(default_factory=dict)
+    # What is wrong on the rendered page (fails the document): text or images off the page, text over
+    # text, a QR code that does not scan, glyphs from another font or missing, header cells without scope.
+    page_problems: list[str] = field(default_factory=list)
+    # What a person should look at (the document is still built): over the page budget, near-empty pages.
+    warnings: list[str] = field(default_factory=list)
+    page_fill: list[float] = field(default_factory=list)  # share of each page's content area holding content, 0–1
+    fonts: list[str] = field(default_factory=list)  # the fonts that draw the text, as named in the PDF
+    qr_codes: list[str] = field(default_factory=list)  # what each QR code on the rendered pages decodes to
+    table_headers: int = 0  # header cells in the structure tree (each must carry its /Scope)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the document was meant to look like, for the page checks."""
+
+    font: str | None = None  # every glyph comes from this font (WeasyPrint's name for the clinic's font)
+    font_family: str = "the clinic's font"  # its name, as the clinic wrote it
+    font_files: tuple[str, ...] = ()  # its files: the characters it can draw (else read from the embedded subset)
+    # The fonts the project chose for the language's script (Noto Sans Arabic): (WeasyPrint's name, name, files).
+    script_fonts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    booking_url: str | None = None  # every QR code gives this, and there is one when it is set
+    page_budget: int | None = None  # pages the layout is meant to fit (a warning beyond it)
+    cover_pages: tuple[int, ...] = ()  # pages meant to hold little (a booklet's cover)
+    must_show: tuple[tuple[str, int], ...] = ()  # safety text a patient must find on the pages, and how often
+    right_to_left: bool = False  # an Arabic document: its text is also read in logical order (pypdf) for the safety check
+    margin_top_mm: float = 13.0  # the page margins of common.css: the content area lies between them
+    margin_bottom_mm: float = 17.0
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What was measured on one page that passed every page check: enough to count that page again in another
+    PDF that prints the very same laid-out page (a booklet binding leaflets already checked), without rendering
+    and reading it again."""
+
+    sizes: tuple[tuple[float, int], ...]  # type size (pt) → glyphs drawn at it
+    lowest_contrast: float
+    fonts: tuple[str, ...]
+    fill: float
+    qr_codes: tuple[str, ...]
+    text: str

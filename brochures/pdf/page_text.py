@@ -1,0 +1,173 @@
+"""What a page's text layer says and where its glyphs lie: reading order, safety text, edges, overlaps, fill."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+
+import pypdfium2.raw as pdfium_c
+
+from brochures.brand.colours import contrast
+from brochures.pdf.facts import MM, Expected
+
+SAFE_MM = 3.0          # text stays this far inside the (trimmed) page edge: printers and cutters are not exact
+
+
+NEAR_EMPTY = 0.15      # a page using less of its content area than this holds only a stray line or two
+
+
+LAM_ALEF = re.compile("[لاأإآ]{2,}")
+
+
+ARABIC_RUN = re.compile(r"[\u0600-\u06FF\u0750-\u077F\s]+|[^\u0600-\u06FF\u0750-\u077F]+")
+
+
+def squeezed(text: str) -> str:
+    """Text as the safety check compares it: without spaces, case or punctuation. A line break does not hide a
+    sentence, nor a word hyphenated at a line's end. In right-to-left text, PDF readers move a sentence's full stop
+    and turn brackets round; and a lam-alef ligature (لا, لأ) is one glyph whose letters they give back in either
+    order, so each run of lams and alefs is compared as its letters, sorted."""
+    text = "".join(c for c in "".join(text.split()).casefold() if not unicodedata.category(c).startswith("P") and c != "\ufffe")
+    return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), text)
+
+
+def reading_order(page_text: str) -> str:
+    """A right-to-left page's text in reading order, from pypdf's: pypdf gives each line's runs (Arabic, and Latin
+    or digits) left to right as they are drawn, each run itself in reading order. So each line's runs are put back
+    right to left: ".020 7946 0000 اتصل بنا على الرقم" reads "اتصل بنا على الرقم .020 7946 0000"."""
+    return "\n".join("".join(reversed(ARABIC_RUN.findall(line))) for line in page_text.splitlines())
+
+
+def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...], logical_texts: list[str] | None = None) -> list[str]:
+    """The safety text that is not on the pages (a template that leaves a section out, text cut off).
+
+    `logical_texts`, for right-to-left documents: the pages' text as pypdf reads it, put in reading order (pdfium
+    turns a phone number's groups round inside Arabic text). A line must be found whole, as the patient reads it,
+    in one of the two: its words and numbers in their order."""
+    texts = [squeezed(re.sub(r"[\u2010\u00ad]", "", " ".join(page_texts)))]
+    if logical_texts is not None:
+        texts.append(squeezed(" ".join(reading_order(text) for text in logical_texts)))
+    missing = [line for line, times in must_show if not any(text.count(squeezed(line)) >= times for text in texts)]
+    if not missing:
+        return []
+    listed = "; ".join(f'"{text}"' for text in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return [f"safety information is missing from the pages: {listed}"]
+
+
+def _images(page) -> list[tuple[float, float, float, float]]:
+    """The bounds of every raster image on a page, inside drawings too. (SVG images are drawn as paths:
+    their places are checked from the structure tree's figure boxes.)"""
+    return [obj.get_bounds() for obj in page.get_objects() if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+
+
+def _pages(numbers: list[int]) -> str:
+    """"page 3", "pages 2, 5", "pages 2–19": how a problem found on several pages is named once."""
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2:
+        return f"pages {numbers[0]}–{numbers[-1]}"
+    return "pages " + ", ".join(map(str, numbers))
+
+
+def _outside(glyphs: list, images: list, trim, media) -> list[str]:
+    """Glyphs closer than SAFE_MM to the trimmed page's edge (or beyond it), and images beyond the sheet
+    (for a press file, images may reach into the bleed)."""
+    left, bottom, right, top = trim
+    safe = SAFE_MM * MM
+    found = []
+    stray = [g for g in glyphs if g[0] < left + safe - 0.5 or g[2] > right - safe + 0.5 or g[1] < bottom + safe - 0.5 or g[3] > top - safe + 0.5]
+    if stray:
+        sample = "".join(g[4] for g in stray[:30])
+        widest = max(max(left + safe - g[0], g[2] - right + safe, bottom + safe - g[1], g[3] - top + safe) for g in stray)
+        found.append(f"text (\"{sample}\") runs {widest / MM:.0f} mm past the page's safe area ({SAFE_MM:g} mm inside the edge)")
+    for x0, y0, x1, y1 in images:
+        over = max(media[0] - x0, x1 - media[2], media[1] - y0, y1 - media[3])
+        if over > 1:
+            found.append(f"an image reaches {over / MM:.0f} mm beyond the page edge")
+    return found
+
+
+def _overlapping(glyphs: list) -> list[str]:
+    """Text drawn over other text: glyph boxes that share much of their area, other than neighbours on a line
+    (kerned or italic neighbours may touch). Glyphs are compared within bands of the page's height, left to right,
+    each only with those that start before it ends: on a line of text that is its next neighbour or two."""
+    band = 24.0
+    bands: dict[int, list[int]] = {}
+    for i, (x0, y0, x1, y1, _) in enumerate(glyphs):
+        for row in range(int(y0 // band), int(y1 // band) + 1):
+            bands.setdefault(row, []).append(i)
+    clashes: dict[int, int] = {}
+    for members in bands.values():
+        members.sort(key=lambda i: glyphs[i][0])
+        for position, first in enumerate(members):
+            ax0, ay0, ax1, ay1, _ = glyphs[first]
+            for second in members[position + 1:]:
+                bx0, by0, bx1, by1, _ = glyphs[second]
+                if bx0 >= ax1:
+                    break  # this one, and every one after it, starts to the right of `first`
+                a, b = min(first, second), max(first, second)
+                if b - a <= 1 or a in clashes:
+                    continue
+                width, height = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
+                if width <= 0 or height <= 0:
+                    continue
+                smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+                if smaller > 0 and width * height > 0.25 * smaller:
+                    clashes[a] = b
+    if not clashes:
+        return []
+    pairs = ", ".join(f"\"{glyphs[a][4]}\" over \"{glyphs[b][4]}\"" for a, b in sorted(clashes.items())[:5])
+    return [f"text overlaps other text ({pairs})"]
+
+
+def _fill(glyphs: list, images: list, trim, expected: Expected) -> float:
+    """The share of the page's content area (between the page margins) that content spans, top to bottom."""
+    left, bottom, right, top = trim
+    area_top, area_bottom = top - expected.margin_top_mm * MM, bottom + expected.margin_bottom_mm * MM
+    spans = [(y0, y1) for x0, y0, x1, y1, *_ in [*glyphs, *images] if y1 > area_bottom and y0 < area_top]
+    if not spans or area_top <= area_bottom:
+        return 0.0
+    low, high = max(area_bottom, min(y0 for y0, _ in spans)), min(area_top, max(y1 for _, y1 in spans))
+    return round(max(0.0, high - low) / (area_top - area_bottom), 2)
+
+
+def _page_warnings(fill: list[float], expected: Expected) -> list[str]:
+    warnings = []
+    if expected.page_budget and len(fill) > expected.page_budget:
+        over = len(fill) - expected.page_budget
+        warnings.append(f"{len(fill)} pages, {over} more than the {expected.page_budget}-page budget "
+                        f"(one sheet, folded): shorten the content or check the layout")
+    for number, share in enumerate(fill, start=1):
+        if share < NEAR_EMPTY and number not in expected.cover_pages:
+            warnings.append(f"page {number} is nearly empty: its content fills {share:.0%} of the page")
+    return warnings
+
+
+def _background(image: tuple[bytes, int], box: tuple[int, int, int, int], fill: str) -> str | None:
+    """The most common colour just above and below a glyph (the gap between lines) that is not its own ink.
+
+    Sampling the glyph's own area would find anti-aliased edge pixels, a blend of ink and
+    background, and mistake them for the background."""
+    left, top, right, bottom = box
+    if bottom - top < 2 or right <= left:
+        return None
+    pixels, width = image  # the page's RGB bytes, read once per page rather than cropped per word
+    colours = []
+    for row in (top, bottom):
+        line = pixels[(row * width + left) * 3:(row * width + right) * 3]
+        if line == line[:3] * (len(line) // 3):  # one colour, as the gap between lines mostly is
+            colours.append((len(line) // 3, tuple(line[:3])))
+        else:
+            colours += [(count, tuple(rgb)) for rgb, count in Counter(line[i:i + 3] for i in range(0, len(line), 3)).items()]
+    ink = tuple(int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    for _, rgb in sorted(colours, reverse=True):
+        if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
+            return "#{:02X}{:02X}{:02X}".format(*rgb)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _ratio(fill: str, background: str) -> float:
+    return round(contrast(fill, background), 2)

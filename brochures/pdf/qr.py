@@ -1,0 +1,75 @@
+"""The booking QR code on the rendered page: decoded with a real decoder, its size and quiet zone measured."""
+
+from __future__ import annotations
+
+import zxingcpp
+from pypdf import PdfReader
+
+from brochures.pdf.accessibility import _elements
+from brochures.pdf.facts import MM
+
+QR_MINIMUM_MM = 20.0   # smallest printed QR code a phone reliably focuses on
+
+
+QR_MODULE_MM = 0.4     # smallest printed module (one black square) a phone camera resolves at reading distance
+
+
+QR_QUIET_MODULES = 4   # the light margin a QR code needs around it (ISO/IEC 18004)
+
+
+def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
+    """The pages whose figures are described by the booking address (the QR code's alternative text), so only
+    they are searched for the code; None (every page) when no figure says so."""
+    if not url:
+        return set()
+    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, start=1)}
+    found = {pages.get(getattr(figure.raw_get("/Pg"), "idnum", None))
+             for figure in _elements(reader.trailer["/Root"].get("/StructTreeRoot"), "/Figure")
+             if "/Pg" in figure and url in str(figure.get("/Alt", ""))}
+    return (found - {None}) or None
+
+
+def _qr_codes(image, scale: float, url: str | None) -> list[tuple[str, str | None]]:
+    """Each QR code on a rendered page, with what is wrong with it (or None): what it gives, its printed size,
+    its module size and its quiet zone."""
+    found = []
+    for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False):
+        corners = code.position
+        xs = [corners.top_left.x, corners.top_right.x, corners.bottom_left.x, corners.bottom_right.x]
+        ys = [corners.top_left.y, corners.top_right.y, corners.bottom_left.y, corners.bottom_right.y]
+        size_mm = (max(xs) - min(xs)) / scale / MM
+        modules = _qr_modules(code)
+        problem = None
+        if url is not None and code.text != url:
+            problem = f"the QR code gives {code.text!r}, not the booking address {url!r}"
+        elif size_mm < QR_MINIMUM_MM - 0.5:
+            problem = f"the QR code is {size_mm:.0f} mm wide, below the {QR_MINIMUM_MM:g} mm a phone needs"
+        elif modules and size_mm / modules < QR_MODULE_MM:
+            problem = (f"the QR code's {modules} modules are {size_mm / modules:.2f} mm each, below "
+                       f"{QR_MODULE_MM} mm: print it at least {modules * QR_MODULE_MM:.0f} mm wide")
+        elif not _quiet(image, min(xs), min(ys), max(xs), max(ys), (max(xs) - min(xs)) / (modules or 21) * QR_QUIET_MODULES):
+            problem = "something is printed in the QR code's quiet zone (the light margin it needs)"
+        found.append((code.text, problem))
+    return found
+
+
+def _qr_modules(code) -> int:
+    """Modules per side, from the QR version zxing reports (21 for version 1, 4 more per version)."""
+    extra = getattr(code, "extra", None)  # zxing-cpp 2.3 and later
+    version = str(extra.get("Version", "")) if isinstance(extra, dict) else ""
+    return 17 + 4 * int(version) if version.isdigit() else 0
+
+
+def _quiet(image, x0: float, y0: float, x1: float, y1: float, margin: float) -> bool:
+    """True when the band `margin` pixels wide around the symbol is one light colour."""
+    outer = (max(0, round(x0 - margin)), max(0, round(y0 - margin)), min(image.width, round(x1 + margin)), min(image.height, round(y1 + margin)))
+    inner_margin = 2  # zxing's corners lie on the symbol's outer edge: keep clear of anti-aliasing
+    bands = [(outer[0], outer[1], outer[2], round(y0) - inner_margin), (outer[0], round(y1) + inner_margin, outer[2], outer[3]),
+             (outer[0], outer[1], round(x0) - inner_margin, outer[3]), (round(x1) + inner_margin, outer[1], outer[2], outer[3])]
+    for band in bands:
+        if band[2] <= band[0] or band[3] <= band[1]:
+            continue
+        darkest = min(image.crop(band).convert("L").getextrema()[0], 255)
+        if darkest < 128:
+            return False
+    return True

@@ -1,0 +1,110 @@
+"""The patient-communication quality gate: reading level, claims, review dates, and the clinic's scorecard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from brochures.brand.colours import palette
+from brochures.load.approval import approval_status
+from brochures.problems import Problem
+from brochures.quality.claims import claim_checker
+from brochures.quality.placeholders import placeholder_problems
+from brochures.quality.reading import (
+    Reading,
+    comparison_reading,
+    measure_for,
+    treatment_reading,
+)
+from brochures.quality.scorecard import Scorecard, overdue
+from brochures.render.data import offered_data
+from brochures.schema.fields import colour_as_given
+
+
+# Clinic settings that are not words a patient reads.
+CLINIC_SETTINGS = frozenset({"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms"})
+
+
+class ClinicFindings:
+    """Everything the content checks found for one clinic, ready to be attached to each of its documents."""
+
+    def __init__(self, clinic, content, today: date):
+        content = content.of(clinic)
+        self.clinic, self.content = clinic, content
+        checker = claim_checker(clinic.claim_rules, tuple(clinic.config.claims_terms))
+        # The shared files' claims are the same for every clinic with the same rules: found once per batch.
+        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS),
+                       "strings": checker.checked(clinic.strings_doc) + (checker.checked(clinic.strings_overlay) if clinic.strings_overlay else []),
+                       "shared": checker.checked(content.docs["shared"])}
+        self.claims |= {slug: checker.checked(content.docs[slug]) for slug in clinic.treatments}
+        colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
+        given = (clinic.doc.data or {}).get("colors") or {}
+        self.contrast = [Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name,
+                                 _as_given(message, name.split(".")[1], clinic.config.colors, given))
+                         for name, message in colours.adjustments]
+        reviewed = {"the shared content": (content.docs["shared"].path, content.docs["shared"], content.shared.review)}
+        reviewed |= {content.treatments[slug].title: (content.docs[slug].path, content.docs[slug], content.treatments[slug].review)
+                     for slug in clinic.treatments}
+        self.overdue = overdue(reviewed, today)
+        treatments = [content.treatments[slug] for slug in clinic.treatments]
+        self.readings = {slug: treatment_reading(content.treatments[slug], clinic.language) for slug in clinic.treatments}
+        offered = offered_data(clinic, [{"type_name": t.type_name} for t in treatments])
+        self.readings["comparison"] = comparison_reading(content.shared, treatments, offered, clinic.language)
+        # A treatment's translation concerns the documents that print that treatment; the shared content's and the
+        # strings' concern every document.
+        self.translation = [(problem.file.stem if problem.file.parent.name == "treatments" else None, str(problem))
+                            for problem in clinic.translation_warnings]
+        self.approval = approval_status(clinic, content)
+        self.placeholders = [str(problem) for problem in placeholder_problems(clinic)]
+
+    def sources(self, document) -> list[str]:
+        """Which files' words reach this document."""
+        if document.treatment:
+            return ["clinic", "strings", document.name]
+        return ["clinic", "strings", "shared", *self.clinic.treatments]
+
+    def reading(self, document) -> Reading:
+        if document.kind != "booklet":
+            return self.readings[document.name if document.treatment else "comparison"]
+        parts = {self.content.treatments[slug].title: self.readings[slug].grade for slug in self.clinic.treatments}
+        parts[self.content.shared.title] = self.readings["comparison"].grade
+        # The booklet is as hard as its hardest part.
+        whole = (min if measure_for(self.clinic.language).higher_is_easier else max)(parts.values())
+        return Reading(whole, parts, self.readings["comparison"].excluded, self.clinic.language)
+
+    def scorecard(self, outcome) -> Scorecard:
+        document = outcome.document
+        reading = self.reading(document)
+        titles = [self.content.treatments[slug].title for slug in self.sources(document) if slug in self.content.treatments]
+        card = Scorecard(
+            document=document.output.name,
+            reading_grade=reading.grade, reading_sections=reading.sections, excluded_from_reading=reading.excluded,
+            claims=[str(claim.problem) for source in self.sources(document) for claim in self.claims.get(source, [])],
+            contrast_adjustments=[str(problem) for problem in self.contrast],
+            review_warnings=[str(problem) for name, problem in self.overdue.items()
+                             if name in titles or name == "the shared content" and not document.treatment],
+            translation_warnings=[text for slug, text in self.translation if slug is None or slug in self.sources(document)],
+            reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
+            approval=self.approval["state"], approval_warning=self.approval["warning"], contact_warnings=self.placeholders,
+            error=outcome.error,
+        )
+        if outcome.printed:
+            inspection = outcome.printed.inspection
+            card.pages, card.size_kb = outcome.printed.pages, round(outcome.printed.size / 1024)
+            card.smallest_text_pt, card.body_text_pt = inspection.smallest_text_pt, inspection.body_text_pt
+            card.lowest_text_contrast, card.text_contrast_failures = inspection.lowest_text_contrast, inspection.text_contrast_failures
+            card.accessibility = inspection.accessibility
+            card.print_warnings = print_warnings(outcome.printed)
+            card.pdf = document.output
+        return card
+
+
+def _as_given(message: str, key: str, colours, given: dict) -> str:
+    """A colour adjustment that names the colour as the clinic wrote it: `"gold" (#FFD700) as text gives …`."""
+    colour = getattr(colours, key)
+    return message.replace(colour, colour_as_given(given[key], colour), 1) if isinstance(given.get(key), str) else message
+
+
+def print_warnings(printed) -> list[str]:
+    """The warnings of a printed document: from printing (WeasyPrint, image resolution) and from its inspection
+    (page budget, near-empty pages). Both are in the build cache, so an unchanged document gives the same ones."""
+    return list(dict.fromkeys([*printed.warnings, *printed.inspection.warnings]))

@@ -1,0 +1,102 @@
+"""The clinic's quality report: report.json for scripts, report.html for staff."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from brochures.files.output_folder import write_atomically
+from brochures.pdf.inspection import page_pictures
+from brochures.quality.reading import GRADE_TARGET, MEASURES_EN, measure_for
+from brochures.quality.scorecard import NEEDS_A_LOOK, NOT_BUILT, READY, Scorecard
+from brochures.render.data import clinic_data, fill, long_date
+
+
+def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
+    """report.json for machines and report.html for the clinic, both written atomically.
+
+    The report template is given the same plain data as report.json (each card's warnings and verdict
+    precomputed), with a picture of each document's first page and a link to it, through the sandbox
+    that renders the brochures.
+    """
+    data = {"clinic": clinic.config.name, "grade_target": GRADE_TARGET, "documents": [card.as_dict() for card in cards]}
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    paths = [folder / "report.json", folder / "report.html"]
+    write_atomically(paths[0], text.encode("utf-8"))
+    pictures = {}
+    for card in cards:
+        if card.pdf and not card.error and card.pdf.is_file():
+            first_page = page_pictures(card.pdf.read_bytes(), REPORT_PICTURE_PX, pages=1)
+            # In this folder or a language's folder inside it (es/facial.pdf), not one of --check's temporary files:
+            # link to it, and say when it was made.
+            beside = folder.resolve() in (card.pdf.resolve().parent, card.pdf.resolve().parent.parent)
+            pictures[card.document] = {
+                "pages": [f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}" for png in first_page],
+                "href": card.document if beside else None, "built": card.pdf.stat().st_mtime if beside else None}
+    html = environment.render_plain("report.html.j2", {
+        "clinic": clinic_data(clinic), "t": clinic.strings.model_dump(mode="json"),
+        "report": report_data(json.loads(text)["documents"], clinic.strings, pictures),  # plain data, as in report.json
+        "stylesheet": stylesheet})
+    write_atomically(paths[1], html.encode("utf-8"))
+    return paths
+
+
+# The clause of a warning that tells whoever runs the build which command to type: the staff's report says what
+# to do in words instead (its reasons), so it shows the warning without it.
+COMMAND = re.compile(r";[^;`]*`[^`]*`")
+
+
+# Where a warning's cause is (`file:line setting: what`, as the command line prints it, after `claim ` for a claim):
+# the report says it in words ("In clinic.yaml, line 8, the setting approval:").
+WHERE = re.compile(r"(?:claim )?(?P<file>\S(?:.*?\S)?):(?P<line>\d+) (?P<setting>[^\s:]+): (?P<text>.+)", re.DOTALL)
+
+
+# Each accessibility check (inspection.accessibility, as report.json keeps it) → its label in the strings.
+ACCESSIBILITY_LABELS = {"tagged": "tagged", "structure tree": "structure_tree", "document language": "document_language",
+                        "title shown in title bar": "title_shown", "every figure has alternative text": "alternative_text",
+                        "identified as PDF/UA": "pdf_ua", "every table header says what it heads": "table_headers"}
+
+
+REPORT_PICTURE_PX = 240  # the first page's picture in report.html: twice its width on screen, for sharp screens
+
+
+def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
+    """What the report and the preview gallery show of one clinic's documents, as plain data.
+
+    `cards` are report.json's documents; `pictures` gives, by document name, the pictures of its pages
+    (`pages`, image addresses), a link to it (`href`) and when its file was written (`built`, a Unix time).
+    Each warning is listed once, with the documents it concerns.
+    """
+    documents, warnings = [], {}
+    for card in cards:
+        picture = pictures.get(card["document"], {})
+        built = None
+        if picture.get("built") is not None:
+            when = datetime.fromtimestamp(picture["built"], tz=timezone.utc)
+            built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"))
+        measure = measure_for(card.get("language", "en"))
+        value = card.get("reading_grade")
+        shown = value if measure.name == MEASURES_EN or value is None else (
+            f"{measure.name} {value}" + (" (information only)" if measure.target is None else ""))
+        labels = strings.report.accessibility_checks
+        checks = [{"name": getattr(labels, ACCESSIBILITY_LABELS[name]) if name in ACCESSIBILITY_LABELS else name, "ok": ok}
+                  for name, ok in card.get("accessibility", {}).items()]
+        documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built,
+                                 "reading_shown": shown, "accessibility_shown": checks,
+                                 "sections_over": [name for name, v in card.get("reading_sections", {}).items() if measure.too_hard(v)]})
+        for warning in card["warnings"]:
+            warnings.setdefault(COMMAND.sub("", warning), []).append(card["document"])
+    counts = {verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)}
+    return {"documents": documents, "counts": counts, "grade_target": GRADE_TARGET,
+            "warnings": [_where(text, strings) | {"documents": names} for text, names in warnings.items()]}
+
+
+def _where(warning: str, strings) -> dict:
+    """A warning as staff read it: where its cause is, in words, then what it says."""
+    if found := WHERE.fullmatch(warning):
+        return {"where": fill(strings.report.where, file=found["file"], line=found["line"], setting=found["setting"]),
+                "text": found["text"]}
+    return {"where": None, "text": warning}

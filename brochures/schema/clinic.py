@@ -1,0 +1,142 @@
+"""The schema of a clinic's settings: data/clinics/<slug>/clinic.yaml."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from brochures.schema.fields import (
+    Colour,
+    CountryCode,
+    Email,
+    EmergencyNumber,
+    Fingerprint,
+    HttpsUrl,
+    Language,
+    MailAddress,
+    Model,
+    PageSize,
+    Phone,
+    RelativeFile,
+    ShortText,
+    Slug,
+    Text,
+    _fail,
+)
+
+
+class Colors(Model):
+    primary: Colour
+    accent: Colour | None = None
+
+
+class Contact(Model):
+    phone: Phone
+    email: Email
+    website: HttpsUrl | None = None
+    address: Annotated[list[ShortText], Field(max_length=6)] = []
+
+
+class Approval(Model):
+    """The clinic's medical lead signed off the content whose fingerprint this is."""
+
+    name: ShortText
+    role: ShortText
+    date: date
+    fingerprint: Fingerprint
+
+
+def _smtp_host(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]+\]?", value):
+        _fail("smtp_host", 'expected the mail server\'s host name, like "smtp.example-clinic.test"')
+    return value.strip("[]")
+
+
+def _env_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", value):
+        _fail("env_name", 'expected the name of an environment variable, like "CLINIC_SMTP_PASSWORD"')
+    return value
+
+
+def _no_password(value: object) -> object:
+    _fail("password_in_config", "expected no password in the config (it would travel with the clinic folder): put it in "
+                                "an environment variable and name it in password_env, or in a file outside the clinic "
+                                "folder named in password_file")
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+class EmailSettings(Model):
+    """How the clinic's pre-consultation emails are sent: its own mail server (SMTP), never a password in the config."""
+
+    from_address: MailAddress
+    from_name: ShortText | None = None  # default: the clinic's name
+    reply_to: MailAddress | None = None
+    smtp_host: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_smtp_host)]
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: ShortText | None = None
+    password_env: Annotated[str, AfterValidator(_env_name)] | None = None
+    password_file: ShortText | None = None  # outside the clinic folder: checked when the clinic is used for sending
+    password: Annotated[object, AfterValidator(_no_password)] = None
+    per_minute: Annotated[int, Field(ge=1, le=600)] = 30  # messages sent per minute at most
+
+    @field_validator("security")
+    @classmethod
+    def _tls_unless_local(cls, value: str, info: ValidationInfo) -> str:
+        host = info.data.get("smtp_host")
+        if value == "none" and host and host.lower() not in LOCAL_HOSTS:
+            _fail("plaintext", f"expected starttls or tls for the mail server {host} (security: none is only allowed for a "
+                               "server on this machine: localhost, 127.0.0.1 or ::1), so that no patient's email travels unencrypted")
+        return value
+
+
+class ClinicText(Model):
+    """The clinic's own words a patient reads, in one of its other languages (`in_language: {es: …}`)."""
+
+    disclaimer: Text | None = None
+    directions: Annotated[list[Text], Field(max_length=6)] = []
+    reschedule: Text | None = None
+
+
+class ClinicConfig(Model):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    logo: RelativeFile
+    colors: Colors
+    font: ShortText = "Atkinson Hyperlegible"
+    contact: Contact
+    booking_url: HttpsUrl | None = None
+    # The country decides local facts (data/countries.yaml): emergency number, date format, spelling, claims rules.
+    # A clinic gives a country, an emergency number, or both: there is no default emergency number.
+    country: CountryCode | None = None
+    emergency_number: EmergencyNumber | None = None
+    page_size: PageSize = "A4"
+    language: Language = "en"
+    # Every language the clinic hands brochures out in; the first is its main language (`language`, when this is
+    # left out). Each other language's documents go to out/<clinic>/<language>/.
+    languages: Annotated[list[Language], Field(min_length=1, max_length=10)] | None = None
+    in_language: dict[Language, ClinicText] = {}  # the disclaimer, directions… in each other language
+    # The medical lead's sign-off of each other language's content, by language (`approval` covers the main one).
+    language_approvals: dict[Language, Approval] = {}
+    # Checked against data/treatments/ when the clinic is loaded, so that every unknown name is reported.
+    treatments: Annotated[list[ShortText], Field(min_length=1, max_length=50)] | None = None
+    disclaimer: Text | None = None
+    claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the country, else the strings file
+    claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []  # the clinic's own words to flag
+    approval: Approval | None = None  # the medical lead's sign-off; without a matching one, every page says "Draft"
+    # The pre-consultation email (python generate.py pack): how to find the clinic, how to change an appointment,
+    # and the mail server it is sent through.
+    directions: Annotated[list[Text], Field(max_length=6)] = []
+    reschedule: Text | None = None
+    reschedule_url: HttpsUrl | None = None
+    email: EmailSettings | None = None

@@ -1,0 +1,76 @@
+"""The schema of the project's reference files: data/countries.yaml and data/claims/<profile>.yaml."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+)
+
+from brochures.schema.fields import (
+    CountryCode,
+    EmergencyNumber,
+    HttpsUrl,
+    Language,
+    Model,
+    ShortText,
+    Slug,
+    Text,
+    _fail,
+)
+
+
+class CountrySource(Model):
+    id: Slug
+    title: ShortText
+    publisher: ShortText
+    url: HttpsUrl | None = None
+
+
+class Country(Model):
+    name: ShortText
+    emergency_number: EmergencyNumber
+    date: ShortText  # a date pattern with {day}, {month} and {year}
+    spelling: Language  # "en-GB" or "en-US": data/strings/<spelling>.yaml is laid over the language's file, if it exists
+    claims_profile: Slug
+    source: Slug  # the id of the entry in `sources` the emergency number comes from
+
+    @field_validator("date")
+    @classmethod
+    def _date_placeholders(cls, value: str) -> str:
+        if set(re.findall(r"\{(\w+)\}", value)) != {"day", "month", "year"}:
+            _fail("placeholders", "expected text using exactly the placeholders {day}, {month}, {year}")
+        return value
+
+
+class Countries(Model):
+    sources: Annotated[list[CountrySource], Field(min_length=1)]
+    countries: dict[CountryCode, Country]
+
+
+class ClaimRule(Model):
+    id: Slug
+    phrases: Annotated[list[ShortText], Field(min_length=1)]
+    reason: Text
+
+
+class Negations(Model):
+    """How the rules' language denies a claim: "no treatment is risk-free" is honest, not a claim."""
+
+    words: Annotated[list[ShortText], Field(min_length=1)]  # a negation a few words before a phrase denies it
+    not_before: list[ShortText] = []  # words after which a negation denies nothing ("not only … but")
+    clause_ends: Annotated[list[ShortText], Field(min_length=1)]  # words that start a new clause ("and", "but")
+    not_a_noun: list[ShortText] = []  # words a "best *" phrase does not take as its noun ("works best as a course")
+
+
+class ClaimRules(Model):
+    name: ShortText
+    rules: Annotated[list[ClaimRule], Field(min_length=1)]
+    negations: Negations | None = None  # default: English
+    # Words written joined to the next one, which may come before a phrase (Arabic: و and, ب with, ال the).
+    prefixes: list[ShortText] = []
+    # Arabic: compare letters without short vowels or tatweel, and alef, ya and ta marbuta in one form each.
+    normalize: Literal["none", "arabic"] = "none"
