@@ -67,7 +67,7 @@ def write_appointments(path: Path, rows: list[str], header: str = HEADER) -> Pat
 
 def pack(folder: Path, out: Path, *args: str, **options) -> int:
     options.setdefault("clock", CLOCK)
-    return pack_main(["--clinic", str(folder), "--out", str(out), *args], build_brochures=build_main, **options)
+    return pack_main(["--clinic", str(folder), "--out", str(out), *args], **options)
 
 
 def messages_in(out: Path, slug: str = "harbour") -> list:

@@ -11,7 +11,7 @@ from conftest import ROOT
 
 from brochures.building.shards import Shard
 from brochures.cli.merge_reports import merge_parser
-from generate import parse_arguments
+from brochures.cli.build import build_parser
 
 DEPLOY = ROOT / "deploy"
 
@@ -38,7 +38,7 @@ def test_the_kubernetes_indexed_job_gives_each_pod_its_own_shard(monkeypatch):
     for index in range(spec["completions"]):
         monkeypatch.setenv("JOB_COMPLETION_INDEX", str(index))
         # Kubernetes expands $(JOB_COMPLETION_INDEX) in args; generate.py reads it for --shard auto/N.
-        args = parse_arguments([arg.replace("$(JOB_COMPLETION_INDEX)", str(index)) for arg in container["args"]])
+        args = build_parser().parse_args([arg.replace("$(JOB_COMPLETION_INDEX)", str(index)) for arg in container["args"]])
         assert args.shard == Shard(index + 1, spec["completions"])
         outs.append(str(args.out))
     assert len(set(outs)) == spec["completions"]  # one output folder per shard: a build locks its own
@@ -61,7 +61,7 @@ def test_the_github_actions_matrix_builds_every_shard_then_merges():
     build = next(step["run"] for step in shard_job["steps"] if "generate.py" in step.get("run", ""))
     assert all(any(step.get("run") == "sh scripts/setup.sh" for step in job["steps"]) for job in (shard_job, merge_job))
     for number in numbers:
-        args = parse_arguments(shlex.split(build.replace("${{ matrix.shard }}", str(number)))[2:])
+        args = build_parser().parse_args(shlex.split(build.replace("${{ matrix.shard }}", str(number)))[2:])
         assert args.shard == Shard(number, len(numbers))
     assert numbers == list(range(1, len(numbers) + 1))
 

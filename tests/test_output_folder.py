@@ -17,7 +17,8 @@ from conftest import DATA, ROOT, edit_config
 from pypdf import PdfReader
 
 from brochures.files.output_folder import LOCK_FILE, TEMP_PREFIX
-from generate import EXIT_INTERRUPTED, EXIT_OUTPUT, main
+from brochures.exits import INTERRUPTED as EXIT_INTERRUPTED, OUTPUT as EXIT_OUTPUT
+from generate import main
 
 FACIAL = ["--treatment", "facial"]
 

@@ -527,6 +527,6 @@ def test_unapproved_leaflets_in_another_data_folder_name_it_in_the_approval_comm
     set_email(data / "clinics" / "example", local_email(2525))
     appointments = write_appointments(tmp_path / "a.csv", ROWS[:1])
     assert main(["--data", str(data), "--clinic", "example", "--out", str(tmp_path / "out"), "--appointments",
-                 str(appointments), "--send"], lambda argv: 0, clock=CLOCK) == 2
+                 str(appointments), "--send"], clock=CLOCK) == 2
     err = capsys.readouterr().err
     assert f"approve them first (python generate.py --clinic example --data {data} --approval)" in err

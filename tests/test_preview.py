@@ -25,7 +25,8 @@ from test_report import Page
 
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
-from brochures.preview import changed_names, problems_said
+from brochures.building.options import BuildOptions
+from brochures.preview.session import Preview, changed_names
 from brochures.preview.gallery import ClinicShown, write_gallery
 from brochures.preview.server import (
     BuildEvents,
@@ -227,14 +228,28 @@ def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(e
     assert 'data-build="7"' in html and "/example/facial.pdf" in page.links
 
 
-def test_each_problem_the_build_printed_is_shown_once_without_the_failed_column():
-    why = 'not fit to give to patients as it is: safety information is missing from the pages: "Keep the area clean."'
-    said = ("Invalid input (1 problem); nothing was built from it:\n"
-            '  data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"\n'
-            f"  FAILED     out/example/facial.pdf: {why}\n  FAILED     out/example/hair.pdf: {why}\n"
-            f"Failures:\n  out/example/facial.pdf: {why}\n  out/example/hair.pdf: {why}\n")
-    assert problems_said(said) == ['data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"',
-                                   f"out/example/facial.pdf: {why}", f"out/example/hair.pdf: {why}"]
+def test_each_problem_of_a_build_is_shown_once_from_its_result_not_its_printed_lines(tmp_path):
+    """The preview takes what went wrong from the build's result: each invalid setting and each failed document
+    once, never the FAILED column or the closing list of failures that the terminal shows."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    broken = data / "clinics" / "x"
+    broken.mkdir()
+    (broken / "clinic.yaml").write_text((data / "clinics" / "example" / "clinic.yaml").read_text().replace(
+        'primary: "#0F6E6E"', 'primary: "purplish"'))
+    (broken / "logo.svg").write_bytes((data / "clinics" / "example" / "logo.svg").read_bytes())
+    partial = data / "clinics" / "example" / "templates" / "partials" / "aftercare.html.j2"
+    partial.parent.mkdir(parents=True)
+    partial.write_text("<section></section>\n")
+    options = BuildOptions(out=tmp_path / "out", data=data, treatments=("facial", "hair"), jobs=1)
+    result, problems = Preview(options, BuildEvents()).run_pipeline()
+    colour = next(problem for problem in problems if "colors.primary" in problem)
+    assert colour.startswith(f"{display_path(broken / 'clinic.yaml')}:6 colors.primary: expected a colour")
+    failed = [problem for problem in problems if problem != colour]
+    assert [line.split(":")[0] for line in failed] == [display_path(tmp_path / "out" / "example" / name)
+                                                       for name in ("facial.pdf", "hair.pdf")]
+    assert all("not fit to give to patients" in line and "FAILED" not in line for line in failed)
+    assert len(problems) == len(set(problems)) == 3 and [c.slug for c in result.clinics] == ["example"]
 
 
 def test_a_documents_failure_is_shown_under_it_and_the_box_points_to_it(example_build, tmp_path):

@@ -12,7 +12,6 @@ row numbers only. A problem line about a bad row quotes the offending cell (so s
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import io
 import sys
@@ -22,6 +21,9 @@ from pathlib import Path
 from typing import Callable
 
 from brochures import DATA_DIR, PROJECT_ROOT, exits
+from brochures.building.console import Console
+from brochures.building.options import BuildOptions
+from brochures.building.pipeline import build
 from brochures.files.output_folder import (
     BuildLock,
     OutputFolderError,
@@ -67,7 +69,7 @@ from brochures.pack.sending import (
     send_all,
 )
 from brochures.pdf.checks import PrintError
-from brochures.plan.documents import LEAFLET, STANDARD, output_name
+from brochures.plan.documents import LEAFLET, STANDARD
 from brochures.problems import InputError, Problem, display_path, report_lines
 from brochures.render.errors import RenderError
 
@@ -120,9 +122,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
-         clock: Clock = Clock(), **send_options) -> int:
-    """The pack, top-down. `build_brochures` is generate.py's own build (its `main`), so the leaflets attached are the
+def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
+    """The pack, top-down. The leaflets come from the brochure build itself (`build()`), so the ones attached are the
     ones the clinic approved, built the same way; `send_options` reach `send_all` (tests pass a TLS context)."""
     args = parse_arguments(argv)
     now = clock.now()
@@ -144,7 +145,7 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
                 removed = purge(folder)
                 print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
                 return exits.OK
-            return run(args, content, clinic, reference, folder, now, build_brochures, send_options)
+            return run(args, content, clinic, reference, folder, now, send_options)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
         return exits.OUTPUT
@@ -155,7 +156,7 @@ def main(argv: list[str] | None, build_brochures: Callable[[list[str]], int],
 
 
 def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime,
-        build_brochures, send_options: dict) -> int:
+        send_options: dict) -> int:
     if problems := settings_problems(clinic, content, args.send):
         return report_invalid(problems)
     password = None
@@ -176,7 +177,7 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         return exits.INVALID if booked.file_problem else exits.FAILED if booked.problem_count else exits.OK
 
     slugs = list(dict.fromkeys(slug for appointment in booked.appointments for slug in appointment.treatments))
-    leaflets, code = approved_leaflets(args, clinic, content, reference, slugs, build_brochures)
+    leaflets, code = approved_leaflets(args, clinic, content, reference, slugs)
     if leaflets is None:
         return code
 
@@ -323,31 +324,38 @@ def print_problems(booked: Appointments) -> None:
         print(f"  … and {count - SHOWN_PROBLEMS:,} more", file=sys.stderr)
 
 
-def approved_leaflets(args, clinic: Clinic, content: Content, reference: str, slugs: list[str],
-                      build_brochures) -> tuple[dict[str, Leaflet] | None, int]:
+def approved_leaflets(args, clinic: Clinic, content: Content, reference: str,
+                      slugs: list[str]) -> tuple[dict[str, Leaflet] | None, int]:
     """The clinic's leaflets for these treatments, built (or found unchanged) by the brochure build itself.
 
     Every document of the clinic is built, not only these leaflets: the build rewrites the clinic's quality report
     (out/<clinic>/report.json and .html), which must go on listing all of them. Unchanged ones are skipped."""
-    command = ["--clinic", reference, "--out", str(args.out), "--data", str(args.data)]
+    # The scorecard is for staff building brochures; here, one line will do (the lines are shown if it fails).
     captured = io.StringIO()
-    with contextlib.redirect_stdout(captured):  # the scorecard is for staff building brochures; here, one line will do
-        code = build_brochures(command)
+    try:
+        result = build(BuildOptions(out=args.out, data=args.data, clinics=(reference,)), Console(out=captured))
+        code = result.exit_code()
+    except (OutputFolderError, WriteError) as error:
+        print(error, file=sys.stderr)
+        result, code = None, exits.OUTPUT
     if code != exits.OK:
         print(captured.getvalue(), end="")
         print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
-        if code == exits.OUTPUT:  # the build's own advice may be another --out: wrong for the pack, whose ledger is here
+        # The build's own advice may be another --out: wrong for the pack, whose ledger is here.
+        if code == exits.OUTPUT:
             print(f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
                   "folder would send every email again. Fix the above or wait for the other build, then run the same "
                   "command again.", file=sys.stderr)
         return None, code
+    built = {(outcome.document.name, outcome.document.layout, outcome.document.variant): outcome.document.output
+             for outcome in result.outcomes if outcome.printed and outcome.document.clinic.slug == clinic.slug}
     status = approval_status(clinic, content)
     if not status["approved"]:
         print(f"warning: {clinic.config.name}'s leaflets are not approved by its medical lead yet: every page says \"Draft\". "
               "--send refuses until they are.", file=sys.stderr)
     leaflets = {}
     for slug in slugs:
-        path = args.out / clinic.slug / output_name(slug, LEAFLET, STANDARD)
+        path = built[(slug, LEAFLET, STANDARD)]
         title = content.of(clinic).treatments[slug].title
         leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
     heading = ("Leaflets, as the clinic approved them" if status["approved"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from brochures.load.loaded import Clinic, Content
+from brochures.problems import Problem
 from brochures.load.locale import respell
 from brochures.schema.content import Treatment
 
@@ -116,3 +117,9 @@ def booklet_parts(booklet: Document, content: Content) -> list[Document]:
     names = {*booklet.clinic.treatments, COMPARISON}
     planned = plan_documents([booklet.clinic], content, Path("."), names, (booklet.variant,), (LEAFLET,))
     return [replace(part, output=booklet.output.with_name(part.output.name)) for part in planned]
+
+
+def check_treatment_names(names, content: Content) -> list[Problem]:
+    known = list(content.treatments) + [COMPARISON, BOOKLET]
+    return [Problem(Path("generate.py"), None, "--treatment", f"expected one of {', '.join(known)}, got \"{name}\"")
+            for name in names or [] if name not in known]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import os
+from datetime import date, datetime, timezone
 
 from brochures.brand.colours import palette
 from brochures.load.approval import approval_status
@@ -108,3 +109,9 @@ def print_warnings(printed) -> list[str]:
     """The warnings of a printed document: from printing (WeasyPrint, image resolution) and from its inspection
     (page budget, near-empty pages). Both are in the build cache, so an unchanged document gives the same ones."""
     return list(dict.fromkeys([*printed.warnings, *printed.inspection.warnings]))
+
+
+def today() -> date:
+    """The date review deadlines are checked against: SOURCE_DATE_EPOCH's day when set, for repeatable checks."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date() if epoch.isdigit() else date.today()

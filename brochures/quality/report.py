@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from brochures import STYLES_DIR
 from brochures.files.output_folder import write_atomically
 from brochures.pdf.inspection import page_pictures
 from brochures.quality.reading import GRADE_TARGET, MEASURES_EN, measure_for
 from brochures.quality.scorecard import NEEDS_A_LOOK, NOT_BUILT, READY, Scorecard
 from brochures.render.data import clinic_data, fill, long_date
+from brochures.render.sandbox import PlainDataSandbox
 
 
 def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
@@ -100,3 +103,23 @@ def _where(warning: str, strings) -> dict:
         return {"where": fill(strings.report.where, file=found["file"], line=found["line"], setting=found["setting"]),
                 "text": found["text"]}
     return {"where": None, "text": warning}
+
+
+def write_reports(out_dir: Path, clinics: list, cards: dict[str, list[Scorecard]]) -> dict[str, Path]:
+    """Each clinic edition's report.json and report.html; returns where each report.html was written, by slug.
+
+    A clinic's main report covers every language it offers (another language's documents named with their
+    folder: es/facial.pdf); each other language's folder also has a report of its own, in that language.
+    """
+    stylesheet = (STYLES_DIR / "report.css").read_text(encoding="utf-8")
+    written = {}
+    for clinic in clinics:
+        if clinic.slug not in cards:
+            continue
+        shown = cards[clinic.slug] + ([dataclasses.replace(card, document=f"{other.config.language}/{card.document}")
+                                       for other in clinics if not other.main and other.folder == clinic.folder
+                                       for card in cards.get(other.slug, [])] if clinic.main else [])
+        # The report is for the clinic's staff, from the project's own template: a clinic cannot override it.
+        paths = write_report(out_dir / clinic.slug, clinic, shown, PlainDataSandbox(None, clinic.strings), stylesheet)
+        written[clinic.slug] = paths[1]
+    return written

@@ -1,0 +1,43 @@
+"""The command line: one dispatch table, every subcommand listed in `generate.py --help`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from brochures import exits
+
+# Each subcommand: the module and function that run it (given the rest of the command line), and its line in --help.
+COMMANDS = {
+    "serve": ("brochures.cli.serve", "run", "a live preview of every page in the browser, rebuilt on every change"),
+    "init": ("brochures.cli.init", "init", "a new clinic folder with a commented clinic.yaml, ready to edit"),
+    "list": ("brochures.cli.list", "list_choices", "the treatments (or fonts) a clinic can choose"),
+    "translations": ("brochures.cli.translations", "command",
+                     "each language's translations: complete, up to date, reviewed (--stamp to mark one checked)"),
+    "pack": ("brochures.pack.command", "main",
+             "before the consultation: an email per booked patient with the approved leaflets (--send delivers)"),
+    "merge-reports": ("brochures.cli.merge_reports", "merge_reports_command",
+                      "one franchise report from every shard's output folder"),
+    "schema": ("brochures.cli.schema", "command", "write the JSON Schemas editors use to check clinic.yaml"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The front door, for tests and scripts: run a command line, return its exit code."""
+    return dispatch(sys.argv[1:] if argv is None else list(argv))[0]
+
+
+def dispatch(argv: list[str]):
+    """Run one command line; the exit code, and the BuildResult when it was a build (for the unchanged-build stamp)."""
+    if argv and argv[0] in COMMANDS:
+        module, function, _ = COMMANDS[argv[0]]
+        return getattr(importlib.import_module(module), function)(argv[1:]), None
+    if argv[:1] in (["-h"], ["--help"]):
+        from brochures.cli.build import build_parser
+        build_parser().print_help()
+        print("\nsubcommands (each has --help):")
+        for name, (_, _, said) in COMMANDS.items():
+            print(f"  {name:14} {said}")
+        return exits.OK, None
+    from brochures.cli.build import run
+    return run(argv)
