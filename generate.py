@@ -29,16 +29,23 @@ if __name__ == "__main__":
     if (_replayed := stamp.replay(sys.argv[1:], lambda: time.perf_counter() - _STARTED)) is not None:
         sys.exit(_replayed)
 
-try:
-    from brochures.cli.main import dispatch, main  # noqa: E402, F401  (main: the testable front door)
-except ModuleNotFoundError as missing:
-    # A Python without the project installed (not .venv/bin/python).
-    if __name__ != "__main__":
-        raise
+
+
+def without_libraries(missing: ModuleNotFoundError) -> int:
+    """A Python without the project installed (not .venv/bin/python): say what to run instead."""
     print(f"generate.py: this Python ({sys.executable}) does not have the libraries the generator needs "
           f"({missing.name} is missing). Install them with `sh scripts/setup.sh`, then run the same command with "
           "`.venv/bin/python` in place of `python`, like `.venv/bin/python generate.py`.", file=sys.stderr)
-    sys.exit(2)
+    return 2
+
+
+try:
+    # main: the testable front door.
+    from brochures.cli.main import dispatch, main  # noqa: E402, F401
+except ModuleNotFoundError as missing:
+    if __name__ != "__main__":
+        raise
+    sys.exit(without_libraries(missing))
 
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
@@ -73,7 +80,13 @@ if __name__ == "__main__":
     # A build's report is kept, to be replayed (never serve's endless log).
     if stamp.replayable(sys.argv[1:]):
         sys.stdout, sys.stderr = stamp.Tee(sys.stdout), stamp.Tee(sys.stderr)
-    exit_code, result = dispatch(sys.argv[1:])
+    try:
+        exit_code, result = dispatch(sys.argv[1:])
+    except ModuleNotFoundError as missing:
+        # A library a subcommand loads when it runs; the generator's own modules are always there.
+        if (missing.name or "").startswith("brochures"):
+            raise
+        sys.exit(without_libraries(missing))
     if result is not None and result.stamp and isinstance(sys.stdout, stamp.Tee):
         stamp.record(sys.argv[1:], result.stamp["before"], result.stamp["depends_on"], result.stamp["wrote"],
                      sys.stdout.text(), sys.stderr.text(), exit_code)

@@ -49,14 +49,38 @@ _C1_NAMES = (
 )
 
 
+ERROR, WARNING = "error", "warning"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one field of one input file."""
+    """One thing wrong with one field of one input file: the same record from the check that finds it to every
+    place that shows it (the terminal, report.json and report.html, --strict, the preview, the shard files)."""
 
     file: Path
     line: int | None
+    # The setting, as written in the file (`colors.primary`), or "" for the file as a whole.
     field: str
     message: str
+    # An error stops what it concerns from being built; a warning makes a document "Needs a look".
+    severity: str = ERROR
+    # Why a document needs a look, for the report (quality.scorecard.REASONS): "approval", "claims", "colours"…
+    reason: str = ""
+    # What to do about it, in words for a practice manager, with the command where there is one.
+    hint: str = ""
+
+    def said(self) -> str:
+        """The one line the terminal, --strict and the shard files give it."""
+        text = str(self)
+        if self.reason == "claims":
+            return f"claim {text}"
+        # The approval's next step is part of its line on the terminal: whoever builds is who approves.
+        return f"{text}; {self.hint}" if self.reason == "approval" and self.hint else text
+
+    def as_dict(self) -> dict:
+        """As report.json and the shard files keep it."""
+        return {"severity": self.severity, "reason": self.reason, "file": display_path(self.file), "line": self.line,
+                "setting": self.field, "message": printable(self.message), "hint": self.hint}
 
     def __str__(self) -> str:
         where = display_path(self.file)

@@ -15,7 +15,7 @@ from brochures.load.locale import patient_content
 from brochures.load.translations import (
     language_name,
 )
-from brochures.problems import Problem, display_path
+from brochures.problems import WARNING, Problem, display_path
 
 
 def content_fingerprint(clinic: Clinic, content: Content) -> str:
@@ -50,13 +50,19 @@ def _own_templates(clinic: Clinic) -> dict[str, str]:
 
 
 def approval_status(clinic: Clinic, content: Content) -> dict:
+    """Whether the clinic's medical lead approved the content it prints, as plain data: see `approval_state`."""
+    status = approval_state(clinic, content)
+    return status | {"warning": status["warning"].said() if status["warning"] else None}
+
+
+def approval_state(clinic: Clinic, content: Content) -> dict:
     """Whether the clinic's medical lead approved the content it prints, as plain data (for templates and reports):
 
     state          "approved", "unapproved" (no approval block) or "outdated" (the content changed since)
     approved       True only when the approval's fingerprint is the content's
     fingerprint    the content's fingerprint now
     approval       the approval block as written ({name, role, date, fingerprint}), or None
-    warning        for the scorecard and --strict when not approved (file, line, what to do), else None
+    warning        the Problem for the scorecard and --strict when not approved (file, line, what to do), else None
     """
     current = content_fingerprint(clinic, content)
     approval = clinic.config.approval
@@ -68,17 +74,19 @@ def approval_status(clinic: Clinic, content: Content) -> dict:
         state = UNAPPROVED
         line = clinic.doc.line_of(("name",)) if clinic.main else (clinic.doc.lines.get(field) or clinic.doc.line_of(("languages",)))
         warning = Problem(clinic.config_file, line, dotted(field),
-                          f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft; {how}")
+                          f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft",
+                          WARNING, "approval", how)
     elif approval.fingerprint != current:
         state = OUTDATED
         warning = Problem(clinic.config_file, clinic.doc.line_of(field + ("fingerprint",)), dotted(field + ("fingerprint",)),
                           f"the content changed since {approval.name} approved it on {approval.date.isoformat()} "
-                          f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft; {how}")
+                          f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft",
+                          WARNING, "approval", how)
     else:
         state, warning = APPROVED, None
     return {"state": state, "approved": state == APPROVED, "fingerprint": current,
             "approval": approval.model_dump(mode="json") if approval else None,
-            "warning": str(warning) if warning else None}
+            "warning": warning}
 
 
 def approval_request(clinic: Clinic, content: Content) -> str:

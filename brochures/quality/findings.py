@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from datetime import date, datetime, timezone
 
 from brochures.brand.colours import palette
-from brochures.load.approval import approval_status
-from brochures.problems import Problem
+from brochures.load.approval import approval_state
+from brochures.problems import WARNING, Problem
 from brochures.quality.claims import claim_checker
 from brochures.quality.placeholders import placeholder_problems
 from brochures.quality.reading import (
@@ -16,7 +17,7 @@ from brochures.quality.reading import (
     measure_for,
     treatment_reading,
 )
-from brochures.quality.scorecard import Scorecard, overdue
+from brochures.quality.scorecard import HINTS, Scorecard, as_warning, overdue
 from brochures.render.data import offered_data
 from brochures.schema.fields import colour_as_given
 
@@ -52,10 +53,10 @@ class ClinicFindings:
         self.readings["comparison"] = comparison_reading(content.shared, treatments, offered, clinic.language)
         # A treatment's translation concerns the documents that print that treatment; the shared content's and the
         # strings' concern every document.
-        self.translation = [(problem.file.stem if problem.file.parent.name == "treatments" else None, str(problem))
+        self.translation = [(problem.file.stem if problem.file.parent.name == "treatments" else None, problem)
                             for problem in clinic.translation_warnings]
-        self.approval = approval_status(clinic, content)
-        self.placeholders = [str(problem) for problem in placeholder_problems(clinic)]
+        self.approval = approval_state(clinic, content)
+        self.placeholders = placeholder_problems(clinic)
 
     def sources(self, document) -> list[str]:
         """Which files' words reach this document."""
@@ -75,28 +76,44 @@ class ClinicFindings:
     def scorecard(self, outcome) -> Scorecard:
         document = outcome.document
         reading = self.reading(document)
-        titles = [self.content.treatments[slug].title for slug in self.sources(document) if slug in self.content.treatments]
+        sources = self.sources(document)
+        titles = [self.content.treatments[slug].title for slug in sources if slug in self.content.treatments]
+        problems = [as_warning(claim.problem, "claims") for source in sources for claim in self.claims.get(source, [])]
+        problems += [as_warning(problem, "colours") for problem in self.contrast]
+        problems += [as_warning(problem, "review") for name, problem in self.overdue.items()
+                     if name in titles or name == "the shared content" and not document.treatment]
+        problems += [as_warning(problem, "translation") for slug, problem in self.translation
+                     if slug is None or slug in sources]
+        problems += [self.approval["warning"]] if self.approval["warning"] else []
+        problems += [as_warning(problem, "contact") for problem in self.placeholders]
         card = Scorecard(
             document=document.output.name,
             reading_grade=reading.grade, reading_sections=reading.sections, excluded_from_reading=reading.excluded,
-            claims=[str(claim.problem) for source in self.sources(document) for claim in self.claims.get(source, [])],
-            contrast_adjustments=[str(problem) for problem in self.contrast],
-            review_warnings=[str(problem) for name, problem in self.overdue.items()
-                             if name in titles or name == "the shared content" and not document.treatment],
-            translation_warnings=[text for slug, text in self.translation if slug is None or slug in self.sources(document)],
             reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
-            approval=self.approval["state"], approval_warning=self.approval["warning"], contact_warnings=self.placeholders,
-            error=outcome.error,
-        )
+            approval=self.approval["state"], error=outcome.error)
         if outcome.printed:
             inspection = outcome.printed.inspection
             card.pages, card.size_kb = outcome.printed.pages, round(outcome.printed.size / 1024)
             card.smallest_text_pt, card.body_text_pt = inspection.smallest_text_pt, inspection.body_text_pt
-            card.lowest_text_contrast, card.text_contrast_failures = inspection.lowest_text_contrast, inspection.text_contrast_failures
+            card.lowest_text_contrast = inspection.lowest_text_contrast
+            card.text_contrast_failures = inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
-            card.print_warnings = print_warnings(outcome.printed)
+            problems += [Problem(Path(card.document), None, "", warning, WARNING, "printing", HINTS["printing"])
+                         for warning in print_warnings(outcome.printed)]
             card.pdf = document.output
+        card.problems = problems + reading_problems(card)
         return card
+
+
+def reading_problems(card: Scorecard) -> list[Problem]:
+    """A document, or a section of it, harder to read than its language's target."""
+    measure = measure_for(card.language)
+    found = []
+    if measure.too_hard(card.reading_grade):
+        found.append(f"{measure.score(card.reading_grade)} is {measure.missed()}")
+    found += [f"the {section} section {measure.reads_at(value)}, {measure.missed()}: use shorter sentences and "
+              "everyday words" for section, value in card.reading_sections.items() if measure.too_hard(value)]
+    return [Problem(Path(card.document), None, "", message, WARNING, "reading", HINTS["reading"]) for message in found]
 
 
 def _as_given(message: str, key: str, colours, given: dict) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,16 +46,6 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
     return paths
 
 
-# The clause of a warning that tells whoever runs the build which command to type: the staff's report says what
-# to do in words instead (its reasons), so it shows the warning without it.
-COMMAND = re.compile(r";[^;`]*`[^`]*`")
-
-
-# Where a warning's cause is (`file:line setting: what`, as the command line prints it, after `claim ` for a claim):
-# the report says it in words ("In clinic.yaml, line 8, the setting approval:").
-WHERE = re.compile(r"(?:claim )?(?P<file>\S(?:.*?\S)?):(?P<line>\d+) (?P<setting>[^\s:]+): (?P<text>.+)", re.DOTALL)
-
-
 # Each accessibility check (inspection.accessibility, as report.json keeps it) → its label in the strings.
 ACCESSIBILITY_LABELS = {"tagged": "tagged", "structure tree": "structure_tree", "document language": "document_language",
                         "title shown in title bar": "title_shown", "every figure has alternative text": "alternative_text",
@@ -90,19 +79,20 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
         documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built,
                                  "reading_shown": shown, "accessibility_shown": checks,
                                  "sections_over": [name for name, v in card.get("reading_sections", {}).items() if measure.too_hard(v)]})
-        for warning in card["warnings"]:
-            warnings.setdefault(COMMAND.sub("", warning), []).append(card["document"])
+        for problem in card.get("problems", []):
+            shown = (problem["file"], problem["line"], problem["setting"], problem["message"], problem["hint"])
+            warnings.setdefault(shown, []).append(card["document"])
     counts = {verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)}
     return {"documents": documents, "counts": counts, "grade_target": GRADE_TARGET,
-            "warnings": [_where(text, strings) | {"documents": names} for text, names in warnings.items()]}
+            "warnings": [_where(*shown, strings) | {"documents": names} for shown, names in warnings.items()]}
 
 
-def _where(warning: str, strings) -> dict:
-    """A warning as staff read it: where its cause is, in words, then what it says."""
-    if found := WHERE.fullmatch(warning):
-        return {"where": fill(strings.report.where, file=found["file"], line=found["line"], setting=found["setting"]),
-                "text": found["text"]}
-    return {"where": None, "text": warning}
+def _where(file: str, line: int | None, setting: str, message: str, hint: str, strings) -> dict:
+    """A warning as staff read it: where its cause is, in words, then what it says and what to do."""
+    if line and setting:
+        return {"where": fill(strings.report.where, file=file, line=str(line), setting=setting), "text": message,
+                "hint": hint}
+    return {"where": None, "text": f"{file}{f':{line}' if line else ''}: {message}", "hint": hint}
 
 
 def write_reports(out_dir: Path, clinics: list, cards: dict[str, list[Scorecard]]) -> dict[str, Path]:

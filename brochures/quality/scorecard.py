@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from brochures.files.yaml_reader import YamlFile
-from brochures.problems import Problem
-from brochures.quality.reading import measure_for
+from brochures.problems import WARNING, Problem
 
 
 def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> dict[str, Problem]:
@@ -30,6 +29,28 @@ READY, NEEDS_A_LOOK, NOT_BUILT = "ready", "needs_a_look", "not_built"
 REASONS = ("approval", "contact", "claims", "colours", "review", "translation", "reading", "printing")
 
 
+# What to do about each kind of warning, in words for a practice manager (a problem may carry a more precise hint).
+HINTS = {
+    "contact": "Replace it in clinic.yaml with the clinic's own details, then build again.",
+    "claims": "Reword it so that it promises nothing and plays no risk down (the rule's reason says why), then build "
+              "again.",
+    "colours": "Nothing is needed: the documents print in the readable shade. To choose the shade yourself, pick a "
+               "darker colour under colors: in clinic.yaml.",
+    "review": "Ask the clinic's medical lead to check the content, then update its review block.",
+    "translation": "The project's translators update the translation (data/translations/); the clinic cannot change "
+                   "it. Until then the document prints as it is.",
+    "reading": "Use shorter sentences and everyday words in that section (the content's files, or the clinic's own "
+               "text in clinic.yaml).",
+    "printing": "Look at the document's pages. For a low-resolution image, supply a larger PNG or an SVG; for a "
+                "document over its pages, shorten the clinic's own text.",
+}
+
+
+def as_warning(problem: Problem, reason: str, hint: str | None = None) -> Problem:
+    """A problem a check found, as a warning of the scorecard: with its reason and what to do."""
+    return replace(problem, severity=WARNING, reason=reason, hint=problem.hint or hint or HINTS[reason])
+
+
 @dataclass
 class Scorecard:
     """What a clinic sees about one document: is it readable, honest, legible and accessible?"""
@@ -37,58 +58,58 @@ class Scorecard:
     document: str
     pages: int = 0
     size_kb: int = 0
-    reading_grade: float | None = None  # the score by the language's measure (reading_measure)
+    # The score by the language's measure (reading_measure).
+    reading_grade: float | None = None
     reading_sections: dict[str, float] = field(default_factory=dict)
     excluded_from_reading: list[str] = field(default_factory=list)
-    claims: list[str] = field(default_factory=list)
-    contrast_adjustments: list[str] = field(default_factory=list)
     lowest_text_contrast: float | None = None
     text_contrast_failures: int = 0
     smallest_text_pt: float | None = None
     body_text_pt: float | None = None
     accessibility: dict[str, bool] = field(default_factory=dict)
-    review_warnings: list[str] = field(default_factory=list)
-    # Its translation: older than the English it translates, or not yet reviewed by a clinician who reads it.
-    translation_warnings: list[str] = field(default_factory=list)
-    # What printing and the page inspection found: a low-resolution image in a press file, a WeasyPrint
-    # warning, a leaflet over its page budget, a near-empty page. Replayed from the build cache when unchanged.
-    print_warnings: list[str] = field(default_factory=list)
-    approval: str = ""  # "approved", "unapproved" or "outdated": whether the clinic's medical lead approved this content
-    # Contact details that reach no one: init's placeholders, or a domain kept for examples (starter.placeholder_problems).
-    contact_warnings: list[str] = field(default_factory=list)
-    approval_warning: str | None = None
+    # "approved", "unapproved" or "outdated": whether the clinic's medical lead approved this content.
+    approval: str = ""
+    # Every warning about this document, from every check, each with its reason and what to do: the one list the
+    # terminal, report.json and report.html, --strict and the preview read.
+    problems: list[Problem] = field(default_factory=list)
     error: str | None = None
     reading_measure: str = "Flesch–Kincaid grade"
-    language: str = "en"  # the document's language, as tagged ("en-GB", "es", "ar")
-    pdf: Path | None = field(default=None, compare=False)  # the file just built, for the report's pictures; never in report.json
+    # The document's language, as tagged ("en-GB", "es", "ar").
+    language: str = "en"
+    # The file just built, for the report's pictures; never in report.json.
+    pdf: Path | None = field(default=None, compare=False)
 
-    def noted(self) -> list[tuple[str, str]]:
-        """Every warning about this document, with the reason it counts under (one of REASONS)."""
-        found = [("claims", f"claim {claim}") for claim in self.claims]
-        found += [("colours", warning) for warning in self.contrast_adjustments]
-        found += [("review", warning) for warning in self.review_warnings]
-        found += [("translation", warning) for warning in self.translation_warnings]
-        found += [("approval", self.approval_warning)] if self.approval_warning else []
-        found += [("contact", warning) for warning in self.contact_warnings]
-        found += [("printing", f"{self.document}: {warning}") for warning in self.print_warnings]
-        measure = measure_for(self.language)
-        if measure.too_hard(self.reading_grade):
-            found.append(("reading", f"{self.document}: {measure.score(self.reading_grade)} is {measure.missed()}"))
-        found += [("reading", f"{self.document}: the {section} section {measure.reads_at(value)}, {measure.missed()}: "
-                              "use shorter sentences and everyday words")
-                  for section, value in self.reading_sections.items() if measure.too_hard(value)]
-        return found
+    def said(self, reason: str) -> list[str]:
+        return [problem.said() for problem in self.problems if problem.reason == reason]
+
+    @property
+    def claims(self) -> list[str]:
+        return self.said("claims")
+
+    @property
+    def contrast_adjustments(self) -> list[str]:
+        return self.said("colours")
 
     def warnings(self) -> list[str]:
         """Every warning about this document, from every check: what --strict turns into failures."""
-        return [warning for _, warning in self.noted()]
+        return [problem.said() for problem in self.problems]
 
     def verdict(self) -> str:
         """Not built (it failed), Needs a look (it has warnings), or Ready."""
-        return NOT_BUILT if self.error else NEEDS_A_LOOK if self.noted() else READY
+        return NOT_BUILT if self.error else NEEDS_A_LOOK if self.problems else READY
 
     def as_dict(self) -> dict:
         data = asdict(self)
         del data["pdf"]
-        return data | {"warnings": self.warnings(), "verdict": self.verdict(),
-                       "verdict_reasons": [] if self.error else [r for r in REASONS if r in {reason for reason, _ in self.noted()}]}
+        reasons = {problem.reason for problem in self.problems}
+        # Each kind of warning is also listed as the terminal says it, by reason, for scripts written before the
+        # problems were kept as objects.
+        approval = self.said("approval")
+        return data | {
+            "problems": [problem.as_dict() for problem in self.problems],
+            "claims": self.claims, "contrast_adjustments": self.contrast_adjustments,
+            "review_warnings": self.said("review"), "translation_warnings": self.said("translation"),
+            "print_warnings": [problem.message for problem in self.problems if problem.reason == "printing"],
+            "contact_warnings": self.said("contact"), "approval_warning": approval[0] if approval else None,
+            "warnings": self.warnings(), "verdict": self.verdict(),
+            "verdict_reasons": [] if self.error else [reason for reason in REASONS if reason in reasons]}
