@@ -66,7 +66,9 @@ def franchise(folder: Path, clinics: int) -> Path:
         shutil.copytree(example, copy)
         config = copy / "clinic.yaml"
         colour = f'"#{(number * 37) % 200:02X}{(number * 71) % 200:02X}{(number * 113) % 200:02X}"'
-        config.write_text(config.read_text().replace('"#0F6E6E"', colour).replace("Example Aesthetics", f"Clinic {number:02d}"))
+        config.write_text(
+            config.read_text().replace('"#0F6E6E"', colour).replace("Example Aesthetics", f"Clinic {number:02d}")
+        )
     return data
 
 
@@ -83,6 +85,7 @@ def quiet(run):
     def wrapped():
         with contextlib.redirect_stdout(io.StringIO()):
             run()
+
     return wrapped
 
 
@@ -102,7 +105,10 @@ def main_benchmark(argv=None) -> int:
         folder = Path(temporary)
         data = franchise(folder, args.clinics)
         content = load_content(data)
-        clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
+        clinics = [
+            load_clinic(find_clinic_file(slug, data), content)
+            for slug in sorted(p.name for p in (data / "clinics").iterdir())
+        ]
         documents = plan_documents(clinics, content, folder / "out-bench")
         renderer = HtmlRenderer(content)
         # Booklets are left out here: they bind the pages these lay out (the --goals run counts them).
@@ -171,7 +177,10 @@ def memory_benchmark(clinic_count: int) -> int:
         folder = Path(temporary)
         data = franchise(folder, clinic_count)
         content = load_content(data)
-        clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
+        clinics = [
+            load_clinic(find_clinic_file(slug, data), content)
+            for slug in sorted(p.name for p in (data / "clinics").iterdir())
+        ]
         documents = plan_documents(clinics, content, folder / "out")
         started = time.perf_counter()
         with Workers(content, jobs=2, budget=Budget(), temp_dir=folder) as workers:
@@ -180,8 +189,10 @@ def memory_benchmark(clinic_count: int) -> int:
         seconds = time.perf_counter() - started
     failed = [o for o in printed if o.error]
     workers_used = len({o.worker[0] for o in printed})
-    print(f"{len(printed)} documents for {len(clinics)} clinics in {seconds:.0f} s, {len(failed)} failed, "
-          f"{workers_used} worker processes used in turn")
+    print(
+        f"{len(printed)} documents for {len(clinics)} clinics in {seconds:.0f} s, {len(failed)} failed, "
+        f"{workers_used} worker processes used in turn"
+    )
     # A worker's memory climbs while it prints its first clinic (fonts, glyphs, caches), then holds: flat means a
     # warm worker (one past its first clinic) uses no more at the end of the batch than at its start.
     first_clinic: dict[int, str] = {}
@@ -192,20 +203,37 @@ def memory_benchmark(clinic_count: int) -> int:
         first = max(o.worker[index] for o in warm[:tenth])
         last = max(o.worker[index] for o in warm[-tenth:])
         peak = max(o.worker[index] for o in printed)
-        print(f"  worker memory, {name:14} warm, first tenth {first:5.0f} MB, last tenth {last:5.0f} MB; peak {peak:5.0f} MB")
+        print(
+            f"  worker memory, {name:14} warm, first tenth {first:5.0f} MB, last tenth {last:5.0f} MB; peak {peak:5.0f} MB"
+        )
         rows.append((name, first, last, peak))
-    print("Goals (flat: a warm worker's memory in the last tenth of the batch / the first; peak ≤ 150 MB of a worker's own memory):")
+    print(
+        "Goals (flat: a warm worker's memory in the last tenth of the batch / the first; peak ≤ 150 MB of a worker's own memory):"
+    )
     for name, first, last, peak in rows:
-        print(f"  {name + ', warm, last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   {verdict(last / first, 1.1, False)}")
-    print(f"  {'peak own memory per worker (MB)':42} {rows[0][3]:6.0f}   goal ≤ 150    {verdict(rows[0][3], 150, False)}")
-    print("  (own memory: the pages no other process shares. The resident size also counts the pages a worker still shares"
-          " with the build that forked it: its imported modules and everything the build holds.)")
+        print(
+            f"  {name + ', warm, last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   {verdict(last / first, 1.1, False)}"
+        )
+    print(
+        f"  {'peak own memory per worker (MB)':42} {rows[0][3]:6.0f}   goal ≤ 150    {verdict(rows[0][3], 150, False)}"
+    )
+    print(
+        "  (own memory: the pages no other process shares. The resident size also counts the pages a worker still shares"
+        " with the build that forked it: its imported modules and everything the build holds.)"
+    )
     return 1 if failed else 0
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def varied_franchise(folder: Path, clinics: int) -> Path:
@@ -229,14 +257,23 @@ def printable_pages(data: Path, folder: Path):
     (document, HTML, stylesheets, parts), where a booklet's parts are the leaflets it binds, each (document, HTML,
     stylesheets)."""
     content = load_content(data)
-    clinics = [load_clinic(find_clinic_file(slug, data), content) for slug in sorted(p.name for p in (data / "clinics").iterdir())]
+    clinics = [
+        load_clinic(find_clinic_file(slug, data), content)
+        for slug in sorted(p.name for p in (data / "clinics").iterdir())
+    ]
     documents = plan_documents(clinics, content, folder / "unused")
     renderer, printer = HtmlRenderer(content), Printer()
 
     def page(document):
         return document, renderer.render(document), [text for _, text in printer.stylesheets(document)]
-    return [(*page(document), [page(part) for part in booklet_parts(document, content)] if document.kind == "booklet" else [])
-            for document in documents]
+
+    return [
+        (
+            *page(document),
+            [page(part) for part in booklet_parts(document, content)] if document.kind == "booklet" else [],
+        )
+        for document in documents
+    ]
 
 
 def bare_weasyprint(pages) -> None:
@@ -245,16 +282,24 @@ def bare_weasyprint(pages) -> None:
     without the generator's reuse, a user lays its parts out again."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+
     fonts = FontConfiguration()
     sheets: dict[str, CSS] = {}
 
     def lay_out(document, html, texts):
-        styles = [sheets.setdefault(text, CSS(string=text, base_url=str(STYLES) + "/", font_config=fonts)) for text in texts]
-        return HTML(string=html, base_url=document.clinic.folder.as_uri() + "/").render(stylesheets=styles, font_config=fonts, pdf_tags=True)
+        styles = [
+            sheets.setdefault(text, CSS(string=text, base_url=str(STYLES) + "/", font_config=fonts)) for text in texts
+        ]
+        return HTML(string=html, base_url=document.clinic.folder.as_uri() + "/").render(
+            stylesheets=styles, font_config=fonts, pdf_tags=True
+        )
+
     for document, html, texts, parts in pages:
         laid_out = lay_out(document, html, texts)
         if parts:
-            laid_out = laid_out.copy([page for one in [laid_out, *(lay_out(*part) for part in parts)] for page in one.pages])
+            laid_out = laid_out.copy(
+                [page for one in [laid_out, *(lay_out(*part) for part in parts)] for page in one.pages]
+            )
         laid_out.write_pdf(pdf_tags=True)
 
 
@@ -264,6 +309,7 @@ STYLES = Path(__file__).resolve().parent.parent / "styles"
 def chromium_loop(pages, folder: Path) -> None:
     """One Chromium, one page after another: the same HTML with its stylesheets inlined, printed to PDF."""
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
@@ -272,12 +318,22 @@ def chromium_loop(pages, folder: Path) -> None:
             # A booklet: its own HTML, then its parts', each printed to a PDF of its own (binding them is not counted).
             for one, one_html, one_texts in [(document, html, texts), *parts]:
                 css = "\n".join(inline_imports(text) for text in one_texts)
-                source = folder / f"page-{number}.html"  # beside nothing: resources are loaded by absolute file URLs
+                # Beside nothing: resources are loaded by absolute file URLs.
+                source = folder / f"page-{number}.html"
                 number += 1
-                source.write_text(one_html.replace("<head>", f'<head><base href="{one.clinic.folder.as_uri()}/"><style>{css}</style>', 1))
+                source.write_text(
+                    one_html.replace(
+                        "<head>", f'<head><base href="{one.clinic.folder.as_uri()}/"><style>{css}</style>', 1
+                    )
+                )
                 page.goto(source.as_uri())
-                page.pdf(format=one.clinic.config.page_size, print_background=True, prefer_css_page_size=True,
-                         tagged=True, outline=True)
+                page.pdf(
+                    format=one.clinic.config.page_size,
+                    print_background=True,
+                    prefer_css_page_size=True,
+                    tagged=True,
+                    outline=True,
+                )
         browser.close()
 
 
@@ -287,7 +343,15 @@ def inline_imports(text: str) -> str:
 
 def build_command(data: Path, out: Path, *extra: str) -> float:
     """The real command in a process of its own, as a user runs it: start-up and imports included."""
-    command = [sys.executable, str(Path(__file__).resolve().parent.parent / "generate.py"), "--data", str(data), "--out", str(out), *extra]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve().parent.parent / "generate.py"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        *extra,
+    ]
     return timed(lambda: subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False))
 
 
@@ -298,6 +362,7 @@ def verdict(value: float, goal: float, higher_is_better: bool) -> str:
 def goals_benchmark(clinic_count: int) -> int:
     from brochures.pdf import printer as printing
     from brochures.pdf.facts import Inspection
+
     rows = []
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
@@ -316,8 +381,10 @@ def goals_benchmark(clinic_count: int) -> int:
         # `--version` takes. Everything else (loading, content checks, rendering, printing, writing, reports) is timed.
         gate = printing.check_pdf, printing.inspect_pages
         printing.check_pdf = lambda document, pdf, reader=None: len((reader or PdfReader(io.BytesIO(pdf))).pages)
-        printing.inspect_pages = lambda *args, **kwargs: (Inspection(qr_codes=[kwargs["expected"].booking_url], body_text_pt=12.0,
-                                                                     smallest_text_pt=12.0), [])
+        printing.inspect_pages = lambda *args, **kwargs: (
+            Inspection(qr_codes=[kwargs["expected"].booking_url], body_text_pt=12.0, smallest_text_pt=12.0),
+            [],
+        )
         try:
             no_gate = timed(quiet(lambda: main(["--data", str(data), "--out", str(folder / "out-3"), "--jobs", "1"])))
         finally:
@@ -328,20 +395,27 @@ def goals_benchmark(clinic_count: int) -> int:
             chromium = timed(lambda: chromium_loop(pages, folder))
             rows.append(("Chromium loop / generator (default jobs)", chromium / generator_2, 1.5, True))
         else:
-            print(f"  (Chromium comparison skipped: no {CHROMIUM}; install Debian's chromium, as scripts/setup.sh does)")
-        rows += [("generator without gate / bare WeasyPrint", no_gate / bare, 1.10, False),
-                 ("generator with gate / bare WeasyPrint", generator_1 / bare, 1.35, False),
-                 ("--jobs 1 / --jobs 2", generator_1 / generator_2, 1.8, True)]
+            print(
+                f"  (Chromium comparison skipped: no {CHROMIUM}; install Debian's chromium, as scripts/setup.sh does)"
+            )
+        rows += [
+            ("generator without gate / bare WeasyPrint", no_gate / bare, 1.10, False),
+            ("generator with gate / bare WeasyPrint", generator_1 / bare, 1.35, False),
+            ("--jobs 1 / --jobs 2", generator_1 / generator_2, 1.8, True),
+        ]
         sizes = {pdf.name: pdf.stat().st_size for pdf in (folder / "out-2").rglob("*.pdf")}
         brochure_kb = max(size for name, size in sizes.items() if name not in ("comparison.pdf", "booklet.pdf")) / 1024
         booklet_kb = max(size for name, size in sizes.items() if name == "booklet.pdf") / 1024
 
         example = folder / "out-example"
         cold_default = build_command(DATA_DIR, example)
-        build_command(DATA_DIR, example)  # the first unchanged rebuild leaves the stamp a later one is answered from
+        # The first unchanged rebuild leaves the stamp a later one is answered from.
+        build_command(DATA_DIR, example)
         unchanged_one = build_command(DATA_DIR, example)
 
-    print(f"  generator, --jobs 1            {generator_1:7.1f} s   ({generator_1 / documents * 1000:.0f} ms per document)")
+    print(
+        f"  generator, --jobs 1            {generator_1:7.1f} s   ({generator_1 / documents * 1000:.0f} ms per document)"
+    )
     print(f"  generator, --jobs 2            {generator_2:7.1f} s")
     print(f"  generator, --jobs 1, no gate   {no_gate:7.1f} s")
     print(f"  bare WeasyPrint, one process   {bare:7.1f} s")
@@ -350,10 +424,17 @@ def goals_benchmark(clinic_count: int) -> int:
     print("Goals (ratios measured in this run; seconds only where the goal is in seconds):")
     for name, value, goal, higher in rows:
         print(f"  {name:42} {value:6.2f}x  goal {'≥' if higher else '≤'} {goal}x   {verdict(value, goal, higher)}")
-    for name, value, goal in (("unchanged rebuild, one clinic", unchanged_one, 0.5),
-                              (f"unchanged rebuild, {clinic_count} clinics", unchanged_all, 2.0 if clinic_count >= 40 else 0.5 * clinic_count),
-                              ("cold default build", cold_default, 1.5),
-                              ("largest standard brochure (KB)", brochure_kb, 100), ("largest booklet (KB)", booklet_kb, 250)):
+    for name, value, goal in (
+        ("unchanged rebuild, one clinic", unchanged_one, 0.5),
+        (
+            f"unchanged rebuild, {clinic_count} clinics",
+            unchanged_all,
+            2.0 if clinic_count >= 40 else 0.5 * clinic_count,
+        ),
+        ("cold default build", cold_default, 1.5),
+        ("largest standard brochure (KB)", brochure_kb, 100),
+        ("largest booklet (KB)", booklet_kb, 250),
+    ):
         print(f"  {name:42} {value:6.2f}   goal ≤ {goal:g}    {verdict(value, goal, False)}")
     print("  (worker memory: run --memory --clinics 100)")
     return 0

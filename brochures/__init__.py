@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-__version__ = "0.1.0"  # pyproject.toml reads it from here: `python generate.py --version`
+# Pyproject.toml reads it from here: `python generate.py --version`.
+__version__ = "0.1.0"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"

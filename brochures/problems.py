@@ -39,13 +39,38 @@ _CONTROL_NAMES = (
 
 
 _C1_NAMES = (
-    "PADDING CHARACTER", "HIGH OCTET PRESET", "BREAK PERMITTED HERE", "NO BREAK HERE", "INDEX", "NEXT LINE",
-    "START OF SELECTED AREA", "END OF SELECTED AREA", "CHARACTER TABULATION SET", "CHARACTER TABULATION WITH JUSTIFICATION",
-    "LINE TABULATION SET", "PARTIAL LINE FORWARD", "PARTIAL LINE BACKWARD", "REVERSE LINE FEED", "SINGLE SHIFT TWO",
-    "SINGLE SHIFT THREE", "DEVICE CONTROL STRING", "PRIVATE USE ONE", "PRIVATE USE TWO", "SET TRANSMIT STATE",
-    "CANCEL CHARACTER", "MESSAGE WAITING", "START OF GUARDED AREA", "END OF GUARDED AREA", "START OF STRING",
-    "SINGLE GRAPHIC CHARACTER INTRODUCER", "SINGLE CHARACTER INTRODUCER", "CONTROL SEQUENCE INTRODUCER",
-    "STRING TERMINATOR", "OPERATING SYSTEM COMMAND", "PRIVACY MESSAGE", "APPLICATION PROGRAM COMMAND",
+    "PADDING CHARACTER",
+    "HIGH OCTET PRESET",
+    "BREAK PERMITTED HERE",
+    "NO BREAK HERE",
+    "INDEX",
+    "NEXT LINE",
+    "START OF SELECTED AREA",
+    "END OF SELECTED AREA",
+    "CHARACTER TABULATION SET",
+    "CHARACTER TABULATION WITH JUSTIFICATION",
+    "LINE TABULATION SET",
+    "PARTIAL LINE FORWARD",
+    "PARTIAL LINE BACKWARD",
+    "REVERSE LINE FEED",
+    "SINGLE SHIFT TWO",
+    "SINGLE SHIFT THREE",
+    "DEVICE CONTROL STRING",
+    "PRIVATE USE ONE",
+    "PRIVATE USE TWO",
+    "SET TRANSMIT STATE",
+    "CANCEL CHARACTER",
+    "MESSAGE WAITING",
+    "START OF GUARDED AREA",
+    "END OF GUARDED AREA",
+    "START OF STRING",
+    "SINGLE GRAPHIC CHARACTER INTRODUCER",
+    "SINGLE CHARACTER INTRODUCER",
+    "CONTROL SEQUENCE INTRODUCER",
+    "STRING TERMINATOR",
+    "OPERATING SYSTEM COMMAND",
+    "PRIVACY MESSAGE",
+    "APPLICATION PROGRAM COMMAND",
 )
 
 
@@ -79,8 +104,15 @@ class Problem:
 
     def as_dict(self) -> dict:
         """As report.json and the shard files keep it."""
-        return {"severity": self.severity, "reason": self.reason, "file": display_path(self.file), "line": self.line,
-                "setting": self.field, "message": printable(self.message), "hint": self.hint}
+        return {
+            "severity": self.severity,
+            "reason": self.reason,
+            "file": display_path(self.file),
+            "line": self.line,
+            "setting": self.field,
+            "message": printable(self.message),
+            "hint": self.hint,
+        }
 
     def __str__(self) -> str:
         where = display_path(self.file)
@@ -97,7 +129,8 @@ class InputError(Exception):
         super().__init__(problems)
         self.problems = problems
 
-    def __str__(self) -> str:  # on demand: a file can have tens of thousands of problems
+    # On demand: a file can have tens of thousands of problems.
+    def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
 
 
@@ -137,7 +170,8 @@ def unsafe_character(text: str) -> str | None:
     match = UNSAFE_CHARACTERS.search(text)
     if match:
         return f"{character_kind(match.group())} at character {match.start() + 1}"
-    if stacked := STACKED_MARKS.search(text):  # "Zalgo" text: accents piled up until they cover the line above
+    # "Zalgo" text: accents piled up until they cover the line above.
+    if stacked := STACKED_MARKS.search(text):
         return f"{len(stacked.group())} accents stacked on one letter at character {stacked.start() + 1}"
     return None
 
@@ -168,7 +202,11 @@ def report_lines(problems: list[Problem], per_file: int = 20) -> list[str]:
         lines.append(str(problem))
         if shown[problem.file] == per_file and totals[problem.file] > per_file:
             more = totals[problem.file] - per_file
-            lines.append(printable(f"{display_path(problem.file)}: … and {more:,} more problem{'s' if more != 1 else ''} in this file"))
+            lines.append(
+                printable(
+                    f"{display_path(problem.file)}: … and {more:,} more problem{'s' if more != 1 else ''} in this file"
+                )
+            )
     return lines
 
 

@@ -15,7 +15,8 @@ from pypdf import PdfReader
 
 from generate import main
 
-pytest_plugins = ["pack_support"]  # the pack's fixtures: an approved clinic, a real SMTP server
+# The pack's fixtures: an approved clinic, a real SMTP server.
+pytest_plugins = ["pack_support"]
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 EXAMPLE = DATA / "clinics" / "example"

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import DATA, EXAMPLE
 
 from brochures.load.approval import content_fingerprint
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
 from brochures.pack.command import Clock
 from brochures.pack.command import main as pack_main
+from conftest import DATA, EXAMPLE
 from generate import main as build_main
 
 NOW = datetime(2026, 11, 25, 9, 0)
@@ -36,10 +36,13 @@ def approved(tmp_path_factory) -> tuple[Path, Path]:
     config = clinic / "clinic.yaml"
     content = load_content(DATA)
     fingerprint = content_fingerprint(load_clinic(config, content), content)
-    config.write_text(config.read_text() + f"approval:\n  name: Dr Jane Smith\n  role: Medical lead\n  date: 2026-11-24\n"
-                                           f"  fingerprint: {fingerprint}\n")
+    config.write_text(
+        config.read_text() + f"approval:\n  name: Dr Jane Smith\n  role: Medical lead\n  date: 2026-11-24\n"
+        f"  fingerprint: {fingerprint}\n"
+    )
     out = root / "out"
-    assert build_main(["--clinic", str(clinic), "--out", str(out)]) == 0  # every document, as the pack builds them
+    # Every document, as the pack builds them.
+    assert build_main(["--clinic", str(clinic), "--out", str(out)]) == 0
     return clinic, out
 
 
@@ -71,8 +74,10 @@ def pack(folder: Path, out: Path, *args: str, **options) -> int:
 
 
 def messages_in(out: Path, slug: str = "harbour") -> list:
-    return [message_from_bytes(path.read_bytes(), policy=policy.default)
-            for path in sorted((out / ".private" / slug).glob("*.eml"))]
+    return [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in sorted((out / ".private" / slug).glob("*.eml"))
+    ]
 
 
 def free_port() -> int:
@@ -86,8 +91,10 @@ class Mailbox:
 
     def __init__(self):
         self.received: list[tuple[str, list[str], bytes]] = []
-        self.refuse: set[str] = set()  # 550 for these recipients
-        self.busy: dict[str, int] = {}  # 451 for these recipients, so many times
+        # 550 for these recipients.
+        self.refuse: set[str] = set()
+        # 451 for these recipients, so many times.
+        self.busy: dict[str, int] = {}
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         if address in self.refuse:
@@ -113,7 +120,7 @@ class MailServer:
         self.mailbox, self.port, self.options = mailbox, port or free_port(), options
         self.controller = None
 
-    def start(self) -> "MailServer":
+    def start(self) -> MailServer:
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
         return self
@@ -133,14 +140,17 @@ def mail_server():
 
 
 def local_email(port: int, extra: str = "", security: str = "none") -> str:
-    return (f"  from_address: hello@example-clinic.test\n  reply_to: bookings@example-clinic.test\n"
-            f"  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: {security}\n  per_minute: 600\n{extra}")
+    return (
+        f"  from_address: hello@example-clinic.test\n  reply_to: bookings@example-clinic.test\n"
+        f"  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: {security}\n  per_minute: 600\n{extra}"
+    )
 
 
 @pytest.fixture(scope="session")
 def certificates():
     """A certificate authority made for the test, and a server certificate for 127.0.0.1 signed by it."""
     import trustme
+
     authority = trustme.CA()
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
@@ -154,6 +164,10 @@ def no_wait(seconds: float) -> None:
 
 
 def check_login(server, session, envelope, mechanism, auth_data):
-    if isinstance(auth_data, LoginPassword) and auth_data.login == b"reception" and auth_data.password == b"s3cret-pass":
+    if (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == b"reception"
+        and auth_data.password == b"s3cret-pass"
+    ):
         return AuthResult(success=True)
     return AuthResult(success=False, handled=False)

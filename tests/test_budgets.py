@@ -7,7 +7,6 @@ import signal
 import time
 
 import pytest
-from conftest import DATA
 
 from brochures.building import tasks
 from brochures.building import workers as batch
@@ -16,9 +15,11 @@ from brochures.building.workers import Workers
 from brochures.load.clinic import find_clinic_file, load_clinic
 from brochures.load.content import load_content
 from brochures.plan.documents import plan_documents
+from conftest import DATA
 
 MB = 1024 * 1024
-_held: list[bytearray] = []  # what a "leaky" task keeps, in the worker that ran it
+# What a "leaky" task keeps, in the worker that ran it.
+_held: list[bytearray] = []
 
 
 def weighed(renderer, printer, task: Task) -> Outcome:
@@ -49,7 +50,8 @@ def run(document, texts: list[str], tmp_path, **budget) -> list[Outcome]:
 
 
 def test_the_memory_budget_holds_for_each_document_in_a_worker_that_has_grown(document, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "RECYCLE_ABOVE_MB", 10_000)  # keep the grown worker, to see its budget
+    # Keep the grown worker, to see its budget.
+    monkeypatch.setattr(batch, "RECYCLE_ABOVE_MB", 10_000)
     outcomes = run(document, ["hold:150", "hold:150", "use:200", "use:400"], tmp_path, memory_mb=300)
     assert len({o.worker[0] for o in outcomes}) == 1, "the test needs one worker that has grown"
     # 300 MB more than the worker holds when each document starts: 200 fits even after 300 were kept, 400 never does.
@@ -77,7 +79,9 @@ def test_a_grown_worker_is_replaced_between_clinics_not_in_the_middle_of_one(doc
     """A clinic's booklet binds the leaflets its worker laid out: a worker past its growth limit finishes its clinic
     first (up to twice the limit), then a fresh one takes the next clinic."""
     monkeypatch.setattr(batch, "RECYCLE_ABOVE_MB", 50)
-    tasks = [Task("test", document, "hold:30", group="clinic-a") for _ in range(3)] + [Task("test", document, "use:1", group="clinic-b")]
+    tasks = [Task("test", document, "hold:30", group="clinic-a") for _ in range(3)] + [
+        Task("test", document, "use:1", group="clinic-b")
+    ]
     with Workers(None, jobs=1, budget=Budget(), temp_dir=tmp_path, perform=weighed) as workers:
         outcomes = workers.run(tasks)
     workers_used = [o.worker[0] for o in outcomes]
@@ -106,7 +110,8 @@ class SlowToStart(batch.Printer):
 
 
 def test_the_time_budget_starts_when_the_document_starts_not_when_the_worker_does(document, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "Printer", SlowToStart)  # a cold worker: slow imports, a slow disk
+    # A cold worker: slow imports, a slow disk.
+    monkeypatch.setattr(batch, "Printer", SlowToStart)
     outcomes = run(document, ["sleep:1", "sleep:1"], tmp_path, seconds=2)
     assert [o.error for o in outcomes] == [None, None]
 
@@ -126,11 +131,14 @@ def killed_by(renderer, printer, task: Task) -> Outcome:
     return Outcome(task.document, html="not reached")
 
 
-@pytest.mark.parametrize("name,said", [("SIGTERM", "stopped by SIGTERM"),
-                                       ("SIGKILL", "stopped by SIGKILL (the system may have run out of memory)")])
+@pytest.mark.parametrize(
+    "name,said",
+    [("SIGTERM", "stopped by SIGTERM"), ("SIGKILL", "stopped by SIGKILL (the system may have run out of memory)")],
+)
 def test_a_worker_stopped_by_a_signal_is_reported_as_such_without_a_traceback(document, tmp_path, capfd, name, said):
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt("Stopped (SIGTERM)")))
-    try:  # the build's own clean-stop handler is installed when its workers start, as generate.main does
+    # The build's own clean-stop handler is installed when its workers start, as generate.main does.
+    try:
         with Workers(None, jobs=1, budget=Budget(), temp_dir=tmp_path, perform=killed_by) as workers:
             [outcome] = workers.run([Task("test", document, name)])
     finally:

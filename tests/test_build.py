@@ -6,10 +6,10 @@ import shutil
 
 import pypdfium2
 import pytest
-from conftest import DATA, pdf_text, struct_elements
 from pypdf import PdfReader
 
 from brochures.load.content import load_content
+from conftest import DATA, pdf_text, struct_elements
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -101,11 +101,17 @@ def test_comparison_sheet_comes_from_the_same_treatment_data(example_build):
     for paragraph in (mvc.medical, mvc.cosmetic, mvc.important, CONTENT.shared.safety_note,
                       *CONTENT.shared.intro, *CONTENT.shared.in_summary, *CONTENT.shared.home_products):
         assert " ".join(paragraph.split()) in text
-    assert "Only in the clinic, by a trained professional" in text  # body is professional only
+    # Body is professional only.
+    assert "Only in the clinic, by a trained professional" in text
 
 
 def test_second_clinic_rebrands_everything_by_config_alone(example_build, rosewood_build):
-    assert sorted(p.name for p in rosewood_build.glob("*.pdf")) == ["booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
+    assert sorted(p.name for p in rosewood_build.glob("*.pdf")) == [
+        "booklet.pdf",
+        "comparison.pdf",
+        "facial.pdf",
+        "hair.pdf",
+    ]
     facial = rosewood_build / "facial.pdf"
     assert page_sizes(facial) == {LETTER}
     assert PdfReader(facial).metadata.author == "Rosewood Skin & Hair Clinic"
@@ -137,7 +143,9 @@ def test_treatment_option_builds_only_what_is_asked(tmp_path, capsys):
     assert "Built 2 documents for 1 clinic in" in output
 
 
-@pytest.mark.parametrize("reference", ["example", str(DATA / "clinics" / "example"), str(DATA / "clinics" / "example" / "clinic.yaml")])
+@pytest.mark.parametrize(
+    "reference", ["example", str(DATA / "clinics" / "example"), str(DATA / "clinics" / "example" / "clinic.yaml")]
+)
 def test_clinic_can_be_named_by_slug_folder_or_file(tmp_path, reference):
     assert main(["--clinic", reference, "--treatment", "comparison", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "example" / "comparison.pdf").is_file()
@@ -146,10 +154,18 @@ def test_clinic_can_be_named_by_slug_folder_or_file(tmp_path, reference):
 def test_a_new_treatment_file_makes_a_new_brochure_without_code_changes(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
-    neck = (data / "treatments" / "facial.yaml").read_text().replace("title: Facial mesotherapy", "title: Neck mesotherapy")
+    neck = (
+        (data / "treatments" / "facial.yaml")
+        .read_text()
+        .replace("title: Facial mesotherapy", "title: Neck mesotherapy")
+    )
     (data / "treatments" / "neck.yaml").write_text(neck)
     config = data / "clinics" / "example" / "clinic.yaml"
-    config.write_text(config.read_text().replace("treatments: [facial, hair, body]\n", ""))  # default: every treatment
-    assert main(["--data", str(data), "--treatment", "neck", "--treatment", "comparison", "--out", str(tmp_path / "out")]) == 0
+    # Default: every treatment.
+    config.write_text(config.read_text().replace("treatments: [facial, hair, body]\n", ""))
+    assert (
+        main(["--data", str(data), "--treatment", "neck", "--treatment", "comparison", "--out", str(tmp_path / "out")])
+        == 0
+    )
     assert PdfReader(tmp_path / "out" / "example" / "neck.pdf").metadata.title == "Neck mesotherapy"
     assert "Neck mesotherapy" in pdf_text(tmp_path / "out" / "example" / "comparison.pdf")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DATA, pdf_text
 
+from conftest import DATA, pdf_text
 from generate import main
 
 
@@ -48,18 +48,27 @@ def test_changed_content_rebuilds_only_what_shows_it(data, tmp_path, capsys):
     out = tmp_path / "out"
     build(data, out, capsys, *SOME, "--treatment", "booklet")
     hair = data / "treatments" / "hair.yaml"
-    hair.write_text(hair.read_text().replace("feed and strengthen the roots of your hair.", "nourish the roots of your hair."))
+    hair.write_text(
+        hair.read_text().replace("feed and strengthen the roots of your hair.", "nourish the roots of your hair.")
+    )
     said = build(data, out, capsys, *SOME, "--treatment", "booklet")
     assert said["hair.pdf"] == "wrote"
-    assert said["facial.pdf"] == said["comparison.pdf"] == "unchanged"  # the summary is not in the comparison
-    assert said["booklet.pdf"] == "wrote"  # but it is in the booklet
+    # The summary is not in the comparison.
+    assert said["facial.pdf"] == said["comparison.pdf"] == "unchanged"
+    # But it is in the booklet.
+    assert said["booklet.pdf"] == "wrote"
     assert "nourish the roots of your hair." in pdf_text(out / "example" / "hair.pdf")
 
 
-@pytest.mark.parametrize("file,old,new", [
-    ("clinic.yaml", '"#0F6E6E"', '"#1A5276"'),          # a brand colour
-    ("logo.svg", 'fill="#FFFFFF"', 'fill="#FFEEDD"'),   # the logo file, under the same name
-])
+@pytest.mark.parametrize(
+    "file,old,new",
+    [
+        # A brand colour.
+        ("clinic.yaml", '"#0F6E6E"', '"#1A5276"'),
+        # The logo file, under the same name.
+        ("logo.svg", 'fill="#FFFFFF"', 'fill="#FFEEDD"'),
+    ],
+)
 def test_changed_branding_rebuilds_everything_for_that_clinic(data, tmp_path, capsys, file, old, new):
     out = tmp_path / "out"
     build(data, out, capsys)
@@ -97,12 +106,15 @@ def test_a_file_the_logo_itself_reads_is_an_input_too(data, tmp_path, capsys):
 
     clinic = data / "clinics" / "example"
     Image.new("RGB", (60, 24), "#0F6E6E").save(clinic / "inner.png")
-    (clinic / "wrapper.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="150" height="60">'
-                                        '<image width="150" height="60" href="inner.png"/></svg>')
+    (clinic / "wrapper.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="150" height="60">'
+        '<image width="150" height="60" href="inner.png"/></svg>'
+    )
     config = clinic / "clinic.yaml"
     config.write_text(config.read_text().replace("logo: logo.svg", "logo: wrapper.svg"))
     out = tmp_path / "out"
     build(data, out, capsys)
-    Image.new("RGB", (60, 24), "#7A1F5C").save(clinic / "inner.png")  # same name, new picture
+    # Same name, new picture.
+    Image.new("RGB", (60, 24), "#7A1F5C").save(clinic / "inner.png")
     assert set(build(data, out, capsys).values()) == {"wrote"}
     assert set(build(data, out, capsys).values()) == {"unchanged"}

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import DATA, ROOT, edit_config
 
 STAMP = ".build-stamp.json"
@@ -40,7 +41,8 @@ def built(tmp_path) -> tuple[Path, list[str]]:
     command = ["--data", str(data), "--treatment", "facial", "--out", str(tmp_path / "out")]
     first = run(*command)
     assert first.returncode == 0 and "wrote" in first.stdout and not replayed(first)
-    second = run(*command)  # every document unchanged: this build leaves a stamp
+    # Every document unchanged: this build leaves a stamp.
+    second = run(*command)
     assert second.returncode == 0 and "unchanged" in second.stdout and not replayed(second)
     assert (tmp_path / "out" / STAMP).is_file()
     return data, command
@@ -51,7 +53,8 @@ def test_an_unchanged_rebuild_prints_the_same_report_without_loading_the_librari
     second, third = run(*command), run(*command)
     assert replayed(third) and third.returncode == second.returncode == 0
     assert report(third) == report(second)
-    assert "1 unchanged since the last build" in third.stdout and "warning:" in third.stdout  # the approval warning, again
+    # The approval warning, again.
+    assert "1 unchanged since the last build" in third.stdout and "warning:" in third.stdout
 
 
 @pytest.mark.parametrize("change", ["edit data", "add a file", "touch a pdf", "delete a pdf", "another option"])
@@ -73,7 +76,8 @@ def test_any_change_runs_the_build(built, tmp_path, change):
     if change == "another option":
         assert result.returncode == 1 and "--strict: 1 warning counts as a failure." in result.stderr
         again = run(*command)
-        assert replayed(again) and again.returncode == 1 and report(again) == report(result)  # its own stamp, its own exit code
+        # Its own stamp, its own exit code.
+        assert replayed(again) and again.returncode == 1 and report(again) == report(result)
     if change in ("edit data", "delete a pdf"):
         assert "wrote" in result.stdout and pdf.is_file()
 
@@ -110,7 +114,8 @@ def test_a_file_saved_while_the_build_ran_leaves_no_stamp(tmp_path):
     argv = ["--data", str(data), "--out", str(tmp_path / "out")]
     (tmp_path / "out").mkdir()
     before = build_stamp.snapshot([data])
-    config.write_text('primary: "#6A1B9A"\n')  # same size, saved while the build ran
+    # Same size, saved while the build ran.
+    config.write_text('primary: "#6A1B9A"\n')
     build_stamp.record(argv, before, [data], [], "report", "", 0)
     assert not (tmp_path / "out" / STAMP).exists()
     build_stamp.record(argv, build_stamp.snapshot([data]), [data], [], "report", "", 0)

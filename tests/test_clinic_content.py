@@ -14,16 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import (
-    DATA,
-    EXAMPLE,
-    ROOT,
-    ROSEWOOD,
-    edit_config,
-    line_of,
-    pdf_text,
-    struct_nodes,
-)
 from pypdf import PdfReader
 
 from brochures.files.yaml_reader import read_yaml
@@ -42,6 +32,16 @@ from brochures.render.data import ensure_plain_data
 from brochures.schema.clinic import Contact
 from brochures.schema.errors import validate
 from brochures.schema.reference import ClaimRules
+from conftest import (
+    DATA,
+    EXAMPLE,
+    ROOT,
+    ROSEWOOD,
+    edit_config,
+    line_of,
+    pdf_text,
+    struct_nodes,
+)
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -73,19 +73,25 @@ def copy_clinic(source: Path, tmp_path: Path, name: str = "mine") -> Path:
     return folder
 
 
-def approve(folder: Path, data: Path = DATA, name: str = "Dr Jane Smith", role: str = "Medical lead",
-            day: str = "2026-11-25") -> str:
+def approve(
+    folder: Path, data: Path = DATA, name: str = "Dr Jane Smith", role: str = "Medical lead", day: str = "2026-11-25"
+) -> str:
     """Approve a clinic as its medical lead would: run the request, fill in the block it prints, paste it."""
     config = folder / "clinic.yaml"
     content = load_content(data)
     request = approval_request(load_clinic(config, content), content)
-    block = request[request.index("approval:\n"):].split("\n\n")[0]
-    block = block.replace('name: ""', f'name: "{name}"').replace('role: ""', f'role: "{role}"').replace('date: ""', f"date: {day}")
+    block = request[request.index("approval:\n") :].split("\n\n")[0]
+    block = (
+        block.replace('name: ""', f'name: "{name}"')
+        .replace('role: ""', f'role: "{role}"')
+        .replace('date: ""', f"date: {day}")
+    )
     config.write_text(config.read_text() + "\n" + block + "\n")
     return request
 
 
 # --- 1. Shared text speaks of the treatments this clinic offers ---
+
 
 def test_comparison_of_two_treatments_speaks_of_those_two(clinic_copy, tmp_path):
     edit_config(clinic_copy, "treatments: [facial, hair, body]", "treatments: [facial, hair]")
@@ -118,8 +124,11 @@ def test_the_list_is_joined_by_the_strings_file(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     strings = data / "strings" / "en.yaml"
-    strings.write_text(strings.read_text().replace('last: "{rest} and {last}"', 'last: "{rest} & {last}"')
-                       .replace("numbers: [one, two, three,", "numbers: [one, two, 3,"))
+    strings.write_text(
+        strings.read_text()
+        .replace('last: "{rest} and {last}"', 'last: "{rest} & {last}"')
+        .replace("numbers: [one, two, three,", "numbers: [one, two, 3,")
+    )
     out = tmp_path / "out"
     assert main(["--data", str(data), "--treatment", "comparison", "--out", str(out)]) == 0
     text = pdf_text(out / "example" / "comparison.pdf")
@@ -136,6 +145,7 @@ def test_shared_content_names_no_treatment():
 
 # --- 2. Country, not language, decides local facts ---
 
+
 def test_country_sets_emergency_number_date_and_spelling(example_build, rosewood_build):
     gb = pdf_text(example_build / "facial.pdf")
     assert "Call 999 straight away if" in gb and "24 November 2026" in gb and "Early signs of ageing" in gb
@@ -149,6 +159,7 @@ def test_country_sets_emergency_number_date_and_spelling(example_build, rosewood
 def test_country_sets_the_claims_profile():
     def rules(profile: str) -> ClaimRules:
         return validate(ClaimRules, read_yaml(DATA / "claims" / f"{profile}.yaml"))
+
     content = load_content(DATA)
     assert load_clinic(ROSEWOOD / "clinic.yaml", content).claim_rules == rules("us")
     assert load_clinic(EXAMPLE / "clinic.yaml", content).claim_rules == rules("uk")
@@ -191,13 +202,24 @@ def test_unknown_country_is_an_input_error(clinic_copy, tmp_path, capsys, value,
 def test_every_country_names_the_source_of_its_emergency_number():
     countries = CONTENT.countries
     ids = {source.id for source in countries.sources}
-    assert {"GB": "999", "US": "911", "IE": "112", "ES": "112", "AU": "000"}.items() <= \
-        {code: country.emergency_number for code, country in countries.countries.items()}.items()
+    assert {"GB": "999", "US": "911", "IE": "112", "ES": "112", "AU": "000"}.items() <= {
+        code: country.emergency_number for code, country in countries.countries.items()
+    }.items()
     assert all(country.source in ids for country in countries.countries.values())
 
 
-@pytest.mark.parametrize("phone", ["(843) 555-0142", "+1 (843) 555-0142", "843-555-0142", "843.555.0142", "+33 1.23.45.67.89",
-                                   "020 7946 0000", "+44 20 7946 0000"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "(843) 555-0142",
+        "+1 (843) 555-0142",
+        "843-555-0142",
+        "843.555.0142",
+        "+33 1.23.45.67.89",
+        "020 7946 0000",
+        "+44 20 7946 0000",
+    ],
+)
 def test_phone_formats_are_valid(phone):
     assert Contact(phone=phone, email="a@b.test").phone == phone
 
@@ -210,7 +232,10 @@ def test_bad_phones_are_refused(clinic_copy, tmp_path, capsys, phone):
 
 
 def test_phone_email_and_emergency_number_are_tap_to_call_links(example_build, rosewood_build):
-    for folder, phone, emergency in ((rosewood_build, "tel:8435550142", "tel:911"), (example_build, "tel:02079460000", "tel:999")):
+    for folder, phone, emergency in (
+        (rosewood_build, "tel:8435550142", "tel:911"),
+        (example_build, "tel:02079460000", "tel:999"),
+    ):
         for name in ("facial.pdf", "booklet.pdf"):
             uris = link_uris(folder / name)
             assert phone in uris and emergency in uris, (name, uris)
@@ -227,21 +252,31 @@ def test_an_international_phone_keeps_its_plus(clinic_copy, tmp_path):
 
 def test_spelling_keeps_capitals_and_whole_words():
     table = {"ageing": "aging", "colour": "color"}
-    assert respell(["Ageing skin", "AGEING", "discolouration", "colour."], table) == ["Aging skin", "AGING", "discolouration", "color."]
+    assert respell(["Ageing skin", "AGEING", "discolouration", "colour."], table) == [
+        "Aging skin",
+        "AGING",
+        "discolouration",
+        "color.",
+    ]
 
 
 def test_language_en_us_uses_the_overlay_without_a_country(clinic_copy, tmp_path):
     edit_config(clinic_copy, "language: en", "language: en-US")
     text = pdf_text(build(clinic_copy, tmp_path / "out", "--treatment", "facial") / "facial.pdf")
-    assert "signs of aging" in text and "Call 999" in text  # the spelling from the language, the number from the country
+    # The spelling from the language, the number from the country.
+    assert "signs of aging" in text and "Call 999" in text
 
 
 # --- 3. Sources are cited, not pathed ---
 
+
 @pytest.mark.parametrize("name", ["facial.pdf", "comparison.pdf", "booklet.pdf"])
 def test_sources_are_cited_with_title_and_publisher_never_a_path(example_build, name):
     text = pdf_text(example_build / name)
-    assert "Types of Mesotherapy in Medical & Aesthetic Practices. Online article; author and publisher not recorded." in text
+    assert (
+        "Types of Mesotherapy in Medical & Aesthetic Practices. Online article; author and publisher not recorded."
+        in text
+    )
     assert "seed" not in text and ".txt" not in text and "../" not in text and "shared/" not in text
     # The booklet's own introduction is cited in the booklet only: a comparison sheet has no such introduction.
     assert ("introduction to this booklet" in text) == (name == "booklet.pdf")
@@ -251,24 +286,43 @@ def test_a_source_with_a_web_address_prints_and_links_it(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     facial = data / "treatments" / "facial.yaml"
-    facial.write_text(facial.read_text().replace(
-        "    publisher: Online article; author and publisher not recorded\n",
-        "    publisher: Example Journal\n    url: https://journal.example.test/mesotherapy-types\n", 1))
+    facial.write_text(
+        facial.read_text().replace(
+            "    publisher: Online article; author and publisher not recorded\n",
+            "    publisher: Example Journal\n    url: https://journal.example.test/mesotherapy-types\n",
+            1,
+        )
+    )
     out = tmp_path / "out"
     assert main(["--data", str(data), "--treatment", "facial", "--out", str(out)]) == 0
     text = pdf_text(out / "example" / "facial.pdf")
-    assert "Types of Mesotherapy in Medical & Aesthetic Practices. Example Journal. journal.example.test/mesotherapy-" in text
+    assert (
+        "Types of Mesotherapy in Medical & Aesthetic Practices. Example Journal. journal.example.test/mesotherapy-"
+        in text
+    )
     assert "https://journal.example.test/mesotherapy-types" in link_uris(out / "example" / "facial.pdf")
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("    publisher: Online article; author and publisher not recorded\n", "", "sources[0].publisher: required, but missing"),
-    ("    publisher: Online article; author and publisher not recorded\n",
-     "    publisher: Online article; author and publisher not recorded\n    reference: ../shared/seed/000_a7a9bfaa3a5444c2.txt\n",
-     "sources[0].reference: unknown field"),
-    ("covers: [title, type_name, summary,", "covers: [title, summary,",
-     "sources: expected every content field to name its source, got none for: type_name"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "    publisher: Online article; author and publisher not recorded\n",
+            "",
+            "sources[0].publisher: required, but missing",
+        ),
+        (
+            "    publisher: Online article; author and publisher not recorded\n",
+            "    publisher: Online article; author and publisher not recorded\n    reference: ../shared/seed/000_a7a9bfaa3a5444c2.txt\n",
+            "sources[0].reference: unknown field",
+        ),
+        (
+            "covers: [title, type_name, summary,",
+            "covers: [title, summary,",
+            "sources: expected every content field to name its source, got none for: type_name",
+        ),
+    ],
+)
 def test_a_source_is_cited_and_every_field_has_one(tmp_path, capsys, old, new, message):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -281,6 +335,7 @@ def test_a_source_is_cited_and_every_field_has_one(tmp_path, capsys, old, new, m
 
 
 # --- 4. Each clinic signs off its own content ---
+
 
 def test_the_example_ships_unapproved_and_every_page_says_draft(example_build):
     mark = DRAFT.format("Example Aesthetics Clinic")
@@ -304,7 +359,11 @@ def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path
         assert DRAFT.format(name) in " ".join(pages[0].split())
         # every later page has the short running header, but the first page of each leaflet a booklet binds,
         # which opens with the full mark as the leaflet itself does
-        short = [number for number, text in enumerate(pages[1:], start=2) if "Draft — not yet approved by the clinic's medical lead" in text]
+        short = [
+            number
+            for number, text in enumerate(pages[1:], start=2)
+            if "Draft — not yet approved by the clinic's medical lead" in text
+        ]
         full = [number for number, text in enumerate(pages[1:], start=2) if DRAFT.format(name) in text]
         assert sorted(short + full) == list(range(2, len(pages) + 1)), path.name
         assert len(full) == (0 if path.stem.startswith("hair") else 4), path.name
@@ -334,6 +393,7 @@ def marked_text(page) -> dict[int, str]:
         mcid = next((m for m in reversed(stack) if m is not None), None)
         if mcid is not None:
             found[mcid] = found.get(mcid, "") + value
+
     page.extract_text(visitor_operand_before=operator, visitor_text=text)
     return found
 
@@ -395,7 +455,10 @@ def test_changed_content_brings_the_draft_mark_back(tmp_path):
     content = load_content(data)
     status = approval_status(load_clinic(folder / "clinic.yaml", content), content)
     assert status["state"] == OUTDATED and not status["approved"]
-    assert f"clinic.yaml:{line_of(folder / 'clinic.yaml', 'fingerprint:')} approval.fingerprint: the content changed since Dr Jane Smith" in status["warning"]
+    assert (
+        f"clinic.yaml:{line_of(folder / 'clinic.yaml', 'fingerprint:')} approval.fingerprint: the content changed since Dr Jane Smith"
+        in status["warning"]
+    )
     out = tmp_path / "out"
     assert main(["--data", str(data), "--clinic", str(folder), "--treatment", "facial", "--out", str(out)]) == 0
     assert all(DRAFT.format("Example Aesthetics Clinic") in text for text in page_texts(out / "mine" / "facial.pdf"))
@@ -410,16 +473,23 @@ def test_the_fingerprint_covers_content_not_branding(tmp_path):
 
     before = fingerprint()
     assert re.fullmatch(r"[0-9a-f]{12}", before)
-    for old, new in (('"#0F6E6E"', '"#7A1F3D"'), ("name: Example Aesthetics Clinic", "name: Another Clinic"),
-                     ("page_size: A4", "page_size: Letter"), ('"020 7946 0000"', '"020 7946 0001"')):
+    for old, new in (
+        ('"#0F6E6E"', '"#7A1F3D"'),
+        ("name: Example Aesthetics Clinic", "name: Another Clinic"),
+        ("page_size: A4", "page_size: Letter"),
+        ('"020 7946 0000"', '"020 7946 0001"'),
+    ):
         edit_config(folder, old, new)
-    assert fingerprint() == before  # rebranding needs no new approval
+    # Rebranding needs no new approval.
+    assert fingerprint() == before
     edit_config(folder, "treatments: [facial, hair, body]", "treatments: [facial, hair]")
     fewer = fingerprint()
     assert fewer != before
-    edit_config(folder, "country: GB", "country: IE")  # another emergency number
+    # Another emergency number.
+    edit_config(folder, "country: GB", "country: IE")
     assert fingerprint() != fewer
-    edit_config(folder, "country: IE", "country: US")  # another spelling
+    # Another spelling.
+    edit_config(folder, "country: IE", "country: US")
     assert fingerprint() not in (before, fewer)
 
 
@@ -441,10 +511,21 @@ def test_the_fingerprint_covers_the_clinics_own_templates_and_disclaimer(tmp_pat
 
 
 def test_the_fingerprint_is_the_same_in_every_process():
-    code = ("from pathlib import Path; from brochures.loading import *; c = load_content(Path('data')); "
-            "print(content_fingerprint(load_clinic(Path('data/clinics/example/clinic.yaml'), c), c))")
-    results = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                              env=dict(os.environ, PYTHONHASHSEED=str(seed))).stdout.strip() for seed in (1, 2)}
+    code = (
+        "from pathlib import Path; from brochures.loading import *; c = load_content(Path('data')); "
+        "print(content_fingerprint(load_clinic(Path('data/clinics/example/clinic.yaml'), c), c))"
+    )
+    results = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, PYTHONHASHSEED=str(seed)),
+        ).stdout.strip()
+        for seed in (1, 2)
+    }
     content = load_content(DATA)
     assert results == {content_fingerprint(load_clinic(EXAMPLE / "clinic.yaml", content), content)}
 
@@ -463,14 +544,14 @@ def test_approval_request_says_what_to_paste():
     text = approval_request(clinic, content)
     fingerprint = content_fingerprint(clinic, content)
     assert f"Content fingerprint for Example Aesthetics Clinic: {fingerprint}" in text
-    assert f"approval:\n  name: \"\"" in text and f"  fingerprint: {fingerprint}" in text
+    assert "approval:\n  name: \"\"" in text and f"  fingerprint: {fingerprint}" in text
     assert "data/clinics/example/clinic.yaml" in text
 
 
 def test_an_unfilled_approval_block_is_an_input_error(clinic_copy, tmp_path, capsys):
     content = load_content(DATA)
     text = approval_request(load_clinic(clinic_copy / "clinic.yaml", content), content)
-    block = text[text.index("approval:\n"):].split("\n\n")[0]
+    block = text[text.index("approval:\n") :].split("\n\n")[0]
     (clinic_copy / "clinic.yaml").write_text((clinic_copy / "clinic.yaml").read_text() + block + "\n")
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
@@ -479,6 +560,8 @@ def test_an_unfilled_approval_block_is_an_input_error(clinic_copy, tmp_path, cap
 
 def test_a_mistyped_fingerprint_is_an_input_error(clinic_copy, tmp_path, capsys):
     config = clinic_copy / "clinic.yaml"
-    config.write_text(config.read_text() + 'approval:\n  name: A\n  role: B\n  date: 2026-11-25\n  fingerprint: "12345"\n')
+    config.write_text(
+        config.read_text() + 'approval:\n  name: A\n  role: B\n  date: 2026-11-25\n  fingerprint: "12345"\n'
+    )
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
     assert "approval.fingerprint: expected the 12-character fingerprint" in capsys.readouterr().err

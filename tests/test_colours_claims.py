@@ -14,7 +14,6 @@ from types import SimpleNamespace
 import pypdfium2 as pdfium
 import pytest
 import yaml
-from conftest import DATA, EXAMPLE, ROSEWOOD, edit_config, png
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
@@ -43,6 +42,7 @@ from brochures.quality.findings import print_warnings
 from brochures.quality.scorecard import Scorecard
 from brochures.render.html import HtmlRenderer
 from brochures.schema.reference import ClaimRules
+from conftest import DATA, EXAMPLE, ROSEWOOD, edit_config, png
 from generate import main
 
 # Brand colours that each made every document fail: the text shade was derived against white and the accent only.
@@ -73,9 +73,12 @@ def test_every_brand_colour_gives_readable_text_on_every_background(primary, acc
     assert set(colours.text_backgrounds) == {WHITE, colours.accent, ALERT_BACKGROUND}
     for background in colours.text_backgrounds:
         assert contrast(colours.text, background) >= 4.5, (colours.text, background)
-    assert contrast(colours.on_primary, colours.primary) >= 4.5  # table headings, the tri-fold's cover
-    assert contrast(INK, colours.accent) >= 4.5                  # body text in callouts
-    assert contrast(ALERT, ALERT_BACKGROUND) >= 4.5               # the warning itself
+    # Table headings, the tri-fold's cover.
+    assert contrast(colours.on_primary, colours.primary) >= 4.5
+    # Body text in callouts.
+    assert contrast(INK, colours.accent) >= 4.5
+    # The warning itself.
+    assert contrast(ALERT, ALERT_BACKGROUND) >= 4.5
     # Brand headings never read as a safety warning.
     assert warning_distance(colours.text) >= WARNING_DISTANCE
 
@@ -117,7 +120,23 @@ def test_brand_colours_build_and_measure_aa_on_the_pdf(clinic_copy, tmp_path, co
         edit_config(clinic_copy, '  accent: "#E8F4F4"\n', "")
     # The booklet (cover, contents, comparison tables) too, for the first two.
     booklet = ["--treatment", "booklet"] if colour in PROBLEM_COLOURS[:2] else []
-    assert main(["--clinic", str(clinic_copy), "--layout", "all", "--treatment", "facial", *booklet, "--check", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "--clinic",
+                str(clinic_copy),
+                "--layout",
+                "all",
+                "--treatment",
+                "facial",
+                *booklet,
+                "--check",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     for card in report(tmp_path, "mine")["documents"]:
         assert card["error"] is None, (card["document"], card["error"])
         assert card["text_contrast_failures"] == 0 and card["lowest_text_contrast"] >= 4.5, card["document"]
@@ -141,22 +160,28 @@ def test_every_colour_of_the_sweep_measures_aa_on_the_printed_page():
     samples = []
     for primary, accent in sweep():
         colours = palette(primary, accent)
-        variables = (f"--brand-primary: {colours.primary}; --brand-on-primary: {colours.on_primary}; "
-                     f"--brand-accent: {colours.accent}; --brand-text: {colours.text}")
+        variables = (
+            f"--brand-primary: {colours.primary}; --brand-on-primary: {colours.on_primary}; "
+            f"--brand-accent: {colours.accent}; --brand-text: {colours.text}"
+        )
         samples.append(f'<div style="{variables}">{"".join(parts)}</div>')
     body = re.search(r"<body[^>]*>", html)
-    sheet = html[:body.end()] + "".join(samples) + "</body></html>"
+    sheet = html[: body.end()] + "".join(samples) + "</body></html>"
     printer = Printer()
     pdf = HTML(string=sheet, base_url=EXAMPLE.as_uri() + "/").write_pdf(
-        stylesheets=[css for css, _ in printer.stylesheets(document)], font_config=printer.font_config)
+        stylesheets=[css for css, _ in printer.stylesheets(document)], font_config=printer.font_config
+    )
     found = inspect_pdf(pdf, False)
-    assert len(PdfReader(BytesIO(pdf)).pages) > len(sweep()) / 2  # every sample was printed
+    # Every sample was printed.
+    assert len(PdfReader(BytesIO(pdf)).pages) > len(sweep()) / 2
     assert found.text_contrast_failures == 0 and found.lowest_text_contrast >= 4.5, found.lowest_text_contrast
 
 
 def test_the_warning_colours_come_from_one_place():
     """The shades are derived against the warning colours, so the stylesheets get them from branding.py."""
-    css = brand_css(palette("#F4A7B9", None), (find_font("Atkinson Hyperlegible", EXAMPLE),), "A4", "Page {page} of {pages}")
+    css = brand_css(
+        palette("#F4A7B9", None), (find_font("Atkinson Hyperlegible", EXAMPLE),), "A4", "Page {page} of {pages}"
+    )
     assert f"--alert: {ALERT};" in css and f"--alert-background: {ALERT_BACKGROUND};" in css
     sheets = "".join(path.read_text() for path in (DATA.parent / "styles").glob("*.css") if path.name != "report.css")
     assert ALERT not in sheets.upper() and ALERT_BACKGROUND not in sheets.upper()
@@ -170,8 +195,10 @@ US = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "us.yaml").read
 # (text, the claims it makes, as written). An empty list: honest.
 PHRASES = [
     # The negation hides nothing beyond its own clause.
-    ("No needles, no downtime, guaranteed permanent results. Never painful, risk-free.",
-     ["no downtime", "guaranteed", "permanent", "Never painful", "risk-free"]),
+    (
+        "No needles, no downtime, guaranteed permanent results. Never painful, risk-free.",
+        ["no downtime", "guaranteed", "permanent", "Never painful", "risk-free"],
+    ),
     ("No pain and permanent results.", ["No pain", "permanent"]),
     ("No downtime means permanent results.", ["No downtime", "permanent"]),
     ("Not only painless but permanent.", ["painless", "permanent"]),
@@ -185,7 +212,8 @@ PHRASES = [
     ("There are no side effects.", ["no side effects"]),
     ("Zero downtime and no recovery time.", ["Zero downtime", "no recovery time"]),
     ("It doesn't hurt.", ["doesn't hurt"]),
-    ("It doesn\u2019t hurt at all.", ["doesn\u2019t hurt"]),  # quoted as written
+    # Quoted as written.
+    ("It doesn\u2019t hurt at all.", ["doesn\u2019t hurt"]),
     ("Mesotherapy never hurts.", ["never hurts"]),
     ("A harmless treatment without side effects.", ["harmless", "without side effects"]),
     # Superlatives, in a name too.
@@ -233,7 +261,10 @@ def test_every_claim_rule_gives_its_reason():
 
 def test_a_superlative_clinic_name_is_a_claim(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Best Med Spa")
-    assert main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    assert (
+        main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)])
+        == 1
+    )
     [card] = report(tmp_path, "mine")["documents"]
     assert any('name: "Best Med": An unprovable superlative' in claim for claim in card["claims"])
     assert any(warning.startswith("claim ") and '"Best Med"' in warning for warning in card["warnings"])
@@ -241,12 +272,16 @@ def test_a_superlative_clinic_name_is_a_claim(clinic_copy, tmp_path, capsys):
 
 # --- 3. One channel for warnings ---
 
+
 def expect_print_warnings(records):
     for record in records:
-        record.expected_by_test = True  # these warnings are what the test is about
+        # These warnings are what the test is about.
+        record.expected_by_test = True
 
 
-def test_a_low_resolution_logo_reaches_the_report_strict_and_an_unchanged_rebuild(tmp_path, capsys, assert_no_weasyprint_logs):
+def test_a_low_resolution_logo_reaches_the_report_strict_and_an_unchanged_rebuild(
+    tmp_path, capsys, assert_no_weasyprint_logs
+):
     """A press file with a 480×128 px PNG logo: the warning is in report.json, fails --strict, and comes back unchanged."""
     clinic = tmp_path / "clinics" / "rosewood"
     shutil.copytree(ROSEWOOD, clinic)
@@ -264,8 +299,10 @@ def test_a_low_resolution_logo_reaches_the_report_strict_and_an_unchanged_rebuil
         assert f"facial.press.pdf: {warning}" in card["warnings"]
         html = (tmp_path / "out" / "rosewood" / "report.html").read_text()
         assert "an image (480×128 px) prints at" in html
-        assert f"warning: facial.press.pdf: {warning}" in out  # in the scorecard on screen, not only beside the file
-    assert main(args) == 0  # without --strict, a warning does not fail the build
+        # In the scorecard on screen, not only beside the file.
+        assert f"warning: facial.press.pdf: {warning}" in out
+    # Without --strict, a warning does not fail the build.
+    assert main(args) == 0
     expect_print_warnings(assert_no_weasyprint_logs)
 
 
@@ -275,7 +312,8 @@ def test_a_weasyprint_warning_reaches_the_report_and_strict(clinic_copy, tmp_pat
     (folder / "takeaway.html.j2").write_text('<p style="colr: red">{{ treatment.takeaway }}</p>')
     args = ["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]
     assert main([*args, "--strict"]) == 1
-    assert main([*args, "--strict"]) == 1  # unchanged: the same warning, from the build cache
+    # Unchanged: the same warning, from the build cache.
+    assert main([*args, "--strict"]) == 1
     expect_print_warnings(assert_no_weasyprint_logs)
     assert "unchanged" in capsys.readouterr().out
     [card] = report(tmp_path, "mine")["documents"]
@@ -284,8 +322,10 @@ def test_a_weasyprint_warning_reaches_the_report_and_strict(clinic_copy, tmp_pat
 
 
 def test_inspection_warnings_and_print_warnings_are_one_list():
-    printed = SimpleNamespace(warnings=["an image prints at 120 dpi"],
-                              inspection=Inspection(warnings=["6 pages, 2 over the budget of 4", "an image prints at 120 dpi"]))
+    printed = SimpleNamespace(
+        warnings=["an image prints at 120 dpi"],
+        inspection=Inspection(warnings=["6 pages, 2 over the budget of 4", "an image prints at 120 dpi"]),
+    )
     assert print_warnings(printed) == ["an image prints at 120 dpi", "6 pages, 2 over the budget of 4"]
     card = Scorecard(document="facial.pdf", print_warnings=print_warnings(printed))
     assert card.warnings() == ["facial.pdf: an image prints at 120 dpi", "facial.pdf: 6 pages, 2 over the budget of 4"]
@@ -293,6 +333,7 @@ def test_inspection_warnings_and_print_warnings_are_one_list():
 
 
 # --- 4. Fonts the README promises ---
+
 
 def embedded_fonts(path) -> dict[str, TTFont]:
     """Every font program embedded in a PDF, by its PDF name."""
@@ -312,7 +353,8 @@ def test_a_variable_font_package_gives_regular_and_bold():
         family = find_font(name, EXAMPLE)
         assert family is not None and family.name == "Lexend"
         assert [(face.weight, face.style) for face in family.faces] == [(400, "normal"), (700, "normal")]
-        assert len(family.files) == 1 and "[wght]" in next(iter(family.files)).name  # one variable file
+        # One variable file.
+        assert len(family.files) == 1 and "[wght]" in next(iter(family.files)).name
 
 
 @pytest.mark.parametrize("font,family", [("lexend", "Lexend"), ("atkinson hyperlegible", "Atkinson Hyperlegible")])
@@ -326,7 +368,8 @@ def test_a_brochure_in_a_font_named_in_any_case(clinic_copy, tmp_path, font, fam
     # Every font in the PDF is the clinic's, embedded, with real regular and bold instances (not a fallback).
     assert {font["name"].getBestFamilyName() for font in fonts.values()} == {family}
     assert {font["OS/2"].usWeightClass for font in fonts.values()} >= {400, 700}
-    assert not any("fvar" in font for font in fonts.values())  # WeasyPrint made static instances
+    # WeasyPrint made static instances.
+    assert not any("fvar" in font for font in fonts.values())
     # The glyphs are drawn: pdfium reads the text back, and every character has outlines in its font.
     document = pdfium.PdfDocument(pdf.read_bytes())
     text = " ".join(page.get_textpage().get_text_bounded() for page in document)
@@ -336,7 +379,8 @@ def test_a_brochure_in_a_font_named_in_any_case(clinic_copy, tmp_path, font, fam
         drawn = [name for name in font.getGlyphOrder() if name != ".notdef" and glyphs[name].numberOfContours]
         assert len(drawn) >= 10
     image = document[0].render(scale=1).to_pil().convert("L")
-    assert image.getextrema()[0] < 80  # dark ink on the first page
+    # Dark ink on the first page.
+    assert image.getextrema()[0] < 80
     card = report(tmp_path, "mine")["documents"][0]
     assert card["text_contrast_failures"] == 0 and card["body_text_pt"] >= 12
 
@@ -347,8 +391,10 @@ def test_a_clinics_own_variable_font_file_gives_regular_and_bold(clinic_copy):
     variable = next((Path(lexend.__file__).parent / "files").glob("*.ttf"))
     shutil.copy(variable, clinic_copy / "fonts" / "OurFont-VF.ttf")
     family = find_font("LEXEND", clinic_copy)
-    assert [(face.weight, face.path.parent) for face in family.faces] == [(400, (clinic_copy / "fonts").resolve()),
-                                                                        (700, (clinic_copy / "fonts").resolve())]
+    assert [(face.weight, face.path.parent) for face in family.faces] == [
+        (400, (clinic_copy / "fonts").resolve()),
+        (700, (clinic_copy / "fonts").resolve()),
+    ]
 
 
 def test_a_leaflet_over_its_page_budget_reaches_the_report_and_strict(clinic_copy, tmp_path, capsys):
@@ -358,7 +404,8 @@ def test_a_leaflet_over_its_page_budget_reaches_the_report_and_strict(clinic_cop
     paragraph = "<p>{{ treatment.takeaway }}</p>\n"
     (folder / "takeaway.html.j2").write_text('<section class="takeaway">' + paragraph * 40 + "</section>")
     args = ["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]
-    for run in range(2):  # the second time unchanged: the warning comes back from the build cache
+    # The second time unchanged: the warning comes back from the build cache.
+    for run in range(2):
         assert main([*args, "--strict"]) == 1, run
         [card] = report(tmp_path, "mine")["documents"]
         assert card["error"] is None and card["pages"] > 4
@@ -373,9 +420,18 @@ def test_a_claim_in_the_strings_variant_is_found_where_it_was_written(tmp_path, 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     overlay = data / "strings" / "en-US.yaml"
-    overlay.write_text(overlay.read_text() + '\nbooking_prompt: "Guaranteed results: scan the code with your phone camera."\n')
+    overlay.write_text(
+        overlay.read_text() + '\nbooking_prompt: "Guaranteed results: scan the code with your phone camera."\n'
+    )
     clinic = data / "clinics" / "example"
     edit_config(clinic, "language: en", "language: en-US")
-    assert main(["--data", str(data), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
-    line = overlay.read_text().splitlines().index('booking_prompt: "Guaranteed results: scan the code with your phone camera."') + 1
+    assert (
+        main(["--data", str(data), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    )
+    line = (
+        overlay.read_text()
+        .splitlines()
+        .index('booking_prompt: "Guaranteed results: scan the code with your phone camera."')
+        + 1
+    )
     assert f'en-US.yaml:{line} booking_prompt: "Guaranteed": Promises a result.' in capsys.readouterr().out

@@ -7,11 +7,11 @@ import re
 import shlex
 
 import yaml
-from conftest import ROOT
 
 from brochures.building.shards import Shard
-from brochures.cli.merge_reports import merge_parser
 from brochures.cli.build import build_parser
+from brochures.cli.merge_reports import merge_parser
+from conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
 
@@ -32,16 +32,23 @@ def test_the_container_image_installs_with_the_readme_setup_script():
 def test_the_kubernetes_indexed_job_gives_each_pod_its_own_shard(monkeypatch):
     shards, merge = yaml.safe_load_all((DEPLOY / "kubernetes-indexed-job.yaml").read_text())
     spec = shards["spec"]
-    assert shards["kind"] == "Job" and spec["completionMode"] == "Indexed" and 1 <= spec["parallelism"] <= spec["completions"]
+    assert (
+        shards["kind"] == "Job"
+        and spec["completionMode"] == "Indexed"
+        and 1 <= spec["parallelism"] <= spec["completions"]
+    )
     container = spec["template"]["spec"]["containers"][0]
     outs = []
     for index in range(spec["completions"]):
         monkeypatch.setenv("JOB_COMPLETION_INDEX", str(index))
         # Kubernetes expands $(JOB_COMPLETION_INDEX) in args; generate.py reads it for --shard auto/N.
-        args = build_parser().parse_args([arg.replace("$(JOB_COMPLETION_INDEX)", str(index)) for arg in container["args"]])
+        args = build_parser().parse_args(
+            [arg.replace("$(JOB_COMPLETION_INDEX)", str(index)) for arg in container["args"]]
+        )
         assert args.shard == Shard(index + 1, spec["completions"])
         outs.append(str(args.out))
-    assert len(set(outs)) == spec["completions"]  # one output folder per shard: a build locks its own
+    # One output folder per shard: a build locks its own.
+    assert len(set(outs)) == spec["completions"]
 
     command = merge["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[:2] == ["sh", "-c"]

@@ -12,11 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import EXAMPLE, edit_config
 
 from brochures import STYLES_DIR, TEMPLATES_DIR
 from brochures.brand.fonts import find_font
 from brochures.files.fetcher import ForbiddenResource, RestrictedFetcher
+from conftest import EXAMPLE, edit_config
 from generate import main
 
 
@@ -42,7 +42,9 @@ def test_serves_files_inside_allowed_folders_and_data_urls(fetcher, tmp_path):
 ])
 def test_refuses_network_and_files_outside(fetcher, url):
     # Refused for its scheme, before any path is looked at; a file outside for its place.
-    with pytest.raises(ForbiddenResource, match="refused to read /etc/passwd" if url.startswith("file:") else "refused to fetch"):
+    with pytest.raises(
+        ForbiddenResource, match="refused to read /etc/passwd" if url.startswith("file:") else "refused to fetch"
+    ):
         fetcher(url)
 
 
@@ -55,7 +57,8 @@ def test_refuses_dot_dot_and_symlinks_out_of_the_folder(fetcher, tmp_path):
 
 
 def test_a_full_build_fetches_nothing_but_allowed_files_and_data(tmp_path, monkeypatch):
-    log = tmp_path / "fetched.txt"  # printing happens in worker processes: the spy writes down what it sees
+    # Printing happens in worker processes: the spy writes down what it sees.
+    log = tmp_path / "fetched.txt"
     real_fetch = RestrictedFetcher.fetch
 
     def spy(self, url, headers=None):
@@ -73,14 +76,16 @@ def test_a_full_build_fetches_nothing_but_allowed_files_and_data(tmp_path, monke
         if url.startswith("file:"):
             path = Path(unquote(urlsplit(url).path)).resolve()
             assert path in fonts or any(path.is_relative_to(root) for root in (STYLES_DIR, TEMPLATES_DIR, EXAMPLE)), url
-    assert any(url.endswith("logo.svg") for url in seen)  # the spy really saw the build's reads
+    # The spy really saw the build's reads.
+    assert any(url.endswith("logo.svg") for url in seen)
 
 
 def test_a_logo_that_pulls_in_outside_files_fails_its_clinic(clinic_copy, tmp_path, capsys):
     (clinic_copy / "evil.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
         '<image width="10" height="10" xlink:href="file:///etc/passwd"/>'
-        '<image width="10" height="10" xlink:href="https://example.test/track.png"/></svg>')
+        '<image width="10" height="10" xlink:href="https://example.test/track.png"/></svg>'
+    )
     edit_config(clinic_copy, "logo: logo.svg", "logo: evil.svg")
     # The logo is drawn once, on its own, before any document: it fails the clinic there, naming the field.
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 2
@@ -91,40 +96,59 @@ def test_a_logo_that_pulls_in_outside_files_fails_its_clinic(clinic_copy, tmp_pa
 
 # --- What is served, and as what: decided by the bytes ---
 
+
 def png(width: int, height: int) -> bytes:
     """A one-row greyscale PNG whose header says width×height."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1))) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def use_bomb(layers: int = 8) -> bytes:
     body = '<rect id="l0" width="1" height="1"/>' + "".join(
-        f'<g id="l{n}">' + f'<use href="#l{n - 1}"/>' * 10 + "</g>" for n in range(1, layers + 1))
+        f'<g id="l{n}">' + f'<use href="#l{n - 1}"/>' * 10 + "</g>" for n in range(1, layers + 1)
+    )
     return f'<svg xmlns="http://www.w3.org/2000/svg"><defs>{body}</defs><use href="#l{layers}"/></svg>'.encode()
 
 
-@pytest.mark.parametrize("name,data,content_type", [
-    ("logo.svg", png(40, 10), "image/png"),              # a PNG named .svg is served, and checked, as a PNG
-    ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
-    ("shot.jpg", png(40, 10), "image/png"),
-    ("style.css", b"p { color: red }", "text/css"),        # not an image: the name's type
-])
+@pytest.mark.parametrize(
+    "name,data,content_type",
+    [
+        # A PNG named .svg is served, and checked, as a PNG.
+        ("logo.svg", png(40, 10), "image/png"),
+        ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
+        ("shot.jpg", png(40, 10), "image/png"),
+        # Not an image: the name's type.
+        ("style.css", b"p { color: red }", "text/css"),
+    ],
+)
 def test_the_content_type_comes_from_the_bytes(fetcher, tmp_path, name, data, content_type):
     (tmp_path / "clinic" / name).write_bytes(data)
     response = fetcher((tmp_path / "clinic" / name).as_uri())
     assert response.content_type == content_type and response.read() == data
 
 
-@pytest.mark.parametrize("name,data,fragment", [
-    ("huge.svg", png(12000, 12000), "got 12000×12000"),  # named .svg: the PNG size checks still apply
-    ("bomb.png", use_bomb(), "at most 20,000 elements"),   # named .png: the SVG checks still apply
-    ("bomb.svg", use_bomb(), "at most 20,000 elements"),
-    ("notes.png", b"just text", "expected an image, got a text file"),
-    ("empty.svg", b"", "expected an image, got an empty file"),
-    ("cut.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><g>', "cannot be read as XML"),
-])
+@pytest.mark.parametrize(
+    "name,data,fragment",
+    [
+        # Named .svg: the PNG size checks still apply.
+        ("huge.svg", png(12000, 12000), "got 12000×12000"),
+        # Named .png: the SVG checks still apply.
+        ("bomb.png", use_bomb(), "at most 20,000 elements"),
+        ("bomb.svg", use_bomb(), "at most 20,000 elements"),
+        ("notes.png", b"just text", "expected an image, got a text file"),
+        ("empty.svg", b"", "expected an image, got an empty file"),
+        ("cut.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><g>', "cannot be read as XML"),
+    ],
+)
 def test_images_are_checked_whatever_their_name(fetcher, tmp_path, name, data, fragment):
     (tmp_path / "clinic" / name).write_bytes(data)
     with pytest.raises(ForbiddenResource, match=re.escape(fragment)):
@@ -156,7 +180,8 @@ def test_a_named_pipe_is_refused_without_blocking(fetcher, tmp_path):
     thread.start()
     thread.join(5)
     if thread.is_alive():
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # let the stuck reader go
+        # Let the stuck reader go.
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     assert not thread.is_alive(), "the fetcher blocked on a named pipe"
     assert isinstance(result["error"], ForbiddenResource)
     assert "expected a regular file, got a named pipe (FIFO)" in str(result["error"])
@@ -169,13 +194,18 @@ def test_served_records_every_local_file_served_resolved_and_in_order(fetcher, t
     fetcher((STYLES_DIR / "common.css").as_uri())
     fetcher((tmp_path / "clinic" / "alias.svg").as_uri())
     fetcher((tmp_path / "clinic" / "logo.svg").as_uri())
-    fetcher((STYLES_DIR / "common.css").as_uri())  # served again: recorded once
-    fetcher("data:text/plain;base64,aGk=")  # not a file
+    # Served again: recorded once.
+    fetcher((STYLES_DIR / "common.css").as_uri())
+    # Not a file.
+    fetcher("data:text/plain;base64,aGk=")
     for refused in ((tmp_path / "outside.txt").as_uri(), (tmp_path / "clinic" / "missing.svg").as_uri()):
         with pytest.raises((ForbiddenResource, FileNotFoundError)):
             fetcher(refused)
-    assert list(fetcher.served) == [(STYLES_DIR / "common.css").resolve(), (tmp_path / "clinic" / "real.svg").resolve(),
-                                    (tmp_path / "clinic" / "logo.svg").resolve()]
+    assert list(fetcher.served) == [
+        (STYLES_DIR / "common.css").resolve(),
+        (tmp_path / "clinic" / "real.svg").resolve(),
+        (tmp_path / "clinic" / "logo.svg").resolve(),
+    ]
 
 
 def test_refusals_are_safe_to_print(fetcher, tmp_path):

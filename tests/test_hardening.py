@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text, png
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -24,6 +23,7 @@ from brochures.files.output_folder import TEMP_PREFIX
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
 from brochures.problems import InputError
+from conftest import DATA, EXAMPLE, ROOT, edit_config, line_of, pdf_text, png
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -58,7 +58,9 @@ def test_oversized_file_is_refused_before_parsing(clinic_copy, capsys):
 
 def test_huge_name_and_huge_lists_are_errors_not_huge_pdfs(clinic_copy, capsys):
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: " + "N" * 100_000)
-    edit_config(clinic_copy, 'address: ["1 High Street", "London N1 1AA"]', "address: [" + ", ".join(["x"] * 10_000) + "]")
+    edit_config(
+        clinic_copy, 'address: ["1 High Street", "London N1 1AA"]', "address: [" + ", ".join(["x"] * 10_000) + "]"
+    )
     err = rejected(capsys, clinic_copy, "name", "expected at most 120 characters, got 100000 characters")
     assert "contact.address: expected at most 6 items, got 10000 items" in err
 
@@ -82,14 +84,58 @@ def test_yaml_tags_are_refused(clinic_copy, capsys):
 
 # --- Property-based: whatever the loader is fed, it only ever raises InputError ---
 
-FIELDS = ["name", "logo", "colors", "primary", "accent", "font", "contact", "phone", "email", "website", "address",
-          "booking_url", "emergency_number", "page_size", "language", "treatments", "disclaimer"]
-HOSTILE = ["#0F6E6E", "logo.svg", "../logo.svg", "/etc/passwd", "https://x.test", "http://x.test", "{{ 7*7 }}",
-           "<script>", "A4", "en", "no", "0207946000", "12:30", "facial", "", " ", "\u202e", "\x00", "~", "null"]
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), st.sampled_from(HOSTILE))
-TREES = st.recursive(SCALARS, lambda kids: st.one_of(
-    st.lists(kids, max_size=4), st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), kids, max_size=5)),
-    max_leaves=25)
+FIELDS = [
+    "name",
+    "logo",
+    "colors",
+    "primary",
+    "accent",
+    "font",
+    "contact",
+    "phone",
+    "email",
+    "website",
+    "address",
+    "booking_url",
+    "emergency_number",
+    "page_size",
+    "language",
+    "treatments",
+    "disclaimer",
+]
+HOSTILE = [
+    "#0F6E6E",
+    "logo.svg",
+    "../logo.svg",
+    "/etc/passwd",
+    "https://x.test",
+    "http://x.test",
+    "{{ 7*7 }}",
+    "<script>",
+    "A4",
+    "en",
+    "no",
+    "0207946000",
+    "12:30",
+    "facial",
+    "",
+    " ",
+    "\u202e",
+    "\x00",
+    "~",
+    "null",
+]
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), st.sampled_from(HOSTILE)
+)
+TREES = st.recursive(
+    SCALARS,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), kids, max_size=5),
+    ),
+    max_leaves=25,
+)
 CONFIGS = st.dictionaries(st.sampled_from(FIELDS), TREES, max_size=12)
 
 
@@ -116,10 +162,40 @@ def test_any_config_tree_gives_a_clean_error_or_a_clinic(scratch_clinic, tree):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.one_of(st.binary(max_size=200), st.text(max_size=200),
-                     st.builds("".join, st.lists(st.sampled_from(["name: ", "colors:\n", "  primary: ", "&a ", "*a", "- ",
-                                                                  "{", "}", "[", "]", ": ", "#", "'", '"', "\n", "\t", "!!", "x"]),
-                                                 max_size=40))))
+@given(
+    raw=st.one_of(
+        st.binary(max_size=200),
+        st.text(max_size=200),
+        st.builds(
+            "".join,
+            st.lists(
+                st.sampled_from(
+                    [
+                        "name: ",
+                        "colors:\n",
+                        "  primary: ",
+                        "&a ",
+                        "*a",
+                        "- ",
+                        "{",
+                        "}",
+                        "[",
+                        "]",
+                        ": ",
+                        "#",
+                        "'",
+                        '"',
+                        "\n",
+                        "\t",
+                        "!!",
+                        "x",
+                    ]
+                ),
+                max_size=40,
+            ),
+        ),
+    )
+)
 def test_any_file_content_gives_a_clean_error_or_a_clinic(scratch_clinic, raw):
     config = scratch_clinic / "clinic.yaml"
     config.write_bytes(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass"))
@@ -128,11 +204,18 @@ def test_any_file_content_gives_a_clean_error_or_a_clinic(scratch_clinic, raw):
 
 # --- Images ---
 
-@pytest.mark.parametrize("image,fragment", [
-    (png(11000, 11000, rows=11000), "got 11000×11000"),      # a real, fully compressed 121-megapixel image
-    (png(30000, 30000), "decompression bomb"),                # header claims 900 megapixels
-    (png(200, 80)[:-20], "damaged or unsupported"),           # cut short
-])
+
+@pytest.mark.parametrize(
+    "image,fragment",
+    [
+        # A real, fully compressed 121-megapixel image.
+        (png(11000, 11000, rows=11000), "got 11000×11000"),
+        # Header claims 900 megapixels.
+        (png(30000, 30000), "decompression bomb"),
+        # Cut short.
+        (png(200, 80)[:-20], "damaged or unsupported"),
+    ],
+)
 def test_oversized_or_broken_png_logo_is_an_error(clinic_copy, capsys, image, fragment):
     (clinic_copy / "big.png").write_bytes(image)
     edit_config(clinic_copy, "logo: logo.svg", "logo: big.png")
@@ -147,18 +230,21 @@ def test_a_reasonable_png_logo_is_printed(clinic_copy, tmp_path):
 
 
 def test_svg_logo_with_entities_is_an_error(clinic_copy, capsys):
-    (clinic_copy / "lol.svg").write_text('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY lol "lol">]>'
-                                         '<svg xmlns="http://www.w3.org/2000/svg">&lol;</svg>')
+    (clinic_copy / "lol.svg").write_text(
+        '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY lol "lol">]><svg xmlns="http://www.w3.org/2000/svg">&lol;</svg>'
+    )
     edit_config(clinic_copy, "logo: logo.svg", "logo: lol.svg")
     rejected(capsys, clinic_copy, "logo", "DOCTYPE or ENTITY")
 
 
 def test_bomb_hidden_inside_an_svg_logo_fails_its_clinic(clinic_copy, tmp_path, capsys):
     import base64
+
     inner = base64.b64encode(png(30000, 30000)).decode()
     (clinic_copy / "wrapper.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40">'
-        f'<image width="100" height="40" href="data:image/png;base64,{inner}"/></svg>')
+        f'<image width="100" height="40" href="data:image/png;base64,{inner}"/></svg>'
+    )
     edit_config(clinic_copy, "logo: logo.svg", "logo: wrapper.svg")
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -166,6 +252,7 @@ def test_bomb_hidden_inside_an_svg_logo_fails_its_clinic(clinic_copy, tmp_path, 
 
 
 # --- Budgets and batches ---
+
 
 def override_partial(clinic: Path, name: str, text: str) -> None:
     """A clinic's own template override: the way a clinic (or an attacker) could make a document misbehave."""
@@ -176,12 +263,28 @@ def override_partial(clinic: Path, name: str, text: str) -> None:
 
 def test_a_document_over_its_time_budget_fails_and_the_rest_are_built(clinic_copy, tmp_path, capsys):
     # A brochure some 200 pages long: it renders at once, but takes far longer than 5 s to lay out.
-    override_partial(clinic_copy, "takeaway.html.j2",
-                     '{% for i in range(600) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
+    override_partial(
+        clinic_copy,
+        "takeaway.html.j2",
+        '{% for i in range(600) %}{% include "partials/side_effects.html.j2" %}{% endfor %}',
+    )
     started = time.perf_counter()
-    code = main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison",
-                 "--time-limit", "5", "--out", str(tmp_path)])
-    assert code == 1 and time.perf_counter() - started < 60  # a hang guard: without the budget it runs for minutes
+    code = main(
+        [
+            "--clinic",
+            str(clinic_copy),
+            "--treatment",
+            "facial",
+            "--treatment",
+            "comparison",
+            "--time-limit",
+            "5",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    # A hang guard: without the budget it runs for minutes.
+    assert code == 1 and time.perf_counter() - started < 60
     err = capsys.readouterr().err
     assert "facial.pdf: took longer than its time budget of 5 s" in err
     assert (tmp_path / "mine" / "comparison.pdf").is_file() and not (tmp_path / "mine" / "facial.pdf").exists()
@@ -191,11 +294,33 @@ def test_a_document_over_its_memory_budget_fails_and_the_rest_are_built(clinic_c
     # A brochure some 110 pages long: far more than a 40 MB budget allows for laying it out. Built by a fresh
     # generate.py, as a user runs it: a worker forked from this test process would inherit the memory other tests
     # allocated and freed, and could lay it out in that without growing at all.
-    override_partial(clinic_copy, "takeaway.html.j2",
-                     '{% for i in range(400) %}{% include "partials/side_effects.html.j2" %}{% endfor %}')
-    run = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--clinic", str(clinic_copy), "--treatment", "facial",
-                          "--treatment", "comparison", "--memory-limit", "40", "--time-limit", "900", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=900)  # memory stops it, even on a busy machine
+    override_partial(
+        clinic_copy,
+        "takeaway.html.j2",
+        '{% for i in range(400) %}{% include "partials/side_effects.html.j2" %}{% endfor %}',
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "generate.py"),
+            "--clinic",
+            str(clinic_copy),
+            "--treatment",
+            "facial",
+            "--treatment",
+            "comparison",
+            "--memory-limit",
+            "40",
+            "--time-limit",
+            "900",
+            "--out",
+            str(tmp_path),
+        ],
+        # Memory stops it, even on a busy machine.
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     err = run.stderr
     assert "facial.pdf: it needed more memory than its budget allows" in err
@@ -226,13 +351,14 @@ def test_summary_lists_every_failure_with_its_reason(clinic_copy, tmp_path, caps
     override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    failures = err[err.index("Failures:"):]
+    failures = err[err.index("Failures:") :]
     for slug in ("facial", "hair", "body", "booklet"):
         assert f"{slug}.pdf: Failed to load image" in failures
     assert "comparison.pdf" not in failures
 
 
 # --- Interrupted builds ---
+
 
 def finished_process_id() -> int:
     process = subprocess.Popen(["true"])
@@ -245,15 +371,28 @@ def test_sigkill_mid_batch_never_leaves_a_broken_pdf(tmp_path):
     shutil.copytree(DATA, data)
     shutil.copytree(data / "clinics" / "example", data / "clinics" / "copy")
     out = tmp_path / "out"
-    command = [sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out),
-               "--treatment", "facial", "--treatment", "hair", "--treatment", "body"]
+    command = [
+        sys.executable,
+        str(ROOT / "generate.py"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--treatment",
+        "facial",
+        "--treatment",
+        "hair",
+        "--treatment",
+        "body",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     for line in process.stdout:
         if "wrote" in line:
             break
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
-    time.sleep(1)  # workers end with their parent
+    # Workers end with their parent.
+    time.sleep(1)
     assert 1 <= len(list(out.rglob("*.pdf"))) < 6, "the kill did not land in the middle of the batch"
     for pdf in out.rglob("*.pdf"):
         data_bytes = pdf.read_bytes()
@@ -270,6 +409,7 @@ def test_sigkill_mid_batch_never_leaves_a_broken_pdf(tmp_path):
 
 
 # --- Privacy and reproducibility ---
+
 
 def every_object(path: Path) -> bytes:
     """Every object of a PDF, with every stream decompressed: what someone digging in the file could find."""
@@ -305,9 +445,14 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_same_input_gives_byte_identical_pdfs(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
-    runs = [["--variant", "all", "--layout", "all", "--treatment", "facial"],  # leaflet/trifold × standard/press
-            ["--variant", "press", "--treatment", "booklet"]]                  # the booklet, with PDF/X's document ID
+    # 2026-01-01.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    # Leaflet/trifold × standard/press.
+    runs = [
+        ["--variant", "all", "--layout", "all", "--treatment", "facial"],
+        # The booklet, with PDF/X's document ID.
+        ["--variant", "press", "--treatment", "booklet"],
+    ]
     for folder, jobs in (("a", "2"), ("b", "1")):
         for run in runs:
             assert main(["--out", str(tmp_path / folder), "--jobs", jobs, *run]) == 0
@@ -320,7 +465,8 @@ def test_without_source_date_epoch_the_date_comes_from_the_content(example_build
     assert "SOURCE_DATE_EPOCH" not in os.environ
     for pdf in example_build.glob("*.pdf"):
         metadata = PdfReader(pdf).metadata
-        assert metadata["/CreationDate"].startswith("D:20261124000000")  # reviewed_on in the treatment files
+        # Reviewed_on in the treatment files.
+        assert metadata["/CreationDate"].startswith("D:20261124000000")
         assert metadata["/ModDate"].startswith("D:20261124000000")
 
 
@@ -343,9 +489,16 @@ print(do_task(None, NativeCodeOutOfMemory(), Task(PRINT, document=None)).error)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory cap is Linux's RLIMIT_AS")
-@pytest.mark.parametrize("cap, said", [("capped", "it needed more memory than its budget allows"),
-                                       ("uncapped", "internal error (a bug, please report it): SystemError")])
+@pytest.mark.parametrize(
+    "cap, said",
+    [
+        ("capped", "it needed more memory than its budget allows"),
+        ("uncapped", "internal error (a bug, please report it): SystemError"),
+    ],
+)
 def test_native_code_failing_to_allocate_under_the_cap_is_the_memory_budget(cap, said):
-    run = subprocess.run([sys.executable, "-c", SHORT_OF_MEMORY, cap], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", SHORT_OF_MEMORY, cap], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(said), run.stdout

@@ -7,9 +7,9 @@ import re
 import shutil
 
 import pytest
-from conftest import ROSEWOOD, edit_config, line_of, pdf_text
 from pypdf import PdfReader
 
+from conftest import ROSEWOOD, edit_config, line_of, pdf_text
 from generate import main
 
 
@@ -35,36 +35,117 @@ def assert_rejected(capsys, out, clinic_folder, field, *fragments, line_needle=N
 CASES = [
     # (field, old text, new text, fragments of the message, needle for the line)
     ("colours", "colors:", "colours:", ['unknown field; did you mean "colors"?'], "colours:"),
-    ("colors.primary", '"#0F6E6E"', '"tealish"', ['expected a colour like "#0F6E6E"', 'or a CSS colour name like "teal"',
-                                                 'got "tealish" (did you mean "teal"?)'], "primary:"),
+    (
+        "colors.primary",
+        '"#0F6E6E"',
+        '"tealish"',
+        [
+            'expected a colour like "#0F6E6E"',
+            'or a CSS colour name like "teal"',
+            'got "tealish" (did you mean "teal"?)',
+        ],
+        "primary:",
+    ),
     ("colors.primary", '"#0F6E6E"', "#1A5276", ["got nothing", "# starts a comment"], "primary:"),
     ("colors.accent", '"#E8F4F4"', '"#E8F4F"', ['expected a colour like "#0F6E6E"', 'got "#E8F4F"'], "accent:"),
-    ("logo", "logo: logo.svg", "logo: /etc/passwd", ["expected a file name inside the clinic folder", 'got "/etc/passwd"'], "logo:"),
+    (
+        "logo",
+        "logo: logo.svg",
+        "logo: /etc/passwd",
+        ["expected a file name inside the clinic folder", 'got "/etc/passwd"'],
+        "logo:",
+    ),
     ("logo", "logo: logo.svg", "logo: ../../x.svg", ["expected a file name inside the clinic folder"], "logo:"),
     ("logo", "logo: logo.svg", "logo: missing.svg", ["does not exist"], "logo:"),
     ("logo", "logo: logo.svg", "logo: clinic.yaml", ["expected an SVG, PNG or JPEG file"], "logo:"),
-    ("logo", "logo: logo.svg", "logo: https://evil.test/logo.svg", ["expected a file name inside the clinic folder"], "logo:"),
-    ("contact.website", "website: https://example-clinic.test", "website: http://example-clinic.test",
-     ['expected a web address starting with "https://"', 'got "http://example-clinic.test"'], "website:"),
-    ("booking_url", "booking_url: https://example-clinic.test/book", "booking_url: javascript:alert(1)",
-     ['expected a web address starting with "https://"'], "booking_url:"),
-    ("contact.email", "email: hello@example-clinic.test", "email: hello at clinic", ["expected an email address"], "email:"),
+    (
+        "logo",
+        "logo: logo.svg",
+        "logo: https://evil.test/logo.svg",
+        ["expected a file name inside the clinic folder"],
+        "logo:",
+    ),
+    (
+        "contact.website",
+        "website: https://example-clinic.test",
+        "website: http://example-clinic.test",
+        ['expected a web address starting with "https://"', 'got "http://example-clinic.test"'],
+        "website:",
+    ),
+    (
+        "booking_url",
+        "booking_url: https://example-clinic.test/book",
+        "booking_url: javascript:alert(1)",
+        ['expected a web address starting with "https://"'],
+        "booking_url:",
+    ),
+    (
+        "contact.email",
+        "email: hello@example-clinic.test",
+        "email: hello at clinic",
+        ["expected an email address"],
+        "email:",
+    ),
     ("contact.phone", 'phone: "020 7946 0000"', "phone: call us", ["expected a phone number"], "phone:"),
-    ("page_size", "page_size: A4", "page_size: A3", ["expected one of 'A4', 'Letter' or 'A5'", 'got "A3"'], "page_size:"),
-    ("language", "language: en", "language: fr", ["expected a language with a strings file", "(ar, en, en-US, es)", 'got "fr"'], "language:"),
+    (
+        "page_size",
+        "page_size: A4",
+        "page_size: A3",
+        ["expected one of 'A4', 'Letter' or 'A5'", 'got "A3"'],
+        "page_size:",
+    ),
+    (
+        "language",
+        "language: en",
+        "language: fr",
+        ["expected a language with a strings file", "(ar, en, en-US, es)", 'got "fr"'],
+        "language:",
+    ),
     ("language", "language: en", "language: no", ['got "no"'], "language:"),
-    ("treatments[1]", "treatments: [facial, hair, body]", "treatments: [facial, nose]", ["expected one of facial, hair, body", 'got "nose"'], "treatments:"),
-    ("treatments[0]", "treatments: [facial, hair, body]", 'treatments: ["../x"]', ["unknown treatment; expected one of facial, hair, body", 'got "../x"'], "treatments:"),
+    (
+        "treatments[1]",
+        "treatments: [facial, hair, body]",
+        "treatments: [facial, nose]",
+        ["expected one of facial, hair, body", 'got "nose"'],
+        "treatments:",
+    ),
+    (
+        "treatments[0]",
+        "treatments: [facial, hair, body]",
+        'treatments: ["../x"]',
+        ["unknown treatment; expected one of facial, hair, body", 'got "../x"'],
+        "treatments:",
+    ),
     ("logo", "logo: logo.svg", "logo: .", ["expected a regular file, got a folder"], "logo:"),
-    ("font", "font: Atkinson Hyperlegible", "font: Comic Sans MS", ["expected an installed font family", "Atkinson Hyperlegible", 'got "Comic Sans MS"'], "font:"),
+    (
+        "font",
+        "font: Atkinson Hyperlegible",
+        "font: Comic Sans MS",
+        ["expected an installed font family", "Atkinson Hyperlegible", 'got "Comic Sans MS"'],
+        "font:",
+    ),
     ("name", "name: Example Aesthetics Clinic\n", "", ["required, but missing"], None),
-    ("contact.address", 'address: ["1 High Street", "London N1 1AA"]', "address: 1 High Street", ["expected a list"], "address:"),
-    ("name", "name: Example Aesthetics Clinic", "name: " + "x" * 500, ["expected at most 120 characters", "got 500 characters"], "name:"),
+    (
+        "contact.address",
+        'address: ["1 High Street", "London N1 1AA"]',
+        "address: 1 High Street",
+        ["expected a list"],
+        "address:",
+    ),
+    (
+        "name",
+        "name: Example Aesthetics Clinic",
+        "name: " + "x" * 500,
+        ["expected at most 120 characters", "got 500 characters"],
+        "name:",
+    ),
 ]
 
 
 @pytest.mark.parametrize("field,old,new,fragments,needle", CASES, ids=[f"{c[0]}={c[2][:20]}" for c in CASES])
-def test_invalid_config_is_rejected_with_file_line_and_field(clinic_copy, tmp_path, capsys, field, old, new, fragments, needle):
+def test_invalid_config_is_rejected_with_file_line_and_field(
+    clinic_copy, tmp_path, capsys, field, old, new, fragments, needle
+):
     edit_config(clinic_copy, old, new)
     assert build(clinic_copy, tmp_path / "out") == 2
     assert_rejected(capsys, tmp_path / "out", clinic_copy, field, *fragments, line_needle=needle)
@@ -91,8 +172,11 @@ def test_logo_symlink_out_of_the_clinic_folder_is_refused(clinic_copy, tmp_path,
 
 def test_a_password_in_the_config_is_refused_and_never_printed(clinic_copy, tmp_path, capsys):
     config = clinic_copy / "clinic.yaml"
-    config.write_text(config.read_text() + "email:\n  from_address: hello@example-clinic.test\n  smtp_host: smtp.example-clinic.test\n"
-                                           "  password: hunter2-secret\n")
+    config.write_text(
+        config.read_text()
+        + "email:\n  from_address: hello@example-clinic.test\n  smtp_host: smtp.example-clinic.test\n"
+        "  password: hunter2-secret\n"
+    )
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
     out, err = capsys.readouterr()
     assert f"clinic.yaml:{line_of(config, '  password:')} email.password: expected no password in the config" in err
@@ -112,14 +196,23 @@ def test_duplicate_key_names_both_lines(clinic_copy, tmp_path, capsys):
     assert build(clinic_copy, tmp_path / "out") == 2
     config = clinic_copy / "clinic.yaml"
     first = line_of(config, "page_size: A4")
-    assert_rejected(capsys, tmp_path / "out", clinic_copy, "page_size", f"(first on line {first})", line_needle="page_size: A5")
+    assert_rejected(
+        capsys, tmp_path / "out", clinic_copy, "page_size", f"(first on line {first})", line_needle="page_size: A5"
+    )
 
 
 def test_yaml_aliases_are_refused(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, 'primary: "#0F6E6E"', 'primary: &brand "#0F6E6E"')
     edit_config(clinic_copy, 'accent: "#E8F4F4"', "accent: *brand")
     assert build(clinic_copy, tmp_path / "out") == 2
-    assert_rejected(capsys, tmp_path / "out", clinic_copy, "colors.accent", "anchors and aliases are not supported", line_needle="accent:")
+    assert_rejected(
+        capsys,
+        tmp_path / "out",
+        clinic_copy,
+        "colors.accent",
+        "anchors and aliases are not supported",
+        line_needle="accent:",
+    )
 
 
 def test_unknown_clinic_and_treatment_are_usage_errors(tmp_path, capsys):
@@ -132,8 +225,20 @@ def test_unknown_clinic_and_treatment_are_usage_errors(tmp_path, capsys):
 
 def test_one_broken_clinic_does_not_stop_the_others(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
-    code = main(["--clinic", "example", "--clinic", str(clinic_copy), "--clinic", str(ROSEWOOD),
-                 "--treatment", "facial", "--out", str(tmp_path)])
+    code = main(
+        [
+            "--clinic",
+            "example",
+            "--clinic",
+            str(clinic_copy),
+            "--clinic",
+            str(ROSEWOOD),
+            "--treatment",
+            "facial",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert (tmp_path / "example" / "facial.pdf").is_file() and (tmp_path / "rosewood" / "facial.pdf").is_file()
     assert not (tmp_path / "mine").exists()
@@ -194,7 +299,10 @@ def test_two_clinics_that_would_share_an_output_folder_are_refused(tmp_path, cap
     first, second = tmp_path / "a" / "rose-wood", tmp_path / "b" / "rose-wood"
     shutil.copytree(ROSEWOOD, first)
     shutil.copytree(ROSEWOOD, second)
-    code = main(["--clinic", str(first), "--clinic", str(second), "--treatment", "comparison", "--out", str(tmp_path / "out")])
+    code = main(
+        ["--clinic", str(first), "--clinic", str(second), "--treatment", "comparison", "--out", str(tmp_path / "out")]
+    )
     assert code == 2
     assert "same output folder rose-wood/ as" in capsys.readouterr().err
-    assert len(list((tmp_path / "out").rglob("*.pdf"))) == 1  # the first clinic is still built
+    # The first clinic is still built.
+    assert len(list((tmp_path / "out").rglob("*.pdf"))) == 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from conftest import edit_config
-
 from generate import main
 
-SPANISH = ('language: en\n', 'languages: [en, es]\nin_language:\n  es:\n    disclaimer: "Este folleto da información general."\n')
+SPANISH = (
+    'language: en\n',
+    'languages: [en, es]\nin_language:\n  es:\n    disclaimer: "Este folleto da información general."\n',
+)
 
 
 def test_a_language_the_clinic_no_longer_offers_is_removed_with_its_report(clinic_copy, tmp_path, capsys):
@@ -17,11 +19,13 @@ def test_a_language_the_clinic_no_longer_offers_is_removed_with_its_report(clini
     assert (spanish / "facial.pdf").is_file() and (spanish / "report.json").is_file()
     assert "Built 2 documents for 1 clinic in 2 languages" in capsys.readouterr().out
 
-    edit_config(clinic_copy, SPANISH[1], SPANISH[0])  # the clinic stops handing out Spanish brochures
+    # The clinic stops handing out Spanish brochures.
+    edit_config(clinic_copy, SPANISH[1], SPANISH[0])
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert f"removed    {spanish / 'facial.pdf'}" in said
-    assert not spanish.exists()  # no stale Spanish brochure left to hand out
+    # No stale Spanish brochure left to hand out.
+    assert not spanish.exists()
     assert (out / "mine" / "facial.pdf").is_file()
 
 

@@ -16,9 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DATA, EXAMPLE, edit_config, pdf_text
-from conftest import pdf_chars as chars
-from conftest import pdf_words as words
 from pypdf import PdfReader
 
 from brochures.brand.fonts import find_font
@@ -29,9 +26,13 @@ from brochures.quality.claims import ClaimChecker
 from brochures.quality.reading import inflesz, spanish_syllables
 from brochures.schema.errors import validate
 from brochures.schema.reference import ClaimRules
+from conftest import DATA, EXAMPLE, edit_config, pdf_text
+from conftest import pdf_chars as chars
+from conftest import pdf_words as words
 from generate import main
 
-PHONE_GROUPS = ("020", "7946", "0000")  # the example clinic's phone number, 020 7946 0000
+# The example clinic's phone number, 020 7946 0000.
+PHONE_GROUPS = ("020", "7946", "0000")
 ES_DISCLAIMER = "Este folleto da información general. No sustituye el consejo de su profesional."
 AR_DISCLAIMER = "تقدم هذه النشرة معلومات عامة. وهي لا تغني عن نصيحة الممارس الذي يعالجك."
 LANGUAGES = (
@@ -120,8 +121,10 @@ def test_the_spanish_brochure_prints_the_spanish_safety_content(built):
     text = pdf_text(built["home"] / "es" / "facial.pdf")
     for item in translated["not_suitable"] + translated["emergency"] + translated["aftercare"]:
         assert " ".join(item.split()) in text, item
-    assert strings["emergency_heading"].format(number="999") in text  # "Llame al 999 de inmediato si"
-    assert strings["contact_phone_line"].format(phone="020 7946 0000") in text  # "Llámenos al 020 7946 0000."
+    # "Llame al 999 de inmediato si".
+    assert strings["emergency_heading"].format(number="999") in text
+    # "Llámenos al 020 7946 0000.".
+    assert strings["contact_phone_line"].format(phone="020 7946 0000") in text
     assert ES_DISCLAIMER in text
     # Not the English: its safety heading and items are not printed in the Spanish brochure.
     assert "Call 999 straight away if" not in text
@@ -138,7 +141,8 @@ def test_the_arabic_comparison_tables_first_column_is_on_the_right(built):
     strings = yaml_of(built["data"] / "strings" / "ar.yaml")
     title = yaml_of(built["data"] / "translations" / "ar" / "treatments" / "facial.yaml")["title"]
     found = words(built["home"] / "ar" / "comparison.pdf")
-    label = strings["treatment_column"].split()[0]  # "نوع" of "نوع العلاج", the first column's header
+    # "نوع" of "نوع العلاج", the first column's header.
+    label = strings["treatment_column"].split()[0]
     heads = [w for w in found if w[1] == label]
     assert heads, f"{label!r} is not drawn"
     # The header row: the label, and the facial treatment's title (the second column's header) on its line.
@@ -152,7 +156,8 @@ def test_the_arabic_comparison_tables_first_column_is_on_the_right(built):
 def test_the_arabic_ingredients_tables_first_column_is_on_the_right(built):
     strings = yaml_of(built["data"] / "strings" / "ar.yaml")
     found = words(built["home"] / "ar" / "facial.pdf")
-    first_head = next(w for w in found if w[1] == strings["ingredient"])  # "المكون"
+    # "المكون".
+    first_head = next(w for w in found if w[1] == strings["ingredient"])
     second = [w for w in found if w[0] == first_head[0] and abs(w[4] - first_head[4]) < 2
               and w[1] in strings["why_it_is_used"].split()]
     assert second, "the two headings are on one row"
@@ -175,8 +180,11 @@ def test_arabic_list_bullets_are_on_the_right_of_their_text(built, document):
 
 def assert_phone_reads_left_to_right(path: Path) -> None:
     """Every line holding the phone number draws its groups 020, 7946, 0000 from left to right."""
-    groups = [(page, word.strip(".:،()"), left, bottom) for page, word, left, _, bottom in words(path)
-              if word.strip(".:،()") in PHONE_GROUPS]
+    groups = [
+        (page, word.strip(".:،()"), left, bottom)
+        for page, word, left, _, bottom in words(path)
+        if word.strip(".:،()") in PHONE_GROUPS
+    ]
     starts = [g for g in groups if g[1] == "020"]
     assert starts, f"the phone number is not printed in {path.name}"
     for page, _, left, bottom in starts:
@@ -185,8 +193,10 @@ def assert_phone_reads_left_to_right(path: Path) -> None:
         middle = min((g for g in line if g[1] == "7946"), key=lambda g: abs(g[2] - left), default=None)
         end = min((g for g in line if g[1] == "0000"), key=lambda g: abs(g[2] - left), default=None)
         assert middle and end, f"the phone number is split across lines in {path.name}"
-        assert left < middle[2] < end[2], f"digit groups out of order in {path.name}: 020 at {left:.0f}, " \
-                                          f"7946 at {middle[2]:.0f}, 0000 at {end[2]:.0f}"
+        assert left < middle[2] < end[2], (
+            f"digit groups out of order in {path.name}: 020 at {left:.0f}, "
+            f"7946 at {middle[2]:.0f}, 0000 at {end[2]:.0f}"
+        )
 
 
 def test_the_arabic_phone_numbers_digit_groups_read_left_to_right(built):
@@ -249,15 +259,23 @@ def test_every_arabic_glyph_is_in_the_clinics_font_or_tajawal(built):
 
 # --- 4. One report for every language ---
 
+
 def test_the_clinics_report_lists_every_languages_documents(built):
     report = json.loads((built["home"] / "report.json").read_text(encoding="utf-8"))
     cards = {card["document"]: card for card in report["documents"]}
-    assert set(cards) == {"facial.pdf", "comparison.pdf", "es/facial.pdf", "es/comparison.pdf",
-                          "ar/facial.pdf", "ar/comparison.pdf"}
+    assert set(cards) == {
+        "facial.pdf",
+        "comparison.pdf",
+        "es/facial.pdf",
+        "es/comparison.pdf",
+        "ar/facial.pdf",
+        "ar/comparison.pdf",
+    }
     assert cards["es/facial.pdf"]["language"] == "es" and cards["ar/facial.pdf"]["language"] == "ar"
     assert cards["facial.pdf"]["reading_measure"] == "Flesch–Kincaid grade"
     html = (built["home"] / "report.html").read_text(encoding="utf-8")
-    for document in ("es/facial.pdf", "ar/comparison.pdf"):  # a link that opens it, beside its picture
+    # A link that opens it, beside its picture.
+    for document in ("es/facial.pdf", "ar/comparison.pdf"):
         assert f'href="{document}"' in html and (built["home"] / document).is_file()
 
 
@@ -309,8 +327,13 @@ def test_a_list_with_one_item_fewer_than_the_english(data, tmp_path):
     last = yaml_of(path)["not_suitable"][-1]
     replace_in(path, f"  - {last}\n", "")
     english = len(yaml_of(data / "treatments" / "facial.yaml")["not_suitable"])
-    assert_refused(data, tmp_path, f"{display_path(path)}:{key_line(path, 'not_suitable')} not_suitable:",
-                   f"expected {english} items", f"got {english - 1} items")
+    assert_refused(
+        data,
+        tmp_path,
+        f"{display_path(path)}:{key_line(path, 'not_suitable')} not_suitable:",
+        f"expected {english} items",
+        f"got {english - 1} items",
+    )
 
 
 def test_a_missing_field(data, tmp_path):
@@ -318,23 +341,33 @@ def test_a_missing_field(data, tmp_path):
     in_summary = yaml_of(path)["in_summary"]
     replace_in(path, f"in_summary: {in_summary}\n", "")
     english = data / "treatments" / "facial.yaml"
-    err = assert_refused(data, tmp_path, f"{display_path(path)}:", " in_summary: required, but missing",
-                         f"({display_path(english)}:{key_line(english, 'in_summary')})")
+    err = assert_refused(
+        data,
+        tmp_path,
+        f"{display_path(path)}:",
+        " in_summary: required, but missing",
+        f"({display_path(english)}:{key_line(english, 'in_summary')})",
+    )
     assert re.search(re.escape(display_path(path)) + r":\d+ in_summary:", err), "the line is named"
 
 
 def test_a_fact_field_in_a_translation(data, tmp_path):
     path = data / ES_FACIAL
     replace_in(path, "\ntitle: ", "\norder: 3\ntitle: ")
-    assert_refused(data, tmp_path, f"{display_path(path)}:{key_line(path, 'order')} order:",
-                   "a fact shared by every language")
+    assert_refused(
+        data, tmp_path, f"{display_path(path)}:{key_line(path, 'order')} order:", "a fact shared by every language"
+    )
 
 
 def test_a_missing_translation_file(data, tmp_path):
     path = data / ES_FACIAL
     path.unlink()
-    assert_refused(data, tmp_path, display_path(path),
-                   f"expected the Spanish translation of {display_path(data / 'treatments' / 'facial.yaml')}, found no such file")
+    assert_refused(
+        data,
+        tmp_path,
+        display_path(path),
+        f"expected the Spanish translation of {display_path(data / 'treatments' / 'facial.yaml')}, found no such file",
+    )
 
 
 def test_an_unknown_field(data, tmp_path):
@@ -357,6 +390,7 @@ def test_the_translations_command_says_an_incomplete_translation(data):
 
 
 # --- 6. A translation older than the English it translates ---
+
 
 def test_a_change_in_the_english_marks_each_translation_older_until_stamped(data, tmp_path):
     english = data / "treatments" / "facial.yaml"
@@ -384,25 +418,30 @@ def test_a_change_in_the_english_marks_each_translation_older_until_stamped(data
     assert code == 0, err
     assert f"stamped  {display_path(data / ES_FACIAL)}" in out
     code, out, _ = run(["--data", str(data)], translations.command)
-    arabic, spanish = out.split("es (Spanish)")  # ar first: the languages are listed in order
+    # Ar first: the languages are listed in order.
+    arabic, spanish = out.split("es (Spanish)")
     assert spanish.startswith(": complete") and "older than the English" not in spanish
     assert "older than the English" in arabic and "translations/ar/treatments/facial.yaml" in arabic
 
 
 # --- 7. Claims rules in each language ---
 
+
 def checker(language: str) -> ClaimChecker:
     return ClaimChecker(validate(ClaimRules, read_yaml(DATA / "claims" / f"{language}.yaml")))
 
 
-@pytest.mark.parametrize("text", ["Resultados garantizados en pocas semanas.", "Un tratamiento sin dolor.",
-                                  "Resultados permanentes."])
+@pytest.mark.parametrize(
+    "text", ["Resultados garantizados en pocas semanas.", "Un tratamiento sin dolor.", "Resultados permanentes."]
+)
 def test_spanish_claims_are_flagged(text):
     assert checker("es").find(text), text
 
 
-@pytest.mark.parametrize("text", ["No son permanentes.", "Ningún tratamiento puede garantizar un resultado.",
-                                  "Los resultados no son permanentes."])
+@pytest.mark.parametrize(
+    "text",
+    ["No son permanentes.", "Ningún tratamiento puede garantizar un resultado.", "Los resultados no son permanentes."],
+)
 def test_spanish_honest_negations_pass(text):
     assert checker("es").find(text) == [], text
 
@@ -412,24 +451,37 @@ def test_arabic_claims_are_flagged_with_diacritics_and_prefixes(text):
     assert [rule for _, rule, _ in checker("ar").find(text)] == ["promise"], text
 
 
-@pytest.mark.parametrize("text, rule", [("كمعجزة", "trivialising-procedure"), ("فالأفضل", "superlative"),
-                                        ("وبمعجزة", "trivialising-procedure")])
+@pytest.mark.parametrize(
+    "text, rule",
+    [("كمعجزة", "trivialising-procedure"), ("فالأفضل", "superlative"), ("وبمعجزة", "trivialising-procedure")],
+)
 def test_an_arabic_claim_is_found_written_joined_to_a_prefix(text, rule):
     # Neither word is in the rules as written: only the prefixes (ك "like", ف "so", و "and", ب "with") find it.
     assert [found for _, found, _ in checker("ar").find(text)] == [rule], text
     assert checker("ar").find(f"هذا ليس {text}") == [], "a negation before it still excuses it"
 
 
-@pytest.mark.parametrize("language, text", [
-    ("es", "Eficacia del 100 %"),  # Spanish typesets a space before %
-    ("es", "Cli\u0301nicamente probado"),  # the accent typed as a separate mark
-    ("es", "Sin ningún dolor"), ("es", "Se lo garantizo"), ("es", "Resultados definitivos"),
-    ("ar", "نتائج ١٠٠ ٪"),  # Arabic-Indic digits and the Arabic percent sign
-    ("ar", "آمن ۱۰۰٪"),  # Persian digits
-    ("ar", "\ufed7\ufe98\ufe8e\ufe8b\ufe9e \ufee3\ufebf\ufee4\ufeee\ufee7\ufe94"),  # presentation forms, as pasted from a PDF
-    ("ar", "بدون أي ألم"), ("ar", "مئة بالمئة"),
-    ("uk", "It\u2019s 100 % safe"),
-])
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        # Spanish typesets a space before %.
+        ("es", "Eficacia del 100 %"),
+        # The accent typed as a separate mark.
+        ("es", "Cli\u0301nicamente probado"),
+        ("es", "Sin ningún dolor"),
+        ("es", "Se lo garantizo"),
+        ("es", "Resultados definitivos"),
+        # Arabic-Indic digits and the Arabic percent sign.
+        ("ar", "نتائج ١٠٠ ٪"),
+        # Persian digits.
+        ("ar", "آمن ۱۰۰٪"),
+        # Presentation forms, as pasted from a PDF.
+        ("ar", "\ufed7\ufe98\ufe8e\ufe8b\ufe9e \ufee3\ufebf\ufee4\ufeee\ufee7\ufe94"),
+        ("ar", "بدون أي ألم"),
+        ("ar", "مئة بالمئة"),
+        ("uk", "It\u2019s 100 % safe"),
+    ],
+)
 def test_a_claim_is_found_however_it_is_typed(language, text):
     assert checker(language).find(text), text
 
@@ -447,9 +499,24 @@ def test_the_shipped_translations_make_no_claims():
 
 # --- 8. The Spanish reading measure ---
 
-@pytest.mark.parametrize("word, count", [("día", 2), ("ciudad", 2), ("leer", 2), ("poeta", 3), ("buey", 1),
-                                         ("país", 2), ("que", 1), ("guitarra", 3), ("pingüino", 3), ("hoy", 1),
-                                         ("mesoterapia", 5), ("Día", 2)])
+
+@pytest.mark.parametrize(
+    "word, count",
+    [
+        ("día", 2),
+        ("ciudad", 2),
+        ("leer", 2),
+        ("poeta", 3),
+        ("buey", 1),
+        ("país", 2),
+        ("que", 1),
+        ("guitarra", 3),
+        ("pingüino", 3),
+        ("hoy", 1),
+        ("mesoterapia", 5),
+        ("Día", 2),
+    ],
+)
 def test_spanish_syllables(word, count):
     assert spanish_syllables(word) == count
 
@@ -457,20 +524,26 @@ def test_spanish_syllables(word, count):
 def test_inflesz_of_simple_and_hard_text():
     simple = inflesz("El sol sale. La casa es bonita. Me gusta leer.")
     assert 85 <= simple <= 120
-    hard = inflesz("La administración intradérmica de formulaciones farmacológicas individualizadas "
-                   "proporciona resultados considerablemente heterogéneos dependiendo de características "
-                   "constitucionales particulares.")
+    hard = inflesz(
+        "La administración intradérmica de formulaciones farmacológicas individualizadas "
+        "proporciona resultados considerablemente heterogéneos dependiendo de características "
+        "constitucionales particulares."
+    )
     assert hard < 40 < simple
 
 
 # --- 9. A clinic's languages, checked ---
+
 
 def test_a_disclaimer_with_no_spanish_version(data, tmp_path):
     config = data / "clinics" / "example" / "clinic.yaml"
     replace_in(config, f'  es: {{disclaimer: "{ES_DISCLAIMER}"}}\n', "")
     code, _, err = run(["--data", str(data), "--out", str(tmp_path / "out"), *ONLY])
     assert code == 2
-    assert f"{display_path(config)}:{key_line(config, 'in_language')} in_language: expected the disclaimer in Spanish" in err
+    assert (
+        f"{display_path(config)}:{key_line(config, 'in_language')} in_language: expected the disclaimer in Spanish"
+        in err
+    )
     assert "Traceback" not in err
     assert not list((tmp_path / "out").rglob("*.pdf"))
 
@@ -482,13 +555,17 @@ def test_a_language_with_no_strings_or_translations(data, tmp_path):
     replace_in(config, f'  ar: {{disclaimer: "{AR_DISCLAIMER}"}}\n', "")
     code, _, err = run(["--data", str(data), "--out", str(tmp_path / "out"), *ONLY])
     assert code == 2
-    assert f"{display_path(config)}:{key_line(config, 'languages')} languages[1]: expected a language with a strings file" in err
+    assert (
+        f"{display_path(config)}:{key_line(config, 'languages')} languages[1]: expected a language with a strings file"
+        in err
+    )
     assert '"fr"' in err
     assert "Traceback" not in err
     assert not list((tmp_path / "out").rglob("*.pdf"))
 
 
 # --- 10. Each language approved on its own ---
+
 
 def test_approving_spanish_removes_its_draft_mark_only(data, tmp_path):
     code, out, err = run(["--data", str(data), "--approval"])
@@ -497,14 +574,22 @@ def test_approving_spanish_removes_its_draft_mark_only(data, tmp_path):
     spanish = out.split("language_approvals:\n  es:\n", 1)[1]
     fingerprint = re.search(r"fingerprint: ([0-9a-f]{12})", spanish).group(1)
     config = data / "clinics" / "example" / "clinic.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + (
-        "language_approvals:\n  es:\n    name: Dra. Ana Ruiz\n    role: Responsable médica\n"
-        f"    date: 2026-11-25\n    fingerprint: {fingerprint}\n"), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + (
+            "language_approvals:\n  es:\n    name: Dra. Ana Ruiz\n    role: Responsable médica\n"
+            f"    date: 2026-11-25\n    fingerprint: {fingerprint}\n"
+        ),
+        encoding="utf-8",
+    )
     code, _, err = run(["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "facial", "--jobs", "2"])
     assert code == 0, err
     home = tmp_path / "out" / "example"
-    draft = {language: yaml_of(data / "strings" / f"{language}.yaml")["draft_mark"].split(":")[0]
-             for language in ("en", "es", "ar")}  # "Borrador", "مسودة"; "Draft — not yet approved by {clinic}'s…"
+    draft = {
+        language: yaml_of(data / "strings" / f"{language}.yaml")["draft_mark"].split(":")[0]
+        # "Borrador", "مسودة"; "Draft — not yet approved by {clinic}'s…".
+        for language in ("en", "es", "ar")
+    }
     assert draft["es"] == "Borrador"
     assert draft["es"] not in pdf_text(home / "es" / "facial.pdf")
     assert "Dra. Ana Ruiz" in pdf_text(home / "es" / "facial.pdf")
@@ -520,8 +605,10 @@ def test_approved_spanish_and_arabic_leaflets_fit_one_folded_sheet(data, tmp_pat
     _, out, _ = run(["--data", str(data), "--approval"])
     blocks = "".join(
         f"  {language}:\n    name: {name}\n    role: {role}\n    date: 2026-11-25\n    fingerprint: "
-        + re.search(r"fingerprint: ([0-9a-f]{12})", out.split(f"language_approvals:\n  {language}:\n", 1)[1]).group(1) + "\n"
-        for language, name, role in (("es", "Dra. Ana Ruiz", "Responsable médica"), ("ar", "د. سارة", "المديرة الطبية")))
+        + re.search(r"fingerprint: ([0-9a-f]{12})", out.split(f"language_approvals:\n  {language}:\n", 1)[1]).group(1)
+        + "\n"
+        for language, name, role in (("es", "Dra. Ana Ruiz", "Responsable médica"), ("ar", "د. سارة", "المديرة الطبية"))
+    )
     config = data / "clinics" / "example" / "clinic.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "language_approvals:\n" + blocks, encoding="utf-8")
     treatments = [option for slug in ("facial", "hair", "body") for option in ("--treatment", slug)]
@@ -537,13 +624,28 @@ def test_approved_spanish_and_arabic_leaflets_fit_one_folded_sheet(data, tmp_pat
 
 # --- The booklet and the tri-fold, in every language ---
 
+
 @pytest.fixture(scope="module")
 def built_more(tmp_path_factory) -> dict:
     """The 3-language clinic's booklet and its facial brochure as a tri-fold, built once with the real command."""
     root = tmp_path_factory.mktemp("languages-more")
     data = three_languages(root)
-    code, out, err = run(["--data", str(data), "--out", str(root / "out"), "--jobs", "2",
-                          "--treatment", "facial", "--treatment", "booklet", "--layout", "trifold"])
+    code, out, err = run(
+        [
+            "--data",
+            str(data),
+            "--out",
+            str(root / "out"),
+            "--jobs",
+            "2",
+            "--treatment",
+            "facial",
+            "--treatment",
+            "booklet",
+            "--layout",
+            "trifold",
+        ]
+    )
     return {"code": code, "out": out, "err": err, "data": data, "home": root / "out" / "example"}
 
 
@@ -578,11 +680,14 @@ def test_the_spanish_booklet_holds_every_treatments_safety_items(built_more):
 
 def test_a_broken_translation_does_not_stop_a_clinic_that_does_not_offer_the_language(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(DATA, data)  # the example clinic as shipped: English only
+    # The example clinic as shipped: English only.
+    shutil.copytree(DATA, data)
     path = data / ES_FACIAL
     last = yaml_of(path)["not_suitable"][-1]
     replace_in(path, f"  - {last}\n", "")
-    code, out, err = run(["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "comparison", "--jobs", "2"])
+    code, out, err = run(
+        ["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "comparison", "--jobs", "2"]
+    )
     assert code == 0, err
     assert (tmp_path / "out" / "example" / "comparison.pdf").is_file()
     assert not (tmp_path / "out" / "example" / "es").exists()
@@ -594,10 +699,15 @@ def test_an_arabic_claim_is_quoted_as_written():
 
 
 def test_a_treatments_translation_warnings_concern_only_the_documents_that_print_it(built):
-    cards = {card["document"]: card for card in json.loads((built["home"] / "es" / "report.json").read_text())["documents"]}
+    cards = {
+        card["document"]: card for card in json.loads((built["home"] / "es" / "report.json").read_text())["documents"]
+    }
     facial, comparison = cards["facial.pdf"]["translation_warnings"], cards["comparison.pdf"]["translation_warnings"]
-    assert any("es/treatments/facial.yaml" in w for w in facial) and not any("es/treatments/hair.yaml" in w for w in facial)
-    assert any("es/treatments/hair.yaml" in w for w in comparison)  # the comparison sheet prints every treatment
+    assert any("es/treatments/facial.yaml" in w for w in facial) and not any(
+        "es/treatments/hair.yaml" in w for w in facial
+    )
+    # The comparison sheet prints every treatment.
+    assert any("es/treatments/hair.yaml" in w for w in comparison)
     assert any("strings/es.yaml" in w for w in facial) and any("es/shared.yaml" in w for w in comparison)
 
 

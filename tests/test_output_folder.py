@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, edit_config
 from pypdf import PdfReader
 
+from brochures.exits import INTERRUPTED as EXIT_INTERRUPTED
+from brochures.exits import OUTPUT as EXIT_OUTPUT
 from brochures.files.output_folder import LOCK_FILE, TEMP_PREFIX
-from brochures.exits import INTERRUPTED as EXIT_INTERRUPTED, OUTPUT as EXIT_OUTPUT
+from conftest import DATA, ROOT, edit_config
 from generate import main
 
 FACIAL = ["--treatment", "facial"]
@@ -64,14 +65,16 @@ def test_read_only_output_folder_is_one_clear_line(small_disk, capsys):
 
 
 def test_full_disk_stops_the_build_cleanly_and_keeps_what_was_written(small_disk, capsys):
-    out = small_disk("120k")  # room for the first PDF or two, not for five
+    # Room for the first PDF or two, not for five.
+    out = small_disk("120k")
     code = main(["--out", str(out), "--jobs", "1"])
     captured = capsys.readouterr()
     assert code == EXIT_OUTPUT
     assert "the disk is full; free some space and run again" in captured.err
     assert "Traceback" not in captured.err + captured.out
     assert not [p for p in out.rglob("*") if p.name.startswith(TEMP_PREFIX)]
-    for pdf in out.rglob("*.pdf"):  # whatever made it to disk is whole
+    # Whatever made it to disk is whole.
+    for pdf in out.rglob("*.pdf"):
         assert len(PdfReader(pdf).pages) >= 1
 
 
@@ -79,7 +82,8 @@ def test_a_second_build_into_the_same_folder_is_told_who_holds_it(tmp_path, caps
     out = tmp_path / "out"
     out.mkdir()
     with open(out / LOCK_FILE, "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # as a running build holds it
+        # As a running build holds it.
+        fcntl.flock(held, fcntl.LOCK_EX)
         held.write("4242")
         held.flush()
         assert main(["--out", str(out), *FACIAL]) == EXIT_OUTPUT
@@ -89,13 +93,21 @@ def test_a_second_build_into_the_same_folder_is_told_who_holds_it(tmp_path, caps
     assert main(["--out", str(out), *FACIAL]) == 0
 
 
-@pytest.mark.parametrize("stop,code,said", [(signal.SIGINT, EXIT_INTERRUPTED, "Interrupted"),   # Ctrl-C
-                                             (signal.SIGTERM, 143, "Stopped (SIGTERM)")])   # kill, a service manager
-def test_a_stopped_build_exits_cleanly_leaves_no_temporary_file_and_keeps_finished_pdfs(data, tmp_path, stop, code, said):
+# Ctrl-C.
+@pytest.mark.parametrize("stop,code,said", [(signal.SIGINT, EXIT_INTERRUPTED, "Interrupted"),
+                                             # Kill, a service manager.
+                                             (signal.SIGTERM, 143, "Stopped (SIGTERM)")])
+def test_a_stopped_build_exits_cleanly_leaves_no_temporary_file_and_keeps_finished_pdfs(
+    data, tmp_path, stop, code, said
+):
     shutil.copytree(data / "clinics" / "example", data / "clinics" / "second")
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in process.stdout:
         if "wrote" in line:
             process.send_signal(stop)
@@ -113,8 +125,22 @@ def test_a_stopped_build_exits_cleanly_leaves_no_temporary_file_and_keeps_finish
 def test_a_killed_build_resumes_where_it_stopped(data, tmp_path):
     shutil.copytree(data / "clinics" / "example", data / "clinics" / "second")
     out = tmp_path / "out"
-    command = [sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out), "--jobs", "1",
-               "--treatment", "facial", "--treatment", "hair", "--treatment", "body"]
+    command = [
+        sys.executable,
+        str(ROOT / "generate.py"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "--treatment",
+        "facial",
+        "--treatment",
+        "hair",
+        "--treatment",
+        "body",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     written = []
     for line in process.stdout:
@@ -129,7 +155,11 @@ def test_a_killed_build_resumes_where_it_stopped(data, tmp_path):
         pytest.skip("the machine was too slow to stop the build in the middle; nothing was left to resume")
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0
-    said = {line.split()[1]: line.split()[0] for line in done.stdout.splitlines() if line.split()[:1] in (["wrote"], ["unchanged"])}
+    said = {
+        line.split()[1]: line.split()[0]
+        for line in done.stdout.splitlines()
+        if line.split()[:1] in (["wrote"], ["unchanged"])
+    }
     for path in written:
         assert said[path] == "unchanged", f"{path} was printed again after the kill"
     assert "wrote" in said.values()
@@ -139,8 +169,12 @@ def test_cleanup_removes_only_files_the_generator_made(tmp_path):
     out = tmp_path / "out"
     clinic = out / "example"
     clinic.mkdir(parents=True)
-    theirs = [out / ".notes.tmp", clinic / ".draft.pdf.tmp", clinic / ".brochures-partial-notes.tmp",
-              out / "elsewhere" / f"{TEMP_PREFIX}1-abcdefgh.tmp"]
+    theirs = [
+        out / ".notes.tmp",
+        clinic / ".draft.pdf.tmp",
+        clinic / ".brochures-partial-notes.tmp",
+        out / "elsewhere" / f"{TEMP_PREFIX}1-abcdefgh.tmp",
+    ]
     for path in theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("someone else's")
@@ -156,7 +190,8 @@ def test_weasyprint_leaves_nothing_in_tmpdir(tmp_path, monkeypatch):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))
-    monkeypatch.setattr(tempfile, "tempdir", None)  # let Python read TMPDIR again
+    # Let Python read TMPDIR again.
+    monkeypatch.setattr(tempfile, "tempdir", None)
     assert main(["--out", str(tmp_path / "out"), "--treatment", "facial", "--treatment", "comparison", "--force"]) == 0
     assert main(["--out", str(tmp_path / "out"), "--check", *FACIAL]) == 0
     assert list(scratch.iterdir()) == []
@@ -192,17 +227,20 @@ def test_a_changed_output_no_longer_built_is_kept(data, tmp_path, capsys):
     assert "kept" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("option,value,expected", [
-    ("--time-limit", "inf", "expected a number above 0 and at most 3600"),
-    ("--time-limit", "nan", "expected a number above 0 and at most 3600"),
-    ("--time-limit", "1e308", "expected a number above 0 and at most 3600"),
-    ("--time-limit", "-1", "expected a number above 0 and at most 3600"),
-    ("--time-limit", "soon", "expected a number above 0 and at most 3600"),
-    ("--memory-limit", "1", "expected a whole number from 32 to 1048576"),
-    ("--memory-limit", "99999999999999", "expected a whole number from 32 to 1048576"),
-    ("--jobs", "0", "expected a whole number from 1 to"),
-    ("--jobs", "100000", "expected a whole number from 1 to"),
-])
+@pytest.mark.parametrize(
+    "option,value,expected",
+    [
+        ("--time-limit", "inf", "expected a number above 0 and at most 3600"),
+        ("--time-limit", "nan", "expected a number above 0 and at most 3600"),
+        ("--time-limit", "1e308", "expected a number above 0 and at most 3600"),
+        ("--time-limit", "-1", "expected a number above 0 and at most 3600"),
+        ("--time-limit", "soon", "expected a number above 0 and at most 3600"),
+        ("--memory-limit", "1", "expected a whole number from 32 to 1048576"),
+        ("--memory-limit", "99999999999999", "expected a whole number from 32 to 1048576"),
+        ("--jobs", "0", "expected a whole number from 1 to"),
+        ("--jobs", "100000", "expected a whole number from 1 to"),
+    ],
+)
 def test_budgets_and_jobs_must_be_sensible_numbers(option, value, expected, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([option, value])
@@ -212,6 +250,7 @@ def test_budgets_and_jobs_must_be_sensible_numbers(option, value, expected, caps
 
 
 # --- Found by trying it as an attacker ---
+
 
 def test_the_lock_file_is_never_followed_if_it_is_a_link(tmp_path, capsys):
     out = tmp_path / "out"
@@ -228,8 +267,12 @@ def test_a_named_pipe_as_the_build_record_does_not_hang_the_build(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     os.mkfifo(out / ".build-cache.json")
-    done = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--out", str(out), *FACIAL],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "--out", str(out), *FACIAL],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert (out / "example" / "facial.pdf").is_file()
 
@@ -276,8 +319,13 @@ def test_a_safe_name_never_takes_the_hashed_folder_of_another(tmp_path):
 
 def test_a_closed_pipe_does_not_stop_the_build(tmp_path):
     out = tmp_path / "out"
-    done = subprocess.run(f'"{sys.executable}" "{ROOT / "generate.py"}" --out "{out}" --treatment facial --treatment comparison | head -c 1',
-                          shell=True, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        f'"{sys.executable}" "{ROOT / "generate.py"}" --out "{out}" --treatment facial --treatment comparison | head -c 1',
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert (out / "example" / "comparison.pdf").is_file() and (out / "example" / "report.json").is_file()
 
@@ -315,5 +363,6 @@ def test_an_output_folder_is_free_again_once_its_brochures_are_deleted(tmp_path,
     first, second = two_data_folders
     assert main(["--data", str(first), "--out", str(out), *FACIAL]) == 0
     assert main(["--data", str(second), "--out", str(out), *FACIAL]) == 2
-    shutil.rmtree(out / "example")  # what the message advises when the old clinic is gone
+    # What the message advises when the old clinic is gone.
+    shutil.rmtree(out / "example")
     assert main(["--data", str(second), "--out", str(out), *FACIAL]) == 0

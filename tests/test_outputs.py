@@ -6,9 +6,9 @@ import re
 
 import pypdfium2
 import pytest
-from conftest import ROSEWOOD, pdf_text, struct_nodes
 from pypdf import PdfReader
 
+from conftest import ROSEWOOD, pdf_text, struct_nodes
 from generate import main
 
 MM = 72 / 25.4
@@ -49,7 +49,8 @@ def test_press_file_has_bleed_trim_and_pdfx_identification(press_build, name):
     xmp = root["/Metadata"].get_object().get_data()
     assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
     assert reader.metadata["/Trapped"] == "/False"
-    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # still tagged
+    # Still tagged.
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
     assert root["/Lang"] == "en" and reader.metadata.title
 
 
@@ -69,13 +70,20 @@ def test_press_file_embeds_every_font(press_build):
 def test_press_backgrounds_reach_the_bleed_edge_and_crop_marks_are_drawn(press_build):
     document = pypdfium2.PdfDocument(press_build / "facial.press.pdf")
     for page in document:
-        image = page.render(scale=2).to_pil().convert("RGB")  # the whole MediaBox, bleed included
+        # The whole MediaBox, bleed included.
+        image = page.render(scale=2).to_pil().convert("RGB")
         width, height = image.size
         for x in (0, width // 4, width // 2, width - 1):
             assert close(image.getpixel((x, 0)), BRAND), "the brand band does not reach the top bleed edge"
-        assert close(image.getpixel((width // 2, round(6 * MM * 2))), BRAND)  # still band inside the trim
-        assert not close(image.getpixel((width // 2, round(12 * MM * 2))), BRAND)  # and only a band
-        corner = [image.getpixel((x, y)) for x in range(0, round(3 * MM * 2)) for y in range(height - round(3 * MM * 2), height)]
+        # Still band inside the trim.
+        assert close(image.getpixel((width // 2, round(6 * MM * 2))), BRAND)
+        # And only a band.
+        assert not close(image.getpixel((width // 2, round(12 * MM * 2))), BRAND)
+        corner = [
+            image.getpixel((x, y))
+            for x in range(0, round(3 * MM * 2))
+            for y in range(height - round(3 * MM * 2), height)
+        ]
         assert any(sum(pixel) < 200 for pixel in corner), "no crop mark in the bottom-left bleed"
 
 
@@ -87,7 +95,8 @@ def test_standard_file_has_no_bleed(press_build):
 def test_low_resolution_logo_is_warned_about_in_press_files(tmp_path, capsys, assert_no_weasyprint_logs):
     assert main(["--clinic", str(ROSEWOOD), "--variant", "press", "--treatment", "facial", "--out", str(tmp_path)]) == 0
     for record in assert_no_weasyprint_logs:
-        record.expected_by_test = True  # this warning is what the test is about
+        # This warning is what the test is about.
+        record.expected_by_test = True
     out = capsys.readouterr().out
     assert re.search(r"warning: an image \(480×128 px\) prints at \d+ dpi, below the 300 dpi print shops need", out)
 
@@ -114,13 +123,15 @@ def outline_titles(reader, items=None, depth=0):
 
 
 def test_booklet_has_a_bookmark_for_each_part(booklet):
+    from brochures.load.content import load_content
     from conftest import DATA
 
-    from brochures.load.content import load_content
     content = load_content(DATA)
     reader = PdfReader(booklet)
     top = [title for depth, title, _ in outline_titles(reader) if depth == 0]
-    assert top == [content.shared.booklet_title] + [t.title for t in content.treatments.values()] + [content.shared.title]
+    assert top == [content.shared.booklet_title] + [t.title for t in content.treatments.values()] + [
+        content.shared.title
+    ]
     assert reader.metadata.title == content.shared.booklet_title
 
 
@@ -128,8 +139,11 @@ def test_booklet_contents_link_to_the_first_page_of_each_leaflet(booklet):
     reader = PdfReader(booklet)
     contents = " ".join(reader.pages[1].extract_text().split())
     parts = [(title, page) for depth, title, page in outline_titles(reader) if depth == 0][1:]
-    assert [page for _, page in parts] == sorted(page for _, page in parts) and parts[0][1] == 3  # cover, contents, then the parts
-    destinations = {name: reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
+    # Cover, contents, then the parts.
+    assert [page for _, page in parts] == sorted(page for _, page in parts) and parts[0][1] == 3
+    destinations = {
+        name: reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()
+    }
     links = [annotation.get_object()["/Dest"] for annotation in reader.pages[1]["/Annots"]]
     assert [destinations[link] for link in links] == [page for _, page in parts]
     for title, page in parts:
@@ -148,7 +162,8 @@ def test_booklet_binds_each_leaflet_as_printed_on_its_own(booklet):
             text = reader.pages[page - 1].extract_text()
             assert text == leaflet_page.extract_text(), f"booklet page {page} is not page {number} of {name}.pdf"
             assert f"Page {number} of {len(leaflet.pages)}" in text
-            labels.append(f"{place}-{number}")  # a viewer numbers it as its footer does, after its place in the contents
+            # A viewer numbers it as its footer does, after its place in the contents.
+            labels.append(f"{place}-{number}")
             page += 1
     assert page - 1 == len(reader.pages)
     assert reader.page_labels == labels
@@ -160,9 +175,16 @@ def test_booklet_is_one_tagged_accessible_document(booklet):
     assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root and root["/Lang"] == "en"
     assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
     text = pdf_text(booklet)
-    for needed in ("Facial mesotherapy", "Hair mesotherapy", "Body mesotherapy", "Medical or cosmetic?", "Book a consultation"):
+    for needed in (
+        "Facial mesotherapy",
+        "Hair mesotherapy",
+        "Body mesotherapy",
+        "Medical or cosmetic?",
+        "Book a consultation",
+    ):
         assert needed in text
-    assert text.count("Please note:") == 4  # the clinic's disclaimer, in each leaflet it binds
+    # The clinic's disclaimer, in each leaflet it binds.
+    assert text.count("Please note:") == 4
     # one structure tree for the whole booklet: the cover's title, then each part's
     assert [node["/S"] for node in struct_nodes(booklet)].count("/H1") == 5
 
@@ -180,11 +202,29 @@ def test_every_file_name_is_safe_to_attach(example_build, press_build):
 
 # --- Tri-fold ---
 
+
 @pytest.fixture(scope="module")
 def trifold_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("trifold")
-    assert main(["--layout", "trifold", "--variant", "all", "--treatment", "facial", "--treatment", "hair",
-                 "--treatment", "body", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--layout",
+                "trifold",
+                "--variant",
+                "all",
+                "--treatment",
+                "facial",
+                "--treatment",
+                "hair",
+                "--treatment",
+                "body",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out / "example"
 
 
@@ -213,22 +253,26 @@ def test_no_text_on_a_fold(trifold_build, name):
     scale = 2
     for index, (page, folds) in enumerate(zip(document, ((97, 197), (100, 200)))):
         trim = reader.pages[index].trimbox
-        offset = float(trim.left) - float(reader.pages[index].mediabox.left)  # bleed, in points
+        # Bleed, in points.
+        offset = float(trim.left) - float(reader.pages[index].mediabox.left)
         image = page.render(scale=scale).to_pil().convert("RGB")
         top, bottom = round((offset + 10) * scale), round((offset + float(trim.height) - 10) * scale)
         for fold in folds:
             centre = (offset + fold * MM) * scale
             for x in range(round(centre - 3 * MM * scale), round(centre + 3 * MM * scale)):
                 colours = {image.getpixel((x, y)) for y in range(top, bottom)}
-                assert len(colours) == 1 or max(max(c) - min(c) for c in zip(*colours)) < 20, \
+                assert len(colours) == 1 or max(max(c) - min(c) for c in zip(*colours)) < 20, (
                     f"{name} page {index + 1}: something is printed on the fold at {fold} mm"
+                )
 
 
 def test_trifold_front_cover_bleeds_in_the_press_file(trifold_build):
     image = pypdfium2.PdfDocument(trifold_build / "facial.trifold.press.pdf")[0].render(scale=2).to_pil().convert("RGB")
     width, height = image.size
-    assert close(image.getpixel((width - 1, height // 2)), BRAND)   # right bleed edge, beside the front cover
-    assert close(image.getpixel((width - 40, 0)), BRAND)            # top bleed edge over the front cover
+    # Right bleed edge, beside the front cover.
+    assert close(image.getpixel((width - 1, height // 2)), BRAND)
+    # Top bleed edge over the front cover.
+    assert close(image.getpixel((width - 40, 0)), BRAND)
 
 
 def test_trifold_for_a_letter_clinic_is_letter_landscape(tmp_path):
@@ -241,12 +285,17 @@ def test_a_too_full_panel_fails_with_its_name_instead_of_spilling(tmp_path, caps
     import shutil
 
     from conftest import DATA
+
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     facial = data / "treatments" / "facial.yaml"
-    extra = "".join(f"  - Keep the area clean and dry, and follow any other advice you were given, number {n}.\n" for n in range(12))
+    extra = "".join(
+        f"  - Keep the area clean and dry, and follow any other advice you were given, number {n}.\n" for n in range(12)
+    )
     facial.write_text(facial.read_text().replace("aftercare:\n", "aftercare:\n" + extra))
-    assert main(["--data", str(data), "--layout", "trifold", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    assert (
+        main(["--data", str(data), "--layout", "trifold", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    )
     err = capsys.readouterr().err
     assert "facial.trifold.pdf: the tri-fold" in err and ("too full" in err or "exactly 2 pages" in err)
     assert "use the leaflet layout" in err
@@ -257,13 +306,12 @@ def test_a_booklet_binds_the_leaflets_its_worker_printed_without_laying_them_out
     """Never lay out a page twice: the booklet binds the pages its leaflets were laid out in, and the gate counts
     what it measured on them. A printer that has not printed them lays them out itself, to the same booklet, and
     measures the same."""
-    from conftest import DATA
-
     from brochures.load.clinic import find_clinic_file, load_clinic
     from brochures.load.content import load_content
     from brochures.pdf.printer import Printer
     from brochures.plan.documents import booklet_parts, plan_documents
     from brochures.render.html import HtmlRenderer
+    from conftest import DATA
 
     content = load_content(DATA)
     clinic = load_clinic(find_clinic_file("example", DATA), content)

@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from pack_support import messages_in, pack, write_appointments
 
 from brochures.pack.appointments import MAX_APPOINTMENTS, Rules, read_appointments
+from pack_support import messages_in, pack, write_appointments
 
 RULES = Rules(treatments=("facial", "hair"), known=("facial", "hair", "body"), language="en-GB", day_first=True,
               now=datetime(2026, 11, 25, 9, 0))
@@ -33,52 +33,96 @@ def test_a_good_file_with_a_bom_and_semicolons_and_other_header_spellings(tmp_pa
                             'Jo;jo@example.test;2026-12-04;09:15;"facial, hair"\r\n')
     assert result.problems == []
     sam, jo = result.appointments
-    assert (sam.first_name, sam.email, sam.when, sam.treatments) == ("Sam", "sam@example.test", datetime(2026, 12, 3, 14, 30), ("facial",))
+    assert (sam.first_name, sam.email, sam.when, sam.treatments) == (
+        "Sam",
+        "sam@example.test",
+        datetime(2026, 12, 3, 14, 30),
+        ("facial",),
+    )
     assert jo.treatments == ("facial", "hair") and jo.when == datetime(2026, 12, 4, 9, 15)
 
 
 def test_one_date_and_time_column_and_american_dates(tmp_path):
     rules = Rules(**{**RULES.__dict__, "day_first": False})
-    result = read(tmp_path, "name,email,appointment,treatment\nSam,sam@example.test,12/03/2026 14:30,hair\n", rules=rules)
+    result = read(
+        tmp_path, "name,email,appointment,treatment\nSam,sam@example.test,12/03/2026 14:30,hair\n", rules=rules
+    )
     assert result.problems == [] and result.appointments[0].when == datetime(2026, 12, 3, 14, 30)
 
 
-@pytest.mark.parametrize("row, expected", [
-    ("Sam,sam@,2026-12-03,14:30,facial", ':2 email: expected an email address like "sam@example.test", got "sam@"'),
-    ("Sam,sam@example.test,2026-12-03,14:30,botox",
-     ':2 treatments: expected treatments this clinic offers (facial, hair), got "botox", an unknown treatment'),
-    ("Sam,sam@example.test,2026-12-03,14:30,body",
-     ':2 treatments: expected treatments this clinic offers (facial, hair), got "body", one this clinic does not offer'),
-    ("Sam,sam@example.test,2026-12-03,,facial", ":2 time: expected a time like 14:30 or 2:30 pm, got nothing"),
-    ("Sam,sam@example.test,next Tuesday,14:30,facial", ':2 date: expected a date like 2026-12-03, got "next Tuesday"'),
-    ("Sam,sam@example.test,2026-02-30,14:30,facial", ':2 date: expected a date like 2026-12-03, got "2026-02-30"'),
-    ("Sam,sam@example.test,2026-12-03,25:00,facial", ':2 time: expected a time like 14:30 or 2:30 pm, got "25:00"'),
-    ("Sam,sam@example.test,2026-11-24,14:30,facial",
-     ':2 date: expected an appointment still to come, got "2026-11-24 14:30", which has passed'),
-    ('"=HYPERLINK(""https://evil.test"",""Click"")",sam@example.test,2026-12-03,14:30,facial',
-     ':2 first name: expected plain text, not a spreadsheet formula (text starting with =), got "=HYPERLINK'),
-    ("@SUM(1+1),sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, not a spreadsheet formula"),
-    ("Sam,+sam@example.test,2026-12-03,14:30,facial", ":2 email: expected plain text, not a spreadsheet formula (text starting with +)"),
-    ('"\tTab",sam@example.test,2026-12-03,14:30,facial',
-     ":2 first name: expected plain text, not a spreadsheet formula (text starting with a tab)"),
-    ('Sam,"\tsam@example.test",2026-12-03,14:30,facial',
-     ":2 email: expected plain text, not a spreadsheet formula (text starting with a tab)"),
-    ("Zoë,zoë@example.test,2026-12-03,14:30,facial",
-     ":2 email: expected an email address whose part before the @ is in plain letters a to z, digits and . _ - + "
-     '(most mail servers cannot deliver to one with accents or other letters), got "zoë@example.test"'),
-    ("Sam,sam@example.test,2026-12-03,14:30,-2+3",
-     ':2 treatments: expected plain text, not a spreadsheet formula (text starting with -), got "-2+3"'),
-    ("Sam,sam@example.test,=TODAY(),14:30,facial",
-     ':2 date: expected plain text, not a spreadsheet formula (text starting with =), got "=TODAY()"'),
-    ("Sa\u202em,sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected plain text, without the invisible character U+202E"),
-    (",sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected some text, got nothing"),
-    ("Sam,sam@example.test,2026-12-03,14:30", ":2: expected 5 cells, one per column, got 4"),
-    ("Sam,sam@example.test,2026-12-03,14:30,facial,hair", ":2: expected 5 cells, one per column, got 6 (a comma or semicolon"),
-])
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        ("Sam,sam@,2026-12-03,14:30,facial", ':2 email: expected an email address like "sam@example.test", got "sam@"'),
+        (
+            "Sam,sam@example.test,2026-12-03,14:30,botox",
+            ':2 treatments: expected treatments this clinic offers (facial, hair), got "botox", an unknown treatment',
+        ),
+        (
+            "Sam,sam@example.test,2026-12-03,14:30,body",
+            ':2 treatments: expected treatments this clinic offers (facial, hair), got "body", one this clinic does not offer',
+        ),
+        ("Sam,sam@example.test,2026-12-03,,facial", ":2 time: expected a time like 14:30 or 2:30 pm, got nothing"),
+        (
+            "Sam,sam@example.test,next Tuesday,14:30,facial",
+            ':2 date: expected a date like 2026-12-03, got "next Tuesday"',
+        ),
+        ("Sam,sam@example.test,2026-02-30,14:30,facial", ':2 date: expected a date like 2026-12-03, got "2026-02-30"'),
+        ("Sam,sam@example.test,2026-12-03,25:00,facial", ':2 time: expected a time like 14:30 or 2:30 pm, got "25:00"'),
+        (
+            "Sam,sam@example.test,2026-11-24,14:30,facial",
+            ':2 date: expected an appointment still to come, got "2026-11-24 14:30", which has passed',
+        ),
+        (
+            '"=HYPERLINK(""https://evil.test"",""Click"")",sam@example.test,2026-12-03,14:30,facial',
+            ':2 first name: expected plain text, not a spreadsheet formula (text starting with =), got "=HYPERLINK',
+        ),
+        (
+            "@SUM(1+1),sam@example.test,2026-12-03,14:30,facial",
+            ":2 first name: expected plain text, not a spreadsheet formula",
+        ),
+        (
+            "Sam,+sam@example.test,2026-12-03,14:30,facial",
+            ":2 email: expected plain text, not a spreadsheet formula (text starting with +)",
+        ),
+        (
+            '"\tTab",sam@example.test,2026-12-03,14:30,facial',
+            ":2 first name: expected plain text, not a spreadsheet formula (text starting with a tab)",
+        ),
+        (
+            'Sam,"\tsam@example.test",2026-12-03,14:30,facial',
+            ":2 email: expected plain text, not a spreadsheet formula (text starting with a tab)",
+        ),
+        (
+            "Zoë,zoë@example.test,2026-12-03,14:30,facial",
+            ":2 email: expected an email address whose part before the @ is in plain letters a to z, digits and . _ - + "
+            '(most mail servers cannot deliver to one with accents or other letters), got "zoë@example.test"',
+        ),
+        (
+            "Sam,sam@example.test,2026-12-03,14:30,-2+3",
+            ':2 treatments: expected plain text, not a spreadsheet formula (text starting with -), got "-2+3"',
+        ),
+        (
+            "Sam,sam@example.test,=TODAY(),14:30,facial",
+            ':2 date: expected plain text, not a spreadsheet formula (text starting with =), got "=TODAY()"',
+        ),
+        (
+            "Sa\u202em,sam@example.test,2026-12-03,14:30,facial",
+            ":2 first name: expected plain text, without the invisible character U+202E",
+        ),
+        (",sam@example.test,2026-12-03,14:30,facial", ":2 first name: expected some text, got nothing"),
+        ("Sam,sam@example.test,2026-12-03,14:30", ":2: expected 5 cells, one per column, got 4"),
+        (
+            "Sam,sam@example.test,2026-12-03,14:30,facial,hair",
+            ":2: expected 5 cells, one per column, got 6 (a comma or semicolon",
+        ),
+    ],
+)
 def test_each_bad_row_is_named_and_skipped(tmp_path, row, expected):
     result = read(tmp_path, HEADER + row + "\nJo,jo@example.test,2026-12-04,10:00,hair\n")
     assert any(message.startswith(expected) for message in messages(result)), messages(result)
-    assert [appointment.first_name for appointment in result.appointments] == ["Jo"]  # the good row is kept
+    # The good row is kept.
+    assert [appointment.first_name for appointment in result.appointments] == ["Jo"]
     assert not result.file_problem
 
 
@@ -93,38 +137,52 @@ def test_a_formula_cell_is_one_problem_not_a_list_of_unknown_treatments(tmp_path
 
 
 def test_the_language_is_compared_in_any_case(tmp_path):
-    result = read(tmp_path, "first name,email,date,time,treatments,language\n"
-                            "Sam,sam@example.test,2026-12-03,14:30,facial,EN\n"
-                            "Jo,jo@example.test,2026-12-03,15:30,facial,en_gb\n"
-                            "Al,al@example.test,2026-12-03,16:30,facial,FR\n")
+    result = read(
+        tmp_path,
+        "first name,email,date,time,treatments,language\n"
+        "Sam,sam@example.test,2026-12-03,14:30,facial,EN\n"
+        "Jo,jo@example.test,2026-12-03,15:30,facial,en_gb\n"
+        "Al,al@example.test,2026-12-03,16:30,facial,FR\n",
+    )
     assert [appointment.language for appointment in result.appointments] == ["en", "en-GB"]
     assert messages(result) == [':4 language: expected en (the language of this clinic\'s leaflets), got "FR"']
 
 
 def test_duplicate_rows_name_the_first(tmp_path):
-    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
-                                     "Jo,jo@example.test,2026-12-04,10:00,hair\n"
-                                     "Sam,SAM@example.test,03/12/2026,2:30 pm,facial\n")
-    assert messages(result) == [":4: expected each appointment once, got the same patient, time and treatments as line 2"]
+    result = read(
+        tmp_path,
+        HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
+        "Jo,jo@example.test,2026-12-04,10:00,hair\n"
+        "Sam,SAM@example.test,03/12/2026,2:30 pm,facial\n",
+    )
+    assert messages(result) == [
+        ":4: expected each appointment once, got the same patient, time and treatments as line 2"
+    ]
     assert len(result.appointments) == 2
 
 
 def test_one_row_per_service_is_one_appointment(tmp_path):
-    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
-                                     "Jo,jo@example.test,2026-12-04,10:00,hair\n"
-                                     "sam,SAM@example.test,03/12/2026,2:30 pm,hair\n")
+    result = read(
+        tmp_path,
+        HEADER + "Sam,sam@example.test,2026-12-03,14:30,facial\n"
+        "Jo,jo@example.test,2026-12-04,10:00,hair\n"
+        "sam,SAM@example.test,03/12/2026,2:30 pm,hair\n",
+    )
     assert messages(result) == []
     sam, jo = result.appointments
     assert sam.treatments == ("facial", "hair") and sam.row.endswith(":2+4") and jo.treatments == ("hair",)
     # The key (so the opaque id and the ledger entry) is the same whichever order the rows come in.
-    swapped = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,hair\n"
-                                      "Sam,sam@example.test,2026-12-03,14:30,facial\n")
+    swapped = read(
+        tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,hair\nSam,sam@example.test,2026-12-03,14:30,facial\n"
+    )
     assert swapped.appointments[0].key == sam.key
 
 
 def test_two_patients_sharing_an_address_at_one_time_are_two_appointments(tmp_path):
-    result = read(tmp_path, HEADER + "Sam,family@example.test,2026-12-03,14:30,facial\n"
-                                     "Alex,family@example.test,2026-12-03,14:30,facial\n")
+    result = read(
+        tmp_path,
+        HEADER + "Sam,family@example.test,2026-12-03,14:30,facial\nAlex,family@example.test,2026-12-03,14:30,facial\n",
+    )
     assert messages(result) == []
     sam, alex = result.appointments
     assert (sam.first_name, alex.first_name) == ("Sam", "Alex") and sam.key != alex.key
@@ -132,31 +190,52 @@ def test_two_patients_sharing_an_address_at_one_time_are_two_appointments(tmp_pa
 
 def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
     result = read(tmp_path, HEADER + "<b>Sam</b> {{ 7*7 }},sam@example.test,2026-12-03,14:30,facial\n")
-    assert result.appointments[0].first_name == "<b>Sam</b> {{ 7*7 }}"  # printed as written; the email test escapes it
+    # Printed as written; the email test escapes it.
+    assert result.appointments[0].first_name == "<b>Sam</b> {{ 7*7 }}"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("", ":1: expected a header row, then one row per appointment; got an empty file"),
-    ("\n\n", ":1: expected a header row, then one row per appointment; got an empty file"),
-    ("given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n",
-     ':1 columns: expected a column for treatments (or treatments, treatment, services); found the columns "given name", "mail", "when"'),
-    ("first name,email,date,treatments\n", ":1 columns: expected a column for time (or time, appointment time, start time)"),
-    ("first name,email,date,time,treatments,email\nSam,a@example.test,2026-12-03,14:30,facial,b@example.test\n",
-     ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); rename or remove all but one'),
-    ("name,patient,email,date,time,treatments\nSam Patel,Sam,sam@example.test,2026-12-03,14:30,facial\n",
-     ':1 columns: expected one column for first name, got 2: "name" (column 1) and "patient" (column 2)'),
-    ("first name,email,appointment,date,time,treatments\nSam,sam@example.test,2030-12-03 10:00,2030-12-03,09:30,facial\n",
-     ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
-     '"appointment" (column 3) and "date" (column 4) and "time" (column 5)'),
-    ("first name,email,datetime,time,treatments\nSam,sam@example.test,2030-12-03 10:00,09:30,facial\n",
-     ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
-     '"datetime" (column 3) and "time" (column 4)'),
-    ("first name,email,start,date,time,treatments\nSam,sam@example.test,10:00,2030-12-03,09:30,facial\n",
-     ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
-     '"start" (column 3) and "date" (column 4) and "time" (column 5)'),
-    ("first name,email,appointment,appointment,treatments\n",
-     ':1 columns: expected one column for date and time, got 2: "appointment" (column 3) and "appointment" (column 4)'),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", ":1: expected a header row, then one row per appointment; got an empty file"),
+        ("\n\n", ":1: expected a header row, then one row per appointment; got an empty file"),
+        (
+            "given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n",
+            ':1 columns: expected a column for treatments (or treatments, treatment, services); found the columns "given name", "mail", "when"',
+        ),
+        (
+            "first name,email,date,treatments\n",
+            ":1 columns: expected a column for time (or time, appointment time, start time)",
+        ),
+        (
+            "first name,email,date,time,treatments,email\nSam,a@example.test,2026-12-03,14:30,facial,b@example.test\n",
+            ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); rename or remove all but one',
+        ),
+        (
+            "name,patient,email,date,time,treatments\nSam Patel,Sam,sam@example.test,2026-12-03,14:30,facial\n",
+            ':1 columns: expected one column for first name, got 2: "name" (column 1) and "patient" (column 2)',
+        ),
+        (
+            "first name,email,appointment,date,time,treatments\nSam,sam@example.test,2030-12-03 10:00,2030-12-03,09:30,facial\n",
+            ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
+            '"appointment" (column 3) and "date" (column 4) and "time" (column 5)',
+        ),
+        (
+            "first name,email,datetime,time,treatments\nSam,sam@example.test,2030-12-03 10:00,09:30,facial\n",
+            ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
+            '"datetime" (column 3) and "time" (column 4)',
+        ),
+        (
+            "first name,email,start,date,time,treatments\nSam,sam@example.test,10:00,2030-12-03,09:30,facial\n",
+            ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
+            '"start" (column 3) and "date" (column 4) and "time" (column 5)',
+        ),
+        (
+            "first name,email,appointment,appointment,treatments\n",
+            ':1 columns: expected one column for date and time, got 2: "appointment" (column 3) and "appointment" (column 4)',
+        ),
+    ],
+)
 def test_a_file_that_cannot_be_used_is_refused_whole(tmp_path, text, expected):
     result = read(tmp_path, text)
     assert result.file_problem and result.appointments == []
@@ -164,8 +243,11 @@ def test_a_file_that_cannot_be_used_is_refused_whole(tmp_path, text, expected):
 
 
 def test_a_column_named_exactly_for_its_field_wins_over_an_alias(tmp_path):
-    result = read(tmp_path, "name,first name,patient email,email,date,time,treatments\n"
-                            "Sam Patel,Sam,office@example.test,sam@example.test,2026-12-03,14:30,facial\n")
+    result = read(
+        tmp_path,
+        "name,first name,patient email,email,date,time,treatments\n"
+        "Sam Patel,Sam,office@example.test,sam@example.test,2026-12-03,14:30,facial\n",
+    )
     assert result.problems == []
     assert (result.appointments[0].first_name, result.appointments[0].email) == ("Sam", "sam@example.test")
 
@@ -181,8 +263,10 @@ def test_a_huge_cell_stops_reading_with_a_message(tmp_path):
 
 
 def test_a_50000_row_file_is_read_as_a_stream_and_refused_past_the_cap(tmp_path):
-    rows = "".join(f"P{i},p{i}@example.test,2027-{1 + i % 12:02d}-{1 + i % 28:02d},{8 + i % 10}:{i % 60:02d},facial\n"
-                   for i in range(50_000))
+    rows = "".join(
+        f"P{i},p{i}@example.test,2027-{1 + i % 12:02d}-{1 + i % 28:02d},{8 + i % 10}:{i % 60:02d},facial\n"
+        for i in range(50_000)
+    )
     path = tmp_path / "appointments.csv"
     path.write_text(HEADER + rows)
     tracemalloc.start()
@@ -193,7 +277,8 @@ def test_a_50000_row_file_is_read_as_a_stream_and_refused_past_the_cap(tmp_path)
         tracemalloc.stop()
     assert result.file_problem and result.appointments == []
     assert f"expected at most {MAX_APPOINTMENTS:,} appointments in one file" in str(result.problems[-1])
-    assert peak < 20 * 1024 * 1024  # the 3 MB file is never held whole, nor 50,000 appointments
+    # The 3 MB file is never held whole, nor 50,000 appointments.
+    assert peak < 20 * 1024 * 1024
 
 
 def test_a_50000_row_file_of_bad_rows_is_counted_not_kept(tmp_path):
@@ -205,12 +290,16 @@ def test_a_50000_row_file_of_bad_rows_is_counted_not_kept(tmp_path):
 
 # --- From the command line ---
 
+
 def test_the_good_rows_are_prepared_and_the_exit_code_says_some_were_not(clinic, tmp_path, capsys):
     folder, out = clinic
-    appointments = write_appointments(tmp_path / "appointments.csv", [
-        "Sam,sam@example.test,2030-12-03,09:30,facial,",
-        "Jo,jo@,2030-12-03,11:00,hair,",
-    ])
+    appointments = write_appointments(
+        tmp_path / "appointments.csv",
+        [
+            "Sam,sam@example.test,2030-12-03,09:30,facial,",
+            "Jo,jo@,2030-12-03,11:00,hair,",
+        ],
+    )
     assert pack(folder, out, "--appointments", str(appointments)) == 1
     err = capsys.readouterr().err
     assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in err
@@ -229,9 +318,24 @@ def test_a_file_of_only_bad_rows_says_none_could_be_prepared(clinic, tmp_path, c
 
 def test_one_patient_booked_by_phone(clinic, capsys):
     folder, out = clinic
-    assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30",
-                "--treatment", "facial", "--treatment", "hair") == 0
-    message, = messages_in(out)
+    assert (
+        pack(
+            folder,
+            out,
+            "--name",
+            "Sam",
+            "--email",
+            "sam@example.test",
+            "--when",
+            "2030-12-03 14:30",
+            "--treatment",
+            "facial",
+            "--treatment",
+            "hair",
+        )
+        == 0
+    )
+    (message,) = messages_in(out)
     assert message["To"] == "sam@example.test"
     assert pack(folder, out, "--name", "Sam", "--email", "sam@", "--when", "yesterday", "--treatment", "facial") == 2
     err = capsys.readouterr().err
@@ -242,11 +346,13 @@ def test_one_patient_booked_by_phone(clinic, capsys):
 
 def test_the_shipped_sample_prepares_one_email_per_patient(capsys, tmp_path):
     from generate import main
+
     assert main(["pack", "--out", str(tmp_path / "out")]) == 0
     sample = (Path(__file__).parent.parent / "data" / "appointments.csv").read_text().splitlines()
     assert len(list((tmp_path / "out" / ".private" / "example").glob("*.eml"))) == len(sample) - 1
     captured = capsys.readouterr()
-    assert "Draft" in captured.err  # the example clinic is not approved: said, and --send would refuse
+    # The example clinic is not approved: said, and --send would refuse.
+    assert "Draft" in captured.err
     assert "Leaflets (drafts: not yet approved by the clinic's medical lead):" in captured.out
     assert "as the clinic approved them" not in captured.out
 
@@ -273,8 +379,10 @@ def test_a_file_and_a_patient_together_are_refused(clinic, tmp_path, capsys):
 
 def test_an_unreadable_when_for_one_patient_is_invalid_input(clinic, capsys):
     folder, out = clinic
-    assert pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "tomorrow",
-                "--treatment", "facial") == 2
+    assert (
+        pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "tomorrow", "--treatment", "facial")
+        == 2
+    )
     err = capsys.readouterr().err
     assert "Invalid input (1 problem); nothing was prepared:" in err
     assert 'command line --when: expected a date and time like 2026-12-03 14:30' in err and "skipped" not in err
@@ -297,5 +405,7 @@ def test_a_refused_file_says_nothing_was_prepared(clinic, tmp_path, capsys, text
 
 
 def test_start_beside_a_date_column_is_the_time(tmp_path):
-    result = read(tmp_path, "first name,email,date,start,end,treatments\nSam,sam@example.test,2030-12-03,10:00,10:45,facial\n")
+    result = read(
+        tmp_path, "first name,email,date,start,end,treatments\nSam,sam@example.test,2030-12-03,10:00,10:45,facial\n"
+    )
     assert result.problems == [] and result.appointments[0].when == datetime(2030, 12, 3, 10, 0)

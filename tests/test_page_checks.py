@@ -10,6 +10,14 @@ from pathlib import Path
 
 import pytest
 import segno
+from pypdf import PdfReader
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from brochures.brand.fonts import find_font, font_face_css
+from brochures.pdf.facts import Expected
+from brochures.pdf.finishing import table_header_scopes
+from brochures.pdf.inspection import inspect_pdf
 from conftest import (
     DATA,
     EXAMPLE,
@@ -20,35 +28,36 @@ from conftest import (
     struct_nodes,
     walk_structure,
 )
-from pypdf import PdfReader
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-
-from brochures.brand.fonts import find_font, font_face_css
-from brochures.pdf.facts import Expected
-from brochures.pdf.finishing import table_header_scopes
-from brochures.pdf.inspection import inspect_pdf
 from generate import main
 
 FONT = find_font("Atkinson Hyperlegible", ROOT)
 URL = "https://example-clinic.test/book"
-LONG_WORD = "Dermatologicalhyperlegibilityaestheticsx"  # 40 characters
+# 40 characters.
+LONG_WORD = "Dermatologicalhyperlegibilityaestheticsx"
 LONG_NAME = f"The {LONG_WORD} Clinic"
-LONG_EMAIL = "appointments." + "a" * 100 + "@" + "b" * 31 + ".test"  # 150 characters
-LONG_URL = "https://example-clinic.test/book/" + "x" * 200 + "?ref=" + "c" * 12  # 250 characters
+# 150 characters.
+LONG_EMAIL = "appointments." + "a" * 100 + "@" + "b" * 31 + ".test"
+# 250 characters.
+LONG_URL = "https://example-clinic.test/book/" + "x" * 200 + "?ref=" + "c" * 12
 
 
 def expected(**changes) -> Expected:
-    return Expected(font=FONT.css_name, font_family=FONT.name, font_files=tuple(str(f.path) for f in FONT.faces), **changes)
+    return Expected(
+        font=FONT.css_name, font_family=FONT.name, font_files=tuple(str(f.path) for f in FONT.faces), **changes
+    )
 
 
 def pdf_of(body: str, css: str = "", finisher=None) -> bytes:
     """A small real PDF, printed by WeasyPrint in the clinic's font: the checks are tested on what they will read."""
     fonts = FontConfiguration()
-    sheet = CSS(string=font_face_css(FONT) + f'html {{ font-family: "{FONT.css_name}"; font-size: 12pt; }} '
-                       "@page { size: A4; margin: 13mm 15mm 17mm; } " + css, font_config=fonts)
+    sheet = CSS(
+        string=font_face_css(FONT) + f'html {{ font-family: "{FONT.css_name}"; font-size: 12pt; }} '
+        "@page { size: A4; margin: 13mm 15mm 17mm; } " + css,
+        font_config=fonts,
+    )
     return HTML(string=f'<html lang="en"><body>{body}</body></html>').write_pdf(
-        stylesheets=[sheet], font_config=fonts, finisher=finisher, pdf_tags=True)
+        stylesheets=[sheet], font_config=fonts, finisher=finisher, pdf_tags=True
+    )
 
 
 def qr(url: str = URL) -> str:
@@ -57,36 +66,59 @@ def qr(url: str = URL) -> str:
 
 # --- The checks, each on a PDF that breaks it (and one that does not) ---
 
+
 def test_text_past_the_page_edge_fails_naming_the_page():
     found = inspect_pdf(pdf_of("<p>Fine</p>" + '<p style="break-before: page">' + "x" * 150 + "</p>"), True, expected())
-    assert any(re.match(r"page 2: text \(\"x+\"\) runs \d+ mm past the page's safe area", p) for p in found.page_problems), found.page_problems
-    assert not inspect_pdf(pdf_of("<p>" + "x" * 150 + "</p>", "p { overflow-wrap: anywhere; }"), True, expected()).page_problems
+    assert any(
+        re.match(r"page 2: text \(\"x+\"\) runs \d+ mm past the page's safe area", p) for p in found.page_problems
+    ), found.page_problems
+    assert not inspect_pdf(
+        pdf_of("<p>" + "x" * 150 + "</p>", "p { overflow-wrap: anywhere; }"), True, expected()
+    ).page_problems
 
 
 def test_an_image_laid_out_beyond_the_page_fails():
-    found = inspect_pdf(pdf_of(f'<img src="{qr()}" alt="Booking code" style="width: 30mm; margin-left: 180mm">'),
-                        True, expected(booking_url=URL))
-    assert any("'Booking code' is laid out" in p and "beyond the page edge" in p for p in found.page_problems), found.page_problems
+    found = inspect_pdf(
+        pdf_of(f'<img src="{qr()}" alt="Booking code" style="width: 30mm; margin-left: 180mm">'),
+        True,
+        expected(booking_url=URL),
+    )
+    assert any("'Booking code' is laid out" in p and "beyond the page edge" in p for p in found.page_problems), (
+        found.page_problems
+    )
 
 
 def test_text_over_text_fails():
-    body = ('<p style="position: absolute; top: 0">Hello there, patients</p>'
-            '<p style="position: absolute; top: 1mm">Other words on top</p>')
+    body = (
+        '<p style="position: absolute; top: 0">Hello there, patients</p>'
+        '<p style="position: absolute; top: 1mm">Other words on top</p>'
+    )
     found = inspect_pdf(pdf_of(body), True, expected())
     assert any(p.startswith("page 1: text overlaps other text") for p in found.page_problems), found.page_problems
     apart = body.replace("top: 1mm", "top: 10mm")
     assert not inspect_pdf(pdf_of(apart), True, expected()).page_problems
 
 
-@pytest.mark.parametrize("body, booking_url, problem", [
-    (f'<img src="{qr()}" alt="QR" style="width: 30mm">', URL, None),
-    (f'<img src="{qr()}" alt="QR" style="width: 12mm">', URL, r"the QR code is \d+ mm wide, below the 20 mm"),
-    (f'<img src="{qr(LONG_URL)}" alt="QR" style="width: 24mm">', LONG_URL, r"modules are 0\.\d+ mm each"),
-    (f'<img src="{qr()}" alt="QR" style="width: 30mm">', "https://other.test/", r"gives 'https://example-clinic\.test/book', not the booking address"),
-    (f'<div style="position: relative"><img src="{qr()}" alt="QR" style="width: 30mm"><span style="position: absolute; '
-     'left: 0; top: 0; width: 30mm; height: 30mm; border: 1.5mm solid black"></span></div>', URL, "quiet zone"),
-    ("<p>No code at all</p>", URL, "no QR code on the page scans to the booking address"),
-])
+@pytest.mark.parametrize(
+    "body, booking_url, problem",
+    [
+        (f'<img src="{qr()}" alt="QR" style="width: 30mm">', URL, None),
+        (f'<img src="{qr()}" alt="QR" style="width: 12mm">', URL, r"the QR code is \d+ mm wide, below the 20 mm"),
+        (f'<img src="{qr(LONG_URL)}" alt="QR" style="width: 24mm">', LONG_URL, r"modules are 0\.\d+ mm each"),
+        (
+            f'<img src="{qr()}" alt="QR" style="width: 30mm">',
+            "https://other.test/",
+            r"gives 'https://example-clinic\.test/book', not the booking address",
+        ),
+        (
+            f'<div style="position: relative"><img src="{qr()}" alt="QR" style="width: 30mm"><span style="position: absolute; '
+            'left: 0; top: 0; width: 30mm; height: 30mm; border: 1.5mm solid black"></span></div>',
+            URL,
+            "quiet zone",
+        ),
+        ("<p>No code at all</p>", URL, "no QR code on the page scans to the booking address"),
+    ],
+)
 def test_the_qr_code_must_scan_to_the_booking_address(body, booking_url, problem):
     found = inspect_pdf(pdf_of(body), True, expected(booking_url=booking_url))
     if problem is None:
@@ -103,42 +135,65 @@ def test_text_the_font_cannot_draw_fails_naming_the_font_used_and_the_characters
     tajawal = find_font("Tajawal", ROOT)
     stacked = font_face_css(tajawal) + f'html {{ font-family: "{FONT.css_name}", "{tajawal.css_name}"; }}'
     other = inspect_pdf(pdf_of("<p>Clinic عيادة</p>", stacked), True, expected())
-    assert ('Atkinson Hyperlegible cannot draw "عيادة" (U+0639, U+064A, U+0627, U+062F, U+0629), so they are drawn in '
-            f"{tajawal.css_name} instead") in other.page_problems, other.page_problems
+    assert (
+        'Atkinson Hyperlegible cannot draw "عيادة" (U+0639, U+064A, U+0627, U+062F, U+0629), so they are drawn in '
+        f"{tajawal.css_name} instead"
+    ) in other.page_problems, other.page_problems
     none = inspect_pdf(pdf_of("<p>Clinic \ufdd0</p>"), True, expected())
-    assert 'Atkinson Hyperlegible has no glyph for "\ufdd0" (U+FDD0): they print as empty boxes' in none.page_problems, none.page_problems
+    assert (
+        'Atkinson Hyperlegible has no glyph for "\ufdd0" (U+FDD0): they print as empty boxes' in none.page_problems
+    ), none.page_problems
     # Real text the clinic's font lacks fails either way, naming the font that really drew it, whichever this machine has.
     for text, codes in (("عيادة", "U+0639, U+064A, U+0627, U+062F, U+0629"), ("東京", "U+6771, U+4EAC")):
         found = inspect_pdf(pdf_of(f"<p>Clinic {text}</p>"), True, expected())
         named = [p for p in found.page_problems if f'"{text}"' in p]
         assert len(named) == 1, found.page_problems
         problem = named[0]
-        drawn = re.fullmatch(re.escape(f'Atkinson Hyperlegible cannot draw "{text}" ({codes}), so they are drawn in ')
-                             + "(.+) instead", problem)
-        assert (drawn and drawn[1] in found.fonts and drawn[1] != FONT.css_name
-                or problem == f'Atkinson Hyperlegible has no glyph for "{text}" ({codes}): they print as empty boxes'), found
+        drawn = re.fullmatch(
+            re.escape(f'Atkinson Hyperlegible cannot draw "{text}" ({codes}), so they are drawn in ') + "(.+) instead",
+            problem,
+        )
+        assert (
+            drawn
+            and drawn[1] in found.fonts
+            and drawn[1] != FONT.css_name
+            or problem == f'Atkinson Hyperlegible has no glyph for "{text}" ({codes}): they print as empty boxes'
+        ), found
     for record in assert_no_weasyprint_logs:
-        record.expected_by_test = "notdef" in record.getMessage()  # WeasyPrint's own word for the empty boxes
+        # WeasyPrint's own word for the empty boxes.
+        record.expected_by_test = "notdef" in record.getMessage()
     assert not inspect_pdf(pdf_of("<p>Clinic café – ‘naïve’</p>"), True, expected()).page_problems
 
 
 def test_near_empty_pages_and_pages_over_budget_are_warnings_naming_them():
-    filler = "".join(f"<p>Paragraph {n} of the leaflet, long enough to fill a line of text on the page.</p>" for n in range(25))
-    found = inspect_pdf(pdf_of(filler + '<p style="break-before: page">A stray line.</p>'), True, expected(page_budget=1))
-    assert found.warnings == ["2 pages, 1 more than the 1-page budget (one sheet, folded): shorten the content or check the layout",
-                              "page 2 is nearly empty: its content fills 1% of the page"]
+    filler = "".join(
+        f"<p>Paragraph {n} of the leaflet, long enough to fill a line of text on the page.</p>" for n in range(25)
+    )
+    found = inspect_pdf(
+        pdf_of(filler + '<p style="break-before: page">A stray line.</p>'), True, expected(page_budget=1)
+    )
+    assert found.warnings == [
+        "2 pages, 1 more than the 1-page budget (one sheet, folded): shorten the content or check the layout",
+        "page 2 is nearly empty: its content fills 1% of the page",
+    ]
     assert not found.page_problems and len(found.page_fill) == 2 and found.page_fill[0] > 0.8
-    cover = inspect_pdf(pdf_of("<p>Cover</p>" + '<div style="break-before: page">' + filler + "</div>"), True, expected(cover_pages=(1,)))
+    cover = inspect_pdf(
+        pdf_of("<p>Cover</p>" + '<div style="break-before: page">' + filler + "</div>"),
+        True,
+        expected(cover_pages=(1,)),
+    )
     assert not cover.warnings
 
 
 def test_text_below_aa_contrast_fails_counting_each_character_on_any_background():
     """Measured on the rendered page, word by word, against what lies around the words: grey on white, white on a
     pale box, and a pale word inside a dark sentence are each caught; large bold text needs only 3:1."""
-    body = ('<p>Readable words, then <span style="color: #999999">pale grey</span> ones.</p>'
-            '<p style="background: #F4A7B9; color: #FFFFFF; padding: 2mm">On pink</p>'
-            '<p style="color: #767676">Grey at 4.54 to one passes.</p>'
-            '<p style="color: #949494; font-size: 18pt; font-weight: bold">Large bold grey</p>')
+    body = (
+        '<p>Readable words, then <span style="color: #999999">pale grey</span> ones.</p>'
+        '<p style="background: #F4A7B9; color: #FFFFFF; padding: 2mm">On pink</p>'
+        '<p style="color: #767676">Grey at 4.54 to one passes.</p>'
+        '<p style="color: #949494; font-size: 18pt; font-weight: bold">Large bold grey</p>'
+    )
     found = inspect_pdf(pdf_of(body), True, expected())
     assert found.text_contrast_failures == len("palegrey") + len("Onpink")
     assert {"#999999 on #FFFFFF: 2.85:1", "#FFFFFF on #F4A7B9: 1.9:1"} <= set(found.contrast_examples)
@@ -147,11 +202,17 @@ def test_text_below_aa_contrast_fails_counting_each_character_on_any_background(
 
 def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():
     must = (("Call 999 straight away if", 1), ("You are pregnant or breastfeeding.", 2))
-    wrapped = ('<p style="width: 30mm">Call 999 straight away if</p><p lang="en" style="width: 28mm; hyphens: auto; hyphenate-character: &quot;-&quot;">You are pregnant or breastfeeding.</p>'
-               '<p style="break-before: page">YOU ARE PREGNANT OR BREASTFEEDING.</p>')
+    wrapped = (
+        '<p style="width: 30mm">Call 999 straight away if</p><p lang="en" style="width: 28mm; hyphens: auto; hyphenate-character: &quot;-&quot;">You are pregnant or breastfeeding.</p>'
+        '<p style="break-before: page">YOU ARE PREGNANT OR BREASTFEEDING.</p>'
+    )
     assert not inspect_pdf(pdf_of(wrapped), True, expected(must_show=must)).page_problems
-    once = inspect_pdf(pdf_of("<p>You are pregnant or breastfeeding.</p>"), True, expected(must_show=must)).page_problems
-    assert once == ['safety information is missing from the pages: "Call 999 straight away if"; "You are pregnant or breastfeeding."']
+    once = inspect_pdf(
+        pdf_of("<p>You are pregnant or breastfeeding.</p>"), True, expected(must_show=must)
+    ).page_problems
+    assert once == [
+        'safety information is missing from the pages: "Call 999 straight away if"; "You are pregnant or breastfeeding."'
+    ]
 
 
 def test_a_clinic_template_that_leaves_out_the_emergency_advice_fails_its_documents(clinic_copy, tmp_path, capsys):
@@ -159,16 +220,35 @@ def test_a_clinic_template_that_leaves_out_the_emergency_advice_fails_its_docume
     partials.mkdir(parents=True)
     original = (ROOT / "templates" / "partials" / "get_help.html.j2").read_text()
     (partials / "get_help.html.j2").write_text(re.sub(r'<div class="emergency">.*?</div>', "", original, flags=re.S))
-    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "facial", "--treatment", "comparison"]) == 1
+    assert (
+        main(
+            [
+                "--clinic",
+                str(clinic_copy),
+                "--out",
+                str(tmp_path / "out"),
+                "--treatment",
+                "facial",
+                "--treatment",
+                "comparison",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
-    assert re.search(r'facial\.pdf: not fit to give to patients as it is: safety information is missing from the pages: "You find it hard to breathe', err)
+    assert re.search(
+        r'facial\.pdf: not fit to give to patients as it is: safety information is missing from the pages: "You find it hard to breathe',
+        err,
+    )
     assert "comparison.pdf: patients" not in err and (tmp_path / "out" / "mine" / "comparison.pdf").exists()
     assert not (tmp_path / "out" / "mine" / "facial.pdf").exists()
 
 
 def test_table_headers_carry_their_scope_only_after_finishing():
-    table = ('<table><thead><tr><th scope="col">Ingredient</th><th scope="col">Why</th></tr></thead>'
-             '<tbody><tr><th scope="row">Hyaluronic acid</th><td>Holds water</td></tr></tbody></table>')
+    table = (
+        '<table><thead><tr><th scope="col">Ingredient</th><th scope="col">Why</th></tr></thead>'
+        '<tbody><tr><th scope="row">Hyaluronic acid</th><td>Holds water</td></tr></tbody></table>'
+    )
     bare = inspect_pdf(pdf_of(table), True, expected())
     assert bare.table_headers == 3 and any("3 of 3 table header cells carry no /Scope" in p for p in bare.page_problems)
     finished = pdf_of(table, finisher=table_header_scopes)
@@ -183,6 +263,7 @@ def _struct(pdf: bytes) -> list:
 
 # --- Real builds: the layouts meet the checks ---
 
+
 def long_clinic(tmp_path: Path, page_size: str) -> Path:
     folder = tmp_path / "clinics" / "long"
     shutil.copytree(EXAMPLE, folder)
@@ -193,23 +274,30 @@ def long_clinic(tmp_path: Path, page_size: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("page_size, options", [
-    ("A4", ["--layout", "all", "--variant", "all", "--treatment", "facial"]),
-    ("Letter", ["--layout", "trifold", "--treatment", "hair"]),
-    ("A5", ["--treatment", "body", "--treatment", "comparison"]),
-])
+@pytest.mark.parametrize(
+    "page_size, options",
+    [
+        ("A4", ["--layout", "all", "--variant", "all", "--treatment", "facial"]),
+        ("Letter", ["--layout", "trifold", "--treatment", "hair"]),
+        ("A5", ["--treatment", "body", "--treatment", "comparison"]),
+    ],
+)
 def test_long_names_emails_and_addresses_fit_and_the_code_still_scans(tmp_path, page_size, options):
     assert (len(LONG_WORD), len(LONG_EMAIL), len(LONG_URL)) == (40, 150, 250)
     out = tmp_path / "out"
-    assert main(["--clinic", str(long_clinic(tmp_path, page_size)), "--out", str(out), *options]) == 0  # the gate passed
+    # The gate passed.
+    assert main(["--clinic", str(long_clinic(tmp_path, page_size)), "--out", str(out), *options]) == 0
     for pdf in (out / "long").glob("*.pdf"):
         found = inspect_pdf(pdf.read_bytes(), ".press" not in pdf.name, expected(booking_url=LONG_URL))
         assert found.qr_codes == [LONG_URL] and not found.page_problems, (pdf.name, found.page_problems)
         assert LONG_WORD[:12] in pdf_text(pdf)
 
 
-LONG_US_NAME = "Northern Virginia Dermatology and Aesthetic Medicine Center of Excellence"  # 74 characters
-LONG_US_ADDRESS = '["Suite 1200, Tysons Corner Professional Building", "8150 Leesburg Pike, Vienna, VA 22182", "United States"]'
+# 74 characters.
+LONG_US_NAME = "Northern Virginia Dermatology and Aesthetic Medicine Center of Excellence"
+LONG_US_ADDRESS = (
+    '["Suite 1200, Tysons Corner Professional Building", "8150 Leesburg Pike, Vienna, VA 22182", "United States"]'
+)
 
 
 def line_pitch(pdf: Path, first: str, second: str) -> float:
@@ -218,8 +306,9 @@ def line_pitch(pdf: Path, first: str, second: str) -> float:
     return round(bottoms[first] - bottoms[second], 1)
 
 
-def test_a_long_name_and_a_three_line_address_still_fit_every_leaflet_on_one_letter_sheet(clinic_copy, tmp_path,
-                                                                                          rosewood_build):
+def test_a_long_name_and_a_three_line_address_still_fit_every_leaflet_on_one_letter_sheet(
+    clinic_copy, tmp_path, rosewood_build
+):
     """Over its 4 pages, a leaflet is laid out again with lines and sections a little closer (styles/fit.css), and
     kept so when that fits; one that fits as it is keeps its roomier spacing."""
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", f"name: {LONG_US_NAME}")
@@ -227,12 +316,31 @@ def test_a_long_name_and_a_three_line_address_still_fit_every_leaflet_on_one_let
     edit_config(clinic_copy, "page_size: A4", "page_size: Letter")
     edit_config(clinic_copy, "country: GB", "country: US")
     out = tmp_path / "out"
-    assert main(["--clinic", str(clinic_copy), "--out", str(out), "--treatment", "facial", "--treatment", "hair",
-                 "--treatment", "body", "--strict"]) == 1  # its one warning: not yet approved
+    assert (
+        main(
+            [
+                "--clinic",
+                str(clinic_copy),
+                "--out",
+                str(out),
+                "--treatment",
+                "facial",
+                "--treatment",
+                "hair",
+                # Its one warning: not yet approved.
+                "--treatment",
+                "body",
+                "--strict",
+            ]
+        )
+        == 1
+    )
     assert page_warnings(out / "mine") == {}
     assert [len(PdfReader(out / "mine" / f"{name}.pdf").pages) for name in ("facial", "hair", "body")] == [4, 4, 4]
     assert "Suite 1200, Tysons Corner" in pdf_text(out / "mine" / "hair.pdf")
-    closer, roomier = (line_pitch(folder / "hair.pdf", "Thinning", "Early") for folder in (out / "mine", rosewood_build))
+    closer, roomier = (
+        line_pitch(folder / "hair.pdf", "Thinning", "Early") for folder in (out / "mine", rosewood_build)
+    )
     assert 12 * 1.2 <= closer < roomier
 
 
@@ -245,7 +353,9 @@ def test_a_too_full_tri_fold_panel_is_named_with_how_much(tmp_path, capsys):
     text = facial.read_text()
     assert "\nemergency:\n" in text
     facial.write_text(text.replace("\nemergency:\n", "\nemergency:\n" + extra, 1))
-    assert main(["--data", str(data), "--layout", "trifold", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    assert (
+        main(["--data", str(data), "--layout", "trifold", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    )
     assert re.search(r"facial\.trifold\.pdf: the tri-fold's flap panel is \d+ mm too full", capsys.readouterr().err)
 
 
@@ -253,8 +363,11 @@ def six_treatment_data(tmp_path: Path) -> Path:
     """The shipped data with three more treatments (copies of the others under other titles) and an A5 clinic offering all six."""
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
-    for source, slug, title in (("facial", "neck", "Neck mesotherapy"), ("hair", "scalp", "Scalp mesotherapy"),
-                                ("body", "thigh", "Thigh mesotherapy")):
+    for source, slug, title in (
+        ("facial", "neck", "Neck mesotherapy"),
+        ("hair", "scalp", "Scalp mesotherapy"),
+        ("body", "thigh", "Thigh mesotherapy"),
+    ):
         text = (data / "treatments" / f"{source}.yaml").read_text()
         old = re.search(r"^title: (.*)$", text, re.M).group(1)
         (data / "treatments" / f"{slug}.yaml").write_text(text.replace(f"title: {old}", f"title: {title}", 1))
@@ -269,8 +382,16 @@ def page_warnings(folder: Path) -> dict[str, list[str]]:
     """Each document's page warnings, measured as the gate measures them (a leaflet on A4 or Letter: 4 pages)."""
     found = {}
     for pdf in sorted(folder.glob("*.pdf")):
-        budget = 4 if pdf.stem not in ("comparison", "booklet") and "." not in pdf.stem and PdfReader(pdf).pages[0].mediabox.width > 500 else None
-        inspection = inspect_pdf(pdf.read_bytes(), True, expected(page_budget=budget, cover_pages=(1,) if pdf.stem == "booklet" else ()))
+        budget = (
+            4
+            if pdf.stem not in ("comparison", "booklet")
+            and "." not in pdf.stem
+            and PdfReader(pdf).pages[0].mediabox.width > 500
+            else None
+        )
+        inspection = inspect_pdf(
+            pdf.read_bytes(), True, expected(page_budget=budget, cover_pages=(1,) if pdf.stem == "booklet" else ())
+        )
         if inspection.warnings or inspection.page_problems:
             found[pdf.name] = inspection.warnings + inspection.page_problems
     return found
@@ -279,11 +400,13 @@ def page_warnings(folder: Path) -> dict[str, list[str]]:
 def test_six_treatments_on_a5_use_their_pages_well_and_the_comparison_columns_never_overlap(tmp_path):
     data = six_treatment_data(tmp_path)
     out = tmp_path / "out"
-    assert main(["--data", str(data), "--clinic", "six", "--out", str(out)]) == 0  # the gate passed: no overlapping text
+    # The gate passed: no overlapping text.
+    assert main(["--data", str(data), "--clinic", "six", "--out", str(out)]) == 0
     assert page_warnings(out / "six") == {}
     for table in [node for node in struct_nodes(out / "six" / "comparison.pdf") if node["/S"] == "/Table"]:
         columns = [node for node in walk_structure(table) if node["/S"] == "/TH" and node["/A"]["/Scope"] == "/Column"]
-        assert len(columns) <= 3  # the row labels, then at most two treatments side by side on A5
+        # The row labels, then at most two treatments side by side on A5.
+        assert len(columns) <= 3
     assert "Thigh mesotherapy" in pdf_text(out / "six" / "comparison.pdf")
 
 
@@ -295,7 +418,9 @@ def test_the_shipped_clinics_use_their_pages_well(example_build, rosewood_build)
 def test_every_table_header_in_the_shipped_files_carries_its_scope(example_build):
     for name in ("facial.pdf", "comparison.pdf", "booklet.pdf"):
         headers = [node for node in struct_nodes(example_build / name) if node["/S"] == "/TH"]
-        assert headers and all(node["/A"]["/O"] == "/Table" and node["/A"]["/Scope"] in ("/Column", "/Row") for node in headers)
+        assert headers and all(
+            node["/A"]["/O"] == "/Table" and node["/A"]["/Scope"] in ("/Column", "/Row") for node in headers
+        )
 
 
 def test_an_independent_pdf_ua_checker_finds_no_table_warnings(example_build):

@@ -18,15 +18,12 @@ from pathlib import Path
 
 import pytest
 import watchfiles
-from conftest import DATA, ROOT, line_of
 from PIL import Image
 from pypdf import PdfReader
-from test_report import Page
 
+from brochures.building.options import BuildOptions
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
-from brochures.building.options import BuildOptions
-from brochures.preview.session import Preview, changed_names
 from brochures.preview.gallery import ClinicShown, write_gallery
 from brochures.preview.server import (
     BuildEvents,
@@ -34,13 +31,18 @@ from brochures.preview.server import (
     read_served_file,
     served_file,
 )
+from brochures.preview.session import Preview, changed_names
 from brochures.problems import display_path
+from conftest import DATA, ROOT, line_of
 from generate import main
+from test_report import Page
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (scripts/setup.sh): Playwright downloads no browser
+# Debian's package (scripts/setup.sh): Playwright downloads no browser.
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = ROOT / "test-artifacts"  # README: where to look at the gallery as the test saw it
+# README: where to look at the gallery as the test saw it.
+SCREENSHOTS = ROOT / "test-artifacts"
 
 
 # --- What the server serves, and what it refuses ---
@@ -75,13 +77,34 @@ def test_the_output_folders_files_are_served(out_folder, raw, expected):
 
 
 REFUSED = [
-    "/../secret.pdf", "/example/../../secret.pdf", "/%2e%2e/secret.pdf", "/%2E%2E/%2e%2e/secret.pdf",
-    "/example/..%2f..%2fsecret.pdf", "/example%2F..%2F..%2Fsecret.pdf", "/%252e%252e/secret.pdf", "/example/%2e/facial.pdf",
-    "/example\\..\\..\\secret.pdf", "/example/%5c..%5csecret.pdf", "/example/facial.pdf%00.png", "/.preview/../example/facial.pdf",
-    "//secret.pdf", "/example//facial.pdf", "/C:/secret.pdf", "/%c0%ae%c0%ae/secret.pdf",
+    "/../secret.pdf",
+    "/example/../../secret.pdf",
+    "/%2e%2e/secret.pdf",
+    "/%2E%2E/%2e%2e/secret.pdf",
+    "/example/..%2f..%2fsecret.pdf",
+    "/example%2F..%2F..%2Fsecret.pdf",
+    "/%252e%252e/secret.pdf",
+    "/example/%2e/facial.pdf",
+    "/example\\..\\..\\secret.pdf",
+    "/example/%5c..%5csecret.pdf",
+    "/example/facial.pdf%00.png",
+    "/.preview/../example/facial.pdf",
+    "//secret.pdf",
+    "/example//facial.pdf",
+    "/C:/secret.pdf",
+    "/%c0%ae%c0%ae/secret.pdf",
     # Links: out of the folder, within it, a folder link out of it, and one within it
-    "/example/leak.pdf", "/example/alias.pdf", "/linked/secret.pdf", "/also-example/facial.pdf",
-    "/.build-cache.json", "/.preview/", "/example/", "/example", "/.preview", "/example/missing.pdf", "/example/facial.PDF.txt",
+    "/example/leak.pdf",
+    "/example/alias.pdf",
+    "/linked/secret.pdf",
+    "/also-example/facial.pdf",
+    "/.build-cache.json",
+    "/.preview/",
+    "/example/",
+    "/example",
+    "/.preview",
+    "/example/missing.pdf",
+    "/example/facial.PDF.txt",
 ]
 
 
@@ -95,7 +118,9 @@ def test_an_absolute_path_is_never_served(out_folder, tmp_path):
     assert served_file(out_folder, "/" + str(tmp_path / "secret.pdf")) is None
 
 
-@pytest.mark.parametrize("linked", ["example/leak.pdf", "example/alias.pdf", "linked/secret.pdf", "also-example/facial.pdf"])
+@pytest.mark.parametrize(
+    "linked", ["example/leak.pdf", "example/alias.pdf", "linked/secret.pdf", "also-example/facial.pdf"]
+)
 def test_the_reader_itself_refuses_a_link_anywhere_on_the_way(out_folder, linked):
     """What served_file checked may be a link by the time it is opened: the open must refuse it by itself."""
     with pytest.raises(OSError):
@@ -106,7 +131,8 @@ def test_a_file_or_folder_swapped_for_a_link_after_the_checks_is_not_read(out_fo
     checked = served_file(out_folder, "/example/facial.pdf")
     assert read_served_file(out_folder, checked) == b"%PDF-1.7 facial"
     (out_folder / "example" / "swap.pdf").symlink_to(tmp_path / "secret.pdf")
-    os.replace(out_folder / "example" / "swap.pdf", checked)  # atomically, as the race does
+    # Atomically, as the race does.
+    os.replace(out_folder / "example" / "swap.pdf", checked)
     with pytest.raises(OSError):
         read_served_file(out_folder, checked)
     elsewhere = tmp_path / "elsewhere"
@@ -116,14 +142,16 @@ def test_a_file_or_folder_swapped_for_a_link_after_the_checks_is_not_read(out_fo
     checked = served_file(out_folder, "/example/report.json")
     (out_folder / "example-link").symlink_to(elsewhere)
     (out_folder / "example").rename(out_folder / "example-moved")
-    (out_folder / "example-link").rename(out_folder / "example")  # the folder on the way is now a link
+    # The folder on the way is now a link.
+    (out_folder / "example-link").rename(out_folder / "example")
     with pytest.raises(OSError):
         read_served_file(out_folder, checked)
 
 
 def test_a_fifo_or_a_file_over_the_limit_is_not_read(out_folder):
     os.mkfifo(out_folder / "example" / "fifo.pdf")
-    with pytest.raises(OSError):  # at once: a FIFO is never waited on
+    # At once: a FIFO is never waited on.
+    with pytest.raises(OSError):
         read_served_file(out_folder, out_folder.resolve() / "example" / "fifo.pdf")
     with pytest.raises(OSError):
         read_served_file(out_folder, out_folder.resolve() / "example" / "facial.pdf", limit=4)
@@ -154,11 +182,22 @@ def test_the_browser_finds_an_icon(serving):
 SAFETY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control", "Referrer-Policy")
 
 
-@pytest.mark.parametrize("request_line", [
-    "GET /example/facial.pdf HTTP/1.1", "GET /example/leak.pdf HTTP/1.1", "POST / HTTP/1.1", "PUT /x.pdf HTTP/1.1",
-    "DELETE /example/facial.pdf HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1", "BREW / HTTP/1.1", "GET / HTTP/9.9",
-    "not a request at all HTTP/1.1", "GET /example/facial.pdf",
-])
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "GET /example/facial.pdf HTTP/1.1",
+        "GET /example/leak.pdf HTTP/1.1",
+        "POST / HTTP/1.1",
+        "PUT /x.pdf HTTP/1.1",
+        "DELETE /example/facial.pdf HTTP/1.1",
+        "OPTIONS * HTTP/1.1",
+        "HEAD / HTTP/1.1",
+        "BREW / HTTP/1.1",
+        "GET / HTTP/9.9",
+        "not a request at all HTTP/1.1",
+        "GET /example/facial.pdf",
+    ],
+)
 def test_every_answer_carries_the_safety_headers(serving, request_line):
     """Errors the standard library writes itself (501 to a POST, 400, 505) included, not only the 200s."""
     with socket.create_connection(("127.0.0.1", serving), timeout=10) as client:
@@ -178,6 +217,7 @@ def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
     import threading
 
     from brochures.preview.server import BuildEvents, make_server
+
     (out_folder / "example" / "big.pdf").write_bytes(b"%PDF-1.7 " + b"x" * 8_000_000)
     server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -185,10 +225,12 @@ def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
         port = server.server_address[1]
         for _ in range(5):
             with socket.create_connection(("127.0.0.1", port)) as client:
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # reset on close
+                # Reset on close.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 client.sendall(b"GET /example/big.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 client.recv(100)
-        with socket.create_connection(("127.0.0.1", port)) as client:  # still serving
+        # Still serving.
+        with socket.create_connection(("127.0.0.1", port)) as client:
             client.sendall(b"GET /example/facial.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             assert b"200 OK" in client.recv(100)
     finally:
@@ -205,10 +247,12 @@ def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
         assert main(["serve", "--port", str(port), "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert f"could not serve the preview on 127.0.0.1 port {port}" in err and "choose another port with --port" in err
-    assert not (tmp_path / "out").exists()  # nothing was built
+    # Nothing was built.
+    assert not (tmp_path / "out").exists()
 
 
 # --- The gallery page, as written ---
+
 
 def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(example_build, tmp_path):
     out = tmp_path / "out"
@@ -220,7 +264,8 @@ def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(e
     page = Page(html)
     pages = sum(len(PdfReader(pdf).pages) for pdf in (out / "example").glob("*.pdf"))
     assert len(page.images) == pages and all(image["alt"].startswith("Page ") for image in page.images)
-    assert all((out / image["src"].lstrip("/")).is_file() for image in page.images)  # served from out/.preview/
+    # Served from out/.preview/.
+    assert all((out / image["src"].lstrip("/")).is_file() for image in page.images)
     assert page.lang == "en-GB" and page.headings[0] == 1 and page.headings.count(1) == 1
     assert all(later <= earlier + 1 for earlier, later in zip(page.headings, page.headings[1:])), page.headings
     assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
@@ -235,8 +280,9 @@ def test_each_problem_of_a_build_is_shown_once_from_its_result_not_its_printed_l
     shutil.copytree(DATA, data)
     broken = data / "clinics" / "x"
     broken.mkdir()
-    (broken / "clinic.yaml").write_text((data / "clinics" / "example" / "clinic.yaml").read_text().replace(
-        'primary: "#0F6E6E"', 'primary: "purplish"'))
+    (broken / "clinic.yaml").write_text(
+        (data / "clinics" / "example" / "clinic.yaml").read_text().replace('primary: "#0F6E6E"', 'primary: "purplish"')
+    )
     (broken / "logo.svg").write_bytes((data / "clinics" / "example" / "logo.svg").read_bytes())
     partial = data / "clinics" / "example" / "templates" / "partials" / "aftercare.html.j2"
     partial.parent.mkdir(parents=True)
@@ -246,8 +292,9 @@ def test_each_problem_of_a_build_is_shown_once_from_its_result_not_its_printed_l
     colour = next(problem for problem in problems if "colors.primary" in problem)
     assert colour.startswith(f"{display_path(broken / 'clinic.yaml')}:6 colors.primary: expected a colour")
     failed = [problem for problem in problems if problem != colour]
-    assert [line.split(":")[0] for line in failed] == [display_path(tmp_path / "out" / "example" / name)
-                                                       for name in ("facial.pdf", "hair.pdf")]
+    assert [line.split(":")[0] for line in failed] == [
+        display_path(tmp_path / "out" / "example" / name) for name in ("facial.pdf", "hair.pdf")
+    ]
     assert all("not fit to give to patients" in line and "FAILED" not in line for line in failed)
     assert len(problems) == len(set(problems)) == 3 and [c.slug for c in result.clinics] == ["example"]
 
@@ -266,12 +313,16 @@ def test_a_documents_failure_is_shown_under_it_and_the_box_points_to_it(example_
     shown = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
     invalid = 'data/clinics/x/clinic.yaml:6 colors.primary: expected a colour, got "purplish"'
     elsewhere = f"{display_path(out / 'gone' / 'facial.pdf')}: {why}"
-    html = write_gallery(out, [shown], [invalid, f"{display_path(out / 'example' / 'facial.pdf')}: {why}", elsewhere], 3,
-                         clinic.strings).read_text()
+    html = write_gallery(
+        out, [shown], [invalid, f"{display_path(out / 'example' / 'facial.pdf')}: {why}", elsewhere], 3, clinic.strings
+    ).read_text()
     box = html.split('id="problems"', 1)[1].split("</section>", 1)[0]
     escaped = why.replace('"', "&#34;")
-    assert "FAILED" not in html and html.count(escaped) == 2  # the box (the other document) and the section
-    assert box.count(escaped) == 1 and display_path(out / "gone" / "facial.pdf") in box and invalid.split(" got")[0] in box
+    # The box (the other document) and the section.
+    assert "FAILED" not in html and html.count(escaped) == 2
+    assert (
+        box.count(escaped) == 1 and display_path(out / "gone" / "facial.pdf") in box and invalid.split(" got")[0] in box
+    )
     assert 'href="#example-facial.pdf"' in box and 'id="example-facial.pdf"' in html
     r = clinic.strings.report
     assert f">{r.preview_finished_with_problems}<" in html and r.preview_ready not in html
@@ -284,14 +335,20 @@ def test_changed_names_leave_out_scratch_files_and_files_gone(tmp_path):
     (tmp_path / "hair.yaml").write_text("saved")
     for scratch in ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]:
         (tmp_path / scratch).write_text("an editor's")
-    changes = {(watchfiles.Change.modified, str(tmp_path / "hair.yaml")), (watchfiles.Change.added, str(tmp_path / "sedaMdBlN")),
-               (watchfiles.Change.deleted, str(tmp_path / "sedaMdBlN"))}
-    changes |= {(watchfiles.Change.added, str(tmp_path / name)) for name in
-                ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]}
+    changes = {
+        (watchfiles.Change.modified, str(tmp_path / "hair.yaml")),
+        (watchfiles.Change.added, str(tmp_path / "sedaMdBlN")),
+        (watchfiles.Change.deleted, str(tmp_path / "sedaMdBlN")),
+    }
+    changes |= {
+        (watchfiles.Change.added, str(tmp_path / name))
+        for name in ["hair.yaml.swp", "hair.yaml~", ".#hair.yaml", "4913", "sedXy12Ab", "#hair.yaml#"]
+    }
     assert changed_names(changes) == [display_path(tmp_path / "hair.yaml")]
 
 
 # --- The preview, in a real browser ---
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -339,15 +396,41 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
     config = data / "clinics" / "example" / "clinic.yaml"
     log_file = tmp_path / "serve.log"
     with log_file.open("w") as log:
-        server = subprocess.Popen([sys.executable, "generate.py", "serve", "--data", str(data), "--out", str(out),
-                                   "--port", str(port), "--treatment", "facial", "--treatment", "hair"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "generate.py",
+                "serve",
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--port",
+                str(port),
+                "--treatment",
+                "facial",
+                "--treatment",
+                "hair",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_until(lambda: get(port, "/")[0] == 200, "the first build")
 
         # Traversal, as a browser would never send it but an attacker would: 404, whatever the encoding.
         (out / "example" / "leak.pdf").symlink_to(config)
-        for raw in ["/../data/clinics/example/clinic.yaml", "/%2e%2e/%2e%2e/etc/passwd", "/example/..%2f..%2f.build-cache.json",
-                    "/example\\..\\.build-cache.json", "/.build-cache.json", "/.build.lock", "/example/leak.pdf", "/example/"]:
+        for raw in [
+            "/../data/clinics/example/clinic.yaml",
+            "/%2e%2e/%2e%2e/etc/passwd",
+            "/example/..%2f..%2f.build-cache.json",
+            "/example\\..\\.build-cache.json",
+            "/.build-cache.json",
+            "/.build.lock",
+            "/example/leak.pdf",
+            "/example/",
+        ]:
             assert get(port, raw)[0] == 404, raw
         status, pdf = get(port, "/example/facial.pdf")
         assert status == 200 and pdf.startswith(b"%PDF")
@@ -355,14 +438,18 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
         connection.request("GET", "/")
         policy = connection.getresponse().getheader("Content-Security-Policy")
         connection.close()
-        assert "default-src 'none'" in policy and "connect-src 'self'" in policy  # the page may reach nothing else
-        assert "script-src 'sha256-" in policy and "script-src 'unsafe-inline'" not in policy  # and run no other script
-        assert get(port, "/", host="attacker.test")[0] == 403  # a page elsewhere cannot reach it by a name that points here
+        # The page may reach nothing else.
+        assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+        # And run no other script.
+        assert "script-src 'sha256-" in policy and "script-src 'unsafe-inline'" not in policy
+        # A page elsewhere cannot reach it by a name that points here.
+        assert get(port, "/", host="attacker.test")[0] == 403
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            console_errors = []  # a refused script or style, a missing icon…
+            # A refused script or style, a missing icon…
+            console_errors = []
             page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(f"http://127.0.0.1:{port}/")
             pictures = page.locator('[id="example-facial.pdf"] .pages img')
@@ -375,18 +462,24 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
 
             def next_build(previous: str) -> str:
                 """Wait, without reloading, until the page shows a newer build: it reloads itself."""
+
                 def newer():
                     try:
                         build = page.evaluate("document.body.dataset.build")
-                    except PlaywrightError:  # caught in the middle of its reload: ask again
+                    # Caught in the middle of its reload: ask again.
+                    except PlaywrightError:
                         return None
                     return build if build != previous else None
+
                 return wait_until(newer, "the page to refresh itself")
 
             first = shown()
-            assert len(first) == 4  # facial.pdf, every page
-            assert page.locator("#clinic-example .pages img").count() == 8  # and hair.pdf's
-            assert page.locator("#clinic-example .verdict.needs_a_look").count() >= 1  # not approved yet
+            # Facial.pdf, every page.
+            assert len(first) == 4
+            # And hair.pdf's.
+            assert page.locator("#clinic-example .pages img").count() == 8
+            # Not approved yet.
+            assert page.locator("#clinic-example .verdict.needs_a_look").count() >= 1
             assert page.locator("#problems").count() == 0
             build = page.evaluate("document.body.dataset.build")
             first_page = get(port, first[0])[1]
@@ -405,8 +498,10 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             build = next_build(build)
             problems = page.locator("#problems")
             assert problems.is_visible()
-            assert (f'clinic.yaml:{line_of(config, "primary:")} colors.primary: expected a colour like "#0F6E6E"'
-                    in problems.inner_text())
+            assert (
+                f'clinic.yaml:{line_of(config, "primary:")} colors.primary: expected a colour like "#0F6E6E"'
+                in problems.inner_text()
+            )
             assert 'got "purplish" (did you mean "purple"?)' in problems.inner_text()
             assert shown() == purple
             page.screenshot(path=SCREENSHOTS / "preview-gallery-mistake.png", full_page=True)
@@ -431,7 +526,9 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             page.screenshot(path=SCREENSHOTS / "preview-gallery-failed.png", full_page=True)
             partial.unlink()
             build = next_build(build)
-            assert page.locator("#problems").count() == 0 and page.locator("#build-status").inner_text() == r.preview_ready
+            assert (
+                page.locator("#problems").count() == 0 and page.locator("#build-status").inner_text() == r.preview_ready
+            )
             assert shown() == first
 
             # A treatment's words change: only the document that shows them is printed again.
@@ -440,13 +537,14 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
             hair.write_text(hair.read_text().replace("summary: ", "summary: Gentle. ", 1))
             next_build(build)
             assert shown() == first
-            rebuilt = log_file.read_text()[len(log_before):]
+            rebuilt = log_file.read_text()[len(log_before) :]
             assert "wrote      " in rebuilt and "hair.pdf" in rebuilt.split("wrote      ")[1].splitlines()[0]
             assert "unchanged  " in rebuilt and "facial.pdf" in rebuilt.split("unchanged  ")[1].splitlines()[0]
             assert not console_errors, console_errors
             browser.close()
 
-        server.send_signal(signal.SIGINT)  # Ctrl-C
+        # Ctrl-C.
+        server.send_signal(signal.SIGINT)
         assert server.wait(timeout=60) == 0
         said = log_file.read_text()
         assert "Stopped the preview" in said and "Traceback" not in said, said

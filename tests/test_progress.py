@@ -13,8 +13,8 @@ import termios
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from generate import main
 
 # A partial that renders but cannot be printed (the URL fetcher refuses a file outside the clinic folder):
@@ -45,7 +45,8 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
             raise AssertionError("generate.py wrote nothing for 120 s: " + b"".join(chunks).decode(errors="replace"))
         try:
             chunk = os.read(main_fd, 65536)
-        except OSError:  # EIO: the build ended and the terminal closed
+        # EIO: the build ended and the terminal closed.
+        except OSError:
             break
         if not chunk:
             break
@@ -55,11 +56,23 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
 
 
 def test_a_terminal_shows_one_live_progress_line(failing_facial, tmp_path):
-    code, shown = run_on_a_terminal(["--clinic", str(failing_facial), "--treatment", "facial", "--treatment", "comparison",
-                                     "--out", str(tmp_path / "out")])
+    code, shown = run_on_a_terminal(
+        [
+            "--clinic",
+            str(failing_facial),
+            "--treatment",
+            "facial",
+            "--treatment",
+            "comparison",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 1
-    assert "\r\x1b[2K" in shown  # the line is redrawn in place
-    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)  # colours and cursor moves
+    # The line is redrawn in place.
+    assert "\r\x1b[2K" in shown
+    # Colours and cursor moves.
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
     # The live line: documents done of all, failures so far, time left.
     assert "Building" in shown and "0/2 documents" in shown and "time left" in shown
     assert "2/2 documents" in shown and "1 failed" in shown
@@ -71,27 +84,50 @@ def test_a_terminal_shows_one_live_progress_line(failing_facial, tmp_path):
 
 
 def test_a_pipe_gets_plain_lines_as_before(tmp_path):
-    result = subprocess.run([sys.executable, "generate.py", "--treatment", "comparison", "--out", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "generate.py", "--treatment", "comparison", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0
     assert "\x1b" not in result.stdout + result.stderr and "documents" not in result.stdout.splitlines()[0]
     assert result.stdout.startswith(f"  wrote      {tmp_path}/example/comparison.pdf  (")
 
 
 def test_quiet_prints_only_failures_and_the_summary(failing_facial, tmp_path, capsys):
-    assert main(["--quiet", "--clinic", str(failing_facial), "--treatment", "facial", "--treatment", "comparison",
-                 "--out", str(tmp_path)]) == 1
+    assert (
+        main(
+            [
+                "--quiet",
+                "--clinic",
+                str(failing_facial),
+                "--treatment",
+                "facial",
+                "--treatment",
+                "comparison",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
     out, err = capsys.readouterr()
     assert out.startswith("Built 1 document for 1 clinic in ") and out.endswith("; 1 failed.\n")
-    assert len(out.splitlines()) == 1  # no "wrote" lines, no scorecard
+    # No "wrote" lines, no scorecard.
+    assert len(out.splitlines()) == 1
     assert "FAILED     " in err and "refused to read /etc/hostname" in err and "Failures:" in err
     assert (tmp_path / "mine" / "comparison.pdf").is_file() and (tmp_path / "mine" / "report.json").is_file()
 
 
 def test_quiet_still_shows_invalid_input(clinic_copy, tmp_path, capsys):
     config = clinic_copy / "clinic.yaml"
-    config.write_text(config.read_text().replace('"#0F6E6E"', '"tealish"', 1))  # "teal" is a colour now
+    # "teal" is a colour now.
+    config.write_text(config.read_text().replace('"#0F6E6E"', '"tealish"', 1))
     assert main(["--quiet", "--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
     assert "colors.primary" in err
-    assert re.fullmatch(r"Built 0 documents for 0 clinics in \d+\.\d s; skipped invalid input \(1 problem\)\.\n", out), out
+    assert re.fullmatch(
+        r"Built 0 documents for 0 clinics in \d+\.\d s; skipped invalid input \(1 problem\)\.\n", out
+    ), out

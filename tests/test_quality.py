@@ -8,7 +8,6 @@ from io import BytesIO
 
 import pytest
 import yaml
-from conftest import DATA, edit_config, line_of, walk_structure
 from pypdf import PdfWriter
 from pypdf.generic import NameObject
 
@@ -20,6 +19,7 @@ from brochures.pdf.accessibility import accessibility
 from brochures.quality.claims import ClaimChecker
 from brochures.quality.reading import GRADE_TARGET, grade, prose
 from brochures.schema.reference import ClaimRules
+from conftest import DATA, edit_config, line_of, walk_structure
 from generate import main
 
 UK = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "uk.yaml").read_text()))
@@ -63,22 +63,42 @@ def test_check_strict_fails_until_the_clinic_approves_then_passes(clinic_copy, t
     approve(clinic_copy)
     assert main(command) == 0
     assert not list(tmp_path.rglob("*.pdf"))
-    assert (tmp_path / "mine" / "report.html").is_file() and report(tmp_path, "mine")["documents"][0]["approval"] == "approved"
+    assert (tmp_path / "mine" / "report.html").is_file() and report(tmp_path, "mine")["documents"][0][
+        "approval"
+    ] == "approved"
     assert "Scorecard for Example Aesthetics Clinic" in capsys.readouterr().out
 
 
 # --- Claims ---
 
-@pytest.mark.parametrize("text", ["Results are not permanent.", "No treatment is risk-free.", "Results vary.",
-                                  "It is not painless for everyone.", "We cannot guarantee results."])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Results are not permanent.",
+        "No treatment is risk-free.",
+        "Results vary.",
+        "It is not painless for everyone.",
+        "We cannot guarantee results.",
+    ],
+)
 def test_honest_negations_are_not_claims(text):
     assert ClaimChecker(UK).find(text) == []
 
 
-@pytest.mark.parametrize("text,rule", [("Permanent results!", "promise"), ("A risk-free treatment.", "trivialising-risk"),
-                                       ("Risk free and quick.", "trivialising-risk"), ("Clinically proven.", "unsupported-evidence"),
-                                       ("The best clinic in town.", "superlative"), ("Limited time offer.", "pressure"),
-                                       ("100% satisfaction.", "promise"), ("There are no side effects.", "trivialising-risk")])
+@pytest.mark.parametrize(
+    "text,rule",
+    [
+        ("Permanent results!", "promise"),
+        ("A risk-free treatment.", "trivialising-risk"),
+        ("Risk free and quick.", "trivialising-risk"),
+        ("Clinically proven.", "unsupported-evidence"),
+        ("The best clinic in town.", "superlative"),
+        ("Limited time offer.", "pressure"),
+        ("100% satisfaction.", "promise"),
+        ("There are no side effects.", "trivialising-risk"),
+    ],
+)
 def test_claims_are_found_with_their_rule(text, rule):
     assert rule in [found_rule for _, found_rule, _ in ClaimChecker(UK).find(text)]
 
@@ -88,8 +108,12 @@ def test_clinic_disclaimer_with_claims_is_flagged_with_file_line_field_and_reaso
     config = clinic_copy / "clinic.yaml"
     config.write_text(config.read_text().replace("old_disclaimer: >-\n", "notes: >-\n", 1))
     text = config.read_text()
-    config.write_text(text[:text.index("notes: >-")])  # drop the old disclaimer paragraph
-    assert main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    # Drop the old disclaimer paragraph.
+    config.write_text(text[: text.index("notes: >-")])
+    assert (
+        main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)])
+        == 1
+    )
     out = capsys.readouterr().out
     line = line_of(config, "disclaimer:")
     assert f'clinic.yaml:{line} disclaimer: "Guaranteed": Promises a result.' in out
@@ -107,7 +131,10 @@ def test_without_strict_claims_are_warnings_not_failures(clinic_copy, tmp_path):
 def test_us_profile_and_clinic_terms(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, "language: en", "language: en\nclaims_profile: us\nclaims_terms: [glow-up]")
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: FDA approved glow-up clinic")
-    assert main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    assert (
+        main(["--clinic", str(clinic_copy), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path)])
+        == 1
+    )
     out = capsys.readouterr().out
     assert '"FDA approved": Understates risk.' in out
     assert '"glow-up": Listed by the clinic in claims_terms' in out
@@ -116,12 +143,18 @@ def test_us_profile_and_clinic_terms(clinic_copy, tmp_path, capsys):
 def test_unknown_claims_profile_is_an_input_error(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, "language: en", "language: en\nclaims_profile: mars")
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 2
-    assert 'claims_profile: expected a claims profile in data/claims/ (ar, es, uk, us), got "mars"' in capsys.readouterr().err
+    assert (
+        'claims_profile: expected a claims profile in data/claims/ (ar, es, uk, us), got "mars"'
+        in capsys.readouterr().err
+    )
 
 
 # --- Safety content ---
 
-@pytest.mark.parametrize("section", ["aftercare", "not_suitable", "emergency", "contact_clinic", "results", "side_effects"])
+
+@pytest.mark.parametrize(
+    "section", ["aftercare", "not_suitable", "emergency", "contact_clinic", "results", "side_effects"]
+)
 def test_a_treatment_missing_safety_content_is_an_error(tmp_path, capsys, section):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -135,6 +168,7 @@ def test_a_treatment_missing_safety_content_is_an_error(tmp_path, capsys, sectio
 
 # --- Reading level ---
 
+
 def test_bullet_items_are_measured_as_sentences():
     items = ["Redness", "Swelling", "Tenderness", "Small bruises at the injection points", "A mild headache"]
     assert prose(items) == "Redness. Swelling. Tenderness. Small bruises at the injection points. A mild headache."
@@ -145,13 +179,20 @@ def test_a_long_sentence_raises_the_grade_over_target(tmp_path, capsys):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     path = data / "treatments" / "facial.yaml"
-    long_sentence = ("Notwithstanding considerable interindividual variability in dermatological responsiveness, "
-                     "practitioners administering intradermal microinjections of biorevitalising formulations "
-                     "frequently characterise the subsequent physiological consequences as progressively "
-                     "cumulative, necessitating conscientious longitudinal evaluation throughout the therapeutic programme.")
-    path.write_text(path.read_text().replace("  - Facial mesotherapy is one of the most popular cosmetic uses of mesotherapy.",
-                                             f"  - {long_sentence}"))
-    assert main(["--data", str(data), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    long_sentence = (
+        "Notwithstanding considerable interindividual variability in dermatological responsiveness, "
+        "practitioners administering intradermal microinjections of biorevitalising formulations "
+        "frequently characterise the subsequent physiological consequences as progressively "
+        "cumulative, necessitating conscientious longitudinal evaluation throughout the therapeutic programme."
+    )
+    path.write_text(
+        path.read_text().replace(
+            "  - Facial mesotherapy is one of the most popular cosmetic uses of mesotherapy.", f"  - {long_sentence}"
+        )
+    )
+    assert (
+        main(["--data", str(data), "--check", "--strict", "--treatment", "facial", "--out", str(tmp_path / "out")]) == 1
+    )
     card = report(tmp_path / "out")["documents"][0]
     assert card["reading_sections"]["summary"] > GRADE_TARGET
     assert any("the summary section reads at grade" in warning for warning in card["warnings"])
@@ -159,6 +200,7 @@ def test_a_long_sentence_raises_the_grade_over_target(tmp_path, capsys):
 
 
 # --- Contrast ---
+
 
 def test_a_clinic_colour_too_light_for_text_gets_an_accessible_shade(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, 'primary: "#0F6E6E"', 'primary: "#FFD700"')
@@ -189,10 +231,17 @@ def override(clinic, name, text):
     (folder / name).write_text(text)
 
 
-@pytest.mark.parametrize("partial,text,reason", [
-    ("takeaway.html.j2", '<p style="color: #BBBBBB">Pale text is hard to read.</p>', "below WCAG AA contrast (#BBBBBB on #FFFFFF"),
-    ("takeaway.html.j2", '<p style="font-size: 7pt">Tiny text.</p>', "some text is 7.0 pt, below the 9 pt minimum"),
-])
+@pytest.mark.parametrize(
+    "partial,text,reason",
+    [
+        (
+            "takeaway.html.j2",
+            '<p style="color: #BBBBBB">Pale text is hard to read.</p>',
+            "below WCAG AA contrast (#BBBBBB on #FFFFFF",
+        ),
+        ("takeaway.html.j2", '<p style="font-size: 7pt">Tiny text.</p>', "some text is 7.0 pt, below the 9 pt minimum"),
+    ],
+)
 def test_text_patients_cannot_read_fails_the_document(clinic_copy, tmp_path, capsys, partial, text, reason):
     override(clinic_copy, partial, text)
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
@@ -201,12 +250,15 @@ def test_text_patients_cannot_read_fails_the_document(clinic_copy, tmp_path, cap
     assert not list((tmp_path / "mine").glob("facial*.pdf"))
 
 
-@pytest.mark.parametrize("damage,check", [
-    (lambda root, figure: figure.__delitem__(NameObject("/Alt")), "every figure has alternative text"),
-    (lambda root, figure: root.__delitem__(NameObject("/Lang")), "document language"),
-    (lambda root, figure: root.__delitem__(NameObject("/MarkInfo")), "tagged"),
-    (lambda root, figure: root.__delitem__(NameObject("/ViewerPreferences")), "title shown in title bar"),
-])
+@pytest.mark.parametrize(
+    "damage,check",
+    [
+        (lambda root, figure: figure.__delitem__(NameObject("/Alt")), "every figure has alternative text"),
+        (lambda root, figure: root.__delitem__(NameObject("/Lang")), "document language"),
+        (lambda root, figure: root.__delitem__(NameObject("/MarkInfo")), "tagged"),
+        (lambda root, figure: root.__delitem__(NameObject("/ViewerPreferences")), "title shown in title bar"),
+    ],
+)
 def test_accessibility_checks_catch_a_damaged_pdf(example_build, damage, check):
     """WeasyPrint never writes these faults, so the checks are proven on a real PDF damaged on purpose."""
     path = example_build / "facial.pdf"
@@ -230,8 +282,10 @@ def test_missing_alt_text_is_refused_by_weasyprint_first(clinic_copy, tmp_path, 
 
 # --- Review dates ---
 
+
 def test_content_past_its_review_date_is_a_warning(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830297600")  # 2028-01-01
+    # 2028-01-01.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830297600")
     assert main(["--check", "--treatment", "hair", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "hair.yaml:" in out and "review.next_review: Hair mesotherapy was due for review on 2027-11-24" in out
@@ -240,10 +294,19 @@ def test_content_past_its_review_date_is_a_warning(tmp_path, monkeypatch, capsys
 
 # --- The report a clinic reads ---
 
+
 def test_report_html_is_readable_without_code(example_build):
     html = (example_build / "report.html").read_text()
-    for needed in ("Quality report: Example Aesthetics Clinic", "Reading grade (target 8 or lower)", "facial.pdf",
-                   "booklet.pdf", "Reading grade by section", "when to get help", "Hyaluronic acid", "7/7 passed"):
+    for needed in (
+        "Quality report: Example Aesthetics Clinic",
+        "Reading grade (target 8 or lower)",
+        "facial.pdf",
+        "booklet.pdf",
+        "Reading grade by section",
+        "when to get help",
+        "Hyaluronic acid",
+        "7/7 passed",
+    ):
         assert needed in html
 
 
@@ -251,11 +314,13 @@ def test_reports_name_files_as_the_user_gave_them_never_absolute(clinic_copy, tm
     # Run from elsewhere, with a clinic given by a relative path: warnings name the clinic's file as
     # given and the project's own files from the project folder, never a home or temporary folder.
     edit_config(clinic_copy, "disclaimer: >-\n", "disclaimer: >-\n  Guaranteed results.\n")
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830297600")  # 2028-01-01: reviews are overdue, so data/ files are named
+    # 2028-01-01: reviews are overdue, so data/ files are named.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830297600")
     monkeypatch.chdir(clinic_copy.parent)
     out = tmp_path / "out"
     assert main(["--clinic", "mine", "--treatment", "hair", "--out", str(out)]) == 0
-    for name, where in (("report.json", "{}:"), ("report.html", "In {}, line ")):  # staff read it in words
+    # Staff read it in words.
+    for name, where in (("report.json", "{}:"), ("report.html", "In {}, line ")):
         text = (out / "mine" / name).read_text()
         assert where.format("mine/clinic.yaml") in text and where.format("data/treatments/hair.yaml") in text, name
         assert str(tmp_path) not in text and str(DATA.parent) not in text, name
@@ -263,24 +328,30 @@ def test_reports_name_files_as_the_user_gave_them_never_absolute(clinic_copy, tm
 
 # --- Reading grades are remembered between builds ---
 
+
 def test_an_unchanged_text_is_not_measured_again_and_the_memo_holds_no_text(tmp_path, monkeypatch):
     from brochures.load.content import load_content
     from brochures.quality import grade_memo
     from brochures.quality import reading as quality
+
     facial = load_content(DATA).treatments["facial"]
     monkeypatch.setenv("BROCHURES_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(quality, "_GRADES", None)
     first = quality.treatment_reading(facial)
     quality.save_grades()
     saved = (tmp_path / "cache" / grade_memo.MEMO_FILE).read_text()
-    assert "Hyaluronic" not in saved and "mesotherapy" not in saved  # hashes and numbers only
+    # Hashes and numbers only.
+    assert "Hyaluronic" not in saved and "mesotherapy" not in saved
 
     def no_measuring(text):
         raise AssertionError("measured again")
+
     monkeypatch.setattr(quality.textstat, "flesch_kincaid_grade", no_measuring)
-    monkeypatch.setattr(quality, "_GRADES", None)  # a new build: the memo is read from its file
+    # A new build: the memo is read from its file.
+    monkeypatch.setattr(quality, "_GRADES", None)
     assert quality.treatment_reading(facial) == first
-    with pytest.raises(AssertionError, match="measured again"):  # a changed text is measured
+    # A changed text is measured.
+    with pytest.raises(AssertionError, match="measured again"):
         quality.grade("A sentence no build has seen before, about a brand new leaflet.", [])
 
 
@@ -288,13 +359,16 @@ def test_an_unchanged_text_is_not_measured_again_and_the_memo_holds_no_text(tmp_
 def test_a_damaged_or_unwritable_grade_memo_is_ignored(tmp_path, monkeypatch, damage):
     from brochures.quality import grade_memo
     from brochures.quality import reading as quality
+
     cache = tmp_path / "cache"
     cache.mkdir()
     if damage == "folder":
-        (cache / grade_memo.MEMO_FILE).mkdir()  # neither readable as a file nor replaceable
+        # Neither readable as a file nor replaceable.
+        (cache / grade_memo.MEMO_FILE).mkdir()
     else:
         (cache / grade_memo.MEMO_FILE).write_text("{not json")
     monkeypatch.setenv("BROCHURES_CACHE_DIR", str(cache))
     monkeypatch.setattr(quality, "_GRADES", None)
     assert quality.grade("Mesotherapy uses tiny injections.", []) > 0
-    quality.save_grades()  # no error
+    # No error.
+    quality.save_grades()

@@ -7,7 +7,6 @@ import json
 import re
 from html.parser import HTMLParser
 
-from conftest import edit_config
 from test_hardening import UNPRINTABLE, override_partial
 from test_quality import approve
 
@@ -15,6 +14,7 @@ from brochures import STYLES_DIR
 from brochures.brand.colours import contrast
 from brochures.quality.scorecard import REASONS
 from brochures.schema.strings import Reasons
+from conftest import edit_config
 from generate import main
 
 
@@ -43,21 +43,30 @@ class Page(HTMLParser):
 def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_build):
     report = json.loads((example_build / "report.json").read_text())
     for card in report["documents"]:
-        assert card["verdict"] == "needs_a_look" and card["verdict_reasons"] == ["approval"]  # only the approval is missing
-        assert card["warnings"] and "accessibility" in card and "reading_grade" in card  # the fields scripts rely on stay
+        # Only the approval is missing.
+        assert card["verdict"] == "needs_a_look" and card["verdict_reasons"] == ["approval"]
+        # The fields scripts rely on stay.
+        assert card["warnings"] and "accessibility" in card and "reading_grade" in card
     html = (example_build / "report.html").read_text()
     names = [card["document"] for card in report["documents"]]
-    assert html.count("not yet approved by the clinic&#39;s medical lead") == 1  # once, not once per document
+    # Once, not once per document.
+    assert html.count("not yet approved by the clinic&#39;s medical lead") == 1
     assert f"Found in: {', '.join(names)}" in html
-    assert html.count('Your medical lead has not approved this content yet, so every page says &#34;Draft&#34;.') == len(names)
-    for verdict in ("Ready", "Needs a look", "Not built"):  # the legend
+    assert html.count(
+        'Your medical lead has not approved this content yet, so every page says &#34;Draft&#34;.'
+    ) == len(names)
+    # The legend.
+    for verdict in ("Ready", "Needs a look", "Not built"):
         assert f"</span> {verdict}</span>" in html
     assert "What the checks mean" in html and "Reading grade</dt>" in html and "Contrast</dt>" in html
     # No command-line jargon for the staff: no options, no commands, no `file:line setting:` and no check's code name.
     text = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
     assert not re.search(r"--[a-z]|python generate|`|\.yaml:\d|structure tree|PDF/UA:", text)
-    assert re.search(r'<span class="where">In data/clinics/example/clinic.yaml, line \d+, the setting approval:</span> '
-                     r"not yet approved", text)
+    assert re.search(
+        r'<span class="where">In data/clinics/example/clinic.yaml, line \d+, the setting approval:</span> '
+        r"not yet approved",
+        text,
+    )
     assert "Every picture has a description for people who cannot see it: passed" in text
     assert "Every table heading says which cells it belongs to" in text and "every table header says" not in text
 
@@ -78,7 +87,8 @@ def test_the_report_shows_each_documents_first_page_and_links_to_it(example_buil
     page = Page((example_build / "report.html").read_text())
     names = sorted(path.name for path in example_build.glob("*.pdf"))
     assert sorted(image["alt"] for image in page.images) == sorted(f"Page 1 of {name}" for name in names)
-    assert all(image["src"].startswith("data:image/png;base64,") for image in page.images)  # the report stands alone
+    # The report stands alone.
+    assert all(image["src"].startswith("data:image/png;base64,") for image in page.images)
     assert set(names) <= set(page.links)
     assert "Made on " in (example_build / "report.html").read_text()
 
@@ -87,32 +97,50 @@ def test_the_report_page_meets_wcag_aa(example_build):
     page = Page((example_build / "report.html").read_text())
     assert page.lang == "en-GB"
     assert page.headings[0] == 1 and page.headings.count(1) == 1
-    assert all(later <= earlier + 1 for earlier, later in zip(page.headings, page.headings[1:])), page.headings  # no level skipped
+    # No level skipped.
+    assert all(later <= earlier + 1 for earlier, later in zip(page.headings, page.headings[1:])), page.headings
     assert page.header_cells and all(scope in ("col", "row") for scope in page.header_cells)
     # Every pair of text and background colours in the stylesheets (report.css, and the gallery's on top of it).
     css = (STYLES_DIR / "report.css").read_text()
     colour = dict(re.findall(r"--([\w-]+): (#[0-9A-F]{6})", css))
-    pairs = [("ink", "head"), ("quiet", "head"), ("link", "head"), ("ready", "ready-bg"), ("look", "look-bg"),
-             ("failed", "failed-bg"), ("ink", "failed-bg")]
+    pairs = [
+        ("ink", "head"),
+        ("quiet", "head"),
+        ("link", "head"),
+        ("ready", "ready-bg"),
+        ("look", "look-bg"),
+        ("failed", "failed-bg"),
+        ("ink", "failed-bg"),
+    ]
     for text, background in pairs + [(name, None) for name in ("ink", "quiet", "link", "ready", "look", "failed")]:
         behind = colour[background] if background else "#FFFFFF"
         assert contrast(colour[text], behind) >= 4.5, (text, background)
 
 
 def test_ready_and_not_built(clinic_copy, tmp_path, capsys):
-    override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)  # the brochures cannot be printed; the sheet can
+    # The brochures cannot be printed; the sheet can.
+    override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)
     approve(clinic_copy)
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Mine")
-    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison", "--out", str(tmp_path)]) == 1
-    cards = {card["document"]: card for card in json.loads((tmp_path / "mine" / "report.json").read_text())["documents"]}
+    assert (
+        main(
+            ["--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison", "--out", str(tmp_path)]
+        )
+        == 1
+    )
+    cards = {
+        card["document"]: card for card in json.loads((tmp_path / "mine" / "report.json").read_text())["documents"]
+    }
     assert cards["facial.pdf"]["verdict"] == "not_built" and cards["facial.pdf"]["verdict_reasons"] == []
     assert cards["comparison.pdf"]["verdict"] == "ready" and cards["comparison.pdf"]["warnings"] == []
     html = (tmp_path / "mine" / "report.html").read_text()
-    facial = html[html.index('id="facial.pdf"'):html.index('id="comparison.pdf"')]
+    facial = html[html.index('id="facial.pdf"') : html.index('id="comparison.pdf"')]
     assert "Not built" in facial and "<strong>Why:</strong>" in facial and "/etc/hostname" in facial
-    assert html.count("Failed to load image") == 1 and 'href="#facial.pdf">Not made: see why below</a>' in html  # said once
-    assert "<img" not in facial  # no picture of a file that was not made
-    comparison = html[html.index('id="comparison.pdf"'):]
+    # Said once.
+    assert html.count("Failed to load image") == 1 and 'href="#facial.pdf">Not made: see why below</a>' in html
+    # No picture of a file that was not made.
+    assert "<img" not in facial
+    comparison = html[html.index('id="comparison.pdf"') :]
     assert "</span> Ready</span>" in comparison and 'href="comparison.pdf"' in comparison
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import pdf_words as words
 from pypdf import PdfReader
 
 from brochures.load.clinic import load_clinic
@@ -20,9 +19,11 @@ from brochures.load.content import load_content
 from brochures.pdf.printer import Printer
 from brochures.plan.documents import plan_documents
 from brochures.render.html import HtmlRenderer
+from conftest import pdf_words as words
 
 ROOT = Path(__file__).resolve().parent.parent
-PHONE = "020 7946 0000"  # the example clinic's phone number
+# The example clinic's phone number.
+PHONE = "020 7946 0000"
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,8 @@ def first(found, text: str, page: int | None = None):
 
 def test_the_html_language_and_direction_reach_the_pdf(rtl_build):
     root = PdfReader(rtl_build["facial"]).trailer["/Root"]
-    assert root["/Lang"] == "en"  # the strings' language; the direction is in the layout, tested below
+    # The strings' language; the direction is in the layout, tested below.
+    assert root["/Lang"] == "en"
 
 
 def test_a_tables_first_column_is_on_the_right(rtl_build):
@@ -100,7 +102,8 @@ def test_the_masthead_and_headings_are_mirrored(rtl_build):
     masthead = max((w for w in found if w[0] == 0 and w[1] == "Information"), key=lambda w: w[4])
     assert masthead[3] < width / 2, "the masthead's text is at the end of the line: the left"
     # A section heading starts on the right (after its bar).
-    _, _, heading_right, _ = first(found, "help", 0)  # "What it can help with"
+    # "What it can help with".
+    _, _, heading_right, _ = first(found, "help", 0)
     assert heading_right > width * 0.75
 
 
@@ -125,7 +128,8 @@ def test_the_footer_boxes_swap_sides(rtl_build):
 
 def test_a_right_to_left_document_tells_viewers_so(rtl_build):
     root = PdfReader(rtl_build["facial"]).trailer["/Root"]
-    assert root["/ViewerPreferences"]["/Direction"] == "/R2L"  # spreads and a bound booklet read right to left
+    # Spreads and a bound booklet read right to left.
+    assert root["/ViewerPreferences"]["/Direction"] == "/R2L"
 
 
 def test_the_gate_fails_a_right_to_left_document_that_does_not_say_so(rtl_build):
@@ -153,23 +157,29 @@ def test_the_safety_check_reads_arabic_as_pdf_readers_give_it_back():
     item = ("كنت حاملا أو مرضعة.", 1)
     # pdfium gives the lam-alef ligature's letters back in the other order, and moves the full stop.
     assert _missing(["لا تخضع لهذا العالج إذا\r\n.كنت حامال أو مرضعة"], (item,)) == []
-    assert _missing(["لا تخضع لهذا العالج إذا\r\n.كنت حامال أو"], (item,))  # a word really missing is still missing
+    # A word really missing is still missing.
+    assert _missing(["لا تخضع لهذا العالج إذا\r\n.كنت حامال أو"], (item,))
 
 
 def test_a_phone_number_inside_arabic_is_found_in_reading_order_only_when_it_is_there():
     from brochures.pdf.page_text import _missing
     line = ("اتصل بنا على الرقم 020 7946 0000.", 1)
-    pdfium_text = ["اتصل بنا على الرقم 0000 7946 .020"]  # pdfium turns the number's groups round
-    pypdf_text = [".020 7946 0000 اتصل بنا على الرقم"]  # pypdf keeps each run in reading order, runs in visual order
+    # Pdfium turns the number's groups round.
+    pdfium_text = ["اتصل بنا على الرقم 0000 7946 .020"]
+    # Pypdf keeps each run in reading order, runs in visual order.
+    pypdf_text = [".020 7946 0000 اتصل بنا على الرقم"]
     assert _missing(pdfium_text, (line,)) != []
     assert _missing(pdfium_text, (line,), pypdf_text) == []
-    assert _missing(pdfium_text, (line,), [".020 7946 9999 اتصل بنا على الرقم"]) != []  # a wrong number is not the number
+    # A wrong number is not the number.
+    assert _missing(pdfium_text, (line,), [".020 7946 9999 اتصل بنا على الرقم"]) != []
 
 
 def test_a_changed_number_in_an_arabic_safety_line_is_missing_even_when_the_number_is_elsewhere():
     from brochures.pdf.page_text import _missing
     line = ("اتصل بالرقم 999 فورا إذا", 1)
-    drawn = ["إذا فورا 112 اتصل بالرقم\nExample Clinic 020 7999 0000"]  # 112 for 999; 999 is inside the phone number
+    # 112 for 999; 999 is inside the phone number.
+    drawn = ["إذا فورا 112 اتصل بالرقم\nExample Clinic 020 7999 0000"]
     assert _missing(drawn, (line,), drawn) != []
-    swapped = [".ساعة 48 لا تضعي المكياج لمدة\n.ساعة 24 تجنبي الشمس القوية لمدة"]  # 24 and 48 the wrong way round
+    # 24 and 48 the wrong way round.
+    swapped = [".ساعة 48 لا تضعي المكياج لمدة\n.ساعة 24 تجنبي الشمس القوية لمدة"]
     assert _missing(swapped, ((".لا تضعي المكياج لمدة 24 ساعة", 1),), swapped) != []

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, EXAMPLE, ROOT, ROSEWOOD
 
 from brochures.building.franchise import MergeRefused, merge, read_manifests
 from brochures.building.shards import (
@@ -26,6 +25,7 @@ from brochures.building.shards import (
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
 from brochures.plan.documents import LAYOUTS, VARIANTS, plan_documents
+from conftest import DATA, EXAMPLE, ROOT, ROSEWOOD
 from generate import main
 
 # -- The split, on a synthetic franchise of 200 clinics (planned, never printed) --
@@ -100,28 +100,39 @@ def test_the_split_is_the_same_in_every_process_whatever_the_hash_seed_or_order(
     random.Random(1).shuffle(shuffled)
     assert split(planned_costs(shuffled, content), 7) == here
     for seed in ("1", "4242"):
-        result = subprocess.run([sys.executable, "-c", SPLIT_IN_ANOTHER_PROCESS], cwd=ROOT, capture_output=True, text=True,
-                                env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", SPLIT_IN_ANOTHER_PROCESS],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        )
         assert json.loads(result.stdout) == here
 
 
 # -- The --shard option --
 
 
-@pytest.mark.parametrize("text,shard", [("1/1", Shard(1, 1)), ("3/8", Shard(3, 8)), (" 10000/10000 ", Shard(10000, 10000))])
+@pytest.mark.parametrize(
+    "text,shard", [("1/1", Shard(1, 1)), ("3/8", Shard(3, 8)), (" 10000/10000 ", Shard(10000, 10000))]
+)
 def test_shard_option_reads_k_of_n(text, shard):
     assert shard_argument(text, environ={}) == shard
 
 
-@pytest.mark.parametrize("text,said", [
-    ("0/4", "expected a shard number K from 1 to 4 (K/N counts from 1), got '0/4'"),
-    ("5/4", "expected a shard number K from 1 to 4"),
-    ("1/0", "expected a number of shards N from 1 to 10,000, got '1/0'"),
-    ("1/10001", "expected a number of shards N from 1 to 10,000"),
-    ("2", "expected K/N, such as 2/8 (shard 2 of 8), or auto/N, got '2'"),
-    ("x/4", "expected K/N"),
-    ("1.5/4", "expected K/N"),
-])
+@pytest.mark.parametrize(
+    "text,said",
+    [
+        ("0/4", "expected a shard number K from 1 to 4 (K/N counts from 1), got '0/4'"),
+        ("5/4", "expected a shard number K from 1 to 4"),
+        ("1/0", "expected a number of shards N from 1 to 10,000, got '1/0'"),
+        ("1/10001", "expected a number of shards N from 1 to 10,000"),
+        ("2", "expected K/N, such as 2/8 (shard 2 of 8), or auto/N, got '2'"),
+        ("x/4", "expected K/N"),
+        ("1.5/4", "expected K/N"),
+    ],
+)
 def test_a_shard_outside_its_range_is_a_usage_error(text, said, capsys, tmp_path):
     with pytest.raises(SystemExit) as stop:
         main(["--shard", text, "--out", str(tmp_path)])
@@ -136,16 +147,21 @@ def test_auto_takes_the_shard_from_a_kubernetes_indexed_job():
     assert shard_argument("auto/20", environ={"JOB_COMPLETION_INDEX": "19"}) == Shard(20, 20)
 
 
-@pytest.mark.parametrize("environ,said", [
-    ({}, "it is not set"),
-    ({"JOB_COMPLETION_INDEX": "20"}, "got '20'"),
-    ({"JOB_COMPLETION_INDEX": "one"}, "got 'one'"),
-])
+@pytest.mark.parametrize(
+    "environ,said",
+    [
+        ({}, "it is not set"),
+        ({"JOB_COMPLETION_INDEX": "20"}, "got '20'"),
+        ({"JOB_COMPLETION_INDEX": "one"}, "got 'one'"),
+    ],
+)
 def test_auto_without_a_valid_job_index_says_what_it_needs(environ, said):
     with pytest.raises(ValueError) as error:
         shard_argument("auto/20", environ=environ)
-    assert str(error.value) == ("auto/20 takes the shard from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job): "
-                                f"expected a whole number from 0 to 19, {said}")
+    assert str(error.value) == (
+        "auto/20 takes the shard from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job): "
+        f"expected a whole number from 0 to 19, {said}"
+    )
 
 
 # -- Merging shard manifests (written as a shard writes them, without printing) --
@@ -160,7 +176,9 @@ def shard_folders(tmp_path: Path, plan=PLAN, numbers=(1, 2, 3), options=None) ->
         folder = tmp_path / f"shard-{number}"
         folder.mkdir(parents=True, exist_ok=True)
         documents = [{"clinic": slug, "file": "facial.pdf", "status": "wrote"} for slug in plan[number - 1]]
-        write_manifest(folder, Shard(number, len(plan)), plan, COSTS, options or {"variant": "standard"}, documents, [], 0, 1.0)
+        write_manifest(
+            folder, Shard(number, len(plan)), plan, COSTS, options or {"variant": "standard"}, documents, [], 0, 1.0
+        )
         folders.append(folder)
     return folders
 
@@ -206,7 +224,10 @@ def test_merge_refuses_a_folder_without_a_manifest_or_with_a_broken_one(tmp_path
     folders = shard_folders(tmp_path)
     (tmp_path / "empty").mkdir()
     assert main(["merge-reports", *map(str, folders), str(tmp_path / "empty"), "--out", str(tmp_path / "report")]) == 2
-    assert "expected a shard manifest (shard-K-of-N.json, written by generate.py --shard K/N) in" in capsys.readouterr().err
+    assert (
+        "expected a shard manifest (shard-K-of-N.json, written by generate.py --shard K/N) in"
+        in capsys.readouterr().err
+    )
     (folders[0] / "shard-1-of-3.json").write_text('{"shard": 1')
     assert main(["merge-reports", *map(str, folders), "--out", str(tmp_path / "report")]) == 2
     assert "cannot be read as JSON" in capsys.readouterr().err
@@ -249,8 +270,11 @@ def test_two_shards_build_the_same_documents_as_one_full_build(three_clinics, tm
     assert "Merged 2 shards: 3 clinics, 3 documents built, 0 failed" in capsys.readouterr().out
     report = json.loads((tmp_path / "franchise" / "franchise-report.json").read_text())
     assert {(d["clinic"], d["file"]) for c in report["clinics"] for d in c["documents"]} == full
-    assert {c["name"] for c in report["clinics"]} == {"Example Aesthetics Clinic", "Rosewood Skin & Hair Clinic",
-                                                      "Oakfield Skin Clinic"}
+    assert {c["name"] for c in report["clinics"]} == {
+        "Example Aesthetics Clinic",
+        "Rosewood Skin & Hair Clinic",
+        "Oakfield Skin Clinic",
+    }
     assert all(c["report"]["documents"][0]["document"] == "facial.pdf" for c in report["clinics"])
     html = (tmp_path / "franchise" / "franchise-report.html").read_text()
     assert '<html lang="en">' in html and "<h1>Franchise report</h1>" in html

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from conftest import DATA, ROOT, ROSEWOOD, edit_config, pdf_text
 from jinja2 import TemplateAssertionError
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
@@ -34,6 +33,7 @@ from brochures.render.data import ensure_plain_data, plain_data_problem
 from brochures.render.errors import ClinicTemplateError, RenderError
 from brochures.render.html import HtmlRenderer
 from brochures.render.sandbox import PlainDataSandbox
+from conftest import DATA, ROOT, ROSEWOOD, edit_config, pdf_text
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -58,7 +58,9 @@ def override(clinic: Path, name: str, text: str) -> Path:
 
 
 def documents(clinic: Path, only: set[str] | None = None, **kwargs):
-    return plan_documents([load_clinic(clinic / "clinic.yaml", CONTENT)], CONTENT, clinic.parent / "out", only, **kwargs)
+    return plan_documents(
+        [load_clinic(clinic / "clinic.yaml", CONTENT)], CONTENT, clinic.parent / "out", only, **kwargs
+    )
 
 
 def render(clinic: Path, name: str = "facial") -> str:
@@ -99,14 +101,20 @@ HOSTILE = [
     ("{{ treatment.home_care.append(1) }}", 'got access to "append" on a list'),
     ("{{ treatment.home_care['pop'] }}", 'got access to "pop" on a list'),
     ("{% for x in treatment.home_care %}{{ loop.__class__ }}{% endfor %}", 'got access to "__class__" on the loop'),
-    ("{% from 'partials/macros.html.j2' import item_list %}{{ item_list._func.__globals__ }}", 'got access to "_func" on a macro'),
+    (
+        "{% from 'partials/macros.html.j2' import item_list %}{{ item_list._func.__globals__ }}",
+        'got access to "_func" on a macro',
+    ),
     ("{{ self.__init__.__globals__ }}", 'got access to "__init__"'),
     ("{{ range.__self__ }}", 'got access to "__self__" on a function'),
     # Jinja's globals with state or a way out are gone.
     ("{{ cycler.__init__.__globals__.os.popen('touch {written}') }}", "'cycler' is undefined"),
     ("{{ lipsum.__globals__['os'].popen('touch {written}').read() }}", "'lipsum' is undefined"),
     ("{{ joiner.__init__.__globals__ }}", "'joiner' is undefined"),
-    ("{% set ns = namespace(n=0) %}{% for x in [1, 2] %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}", "'namespace' is undefined"),
+    (
+        "{% set ns = namespace(n=0) %}{% for x in [1, 2] %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}",
+        "'namespace' is undefined",
+    ),
     ("{{ dict(a=1) }}", "'dict' is undefined"),
     ("{{ treatment|attr('items') }}", "No filter named 'attr'"),
     # Values, outputs and numbers too large to be cheap.
@@ -119,12 +127,16 @@ HOSTILE = [
     ("{{ 'x'|indent(10000000) }}", "No filter named 'indent'"),
     ("{{ (['x' * 1000000] * 100)|join }}", "got a join of"),
     ("{% set s = 'x' * 1000000 %}{{ s ~ s }}", "got a join of"),
-    ("{% set s = 'x' * 1000000 %}{{ ([s] * 100)|string }}", "got one of over"),  # measured before it is made
+    # Measured before it is made.
+    ("{% set s = 'x' * 1000000 %}{{ ([s] * 100)|string }}", "got one of over"),
     ("{% set s = 'x' * 1000000 %}{{ [s] * 100 }}", "got a larger list to print"),
     ("{% set s = 'x' * 2000 %}{{ s|replace('x', s) }}", "got a replacement of"),
     ("{{ ('{x}' * 300000)|fill(x='yyyyyyyyyy') }}", "got a filled-in label of"),
     ("{% set s = 'x' * 1000000 %}{% for i in range(10) %}{{ s }}{% endfor %}", "at most 5 MB of HTML"),
-    ("{% macro m() %}{% for i in range(100) %}{{ 'x' * 100000 }}{% endfor %}{% endmacro %}{{ m()|length }}", "got a block of output"),
+    (
+        "{% macro m() %}{% for i in range(100) %}{{ 'x' * 100000 }}{% endfor %}{% endmacro %}{{ m()|length }}",
+        "got a block of output",
+    ),
     # A template that is broken, not hostile, is the clinic's mistake all the same.
     ("{{ no_such_value }}", "'no_such_value' is undefined"),
     ("{% if %}", "syntax error"),
@@ -136,8 +148,11 @@ HOSTILE = [
 @pytest.mark.parametrize("text,reason", HOSTILE, ids=[text[:50] for text, _ in HOSTILE])
 def test_a_hostile_clinic_template_is_an_error_naming_it(clinic_copy, outside, text, reason):
     written = outside / "written.txt"
-    template = override(clinic_copy, "partials/takeaway.html.j2",
-                        text.replace("{secret}", str(outside / "secret.txt")).replace("{written}", str(written)))
+    template = override(
+        clinic_copy,
+        "partials/takeaway.html.j2",
+        text.replace("{secret}", str(outside / "secret.txt")).replace("{written}", str(written)),
+    )
     with pytest.raises(ClinicTemplateError) as caught:
         render(clinic_copy)
     error = caught.value
@@ -159,14 +174,18 @@ def test_every_document_that_uses_a_hostile_template_names_it(clinic_copy):
             with pytest.raises(ClinicTemplateError) as caught:
                 renderer.render(document)
             assert (caught.value.template, caught.value.line) == (template, 2), document.output.name
-        if document.kind == "booklet":  # rendered with the leaflets it binds, as a build renders it
+        # Rendered with the leaflets it binds, as a build renders it.
+        if document.kind == "booklet":
             outcome = do_task(renderer, None, Task(RENDER, document))
             assert (outcome.problem.file, outcome.problem.line) == (template, 2), document.output.name
 
 
 def test_a_page_template_override_is_named_with_its_line(clinic_copy):
-    template = override(clinic_copy, "brochure.html.j2",
-                        '{% extends "base.html.j2" %}\n{% block content %}\n{{ clinic.config.__class__ }}\n{% endblock %}')
+    template = override(
+        clinic_copy,
+        "brochure.html.j2",
+        '{% extends "base.html.j2" %}\n{% block content %}\n{{ clinic.config.__class__ }}\n{% endblock %}',
+    )
     with pytest.raises(ClinicTemplateError) as caught:
         render(clinic_copy)
     assert (caught.value.template, caught.value.line) == (template, 3)
@@ -174,12 +193,16 @@ def test_a_page_template_override_is_named_with_its_line(clinic_copy):
 
 
 def test_a_clinic_template_misusing_a_project_macro_is_the_clinics_error(clinic_copy):
-    template = override(clinic_copy, "partials/takeaway.html.j2",
-                        "{% from 'partials/macros.html.j2' import item_list %}\n{{ item_list(5) }}")
+    template = override(
+        clinic_copy,
+        "partials/takeaway.html.j2",
+        "{% from 'partials/macros.html.j2' import item_list %}\n{{ item_list(5) }}",
+    )
     with pytest.raises(ClinicTemplateError) as caught:
         render(clinic_copy)
     assert (caught.value.template, caught.value.line) == (template, 2)
-    assert "macros.html.j2" in caught.value.message  # where it went wrong, inside the project's macro
+    # Where it went wrong, inside the project's macro.
+    assert "macros.html.j2" in caught.value.message
 
 
 def test_an_error_in_a_project_template_stays_a_render_error(tmp_path):
@@ -226,9 +249,13 @@ LEGITIMATE_TAKEAWAY = """\
 
 def test_a_legitimate_override_still_builds(clinic_copy, tmp_path):
     override(clinic_copy, "partials/takeaway.html.j2", LEGITIMATE_TAKEAWAY)
-    override(clinic_copy, "brochure.html.j2", '{% extends "base.html.j2" %}\n'
-             '{% block content %}{% include "partials/brochure_body.html.j2" %}{% endblock %}\n'
-             '{% block closing %}{{ super() }}<p>Ask us about our evening clinics.</p>{% endblock %}')
+    override(
+        clinic_copy,
+        "brochure.html.j2",
+        '{% extends "base.html.j2" %}\n'
+        '{% block content %}{% include "partials/brochure_body.html.j2" %}{% endblock %}\n'
+        '{% block closing %}{{ super() }}<p>Ask us about our evening clinics.</p>{% endblock %}',
+    )
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path / "out")]) == 0
     text = pdf_text(tmp_path / "out" / "mine" / "facial.pdf")
     facial = CONTENT.treatments["facial"]
@@ -240,6 +267,7 @@ def test_a_legitimate_override_still_builds(clinic_copy, tmp_path):
 
 
 # --- Plain data only ---
+
 
 def test_plain_data_check_refuses_anything_else():
     ensure_plain_data({"a": [1, 2.5, True, None, "x", {"b": []}]})
@@ -274,18 +302,29 @@ def test_every_value_handed_to_templates_is_plain_data(monkeypatch, tmp_path):
         return real(self, name, context)
 
     monkeypatch.setattr(PlainDataSandbox, "render_plain", spy)
-    clinics = [load_clinic(DATA / "clinics" / "example" / "clinic.yaml", CONTENT), load_clinic(ROSEWOOD / "clinic.yaml", CONTENT)]
+    clinics = [
+        load_clinic(DATA / "clinics" / "example" / "clinic.yaml", CONTENT),
+        load_clinic(ROSEWOOD / "clinic.yaml", CONTENT),
+    ]
     renderer = HtmlRenderer(CONTENT)
     for document in plan_documents(clinics, CONTENT, tmp_path, variants=VARIANTS, layouts=LAYOUTS):
         assert renderer.render(document)
-    cards = [Scorecard("facial.pdf", 4, 45, 5.0, {"summary": 4.0}, ["mesotherapy"], accessibility={"tagged": True}),
-             Scorecard("hair.pdf", error="it failed")]
+    cards = [
+        Scorecard("facial.pdf", 4, 45, 5.0, {"summary": 4.0}, ["mesotherapy"], accessibility={"tagged": True}),
+        Scorecard("hair.pdf", error="it failed"),
+    ]
     for clinic in clinics:
         (tmp_path / clinic.slug).mkdir()
         write_report(tmp_path / clinic.slug, clinic, cards, renderer.environment(clinic), "body {}")
         assert "it failed" in (tmp_path / clinic.slug / "report.html").read_text()
-    assert {name for name, _ in seen} == {"brochure.html.j2", "trifold.html.j2", "comparison.html.j2", "booklet.html.j2",
-                                          "skin_diagram.svg.j2", "report.html.j2"}
+    assert {name for name, _ in seen} == {
+        "brochure.html.j2",
+        "trifold.html.j2",
+        "comparison.html.j2",
+        "booklet.html.j2",
+        "skin_diagram.svg.j2",
+        "report.html.j2",
+    }
     for name, context in seen:
         assert plain_data_problem(context) is None, name
         text = json.dumps(context)
@@ -296,18 +335,44 @@ def test_every_value_handed_to_templates_is_plain_data(monkeypatch, tmp_path):
 
 ALLOWED = [
     ("{{ x.a }} {{ x['a'] }} {{ y[1] }} {{ y[-1] }} {{ s[1:3] }}", "1 1 b c bc"),
-    ("{% for i in y %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }} {% endfor %}",
-     "10TrueFalse3 21FalseFalse3 32FalseTrue3 "),
+    (
+        "{% for i in y %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }} {% endfor %}",
+        "10TrueFalse3 21FalseFalse3 32FalseTrue3 ",
+    ),
     ("{% for i in y %}{{ loop.cycle('-', '+') }}{% if loop.changed(i) %}{{ i }}{% endif %}{% endfor %}", "-a+b-c"),
-    ("{% for k, v in x|dictsort %}{{ k }}={{ v }};{% endfor %}{% for k, v in x|items %}{{ k }}{% endfor %}", "a=1;b=2;ab"),
-    ("{{ y|join(',') }} {{ y|length }} {{ s|upper }} {{ s|replace('b', 'B') }} {{ (x|items|list)[0][1] }}", "a,b,c 3 ABCD aBcd 1"),
-    ("{% macro m(v) %}<b>{{ v }}</b>{% endmacro %}{{ m(s ~ '<') }} {{ range(3)|list|length }} {{ 2 ** 10 }} {{ 7 % 3 }}",
-     "<b>abcd&lt;</b> 3 1024 1"),
+    (
+        "{% for k, v in x|dictsort %}{{ k }}={{ v }};{% endfor %}{% for k, v in x|items %}{{ k }}{% endfor %}",
+        "a=1;b=2;ab",
+    ),
+    (
+        "{{ y|join(',') }} {{ y|length }} {{ s|upper }} {{ s|replace('b', 'B') }} {{ (x|items|list)[0][1] }}",
+        "a,b,c 3 ABCD aBcd 1",
+    ),
+    (
+        "{% macro m(v) %}<b>{{ v }}</b>{% endmacro %}{{ m(s ~ '<') }} {{ range(3)|list|length }} {{ 2 ** 10 }} {{ 7 % 3 }}",
+        "<b>abcd&lt;</b> 3 1024 1",
+    ),
     ("{% set z = x.missing is defined %}{{ z }} {{ x.c is defined }}", "False False"),
 ]
 
-REFUSED = ["x.items", "x.keys()", "x.__class__", "s.upper", "s.format", "s.__len__", "y.count", "y.__class__", "(1).real",
-           "y['index']", "range.__call__", "loop.__init__", "loop.reset", "'x' * 10**9", "10 ** (10 ** 6)", "'a %s' % s"]
+REFUSED = [
+    "x.items",
+    "x.keys()",
+    "x.__class__",
+    "s.upper",
+    "s.format",
+    "s.__len__",
+    "y.count",
+    "y.__class__",
+    "(1).real",
+    "y['index']",
+    "range.__call__",
+    "loop.__init__",
+    "loop.reset",
+    "'x' * 10**9",
+    "10 ** (10 ** 6)",
+    "'a %s' % s",
+]
 
 
 @pytest.mark.parametrize("text,output", ALLOWED)
@@ -318,13 +383,35 @@ def test_the_sandbox_reads_plain_data_and_the_loop(tmp_path, text, output):
 
 @pytest.mark.parametrize("expression", REFUSED)
 def test_the_sandbox_refuses_everything_else_with_a_security_error(tmp_path, expression):
-    template = PlainDataSandbox(tmp_path / "templates").from_string("{% for i in y %}{% set v = " + expression + " %}{% endfor %}")
-    with pytest.raises(SecurityError):  # refused when it is read, not only when it would be printed
+    template = PlainDataSandbox(tmp_path / "templates").from_string(
+        "{% for i in y %}{% set v = " + expression + " %}{% endfor %}"
+    )
+    # Refused when it is read, not only when it would be printed.
+    with pytest.raises(SecurityError):
         template.render(x={"a": 1}, y=["a"], s="abcd")
 
 
-@pytest.mark.parametrize("name", ["center", "indent", "wordwrap", "format", "batch", "slice", "tojson", "pprint",
-                                  "urlize", "attr", "xmlattr", "sum", "random", "groupby", "forceescape", "urlencode"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "center",
+        "indent",
+        "wordwrap",
+        "format",
+        "batch",
+        "slice",
+        "tojson",
+        "pprint",
+        "urlize",
+        "attr",
+        "xmlattr",
+        "sum",
+        "random",
+        "groupby",
+        "forceescape",
+        "urlencode",
+    ],
+)
 def test_filters_that_allocate_or_reach_attributes_are_not_offered(tmp_path, name):
     with pytest.raises(TemplateAssertionError, match=f"No filter named '{name}'"):
         PlainDataSandbox(tmp_path / "templates").from_string("{{ x|%s }}" % name)
@@ -335,6 +422,7 @@ def test_only_range_is_global(tmp_path):
 
 
 # --- Template files: only from inside the clinic's templates folder ---
+
 
 def test_a_template_linked_to_a_file_outside_is_refused(clinic_copy, outside):
     (outside / "takeaway.html.j2").write_text(SECRET)
@@ -374,13 +462,16 @@ def test_a_link_to_another_template_inside_the_folder_is_served(clinic_copy):
     assert "Our own words." in render(clinic_copy)
 
 
-@pytest.mark.parametrize("make,reason", [
-    (lambda path: os.mkfifo(path), "it is not a regular file"),
-    (lambda path: path.mkdir(), "it is not a regular file"),
-    (lambda path: path.write_text("x" * (256 * 1024 + 1)), "it is larger than 256 KB"),
-    (lambda path: path.write_bytes(b"caf\xe9"), "it is not UTF-8 text"),
-    (lambda path: path.symlink_to(path.parent / "nothing"), "it is a link to a file that does not exist"),
-])
+@pytest.mark.parametrize(
+    "make,reason",
+    [
+        (lambda path: os.mkfifo(path), "it is not a regular file"),
+        (lambda path: path.mkdir(), "it is not a regular file"),
+        (lambda path: path.write_text("x" * (256 * 1024 + 1)), "it is larger than 256 KB"),
+        (lambda path: path.write_bytes(b"caf\xe9"), "it is not UTF-8 text"),
+        (lambda path: path.symlink_to(path.parent / "nothing"), "it is a link to a file that does not exist"),
+    ],
+)
 def test_a_template_file_that_is_not_a_small_text_file_is_refused(clinic_copy, make, reason):
     path = clinic_copy / "templates" / "partials" / "takeaway.html.j2"
     path.parent.mkdir(parents=True)
@@ -391,11 +482,13 @@ def test_a_template_file_that_is_not_a_small_text_file_is_refused(clinic_copy, m
             render(clinic_copy)
         return caught.value
 
-    error = finishes(attempt)[0]  # a FIFO must not block the build
+    # A FIFO must not block the build.
+    error = finishes(attempt)[0]
     assert error.template == path and reason in error.message
 
 
 # --- Clinic font files: only from inside the clinic folder ---
+
 
 def atkinson_file() -> Path:
     return next(face.path for face in find_font("Atkinson Hyperlegible", DATA).faces)
@@ -414,7 +507,8 @@ def test_a_clinic_font_file_linked_outside_is_not_used(clinic_copy, outside):
     (clinic_copy / "fonts" / "Brand.ttf").symlink_to(outside / "Brand.ttf")
     font = find_font("Atkinson Hyperlegible", clinic_copy)
     assert (outside / "Brand.ttf").resolve() not in font.files
-    assert not any(path.is_relative_to(clinic_copy.resolve()) for path in font.files)  # the installed package instead
+    # The installed package instead.
+    assert not any(path.is_relative_to(clinic_copy.resolve()) for path in font.files)
 
 
 def test_a_clinic_fonts_folder_linked_outside_is_not_used(clinic_copy, outside):
@@ -432,25 +526,38 @@ def test_a_fifo_among_the_clinic_fonts_is_skipped(clinic_copy):
 
 # --- Logo file names that are not plain URL paths ---
 
+
 @pytest.mark.parametrize("name", ["logo #1?.svg", "50%25 off.png"])
 def test_a_logo_named_with_url_characters_is_printed(clinic_copy, tmp_path, name):
-    colour = (200, 30, 90)  # found nowhere else in a brochure
+    # Found nowhere else in a brochure.
+    colour = (200, 30, 90)
     if name.endswith(".png"):
         Image.new("RGB", (480, 128), colour).save(clinic_copy / name)
     else:
-        (clinic_copy / name).write_text('<svg xmlns="http://www.w3.org/2000/svg" width="240" height="64">'
-                                        '<rect width="240" height="64" fill="#C81E5A"/></svg>')
+        (clinic_copy / name).write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="64">'
+            '<rect width="240" height="64" fill="#C81E5A"/></svg>'
+        )
     edit_config(clinic_copy, "logo: logo.svg", f'logo: "{name}"')
     assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path / "out")]) == 0
     image = pypdfium2.PdfDocument(tmp_path / "out" / "mine" / "facial.pdf")[0].render(scale=1).to_pil().convert("RGB")
-    logo_pixels = sum(count for count, pixel in image.getcolors(1 << 24) if all(abs(a - b) < 8 for a, b in zip(pixel, colour)))
+    logo_pixels = sum(
+        count for count, pixel in image.getcolors(1 << 24) if all(abs(a - b) < 8 for a, b in zip(pixel, colour))
+    )
     assert logo_pixels > 1000, "the logo is not on the first page"
 
 
 # --- The whole example still builds ---
 
+
 def test_the_example_clinic_builds(example_build):
-    assert sorted(path.name for path in example_build.glob("*.pdf")) == ["body.pdf", "booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"]
+    assert sorted(path.name for path in example_build.glob("*.pdf")) == [
+        "body.pdf",
+        "booklet.pdf",
+        "comparison.pdf",
+        "facial.pdf",
+        "hair.pdf",
+    ]
     assert (example_build / "report.html").is_file()
 
 
@@ -466,21 +573,34 @@ def test_a_booklet_keeps_each_leaflets_links_inside_that_leaflet(clinic_copy, tm
     """Every leaflet a clinic's templates give an `id="book"` (its contact box) and a link to it: bound in the
     booklet, each leaflet's link still leads to its own contact box, not to the first leaflet's. And the contents
     reach each part, although these templates give its main part no id at all."""
-    override(clinic_copy, "partials/contact.html.j2",
-             (ROOT / "templates/partials/contact.html.j2").read_text().replace('<section class="contact">', '<section class="contact" id="book">'))
+    override(
+        clinic_copy,
+        "partials/contact.html.j2",
+        (ROOT / "templates/partials/contact.html.j2")
+        .read_text()
+        .replace('<section class="contact">', '<section class="contact" id="book">'),
+    )
     title = (ROOT / "templates/partials/title.html.j2").read_text()
-    override(clinic_copy, "partials/title.html.j2", title.replace("{{ treatment.summary }}</p>", '{{ treatment.summary }} <a href="#book">Book</a></p>'))
+    override(
+        clinic_copy,
+        "partials/title.html.j2",
+        title.replace("{{ treatment.summary }}</p>", '{{ treatment.summary }} <a href="#book">Book</a></p>'),
+    )
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "booklet"]) == 0
     reader = PdfReader(tmp_path / "out" / clinic_copy.name / "booklet.pdf")
     names = {name: reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
 
     def link_targets(page):
         return [names[a.get_object()["/Dest"]] for a in page.get("/Annots", []) if a.get_object().get("/Dest") in names]
+
     contents = link_targets(reader.pages[1])
-    assert contents[:3] == [3, 7, 11]  # each leaflet's first page (4 pages each, after the cover and contents)
+    # Each leaflet's first page (4 pages each, after the cover and contents)
+    assert contents[:3] == [3, 7, 11]
     for first_page in contents[:3]:
         [book] = link_targets(reader.pages[first_page - 1])
-        assert first_page <= book < first_page + 4, f"the link on page {first_page} leads to page {book}, outside its leaflet"
+        assert first_page <= book < first_page + 4, (
+            f"the link on page {first_page} leads to page {book}, outside its leaflet"
+        )
         assert "Book a consultation" in reader.pages[book - 1].extract_text()
 
 
@@ -489,14 +609,25 @@ def test_a_clinic_booklet_template_that_prints_the_parts_itself_is_an_error_nami
     now the leaflets are bound after the cover and contents, so it would print every part twice. However the id is
     written; and a template that only mentions such an id, in its text or another attribute, is fine."""
     project = (ROOT / "templates/booklet.html.j2").read_text()
-    for parts in ('{% for part in parts %}<article id="{{ part.id }}"><h2>{{ part.title }}</h2></article>{% endfor %}',
-                  "{% for part in parts %}<article id='{{ part.id }}'><h2>{{ part.title }}</h2></article>{% endfor %}",
-                  '{% for part in parts %}<article id = "{{ part.id }}"></article>{% endfor %}'):
+    for parts in (
+        '{% for part in parts %}<article id="{{ part.id }}"><h2>{{ part.title }}</h2></article>{% endfor %}',
+        "{% for part in parts %}<article id='{{ part.id }}'><h2>{{ part.title }}</h2></article>{% endfor %}",
+        '{% for part in parts %}<article id = "{{ part.id }}"></article>{% endfor %}',
+    ):
         template = override(clinic_copy, "booklet.html.j2", project.replace("</ol>", "</ol>" + parts))
-        assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "booklet", "--jobs", "1"]) == 2  # invalid input
+        # Invalid input.
+        assert (
+            main(
+                ["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "booklet", "--jobs", "1"]
+            )
+            == 2
+        )
         err = capsys.readouterr().err
         assert str(template.relative_to(clinic_copy.parent)) in err and "they would be in it twice" in err, err
     fine = '<p data-id="part-facial">Old templates used id="part-facial".</p>'
     override(clinic_copy, "booklet.html.j2", project.replace("</ol>", "</ol>" + fine))
-    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "booklet", "--jobs", "1"]) == 0
+    assert (
+        main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "booklet", "--jobs", "1"])
+        == 0
+    )
     capsys.readouterr()

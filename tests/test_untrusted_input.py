@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROSEWOOD, edit_config, line_of, png
 
 from brochures.files.images import MAX_SVG_ELEMENTS, check_image, image_problem
 from brochures.files.yaml_reader import MAX_DEPTH, read_yaml
@@ -20,6 +19,7 @@ from brochures.load.content import load_content
 from brochures.load.loaded import Clinic
 from brochures.problems import InputError, Problem, describe, report_lines
 from brochures.schema.fields import SLUG
+from conftest import DATA, ROSEWOOD, edit_config, line_of, png
 from generate import main
 
 CONTENT = load_content(DATA)
@@ -28,10 +28,13 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><rect wid
 
 def use_bomb(layers: int, width: int = 10) -> bytes:
     """Each layer <use>s the one below `width` times: width**layers elements drawn from a file of a few KB."""
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
-             '<defs><rect id="l0" width="1" height="1"/>']
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
+        '<defs><rect id="l0" width="1" height="1"/>'
+    ]
     for layer in range(1, layers + 1):
-        href = "xlink:href" if layer % 2 else "href"  # both spellings count
+        # Both spellings count.
+        href = "xlink:href" if layer % 2 else "href"
         parts.append(f'<g id="l{layer}">' + f'<use {href}="#l{layer - 1}"/>' * width + "</g>")
     parts.append(f'</defs><use href="#l{layers}"/></svg>')
     return "".join(parts).encode()
@@ -63,18 +66,28 @@ def with_logo(clinic: Path, name: str, data: bytes) -> Path:
 
 # --- 1. Images are judged by their bytes, not their names ---
 
-@pytest.mark.parametrize("name,data,fragment", [
-    ("empty.png", b"", "expected an SVG, PNG or JPEG image, got an empty file (0 bytes)"),
-    ("empty.svg", b"", "expected an SVG, PNG or JPEG image, got an empty file (0 bytes)"),
-    ("notes.png", b"This is not a picture.\n", "expected an SVG, PNG or JPEG image, got a text file"),
-    ("big.svg", png(12000, 12000), "got 12000×12000"),                       # a PNG named .svg still gets the PNG checks
-    ("bomb.svg", png(30000, 30000), "decompression bomb"),
-    ("cut.svg", SVG[:-20], "cannot be read as XML"),
-    ("page.svg", b"<html><body>hi</body></html>", "expected an SVG, PNG or JPEG image, got an XML file whose root element is <html>"),
-    ("odd.png", bytes(range(256)) * 4, "expected an SVG, PNG or JPEG image, got a file in an unknown format"),
-    ("photo.png", b"\xff\xd8\xff\xe0" + bytes(100), "got a damaged or unsupported file"),      # JPEG bytes: checked as JPEG
-    ("doc.svg", b"%PDF-1.7\n", "got a PDF document"),
-])
+
+@pytest.mark.parametrize(
+    "name,data,fragment",
+    [
+        ("empty.png", b"", "expected an SVG, PNG or JPEG image, got an empty file (0 bytes)"),
+        ("empty.svg", b"", "expected an SVG, PNG or JPEG image, got an empty file (0 bytes)"),
+        ("notes.png", b"This is not a picture.\n", "expected an SVG, PNG or JPEG image, got a text file"),
+        # A PNG named .svg still gets the PNG checks.
+        ("big.svg", png(12000, 12000), "got 12000×12000"),
+        ("bomb.svg", png(30000, 30000), "decompression bomb"),
+        ("cut.svg", SVG[:-20], "cannot be read as XML"),
+        (
+            "page.svg",
+            b"<html><body>hi</body></html>",
+            "expected an SVG, PNG or JPEG image, got an XML file whose root element is <html>",
+        ),
+        ("odd.png", bytes(range(256)) * 4, "expected an SVG, PNG or JPEG image, got a file in an unknown format"),
+        # JPEG bytes: checked as JPEG.
+        ("photo.png", b"\xff\xd8\xff\xe0" + bytes(100), "got a damaged or unsupported file"),
+        ("doc.svg", b"%PDF-1.7\n", "got a PDF document"),
+    ],
+)
 def test_a_logo_is_checked_by_what_it_holds(clinic_copy, name, data, fragment):
     config = with_logo(clinic_copy, name, data)
     only_problem(config, "logo", fragment, f"({name})", needle="logo:")
@@ -96,23 +109,27 @@ def test_an_svg_use_bomb_logo_is_refused_at_validation(clinic_copy, layers):
     assert len(use_bomb(layers)) < 3000
     started = time.perf_counter()
     only_problem(config, "logo", f"at most {MAX_SVG_ELEMENTS:,} elements", needle="logo:")
-    assert time.perf_counter() - started < 10  # a hang guard, not a speed test: expanding it would take hours
+    # A hang guard, not a speed test: expanding it would take hours.
+    assert time.perf_counter() - started < 10
 
 
 def test_an_svg_that_uses_itself_is_refused(clinic_copy):
-    looped = (b'<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><g id="b"><use href="#a"/></g></g></svg>')
+    looped = b'<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><g id="b"><use href="#a"/></g></g></svg>'
     config = with_logo(clinic_copy, "loop.svg", looped)
     only_problem(config, "logo", "circular reference")
 
 
 def test_an_svg_with_a_few_reused_parts_is_accepted(clinic_copy):
-    config = with_logo(clinic_copy, "reuse.svg", use_bomb(3))  # 1,111 elements drawn: a detailed logo
+    # 1,111 elements drawn: a detailed logo.
+    config = with_logo(clinic_copy, "reuse.svg", use_bomb(3))
     assert isinstance(load_clinic(config, CONTENT), Clinic)
 
 
 def test_an_svg_logo_with_an_entity_in_another_encoding_is_refused(clinic_copy):
-    text = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE svg [<!ENTITY a "b">]>'
-            '<svg xmlns="http://www.w3.org/2000/svg">&a;</svg>')
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE svg [<!ENTITY a "b">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg">&a;</svg>'
+    )
     config = with_logo(clinic_copy, "wide.svg", text.encode("utf-16"))
     only_problem(config, "logo", "DOCTYPE or ENTITY")
 
@@ -122,20 +139,24 @@ def test_an_empty_logo_stops_the_clinic_with_exit_2(clinic_copy, tmp_path, capsy
     config = clinic_copy / "clinic.yaml"
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert f"clinic.yaml:{line_of(config, 'logo:')} logo: expected an SVG, PNG or JPEG image, got an empty file" in err, err
+    assert (
+        f"clinic.yaml:{line_of(config, 'logo:')} logo: expected an SVG, PNG or JPEG image, got an empty file" in err
+    ), err
     assert not list((tmp_path / "out").rglob("*.pdf"))
 
 
 def test_image_problem_decides_the_type_from_the_bytes():
     assert "12000×12000" in image_problem(png(12000, 12000))
     assert image_problem(png(40, 10, rows=10)) is None
-    assert image_problem(b"body { color: red }") is None  # not an image: fine for the fetcher
+    # Not an image: fine for the fetcher.
+    assert image_problem(b"body { color: red }") is None
     assert image_problem(b"body { color: red }", require_image=True) == "expected an image, got a text file"
     assert "elements" in image_problem(use_bomb(6))
     assert check_image(SVG).mime_type == "image/svg+xml" and check_image(png(4, 4, 4)).mime_type == "image/png"
 
 
 # --- 2. Named pipes, devices and folders are never opened ---
+
 
 def run_with_timeout(function, seconds: float = 10):
     """Run `function` in a thread; fail (instead of hanging the suite) if it blocks."""
@@ -180,16 +201,21 @@ def test_a_folder_as_logo_says_it_is_a_folder(clinic_copy):
     only_problem(config, "logo", "expected a regular file, got a folder")
 
 
-@pytest.mark.parametrize("kind,make", [
-    ("a named pipe (FIFO)", os.mkfifo),
-    ("a folder", os.mkdir),
-])
+@pytest.mark.parametrize(
+    "kind,make",
+    [
+        ("a named pipe (FIFO)", os.mkfifo),
+        ("a folder", os.mkdir),
+    ],
+)
 def test_a_clinic_yaml_that_is_not_a_file_is_named_for_what_it_is(tmp_path, capsys, kind, make):
     folder = tmp_path / "clinic"
     shutil.copytree(ROSEWOOD, folder)
     (folder / "clinic.yaml").unlink()
     make(folder / "clinic.yaml")
-    stuck, outcome = run_with_timeout(lambda: main(["--clinic", str(folder), "--out", str(tmp_path / "out")]), seconds=10)
+    stuck, outcome = run_with_timeout(
+        lambda: main(["--clinic", str(folder), "--out", str(tmp_path / "out")]), seconds=10
+    )
     if stuck:
         release(folder / "clinic.yaml")
     assert not stuck, "reading clinic.yaml blocked"
@@ -212,8 +238,10 @@ def test_read_yaml_never_blocks_on_a_named_pipe(tmp_path):
 # --- 3. Text that spoofs or corrupts ---
 
 INVISIBLE = [
-    ('"Rose \\e[31mClinic"', "the control character U+001B ESCAPE at character 6"),           # an ANSI escape
-    ("Rose \x1b[2JClinic", "the control character U+001B ESCAPE at character 6"),              # typed raw
+    # An ANSI escape.
+    ('"Rose \\e[31mClinic"', "the control character U+001B ESCAPE at character 6"),
+    # Typed raw.
+    ("Rose \x1b[2JClinic", "the control character U+001B ESCAPE at character 6"),
     ("Rose\x00Clinic", "the control character U+0000 NULL at character 5"),
     ('"Rose\\rClinic"', "the control character U+000D CARRIAGE RETURN at character 5"),
     ("Rose\x7fClinic", "the control character U+007F DELETE at character 5"),
@@ -252,7 +280,8 @@ def test_a_later_field_keeps_its_line_after_a_line_separator(clinic_copy):
     config = edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Rose\u2028Clinic")
     edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     problems = problems_of(config)
-    lines = config.read_text().split("\n")  # as an editor counts them (str.splitlines would split at U+2028 too)
+    # As an editor counts them (str.splitlines would split at U+2028 too)
+    lines = config.read_text().split("\n")
     primary = next(number for number, line in enumerate(lines, start=1) if "primary:" in line)
     assert {p.field: p.line for p in problems} == {"name": 3, "colors.primary": primary}
     assert primary == 6
@@ -262,7 +291,10 @@ def test_an_invisible_character_in_a_field_name_is_refused(clinic_copy):
     config = edit_config(clinic_copy, "page_size: A4", "page\u200b_size: A4")
     problems = problems_of(config)
     assert len(problems) == 1 and problems[0].line == line_of(config, "_size: A4")
-    assert "expected a plain field name, got the invisible character U+200B ZERO WIDTH SPACE at character 5" in problems[0].message
+    assert (
+        "expected a plain field name, got the invisible character U+200B ZERO WIDTH SPACE at character 5"
+        in problems[0].message
+    )
     assert "\u200b" not in str(problems[0]) and "page\\u200b_size" in str(problems[0])
 
 
@@ -278,7 +310,9 @@ def test_invisible_characters_in_treatment_content_are_refused(tmp_path):
     treatment.write_text(treatment.read_text().replace("title: Facial mesotherapy", "title: Facial \u202emesotherapy"))
     with pytest.raises(InputError) as raised:
         load_content(data)
-    assert [(p.file.name, p.field, p.line) for p in raised.value.problems] == [("facial.yaml", "title", line_of(treatment, "title:"))]
+    assert [(p.file.name, p.field, p.line) for p in raised.value.problems] == [
+        ("facial.yaml", "title", line_of(treatment, "title:"))
+    ]
     assert "U+202E RIGHT-TO-LEFT OVERRIDE at character 8" in raised.value.problems[0].message
 
 
@@ -295,32 +329,57 @@ def test_error_messages_never_print_raw_control_or_direction_characters(tmp_path
     assert describe(["\u2066"]) == "['\\u2066']"
 
 
-@pytest.mark.parametrize("field,old,new,shown", [
-    ("contact.website", "website: https://example-clinic.test", "website: https://ex\u0430mple-clinic.test",
-     "xn--exmple-clinic-x1k.test"),
-    ("booking_url", "booking_url: https://example-clinic.test/book", "booking_url: https://ex\u0430mple.test/book",
-     "xn--exmple-4nf.test"),
-    ("contact.email", "email: hello@example-clinic.test", "email: hello@\u0440aypal.test", "xn--aypal-uye.test"),
-])
+@pytest.mark.parametrize(
+    "field,old,new,shown",
+    [
+        (
+            "contact.website",
+            "website: https://example-clinic.test",
+            "website: https://ex\u0430mple-clinic.test",
+            "xn--exmple-clinic-x1k.test",
+        ),
+        (
+            "booking_url",
+            "booking_url: https://example-clinic.test/book",
+            "booking_url: https://ex\u0430mple.test/book",
+            "xn--exmple-4nf.test",
+        ),
+        ("contact.email", "email: hello@example-clinic.test", "email: hello@\u0440aypal.test", "xn--aypal-uye.test"),
+    ],
+)
 def test_web_and_email_names_mixing_alphabets_are_refused(clinic_copy, field, old, new, shown):
     config = edit_config(clinic_copy, old, new)
-    message = only_problem(config, field, "whose", "name uses one alphabet", "mixes Latin and Cyrillic letters" if "\u0430" in new
-                           else "mixes Cyrillic and Latin letters", shown)
-    assert message.startswith("expected a web address whose name uses one alphabet, got \"https://ex") or field == "contact.email"
+    message = only_problem(
+        config,
+        field,
+        "whose",
+        "name uses one alphabet",
+        "mixes Latin and Cyrillic letters" if "\u0430" in new else "mixes Cyrillic and Latin letters",
+        shown,
+    )
+    assert (
+        message.startswith("expected a web address whose name uses one alphabet, got \"https://ex")
+        or field == "contact.email"
+    )
 
 
-@pytest.mark.parametrize("website", ["https://пример.test", "https://例え.jp/予約", "https://münchen-klinik.test",
-                                     "https://東京クリニック.jp"])
+@pytest.mark.parametrize(
+    "website",
+    ["https://пример.test", "https://例え.jp/予約", "https://münchen-klinik.test", "https://東京クリニック.jp"],
+)
 def test_names_in_one_script_are_accepted(clinic_copy, website):
     config = edit_config(clinic_copy, "website: https://example-clinic.test", f"website: {website}")
     try:
         assert load_clinic(config, CONTENT).config.contact.website == website
     except InputError as error:
         # The address itself is fine; only a Latin font cannot print Cyrillic or Japanese (a clinic there picks another).
-        assert [p.message.split(",")[0] for p in error.problems] == ["expected text the font Atkinson Hyperlegible can draw"]
+        assert [p.message.split(",")[0] for p in error.problems] == [
+            "expected text the font Atkinson Hyperlegible can draw"
+        ]
 
 
 # --- 4. Deep nesting ---
+
 
 def test_deep_nesting_is_refused_for_that_file_only(tmp_path):
     data = tmp_path / "data"
@@ -331,7 +390,12 @@ def test_deep_nesting_is_refused_for_that_file_only(tmp_path):
     with pytest.raises(InputError) as raised:
         load_content(data)
     assert [(p.file.name, p.line, p.message) for p in raised.value.problems] == [
-        ("deep.yaml", 1, f"expected at most {MAX_DEPTH} levels of nesting (lists and groups inside each other), got more")]
+        (
+            "deep.yaml",
+            1,
+            f"expected at most {MAX_DEPTH} levels of nesting (lists and groups inside each other), got more",
+        )
+    ]
 
 
 def test_deep_block_nesting_names_its_line(clinic_copy):
@@ -353,8 +417,19 @@ def test_nesting_up_to_the_cap_is_read(tmp_path):
 
 # --- 5. Safe and distinct names ---
 
-@pytest.mark.parametrize("name", ["facial.press.yaml", "Facial.yaml", "face lift.yaml", "-face.yaml", ".face.yaml",
-                                  "gesicht-ü.yaml", "a" * 41 + ".yaml"])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "facial.press.yaml",
+        "Facial.yaml",
+        "face lift.yaml",
+        "-face.yaml",
+        ".face.yaml",
+        "gesicht-ü.yaml",
+        "a" * 41 + ".yaml",
+    ],
+)
 def test_a_treatment_file_name_outside_the_safe_set_is_refused(tmp_path, name):
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -393,7 +468,8 @@ def test_clinic_output_folders_are_safe_distinct_and_stable():
     assert re.fullmatch(r"clinic-[0-9a-f]{6}", tokyo) and re.fullmatch(r"clinic-[0-9a-f]{6}", osaka)
     assert safe_name("Rose Wood") != safe_name("rose wood") != safe_name("rose-wood")
     assert safe_name("Clínica Rosa") == "clinica-rosa-" + safe_name("Clínica Rosa")[-6:]
-    assert safe_name("東京") == "clinic-130016"  # the same name gives the same folder on every machine, every run
+    # The same name gives the same folder on every machine, every run.
+    assert safe_name("東京") == "clinic-130016"
     for name in ["東京", "Rose Wood", "x" * 300, "../..", "", "a.b", "Ünïcödé Clinic (Main) — Branch #2"]:
         assert SLUG.fullmatch(safe_name(name)), name
 
@@ -417,24 +493,34 @@ def test_a_symlinked_clinic_folder_keeps_the_name_it_was_given(tmp_path):
 
 # --- 6. Unknown treatments and plain words instead of patterns ---
 
+
 def test_every_unknown_treatment_is_named_with_a_suggestion(clinic_copy):
     config = edit_config(clinic_copy, "treatments: [facial, hair, body]", 'treatments: ["../x", nosuch, hiar, body]')
     problems = problems_of(config)
     assert [p.field for p in problems] == ["treatments[0]", "treatments[1]", "treatments[2]"]
     assert problems[0].message == 'unknown treatment; expected one of facial, hair, body, got "../x"'
     assert problems[1].message == 'unknown treatment; expected one of facial, hair, body, got "nosuch"'
-    assert problems[2].message == 'unknown treatment; did you mean "hair"? expected one of facial, hair, body, got "hiar"'
+    assert (
+        problems[2].message == 'unknown treatment; did you mean "hair"? expected one of facial, hair, body, got "hiar"'
+    )
 
 
 PATTERN_TEXT = re.compile(r"\^|\$'|\[a-z|\{0,|\\[dsw]|pattern")
 
 
-@pytest.mark.parametrize("old,new,field,said", [
-    ("language: en", "language: EN", "language", 'expected a language code like "en" or "en-US", got "EN"'),
-    ("language: en", "language: english", "language", 'expected a language code like "en" or "en-US"'),
-    ("language: en", "language: en\nclaims_profile: U K", "claims_profile",
-     'expected a name of up to 40 lowercase letters a–z, digits and dashes, starting with a letter or digit, like "uk", got "U K"'),
-])
+@pytest.mark.parametrize(
+    "old,new,field,said",
+    [
+        ("language: en", "language: EN", "language", 'expected a language code like "en" or "en-US", got "EN"'),
+        ("language: en", "language: english", "language", 'expected a language code like "en" or "en-US"'),
+        (
+            "language: en",
+            "language: en\nclaims_profile: U K",
+            "claims_profile",
+            'expected a name of up to 40 lowercase letters a–z, digits and dashes, starting with a letter or digit, like "uk", got "U K"',
+        ),
+    ],
+)
 def test_pattern_errors_are_plain_words(clinic_copy, old, new, field, said):
     config = edit_config(clinic_copy, old, new)
     message = only_problem(config, field, said)
@@ -457,10 +543,12 @@ def test_a_bad_source_id_in_content_is_plain_words(tmp_path):
 
 # --- 7. A flood of errors ---
 
+
 def test_report_lines_caps_each_file():
     first, second = Path("a/clinic.yaml"), Path("b/clinic.yaml")
-    problems = ([Problem(first, n, f"k{n}", "unknown field") for n in range(1, 27_150)]
-                + [Problem(second, n, f"k{n}", "unknown field") for n in range(1, 4)])
+    problems = [Problem(first, n, f"k{n}", "unknown field") for n in range(1, 27_150)] + [
+        Problem(second, n, f"k{n}", "unknown field") for n in range(1, 4)
+    ]
     lines = report_lines(problems)
     assert lines[:20] == [str(p) for p in problems[:20]]
     assert lines[20] == "a/clinic.yaml: … and 27,129 more problems in this file"
@@ -468,13 +556,14 @@ def test_report_lines_caps_each_file():
     assert report_lines(problems, per_file=2)[2] == "a/clinic.yaml: … and 27,147 more problems in this file"
     assert report_lines(problems[:21], per_file=20)[-1] == "a/clinic.yaml: … and 1 more problem in this file"
     assert report_lines(problems[:20]) == [str(p) for p in problems[:20]]
-    assert report_lines(problems[:3] + problems[:3]) == [str(p) for p in problems[:3]]  # repeats once
+    # Repeats once.
+    assert report_lines(problems[:3] + problems[:3]) == [str(p) for p in problems[:3]]
 
 
 def test_a_file_of_unknown_fields_gives_a_capped_report(clinic_copy, capsys):
     config = clinic_copy / "clinic.yaml"
     text = config.read_text() + "".join(f"k{n}: 1\n" for n in range(40_000))
-    config.write_text(text[:text.rindex("\n", 0, 255 * 1024) + 1])
+    config.write_text(text[: text.rindex("\n", 0, 255 * 1024) + 1])
     problems = problems_of(config)
     assert len(problems) > 27_000
     assert len(report_lines(problems)) == 21
@@ -485,26 +574,53 @@ def test_a_file_of_unknown_fields_gives_a_capped_report(clinic_copy, capsys):
 
 # --- A clinic whose logo or templates misbehave is refused once, as a clinic ---
 
+
 def marker_bomb(vertices: int = 20000, rects: int = 400) -> bytes:
     """A small SVG that draws a marker of `rects` rectangles at each of `vertices` points: slow to draw, quick to read."""
     marker = "".join(f'<rect x="{i % 20}" y="{i // 20}" width="1" height="1"/>' for i in range(rects))
     path = "M0 0 " + " ".join(f"L{i % 100} {i // 100}" for i in range(vertices))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><defs><marker id="m" markerWidth="20" '
-            f'markerHeight="20">{marker}</marker></defs><path d="{path}" marker-mid="url(#m)" fill="none" '
-            'stroke="black"/></svg>').encode()
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><defs><marker id="m" markerWidth="20" '
+        f'markerHeight="20">{marker}</marker></defs><path d="{path}" marker-mid="url(#m)" fill="none" '
+        'stroke="black"/></svg>'
+    ).encode()
 
 
-@pytest.mark.parametrize("name,data,fragment", [
-    ("bomb.svg", marker_bomb(), "took longer than its time budget"),
-    ("peek.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image width="10" height="10" '
-                 b'href="file:///etc/passwd"/></svg>', "expected a logo that can be drawn"),
-])
+@pytest.mark.parametrize(
+    "name,data,fragment",
+    [
+        ("bomb.svg", marker_bomb(), "took longer than its time budget"),
+        (
+            "peek.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image width="10" height="10" '
+            b'href="file:///etc/passwd"/></svg>',
+            "expected a logo that can be drawn",
+        ),
+    ],
+)
 def test_a_logo_that_cannot_be_drawn_fails_its_clinic_once(clinic_copy, tmp_path, capsys, name, data, fragment):
     with_logo(clinic_copy, name, data)
     started = time.monotonic()
-    code = main(["--clinic", str(clinic_copy), "--clinic", "example", "--time-limit", "10", "--jobs", "1",
-                 "--treatment", "facial", "--treatment", "comparison", "--out", str(tmp_path)])
-    assert code == 2 and time.monotonic() - started < 90  # once for the clinic, not once per document
+    code = main(
+        [
+            "--clinic",
+            str(clinic_copy),
+            "--clinic",
+            "example",
+            "--time-limit",
+            "10",
+            "--jobs",
+            "1",
+            "--treatment",
+            "facial",
+            "--treatment",
+            "comparison",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    # Once for the clinic, not once per document.
+    assert code == 2 and time.monotonic() - started < 90
     err = capsys.readouterr().err
     assert "clinic.yaml" in err and " logo: " in err and fragment in err
     assert not (tmp_path / "mine").exists() and (tmp_path / "example" / "facial.pdf").is_file()
@@ -513,13 +629,17 @@ def test_a_logo_that_cannot_be_drawn_fails_its_clinic_once(clinic_copy, tmp_path
 def test_a_clinic_template_that_never_finishes_is_invalid_input(clinic_copy, tmp_path, capsys):
     folder = clinic_copy / "templates" / "partials"
     folder.mkdir(parents=True)
-    (folder / "takeaway.html.j2").write_text("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    (folder / "takeaway.html.j2").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    )
     started = time.monotonic()
     code = main(["--clinic", str(clinic_copy), "--jobs", "1", "--time-limit", "2", "--out", str(tmp_path)])
-    assert code == 2 and time.monotonic() - started < 60  # the clinic's other documents are not tried one by one
+    # The clinic's other documents are not tried one by one.
+    assert code == 2 and time.monotonic() - started < 60
     err = capsys.readouterr().err
     assert "mine/templates templates: expected templates that render" in err
-    assert not (tmp_path / "mine").exists()  # not even the comparison sheet, which does not use that template
+    # Not even the comparison sheet, which does not use that template.
+    assert not (tmp_path / "mine").exists()
 
 
 def test_a_clinic_yaml_that_links_outside_its_folder_is_refused_unread(clinic_copy, tmp_path, capsys):
@@ -548,28 +668,39 @@ def test_a_file_the_build_record_names_cannot_hang_the_next_build(tmp_path, caps
     shutil.copytree(DATA, data)
     clinic = data / "clinics" / "example"
     Image.new("RGB", (60, 24), "#0F6E6E").save(clinic / "inner.png")
-    (clinic / "wrapper.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="150" height="60">'
-                                        '<image width="150" height="60" href="inner.png"/></svg>')
+    (clinic / "wrapper.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="150" height="60">'
+        '<image width="150" height="60" href="inner.png"/></svg>'
+    )
     edit_config(clinic, "logo: logo.svg", "logo: wrapper.svg")
     command = ["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "facial", "--time-limit", "20"]
     assert main(command) == 0
     (clinic / "inner.png").unlink()
-    os.mkfifo(clinic / "inner.png")  # what the record says the logo read is now a named pipe
+    # What the record says the logo read is now a named pipe.
+    os.mkfifo(clinic / "inner.png")
     started = time.monotonic()
     assert main(command) == 2
     assert time.monotonic() - started < 30
     assert "expected a logo that can be drawn" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name,data", [
-    ("broken.woff2", b"wOF2" + bytes(60)),   # brotli cannot unpack it
-    ("broken.woff", b"wOFF" + bytes(60)),    # nor zlib this one
-    ("broken.ttf", b"\x00\x01\x00\x00" + bytes(60)),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        # Brotli cannot unpack it.
+        ("broken.woff2", b"wOF2" + bytes(60)),
+        # Nor zlib this one.
+        ("broken.woff", b"wOFF" + bytes(60)),
+        ("broken.ttf", b"\x00\x01\x00\x00" + bytes(60)),
+    ],
+)
 def test_a_damaged_font_file_is_skipped_and_the_batch_goes_on(clinic_copy, tmp_path, capsys, name, data):
     (clinic_copy / "fonts").mkdir()
     (clinic_copy / "fonts" / name).write_bytes(data)
-    assert main(["--clinic", str(clinic_copy), "--clinic", "example", "--treatment", "comparison", "--out", str(tmp_path)]) == 0
+    assert (
+        main(["--clinic", str(clinic_copy), "--clinic", "example", "--treatment", "comparison", "--out", str(tmp_path)])
+        == 0
+    )
     assert "Traceback" not in capsys.readouterr().err
     assert (tmp_path / "mine" / "comparison.pdf").is_file() and (tmp_path / "example" / "comparison.pdf").is_file()
 
@@ -582,15 +713,19 @@ def test_a_huge_font_file_is_not_used(clinic_copy):
     huge = clinic_copy / "fonts" / "Huge.ttf"
     shutil.copyfile(packaged.faces[0].path, huge)
     with huge.open("r+b") as file:
-        file.truncate(MAX_FONT_BYTES + 1)  # a real font, padded (sparse: no disk used)
+        # A real font, padded (sparse: no disk used)
+        file.truncate(MAX_FONT_BYTES + 1)
     chosen = find_font("Atkinson Hyperlegible", clinic_copy)
     assert chosen is not None and all(not face.path.is_relative_to(clinic_copy.resolve()) for face in chosen.faces)
 
 
-@pytest.mark.parametrize("markup,said", [
-    ('<a href="prices.html">Our prices</a>', "links to file address 'mine/prices.html'"),
-    ('<a rel="attachment" href="logo.svg">The logo</a>', "file attached; brochures carry none"),
-])
+@pytest.mark.parametrize(
+    "markup,said",
+    [
+        ('<a href="prices.html">Our prices</a>', "links to file address 'mine/prices.html'"),
+        ('<a rel="attachment" href="logo.svg">The logo</a>', "file attached; brochures carry none"),
+    ],
+)
 def test_a_clinic_template_cannot_link_to_or_attach_its_files(clinic_copy, tmp_path, capsys, monkeypatch, markup, said):
     folder = clinic_copy / "templates" / "partials"
     folder.mkdir(parents=True)
@@ -615,8 +750,12 @@ def test_messages_name_files_as_given_not_as_file_urls(clinic_copy, tmp_path, ca
 @pytest.mark.parametrize("name,shown", [("東京 Aesthetics", "東京"), ("عيادة الجمال", "عيادةلجم")])
 def test_text_the_clinics_font_cannot_draw_is_refused_at_validation(clinic_copy, name, shown):
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", f"name: {name}")
-    only_problem(clinic_copy / "clinic.yaml", "name", f'expected text the font Atkinson Hyperlegible can draw, got "{shown}"',
-                 needle="name:")
+    only_problem(
+        clinic_copy / "clinic.yaml",
+        "name",
+        f'expected text the font Atkinson Hyperlegible can draw, got "{shown}"',
+        needle="name:",
+    )
 
 
 def test_accented_latin_text_is_drawn_by_the_shipped_font(clinic_copy):
@@ -627,11 +766,15 @@ def test_accented_latin_text_is_drawn_by_the_shipped_font(clinic_copy):
 def test_accents_stacked_on_one_letter_are_refused(clinic_copy):
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Example Cli\u0301\u0301\u0301\u0301nic")
     only_problem(clinic_copy / "clinic.yaml", "name", "4 accents stacked on one letter at character 12")
-    edit_config(clinic_copy, "name: Example Cli\u0301\u0301\u0301\u0301nic", "name: Clínica Jose\u0301")  # one accent is fine
+    # One accent is fine.
+    edit_config(clinic_copy, "name: Example Cli\u0301\u0301\u0301\u0301nic", "name: Clínica Jose\u0301")
     assert load_clinic(clinic_copy / "clinic.yaml", CONTENT)
 
 
 def test_a_web_address_that_hides_its_host_behind_an_at_sign_is_refused_saying_why(clinic_copy):
-    edit_config(clinic_copy, "booking_url: https://example-clinic.test/book",
-                "booking_url: https://example-clinic.test@elsewhere.test/book")
+    edit_config(
+        clinic_copy,
+        "booking_url: https://example-clinic.test/book",
+        "booking_url: https://example-clinic.test@elsewhere.test/book",
+    )
     only_problem(clinic_copy / "clinic.yaml", "booking_url", 'without a name and "@" before its host')

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 WHITE = "#FFFFFF"
 
 
-INK = "#1B1F23"  # body text: near-black, softer than pure black on white
+# Body text: near-black, softer than pure black on white.
+INK = "#1B1F23"
 
 
 # Safety warnings (the emergency box, "talk to the clinic first"): the same red for every clinic.
@@ -114,7 +115,8 @@ def readable_shade(colour: str, backgrounds: list[str], ratio: float = 4.5, dist
             if fits(shade):
                 return shade
             step = round(step - 0.005, 4)
-        chroma = max(0.0, round(chroma - 0.01, 4))  # too near the warning red at every lightness: less colourful
+        # Too near the warning red at every lightness: less colourful.
+        chroma = max(0.0, round(chroma - 0.01, 4))
     return _oklch_hex(0.0, 0.0, hue)
 
 
@@ -131,14 +133,21 @@ def text_colour_on(background: str) -> str:
 class Palette:
     """The colours a document uses, derived from the clinic's brand colours so that all text stays readable."""
 
-    primary: str      # bands and backgrounds
-    on_primary: str   # text on a primary background
-    accent: str       # soft backgrounds behind text
-    text: str         # headings and brand-coloured text: the primary, darkened if needed to stay readable
-    ink: str = INK    # body text
-    alert: str = ALERT                         # safety warnings: the same for every clinic
+    # Bands and backgrounds.
+    primary: str
+    # Text on a primary background.
+    on_primary: str
+    # Soft backgrounds behind text.
+    accent: str
+    # Headings and brand-coloured text: the primary, darkened if needed to stay readable.
+    text: str
+    # Body text.
+    ink: str = INK
+    # Safety warnings: the same for every clinic.
+    alert: str = ALERT
     alert_background: str = ALERT_BACKGROUND
-    adjustments: tuple[tuple[str, str], ...] = ()  # (config field, what was changed and why)
+    # (config field, what was changed and why)
+    adjustments: tuple[tuple[str, str], ...] = ()
 
     @property
     def text_backgrounds(self) -> tuple[str, ...]:
@@ -167,30 +176,54 @@ def palette(primary: str, accent: str | None) -> Palette:
             if contrast(INK, lighter) >= 4.5:
                 break
         if given_accent:
-            adjustments.append(("colors.accent", f"{accent} behind text gives {contrast(INK, accent):.1f}:1 with body text "
-                                                 f"(needs 4.5:1): backgrounds use the lighter {lighter} ({contrast(INK, lighter):.1f}:1) instead"))
+            adjustments.append(
+                (
+                    "colors.accent",
+                    f"{accent} behind text gives {contrast(INK, accent):.1f}:1 with body text "
+                    f"(needs 4.5:1): backgrounds use the lighter {lighter} ({contrast(INK, lighter):.1f}:1) instead",
+                )
+            )
         accent = lighter
     background = primary
     if max(contrast(WHITE, primary), contrast(INK, primary)) < 4.5:
         background = readable_shade(primary, [WHITE])
-        adjustments.append(("colors.primary", f"{primary} behind text gives at most {max(contrast(WHITE, primary), contrast(INK, primary)):.1f}:1 "
-                                              f"(needs 4.5:1): backgrounds behind text use the darker {background} "
-                                              f"({contrast(WHITE, background):.1f}:1 with white text) instead"))
+        adjustments.append(
+            (
+                "colors.primary",
+                f"{primary} behind text gives at most {max(contrast(WHITE, primary), contrast(INK, primary)):.1f}:1 "
+                f"(needs 4.5:1): backgrounds behind text use the darker {background} "
+                f"({contrast(WHITE, background):.1f}:1 with white text) instead",
+            )
+        )
     backgrounds = text_backgrounds(accent)
     text = readable_shade(primary, list(backgrounds), distinct_from_warning=True)
     if text != primary:
         worst = min(backgrounds, key=lambda bg: contrast(primary, bg))
         if min(contrast(primary, bg) for bg in backgrounds) >= 4.5:
-            why = (f"{primary} as text is too close to the red of the safety warnings (needs a distance of "
-                   f"{WARNING_DISTANCE:g}, has {warning_distance(primary):.2f})")
+            why = (
+                f"{primary} as text is too close to the red of the safety warnings (needs a distance of "
+                f"{WARNING_DISTANCE:g}, has {warning_distance(primary):.2f})"
+            )
         else:
-            why = (f"{primary} as text gives {contrast(primary, WHITE):.1f}:1 on white, {contrast(primary, accent):.1f}:1 on the "
-                   f"accent colour and {contrast(primary, ALERT_BACKGROUND):.1f}:1 on the emergency box "
-                   f"(needs 4.5:1 on each; lowest on {_background_name(worst, accent)})")
-        adjustments.append(("colors.primary", f"{why}: text in the brand colour uses {text} "
-                                              f"({min(contrast(text, bg) for bg in backgrounds):.1f}:1) instead"))
-    return Palette(primary=background, on_primary=text_colour_on(background), accent=accent, text=text,
-                   adjustments=tuple(adjustments))
+            why = (
+                f"{primary} as text gives {contrast(primary, WHITE):.1f}:1 on white, {contrast(primary, accent):.1f}:1 on the "
+                f"accent colour and {contrast(primary, ALERT_BACKGROUND):.1f}:1 on the emergency box "
+                f"(needs 4.5:1 on each; lowest on {_background_name(worst, accent)})"
+            )
+        adjustments.append(
+            (
+                "colors.primary",
+                f"{why}: text in the brand colour uses {text} "
+                f"({min(contrast(text, bg) for bg in backgrounds):.1f}:1) instead",
+            )
+        )
+    return Palette(
+        primary=background,
+        on_primary=text_colour_on(background),
+        accent=accent,
+        text=text,
+        adjustments=tuple(adjustments),
+    )
 
 
 def _background_name(colour: str, accent: str) -> str:

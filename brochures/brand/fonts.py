@@ -10,14 +10,15 @@ from pathlib import Path
 
 import fontpkg
 
-
-MAX_FONT_BYTES = 20 * 1024 * 1024  # the largest font families ship files of a few MB
+# The largest font families ship files of a few MB.
+MAX_FONT_BYTES = 20 * 1024 * 1024
 
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 
 
-DESIGN_WEIGHTS = (400, 700)  # the weights the stylesheets use: body text, and bold headings and labels
+# The weights the stylesheets use: body text, and bold headings and labels.
+DESIGN_WEIGHTS = (400, 700)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def find_font(name: str, clinic_folder: Path) -> FontFamily | None:
         return None
     faces = [FontFace(Path(f.path), f.weight or 400, f.style) for f in family.files if not f.variable]
     for f in family.files:
-        if f.variable:  # one file for every weight: registered once for each weight the design uses
+        # One file for every weight: registered once for each weight the design uses.
+        if f.variable:
             covered = {(face.weight, face.style) for face in faces}
             faces += [face for face in _variable_faces(Path(f.path), f.style, f.wght_min, f.wght_max)
                       if (face.weight, face.style) not in covered]
@@ -88,7 +90,8 @@ def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
     A file or folder that links out of the clinic folder, and anything that is not a regular file
     (a FIFO would block the build), is skipped; find_font then reports the family as missing.
     """
-    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools
+    # WeasyPrint depends on fontTools.
+    from fontTools.ttLib import TTFont
 
     root = Path(clinic_folder).resolve()
     folder = Path(clinic_folder) / "fonts"
@@ -109,7 +112,8 @@ def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
                 italic = bool(font["head"].macStyle & 0b10)
                 axis = next((a for a in font["fvar"].axes if a.axisTag == "wght"), None) if "fvar" in font else None
         except Exception:  # noqa: BLE001 - fontTools, zlib and brotli raise many kinds for a damaged file
-            continue  # not a font we can read; find_font will report the family as missing
+            # Not a font we can read; find_font will report the family as missing.
+            continue
         if family:
             # The resolved file: the one checked is the one WeasyPrint is allowed to read.
             style = "italic" if italic else "normal"

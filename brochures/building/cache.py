@@ -19,10 +19,12 @@ from brochures.files.safe_read import read_regular_file
 CACHE_FILE = ".build-cache.json"
 
 
-FORMAT = 4  # 4: which clinic folder each output folder belongs to
+# 4: which clinic folder each output folder belongs to.
+FORMAT = 4
 
 
-MAX_HASHED_BYTES = 64 * 1024 * 1024  # no input a document may read is larger (images and fonts are capped lower)
+# No input a document may read is larger (images and fonts are capped lower)
+MAX_HASHED_BYTES = 64 * 1024 * 1024
 
 
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -43,7 +45,9 @@ def code_version() -> str:
     global _CODE_VERSION
     if _CODE_VERSION is None:
         source = b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.rglob("*.py")))
-        libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pypdf", "fonttools", "pypdfium2"))
+        libraries = " ".join(
+            f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pypdf", "fonttools", "pypdfium2")
+        )
         _CODE_VERSION = f"{libraries} code {sha256(source)}"
     return _CODE_VERSION
 
@@ -70,8 +74,14 @@ def file_hash(path: Path) -> str | None:
 def input_key(html: str, stylesheets: list[str], files: list[Path], options: dict) -> str:
     """Everything known before printing that decides a PDF's bytes: HTML, CSS, named files, options, code."""
     digest = hashlib.sha256()
-    parts = [f"format {FORMAT}", code_version(), json.dumps(options, sort_keys=True), html, *stylesheets,
-             *(f"{path}:{file_hash(path)}" for path in sorted(files))]
+    parts = [
+        f"format {FORMAT}",
+        code_version(),
+        json.dumps(options, sort_keys=True),
+        html,
+        *stylesheets,
+        *(f"{path}:{file_hash(path)}" for path in sorted(files)),
+    ]
     for part in parts:
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
@@ -80,8 +90,14 @@ def input_key(html: str, stylesheets: list[str], files: list[Path], options: dic
 
 def entry(key: str, pdf: bytes, pages: int, inspection: dict, read: list[Path], warnings: list[str]) -> dict:
     """What is recorded for one PDF: its input key, every file it read while printing, and what was found."""
-    return {"key": key, "pdf": sha256(pdf), "pages": pages, "inspection": inspection, "warnings": warnings,
-            "read": {str(path): file_hash(path) for path in read}}
+    return {
+        "key": key,
+        "pdf": sha256(pdf),
+        "pages": pages,
+        "inspection": inspection,
+        "warnings": warnings,
+        "read": {str(path): file_hash(path) for path in read},
+    }
 
 
 def is_fresh(saved: dict | None, output: Path, key: str) -> bool:
@@ -102,10 +118,13 @@ class BuildCache:
     def __init__(self, out_dir: Path, force: bool = False):
         self.out_dir = out_dir
         self.path = out_dir / CACHE_FILE
-        self.force = force  # rebuild everything, but still record what was built
+        # Rebuild everything, but still record what was built.
+        self.force = force
         self.entries: dict[str, dict] = {}
-        self.owners: dict[str, str] = {}  # output folder name → the clinic folder whose brochures it holds
-        with contextlib.suppress(ValueError, OSError, AttributeError):  # a damaged record only costs a full rebuild
+        # Output folder name → the clinic folder whose brochures it holds.
+        self.owners: dict[str, str] = {}
+        # A damaged record only costs a full rebuild.
+        with contextlib.suppress(ValueError, OSError, AttributeError):
             saved = json.loads(read_regular_file(self.path, MAX_RECORD_BYTES).decode("utf-8"))
             if saved.get("format") == FORMAT and isinstance(saved.get("documents"), dict):
                 self.entries = saved["documents"]
@@ -150,13 +169,18 @@ class BuildCache:
         if owner is not None and owner != str(clinic_folder):
             if (self.out_dir / folder_name).is_dir() and Path(owner).is_dir():
                 return owner
-            owner = None  # its brochures, or the clinic itself, are gone: the folder is free again
-            self.entries = {name: saved for name, saved in self.entries.items() if not name.startswith(f"{folder_name}/")}
+            # Its brochures, or the clinic itself, are gone: the folder is free again.
+            owner = None
+            self.entries = {
+                name: saved for name, saved in self.entries.items() if not name.startswith(f"{folder_name}/")
+            }
         if owner is None:
             self.owners[folder_name] = str(clinic_folder)
             self.save()
         return None
 
     def save(self) -> None:
-        data = json.dumps({"format": FORMAT, "documents": self.entries, "owners": self.owners}, indent=1, sort_keys=True)
+        data = json.dumps(
+            {"format": FORMAT, "documents": self.entries, "owners": self.owners}, indent=1, sort_keys=True
+        )
         write_atomically(self.path, data.encode("utf-8"))

@@ -71,54 +71,87 @@ def merge(found: list[tuple[Path, dict]]) -> dict:
     first_folder, first = found[0]
     for folder, manifest in found[1:]:
         if (manifest["shards"], manifest["plan"]) != (first["shards"], first["plan"]):
-            raise MergeRefused(f"expected shards of one split, got {display_path(folder)} (of {manifest['shards']}, split "
-                               f"{manifest['plan']}) and {display_path(first_folder)} (of {first['shards']}, split "
-                               f"{first['plan']}); build every shard from the same data with the same options")
+            raise MergeRefused(
+                f"expected shards of one split, got {display_path(folder)} (of {manifest['shards']}, split "
+                f"{manifest['plan']}) and {display_path(first_folder)} (of {first['shards']}, split "
+                f"{first['plan']}); build every shard from the same data with the same options"
+            )
     by_number: dict[int, Path] = {}
     for folder, manifest in found:
         if manifest["shard"] in by_number:
-            raise MergeRefused(f"shard {manifest['shard']} of {first['shards']} is given twice, in "
-                               f"{display_path(by_number[manifest['shard']])} and {display_path(folder)}")
+            raise MergeRefused(
+                f"shard {manifest['shard']} of {first['shards']} is given twice, in "
+                f"{display_path(by_number[manifest['shard']])} and {display_path(folder)}"
+            )
         by_number[manifest["shard"]] = folder
     if missing := [n for n in range(1, first["shards"] + 1) if n not in by_number]:
-        raise MergeRefused(f"expected all {first['shards']} shards, got none for shard "
-                           f"{', '.join(map(str, missing[:20]))}{' …' if len(missing) > 20 else ''}")
+        raise MergeRefused(
+            f"expected all {first['shards']} shards, got none for shard "
+            f"{', '.join(map(str, missing[:20]))}{' …' if len(missing) > 20 else ''}"
+        )
     owner: dict[str, int] = {}
     for _, manifest in found:
         for slug in manifest["clinics"]:
             if slug in owner:
-                raise MergeRefused(f"clinic {printable(slug)!r} is in shard {owner[slug]} and shard {manifest['shard']}")
+                raise MergeRefused(
+                    f"clinic {printable(slug)!r} is in shard {owner[slug]} and shard {manifest['shard']}"
+                )
             owner[slug] = manifest["shard"]
     if missing := sorted(set(first["franchise"]) - set(owner)):
         raise MergeRefused(f"no shard built clinic {', '.join(map(printable, missing[:20]))}")
 
     clinics, runs, problems = [], [], set()
     for folder, manifest in sorted(found, key=lambda item: item[1]["shard"]):
-        runs.append({"shard": manifest["shard"], "folder": display_path(folder), "clinics": len(manifest["clinics"]),
-                     "documents": len(manifest["documents"]), "failures": manifest["failures"],
-                     "warnings": manifest["warnings"], "cost": manifest["cost"], "seconds": manifest["seconds"]})
+        runs.append(
+            {
+                "shard": manifest["shard"],
+                "folder": display_path(folder),
+                "clinics": len(manifest["clinics"]),
+                "documents": len(manifest["documents"]),
+                "failures": manifest["failures"],
+                "warnings": manifest["warnings"],
+                "cost": manifest["cost"],
+                "seconds": manifest["seconds"],
+            }
+        )
         problems.update(manifest["problems"])
         for slug in manifest["clinics"]:
             documents = [d for d in manifest["documents"] if d.get("clinic") == slug]
             report_file = folder / slug / "report.json"
             report = read_json(report_file, "a clinic's report.json") if report_file.is_file() else None
-            clinics.append({
-                "slug": slug, "shard": manifest["shard"],
-                "name": report["clinic"] if isinstance(report, dict) and "clinic" in report else slug,
-                "documents": documents, "built": sum(d["status"] != "failed" and d["status"] != "not attempted" for d in documents),
-                "failed": sum(d["status"] == "failed" for d in documents),
-                "warnings": len({w for card in (report or {}).get("documents", []) for w in card.get("warnings", [])}),
-                "report": report})
+            clinics.append(
+                {
+                    "slug": slug,
+                    "shard": manifest["shard"],
+                    "name": report["clinic"] if isinstance(report, dict) and "clinic" in report else slug,
+                    "documents": documents,
+                    "built": sum(d["status"] != "failed" and d["status"] != "not attempted" for d in documents),
+                    "failed": sum(d["status"] == "failed" for d in documents),
+                    "warnings": len(
+                        {w for card in (report or {}).get("documents", []) for w in card.get("warnings", [])}
+                    ),
+                    "report": report,
+                }
+            )
     documents = [d for clinic in clinics for d in clinic["documents"]]
     return {
-        "shards": first["shards"], "plan": first["plan"], "options": first["options"],
-        "totals": {"clinics": len(clinics), "documents": len(documents),
-                   "built": sum(c["built"] for c in clinics), "failed": sum(c["failed"] for c in clinics),
-                   "not_attempted": sum(d["status"] == "not attempted" for d in documents),
-                   "warnings": sum(run["warnings"] for run in runs), "problems": len(problems),
-                   "seconds": round(sum(run["seconds"] for run in runs), 1),
-                   "longest_shard_seconds": max(run["seconds"] for run in runs)},
-        "shard_runs": runs, "clinics": sorted(clinics, key=lambda c: c["slug"]), "problems": sorted(problems),
+        "shards": first["shards"],
+        "plan": first["plan"],
+        "options": first["options"],
+        "totals": {
+            "clinics": len(clinics),
+            "documents": len(documents),
+            "built": sum(c["built"] for c in clinics),
+            "failed": sum(c["failed"] for c in clinics),
+            "not_attempted": sum(d["status"] == "not attempted" for d in documents),
+            "warnings": sum(run["warnings"] for run in runs),
+            "problems": len(problems),
+            "seconds": round(sum(run["seconds"] for run in runs), 1),
+            "longest_shard_seconds": max(run["seconds"] for run in runs),
+        },
+        "shard_runs": runs,
+        "clinics": sorted(clinics, key=lambda c: c["slug"]),
+        "problems": sorted(problems),
     }
 
 
@@ -127,9 +160,14 @@ def write_franchise_report(out_dir: Path, report: dict, strings: dict) -> list[P
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "franchise-report.json", out_dir / "franchise-report.html"]
     text = json.dumps(report, indent=2, ensure_ascii=False)
-    html = PlainDataSandbox(None).render_plain("franchise_report.html.j2", {
-        "report": json.loads(text), "t": strings,
-        "stylesheet": (STYLES_DIR / "report.css").read_text(encoding="utf-8")})
+    html = PlainDataSandbox(None).render_plain(
+        "franchise_report.html.j2",
+        {
+            "report": json.loads(text),
+            "t": strings,
+            "stylesheet": (STYLES_DIR / "report.css").read_text(encoding="utf-8"),
+        },
+    )
     write_atomically(paths[0], text.encode("utf-8"))
     write_atomically(paths[1], html.encode("utf-8"))
     return paths

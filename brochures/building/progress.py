@@ -36,7 +36,8 @@ class ProgressLine:
 
     def __enter__(self) -> ProgressLine:
         out, err = sys.stdout, sys.stderr
-        self.progress.start()  # rich puts its own streams in place, printing above the line
+        # Rich puts its own streams in place, printing above the line.
+        self.progress.start()
         # What is printed above the line is kept with the report, as it would be without the line.
         sys.stdout = out.sharing(sys.stdout) if isinstance(out, Tee) else sys.stdout
         sys.stderr = err.sharing(sys.stderr) if isinstance(err, Tee) else sys.stderr

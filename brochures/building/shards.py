@@ -27,7 +27,8 @@ from brochures.plan.documents import BOOKLET, COMPARISON, LEAFLET, Document
 MAX_SHARDS = 10_000
 
 
-INDEX_VARIABLE = "JOB_COMPLETION_INDEX"  # set to 0, 1, … N-1 in each pod of a Kubernetes Indexed Job
+# Set to 0, 1, … N-1 in each pod of a Kubernetes Indexed Job.
+INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
 
 
 MANIFEST = re.compile(r"^shard-(\d+)-of-(\d+)\.json$")
@@ -35,7 +36,8 @@ MANIFEST = re.compile(r"^shard-(\d+)-of-(\d+)\.json$")
 
 @dataclass(frozen=True)
 class Shard:
-    number: int  # 1 to count
+    # 1 to count.
+    number: int
     count: int
 
     @property
@@ -81,7 +83,8 @@ def clinic_costs(documents: list[Document]) -> dict[str, float]:
     planned = {(d.clinic.key, d.variant, d.layout, d.name) for d in documents}
     costs: dict[str, float] = {}
     for document in documents:
-        costs[document.clinic.home] = costs.get(document.clinic.home, 0) + document_cost(document, planned)  # all its languages
+        # All its languages.
+        costs[document.clinic.home] = costs.get(document.clinic.home, 0) + document_cost(document, planned)
     return costs
 
 

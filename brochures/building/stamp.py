@@ -28,14 +28,25 @@ from brochures import PROJECT_ROOT
 STAMP_FILE = ".build-stamp.json"
 
 
-LOCK_FILE = ".build.lock"  # output_folder.LOCK_FILE: a build in progress holds it
+# Output_folder.LOCK_FILE: a build in progress holds it.
+LOCK_FILE = ".build.lock"
 
 
 MAX_STAMP_BYTES = 16 * 1024 * 1024
 
 
 # The environment a build's output depends on (dates in metadata, the shard of auto/N, fonts, time zone).
-ENVIRONMENT = ("SOURCE_DATE_EPOCH", "JOB_COMPLETION_INDEX", "TZ", "LANG", "LC_", "BROCHURES_", "FONTCONFIG", "PANGO", "XDG_")
+ENVIRONMENT = (
+    "SOURCE_DATE_EPOCH",
+    "JOB_COMPLETION_INDEX",
+    "TZ",
+    "LANG",
+    "LC_",
+    "BROCHURES_",
+    "FONTCONFIG",
+    "PANGO",
+    "XDG_",
+)
 
 
 # Options whose answer is not a report of the build: never replayed.
@@ -64,8 +75,16 @@ def replayable(argv: list[str]) -> bool:
 def command_key(argv: list[str]) -> list:
     """What the report depends on besides the files: the command, where and when it runs, and whether it
     prints to a terminal (where a progress line replaces the line per document)."""
-    return [list(argv), os.getcwd(), date.today().isoformat(), sys.executable, sys.version, sys.stdout.isatty(),
-            os.environ.get("TERM") == "dumb", [[k, v] for k, v in sorted(os.environ.items()) if k.startswith(ENVIRONMENT)]]
+    return [
+        list(argv),
+        os.getcwd(),
+        date.today().isoformat(),
+        sys.executable,
+        sys.version,
+        sys.stdout.isatty(),
+        os.environ.get("TERM") == "dumb",
+        [[k, v] for k, v in sorted(os.environ.items()) if k.startswith(ENVIRONMENT)],
+    ]
 
 
 def state(path: str) -> list[int] | None:
@@ -80,7 +99,12 @@ def state(path: str) -> list[int] | None:
 
 
 def code_paths() -> list[Path]:
-    return [PROJECT_ROOT / "generate.py", PROJECT_ROOT / "brochures", PROJECT_ROOT / "templates", PROJECT_ROOT / "styles"]
+    return [
+        PROJECT_ROOT / "generate.py",
+        PROJECT_ROOT / "brochures",
+        PROJECT_ROOT / "templates",
+        PROJECT_ROOT / "styles",
+    ]
 
 
 def snapshot(paths, shallow=()) -> dict[str, list[int] | None]:
@@ -94,7 +118,8 @@ def snapshot(paths, shallow=()) -> dict[str, list[int] | None]:
     for path in paths:
         status = note(str(path))
         if status is not None and stat.S_ISDIR(status[0]):
-            for root, folders, files in os.walk(path):  # links are noted, never followed
+            # Links are noted, never followed.
+            for root, folders, files in os.walk(path):
                 folders[:] = [f for f in folders if f != "__pycache__"]
                 for name in folders + files:
                     note(os.path.join(root, name))
@@ -114,8 +139,10 @@ def replay(argv: list[str], elapsed) -> int | None:
         return None
     try:
         import fcntl
+
         try:
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)  # no build is writing to this folder now
+            # No build is writing to this folder now.
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
             return None
         try:
@@ -134,8 +161,9 @@ def replay(argv: list[str], elapsed) -> int | None:
     return code
 
 
-def record(argv: list[str], before: dict, depends_on: list[Path], wrote: list[Path], stdout: str, stderr: str,
-           code: int) -> None:
+def record(
+    argv: list[str], before: dict, depends_on: list[Path], wrote: list[Path], stdout: str, stderr: str, code: int
+) -> None:
     """Remember a build in which nothing changed, for `replay`. A stamp that cannot be written is no loss.
 
     `before`: the inputs as they were when the build started (`snapshot`). A file saved while the build ran
@@ -147,6 +175,7 @@ def record(argv: list[str], before: dict, depends_on: list[Path], wrote: list[Pa
     files = snapshot([*code_paths(), *depends_on, *wrote], shallow=installed)
     stamp = {"key": command_key(argv), "files": files, "stdout": stdout, "stderr": stderr, "code": code}
     from brochures.files.output_folder import write_atomically
+
     with contextlib.suppress(OSError):
         write_atomically(out / STAMP_FILE, json.dumps(stamp).encode())
 

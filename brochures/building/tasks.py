@@ -15,7 +15,8 @@ from brochures.problems import Problem
 from brochures.render.errors import ClinicTemplateError, RenderError
 from brochures.render.html import HtmlRenderer
 
-LOGO, RENDER, PRINT = "logo", "render", "print"  # check a clinic's logo draws; render a document's HTML; print it
+# Check a clinic's logo draws; render a document's HTML; print it.
+LOGO, RENDER, PRINT = "logo", "render", "print"
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,23 @@ class Budget:
     """What one document may use. The defaults are far above what a brochure needs (under 1 s, about 100 MB)."""
 
     seconds: float = 60.0
-    memory_mb: int = 1024  # on top of what a worker uses when the document starts
+    # On top of what a worker uses when the document starts.
+    memory_mb: int = 1024
 
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # LOGO, RENDER or PRINT
+    # LOGO, RENDER or PRINT.
+    kind: str
     document: Document
-    html: str = ""  # for PRINT
-    saved: dict | None = None  # for PRINT: the build cache's record of the PDF on disk
-    parts: tuple[tuple[Document, str], ...] = ()  # for PRINT of a booklet: the leaflets it binds, with their HTML
-    group: str = ""  # tasks of one group go to one worker where they can: a clinic's booklet binds its leaflets
+    # For PRINT.
+    html: str = ""
+    # For PRINT: the build cache's record of the PDF on disk.
+    saved: dict | None = None
+    # For PRINT of a booklet: the leaflets it binds, with their HTML.
+    parts: tuple[tuple[Document, str], ...] = ()
+    # Tasks of one group go to one worker where they can: a clinic's booklet binds its leaflets.
+    group: str = ""
 
 
 @dataclass
@@ -42,13 +49,18 @@ class Outcome:
 
     document: Document
     html: str | None = None
-    parts: tuple[str, ...] = ()  # the HTML of a booklet's parts (planning.booklet_parts), rendered with it
+    # The HTML of a booklet's parts (planning.booklet_parts), rendered with it.
+    parts: tuple[str, ...] = ()
     printed: Printed | None = None
     error: str | None = None
-    problem: Problem | None = None  # the clinic's own input (its template) is at fault: the clinic is invalid
-    machine_fault: bool = False  # the disk is full or read-only: every other document would fail too
-    worker: tuple[int, float, float] = (0, 0.0, 0.0)  # the worker's process id, its resident and its own memory (MB) after the task
-    task: str = ""  # the kind of task it is the outcome of
+    # The clinic's own input (its template) is at fault: the clinic is invalid.
+    problem: Problem | None = None
+    # The disk is full or read-only: every other document would fail too.
+    machine_fault: bool = False
+    # The worker's process id, its resident and its own memory (MB) after the task.
+    worker: tuple[int, float, float] = (0, 0.0, 0.0)
+    # The kind of task it is the outcome of.
+    task: str = ""
 
 
 def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: None, jobs: int = 1) -> list[Task]:
@@ -83,19 +95,24 @@ def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
             return Outcome(document)
         if task.kind == RENDER:
             parts = booklet_parts(document, renderer.content) if document.kind == BOOKLET else []
-            return Outcome(document, html=renderer.render(document), parts=tuple(renderer.render(part) for part in parts))
+            return Outcome(
+                document, html=renderer.render(document), parts=tuple(renderer.render(part) for part in parts)
+            )
         return Outcome(document, printed=printer.build(document, task.html, task.saved, task.parts))
     except RecursionError:
         return Outcome(document, error="its HTML is nested too deeply to lay out (check the clinic's own templates)")
     except ClinicTemplateError as error:
-        return Outcome(document, error=str(error), problem=Problem(error.template, error.line, "templates", error.message))
+        return Outcome(
+            document, error=str(error), problem=Problem(error.template, error.line, "templates", error.message)
+        )
     except (RenderError, PrintError) as error:
         return Outcome(document, error=str(error))
     except WriteError as error:
         return Outcome(document, error=str(error), machine_fault=error.machine_fault)
     except MemoryError:
         return Outcome(document, error="it needed more memory than its budget allows")
-    except Exception as error:  # a bug: report it with where it happened, and keep building the rest
+    # A bug: report it with where it happened, and keep building the rest.
+    except Exception as error:
         if _short_of_memory(error):
             return Outcome(document, error="it needed more memory than its budget allows")
         traceback.print_exc(file=sys.stderr)

@@ -31,7 +31,8 @@ from brochures.render.html import HtmlRenderer
 READY = "ready"
 
 
-STARTUP_SECONDS = 120.0  # a worker that cannot even start (imports, fonts) in this time is broken
+# A worker that cannot even start (imports, fonts) in this time is broken.
+STARTUP_SECONDS = 120.0
 
 
 RECYCLE_AFTER_TASKS = 40
@@ -46,9 +47,12 @@ class Workers:
     """A pool of worker processes, kept for the whole build (both the render and the print phase)."""
 
     def __init__(self, content: Content, *, jobs: int, budget: Budget, temp_dir: Path, perform=None):
-        self.context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
         self.content, self.jobs, self.budget, self.temp_dir = content, max(1, jobs), budget, temp_dir
-        self.perform = perform or do_task  # what a worker does with a task (tests give tasks of known weight)
+        # What a worker does with a task (tests give tasks of known weight)
+        self.perform = perform or do_task
         self.workers: list[_Worker] = []
         self._failed_starts = 0
 
@@ -63,8 +67,9 @@ class Workers:
     def _spawn(self) -> _Worker:
         return _Worker(self.context, self.content, self.budget, self.temp_dir, self.perform)
 
-    def run(self, tasks: list[Task], *, fail_fast: bool = False, report=lambda outcome: None,
-            skip=lambda task: False) -> list[Outcome]:
+    def run(
+        self, tasks: list[Task], *, fail_fast: bool = False, report=lambda outcome: None, skip=lambda task: False
+    ) -> list[Outcome]:
         """Run every task; `report` is called with each outcome as it arrives. Outcomes come back in task order.
 
         A task for which `skip(task)` is true when its turn comes is not run and has no outcome (a clinic
@@ -86,7 +91,9 @@ class Workers:
                     index = queue.take(worker.group, {w.group for w in self.workers if w is not worker})
                     if index is not None:
                         worker.group = tasks[index].group
-                        worker.start(index, tasks, last_of_group=not tasks[index].group or not queue.pending(worker.group))
+                        worker.start(
+                            index, tasks, last_of_group=not tasks[index].group or not queue.pending(worker.group)
+                        )
             waiting = [w for w in self.workers if not w.ready or w.task is not None]
             if not waiting:
                 break
@@ -118,7 +125,9 @@ class Workers:
         if not worker.started_once:
             self._failed_starts += 1
             if self._failed_starts >= 3:
-                raise RuntimeError("could not start a worker process to print with (it stopped three times before it was ready)")
+                raise RuntimeError(
+                    "could not start a worker process to print with (it stopped three times before it was ready)"
+                )
         self.workers[self.workers.index(worker)] = self._spawn()
 
 
@@ -166,8 +175,9 @@ class _Worker:
 
     def __init__(self, context, content: Content, budget: Budget, temp_dir: Path, perform):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_work, daemon=True,
-                                       args=(child, os.getpid(), content, budget.memory_mb, str(temp_dir), perform))
+        self.process = context.Process(
+            target=_work, daemon=True, args=(child, os.getpid(), content, budget.memory_mb, str(temp_dir), perform)
+        )
         # What the build holds when the worker is forked is shared with it, page by page, until either writes to
         # a page. The worker's garbage collector would visit (and so copy) every one of those objects: frozen,
         # they are left out of its collections, and stay shared.
@@ -181,7 +191,8 @@ class _Worker:
         self.ready = False
         self.started_once = False
         self.task: int | None = None
-        self.group: str | None = None  # the group of its last task
+        # The group of its last task.
+        self.group: str | None = None
         self.deadline = time.monotonic() + STARTUP_SECONDS
 
     @property
@@ -205,16 +216,21 @@ class _Worker:
             return None
         outcome, retire = message
         index, self.task = self.task, None
-        if retire:  # it has grown or done many tasks: let it end, and start a fresh one
+        # It has grown or done many tasks: let it end, and start a fresh one.
+        if retire:
             self.stop(graceful=True)
         return index, outcome
 
     def time_out(self, tasks: list[Task]) -> tuple[int, Outcome] | None:
         index = self.task
         self.kill()
-        if index is None:  # still starting up
+        # Still starting up.
+        if index is None:
             return None
-        return index, Outcome(tasks[index].document, error=f"took longer than its time budget of {self.budget.seconds:g} s, so it was stopped")
+        return index, Outcome(
+            tasks[index].document,
+            error=f"took longer than its time budget of {self.budget.seconds:g} s, so it was stopped",
+        )
 
     def _died(self, tasks: list[Task]) -> tuple[int, Outcome] | None:
         index = self.task
@@ -227,8 +243,9 @@ class _Worker:
         if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGTRAP):
             error = "it needed more memory than its budget allows (the worker printing it stopped)"
         elif code is not None and code < 0:
-            error = (f"the worker printing it was stopped by {signal.Signals(-code).name}"
-                     + (" (the system may have run out of memory)" if code == -signal.SIGKILL else ""))
+            error = f"the worker printing it was stopped by {signal.Signals(-code).name}" + (
+                " (the system may have run out of memory)" if code == -signal.SIGKILL else ""
+            )
         else:
             error = f"the worker printing it stopped unexpectedly (exit code {code})"
         return index, Outcome(tasks[index].document, error=error)
@@ -253,9 +270,12 @@ class _Worker:
 def _work(connection: Connection, parent: int, content: Content, memory_mb: int, temp_dir: str, perform) -> None:
     """A worker: do each task it is sent, until it is sent None, it has grown too much, or its parent goes away."""
     _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers itself
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's clean-stop handler: a worker just ends
-    tempfile.tempdir = temp_dir  # WeasyPrint's temporary font folders go here, and the build removes it
+    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Not the parent's clean-stop handler: a worker just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # WeasyPrint's temporary font folders go here, and the build removes it.
+    tempfile.tempdir = temp_dir
     renderer = HtmlRenderer(content)
     printer = Printer()
     started_with = _resident_mb()
@@ -274,7 +294,9 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
         done += 1
         outcome.worker = (os.getpid(), _resident_mb(), _private_mb())
         grown = outcome.worker[1] - started_with
-        retire = (last_of_group and (done >= RECYCLE_AFTER_TASKS or grown > RECYCLE_ABOVE_MB)) or grown > 2 * RECYCLE_ABOVE_MB
+        retire = (
+            last_of_group and (done >= RECYCLE_AFTER_TASKS or grown > RECYCLE_ABOVE_MB)
+        ) or grown > 2 * RECYCLE_ABOVE_MB
         connection.send((outcome, retire))
         if retire:
             return
@@ -293,7 +315,10 @@ def _private_mb() -> float:
     modules its parent had already imported, which its resident size counts too)."""
     try:
         with open("/proc/self/smaps_rollup") as rollup:
-            return sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:"))) / 1024
+            return (
+                sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:")))
+                / 1024
+            )
     except (OSError, ValueError):
         return 0.0
 
@@ -309,7 +334,8 @@ def _limit_memory(extra_mb: int) -> None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     except (ImportError, OSError, ValueError, StopIteration):
-        pass  # no /proc or no setrlimit (macOS, Windows): the time budget still applies
+        # No /proc or no setrlimit (macOS, Windows): the time budget still applies.
+        pass
 
 
 def _die_with_parent(parent: int) -> None:
@@ -318,8 +344,10 @@ def _die_with_parent(parent: int) -> None:
         try:
             import ctypes
 
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            # PR_SET_PDEATHSIG.
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
         except OSError:
             pass
-    if os.getppid() != parent:  # the parent died before the request above took effect
+    # The parent died before the request above took effect.
+    if os.getppid() != parent:
         os._exit(0)

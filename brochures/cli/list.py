@@ -18,8 +18,12 @@ def list_choices(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="generate.py list", description=(
         "List the treatments a clinic can offer (treatments:) or the fonts it can choose (font:)."))
     parser.add_argument("what", choices=["treatments", "fonts"])
-    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)")
-    parser.add_argument("--clinic", metavar="PATH_OR_SLUG", help="for fonts: also the font files in this clinic's fonts/ folder")
+    parser.add_argument(
+        "--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)"
+    )
+    parser.add_argument(
+        "--clinic", metavar="PATH_OR_SLUG", help="for fonts: also the font files in this clinic's fonts/ folder"
+    )
     args = parser.parse_args(argv)
     if args.what == "treatments":
         try:
@@ -42,6 +46,8 @@ def list_choices(argv: list[str]) -> int:
     print("Fonts a clinic can choose (font: in clinic.yaml):")
     for name in available_fonts(folder):
         print(f"  {name}")
-    print("More: install another font package into .venv (their names start with fontpkg-, like fontpkg-lexend), or put the font's files in the "
-          "clinic's fonts/ folder.")
+    print(
+        "More: install another font package into .venv (their names start with fontpkg-, like fontpkg-lexend), or put the font's files in the "
+        "clinic's fonts/ folder."
+    )
     return exits.OK

@@ -33,8 +33,16 @@ def command(argv: list[str]) -> int:
         "Show whether each language's translations are complete, up to date with the English, and reviewed. "
         "After updating a translation to match a change in the English, --stamp LANG records that it now translates "
         "the English as it is."))
-    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and translations (default: data/)")
-    parser.add_argument("--stamp", metavar="LANG", help="record that LANG's translation files translate the current English")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA_DIR,
+        metavar="DIR",
+        help="treatments, strings and translations (default: data/)",
+    )
+    parser.add_argument(
+        "--stamp", metavar="LANG", help="record that LANG's translation files translate the current English"
+    )
     args = parser.parse_args(argv)
     try:
         content = load_content(args.data)
@@ -44,8 +52,11 @@ def command(argv: list[str]) -> int:
     languages = sorted(set(content.editions) | set(content.edition_problems))
     if args.stamp:
         if args.stamp not in languages:
-            print(f"--stamp: expected a language with translations in {display_path(args.data / TRANSLATIONS)} "
-                  f"({', '.join(languages) or 'none'}), got {describe(args.stamp)}", file=sys.stderr)
+            print(
+                f"--stamp: expected a language with translations in {display_path(args.data / TRANSLATIONS)} "
+                f"({', '.join(languages) or 'none'}), got {describe(args.stamp)}",
+                file=sys.stderr,
+            )
             return 2
         if problems := content.edition_problems.get(args.stamp):
             print(f"Not stamped: the {language_name(args.stamp)} translation is incomplete:", file=sys.stderr)
@@ -62,7 +73,8 @@ def command(argv: list[str]) -> int:
                 print("\n".join(f"  {line}" for line in report_lines(error.problems)), file=sys.stderr)
                 return 2
             files.append((strings, read_yaml(args.data / "strings" / "en.yaml"), STRINGS_SETTINGS))
-        try:  # every file is checked before any is written: a stamp is all or nothing
+        # Every file is checked before any is written: a stamp is all or nothing.
+        try:
             texts = [(path, *stamped(path, english, settings)) for path, english, settings in files]
         except InputError as error:
             print("Not stamped:\n" + "\n".join(f"  {line}" for line in report_lines(error.problems)), file=sys.stderr)
@@ -88,11 +100,17 @@ def command(argv: list[str]) -> int:
             except InputError as error:
                 problems = problems + error.problems
         else:
-            problems = problems + [Problem(strings, None, "", f"expected the {language_name(language)} strings file, found none")]
+            problems = problems + [
+                Problem(strings, None, "", f"expected the {language_name(language)} strings file, found none")
+            ]
         stale = sum("older than the English" in w.message for w in warnings)
         unreviewed = sum(w.field == "translation.reviewed_by" for w in warnings)
-        state = ("incomplete" if problems else "complete") + (f"; {stale} field{'s' if stale != 1 else ''} older than the English" if stale else "")
-        state += f"; {unreviewed} file{'s' if unreviewed != 1 else ''} not yet reviewed by a clinician" if unreviewed else ""
+        state = ("incomplete" if problems else "complete") + (
+            f"; {stale} field{'s' if stale != 1 else ''} older than the English" if stale else ""
+        )
+        state += (
+            f"; {unreviewed} file{'s' if unreviewed != 1 else ''} not yet reviewed by a clinician" if unreviewed else ""
+        )
         same = sum("the same as the English" in w.message for w in warnings)
         state += f"; {same} text{'s' if same != 1 else ''} the same as the English" if same else ""
         print(f"{language} ({language_name(language)}): {state}")

@@ -55,10 +55,14 @@ class RestrictedFetcher(URLFetcher):
             content_type = self._check(url[:40] + "…", data, response.content_type)
             return URLFetcherResponse(url, data, headers={"Content-Type": content_type})
         if scheme != "file":
-            raise ForbiddenResource(f"refused to fetch {url!r}: only files inside the clinic folder, styles/ and templates/ may be read")
+            raise ForbiddenResource(
+                f"refused to fetch {url!r}: only files inside the clinic folder, styles/ and templates/ may be read"
+            )
         path = Path(unquote(urlsplit(url).path))
         if not self.allows(path):
-            raise ForbiddenResource(f"refused to read {display_path(path)}: it is outside the clinic folder, styles/ and templates/")
+            raise ForbiddenResource(
+                f"refused to read {display_path(path)}: it is outside the clinic folder, styles/ and templates/"
+            )
         resolved = path.resolve()
         try:
             data = read_regular_file(resolved, MAX_RESOURCE_BYTES + 1)

@@ -28,7 +28,8 @@ MAX_SVG_BYTES = 1024 * 1024
 MAX_SVG_ELEMENTS = 20_000
 
 
-MAX_SVG_DEPTH = 100  # elements inside each other; WeasyPrint draws SVG recursively
+# Elements inside each other; WeasyPrint draws SVG recursively.
+MAX_SVG_DEPTH = 100
 
 
 # Signature → (type, name), checked in order.
@@ -56,9 +57,12 @@ _XLINK_HREF = "http://www.w3.org/1999/xlink href"
 class ImageCheck:
     """What some bytes are, judged from the bytes alone, and whether they may be printed."""
 
-    mime_type: str | None  # "image/png", "image/svg+xml"…; None for anything that is not an image
-    what: str  # in words, for messages: "a PNG image", "an SVG image", "an empty file", "a text file"…
-    problem: str | None = None  # why it must not be printed (too large, a bomb, damaged, unsafe), or None
+    # "image/png", "image/svg+xml"…; None for anything that is not an image.
+    mime_type: str | None
+    # In words, for messages: "a PNG image", "an SVG image", "an empty file", "a text file"…
+    what: str
+    # Why it must not be printed (too large, a bomb, damaged, unsafe), or None.
+    problem: str | None = None
 
 
 def check_image(data: bytes) -> ImageCheck:
@@ -83,7 +87,8 @@ def check_image(data: bytes) -> ImageCheck:
         head.decode("utf-8")
         decodes = True
     except UnicodeDecodeError as error:
-        decodes = error.start > len(head) - 4  # only cut in the middle of a character
+        # Only cut in the middle of a character.
+        decodes = error.start > len(head) - 4
     text = decodes and b"\x00" not in head
     return ImageCheck(None, "a text file" if text else "a file in an unknown format")
 
@@ -108,15 +113,20 @@ def _raster_problem(data: bytes) -> str | None:
         with warnings.catch_warnings():
             # Pillow warns from 89 megapixels and refuses from 179; our own caps are lower and say the size.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:  # reads the header only: no pixels are decoded
+            # Reads the header only: no pixels are decoded.
+            with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
-                    return (f"expected an image of at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} pixels "
-                            f"({MAX_IMAGE_PIXELS // 1_000_000} megapixels), got {width}×{height}")
-                image.verify()  # checks the file's structure and checksums
+                    return (
+                        f"expected an image of at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} pixels "
+                        f"({MAX_IMAGE_PIXELS // 1_000_000} megapixels), got {width}×{height}"
+                    )
+                # Checks the file's structure and checksums.
+                image.verify()
     except Image.DecompressionBombError:
         return "expected an image of a sensible size, got a decompression bomb"
-    except Exception as error:  # Pillow raises many kinds of error for a damaged file
+    # Pillow raises many kinds of error for a damaged file.
+    except Exception as error:
         return f"expected a readable image, got a damaged or unsupported file ({type(error).__name__})"
     return None
 
@@ -136,13 +146,23 @@ class _Refused(Exception):
 def _check_markup(data: bytes) -> ImageCheck:
     """SVG (or other XML): no DTD or entities, well formed, not too deep, and no <use> bomb."""
     if len(data) > MAX_SVG_BYTES:
-        return ImageCheck(SVG_TYPE, "an SVG image", f"expected an SVG file of at most {MAX_SVG_BYTES // 1024} KB, got {len(data) // 1024} KB")
-    unsafe = ImageCheck(SVG_TYPE, "an SVG image", "expected a plain SVG file, got one with a DOCTYPE or ENTITY declaration (not supported, for safety)")
+        return ImageCheck(
+            SVG_TYPE,
+            "an SVG image",
+            f"expected an SVG file of at most {MAX_SVG_BYTES // 1024} KB, got {len(data) // 1024} KB",
+        )
+    unsafe = ImageCheck(
+        SVG_TYPE,
+        "an SVG image",
+        "expected a plain SVG file, got one with a DOCTYPE or ENTITY declaration (not supported, for safety)",
+    )
     if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
         return unsafe
 
-    children: list[list[int]] = []  # element → its child elements
-    uses: dict[int, str] = {}  # <use> element → the id it copies
+    # Element → its child elements.
+    children: list[list[int]] = []
+    # <use> element → the id it copies.
+    uses: dict[int, str] = {}
     ids: dict[str, int] = {}
     open_elements: list[int] = []
     root_name = ""
@@ -158,13 +178,16 @@ def _check_markup(data: bytes) -> ImageCheck:
             root_name = local if namespace in ("", _SVG_NAMESPACE) else name
         open_elements.append(element)
         if len(open_elements) > MAX_SVG_DEPTH:
-            raise _Refused(f"expected an SVG file with at most {MAX_SVG_DEPTH} levels of elements inside each other, got more")
+            raise _Refused(
+                f"expected an SVG file with at most {MAX_SVG_DEPTH} levels of elements inside each other, got more"
+            )
         if len(children) > MAX_SVG_ELEMENTS:
             raise _Refused(f"expected an SVG file of at most {MAX_SVG_ELEMENTS:,} elements, got more")
         if (identifier := attributes.get("id")) is not None:
             ids.setdefault(identifier, element)
         href = attributes.get("href") or attributes.get(_XLINK_HREF) or ""
-        if local == "use" and "#" in href:  # WeasyPrint copies only from its own file: count any #fragment as such
+        # WeasyPrint copies only from its own file: count any #fragment as such.
+        if local == "use" and "#" in href:
             uses[element] = href.rpartition("#")[2]
 
     def refuse_declarations(*_args) -> None:
@@ -179,9 +202,12 @@ def _check_markup(data: bytes) -> ImageCheck:
     except _Refused as refused:
         return ImageCheck(SVG_TYPE, "an SVG image", str(refused))
     except expat.ExpatError as error:
-        return ImageCheck(None, "a damaged SVG or XML file",
-                          f"expected a complete, well-formed SVG file, got one that cannot be read as XML "
-                          f"({expat.errors.messages.get(error.code, 'syntax error')} on line {error.lineno})")
+        return ImageCheck(
+            None,
+            "a damaged SVG or XML file",
+            f"expected a complete, well-formed SVG file, got one that cannot be read as XML "
+            f"({expat.errors.messages.get(error.code, 'syntax error')} on line {error.lineno})",
+        )
     # Checked whatever the root, since WeasyPrint may still try to draw any XML as SVG.
     problem = _use_problem(children, uses, ids)
     if root_name != "svg":
@@ -195,12 +221,14 @@ def _use_problem(children: list[list[int]], uses: dict[int, str], ids: dict[str,
     Each element's drawn size is 1 + its children's + the size of what it <use>s, computed once per
     element (memoised) in an explicit depth-first walk, so neither deep files nor cycles can recurse.
     """
+
     def successors(element: int) -> list[int]:
         target = ids.get(uses[element]) if element in uses else None
         return children[element] + ([target] if target is not None else [])
 
     size: list[int] = [0] * len(children)
-    state = [0] * len(children)  # 0 not seen, 1 on the current path, 2 done
+    # 0 not seen, 1 on the current path, 2 done.
+    state = [0] * len(children)
     stack = [0] if children else []
     while stack:
         element = stack[-1]
@@ -208,7 +236,9 @@ def _use_problem(children: list[list[int]], uses: dict[int, str], ids: dict[str,
             state[element] = 1
             for successor in successors(element):
                 if state[successor] == 1:
-                    return "expected an SVG file whose <use> elements do not refer to themselves, got a circular reference"
+                    return (
+                        "expected an SVG file whose <use> elements do not refer to themselves, got a circular reference"
+                    )
                 if state[successor] == 0:
                     stack.append(successor)
         else:
@@ -217,6 +247,8 @@ def _use_problem(children: list[list[int]], uses: dict[int, str], ids: dict[str,
                 size[element] = min(MAX_SVG_ELEMENTS + 1, 1 + sum(size[s] for s in successors(element)))
                 state[element] = 2
     if size and size[0] > MAX_SVG_ELEMENTS:
-        return (f"expected an SVG file that draws at most {MAX_SVG_ELEMENTS:,} elements (counting each copy a <use> "
-                f"element makes), got more: its <use> elements copy each other over and over")
+        return (
+            f"expected an SVG file that draws at most {MAX_SVG_ELEMENTS:,} elements (counting each copy a <use> "
+            f"element makes), got more: its <use> elements copy each other over and over"
+        )
     return None

@@ -24,7 +24,8 @@ TEMP_PREFIX = ".brochures-partial-"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-[A-Za-z0-9_]+\.tmp")
 
 
-RUN_TEMP_PREFIX = "brochures-run-"  # the per-run folder in $TMPDIR that WeasyPrint's own temporary files go to
+# The per-run folder in $TMPDIR that WeasyPrint's own temporary files go to.
+RUN_TEMP_PREFIX = "brochures-run-"
 
 
 _RUN_TEMP_NAME = re.compile(re.escape(RUN_TEMP_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
@@ -130,19 +131,24 @@ def prepare(out_dir: Path, inputs: list[Path], outputs: list[Path]) -> None:
                                 "choose another --out")
     for output in outputs:
         if output.is_symlink():
-            raise OutputFolderError(f"--out {display_path(out_dir)}: expected {display_path(output)}/ to be a folder this "
-                                    "generator makes, got a link to somewhere else; remove the link, or choose another --out")
+            raise OutputFolderError(
+                f"--out {display_path(out_dir)}: expected {display_path(output)}/ to be a folder this "
+                "generator makes, got a link to somewhere else; remove the link, or choose another --out"
+            )
     written = [Path(os.path.realpath(path)) for path in (out_dir, *outputs)]
     for read in {Path(os.path.realpath(path)) for path in inputs}:
         for path in written:
             if path == read or path.is_relative_to(read) or (path != written[0] and read.is_relative_to(path)):
-                raise OutputFolderError(f"--out {display_path(out_dir)}: expected a folder apart from the input, got one "
-                                        f"that would write into {display_path(read)}; choose another --out")
+                raise OutputFolderError(
+                    f"--out {display_path(out_dir)}: expected a folder apart from the input, got one "
+                    f"that would write into {display_path(read)}; choose another --out"
+                )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputFolderError(f"--out {display_path(out_dir)}: could not create the folder "
-                                f"({_reason(error)}); choose another --out") from None
+        raise OutputFolderError(
+            f"--out {display_path(out_dir)}: could not create the folder ({_reason(error)}); choose another --out"
+        ) from None
 
 
 def _reason(error: OSError) -> str:
@@ -157,9 +163,12 @@ class BuildLock:
     The lock file is never followed if it is a link, and must be a regular file.
     """
 
-    def __init__(self, out_dir: Path, busy: str = "another build is writing to {folder}/ (pid {pid}); wait for it to finish, "
-                                              "or choose another --out",
-                 advice: str = "check the folder, or choose another --out"):
+    def __init__(
+        self,
+        out_dir: Path,
+        busy: str = "another build is writing to {folder}/ (pid {pid}); wait for it to finish, or choose another --out",
+        advice: str = "check the folder, or choose another --out",
+    ):
         """`busy` is said when another process holds the lock, `advice` when the lock file cannot be used: a caller for
         whom another --out would be wrong (the pack: it would not know what was sent) says so in its own words."""
         self.path = out_dir / LOCK_FILE
@@ -167,14 +176,17 @@ class BuildLock:
         self._descriptor: int | None = None
 
     def _refuse(self, why: str) -> OutputFolderError:
-        return OutputFolderError(f"--out {display_path(self.path.parent)}: cannot use {display_path(self.path)} ({why}); "
-                                 f"{self.advice}")
+        return OutputFolderError(
+            f"--out {display_path(self.path.parent)}: cannot use {display_path(self.path)} ({why}); {self.advice}"
+        )
 
     def __enter__(self) -> BuildLock:
         import fcntl
 
         try:
-            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644)
+            descriptor = os.open(
+                self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644
+            )
         except OSError as error:
             raise self._refuse("it is a link" if error.errno == errno.ELOOP else _reason(error)) from None
         try:
@@ -198,5 +210,6 @@ class BuildLock:
 
     def __exit__(self, *exc) -> None:
         if self._descriptor is not None:
-            os.close(self._descriptor)  # closing releases the lock
+            # Closing releases the lock.
+            os.close(self._descriptor)
             self._descriptor = None

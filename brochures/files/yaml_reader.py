@@ -102,13 +102,15 @@ def read_yaml(path: Path) -> YamlFile:
     """
     path = Path(path)
     text = _read_text(path)
-    if text.startswith("\ufeff"):  # a byte order mark, as some Windows editors write
+    # A byte order mark, as some Windows editors write.
+    if text.startswith("\ufeff"):
         text = text[1:]
     parsed, replaced = _with_stand_ins(text)
 
     def refuse(line: int | None, message: str) -> InputError:
         problems = [Problem(path, line, "", message)]
-        if replaced:  # a character YAML refuses is the likely cause: name it first
+        # A character YAML refuses is the likely cause: name it first.
+        if replaced:
             first = min(text.index(char) for char in replaced.values())
             problems.insert(0, Problem(path, text.count("\n", 0, first) + 1, "",
                                        f"expected plain text, got {character_kind(text[first])}"))
@@ -120,16 +122,20 @@ def read_yaml(path: Path) -> YamlFile:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
-        if "nesting depth" in (error.problem or ""):  # libyaml's own cap (1,000 levels) came first
+        # Libyaml's own cap (1,000 levels) came first.
+        if "nesting depth" in (error.problem or ""):
             raise InputError([Problem(path, line, "", TOO_DEEP)]) from None
         if tabbed := _tab_indented_line(text, line):
             raise InputError([Problem(path, tabbed, "", f"use spaces, not a tab, to indent (line {tabbed})")]) from None
         raise refuse(line, f"not valid YAML: {error.problem or 'not valid YAML'}") from None
-    except yaml.reader.ReaderError as error:  # a character YAML refuses that has no stand-in, such as U+FFFE
+    # A character YAML refuses that has no stand-in, such as U+FFFE.
+    except yaml.reader.ReaderError as error:
         char = chr(error.character) if isinstance(error.character, int) else str(error.character)
         at = parsed.find(char)
         line = parsed.count("\n", 0, at) + 1 if at >= 0 else None
-        raise refuse(line, f"expected plain text, got the character U+{ord(char[:1] or ' '):04X}, which YAML does not allow") from None
+        raise refuse(
+            line, f"expected plain text, got the character U+{ord(char[:1] or ' '):04X}, which YAML does not allow"
+        ) from None
     except yaml.YAMLError as error:
         raise refuse(None, f"not valid YAML: {error}") from None
 
@@ -146,11 +152,12 @@ def _tab_indented_line(text: str, error_line: int | None) -> int | None:
     if not error_line or error_line > len(lines):
         return None
     line = lines[error_line - 1]
-    return error_line if "\t" in line[:len(line) - len(line.lstrip(" \t"))] else None
+    return error_line if "\t" in line[: len(line) - len(line.lstrip(" \t"))] else None
 
 
 def _read_text(path: Path) -> str:
     """The file's text, or an InputError saying why it cannot be had."""
+
     def refuse(message: str) -> InputError:
         return InputError([Problem(path, None, "", message)])
 
@@ -164,12 +171,15 @@ def _read_text(path: Path) -> str:
     except NotARegularFile as error:
         raise refuse(f"expected a regular file, got {error.kind}") from None
     except (FileNotFoundError, NotADirectoryError):
-        raise refuse("expected a link to an existing file, got a link to nothing" if os.path.islink(path)
-                     else "file not found") from None
+        raise refuse(
+            "expected a link to an existing file, got a link to nothing" if os.path.islink(path) else "file not found"
+        ) from None
     except PermissionError:
         raise refuse("expected a file this program may read, got one it has no permission to read") from None
     except OSError as error:
-        raise refuse(f"expected a readable file, got an error reading it ({error.strerror or type(error).__name__})") from None
+        raise refuse(
+            f"expected a readable file, got an error reading it ({error.strerror or type(error).__name__})"
+        ) from None
     if len(data) > MAX_FILE_BYTES:
         raise refuse(f"expected a file of at most {MAX_FILE_BYTES // 1024} KB, got more")
     try:
@@ -211,14 +221,23 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
     # An alias hands back a node already built: refusing it stops alias bombs.
     # It carries the anchor's position, so report the line of the field that uses it.
     if id(node) in seen:
-        problems.append(Problem(doc.path, doc.line_of(loc), name, "expected plain values, got a YAML alias (*name); anchors and aliases are not supported"))
+        problems.append(
+            Problem(
+                doc.path,
+                doc.line_of(loc),
+                name,
+                "expected plain values, got a YAML alias (*name); anchors and aliases are not supported",
+            )
+        )
         return None
     seen.add(id(node))
     line = node.start_mark.line + 1
     doc.lines.setdefault(loc, line)
     if node.tag not in _STANDARD_TAGS:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-        problems.append(Problem(doc.path, line, name, f"expected plain values, got the custom YAML tag {_original(tag, doc)}"))
+        problems.append(
+            Problem(doc.path, line, name, f"expected plain values, got the custom YAML tag {_original(tag, doc)}")
+        )
         return None
 
     if isinstance(node, yaml.MappingNode):
@@ -227,18 +246,35 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(doc.path, key_line, name, "expected a field name, got a list or group used as a key"))
+                problems.append(
+                    Problem(doc.path, key_line, name, "expected a field name, got a list or group used as a key")
+                )
                 continue
             key = _original(key_node.value, doc)
             if unsafe := unsafe_character(key):
-                problems.append(Problem(doc.path, key_line, dotted(loc + (key,)), f"expected a plain field name, got {unsafe}"))
+                problems.append(
+                    Problem(doc.path, key_line, dotted(loc + (key,)), f"expected a plain field name, got {unsafe}")
+                )
                 continue
             if key == "<<":
-                problems.append(Problem(doc.path, key_line, name, "expected plain fields, got a YAML merge key (<<); it is not supported"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        key_line,
+                        name,
+                        "expected plain fields, got a YAML merge key (<<); it is not supported",
+                    )
+                )
                 continue
             if key in first_line:
-                problems.append(Problem(doc.path, key_line, dotted(loc + (key,)),
-                                        f"expected each field once, got it again (first on line {first_line[key]})"))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        key_line,
+                        dotted(loc + (key,)),
+                        f"expected each field once, got it again (first on line {first_line[key]})",
+                    )
+                )
                 continue
             first_line[key] = key_line
             doc.lines[loc + (key,)] = key_line
@@ -246,7 +282,8 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, loc + (index,), doc, problems, seen) for index, item in enumerate(node.value)]
-    if node.tag == _NULL_TAG and not node.style:  # libyaml gives a plain scalar the style "", PyYAML None
+    # Libyaml gives a plain scalar the style "", PyYAML None.
+    if node.tag == _NULL_TAG and not node.style:
         return None
     value = _original(node.value, doc)
     if unsafe := unsafe_character(value):

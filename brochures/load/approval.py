@@ -28,10 +28,19 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
     page size): rebranding needs no new approval, any change of what a patient is told does.
     The same content gives the same fingerprint on every machine and every run.
     """
-    strings = {key: value for key, value in clinic.strings.model_dump(mode="json").items() if key not in ("report", "report_title")}
-    payload = {"locale": clinic.locale, "emergency_number": clinic.emergency_number, "strings": strings,
-               "disclaimer": clinic.config.disclaimer, "templates": _own_templates(clinic),
-               **patient_content(clinic, content)}
+    strings = {
+        key: value
+        for key, value in clinic.strings.model_dump(mode="json").items()
+        if key not in ("report", "report_title")
+    }
+    payload = {
+        "locale": clinic.locale,
+        "emergency_number": clinic.emergency_number,
+        "strings": strings,
+        "disclaimer": clinic.config.disclaimer,
+        "templates": _own_templates(clinic),
+        **patient_content(clinic, content),
+    }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
@@ -43,9 +52,12 @@ def _own_templates(clinic: Clinic) -> dict[str, str]:
     if folder.is_dir():
         for path in sorted(folder.rglob("*")):
             try:
-                found[path.relative_to(folder).as_posix()] = hashlib.sha256(read_regular_file(path, 1024 * 1024)).hexdigest()
+                found[path.relative_to(folder).as_posix()] = hashlib.sha256(
+                    read_regular_file(path, 1024 * 1024)
+                ).hexdigest()
             except OSError:
-                continue  # a folder, a named pipe, a broken link: the renderer refuses it and says so
+                # A folder, a named pipe, a broken link: the renderer refuses it and says so.
+                continue
     return found
 
 
@@ -72,21 +84,41 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
     in_language = "" if clinic.main else f" in {language_name(clinic.language)}"
     if approval is None:
         state = UNAPPROVED
-        line = clinic.doc.line_of(("name",)) if clinic.main else (clinic.doc.lines.get(field) or clinic.doc.line_of(("languages",)))
-        warning = Problem(clinic.config_file, line, dotted(field),
-                          f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft",
-                          WARNING, "approval", how)
+        line = (
+            clinic.doc.line_of(("name",))
+            if clinic.main
+            else (clinic.doc.lines.get(field) or clinic.doc.line_of(("languages",)))
+        )
+        warning = Problem(
+            clinic.config_file,
+            line,
+            dotted(field),
+            f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft",
+            WARNING,
+            "approval",
+            how,
+        )
     elif approval.fingerprint != current:
         state = OUTDATED
-        warning = Problem(clinic.config_file, clinic.doc.line_of(field + ("fingerprint",)), dotted(field + ("fingerprint",)),
-                          f"the content changed since {approval.name} approved it on {approval.date.isoformat()} "
-                          f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft",
-                          WARNING, "approval", how)
+        warning = Problem(
+            clinic.config_file,
+            clinic.doc.line_of(field + ("fingerprint",)),
+            dotted(field + ("fingerprint",)),
+            f"the content changed since {approval.name} approved it on {approval.date.isoformat()} "
+            f"(approved {approval.fingerprint}, now {current}), so every page is marked as a draft",
+            WARNING,
+            "approval",
+            how,
+        )
     else:
         state, warning = APPROVED, None
-    return {"state": state, "approved": state == APPROVED, "fingerprint": current,
-            "approval": approval.model_dump(mode="json") if approval else None,
-            "warning": warning}
+    return {
+        "state": state,
+        "approved": state == APPROVED,
+        "fingerprint": current,
+        "approval": approval.model_dump(mode="json") if approval else None,
+        "warning": warning,
+    }
 
 
 def approval_request(clinic: Clinic, content: Content) -> str:
@@ -94,34 +126,43 @@ def approval_request(clinic: Clinic, content: Content) -> str:
     status = approval_status(clinic, content)
     titles = ", ".join(content.of(clinic).treatments[slug].title for slug in clinic.treatments)
     approval = status["approval"] or {}
-    now = {APPROVED: f"It is approved: {approval.get('name')} approved this content on {approval.get('date')}.",
-           OUTDATED: f"The approval in the config ({approval.get('fingerprint')}) is for content that has changed since: "
-                     "every page is marked as a draft.",
-           UNAPPROVED: "It is not approved yet: every page is marked as a draft."}[status["state"]]
+    now = {
+        APPROVED: f"It is approved: {approval.get('name')} approved this content on {approval.get('date')}.",
+        OUTDATED: f"The approval in the config ({approval.get('fingerprint')}) is for content that has changed since: "
+        "every page is marked as a draft.",
+        UNAPPROVED: "It is not approved yet: every page is marked as a draft.",
+    }[status["state"]]
     language = language_name(clinic.language)
     if clinic.main:
         where, block, pad = "(in place of any approval: block already there)", ["approval:"], "  "
-    else:  # each other language is approved on its own, by someone who reads it
+    # Each other language is approved on its own, by someone who reads it.
+    else:
         where = f"under language_approvals: (in place of any {clinic.config.language}: block already there)"
         block, pad = ["language_approvals:", f"  {clinic.config.language}:"], "    "
-    return "\n".join([
-        f"Content fingerprint for {clinic.config.name}" + ("" if clinic.main else f" in {language}") + f": {status['fingerprint']}",
-        f"It covers what this clinic's patients read: {titles}, the comparison sheet and the shared text, "
-        f"in {clinic.locale}, with the emergency number {clinic.emergency_number}. Not the branding.",
-        now,
-        "",
-        "When the clinic's medical lead" + ("" if clinic.main else f" (or a clinician who reads {language} and answers to them)")
-        + f" has read every brochure built from this content, put this block in {display_path(clinic.config_file)} {where}, "
-        "with their name, role and the date:",
-        "",
-        *block,
-        f'{pad}name: ""          # who approved it, e.g. "Dr Jane Smith"',
-        f'{pad}role: ""          # e.g. "Medical lead"' + ("" if clinic.main else f", written in {language}: it is printed on its pages"),
-        f'{pad}date: ""          # the day they approved it, e.g. 2026-11-25',
-        f"{pad}fingerprint: {status['fingerprint']}",
-        "",
-        "Any later change to this content changes the fingerprint, and the brochures say \"Draft\" again until it is approved again.",
-    ])
+    return "\n".join(
+        [
+            f"Content fingerprint for {clinic.config.name}"
+            + ("" if clinic.main else f" in {language}")
+            + f": {status['fingerprint']}",
+            f"It covers what this clinic's patients read: {titles}, the comparison sheet and the shared text, "
+            f"in {clinic.locale}, with the emergency number {clinic.emergency_number}. Not the branding.",
+            now,
+            "",
+            "When the clinic's medical lead"
+            + ("" if clinic.main else f" (or a clinician who reads {language} and answers to them)")
+            + f" has read every brochure built from this content, put this block in {display_path(clinic.config_file)} {where}, "
+            "with their name, role and the date:",
+            "",
+            *block,
+            f'{pad}name: ""          # who approved it, e.g. "Dr Jane Smith"',
+            f'{pad}role: ""          # e.g. "Medical lead"'
+            + ("" if clinic.main else f", written in {language}: it is printed on its pages"),
+            f'{pad}date: ""          # the day they approved it, e.g. 2026-11-25',
+            f"{pad}fingerprint: {status['fingerprint']}",
+            "",
+            "Any later change to this content changes the fingerprint, and the brochures say \"Draft\" again until it is approved again.",
+        ]
+    )
 
 
 def clinic_reference(clinic: Clinic, content: Content) -> str:

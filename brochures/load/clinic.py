@@ -52,8 +52,18 @@ def safe_name(text: str) -> str:
 
 
 # Fields of a clinic config that are settings, never printed as text.
-_SETTINGS = {"logo", "colors", "font", "page_size", "language", "country", "treatments", "claims_profile",
-             "claims_terms", "approval"}
+_SETTINGS = {
+    "logo",
+    "colors",
+    "font",
+    "page_size",
+    "language",
+    "country",
+    "treatments",
+    "claims_profile",
+    "claims_terms",
+    "approval",
+}
 
 
 def _printed_text(data, loc: FieldPath):
@@ -81,8 +91,16 @@ def find_clinic_file(reference: str, data_dir: Path) -> Path:
         if os.path.lexists(candidate) and not (candidate is as_path and candidate.is_dir()):
             return candidate
     known = ", ".join(clinic_slugs(data_dir)) or "none"
-    raise InputError([Problem(as_path, None, "--clinic",
-                              f"expected a clinic slug in {display_path(data_dir / 'clinics')} ({known}) or a folder with a clinic.yaml, got {describe(reference)}")])
+    raise InputError(
+        [
+            Problem(
+                as_path,
+                None,
+                "--clinic",
+                f"expected a clinic slug in {display_path(data_dir / 'clinics')} ({known}) or a folder with a clinic.yaml, got {describe(reference)}",
+            )
+        ]
+    )
 
 
 def clinic_slugs(data_dir: Path) -> list[str]:
@@ -93,7 +111,7 @@ def clinic_slugs(data_dir: Path) -> list[str]:
 def load_editions(config_file: Path, content: Content) -> tuple[list[Clinic], list[Problem]]:
     """A clinic in each language it offers (`languages:`), its main language first; and the problems of the other
     languages that cannot be built (an incomplete translation): those languages are left out, the rest are built.
-    An invalid config (in any language), or a main language that cannot be built, raises InputError.""" 
+    An invalid config (in any language), or a main language that cannot be built, raises InputError."""
     editions, problems = [load_clinic(config_file, content)], []
     for language in (editions[0].config.languages or [])[1:]:
         try:
@@ -101,7 +119,8 @@ def load_editions(config_file: Path, content: Content) -> tuple[list[Clinic], li
         except InputError as error:
             problems += error.problems
     if any(problem.file == config_file for problem in problems):
-        raise InputError(problems)  # the clinic's own config is wrong (a language it cannot offer): none of it is built
+        # The clinic's own config is wrong (a language it cannot offer): none of it is built.
+        raise InputError(problems)
     return editions, problems
 
 
@@ -110,7 +129,8 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     translations and treatments."""
     doc = read_yaml(config_file)
     config: ClinicConfig = validate(ClinicConfig, doc)
-    folder = config_file.parent.resolve()  # where files are looked for and contained
+    # Where files are looked for and contained.
+    folder = config_file.parent.resolve()
     problems: list[Problem] = []
 
     def problem(loc: FieldPath, message: str) -> None:
@@ -118,36 +138,60 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
 
     languages = list(config.languages or [config.language])
     if config.languages and "language" in (doc.data or {}) and config.language != languages[0]:
-        problem(("language",), f"expected the first of languages ({languages[0]}), or no language: line, got {describe(config.language)}")
+        problem(
+            ("language",),
+            f"expected the first of languages ({languages[0]}), or no language: line, got {describe(config.language)}",
+        )
     for i, code in enumerate(languages):
         if code in languages[:i]:
             problem(("languages", i), f"expected each language once, got {describe(code)} again")
     for group in ("in_language", "language_approvals"):
         for code in getattr(config, group):
             if code not in languages[1:]:
-                problem((group, code), f"expected one of the clinic's other languages ({', '.join(languages[1:]) or 'none'}), got {describe(code)}")
+                problem(
+                    (group, code),
+                    f"expected one of the clinic's other languages ({', '.join(languages[1:]) or 'none'}), got {describe(code)}",
+                )
     language = language or languages[0]
     main = language == languages[0]
     base = language.split("-")[0]
-    if base != content.language and base not in content.editions and (content.data_dir / "strings" / f"{base}.yaml").is_file():
+    if (
+        base != content.language
+        and base not in content.editions
+        and (content.data_dir / "strings" / f"{base}.yaml").is_file()
+    ):
         where = ("languages", languages.index(language)) if config.languages else ("language",)
         if found := content.edition_problems.get(base):
             problems += found
         else:
             known = ", ".join([content.language, *content.editions]) or "none"
-            problem(where, f"expected a language with translated content in data/translations/ ({known}), got {describe(language)}")
+            problem(
+                where,
+                f"expected a language with translated content in data/translations/ ({known}), got {describe(language)}",
+            )
     if main:
         config = config.model_copy(update={"language": language})
     else:
         own = config.in_language.get(language)
-        if config.disclaimer and not (own and own.disclaimer) and (content.data_dir / "strings" / f"{base}.yaml").is_file():
-            problem(("in_language",) if config.in_language else ("disclaimer",),
-                    f"expected the disclaimer in {language_name(language)} too (in_language: {language}: disclaimer:), "
-                    "since every document prints it; got none")
-        config = config.model_copy(update={
-            "language": language, "approval": config.language_approvals.get(language),
-            "disclaimer": own.disclaimer if own else None, "directions": own.directions if own else [],
-            "reschedule": own.reschedule if own else None})
+        if (
+            config.disclaimer
+            and not (own and own.disclaimer)
+            and (content.data_dir / "strings" / f"{base}.yaml").is_file()
+        ):
+            problem(
+                ("in_language",) if config.in_language else ("disclaimer",),
+                f"expected the disclaimer in {language_name(language)} too (in_language: {language}: disclaimer:), "
+                "since every document prints it; got none",
+            )
+        config = config.model_copy(
+            update={
+                "language": language,
+                "approval": config.language_approvals.get(language),
+                "disclaimer": own.disclaimer if own else None,
+                "directions": own.directions if own else [],
+                "reschedule": own.reschedule if own else None,
+            }
+        )
 
     if reason := _logo_problem(folder, config.logo):
         problem(("logo",), reason)
@@ -156,18 +200,27 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     font = find_font(config.font, folder)
     if font is None:
         choices = ", ".join(available_fonts(folder)) or "none"
-        problem(("font",), f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}")
+        problem(
+            ("font",),
+            f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}",
+        )
 
     country = None
     if config.country:
         table = content.countries.countries if content.countries else {}
         country = table.get(config.country)
         if country is None:
-            problem(("country",), f"expected a country in data/countries.yaml ({', '.join(sorted(table)) or 'none'}), "
-                                  f"got {describe(config.country)}; or add it there, with the source of its emergency number")
+            problem(
+                ("country",),
+                f"expected a country in data/countries.yaml ({', '.join(sorted(table)) or 'none'}), "
+                f"got {describe(config.country)}; or add it there, with the source of its emergency number",
+            )
     if not config.country and not config.emergency_number:
-        problem(("country",), 'expected the clinic\'s country (like "GB" or "US"), which sets its emergency number, '
-                              'or an emergency_number: the brochures never print an emergency number the clinic did not choose')
+        problem(
+            ("country",),
+            'expected the clinic\'s country (like "GB" or "US"), which sets its emergency number, '
+            'or an emergency_number: the brochures never print an emergency number the clinic did not choose',
+        )
 
     strings = strings_doc = strings_overlay = claim_rules = None
     # A country's spelling, date format and claims rules are for text in its own language.
@@ -180,12 +233,17 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     if not strings_file.is_file():
         choices = ", ".join(sorted(p.stem for p in (content.data_dir / "strings").glob("*.yaml")))
         where = ("languages", languages.index(language)) if config.languages else ("language",)
-        problem(where, f"expected a language with a strings file in data/strings/ ({choices}), got {describe(language)}")
+        problem(
+            where, f"expected a language with a strings file in data/strings/ ({choices}), got {describe(language)}"
+        )
     else:
         try:
             strings_doc = read_yaml(strings_file)
-            validate(Strings, strings_doc)  # the language's own file is complete on its own
-            strings, strings_overlay = _localized_strings(strings_doc, content.data_dir / "strings" / f"{locale}.yaml", local)
+            # The language's own file is complete on its own.
+            validate(Strings, strings_doc)
+            strings, strings_overlay = _localized_strings(
+                strings_doc, content.data_dir / "strings" / f"{locale}.yaml", local
+            )
             spelling = dict(strings.spelling)
             english_strings = content.data_dir / "strings" / "en.yaml"
             if base != "en" and english_strings.is_file():
@@ -196,12 +254,20 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         for name in strings.script_fonts:
             family = find_font(name, folder)
             if family is None:
-                problems.append(Problem(strings_file, strings_doc.line_of(("script_fonts",)), "script_fonts",
-                                        f"expected an installed font package for {language_name(base)} text, got {describe(name)} "
-                                        f"(install it: it is a dependency in pyproject.toml)"))
+                problems.append(
+                    Problem(
+                        strings_file,
+                        strings_doc.line_of(("script_fonts",)),
+                        "script_fonts",
+                        f"expected an installed font package for {language_name(base)} text, got {describe(name)} "
+                        f"(install it: it is a dependency in pyproject.toml)",
+                    )
+                )
             else:
                 script_fonts.append(family)
-        profile = (config.claims_profile if main else None) or (local.claims_profile if local else strings.claims_profile)
+        profile = (config.claims_profile if main else None) or (
+            local.claims_profile if local else strings.claims_profile
+        )
         rules_file = content.data_dir / "claims" / f"{profile}.yaml"
         if not rules_file.is_file():
             choices = ", ".join(sorted(p.stem for p in (content.data_dir / "claims").glob("*.yaml"))) or "none"
@@ -217,11 +283,15 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         fonts = [font, *script_fonts]
         for loc, text in _printed_text(doc.data, ()):
             if loc[:1] in (("in_language",), ("language_approvals",)) and loc[1:2] != (language,):
-                continue  # another language's words: checked with that language's fonts
+                # Another language's words: checked with that language's fonts.
+                continue
             if missing := "".join(c for c in undrawable(font, text) if all(c in undrawable(f, c) for f in fonts[1:])):
                 shown = ", ".join(f"U+{ord(c):04X}" for c in missing[:8])
-                problem(loc, f'expected text the font {font.name} can draw, got "{missing[:8]}" ({shown}), which it has no '
-                             "letters for: choose a font that covers them (font:), or write the text in another script")
+                problem(
+                    loc,
+                    f'expected text the font {font.name} can draw, got "{missing[:8]}" ({shown}), which it has no '
+                    "letters for: choose a font that covers them (font:), or write the text in another script",
+                )
 
     known = list(content.treatments)
     offered = config.treatments or known
@@ -229,7 +299,9 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         if slug not in content.treatments:
             close = difflib.get_close_matches(slug, known, n=1)
             hint = f'did you mean "{close[0]}"? ' if close else ""
-            problem(("treatments", i), f"unknown treatment; {hint}expected one of {', '.join(known)}, got {describe(slug)}")
+            problem(
+                ("treatments", i), f"unknown treatment; {hint}expected one of {', '.join(known)}, got {describe(slug)}"
+            )
         elif slug in offered[:i]:
             problem(("treatments", i), f"expected each treatment once, got {describe(slug)} again")
 
@@ -239,11 +311,25 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     # the link's name, not its target's. Another language's documents go to a folder of that language inside it.
     named = safe_name(Path(os.path.abspath(config_file)).parent.name)
     return Clinic(
-        slug=named if main else f"{named}/{language}", folder=folder, config_file=config_file, config=config, logo=logo,
-        font=font, strings=strings, treatments=tuple(s for s in content.treatments if s in offered),
-        doc=doc, strings_doc=strings_doc, strings_overlay=strings_overlay, claim_rules=claim_rules,
-        emergency_number=config.emergency_number or country.emergency_number, country=country, locale=locale,
-        spelling=spelling, language=base, main=main, script_fonts=tuple(script_fonts),
+        slug=named if main else f"{named}/{language}",
+        folder=folder,
+        config_file=config_file,
+        config=config,
+        logo=logo,
+        font=font,
+        strings=strings,
+        treatments=tuple(s for s in content.treatments if s in offered),
+        doc=doc,
+        strings_doc=strings_doc,
+        strings_overlay=strings_overlay,
+        claim_rules=claim_rules,
+        emergency_number=config.emergency_number or country.emergency_number,
+        country=country,
+        locale=locale,
+        spelling=spelling,
+        language=base,
+        main=main,
+        script_fonts=tuple(script_fonts),
         translation_warnings=tuple(translation_warnings),
     )
 
@@ -262,8 +348,10 @@ def _logo_problem(folder: Path, name: str) -> str | None:
         if not stat.S_ISREG(info.st_mode):
             raise NotARegularFile(logo, file_kind(info.st_mode))
         if info.st_size > MAX_IMAGE_BYTES:
-            return (f"expected an image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB, "
-                    f"got {info.st_size / (1024 * 1024):.1f} MB ({name})")
+            return (
+                f"expected an image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB, "
+                f"got {info.st_size / (1024 * 1024):.1f} MB ({name})"
+            )
         if logo.suffix.lower() not in LOGO_TYPES:
             return f"expected an SVG, PNG or JPEG file, got {describe(name)}"
         data = read_regular_file(logo, MAX_IMAGE_BYTES + 1)
@@ -282,5 +370,3 @@ def _logo_problem(folder: Path, name: str) -> str | None:
         right = next(suffix for suffix, mime_type in LOGO_TYPES.items() if mime_type == check.mime_type)
         return f"expected a file whose name says what it holds, got {check.what} named {describe(name)} (name it {Path(name).with_suffix(right).name})"
     return None
-
-

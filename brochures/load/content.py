@@ -74,9 +74,16 @@ def _load_countries(path: Path) -> Countries:
     doc = read_yaml(path)
     countries: Countries = validate(Countries, doc)
     known = {source.id for source in countries.sources}
-    problems = [Problem(path, doc.line_of(("countries", code, "source")), f"countries.{code}.source",
-                        f"expected the id of an entry in sources ({', '.join(sorted(known))}), got {describe(country.source)}")
-                for code, country in countries.countries.items() if country.source not in known]
+    problems = [
+        Problem(
+            path,
+            doc.line_of(("countries", code, "source")),
+            f"countries.{code}.source",
+            f"expected the id of an entry in sources ({', '.join(sorted(known))}), got {describe(country.source)}",
+        )
+        for code, country in countries.countries.items()
+        if country.source not in known
+    ]
     if problems:
         raise InputError(problems)
     return countries
@@ -85,11 +92,21 @@ def _load_countries(path: Path) -> Countries:
 def _treatment_name_problem(path: Path) -> Problem | None:
     """A treatment's file name becomes its slug, its PDF's name and a --treatment choice: it must be safe and its own."""
     if not SLUG.fullmatch(path.stem):
-        return Problem(path, None, "", f"expected a treatment file name of {SLUG_RULE} (no dots or spaces), "
-                                       f'then ".yaml", like "facial.yaml"; got {describe(path.name)}')
+        return Problem(
+            path,
+            None,
+            "",
+            f"expected a treatment file name of {SLUG_RULE} (no dots or spaces), "
+            f'then ".yaml", like "facial.yaml"; got {describe(path.name)}',
+        )
     if path.stem in RESERVED_NAMES:
-        return Problem(path, None, "", f"expected a treatment file name other than {', '.join(RESERVED_NAMES)} "
-                                       f"(the generator's own documents and reports use them), got {describe(path.name)}")
+        return Problem(
+            path,
+            None,
+            "",
+            f"expected a treatment file name other than {', '.join(RESERVED_NAMES)} "
+            f"(the generator's own documents and reports use them), got {describe(path.name)}",
+        )
     return None
 
 
@@ -102,15 +119,32 @@ def _check_sources(content: Sourced, doc: YamlFile) -> list[Problem]:
         for j, name in enumerate(source.covers):
             loc = ("sources", i, "covers", j)
             if name not in wanted:
-                problems.append(Problem(doc.path, doc.line_of(loc), dotted(loc), f"expected a content field name, got {describe(name)}"))
+                problems.append(
+                    Problem(
+                        doc.path, doc.line_of(loc), dotted(loc), f"expected a content field name, got {describe(name)}"
+                    )
+                )
             elif name in covered:
-                problems.append(Problem(doc.path, doc.line_of(loc), dotted(loc), f'expected each field in one source only, got "{name}" again (also in source "{covered[name]}")'))
+                problems.append(
+                    Problem(
+                        doc.path,
+                        doc.line_of(loc),
+                        dotted(loc),
+                        f'expected each field in one source only, got "{name}" again (also in source "{covered[name]}")',
+                    )
+                )
             else:
                 covered[name] = source.id
     missing = [name for name in wanted if name not in covered]
     if missing:
-        problems.append(Problem(doc.path, doc.line_of(("sources",)), "sources",
-                                f"expected every content field to name its source, got none for: {', '.join(missing)}"))
+        problems.append(
+            Problem(
+                doc.path,
+                doc.line_of(("sources",)),
+                "sources",
+                f"expected every content field to name its source, got none for: {', '.join(missing)}",
+            )
+        )
     return problems
 
 
@@ -118,5 +152,12 @@ def _check_icon(treatment: Treatment, doc: YamlFile) -> list[Problem]:
     icon = (ICONS_DIR / treatment.icon).resolve()
     if not icon.is_relative_to(ICONS_DIR.resolve()) or not icon.is_file() or icon.suffix != ".svg":
         choices = ", ".join(sorted(p.name for p in ICONS_DIR.glob("*.svg")))
-        return [Problem(doc.path, doc.line_of(("icon",)), "icon", f"expected an SVG file in styles/icons/ ({choices}), got {describe(treatment.icon)}")]
+        return [
+            Problem(
+                doc.path,
+                doc.line_of(("icon",)),
+                "icon",
+                f"expected an SVG file in styles/icons/ ({choices}), got {describe(treatment.icon)}",
+            )
+        ]
     return []

@@ -19,18 +19,22 @@ class Content:
     """Everything the brochures say, shared by every clinic."""
 
     data_dir: Path
-    treatments: dict[str, Treatment]  # slug → treatment, in brochure order
+    # Slug → treatment, in brochure order.
+    treatments: dict[str, Treatment]
     shared: SharedContent
-    docs: dict[str, YamlFile] = field(default_factory=dict)  # slug (or "shared") → its file, with line numbers
-    countries: Countries | None = None  # data/countries.yaml: local facts by country
-    language: str = "en"  # the language of the text: English, or one of `editions`
+    # Slug (or "shared") → its file, with line numbers.
+    docs: dict[str, YamlFile] = field(default_factory=dict)
+    # Data/countries.yaml: local facts by country.
+    countries: Countries | None = None
+    # The language of the text: English, or one of `editions`.
+    language: str = "en"
     # The content in each other language with translations in data/translations/ (text over the English facts),
     # and the problems of a language whose translations are incomplete (reported when a clinic asks for it).
-    editions: dict[str, "Content"] = field(default_factory=dict)
+    editions: dict[str, Content] = field(default_factory=dict)
     edition_problems: dict[str, list[Problem]] = field(default_factory=dict)
     edition_warnings: dict[str, list[Problem]] = field(default_factory=dict)
 
-    def of(self, clinic: "Clinic") -> "Content":
+    def of(self, clinic: Clinic) -> Content:
         """The content as this clinic edition's patients read it: in its language."""
         return self.editions.get(clinic.language, self) if clinic.language != self.language else self
 
@@ -52,18 +56,27 @@ class Clinic:
     font: FontFamily
     strings: Strings
     treatments: tuple[str, ...]
-    doc: YamlFile  # the config as read, with line numbers
+    # The config as read, with line numbers.
+    doc: YamlFile
     strings_doc: YamlFile
-    strings_overlay: YamlFile | None  # the variant's file laid over strings_doc (en-US.yaml), when there is one
+    # The variant's file laid over strings_doc (en-US.yaml), when there is one.
+    strings_overlay: YamlFile | None
     claim_rules: ClaimRules
-    emergency_number: str = ""  # the clinic's own, else its country's: never a default it did not choose
+    # The clinic's own, else its country's: never a default it did not choose.
+    emergency_number: str = ""
     country: Country | None = None
-    locale: str = "en"  # the language as printed and tagged: "en-GB", "en-US"
-    spelling: dict[str, str] = field(default_factory=dict)  # content words respelled for the locale ("ageing" → "aging")
-    language: str = "en"  # the language of this edition's documents ("en", "es", "ar"): the config's languages, one by one
-    main: bool = True  # the clinic's main language: its documents go to out/<clinic>/, the others' to out/<clinic>/<language>/
-    script_fonts: tuple[FontFamily, ...] = ()  # the fonts that draw the language's script, after the clinic's font
-    translation_warnings: tuple[Problem, ...] = ()  # its translations: older than the English, or not yet reviewed
+    # The language as printed and tagged: "en-GB", "en-US".
+    locale: str = "en"
+    # Content words respelled for the locale ("ageing" → "aging")
+    spelling: dict[str, str] = field(default_factory=dict)
+    # The language of this edition's documents ("en", "es", "ar"): the config's languages, one by one.
+    language: str = "en"
+    # The clinic's main language: its documents go to out/<clinic>/, the others' to out/<clinic>/<language>/.
+    main: bool = True
+    # The fonts that draw the language's script, after the clinic's font.
+    script_fonts: tuple[FontFamily, ...] = ()
+    # Its translations: older than the English, or not yet reviewed.
+    translation_warnings: tuple[Problem, ...] = ()
 
     @property
     def home(self) -> str:

@@ -30,11 +30,14 @@ def _localized_strings(base: YamlFile, overlay_file: Path, country: Country | No
             raise InputError([Problem(overlay_file, 1, "", "expected the strings that differ, as name: value lines")])
         data, lines = _merge(data, overlay.data), lines | overlay.lines
         doc = overlay
-    if country:  # only a country whose language this is
+    # Only a country whose language this is.
+    if country:
         data["date"] = country.date
     spelling = data.get("spelling") or {}
     data = {key: value if key == "spelling" else respell(value, spelling) for key, value in data.items()}
-    return validate(Strings, YamlFile(path=doc.path, data=data, lines=lines, text=doc.text, problems=list(doc.problems))), overlay
+    return validate(
+        Strings, YamlFile(path=doc.path, data=data, lines=lines, text=doc.text, problems=list(doc.problems))
+    ), overlay
 
 
 def _merge(base, overlay):
@@ -52,8 +55,9 @@ def respell(value, spelling: dict[str, str]):
     {"ageing": "aging"}, "Early signs of ageing" → "Early signs of aging", "Ageing" → "Aging"."""
     if not spelling:
         return value
-    pattern = re.compile(r"\b(" + "|".join(re.escape(word) for word in sorted(spelling, key=len, reverse=True)) + r")\b",
-                         re.IGNORECASE)
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(word) for word in sorted(spelling, key=len, reverse=True)) + r")\b", re.IGNORECASE
+    )
     table = {word.lower(): new for word, new in spelling.items()}
 
     def same_case(match: re.Match) -> str:
@@ -70,6 +74,7 @@ def respell(value, spelling: dict[str, str]):
         if isinstance(item, dict):
             return {key: walk(child) for key, child in item.items()}
         return item
+
     return walk(value)
 
 
@@ -77,5 +82,10 @@ def patient_content(clinic: Clinic, content: Content) -> dict:
     """What a clinic's patients read of the content, as plain data: the treatments it offers and the shared
     content, spelled for its locale."""
     content = content.of(clinic)
-    return respell({"treatments": {slug: content.treatments[slug].model_dump(mode="json") for slug in clinic.treatments},
-                    "shared": content.shared.model_dump(mode="json")}, clinic.spelling)
+    return respell(
+        {
+            "treatments": {slug: content.treatments[slug].model_dump(mode="json") for slug in clinic.treatments},
+            "shared": content.shared.model_dump(mode="json"),
+        },
+        clinic.spelling,
+    )

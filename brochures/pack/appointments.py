@@ -22,7 +22,16 @@ from brochures.schema.fields import Language, Model, _email, mail_address
 # The columns of an appointments file, and the header spellings each is known by (compared in lower case,
 # with "_", "-" and runs of spaces read as one space). Date and time come in one column or in two.
 COLUMNS = {
-    "first_name": ("first name", "firstname", "forename", "given name", "patient first name", "first", "name", "patient"),
+    "first_name": (
+        "first name",
+        "firstname",
+        "forename",
+        "given name",
+        "patient first name",
+        "first",
+        "name",
+        "patient",
+    ),
     "email": ("email", "e mail", "email address", "e mail address", "mail", "patient email"),
     "when": ("appointment", "date and time", "datetime", "date time", "appointment date and time", "starts", "start"),
     "date": ("date", "appointment date", "day"),
@@ -31,11 +40,16 @@ COLUMNS = {
     "practitioner": ("practitioner", "doctor", "clinician", "with", "staff"),
     "language": ("language", "lang", "locale"),
 }
-START = ("start", "starts")  # beside a "date" column (and no "time"), read as the time: date,start,end
-WHEN_COLUMNS = "date and time"  # in columns_of's ambiguous fields: a combined date-and-time column beside a date or time one
-MAX_APPOINTMENTS = 2000  # in one run: a day's or a week's bookings, not a whole history
-MAX_FIELD = 2000  # characters in one cell: a pasted essay is not a name
-KEPT_PROBLEMS = 200  # problems kept to print; the rest are only counted
+# Beside a "date" column (and no "time"), read as the time: date,start,end.
+START = ("start", "starts")
+# In columns_of's ambiguous fields: a combined date-and-time column beside a date or time one.
+WHEN_COLUMNS = "date and time"
+# In one run: a day's or a week's bookings, not a whole history.
+MAX_APPOINTMENTS = 2000
+# Characters in one cell: a pasted essay is not a name.
+MAX_FIELD = 2000
+# Problems kept to print; the rest are only counted.
+KEPT_PROBLEMS = 200
 # A cell starting with one of these is run as a formula when a spreadsheet opens a file it was copied into.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,14 +64,17 @@ class Appointment:
     treatments: tuple[str, ...]
     practitioner: str | None = None
     language: str | None = None
-    row: str = ""  # where it was read: "appointments.csv:7" or "command line" (so staff can match an email to its row)
+    # Where it was read: "appointments.csv:7" or "command line" (so staff can match an email to its row)
+    row: str = ""
 
     @property
     def key(self) -> str:
         """What makes an appointment this one: who (address and first name), when and what for. The same key is never
         sent twice. The treatments are sorted, so rows merged in any order give the same key."""
-        return (f"{self.email.casefold()}|{self.when.isoformat(timespec='minutes')}|{','.join(sorted(self.treatments))}"
-                f"|{self.first_name.casefold()}")
+        return (
+            f"{self.email.casefold()}|{self.when.isoformat(timespec='minutes')}|{','.join(sorted(self.treatments))}"
+            f"|{self.first_name.casefold()}"
+        )
 
 
 @dataclass
@@ -65,11 +82,14 @@ class Appointments:
     """What was read: the valid appointments, and each problem with the others."""
 
     appointments: list[Appointment] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # the first KEPT_PROBLEMS
+    # The first KEPT_PROBLEMS.
+    problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     rows: int = 0
-    file_problem: bool = False  # the file as a whole could not be used: nothing in it is processed
-    from_command_line: bool = False  # one appointment given with --name, --email…, not a file
+    # The file as a whole could not be used: nothing in it is processed.
+    file_problem: bool = False
+    # One appointment given with --name, --email…, not a file.
+    from_command_line: bool = False
 
     def add(self, problem: Problem) -> None:
         self.problem_count += 1
@@ -97,15 +117,25 @@ def _name(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_plain_text),
-                 AfterValidator(_name), BeforeValidator(_no_formula)]
-PatientEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                         AfterValidator(_plain_text), AfterValidator(_email), AfterValidator(mail_address),
-                         BeforeValidator(_no_formula)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(_plain_text),
+    AfterValidator(_name),
+    BeforeValidator(_no_formula),
+]
+PatientEmail = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_plain_text),
+    AfterValidator(_email),
+    AfterValidator(mail_address),
+    BeforeValidator(_no_formula),
+]
 
 
 def _language_code(value: object) -> object:
-    """"EN", "en_gb" and "En-GB" as the code they mean: "en", "en-GB"."""
+    """ "EN", "en_gb" and "En-GB" as the code they mean: "en", "en-GB"."""
     if not isinstance(value, str) or not re.fullmatch(r"\s*[A-Za-z]{2}([-_][A-Za-z]{2})?\s*", value):
         return value
     language, _, region = value.strip().replace("_", "-").partition("-")
@@ -162,7 +192,8 @@ def parse_date(text: str, day_first: bool) -> date:
 
 def parse_time(text: str) -> time:
     match = _TIME.fullmatch(text.strip())
-    if not match or (match[2] is None and match[4] is None):  # a bare "14" is not a time
+    # A bare "14" is not a time.
+    if not match or (match[2] is None and match[4] is None):
         raise ValueError
     hour, minute = int(match[1]), int(match[2] or 0)
     if match[4]:
@@ -173,7 +204,7 @@ def parse_time(text: str) -> time:
 
 
 def parse_when(text: str, day_first: bool) -> datetime:
-    """"2026-12-03 14:30", "2026-12-03T14:30", "03/12/2026 2:30 pm" (12/03/2026 in the US)."""
+    """ "2026-12-03 14:30", "2026-12-03T14:30", "03/12/2026 2:30 pm" (12/03/2026 in the US)."""
     parts = re.split(r"[T ]", text.strip(), maxsplit=1)
     if len(parts) != 2:
         raise ValueError
@@ -186,19 +217,24 @@ def date_example(day_first: bool) -> str:
 
 # --- Checking one appointment ---
 
+
 @dataclass(frozen=True)
 class Rules:
     """What an appointment is checked against: the clinic's treatments and language, its date order, and the clock."""
 
-    treatments: tuple[str, ...]  # the slugs this clinic offers
-    known: tuple[str, ...]  # every treatment slug there is
-    language: str  # the clinic's, e.g. "en-GB"
+    # The slugs this clinic offers.
+    treatments: tuple[str, ...]
+    # Every treatment slug there is.
+    known: tuple[str, ...]
+    # The clinic's, e.g. "en-GB".
+    language: str
     day_first: bool
     now: datetime
 
 
-def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, source: Path, line: int | None,
-                      names: dict[str, str]) -> tuple[Appointment | None, list[Problem]]:
+def check_appointment(
+    values: dict[str, str | list[str] | None], rules: Rules, source: Path, line: int | None, names: dict[str, str]
+) -> tuple[Appointment | None, list[Problem]]:
     """One appointment from raw text, or the problems with it (each naming its field as the user knows it: `names`)."""
     problems: list[Problem] = []
 
@@ -227,13 +263,22 @@ def check_appointment(values: dict[str, str | list[str] | None], rules: Rules, s
     when = _check_when(values, rules, problem) if not unsafe & {"when", "date", "time"} else None
     treatments = _check_treatments(values.get("treatments"), rules, problem) if "treatments" not in unsafe else ()
     if row and row.language and row.language.split("-")[0] != rules.language.split("-")[0]:
-        problem("language", f'expected {rules.language.split("-")[0]} (the language of this clinic\'s leaflets), '
-                            f"got {describe(values.get('language'))}")
+        problem(
+            "language",
+            f'expected {rules.language.split("-")[0]} (the language of this clinic\'s leaflets), '
+            f"got {describe(values.get('language'))}",
+        )
     if problems or row is None or when is None or not treatments:
         return None, problems
-    return Appointment(first_name=row.first_name, email=row.email, when=when, treatments=treatments,
-                       practitioner=row.practitioner, language=row.language,
-                       row=f"{source.name}:{line}" if line else str(source)), []
+    return Appointment(
+        first_name=row.first_name,
+        email=row.email,
+        when=when,
+        treatments=treatments,
+        practitioner=row.practitioner,
+        language=row.language,
+        row=f"{source.name}:{line}" if line else str(source),
+    ), []
 
 
 def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
@@ -286,6 +331,7 @@ def _check_treatments(value, rules: Rules, problem) -> tuple[str, ...]:
 
 # --- Reading a file ---
 
+
 def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
@@ -296,7 +342,8 @@ def columns_of(header: list[str]) -> tuple[dict[str, int], list[str], dict[str, 
     two of the same kind (two "email" columns, or "name" and "patient") cannot be decided, and are returned as such."""
     exact = {name.replace("_", " "): name for name in COLUMNS}
     alias = {spelling: name for name, known in COLUMNS.items() for spelling in known}
-    found: dict[str, tuple[list[int], list[int]]] = {}  # per field: the exact columns, then the alias columns
+    # Per field: the exact columns, then the alias columns.
+    found: dict[str, tuple[list[int], list[int]]] = {}
     unknown: list[str] = []
     for position, text in enumerate(header):
         key = _header_key(text)
@@ -315,8 +362,10 @@ def columns_of(header: list[str]) -> tuple[dict[str, int], list[str], dict[str, 
         else:
             ambiguous[name] = positions
     if "when" in index and "date" in index and "time" not in index and _header_key(header[index["when"]]) in START:
-        index["time"] = index.pop("when")  # "date" then "start": the start is the time of day on that date
-    if "when" in index and ({"date", "time"} & index.keys()):  # one cell and two: which says when?
+        # "date" then "start": the start is the time of day on that date.
+        index["time"] = index.pop("when")
+    # One cell and two: which says when?
+    if "when" in index and ({"date", "time"} & index.keys()):
         ambiguous[WHEN_COLUMNS] = sorted(index.pop(name) for name in ("when", "date", "time") if name in index)
     return index, unknown, ambiguous
 
@@ -351,8 +400,16 @@ def read_appointments(path: Path, rules: Rules) -> Appointments:
         result.file_problem = True
         return result
     except OSError as error:
-        result.add(Problem(path, None, "", str(error) if isinstance(error, IsADirectoryError) and str(error).startswith("expected")
-                           else f"expected a file this program may read, got one that cannot be read ({error.strerror})"))
+        result.add(
+            Problem(
+                path,
+                None,
+                "",
+                str(error)
+                if isinstance(error, IsADirectoryError) and str(error).startswith("expected")
+                else f"expected a file this program may read, got one that cannot be read ({error.strerror})",
+            )
+        )
         result.file_problem = True
         return result
     previous_limit = csv.field_size_limit(MAX_FIELD)
@@ -360,7 +417,11 @@ def read_appointments(path: Path, rules: Rules) -> Appointments:
         with stream:
             _read_rows(stream, path, rules, result)
     except UnicodeDecodeError:
-        result.add(Problem(path, None, "", "expected UTF-8 text (in Excel: Save As \"CSV UTF-8\"), got bytes that are not UTF-8"))
+        result.add(
+            Problem(
+                path, None, "", "expected UTF-8 text (in Excel: Save As \"CSV UTF-8\"), got bytes that are not UTF-8"
+            )
+        )
         result.file_problem = True
     finally:
         csv.field_size_limit(previous_limit)
@@ -369,7 +430,8 @@ def read_appointments(path: Path, rules: Rules) -> Appointments:
 
 def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appointments) -> None:
     header_line = stream.readline()
-    while header_line and not header_line.strip():  # blank lines before the header
+    # Blank lines before the header.
+    while header_line and not header_line.strip():
         header_line = stream.readline()
     if not header_line.strip():
         result.add(Problem(path, 1, "", "expected a header row, then one row per appointment; got an empty file"))
@@ -382,12 +444,15 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
         for name, positions in ambiguous.items():
             which = " and ".join(f'"{header[position].strip()}" (column {position + 1})' for position in positions)
             if name == WHEN_COLUMNS:
-                message = (f"expected the date and time in one column (appointment) or in two (date and time), got both: "
-                           f"{which}; rename or remove the ones not to use")
+                message = (
+                    f"expected the date and time in one column (appointment) or in two (date and time), got both: "
+                    f"{which}; rename or remove the ones not to use"
+                )
             else:
                 label = "date and time" if name == "when" else name.replace("_", " ")
-                message = (f"expected one column for {label}, got {len(positions)}: {which}; rename or "
-                           "remove all but one")
+                message = (
+                    f"expected one column for {label}, got {len(positions)}: {which}; rename or remove all but one"
+                )
             result.add(Problem(path, reader.line_num, "columns", message))
         result.file_problem = True
         return
@@ -397,11 +462,14 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
     if missing:
         wanted = "; ".join(f"{name.replace('_', ' ')} (or {', '.join(COLUMNS[name][:3])})" for name in missing)
         found = ", ".join(f'"{text.strip()}"' for text in header if text.strip()) or "none"
-        result.add(Problem(path, reader.line_num, "columns", f"expected a column for {wanted}; found the columns {found}"))
+        result.add(
+            Problem(path, reader.line_num, "columns", f"expected a column for {wanted}; found the columns {found}")
+        )
         result.file_problem = True
         return
     names = {name: header[position].strip() for name, position in index.items()}
-    seen: dict[str, tuple[int, int]] = {}  # who and when: (the first line, the position in result.appointments)
+    # Who and when: (the first line, the position in result.appointments)
+    seen: dict[str, tuple[int, int]] = {}
     line = reader.line_num + 1
     try:
         for cells in reader:
@@ -410,8 +478,14 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
                 continue
             result.rows += 1
             if len(cells) != len(header):
-                hint = " (a comma or semicolon inside a cell needs quotes around the cell)" if len(cells) > len(header) else ""
-                result.add(Problem(path, start, "", f"expected {len(header)} cells, one per column, got {len(cells)}{hint}"))
+                hint = (
+                    " (a comma or semicolon inside a cell needs quotes around the cell)"
+                    if len(cells) > len(header)
+                    else ""
+                )
+                result.add(
+                    Problem(path, start, "", f"expected {len(header)} cells, one per column, got {len(cells)}{hint}")
+                )
                 continue
             values = {name: cells[position] if position < len(cells) else None for name, position in index.items()}
             appointment, problems = check_appointment(values, rules, path, start, names)
@@ -421,23 +495,42 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
                 continue
             # Booking systems export one row per service: the same patient (first name and address) at the same time
             # is one appointment, with the treatments of every row. A row that adds no treatment is a duplicate.
-            booked = f"{appointment.email.casefold()}|{appointment.when.isoformat()}|{appointment.first_name.casefold()}"
+            booked = (
+                f"{appointment.email.casefold()}|{appointment.when.isoformat()}|{appointment.first_name.casefold()}"
+            )
             if booked in seen:
                 first_line, position = seen[booked]
                 earlier = result.appointments[position]
                 added = tuple(slug for slug in appointment.treatments if slug not in earlier.treatments)
                 if not added:
-                    result.add(Problem(path, start, "", f"expected each appointment once, got the same patient, time and "
-                                                        f"treatments as line {first_line}"))
+                    result.add(
+                        Problem(
+                            path,
+                            start,
+                            "",
+                            f"expected each appointment once, got the same patient, time and "
+                            f"treatments as line {first_line}",
+                        )
+                    )
                     continue
-                result.appointments[position] = replace(earlier, treatments=earlier.treatments + added,
-                                                        practitioner=earlier.practitioner or appointment.practitioner,
-                                                        row=f"{earlier.row}+{start}")
+                result.appointments[position] = replace(
+                    earlier,
+                    treatments=earlier.treatments + added,
+                    practitioner=earlier.practitioner or appointment.practitioner,
+                    row=f"{earlier.row}+{start}",
+                )
                 continue
             seen[booked] = (start, len(result.appointments))
             if len(result.appointments) >= MAX_APPOINTMENTS:
-                result.add(Problem(path, start, "", f"expected at most {MAX_APPOINTMENTS:,} appointments in one file, got "
-                                                    "more; export a shorter period (a day or a week) from the booking system"))
+                result.add(
+                    Problem(
+                        path,
+                        start,
+                        "",
+                        f"expected at most {MAX_APPOINTMENTS:,} appointments in one file, got "
+                        "more; export a shorter period (a day or a week) from the booking system",
+                    )
+                )
                 result.file_problem = True
                 result.appointments.clear()
                 return
@@ -446,4 +539,3 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
         reason = f"a cell longer than {MAX_FIELD:,} characters" if "field larger" in str(error) else str(error)
         result.add(Problem(path, line, "", f"expected CSV, got {reason}; the rest of the file was not read"))
         result.file_problem = True
-

@@ -15,10 +15,10 @@ import argparse
 import dataclasses
 import io
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from brochures import DATA_DIR, PROJECT_ROOT, exits
 from brochures.building.console import Console
@@ -73,7 +73,8 @@ from brochures.plan.documents import LEAFLET, STANDARD
 from brochures.problems import InputError, Problem, display_path, report_lines
 from brochures.render.errors import RenderError
 
-MAX_MESSAGE_BYTES = 1024 * 1024  # the whole email, attachments included: most mailboxes take 10 MB, phones prefer less
+# The whole email, attachments included: most mailboxes take 10 MB, phones prefer less.
+MAX_MESSAGE_BYTES = 1024 * 1024
 SHOWN_PROBLEMS = 20
 
 
@@ -88,12 +89,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py pack",
         description="Before the consultation: one email per booked patient, with the approved leaflets for their "
-                    "treatments attached. A dry run by default (writes the .eml files); --send delivers them.",
+        "treatments attached. A dry run by default (writes the .eml files); --send delivers them.",
         epilog="Exit codes: 0 done; 1 some appointments or deliveries failed (the rest were done); 2 invalid input or "
-               "settings; 3 the output folder could not be used; 130 interrupted.")
-    parser.add_argument("--clinic", metavar="PATH_OR_SLUG", help="the clinic (needed when data/clinics/ holds more than one)")
-    parser.add_argument("--appointments", type=Path, metavar="CSV",
-                        help="the booking system's export (default, for a dry run only: the sample data/appointments.csv)")
+        "settings; 3 the output folder could not be used; 130 interrupted.",
+    )
+    parser.add_argument(
+        "--clinic", metavar="PATH_OR_SLUG", help="the clinic (needed when data/clinics/ holds more than one)"
+    )
+    parser.add_argument(
+        "--appointments",
+        type=Path,
+        metavar="CSV",
+        help="the booking system's export (default, for a dry run only: the sample data/appointments.csv)",
+    )
     one = parser.add_argument_group("one appointment, instead of a file")
     one.add_argument("--name", help="the patient's first name")
     one.add_argument("--email", help="the patient's email address")
@@ -101,24 +109,51 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     one.add_argument("--treatment", action="append", metavar="SLUG", help="a treatment to talk about (repeatable)")
     one.add_argument("--practitioner", help="who the patient will see (optional)")
     one.add_argument("--language", help="the patient's language (optional; must be the clinic's)")
-    parser.add_argument("--pack", choices=("eml", "pdf"), default="eml",
-                        help="eml: the approved leaflets attached as they are (default); pdf: one personal PDF instead, "
-                             "a cover letter then the leaflets, marked as personal")
-    parser.add_argument("--send", action="store_true", help="deliver the emails through the clinic's mail server (email: in clinic.yaml)")
-    parser.add_argument("--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)")
-    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)")
+    parser.add_argument(
+        "--pack",
+        choices=("eml", "pdf"),
+        default="eml",
+        help="eml: the approved leaflets attached as they are (default); pdf: one personal PDF instead, "
+        "a cover letter then the leaflets, marked as personal",
+    )
+    parser.add_argument(
+        "--send",
+        action="store_true",
+        help="deliver the emails through the clinic's mail server (email: in clinic.yaml)",
+    )
+    parser.add_argument(
+        "--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)"
+    )
     args = parser.parse_args(argv)
-    single = [flag for flag, value in (("--name", args.name), ("--email", args.email), ("--when", args.when),
-                                       ("--treatment", args.treatment), ("--practitioner", args.practitioner),
-                                       ("--language", args.language)) if value is not None]
+    single = [
+        flag
+        for flag, value in (
+            ("--name", args.name),
+            ("--email", args.email),
+            ("--when", args.when),
+            ("--treatment", args.treatment),
+            ("--practitioner", args.practitioner),
+            ("--language", args.language),
+        )
+        if value is not None
+    ]
     if args.appointments is not None and single:
-        parser.error(f"expected either an appointments file (--appointments) or one appointment ({', '.join(single)}), "
-                     "got both; give one of them")
+        parser.error(
+            f"expected either an appointments file (--appointments) or one appointment ({', '.join(single)}), "
+            "got both; give one of them"
+        )
     if args.send and not args.purge and args.appointments is None and not single:
-        parser.error("expected the appointments to send: --appointments FILE (the booking system's export), or one "
-                     "appointment with --name, --email, --when and --treatment; got neither (the sample "
-                     "data/appointments.csv is for dry runs only)")
+        parser.error(
+            "expected the appointments to send: --appointments FILE (the booking system's export), or one "
+            "appointment with --name, --email, --when and --treatment; got neither (the sample "
+            "data/appointments.csv is for dry runs only)"
+        )
     return args
 
 
@@ -138,9 +173,12 @@ def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
         # One pack at a time per clinic: two would each send what the other has not recorded yet, and a purge would
         # delete what a send is reading. Another --out is never the way round it: its empty ledger would send again.
         private_lock(folder)
-        with BuildLock(folder, busy="another pack is running for this clinic ({folder}/, pid {pid}); wait for it to "
-                                    "finish, then run the same command again (what it sent is not sent again)",
-                       advice="check the folder; this one is the clinic's record of what was sent"):
+        with BuildLock(
+            folder,
+            busy="another pack is running for this clinic ({folder}/, pid {pid}); wait for it to "
+            "finish, then run the same command again (what it sent is not sent again)",
+            advice="check the folder; this one is the clinic's record of what was sent",
+        ):
             if args.purge:
                 removed = purge(folder)
                 print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
@@ -150,13 +188,15 @@ def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
         print(error, file=sys.stderr)
         return exits.OUTPUT
     except KeyboardInterrupt:
-        print("\nInterrupted: every email written or sent so far is recorded. Run the same command again to finish: "
-              "nothing already sent is sent again.", file=sys.stderr)
+        print(
+            "\nInterrupted: every email written or sent so far is recorded. Run the same command again to finish: "
+            "nothing already sent is sent again.",
+            file=sys.stderr,
+        )
         return exits.INTERRUPTED
 
 
-def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime,
-        send_options: dict) -> int:
+def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime, send_options: dict) -> int:
     if problems := settings_problems(clinic, content, args.send):
         return report_invalid(problems)
     password = None
@@ -165,10 +205,13 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         if problems:
             return report_invalid(problems)
 
-    secret = install_secret(args.out)  # first: without the key that made them, the ledger's ids mean nothing
-    ledger = Ledger(folder, secret)  # and it must be that key: another one is refused before anything is made
+    # First: without the key that made them, the ledger's ids mean nothing.
+    secret = install_secret(args.out)
+    # And it must be that key: another one is refused before anything is made.
+    ledger = Ledger(folder, secret)
     booked = appointments(args, clinic, content, now)
-    if booked.problem_count and booked.from_command_line:  # the one appointment given is wrong: nothing to prepare
+    # The one appointment given is wrong: nothing to prepare.
+    if booked.problem_count and booked.from_command_line:
         return report_invalid(booked.problems)
     print_problems(booked)
     if booked.file_problem or not booked.appointments:
@@ -183,15 +226,19 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
 
     expired = remove_past(folder, ledger, now.date())
     try:
-        messages, not_made = write_messages(args, booked.appointments, clinic, content, leaflets, folder, ledger, now,
-                                            secret)
+        messages, not_made = write_messages(
+            args, booked.appointments, clinic, content, leaflets, folder, ledger, now, secret
+        )
     finally:
         ledger.save()
 
-    kept = sum(1 for composed in messages if not composed.data)  # already sent: left as they were
+    # Already sent: left as they were.
+    kept = sum(1 for composed in messages if not composed.data)
     written = len(messages) - kept
-    summary = (f"Prepared {written} email{'s' if written != 1 else ''} for {clinic.config.name} in "
-               f"{display_path(folder)}/ (kept until the appointment has passed, or --purge)")
+    summary = (
+        f"Prepared {written} email{'s' if written != 1 else ''} for {clinic.config.name} in "
+        f"{display_path(folder)}/ (kept until the appointment has passed, or --purge)"
+    )
     if kept:
         summary += f"; {kept} already sent, left as {'they were' if kept != 1 else 'it was'}"
     if expired:
@@ -210,8 +257,17 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     return delivered or (exits.FAILED if failed else exits.OK)
 
 
-def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Content, leaflets: dict[str, Leaflet],
-                   folder: Path, ledger: Ledger, now: datetime, secret: bytes) -> tuple[list[Composed], int]:
+def write_messages(
+    args,
+    booked: list[Appointment],
+    clinic: Clinic,
+    content: Content,
+    leaflets: dict[str, Leaflet],
+    folder: Path,
+    ledger: Ledger,
+    now: datetime,
+    secret: bytes,
+) -> tuple[list[Composed], int]:
     """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
     One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
     Returns the messages written or kept, and how many could not be made (too large to send, or a personal PDF or
@@ -221,35 +277,57 @@ def write_messages(args, booked: list[Appointment], clinic: Clinic, content: Con
     printer = None
     if args.pack == "pdf":
         from brochures.pdf.printer import Printer
+
         printer = Printer()
     messages, not_made = [], 0
     for appointment in booked:
         opaque = opaque_id(secret, appointment.key)
-        if sent := ledger.sent(opaque):  # what the patient received stays on disk as it was: never composed again
-            print(f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; already sent {sent['at']}, "
-                  "so left as it was)")
-            messages.append(Composed(appointment=appointment, opaque_id=opaque, message=None, data=b"", content_hash="",
-                                     message_id=sent.get("message_id", "")))
+        # What the patient received stays on disk as it was: never composed again.
+        if sent := ledger.sent(opaque):
+            print(
+                f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; already sent {sent['at']}, "
+                "so left as it was)"
+            )
+            messages.append(
+                Composed(
+                    appointment=appointment,
+                    opaque_id=opaque,
+                    message=None,
+                    data=b"",
+                    content_hash="",
+                    message_id=sent.get("message_id", ""),
+                )
+            )
             continue
         theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
         try:
             if printer is not None:
                 pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
                 theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
-                attachments = [Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)]
-            composed = compose(appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo)
-        except (RenderError, PrintError) as error:  # this patient's letter alone: the others are still made
+                attachments = [
+                    Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)
+                ]
+            composed = compose(
+                appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo
+            )
+        # This patient's letter alone: the others are still made.
+        except (RenderError, PrintError) as error:
             not_made += 1
-            print(f"  FAILED     {appointment.row}: expected an email{' and personal PDF' if printer else ''} for this "
-                  f"appointment, got an error ({error}); nothing was written for it", file=sys.stderr)
+            print(
+                f"  FAILED     {appointment.row}: expected an email{' and personal PDF' if printer else ''} for this "
+                f"appointment, got an error ({error}); nothing was written for it",
+                file=sys.stderr,
+            )
             continue
         if printer is not None:
             write_private(folder / f"{opaque}.pdf", pdf)
         size = len(composed.data)
         if size > MAX_MESSAGE_BYTES:
             not_made += 1
-            print(f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
-                  file=sys.stderr)
+            print(
+                f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
+                file=sys.stderr,
+            )
             continue
         write_private(folder / f"{opaque}.eml", composed.data)
         ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
@@ -262,8 +340,16 @@ def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tu
     if reference is None:
         slugs = clinic_slugs(data_dir)
         if len(slugs) != 1:
-            raise InputError([Problem(Path("generate.py pack"), None, "--clinic",
-                                      f"expected the clinic to prepare emails for (one of: {', '.join(slugs) or 'none'}), got nothing")])
+            raise InputError(
+                [
+                    Problem(
+                        Path("generate.py pack"),
+                        None,
+                        "--clinic",
+                        f"expected the clinic to prepare emails for (one of: {', '.join(slugs) or 'none'}), got nothing",
+                    )
+                ]
+            )
         reference = slugs[0]
     return load_clinic(find_clinic_file(reference, data_dir), content), reference
 
@@ -272,30 +358,66 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
     """What stops the pack before anything is read or written: no email strings; for --send, no mail server or no approval."""
     problems = []
     if clinic.strings.pack is None:
-        problems.append(Problem(clinic.strings_doc.path, None, "pack", "expected the words of the email (a pack: group, "
-                                                                         "as in data/strings/en.yaml), got none"))
+        problems.append(
+            Problem(
+                clinic.strings_doc.path,
+                None,
+                "pack",
+                "expected the words of the email (a pack: group, as in data/strings/en.yaml), got none",
+            )
+        )
     if sending and clinic.config.email is None:
-        problems.append(Problem(clinic.config_file, None, "email", "expected the mail server to send through (an email: "
-                                                                    "group; see \"Before the consultation\" in README.md), got none"))
+        problems.append(
+            Problem(
+                clinic.config_file,
+                None,
+                "email",
+                "expected the mail server to send through (an email: "
+                "group; see \"Before the consultation\" in README.md), got none",
+            )
+        )
     if sending and not (status := approval_status(clinic, content))["approved"]:
-        problems.append(Problem(clinic.config_file, None, "approval",
-                                "expected leaflets approved by the clinic's medical lead before they are sent to patients, "
-                                f"got {'none' if status['state'] == 'unapproved' else 'an approval of older content'}; "
-                                f"approve them first (python generate.py --clinic {clinic_reference(clinic, content)} --approval)"))
+        problems.append(
+            Problem(
+                clinic.config_file,
+                None,
+                "approval",
+                "expected leaflets approved by the clinic's medical lead before they are sent to patients, "
+                f"got {'none' if status['state'] == 'unapproved' else 'an approval of older content'}; "
+                f"approve them first (python generate.py --clinic {clinic_reference(clinic, content)} --approval)",
+            )
+        )
     return problems
 
 
 def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appointments:
     """From the file, or the one given on the command line."""
     date_pattern = clinic.strings.date
-    rules = Rules(treatments=clinic.treatments, known=tuple(content.treatments), language=clinic.locale,
-                  day_first=date_pattern.index("{day}") < date_pattern.index("{month}"), now=now)
-    single = {"first_name": args.name, "email": args.email, "when": args.when, "treatments": args.treatment,
-              "practitioner": args.practitioner, "language": args.language}
+    rules = Rules(
+        treatments=clinic.treatments,
+        known=tuple(content.treatments),
+        language=clinic.locale,
+        day_first=date_pattern.index("{day}") < date_pattern.index("{month}"),
+        now=now,
+    )
+    single = {
+        "first_name": args.name,
+        "email": args.email,
+        "when": args.when,
+        "treatments": args.treatment,
+        "practitioner": args.practitioner,
+        "language": args.language,
+    }
     if any(value is not None for value in single.values()):
         result = Appointments(rows=1)
-        names = {"first_name": "--name", "email": "--email", "when": "--when", "treatments": "--treatment",
-                 "practitioner": "--practitioner", "language": "--language"}
+        names = {
+            "first_name": "--name",
+            "email": "--email",
+            "when": "--when",
+            "treatments": "--treatment",
+            "practitioner": "--practitioner",
+            "language": "--language",
+        }
         single["when"] = single["when"] or ""
         appointment, problems = check_appointment(single, rules, Path("command line"), None, names)
         for problem in problems:
@@ -312,20 +434,26 @@ def print_problems(booked: Appointments) -> None:
         return
     count = booked.problem_count
     if booked.file_problem:
-        print(f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); nothing was prepared:",
-              file=sys.stderr)
+        print(
+            f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); nothing was prepared:",
+            file=sys.stderr,
+        )
     elif not booked.appointments:
         print(f"Problems in the appointments ({count:,}); no row could be prepared:", file=sys.stderr)
     else:
-        print(f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:", file=sys.stderr)
+        print(
+            f"Problems in the appointments ({count:,}); those rows were skipped, the others were prepared:",
+            file=sys.stderr,
+        )
     for line in report_lines(booked.problems[:SHOWN_PROBLEMS], per_file=SHOWN_PROBLEMS):
         print(f"  {line}", file=sys.stderr)
     if count > SHOWN_PROBLEMS:
         print(f"  … and {count - SHOWN_PROBLEMS:,} more", file=sys.stderr)
 
 
-def approved_leaflets(args, clinic: Clinic, content: Content, reference: str,
-                      slugs: list[str]) -> tuple[dict[str, Leaflet] | None, int]:
+def approved_leaflets(
+    args, clinic: Clinic, content: Content, reference: str, slugs: list[str]
+) -> tuple[dict[str, Leaflet] | None, int]:
     """The clinic's leaflets for these treatments, built (or found unchanged) by the brochure build itself.
 
     Every document of the clinic is built, not only these leaflets: the build rewrites the clinic's quality report
@@ -343,30 +471,45 @@ def approved_leaflets(args, clinic: Clinic, content: Content, reference: str,
         print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
         # The build's own advice may be another --out: wrong for the pack, whose ledger is here.
         if code == exits.OUTPUT:
-            print(f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
-                  "folder would send every email again. Fix the above or wait for the other build, then run the same "
-                  "command again.", file=sys.stderr)
+            print(
+                f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
+                "folder would send every email again. Fix the above or wait for the other build, then run the same "
+                "command again.",
+                file=sys.stderr,
+            )
         return None, code
-    built = {(outcome.document.name, outcome.document.layout, outcome.document.variant): outcome.document.output
-             for outcome in result.outcomes if outcome.printed and outcome.document.clinic.slug == clinic.slug}
+    built = {
+        (outcome.document.name, outcome.document.layout, outcome.document.variant): outcome.document.output
+        for outcome in result.outcomes
+        if outcome.printed and outcome.document.clinic.slug == clinic.slug
+    }
     status = approval_status(clinic, content)
     if not status["approved"]:
-        print(f"warning: {clinic.config.name}'s leaflets are not approved by its medical lead yet: every page says \"Draft\". "
-              "--send refuses until they are.", file=sys.stderr)
+        print(
+            f"warning: {clinic.config.name}'s leaflets are not approved by its medical lead yet: every page says \"Draft\". "
+            "--send refuses until they are.",
+            file=sys.stderr,
+        )
     leaflets = {}
     for slug in slugs:
         path = built[(slug, LEAFLET, STANDARD)]
         title = content.of(clinic).treatments[slug].title
         leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
-    heading = ("Leaflets, as the clinic approved them" if status["approved"]
-               else "Leaflets (drafts: not yet approved by the clinic's medical lead)")
-    print(f"{heading}: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
-          f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})")
+    heading = (
+        "Leaflets, as the clinic approved them"
+        if status["approved"]
+        else "Leaflets (drafts: not yet approved by the clinic's medical lead)"
+    )
+    print(
+        f"{heading}: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
+        f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})"
+    )
     return leaflets, exits.OK
 
 
-def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path,
-            send_options: dict) -> int:
+def deliver(
+    messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, send_options: dict
+) -> int:
     settings = clinic.config.email
 
     def report(result) -> None:
@@ -378,18 +521,26 @@ def deliver(messages: list[Composed], clinic: Clinic, password: str | None, ledg
 
     def retrying(result, seconds: float) -> None:
         said = " ".join(str(part) for part in (result.code, result.reason) if part)
-        print(f"  {result.status} {result.opaque_id}{f' ({said})' if said else ''}: will try again in {seconds:.0f} s",
-              flush=True)
+        print(
+            f"  {result.status} {result.opaque_id}{f' ({said})' if said else ''}: will try again in {seconds:.0f} s",
+            flush=True,
+        )
 
     security = {"starttls": "STARTTLS", "tls": "TLS"}.get(settings.security, "no encryption: this machine only")
-    print(f"Sending through {settings.smtp_host}:{settings.smtp_port} ({security}), at most {settings.per_minute} a minute:")
+    print(
+        f"Sending through {settings.smtp_host}:{settings.smtp_port} ({security}), at most {settings.per_minute} a minute:"
+    )
     try:
-        results, stopped = send_all(messages, clinic, password, ledger, folder, report=report, retrying=retrying,
-                                    **send_options)
+        results, stopped = send_all(
+            messages, clinic, password, ledger, folder, report=report, retrying=retrying, **send_options
+        )
     except SendError as error:
         print(f"Nothing sent: {error}", file=sys.stderr)
         return exits.FAILED
-    counts = {status: sum(result.status == status for result in results) for status in dict.fromkeys(r.status for r in results)}
+    counts = {
+        status: sum(result.status == status for result in results)
+        for status in dict.fromkeys(r.status for r in results)
+    }
     print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
     if stopped:
         print(stopped_message(stopped, counts.get(SENT, 0), clinic), file=sys.stderr)
@@ -402,15 +553,19 @@ def stopped_message(stopped: SendError, sent: int, clinic: Clinic) -> str:
         return f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again."
     done = "Nothing was sent" if not sent else f"The other emails were not sent ({sent} were, before it stopped)"
     if stopped.kind == UNPROTECTED:
-        return (f"{done}, because the connection to the mail server could not be protected: {stopped}. Check email.smtp_host, "
-                f"smtp_port and security in {display_path(clinic.config_file)} (security: tls for a server's TLS port, "
-                "usually 465; starttls for port 587), or ask your email provider; then run the same command again.")
+        return (
+            f"{done}, because the connection to the mail server could not be protected: {stopped}. Check email.smtp_host, "
+            f"smtp_port and security in {display_path(clinic.config_file)} (security: tls for a server's TLS port, "
+            "usually 465; starttls for port 587), or ask your email provider; then run the same command again."
+        )
     return f"{done}: {stopped}. Then run the same command again: what was sent is not sent again."
 
 
 def report_invalid(problems: list[Problem]) -> int:
-    print(f"Invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was prepared:", file=sys.stderr)
+    print(
+        f"Invalid input ({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was prepared:",
+        file=sys.stderr,
+    )
     for line in report_lines(problems):
         print(f"  {line}", file=sys.stderr)
     return exits.INVALID
-

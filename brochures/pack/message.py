@@ -24,9 +24,12 @@ from brochures.pack.appointments import Appointment
 from brochures.render.data import clinic_data, dump, fill, joined_list, long_date
 from brochures.render.sandbox import PlainDataSandbox
 
-EMAIL_POLICY = policy.SMTP  # CRLF line ends, lines folded as mail servers expect
-FALLBACK_FONTS = "Arial, Helvetica, sans-serif"  # email programs rarely have the clinic's font
-LOGO_HEIGHT_PX = 48  # as shown in the email; drawn at twice that, for sharp screens
+# CRLF line ends, lines folded as mail servers expect.
+EMAIL_POLICY = policy.SMTP
+# Email programs rarely have the clinic's font.
+FALLBACK_FONTS = "Arial, Helvetica, sans-serif"
+# As shown in the email; drawn at twice that, for sharp screens.
+LOGO_HEIGHT_PX = 48
 LOGO_CID = "clinic-logo"
 
 
@@ -47,8 +50,10 @@ class Composed:
     appointment: Appointment
     opaque_id: str
     message: EmailMessage
-    data: bytes  # the message as sent (SMTP line ends)
-    content_hash: str  # HMAC-SHA256 (keyed with out/.private/secret) of what the patient reads: parts and attachments
+    # The message as sent (SMTP line ends)
+    data: bytes
+    # HMAC-SHA256 (keyed with out/.private/secret) of what the patient reads: parts and attachments.
+    content_hash: str
     message_id: str
 
 
@@ -59,8 +64,9 @@ def mail_environment(clinic: Clinic) -> PlainDataSandbox:
     return environment
 
 
-def letter_data(appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet],
-                personal: bool = False) -> dict:
+def letter_data(
+    appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet], personal: bool = False
+) -> dict:
     """What the letter's templates may know, as plain data: the patient's first name, the appointment, and the content."""
     strings = clinic.strings
     read = patient_content(clinic, content)
@@ -72,15 +78,25 @@ def letter_data(appointment: Appointment, clinic: Clinic, content: Content, leaf
         "subject": strings.pack.subject.replace("{clinic}", clinic.config.name),
         "patient": {"first_name": appointment.first_name},
         "appointment": {
-            "date": fill(strings.pack.date_line, weekday=strings.pack.weekdays[when.weekday()],
-                         date=long_date(strings)(when.date())),
-            "time": fill(strings.pack.time_value, hour=when.hour, hour12=(when.hour - 1) % 12 + 1, minute=f"{when.minute:02d}",
-                         am_pm=strings.pack.am_pm[when.hour >= 12]),
+            "date": fill(
+                strings.pack.date_line,
+                weekday=strings.pack.weekdays[when.weekday()],
+                date=long_date(strings)(when.date()),
+            ),
+            "time": fill(
+                strings.pack.time_value,
+                hour=when.hour,
+                hour12=(when.hour - 1) % 12 + 1,
+                minute=f"{when.minute:02d}",
+                am_pm=strings.pack.am_pm[when.hour >= 12],
+            ),
             "practitioner": appointment.practitioner,
             "treatments": joined_list(titles, strings.list_joiner),
         },
-        "before": [{"title": title, "items": read["treatments"][slug]["before_consultation"]}
-                   for slug, title in zip(appointment.treatments, titles)],
+        "before": [
+            {"title": title, "items": read["treatments"][slug]["before_consultation"]}
+            for slug, title in zip(appointment.treatments, titles)
+        ],
         "questions": read["shared"]["consultation_questions"],
         "leaflets": [{"title": leaflet.title, "file": leaflet.path.name} for leaflet in leaflets],
         "personal": personal,
@@ -96,11 +112,14 @@ def logo_png(clinic: Clinic) -> bytes:
 
     height_mm = LOGO_HEIGHT_PX * 2 * 25.4 / 96
     src = quote(clinic.logo.relative_to(clinic.folder).as_posix())
-    html = (f'<!DOCTYPE html><html lang="en"><title>logo</title><style>@page {{ size: {height_mm * 8:.1f}mm {height_mm:.1f}mm; '
-            f'margin: 0 }} body {{ margin: 0 }} img {{ height: {height_mm:.1f}mm; max-width: 100%; display: block }}</style>'
-            f'<img src="{src}" alt="">')
-    pdf = HTML(string=html, base_url=clinic.folder.as_uri() + "/",
-               url_fetcher=RestrictedFetcher([clinic.folder], frozenset())).write_pdf()
+    html = (
+        f'<!DOCTYPE html><html lang="en"><title>logo</title><style>@page {{ size: {height_mm * 8:.1f}mm {height_mm:.1f}mm; '
+        f'margin: 0 }} body {{ margin: 0 }} img {{ height: {height_mm:.1f}mm; max-width: 100%; display: block }}</style>'
+        f'<img src="{src}" alt="">'
+    )
+    pdf = HTML(
+        string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=RestrictedFetcher([clinic.folder], frozenset())
+    ).write_pdf()
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=96 / 72, fill_color=(255, 255, 255, 255)).to_pil().convert("RGB")
@@ -116,16 +135,27 @@ def brand_variables(clinic: Clinic) -> str:
     """The clinic's colours and font as a :root block, for css-inline to resolve (email programs know no CSS variables)."""
     colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
     font = f"'{clinic.font.name}', {FALLBACK_FONTS}"
-    values = {"primary": colours.primary, "on-primary": colours.on_primary, "accent": colours.accent,
-              "text": colours.text, "ink": colours.ink, "font": font}
+    values = {
+        "primary": colours.primary,
+        "on-primary": colours.on_primary,
+        "accent": colours.accent,
+        "text": colours.text,
+        "ink": colours.ink,
+        "font": font,
+    }
     return ":root {\n" + "".join(f"  --brand-{name}: {value};\n" for name, value in values.items()) + "}\n"
 
 
 def inline_css(html: str, clinic: Clinic) -> str:
     """Every rule of styles/email.css written into the style attributes it applies to; nothing fetched from anywhere."""
     stylesheet = brand_variables(clinic) + (STYLES_DIR / "email.css").read_text(encoding="utf-8")
-    inliner = css_inline.CSSInliner(extra_css=stylesheet, load_remote_stylesheets=False, keep_link_tags=False,
-                                    resolve_css_variables=True, keep_at_rules=False)
+    inliner = css_inline.CSSInliner(
+        extra_css=stylesheet,
+        load_remote_stylesheets=False,
+        keep_link_tags=False,
+        resolve_css_variables=True,
+        keep_at_rules=False,
+    )
     return inliner.inline(html)
 
 
@@ -137,9 +167,18 @@ def sender(clinic: Clinic) -> tuple[str, str, str | None]:
     return settings.from_name or clinic.config.name, settings.from_address, settings.reply_to
 
 
-def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Content, leaflets: list[Leaflet],
-            environment: PlainDataSandbox, now: datetime, secret: bytes, attachments: list[Leaflet] | None = None,
-            logo: bytes | None = None) -> Composed:
+def compose(
+    appointment: Appointment,
+    opaque: str,
+    clinic: Clinic,
+    content: Content,
+    leaflets: list[Leaflet],
+    environment: PlainDataSandbox,
+    now: datetime,
+    secret: bytes,
+    attachments: list[Leaflet] | None = None,
+    logo: bytes | None = None,
+) -> Composed:
     """The email for one appointment: text and HTML alternatives, then the leaflets (or `attachments`, such as
     the personal PDF) as attachments. Its hash, and the Message-ID made from it, are keyed with `secret`."""
     attachments = leaflets if attachments is None else attachments
@@ -150,7 +189,8 @@ def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Cont
     name, address, reply_to = sender(clinic)
 
     message = EmailMessage(policy=EMAIL_POLICY)
-    message["Subject"] = data["subject"]  # the clinic's name only: subjects show on lock screens
+    # The clinic's name only: subjects show on lock screens.
+    message["Subject"] = data["subject"]
     message["From"] = formataddr((name, address))
     message["To"] = appointment.email
     if reply_to:
@@ -159,8 +199,9 @@ def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Cont
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if logo:
-        message.get_body(("html",)).add_related(logo, maintype="image", subtype="png", cid=f"<{LOGO_CID}>",
-                                                 filename="logo.png", disposition="inline")
+        message.get_body(("html",)).add_related(
+            logo, maintype="image", subtype="png", cid=f"<{LOGO_CID}>", filename="logo.png", disposition="inline"
+        )
     for leaflet in attachments:
         message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
 
@@ -174,5 +215,11 @@ def compose(appointment: Appointment, opaque: str, clinic: Clinic, content: Cont
     message_id = f"<{opaque}.{content_hash[:12]}@{address.rpartition('@')[2]}>"
     message["Date"] = format_datetime(now.astimezone())
     message["Message-ID"] = message_id
-    return Composed(appointment=appointment, opaque_id=opaque, message=message, data=message.as_bytes(policy=EMAIL_POLICY),
-                    content_hash=content_hash, message_id=message_id)
+    return Composed(
+        appointment=appointment,
+        opaque_id=opaque,
+        message=message,
+        data=message.as_bytes(policy=EMAIL_POLICY),
+        content_hash=content_hash,
+        message_id=message_id,
+    )

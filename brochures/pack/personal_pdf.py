@@ -17,7 +17,8 @@ from brochures.pdf.printer import Printer
 from brochures.plan.documents import BOOKLET, Document
 from brochures.render.html import HtmlRenderer
 
-PACK_FILE = "before-your-consultation.pdf"  # the attachment's name: the same for every patient, so it says nothing
+# The attachment's name: the same for every patient, so it says nothing.
+PACK_FILE = "before-your-consultation.pdf"
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,24 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
     measures). Its metadata holds the clinic's name and the letter's title, never the patient's."""
     theirs = dataclasses.replace(clinic, treatments=appointment.treatments)
     strings = clinic.strings
-    document = PersonalPack(clinic=theirs, kind=BOOKLET, name=BOOKLET, title=strings.pack.letter_title,
-                            subject=strings.booklet_subject.replace("{clinic}", clinic.config.name), output=output)
-    leaflets = [Leaflet(slug=slug, title=content.of(clinic).treatments[slug].title, path=Path(PACK_FILE), data=b"")
-                for slug in appointment.treatments]
+    document = PersonalPack(
+        clinic=theirs,
+        kind=BOOKLET,
+        name=BOOKLET,
+        title=strings.pack.letter_title,
+        subject=strings.booklet_subject.replace("{clinic}", clinic.config.name),
+        output=output,
+    )
+    leaflets = [
+        Leaflet(slug=slug, title=content.of(clinic).treatments[slug].title, path=Path(PACK_FILE), data=b"")
+        for slug in appointment.treatments
+    ]
     letter = letter_data(appointment, theirs, content, leaflets, personal=True)
     extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal")}
-    extra["approval"] = approval_status(clinic, content)  # of everything the clinic offers, as its medical lead approved it
-    html = HtmlRenderer(content).render(document, extra)  # a renderer per patient: it keeps data per clinic folder
+    # Of everything the clinic offers, as its medical lead approved it.
+    extra["approval"] = approval_status(clinic, content)
+    # A renderer per patient: it keeps data per clinic folder.
+    html = HtmlRenderer(content).render(document, extra)
     pdf, _warnings = printer.print_pdf(document, html)
     check_pdf(document, pdf)
     # The quality gate every brochure passes, measured on the finished file: type sizes, contrast, tags, the pages.

@@ -30,7 +30,8 @@ from brochures.files.output_folder import LOCK_FILE, OutputFolderError, write_at
 from brochures.files.safe_read import read_regular_file
 from brochures.problems import display_path
 
-PRIVATE_FOLDER = ".private"  # a dot name: no clinic's output folder can take it (clinic slugs start with a letter or digit)
+# A dot name: no clinic's output folder can take it (clinic slugs start with a letter or digit)
+PRIVATE_FOLDER = ".private"
 SECRET_FILE = "secret"
 LEDGER_FILE = "ledger.json"
 SEND_LOG = "send-log.jsonl"
@@ -45,15 +46,20 @@ def private_folder(out_dir: Path, clinic_slug: str) -> Path:
         try:
             level.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
-            raise OutputFolderError(f"could not make the private folder {display_path(level)}/ ({error.strerror}); "
-                                    "check the folder's permissions") from None
+            raise OutputFolderError(
+                f"could not make the private folder {display_path(level)}/ ({error.strerror}); "
+                "check the folder's permissions"
+            ) from None
         info = os.lstat(level)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-            raise OutputFolderError(f"expected {display_path(level)}/ to be a folder this generator makes, got a link or "
-                                    "a file; put back the folder it replaced (its ledger records what was sent), or "
-                                    "remove it if there never was one")
+            raise OutputFolderError(
+                f"expected {display_path(level)}/ to be a folder this generator makes, got a link or "
+                "a file; put back the folder it replaced (its ledger records what was sent), or "
+                "remove it if there never was one"
+            )
         if info.st_mode & 0o077:
-            os.chmod(level, 0o700)  # made by an older run, or under a looser umask
+            # Made by an older run, or under a looser umask.
+            os.chmod(level, 0o700)
     return folder / clinic_slug
 
 
@@ -61,24 +67,34 @@ def install_secret(out_dir: Path) -> bytes:
     """The random key opaque ids are made with: the same for every run into this output folder."""
     path = out_dir / PRIVATE_FOLDER / SECRET_FILE
     # Without the key every appointment gets a new id, so the ledger would no longer know who was sent their email.
-    without_it = ("every appointment would get a new id, and patients already sent their email would be sent it again; "
-                  "restore it from a backup (nothing is prepared or sent until it is back)")
+    without_it = (
+        "every appointment would get a new id, and patients already sent their email would be sent it again; "
+        "restore it from a backup (nothing is prepared or sent until it is back)"
+    )
     try:
         key = _read_key(path)
         if len(key) == 32:
             return key
-        raise OutputFolderError(f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected "
-                                f"32): {without_it}")
+        raise OutputFolderError(
+            f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected 32): {without_it}"
+        )
     except FileNotFoundError:
         if records := sorted(found for name in (LEDGER_FILE, SEND_LOG) for found in path.parent.glob(f"*/{name}")):
-            raise OutputFolderError(f"{display_path(path)} is missing, but {display_path(records[0])} records emails made "
-                                    f"with it: without it {without_it}") from None
-    except OSError as error:  # a link, a named pipe or a folder in its place, or unreadable
+            raise OutputFolderError(
+                f"{display_path(path)} is missing, but {display_path(records[0])} records emails made "
+                f"with it: without it {without_it}"
+            ) from None
+    # A link, a named pipe or a folder in its place, or unreadable.
+    except OSError as error:
         if error.errno == errno.ELOOP:
-            raise OutputFolderError(f"{display_path(path)} is a link, not the key this generator made: put the key file "
-                                    "itself back (from a backup), so nothing can swap it from elsewhere") from None
-        raise OutputFolderError(f"could not read {display_path(path)} ({error.strerror or error}); check the file and "
-                                "its folder's permissions") from None
+            raise OutputFolderError(
+                f"{display_path(path)} is a link, not the key this generator made: put the key file "
+                "itself back (from a backup), so nothing can swap it from elsewhere"
+            ) from None
+        raise OutputFolderError(
+            f"could not read {display_path(path)} ({error.strerror or error}); check the file and "
+            "its folder's permissions"
+        ) from None
     key = secrets.token_bytes(32)
     write_atomically(path, key, mode=0o600)
     return key
@@ -106,10 +122,14 @@ def key_check(secret: bytes) -> str:
 def private_lock(folder: Path) -> None:
     """Make (or tighten) the private folder's .build.lock as 0600, like every other file in it, before it is locked."""
     try:
-        descriptor = os.open(folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-                             | getattr(os, "O_NONBLOCK", 0), 0o600)
+        descriptor = os.open(
+            folder / LOCK_FILE,
+            os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0),
+            0o600,
+        )
     except OSError:
-        return  # a link or something odd in its place: the lock itself refuses it, with its own message
+        # A link or something odd in its place: the lock itself refuses it, with its own message.
+        return
     try:
         if stat.S_ISREG(os.fstat(descriptor).st_mode):
             os.fchmod(descriptor, 0o600)
@@ -153,19 +173,28 @@ class Ledger:
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "it is not a ledger this generator wrote"
-            raise OutputFolderError(f"could not read {display_path(self.path)} ({reason}); it records which patients "
-                                    "were sent their email, so nothing is prepared until it is restored") from None
+            reason = (
+                error.strerror
+                if isinstance(error, OSError) and error.strerror
+                else "it is not a ledger this generator wrote"
+            )
+            raise OutputFolderError(
+                f"could not read {display_path(self.path)} ({reason}); it records which patients "
+                "were sent their email, so nothing is prepared until it is restored"
+            ) from None
         if self.key_check is None:
             self.key_check = recorded
         elif recorded is not None and not hmac.compare_digest(str(recorded), self.key_check):
             secret_path = display_path(folder.parent / SECRET_FILE)
-            raise OutputFolderError(f"{secret_path} is not the key this generator made for {display_path(self.path)} "
-                                    "(the ledger was written with another key): every appointment would get a new id, "
-                                    "and patients already sent their email would be sent it again; restore the key "
-                                    "from a backup (nothing is prepared or sent until it is back)")
+            raise OutputFolderError(
+                f"{secret_path} is not the key this generator made for {display_path(self.path)} "
+                "(the ledger was written with another key): every appointment would get a new id, "
+                "and patients already sent their email would be sent it again; restore the key "
+                "from a backup (nothing is prepared or sent until it is back)"
+            )
         elif recorded is None and self.entries:
-            self.save()  # an older ledger: it learns its key now, so a swapped key is caught from the next run on
+            # An older ledger: it learns its key now, so a swapped key is caught from the next run on.
+            self.save()
 
     def save(self) -> None:
         payload = {"format": 1, "appointments": self.entries}
@@ -178,7 +207,8 @@ class Ledger:
 
     def record_made(self, opaque: str, day: date, content: str, size: int) -> None:
         entry = self.entries.setdefault(opaque, {"sent": None})
-        entry.update({"day": day.isoformat(), "content": content, "size": size})  # saved by the caller, once per run
+        # Saved by the caller, once per run.
+        entry.update({"day": day.isoformat(), "content": content, "size": size})
 
     def record_sent(self, opaque: str, at: str, message_id: str) -> None:
         self.entries.setdefault(opaque, {})["sent"] = {"at": at, "message_id": message_id}
@@ -187,7 +217,9 @@ class Ledger:
 
 def append_send_log(folder: Path, record: dict) -> None:
     """One line per delivery attempt. Opened for appending with mode 0600, flushed to disk at once."""
-    descriptor = os.open(folder / SEND_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    descriptor = os.open(
+        folder / SEND_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600
+    )
     with os.fdopen(descriptor, "a", encoding="utf-8") as log:
         log.write(json.dumps(record, sort_keys=True) + "\n")
         log.flush()
@@ -195,7 +227,11 @@ def append_send_log(folder: Path, record: dict) -> None:
 
 
 def personal_files(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.iterdir() if path.suffix in PERSONAL_SUFFIXES and path.is_file()) if folder.is_dir() else []
+    return (
+        sorted(path for path in folder.iterdir() if path.suffix in PERSONAL_SUFFIXES and path.is_file())
+        if folder.is_dir()
+        else []
+    )
 
 
 def purge(folder: Path) -> int:
@@ -206,8 +242,10 @@ def purge(folder: Path) -> int:
         try:
             path.unlink()
         except OSError as error:
-            raise OutputFolderError(f"could not delete {display_path(path)} ({error.strerror}); {removed} deleted so far, "
-                                    "check the folder's permissions and run --purge again") from None
+            raise OutputFolderError(
+                f"could not delete {display_path(path)} ({error.strerror}); {removed} deleted so far, "
+                "check the folder's permissions and run --purge again"
+            ) from None
         removed += 1
     return removed
 

@@ -10,10 +10,10 @@ import socket
 import ssl
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from brochures.files.safe_read import read_regular_file
 from brochures.load.loaded import Clinic
@@ -28,12 +28,15 @@ from brochures.problems import Problem, display_path
 from brochures.schema.clinic import LOCAL_HOSTS, EmailSettings
 
 SENT, ALREADY_SENT, REFUSED, TEMPORARY, NOT_SENT = "sent", "already sent", "refused", "temporary failure", "not sent"
-RETRY_DELAYS = (10.0, 30.0, 90.0)  # seconds before each retry of a temporary (4xx) failure
-TIMEOUT = 60.0  # seconds the server may take to answer
+# Seconds before each retry of a temporary (4xx) failure.
+RETRY_DELAYS = (10.0, 30.0, 90.0)
+# Seconds the server may take to answer.
+TIMEOUT = 60.0
 MAX_PASSWORD_FILE = 4096
 
 
-UNREACHABLE, UNPROTECTED, SETTINGS = "unreachable", "unprotected", "settings"  # why a batch stopped: what to do about it
+# Why a batch stopped: what to do about it.
+UNREACHABLE, UNPROTECTED, SETTINGS = "unreachable", "unprotected", "settings"
 
 
 class SendError(Exception):
@@ -50,7 +53,8 @@ class Result:
     opaque_id: str
     status: str
     code: int | None = None
-    reason: str = ""  # the server's reply, with any address in it masked
+    # The server's reply, with any address in it masked.
+    reason: str = ""
     attempts: int = 0
 
 
@@ -61,6 +65,7 @@ def mask_addresses(text: str) -> str:
 
 # --- The password: never in the config ---
 
+
 def find_password(clinic: Clinic) -> tuple[str | None, list[Problem]]:
     """The SMTP password from the environment variable or file the config names; a file inside the clinic folder is refused."""
     settings: EmailSettings = clinic.config.email
@@ -70,9 +75,15 @@ def find_password(clinic: Clinic) -> tuple[str | None, list[Problem]]:
     if settings.password_env:
         value = os.environ.get(settings.password_env, "")
         if not value:
-            return None, [Problem(config, doc.line_of(("email", "password_env")), "email.password_env",
-                                  f"expected the environment variable {settings.password_env} to hold the mail server's "
-                                  "password, got nothing (it is not set, or empty)")]
+            return None, [
+                Problem(
+                    config,
+                    doc.line_of(("email", "password_env")),
+                    "email.password_env",
+                    f"expected the environment variable {settings.password_env} to hold the mail server's "
+                    "password, got nothing (it is not set, or empty)",
+                )
+            ]
         return value, []
     if settings.password_file:
         path = Path(os.path.expanduser(settings.password_file))
@@ -80,36 +91,73 @@ def find_password(clinic: Clinic) -> tuple[str | None, list[Problem]]:
         line, field = doc.line_of(("email", "password_file")), "email.password_file"
         real = Path(os.path.realpath(path))
         if real.is_relative_to(Path(os.path.realpath(clinic.folder))):
-            return None, [Problem(config, line, field, "expected a file outside the clinic folder (the folder is copied, "
-                                                        "shared and sent to head office; a password must not travel with it), "
-                                                        f"got {display_path(path)}")]
+            return None, [
+                Problem(
+                    config,
+                    line,
+                    field,
+                    "expected a file outside the clinic folder (the folder is copied, "
+                    "shared and sent to head office; a password must not travel with it), "
+                    f"got {display_path(path)}",
+                )
+            ]
         try:
             mode = os.stat(real).st_mode
             data = read_regular_file(real, MAX_PASSWORD_FILE + 1)
         except OSError as error:
-            return None, [Problem(config, line, field, f"expected a file holding the mail server's password, got "
-                                                        f"{display_path(path)}, which cannot be read ({error.strerror or error})")]
+            return None, [
+                Problem(
+                    config,
+                    line,
+                    field,
+                    f"expected a file holding the mail server's password, got "
+                    f"{display_path(path)}, which cannot be read ({error.strerror or error})",
+                )
+            ]
         if mode & 0o077:
-            return None, [Problem(config, line, field, f"expected a file only you can read (chmod 600 {display_path(path)}), "
-                                                        f"got one others can read (mode {stat.S_IMODE(mode):o})")]
+            return None, [
+                Problem(
+                    config,
+                    line,
+                    field,
+                    f"expected a file only you can read (chmod 600 {display_path(path)}), "
+                    f"got one others can read (mode {stat.S_IMODE(mode):o})",
+                )
+            ]
         value = data.decode("utf-8", "replace").strip("\r\n")
         if not value or len(data) > MAX_PASSWORD_FILE:
-            return None, [Problem(config, line, field, f"expected the password on the file's first line, got "
-                                                        f"{'an empty file' if not value else 'a file too large to be one'}")]
+            return None, [
+                Problem(
+                    config,
+                    line,
+                    field,
+                    f"expected the password on the file's first line, got "
+                    f"{'an empty file' if not value else 'a file too large to be one'}",
+                )
+            ]
         return value, []
-    return None, [Problem(config, doc.line_of(("email", "user")), "email.user",
-                          "expected password_env (an environment variable's name) or password_file (a file outside the "
-                          "clinic folder) beside user, got neither")]
+    return None, [
+        Problem(
+            config,
+            doc.line_of(("email", "user")),
+            "email.user",
+            "expected password_env (an environment variable's name) or password_file (a file outside the "
+            "clinic folder) beside user, got neither",
+        )
+    ]
 
 
 # --- The connection ---
+
 
 def connect(settings: EmailSettings, password: str | None, context: ssl.SSLContext | None = None) -> smtplib.SMTP:
     """A connection that is encrypted (or to this machine), logged in if the config names a user."""
     host, port = settings.smtp_host, settings.smtp_port
     where = f"the mail server {host}:{port}"
     if settings.security == "none" and host.lower() not in LOCAL_HOSTS:
-        raise SendError(f"{where}: refused to send without encryption to a server that is not on this machine", UNPROTECTED)
+        raise SendError(
+            f"{where}: refused to send without encryption to a server that is not on this machine", UNPROTECTED
+        )
     context = context or ssl.create_default_context()
     try:
         if settings.security == "tls":
@@ -118,8 +166,11 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
             server = smtplib.SMTP(host, port, timeout=TIMEOUT)
     except ssl.SSLError as error:
         raise SendError(f"{where}: the encrypted connection failed ({error.reason or error})", UNPROTECTED) from None
-    except Exception as error:  # OSError, SMTPException, or whatever an odd greeting makes smtplib raise
-        raise SendError(f"{where} cannot be reached ({_reason(error)}); check smtp_host and smtp_port, and try again") from None
+    # OSError, SMTPException, or whatever an odd greeting makes smtplib raise.
+    except Exception as error:
+        raise SendError(
+            f"{where} cannot be reached ({_reason(error)}); check smtp_host and smtp_port, and try again"
+        ) from None
     try:
         server.ehlo()
         if settings.security == "starttls":
@@ -127,9 +178,13 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
                 raise SendError(f"{where} does not offer STARTTLS, so the email would travel unencrypted", UNPROTECTED)
             try:
                 server.starttls(context=context)
-            except smtplib.SMTPResponseException as error:  # offered, then refused (454 TLS not available)
-                raise SendError(f"{where} offers STARTTLS but refused to start it ({_reason(error)}), so the email would "
-                                "travel unencrypted", UNPROTECTED) from None
+            # Offered, then refused (454 TLS not available)
+            except smtplib.SMTPResponseException as error:
+                raise SendError(
+                    f"{where} offers STARTTLS but refused to start it ({_reason(error)}), so the email would "
+                    "travel unencrypted",
+                    UNPROTECTED,
+                ) from None
             server.ehlo()
         if settings.user:
             server.login(settings.user, password or "")
@@ -138,16 +193,22 @@ def connect(settings: EmailSettings, password: str | None, context: ssl.SSLConte
         raise
     except smtplib.SMTPAuthenticationError as error:
         _close(server)
-        raise SendError(f"{where} refused the user name or password ({error.smtp_code}); check email.user and the password",
-                        SETTINGS) from None
+        raise SendError(
+            f"{where} refused the user name or password ({error.smtp_code}); check email.user and the password",
+            SETTINGS,
+        ) from None
     except smtplib.SMTPNotSupportedError:
         _close(server)
         raise SendError(f"{where} does not accept a login; remove email.user, or check the server", SETTINGS) from None
     except ssl.SSLError as error:
         _close(server)
-        raise SendError(f"{where}: the encrypted connection failed ({error.reason or error}); if the server's certificate "
-                        "is issued by your own authority, point SSL_CERT_FILE at it", UNPROTECTED) from None
-    except Exception as error:  # OSError, SMTPException, or whatever an odd reply makes smtplib raise
+        raise SendError(
+            f"{where}: the encrypted connection failed ({error.reason or error}); if the server's certificate "
+            "is issued by your own authority, point SSL_CERT_FILE at it",
+            UNPROTECTED,
+        ) from None
+    # OSError, SMTPException, or whatever an odd reply makes smtplib raise.
+    except Exception as error:
         _close(server)
         raise SendError(f"{where} stopped answering ({_reason(error)}); try again later") from None
     return server
@@ -188,6 +249,7 @@ def _close(server: smtplib.SMTP) -> None:
 
 # --- Sending a batch ---
 
+
 def _failure(error: Exception) -> tuple[int | None, str]:
     """The SMTP code and (masked) reply of a failed send."""
     code, reply = None, None
@@ -199,16 +261,28 @@ def _failure(error: Exception) -> tuple[int | None, str]:
     if not isinstance(code, int):
         return None, _reason(error)
     reason = _text(reply)
-    if code == 530:  # the server wants a login the config does not give
-        reason += "; the server requires a login: set email.user, with password_env or password_file, in the clinic's config"
+    # The server wants a login the config does not give.
+    if code == 530:
+        reason += (
+            "; the server requires a login: set email.user, with password_env or password_file, in the clinic's config"
+        )
     return code, reason
 
 
-def send_all(messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, *,
-             context: ssl.SSLContext | None = None, sleep: Callable[[float], None] = time.sleep,
-             retry_delays: tuple[float, ...] = RETRY_DELAYS, report: Callable[[Result], None] = lambda result: None,
-             secret: bytes | None = None, retrying: Callable[[Result, float], None] = lambda result, seconds: None
-             ) -> tuple[list[Result], SendError | None]:
+def send_all(
+    messages: list[Composed],
+    clinic: Clinic,
+    password: str | None,
+    ledger: Ledger,
+    folder: Path,
+    *,
+    context: ssl.SSLContext | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    report: Callable[[Result], None] = lambda result: None,
+    secret: bytes | None = None,
+    retrying: Callable[[Result, float], None] = lambda result, seconds: None,
+) -> tuple[list[Result], SendError | None]:
     """Send each message not already sent, at most `per_minute` a minute. A temporary failure (4xx) is tried again
     after each of `retry_delays` (`retrying` is told first); a permanent one (5xx) is reported for that patient and the
     batch goes on.
@@ -216,7 +290,8 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
     Returns one result per message, and why the batch stopped early (the server went away), if it did.
     """
     settings: EmailSettings = clinic.config.email
-    secret = secret if secret is not None else install_secret(folder.parent.parent)  # out/.private/<clinic> → out
+    # Out/.private/<clinic> → out.
+    secret = secret if secret is not None else install_secret(folder.parent.parent)
     interval = 60.0 / settings.per_minute
     results: list[Result] = []
     server: smtplib.SMTP | None = None
@@ -233,7 +308,8 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                 continue
             result = Result(composed.opaque_id, NOT_SENT)
             for attempt, delay in enumerate((*retry_delays, None), start=1):
-                if last_sent is not None:  # a bounded rate: mail servers throttle or block a burst
+                # A bounded rate: mail servers throttle or block a burst.
+                if last_sent is not None:
                     sleep(max(0.0, interval - (time.monotonic() - last_sent)))
                 result.attempts = attempt
                 try:
@@ -248,26 +324,43 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
                     result.code, result.reason = _failure(error)
                     if server is not None and getattr(server, "sock", None) is None:
-                        server = None  # smtplib closed it (a reply too long to read): the next attempt reconnects
+                        # Smtplib closed it (a reply too long to read): the next attempt reconnects.
+                        server = None
                     if result.code is None or not 400 <= result.code < 500:
                         result.status = REFUSED if result.code else NOT_SENT
                         break
                     result.status = TEMPORARY
-                    if result.code == 421:  # the server is closing the connection
+                    # The server is closing the connection.
+                    if result.code == 421:
                         server = _closed(server)
                 except (smtplib.SMTPNotSupportedError, ValueError) as error:
                     # This message cannot go (an address the server cannot take, an extension it lacks, text that
                     # cannot be encoded): report it for this patient and go on. The server may be left in the middle
                     # of the message, so the next one starts on a new connection.
                     server = _closed(server)
-                    result.status, result.code, result.reason = NOT_SENT, None, f"this message could not be sent ({_reason(error)})"
+                    result.status, result.code, result.reason = (
+                        NOT_SENT,
+                        None,
+                        f"this message could not be sent ({_reason(error)})",
+                    )
                     break
-                except OSError as error:  # the connection was lost (SMTPServerDisconnected is an OSError too)
-                    server = _closed(server)  # reconnect for the next attempt; if the server is gone, connecting says so
-                    result.status, result.code, result.reason = TEMPORARY, None, f"the connection was lost ({_reason(error)})"
-                except Exception as error:  # anything else smtplib raises for one message: this patient alone
+                # The connection was lost (SMTPServerDisconnected is an OSError too)
+                except OSError as error:
+                    # Reconnect for the next attempt; if the server is gone, connecting says so.
                     server = _closed(server)
-                    result.status, result.code, result.reason = NOT_SENT, None, f"this message could not be sent ({_reason(error)})"
+                    result.status, result.code, result.reason = (
+                        TEMPORARY,
+                        None,
+                        f"the connection was lost ({_reason(error)})",
+                    )
+                # Anything else smtplib raises for one message: this patient alone.
+                except Exception as error:
+                    server = _closed(server)
+                    result.status, result.code, result.reason = (
+                        NOT_SENT,
+                        None,
+                        f"this message could not be sent ({_reason(error)})",
+                    )
                     break
                 else:
                     # Accepted: recorded before anything else can fail, so a re-run never sends it again.
@@ -277,7 +370,8 @@ def send_all(messages: list[Composed], clinic: Clinic, password: str | None, led
                 finally:
                     _log(folder, composed, result, secret)
                 if delay is not None:
-                    retrying(result, delay)  # said, so a greylisted send is not a silent wait
+                    # Said, so a greylisted send is not a silent wait.
+                    retrying(result, delay)
                     sleep(delay)
             results.append(result)
             report(result)
@@ -292,6 +386,15 @@ def _now() -> str:
 
 
 def _log(folder: Path, composed: Composed, result: Result, secret: bytes) -> None:
-    append_send_log(folder, {"time": _now(), "id": composed.opaque_id, "message_id": composed.message_id,
-                             "result": result.status, "code": result.code, "attempt": result.attempts,
-                             "address_hmac_sha256": address_hash(secret, composed.appointment.email)})
+    append_send_log(
+        folder,
+        {
+            "time": _now(),
+            "id": composed.opaque_id,
+            "message_id": composed.message_id,
+            "result": result.status,
+            "code": result.code,
+            "attempt": result.attempts,
+            "address_hmac_sha256": address_hash(secret, composed.appointment.email),
+        },
+    )

@@ -19,7 +19,8 @@ def accessibility(pdf: bytes, pdf_ua: bool, reader: PdfReader | None = None) -> 
         "tagged": bool(root.get("/MarkInfo", {}).get("/Marked")),
         "structure tree": "/StructTreeRoot" in root,
         "document language": bool(root.get("/Lang")),
-        "title shown in title bar": bool((reader.metadata or {}).get("/Title")) and bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle")),
+        "title shown in title bar": bool((reader.metadata or {}).get("/Title"))
+        and bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle")),
         "every figure has alternative text": bool(figures) and all(str(f.get("/Alt", "")).strip() for f in figures),
     }
     if pdf_ua:
@@ -35,11 +36,14 @@ def _check_structure(reader: PdfReader, result: Inspection) -> None:
     headers = _elements(tree, "/TH")
     result.table_headers = len(headers)
     missing = [header for header in headers if _scope(header) not in ("/Column", "/Row", "/Both")]
-    if headers:  # shown with the other accessibility checks in the scorecard and the report
+    # Shown with the other accessibility checks in the scorecard and the report.
+    if headers:
         result.accessibility["every table header says what it heads"] = not missing
     if missing:
-        result.page_problems.append(f"{len(missing)} of {len(headers)} table header cells carry no /Scope in the "
-                                    "structure tree: a screen reader cannot tell which cells they head")
+        result.page_problems.append(
+            f"{len(missing)} of {len(headers)} table header cells carry no /Scope in the "
+            "structure tree: a screen reader cannot tell which cells they head"
+        )
 
 
 def _figures_outside(reader: PdfReader, figures: list) -> list[str]:

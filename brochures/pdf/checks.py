@@ -21,13 +21,16 @@ from brochures.problems import display_path
 PAGE_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0), "A5": (419.53, 595.28)}
 
 
-BLEED_POINTS = 3 / 25.4 * 72  # 3 mm, as press.css sets it
+# 3 mm, as press.css sets it.
+BLEED_POINTS = 3 / 25.4 * 72
 
 
-LINK_SCHEMES = ("https", "mailto", "tel")  # what a patient's link may open
+# What a patient's link may open.
+LINK_SCHEMES = ("https", "mailto", "tel")
 
 
-LEAFLET_PAGES = 4  # an A4 or Letter leaflet is one sheet, folded: four pages
+# An A4 or Letter leaflet is one sheet, folded: four pages.
+LEAFLET_PAGES = 4
 
 
 def page_budget(document: Document) -> int | None:
@@ -46,7 +49,8 @@ def expected_look(document: Document) -> Expected:
                            for family in document.clinic.script_fonts),
         must_show=document.must_show, right_to_left=document.clinic.strings.direction == "rtl",
         page_budget=page_budget(document),
-        cover_pages=(1, 2) if document.kind == BOOKLET else (),  # its cover, and the contents inside it
+        # Its cover, and the contents inside it.
+        cover_pages=(1, 2) if document.kind == BOOKLET else (),
         # A tri-fold's panels have no page margins: their padding keeps text off the edges and folds. A long
         # clinic name gets taller margins (the long-name page of common.css, chosen in base.html.j2).
         **({"margin_top_mm": 0.0, "margin_bottom_mm": 0.0} if document.layout == TRIFOLD else
@@ -95,15 +99,21 @@ def check_pdf(document: Document, pdf: bytes, reader: PdfReader | None = None) -
                 problems.append(f"page {number} has a file attached; brochures carry none")
             elif uri and urlsplit(uri).scheme.lower() not in LINK_SCHEMES:
                 # A link to a local file would both fail for the patient and show where the clinic's files live.
-                problems.append(f"page {number} links to {urlsplit(uri).scheme or 'a'} address "
-                                f"{display_path(Path(unquote(urlsplit(uri).path))) if uri.startswith('file:') else uri!r}; "
-                                f"links may only be {', '.join(LINK_SCHEMES)}")
+                problems.append(
+                    f"page {number} links to {urlsplit(uri).scheme or 'a'} address "
+                    f"{display_path(Path(unquote(urlsplit(uri).path))) if uri.startswith('file:') else uri!r}; "
+                    f"links may only be {', '.join(LINK_SCHEMES)}"
+                )
         trim, media = page.trimbox, page.mediabox
         if abs(float(trim.width) - width) > 1 or abs(float(trim.height) - height) > 1:
-            problems.append(f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, expected {width:.0f}×{height:.0f}")
+            problems.append(
+                f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, expected {width:.0f}×{height:.0f}"
+            )
             break
         if abs(float(media.width) - float(trim.width) - 2 * bleed) > 0.5:
-            problems.append(f"page {number} has {(float(media.width) - float(trim.width)) / 2:.1f} pt of bleed, expected {bleed:.1f}")
+            problems.append(
+                f"page {number} has {(float(media.width) - float(trim.width)) / 2:.1f} pt of bleed, expected {bleed:.1f}"
+            )
             break
     if problems:
         raise PrintError("the PDF failed its check: " + "; ".join(problems))
@@ -122,20 +132,26 @@ def _press_problems(reader: PdfReader, root, xmp: bytes) -> list[str]:
         problems.append("its Trapped key is missing")
     for number, page in enumerate(reader.pages, start=1):
         media, bleed, trim = page.mediabox, page.bleedbox, page.trimbox
-        inside = (float(media.left) <= float(bleed.left) <= float(trim.left) and
-                  float(trim.right) <= float(bleed.right) <= float(media.right))
+        inside = float(media.left) <= float(bleed.left) <= float(trim.left) and float(trim.right) <= float(
+            bleed.right
+        ) <= float(media.right)
         if "/TrimBox" not in page or not inside:
             problems.append(f"page {number} lacks a TrimBox inside its BleedBox and MediaBox")
         fonts = page.get("/Resources", {}).get("/Font", {})
         for name, font in fonts.items():
             font = font.get_object()
-            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font).get("/FontDescriptor")
-            if descriptor is None or not any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font).get(
+                "/FontDescriptor"
+            )
+            if descriptor is None or not any(
+                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            ):
                 problems.append(f"font {font.get('/BaseFont', name)} on page {number} is not embedded")
     return problems
 
 
-LONG_NAME = 40  # characters of a clinic name beyond which base.html.j2 gives the pages a taller footer
+# Characters of a clinic name beyond which base.html.j2 gives the pages a taller footer.
+LONG_NAME = 40
 
 
 class PrintError(Exception):

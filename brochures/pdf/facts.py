@@ -22,27 +22,40 @@ class Inspection:
     page_problems: list[str] = field(default_factory=list)
     # What a person should look at (the document is still built): over the page budget, near-empty pages.
     warnings: list[str] = field(default_factory=list)
-    page_fill: list[float] = field(default_factory=list)  # share of each page's content area holding content, 0–1
-    fonts: list[str] = field(default_factory=list)  # the fonts that draw the text, as named in the PDF
-    qr_codes: list[str] = field(default_factory=list)  # what each QR code on the rendered pages decodes to
-    table_headers: int = 0  # header cells in the structure tree (each must carry its /Scope)
+    # Share of each page's content area holding content, 0–1.
+    page_fill: list[float] = field(default_factory=list)
+    # The fonts that draw the text, as named in the PDF.
+    fonts: list[str] = field(default_factory=list)
+    # What each QR code on the rendered pages decodes to.
+    qr_codes: list[str] = field(default_factory=list)
+    # Header cells in the structure tree (each must carry its /Scope)
+    table_headers: int = 0
 
 
 @dataclass(frozen=True)
 class Expected:
     """What the document was meant to look like, for the page checks."""
 
-    font: str | None = None  # every glyph comes from this font (WeasyPrint's name for the clinic's font)
-    font_family: str = "the clinic's font"  # its name, as the clinic wrote it
-    font_files: tuple[str, ...] = ()  # its files: the characters it can draw (else read from the embedded subset)
+    # Every glyph comes from this font (WeasyPrint's name for the clinic's font)
+    font: str | None = None
+    # Its name, as the clinic wrote it.
+    font_family: str = "the clinic's font"
+    # Its files: the characters it can draw (else read from the embedded subset)
+    font_files: tuple[str, ...] = ()
     # The fonts the project chose for the language's script (Noto Sans Arabic): (WeasyPrint's name, name, files).
     script_fonts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    booking_url: str | None = None  # every QR code gives this, and there is one when it is set
-    page_budget: int | None = None  # pages the layout is meant to fit (a warning beyond it)
-    cover_pages: tuple[int, ...] = ()  # pages meant to hold little (a booklet's cover)
-    must_show: tuple[tuple[str, int], ...] = ()  # safety text a patient must find on the pages, and how often
-    right_to_left: bool = False  # an Arabic document: its text is also read in logical order (pypdf) for the safety check
-    margin_top_mm: float = 13.0  # the page margins of common.css: the content area lies between them
+    # Every QR code gives this, and there is one when it is set.
+    booking_url: str | None = None
+    # Pages the layout is meant to fit (a warning beyond it)
+    page_budget: int | None = None
+    # Pages meant to hold little (a booklet's cover)
+    cover_pages: tuple[int, ...] = ()
+    # Safety text a patient must find on the pages, and how often.
+    must_show: tuple[tuple[str, int], ...] = ()
+    # An Arabic document: its text is also read in logical order (pypdf) for the safety check.
+    right_to_left: bool = False
+    # The page margins of common.css: the content area lies between them.
+    margin_top_mm: float = 13.0
     margin_bottom_mm: float = 17.0
 
 
@@ -52,7 +65,8 @@ class PageFacts:
     PDF that prints the very same laid-out page (a booklet binding leaflets already checked), without rendering
     and reading it again."""
 
-    sizes: tuple[tuple[float, int], ...]  # type size (pt) → glyphs drawn at it
+    # Type size (pt) → glyphs drawn at it.
+    sizes: tuple[tuple[float, int], ...]
     lowest_contrast: float
     fonts: tuple[str, ...]
     fill: float

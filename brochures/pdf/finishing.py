@@ -64,6 +64,9 @@ def stable_document_id(html: str):
         for obj in pdf.objects:
             chunks = getattr(obj, "stream", None)
             if isinstance(chunks, list) and any(b"xmp.did:" in chunk for chunk in chunks if isinstance(chunk, bytes)):
-                obj.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id, chunk) if isinstance(chunk, bytes) else chunk
-                              for chunk in chunks]
+                obj.stream = [
+                    re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id, chunk) if isinstance(chunk, bytes) else chunk
+                    for chunk in chunks
+                ]
+
     return finish

@@ -31,19 +31,28 @@ from brochures.pdf.qr import _code_pages, _qr_codes
 BODY_MINIMUM_PT, SMALLEST_PT = 12.0, 9.0
 
 
-NORMAL_TEXT_RATIO, LARGE_TEXT_RATIO = 4.5, 3.0  # WCAG AA
+# WCAG AA.
+NORMAL_TEXT_RATIO, LARGE_TEXT_RATIO = 4.5, 3.0
 
 
-RENDER_DPI = 150       # roughly what a phone camera sees of a page held at reading distance
+# Roughly what a phone camera sees of a page held at reading distance.
+RENDER_DPI = 150
 
 
-def inspect_pdf(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None) -> Inspection:
+def inspect_pdf(
+    pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None
+) -> Inspection:
     """Everything the gate measures on a finished PDF (`reader`: the same PDF, already parsed by pypdf)."""
     return inspect_pages(pdf, pdf_ua, expected, reader)[0]
 
 
-def inspect_pages(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None,
-                  known: dict[int, PageFacts] | None = None) -> tuple[Inspection, list[PageFacts]]:
+def inspect_pages(
+    pdf: bytes,
+    pdf_ua: bool,
+    expected: Expected | None = None,
+    reader: PdfReader | None = None,
+    known: dict[int, PageFacts] | None = None,
+) -> tuple[Inspection, list[PageFacts]]:
     """`inspect_pdf`, with what was measured on each page. `known`: pages (numbered from 1) that draw exactly what
     an already-checked page drew, with its facts: they are counted as measured there, not rendered again. What
     concerns the whole file (tags, alternative text, figures, table headers, language, the safety text being there)
@@ -53,23 +62,32 @@ def inspect_pages(pdf: bytes, pdf_ua: bool, expected: Expected | None = None, re
     reader = reader or PdfReader(io.BytesIO(pdf))
     facts = _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader, known or {})
     result.accessibility = accessibility(pdf, pdf_ua, reader)
-    if expected.right_to_left:  # an Arabic document says so, for viewers that lay out pages side by side
+    # An Arabic document says so, for viewers that lay out pages side by side.
+    if expected.right_to_left:
         preferences = reader.trailer["/Root"].get("/ViewerPreferences") or {}
         result.accessibility["reading direction right to left"] = preferences.get("/Direction") == "/R2L"
     _check_structure(reader, result)
     return result, facts
 
 
-def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_pages: set[int] | None,
-                   reader: PdfReader | None = None, known: dict[int, PageFacts] | None = None) -> list[PageFacts]:
+def _measure_pages(
+    pdf: bytes,
+    result: Inspection,
+    expected: Expected,
+    code_pages: set[int] | None,
+    reader: PdfReader | None = None,
+    known: dict[int, PageFacts] | None = None,
+) -> list[PageFacts]:
     """Every page rendered once, at the resolution a phone camera sees: size and contrast of every glyph,
     then where glyphs and images lie, which font draws them, how much of the page is used, and the QR code.
     A page in `known` was measured before, in the PDF it was first printed in: its facts are counted instead."""
     sizes: Counter = Counter()
     failures: dict[tuple, float] = {}
     fonts = _Fonts(expected.font, expected.font_family, expected.font_files, expected.script_fonts)
-    problems: dict[str, list[int]] = {}  # what is wrong → the pages it is wrong on
-    page_texts = []  # the text of every page, as a reader (or a screen reader) gets it
+    # What is wrong → the pages it is wrong on.
+    problems: dict[str, list[int]] = {}
+    # The text of every page, as a reader (or a screen reader) gets it.
+    page_texts = []
     measured: list[PageFacts] = []
     known = known or {}
     document = pdfium.PdfDocument(pdf)
@@ -88,7 +106,8 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
             page = document[number - 1]
             page_sizes: Counter = Counter()
             page_fonts: dict[str, None] = {}
-            lowest = [21.0]  # this page's lowest contrast
+            # This page's lowest contrast.
+            lowest = [21.0]
             codes_before = len(result.qr_codes)
             left, _, _, top = page.get_mediabox()
             trim = page.get_trimbox()
@@ -104,8 +123,10 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
             boxes = [ctypes.c_double() for _ in range(4)]
             colour = [ctypes.c_uint() for _ in range(4)]
             glyphs = []
-            styles: dict[int, tuple] = {}  # text object → (size, fill, large, font)
-            word: list[tuple] = []  # the glyphs of the word being read, measured together: (x0, y0, x1, y1, fill, large)
+            # Text object → (size, fill, large, font)
+            styles: dict[int, tuple] = {}
+            # The glyphs of the word being read, measured together: (x0, y0, x1, y1, fill, large)
+            word: list[tuple] = []
 
             def measure_word() -> None:
                 """A word's contrast, against what lies just above and below it: one sample per word, not per glyph."""
@@ -114,8 +135,12 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 fill = word[0][4]
                 x0, y0 = min(g[0] for g in word), min(g[1] for g in word)
                 x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
-                box = (max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
-                       min(image.width, round((x1 - left + 1.5) * scale)), min(image.height - 1, round((top - y0 + 1.5) * scale)))
+                box = (
+                    max(0, round((x0 - left - 1.5) * scale)),
+                    max(0, round((top - y1 - 1.5) * scale)),
+                    min(image.width, round((x1 - left + 1.5) * scale)),
+                    min(image.height - 1, round((top - y0 + 1.5) * scale)),
+                )
                 background = _background(pixels, box, fill)
                 if background is not None:
                     ratio = _ratio(fill, background)
@@ -137,11 +162,20 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
                 style = styles.get(ctypes.cast(text_object, ctypes.c_void_p).value)
                 if style is None:
                     pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix))
-                    size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)), 1)
+                    size = round(
+                        pdfium_c.FPDFText_GetFontSize(handle, index)
+                        * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)),
+                        1,
+                    )
                     pdfium_c.FPDFText_GetFillColor(handle, index, *(ctypes.byref(c) for c in colour))
                     fill = "#{:02X}{:02X}{:02X}".format(*(c.value for c in colour[:3]))
                     large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
-                    style = styles[ctypes.cast(text_object, ctypes.c_void_p).value] = (size, fill, large, fonts.name(handle, index))
+                    style = styles[ctypes.cast(text_object, ctypes.c_void_p).value] = (
+                        size,
+                        fill,
+                        large,
+                        fonts.name(handle, index),
+                    )
                 size, fill, large, font = style
                 if size <= 0:
                     continue
@@ -170,19 +204,32 @@ def _measure_pages(pdf: bytes, result: Inspection, expected: Expected, code_page
             page.close()
             sizes.update(page_sizes)
             result.lowest_text_contrast = min(result.lowest_text_contrast, lowest[0])
-            measured.append(PageFacts(sizes=tuple(sorted(page_sizes.items())), lowest_contrast=lowest[0],
-                                      fonts=tuple(page_fonts), fill=result.page_fill[-1],
-                                      qr_codes=tuple(result.qr_codes[codes_before:]), text=page_texts[-1]))
+            measured.append(
+                PageFacts(
+                    sizes=tuple(sorted(page_sizes.items())),
+                    lowest_contrast=lowest[0],
+                    fonts=tuple(page_fonts),
+                    fill=result.page_fill[-1],
+                    qr_codes=tuple(result.qr_codes[codes_before:]),
+                    text=page_texts[-1],
+                )
+            )
     finally:
         document.close()
     if sizes:
         result.smallest_text_pt = min(sizes)
         result.body_text_pt = sizes.most_common(1)[0][0]
-    result.contrast_examples = [f"{fill} on {bg}: {ratio}:1" for (fill, bg), ratio in sorted(failures.items(), key=lambda i: i[1])[:5]]
+    result.contrast_examples = [
+        f"{fill} on {bg}: {ratio}:1" for (fill, bg), ratio in sorted(failures.items(), key=lambda i: i[1])[:5]
+    ]
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
-    logical = [page.extract_text() for page in reader.pages] if expected.right_to_left and expected.must_show and reader else None
+    logical = (
+        [page.extract_text() for page in reader.pages]
+        if expected.right_to_left and expected.must_show and reader
+        else None
+    )
     result.page_problems += _missing(page_texts, expected.must_show, logical)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
@@ -199,7 +246,8 @@ def page_pictures(pdf: bytes, width_px: int, pages: int | None = None) -> list[b
             page = document[index]
             image = page.render(scale=width_px / page.get_width()).to_pil().convert("RGB")
             buffer = io.BytesIO()
-            image.quantize(64).save(buffer, format="PNG", optimize=True)  # 64 colours: a third of the bytes, looks the same
+            # 64 colours: a third of the bytes, looks the same.
+            image.quantize(64).save(buffer, format="PNG", optimize=True)
             pictures.append(buffer.getvalue())
         return pictures
     finally:
@@ -210,8 +258,10 @@ def inspection_failures(inspection: Inspection) -> list[str]:
     """What makes a PDF unfit for patients, whatever the clinic's settings."""
     found = [f"accessibility check failed: {name}" for name, ok in inspection.accessibility.items() if not ok]
     if inspection.text_contrast_failures:
-        found.append(f"{inspection.text_contrast_failures} characters of text are below WCAG AA contrast "
-                     f"({', '.join(inspection.contrast_examples)})")
+        found.append(
+            f"{inspection.text_contrast_failures} characters of text are below WCAG AA contrast "
+            f"({', '.join(inspection.contrast_examples)})"
+        )
     if inspection.smallest_text_pt and inspection.smallest_text_pt < SMALLEST_PT:
         found.append(f"some text is {inspection.smallest_text_pt} pt, below the {SMALLEST_PT:g} pt minimum")
     if inspection.body_text_pt and inspection.body_text_pt < BODY_MINIMUM_PT:

@@ -12,10 +12,12 @@ import pypdfium2.raw as pdfium_c
 from brochures.brand.colours import contrast
 from brochures.pdf.facts import MM, Expected
 
-SAFE_MM = 3.0          # text stays this far inside the (trimmed) page edge: printers and cutters are not exact
+# Text stays this far inside the (trimmed) page edge: printers and cutters are not exact.
+SAFE_MM = 3.0
 
 
-NEAR_EMPTY = 0.15      # a page using less of its content area than this holds only a stray line or two
+# A page using less of its content area than this holds only a stray line or two.
+NEAR_EMPTY = 0.15
 
 
 LAM_ALEF = re.compile("[لاأإآ]{2,}")
@@ -29,7 +31,9 @@ def squeezed(text: str) -> str:
     sentence, nor a word hyphenated at a line's end. In right-to-left text, PDF readers move a sentence's full stop
     and turn brackets round; and a lam-alef ligature (لا, لأ) is one glyph whose letters they give back in either
     order, so each run of lams and alefs is compared as its letters, sorted."""
-    text = "".join(c for c in "".join(text.split()).casefold() if not unicodedata.category(c).startswith("P") and c != "\ufffe")
+    text = "".join(
+        c for c in "".join(text.split()).casefold() if not unicodedata.category(c).startswith("P") and c != "\ufffe"
+    )
     return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), text)
 
 
@@ -40,7 +44,9 @@ def reading_order(page_text: str) -> str:
     return "\n".join("".join(reversed(ARABIC_RUN.findall(line))) for line in page_text.splitlines())
 
 
-def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...], logical_texts: list[str] | None = None) -> list[str]:
+def _missing(
+    page_texts: list[str], must_show: tuple[tuple[str, int], ...], logical_texts: list[str] | None = None
+) -> list[str]:
     """The safety text that is not on the pages (a template that leaves a section out, text cut off).
 
     `logical_texts`, for right-to-left documents: the pages' text as pypdf reads it, put in reading order (pdfium
@@ -52,7 +58,9 @@ def _missing(page_texts: list[str], must_show: tuple[tuple[str, int], ...], logi
     missing = [line for line, times in must_show if not any(text.count(squeezed(line)) >= times for text in texts)]
     if not missing:
         return []
-    listed = "; ".join(f'"{text}"' for text in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    listed = "; ".join(f'"{text}"' for text in missing[:3]) + (
+        f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    )
     return [f"safety information is missing from the pages: {listed}"]
 
 
@@ -63,7 +71,7 @@ def _images(page) -> list[tuple[float, float, float, float]]:
 
 
 def _pages(numbers: list[int]) -> str:
-    """"page 3", "pages 2, 5", "pages 2–19": how a problem found on several pages is named once."""
+    """ "page 3", "pages 2, 5", "pages 2–19": how a problem found on several pages is named once."""
     if len(numbers) == 1:
         return f"page {numbers[0]}"
     if numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2:
@@ -77,11 +85,22 @@ def _outside(glyphs: list, images: list, trim, media) -> list[str]:
     left, bottom, right, top = trim
     safe = SAFE_MM * MM
     found = []
-    stray = [g for g in glyphs if g[0] < left + safe - 0.5 or g[2] > right - safe + 0.5 or g[1] < bottom + safe - 0.5 or g[3] > top - safe + 0.5]
+    stray = [
+        g
+        for g in glyphs
+        if g[0] < left + safe - 0.5
+        or g[2] > right - safe + 0.5
+        or g[1] < bottom + safe - 0.5
+        or g[3] > top - safe + 0.5
+    ]
     if stray:
         sample = "".join(g[4] for g in stray[:30])
-        widest = max(max(left + safe - g[0], g[2] - right + safe, bottom + safe - g[1], g[3] - top + safe) for g in stray)
-        found.append(f"text (\"{sample}\") runs {widest / MM:.0f} mm past the page's safe area ({SAFE_MM:g} mm inside the edge)")
+        widest = max(
+            max(left + safe - g[0], g[2] - right + safe, bottom + safe - g[1], g[3] - top + safe) for g in stray
+        )
+        found.append(
+            f"text (\"{sample}\") runs {widest / MM:.0f} mm past the page's safe area ({SAFE_MM:g} mm inside the edge)"
+        )
     for x0, y0, x1, y1 in images:
         over = max(media[0] - x0, x1 - media[2], media[1] - y0, y1 - media[3])
         if over > 1:
@@ -103,10 +122,11 @@ def _overlapping(glyphs: list) -> list[str]:
         members.sort(key=lambda i: glyphs[i][0])
         for position, first in enumerate(members):
             ax0, ay0, ax1, ay1, _ = glyphs[first]
-            for second in members[position + 1:]:
+            for second in members[position + 1 :]:
                 bx0, by0, bx1, by1, _ = glyphs[second]
                 if bx0 >= ax1:
-                    break  # this one, and every one after it, starts to the right of `first`
+                    # This one, and every one after it, starts to the right of `first`.
+                    break
                 a, b = min(first, second), max(first, second)
                 if b - a <= 1 or a in clashes:
                     continue
@@ -137,8 +157,10 @@ def _page_warnings(fill: list[float], expected: Expected) -> list[str]:
     warnings = []
     if expected.page_budget and len(fill) > expected.page_budget:
         over = len(fill) - expected.page_budget
-        warnings.append(f"{len(fill)} pages, {over} more than the {expected.page_budget}-page budget "
-                        f"(one sheet, folded): shorten the content or check the layout")
+        warnings.append(
+            f"{len(fill)} pages, {over} more than the {expected.page_budget}-page budget "
+            f"(one sheet, folded): shorten the content or check the layout"
+        )
     for number, share in enumerate(fill, start=1):
         if share < NEAR_EMPTY and number not in expected.cover_pages:
             warnings.append(f"page {number} is nearly empty: its content fills {share:.0%} of the page")
@@ -153,15 +175,19 @@ def _background(image: tuple[bytes, int], box: tuple[int, int, int, int], fill: 
     left, top, right, bottom = box
     if bottom - top < 2 or right <= left:
         return None
-    pixels, width = image  # the page's RGB bytes, read once per page rather than cropped per word
+    # The page's RGB bytes, read once per page rather than cropped per word.
+    pixels, width = image
     colours = []
     for row in (top, bottom):
-        line = pixels[(row * width + left) * 3:(row * width + right) * 3]
-        if line == line[:3] * (len(line) // 3):  # one colour, as the gap between lines mostly is
+        line = pixels[(row * width + left) * 3 : (row * width + right) * 3]
+        # One colour, as the gap between lines mostly is.
+        if line == line[:3] * (len(line) // 3):
             colours.append((len(line) // 3, tuple(line[:3])))
         else:
-            colours += [(count, tuple(rgb)) for rgb, count in Counter(line[i:i + 3] for i in range(0, len(line), 3)).items()]
-    ink = tuple(int(fill[i:i + 2], 16) for i in (1, 3, 5))
+            colours += [
+                (count, tuple(rgb)) for rgb, count in Counter(line[i : i + 3] for i in range(0, len(line), 3)).items()
+            ]
+    ink = tuple(int(fill[i : i + 2], 16) for i in (1, 3, 5))
     for _, rgb in sorted(colours, reverse=True):
         if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
             return "#{:02X}{:02X}{:02X}".format(*rgb)

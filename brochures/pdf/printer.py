@@ -52,7 +52,8 @@ PDF_OPTIONS = {
 PRESS_DPI = 300
 
 
-FIT_SHEET = "fit.css"  # laid over a leaflet that runs one page over its budget (Printer._lay_out)
+# Laid over a leaflet that runs one page over its budget (Printer._lay_out)
+FIT_SHEET = "fit.css"
 
 
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
@@ -66,9 +67,12 @@ class Printed:
     pages: int
     size: int
     warnings: list[str] = field(default_factory=list)
-    unchanged: bool = False  # skipped: the PDF on disk was built from the same inputs
-    inspection: Inspection | None = None  # measured on the PDF: type sizes, text contrast, accessibility
-    cache_entry: dict | None = None  # what the build cache records for it
+    # Skipped: the PDF on disk was built from the same inputs.
+    unchanged: bool = False
+    # Measured on the PDF: type sizes, text contrast, accessibility.
+    inspection: Inspection | None = None
+    # What the build cache records for it.
+    cache_entry: dict | None = None
 
 
 class Printer:
@@ -91,7 +95,8 @@ class Printer:
         # The leaflets printed and checked for the clinic (in one language) being printed, kept for its booklet:
         # (variant, name, HTML digest) → (laid-out document, facts of each page).
         self._edition: str | None = None
-        self._fetchers: list[RestrictedFetcher] = []  # those of the document being printed
+        # Those of the document being printed.
+        self._fetchers: list[RestrictedFetcher] = []
         self._laid_out: dict[tuple, tuple] = {}
 
     def _use_clinic(self, clinic: Clinic) -> None:
@@ -169,7 +174,8 @@ class Printer:
         sheets = [css for css, _ in self.stylesheets(document)]
         laid_out = self._render(document, html, sheets)
         budget = page_budget(document)
-        if budget and len(laid_out.pages) == budget + 1:  # closer lines win back a few lines a page, never a page more
+        # Closer lines win back a few lines a page, never a page more.
+        if budget and len(laid_out.pages) == budget + 1:
             fitted = self._render(document, html, [*sheets, self._project_sheet(FIT_SHEET)[0]])
             if len(fitted.pages) <= budget:
                 return fitted
@@ -177,10 +183,14 @@ class Printer:
 
     def _render(self, document: Document, html: str, sheets: list[CSS]):
         clinic = document.clinic
-        fetcher = RestrictedFetcher([clinic.folder, STYLES_DIR, TEMPLATES_DIR], frozenset().union(*(f.files for f in clinic.fonts)))
-        self._fetchers.append(fetcher)  # it fetches while painting too (an image inside an SVG): counted after that
+        fetcher = RestrictedFetcher(
+            [clinic.folder, STYLES_DIR, TEMPLATES_DIR], frozenset().union(*(f.files for f in clinic.fonts))
+        )
+        # It fetches while painting too (an image inside an SVG): counted after that.
+        self._fetchers.append(fetcher)
         return HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
-            stylesheets=sheets, font_config=self.font_config, **PDF_OPTIONS[document.variant], cache=self._image_cache)
+            stylesheets=sheets, font_config=self.font_config, **PDF_OPTIONS[document.variant], cache=self._image_cache
+        )
 
     def _bind(self, booklet: Document, frame, parts: tuple[tuple[Document, str], ...]):
         """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
@@ -195,11 +205,16 @@ class Printer:
         if printed_twice := sorted(name for page in frame.pages for name in page.anchors if name in names):
             # A clinic's booklet.html.j2 written when the booklet was one document, and printed every part itself.
             template = booklet.clinic.folder / "templates" / booklet.template
-            raise ClinicTemplateError(template, None, (
-                f"expected a template for the booklet's cover and contents only, got one that prints the parts too "
-                f"(it has an element with id \"{printed_twice[0]}\"): the booklet binds each brochure and the comparison "
-                f"sheet after its cover and contents, so they would be in it twice. Print only the cover and the "
-                f"contents list, as the project's templates/booklet.html.j2 does"))
+            raise ClinicTemplateError(
+                template,
+                None,
+                (
+                    f"expected a template for the booklet's cover and contents only, got one that prints the parts too "
+                    f"(it has an element with id \"{printed_twice[0]}\"): the booklet binds each brochure and the comparison "
+                    f"sheet after its cover and contents, so they would be in it twice. Print only the cover and the "
+                    f"contents list, as the project's templates/booklet.html.j2 does"
+                ),
+            )
         pages, known, starts = list(frame.pages), {}, []
         for part, part_html in parts:
             starts.append(len(pages))
@@ -219,14 +234,19 @@ class Printer:
         with weasyprint_log() as records:
             try:
                 HTML(string=html, base_url=clinic.folder.as_uri() + "/", url_fetcher=fetcher).render(
-                    font_config=self.font_config, cache={}).write_pdf()
-            except Exception as error:  # WeasyPrint and the libraries under it raise many kinds
-                raise PrintError(f"expected a logo that can be drawn, got one that fails ({type(error).__name__}: {error})") from None
+                    font_config=self.font_config, cache={}
+                ).write_pdf()
+            # WeasyPrint and the libraries under it raise many kinds.
+            except Exception as error:
+                raise PrintError(
+                    f"expected a logo that can be drawn, got one that fails ({type(error).__name__}: {error})"
+                ) from None
         if errors := [said(r) for r in records if r.levelno >= logging.ERROR]:
             raise PrintError("expected a logo that can be drawn, got one that fails: " + "; ".join(errors))
 
-    def build(self, document: Document, html: str, saved: dict | None = None,
-              parts: tuple[tuple[Document, str], ...] = ()) -> Printed:
+    def build(
+        self, document: Document, html: str, saved: dict | None = None, parts: tuple[tuple[Document, str], ...] = ()
+    ) -> Printed:
         """Print, check, then write: a PDF only gets its final name once it has passed its check.
 
         A document whose inputs are unchanged since the PDF on disk was written (`saved`, from the
@@ -236,26 +256,42 @@ class Printer:
         self._use_clinic(clinic)
         sheets = [text for _, text in self.stylesheets(document)]
         sheets += [text for part, _ in parts for _, text in self.stylesheets(part)]
-        key = input_key(html + "".join(part_html for _, part_html in parts), sheets,
-                        files=[clinic.logo, *clinic.font.files, *self._style_files],
-                        options=PDF_OPTIONS[document.variant])
+        key = input_key(
+            html + "".join(part_html for _, part_html in parts),
+            sheets,
+            files=[clinic.logo, *clinic.font.files, *self._style_files],
+            options=PDF_OPTIONS[document.variant],
+        )
         if is_fresh(saved, document.output, key):
-            return Printed(document=document, pages=saved["pages"], size=document.output.stat().st_size,
-                           warnings=saved["warnings"], unchanged=True, inspection=Inspection(**saved["inspection"]),
-                           cache_entry=saved)
+            return Printed(
+                document=document,
+                pages=saved["pages"],
+                size=document.output.stat().st_size,
+                warnings=saved["warnings"],
+                unchanged=True,
+                inspection=Inspection(**saved["inspection"]),
+                cache_entry=saved,
+            )
         pdf, warnings, laid_out, known = self._print(document, html, parts)
         reader = PdfReader(io.BytesIO(pdf))
         pages = check_pdf(document, pdf, reader)
-        inspection, facts = inspect_pages(pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document),
-                                          reader=reader, known=known)
+        inspection, facts = inspect_pages(
+            pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader, known=known
+        )
         if unreadable := inspection_failures(inspection):
             raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
         if document.kind != BOOKLET and document.layout == LEAFLET:
             # Kept for this clinic's booklet, which binds this very leaflet: its pages, and what was found on them.
             self._laid_out[_part_key(document, html)] = (laid_out, facts)
         write_atomically(document.output, pdf)
-        return Printed(document=document, pages=pages, size=len(pdf), warnings=warnings, inspection=inspection,
-                       cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings))
+        return Printed(
+            document=document,
+            pages=pages,
+            size=len(pdf),
+            warnings=warnings,
+            inspection=inspection,
+            cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings),
+        )
 
 
 def _own_anchors(pages: list, name: str) -> list:
@@ -267,7 +303,9 @@ def _own_anchors(pages: list, name: str) -> list:
         page.anchors = {f"{name}/{anchor}": place for anchor, place in page.anchors.items()}
         if number == 0:
             page.anchors[f"part-{name}"] = (0, 0, 0, 0)
-        page.links = [(kind, f"{name}/{target}" if kind == "internal" else target, *rest) for kind, target, *rest in page.links]
+        page.links = [
+            (kind, f"{name}/{target}" if kind == "internal" else target, *rest) for kind, target, *rest in page.links
+        ]
         bound.append(page)
     return bound
 
@@ -308,11 +346,14 @@ def low_resolution_images(laid_out) -> list[str]:
         for box in page._page_box.descendants():
             image = getattr(box, "replacement", None)
             if isinstance(image, RasterImage) and box.width:
-                dpi = image.width / (box.width / 96)  # CSS pixels are 1/96 inch
+                # CSS pixels are 1/96 inch.
+                dpi = image.width / (box.width / 96)
                 if dpi < PRESS_DPI:
                     needed = round(image.width * PRESS_DPI / dpi)
-                    warnings.append(f"an image ({image.width}×{image.height} px) prints at {dpi:.0f} dpi, below the "
-                                    f"{PRESS_DPI} dpi print shops need: use one at least {needed} px wide, or an SVG")
+                    warnings.append(
+                        f"an image ({image.width}×{image.height} px) prints at {dpi:.0f} dpi, below the "
+                        f"{PRESS_DPI} dpi print shops need: use one at least {needed} px wide, or an SVG"
+                    )
     return sorted(set(warnings))
 
 
@@ -322,11 +363,17 @@ def overfull_panels(laid_out) -> str | None:
     A panel is too full when its content reaches below its bottom edge, or when the part that did not fit
     is carried onto the other side of the sheet (a positioned panel breaks across pages instead of growing)."""
     if len(laid_out.pages) != 2:
-        return f"the tri-fold needs exactly 2 pages (one sheet, both sides), but its content fills {len(laid_out.pages)}"
+        return (
+            f"the tri-fold needs exactly 2 pages (one sheet, both sides), but its content fills {len(laid_out.pages)}"
+        )
     home: dict[str, int] = {}
     for number, page in enumerate(laid_out.pages):
         for box in page._page_box.descendants():
-            name = box.element.get("data-panel") if getattr(box, "element", None) is not None and box.element_tag == "section" else None
+            name = (
+                box.element.get("data-panel")
+                if getattr(box, "element", None) is not None and box.element_tag == "section"
+                else None
+            )
             if not name:
                 continue
             # A panel's own children hold all of its content (deeper boxes of flex items may keep

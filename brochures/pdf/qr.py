@@ -8,13 +8,16 @@ from pypdf import PdfReader
 from brochures.pdf.accessibility import _elements
 from brochures.pdf.facts import MM
 
-QR_MINIMUM_MM = 20.0   # smallest printed QR code a phone reliably focuses on
+# Smallest printed QR code a phone reliably focuses on.
+QR_MINIMUM_MM = 20.0
 
 
-QR_MODULE_MM = 0.4     # smallest printed module (one black square) a phone camera resolves at reading distance
+# Smallest printed module (one black square) a phone camera resolves at reading distance.
+QR_MODULE_MM = 0.4
 
 
-QR_QUIET_MODULES = 4   # the light margin a QR code needs around it (ISO/IEC 18004)
+# The light margin a QR code needs around it (ISO/IEC 18004)
+QR_QUIET_MODULES = 4
 
 
 def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
@@ -47,7 +50,9 @@ def _qr_codes(image, scale: float, url: str | None) -> list[tuple[str, str | Non
         elif modules and size_mm / modules < QR_MODULE_MM:
             problem = (f"the QR code's {modules} modules are {size_mm / modules:.2f} mm each, below "
                        f"{QR_MODULE_MM} mm: print it at least {modules * QR_MODULE_MM:.0f} mm wide")
-        elif not _quiet(image, min(xs), min(ys), max(xs), max(ys), (max(xs) - min(xs)) / (modules or 21) * QR_QUIET_MODULES):
+        elif not _quiet(
+            image, min(xs), min(ys), max(xs), max(ys), (max(xs) - min(xs)) / (modules or 21) * QR_QUIET_MODULES
+        ):
             problem = "something is printed in the QR code's quiet zone (the light margin it needs)"
         found.append((code.text, problem))
     return found
@@ -55,17 +60,28 @@ def _qr_codes(image, scale: float, url: str | None) -> list[tuple[str, str | Non
 
 def _qr_modules(code) -> int:
     """Modules per side, from the QR version zxing reports (21 for version 1, 4 more per version)."""
-    extra = getattr(code, "extra", None)  # zxing-cpp 2.3 and later
+    # Zxing-cpp 2.3 and later.
+    extra = getattr(code, "extra", None)
     version = str(extra.get("Version", "")) if isinstance(extra, dict) else ""
     return 17 + 4 * int(version) if version.isdigit() else 0
 
 
 def _quiet(image, x0: float, y0: float, x1: float, y1: float, margin: float) -> bool:
     """True when the band `margin` pixels wide around the symbol is one light colour."""
-    outer = (max(0, round(x0 - margin)), max(0, round(y0 - margin)), min(image.width, round(x1 + margin)), min(image.height, round(y1 + margin)))
-    inner_margin = 2  # zxing's corners lie on the symbol's outer edge: keep clear of anti-aliasing
-    bands = [(outer[0], outer[1], outer[2], round(y0) - inner_margin), (outer[0], round(y1) + inner_margin, outer[2], outer[3]),
-             (outer[0], outer[1], round(x0) - inner_margin, outer[3]), (round(x1) + inner_margin, outer[1], outer[2], outer[3])]
+    outer = (
+        max(0, round(x0 - margin)),
+        max(0, round(y0 - margin)),
+        min(image.width, round(x1 + margin)),
+        min(image.height, round(y1 + margin)),
+    )
+    # Zxing's corners lie on the symbol's outer edge: keep clear of anti-aliasing.
+    inner_margin = 2
+    bands = [
+        (outer[0], outer[1], outer[2], round(y0) - inner_margin),
+        (outer[0], round(y1) + inner_margin, outer[2], outer[3]),
+        (outer[0], outer[1], round(x0) - inner_margin, outer[3]),
+        (round(x1) + inner_margin, outer[1], outer[2], outer[3]),
+    ]
     for band in bands:
         if band[2] <= band[0] or band[3] <= band[1]:
             continue

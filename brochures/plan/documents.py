@@ -7,17 +7,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from brochures.load.loaded import Clinic, Content
-from brochures.problems import Problem
 from brochures.load.locale import respell
+from brochures.problems import Problem
 from brochures.schema.content import Treatment
 
 COMPARISON, BOOKLET = "comparison", "booklet"
 
 
-STANDARD, PRESS = "standard", "press"  # variants: for screens and office printers, or for a print shop
+# Variants: for screens and office printers, or for a print shop.
+STANDARD, PRESS = "standard", "press"
 
 
-LEAFLET, TRIFOLD = "leaflet", "trifold"  # brochure layouts: portrait pages, or one sheet folded in three
+# Brochure layouts: portrait pages, or one sheet folded in three.
+LEAFLET, TRIFOLD = "leaflet", "trifold"
 
 
 VARIANTS, LAYOUTS = (STANDARD, PRESS), (LEAFLET, TRIFOLD)
@@ -28,8 +30,10 @@ class Document:
     """One PDF to build for one clinic."""
 
     clinic: Clinic
-    kind: str  # "brochure", "comparison" or "booklet"
-    name: str  # a treatment slug, "comparison" or "booklet"
+    # "brochure", "comparison" or "booklet".
+    kind: str
+    # A treatment slug, "comparison" or "booklet".
+    name: str
     title: str
     subject: str
     output: Path
@@ -94,7 +98,8 @@ def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only:
                 for slug in clinic.treatments:
                     if wanted(slug):
                         treatment = read.treatments[slug]
-                        title = respell(treatment.title, clinic.spelling)  # as the clinic's patients spell it
+                        # As the clinic's patients spell it.
+                        title = respell(treatment.title, clinic.spelling)
                         documents.append(Document(
                             clinic=clinic, kind="brochure", name=slug, title=title, treatment=treatment,
                             subject=strings.brochure_subject.replace("{treatment}", title),
@@ -103,11 +108,20 @@ def plan_documents(clinics: list[Clinic], content: Content, out_dir: Path, only:
             for name, title, subject in ((COMPARISON, read.shared.title, strings.comparison_subject),
                                          (BOOKLET, read.shared.booklet_title, strings.booklet_subject)):
                 if wanted(name):
-                    documents.append(Document(
-                        clinic=clinic, kind=name, name=name, title=respell(title, clinic.spelling),
-                        subject=subject.replace("{clinic}", clinic.config.name),
-                        output=folder / output_name(name, LEAFLET, variant), variant=variant,
-                        must_show=must_show(clinic, content, clinic.treatments if name == BOOKLET else [], shared=True)))
+                    documents.append(
+                        Document(
+                            clinic=clinic,
+                            kind=name,
+                            name=name,
+                            title=respell(title, clinic.spelling),
+                            subject=subject.replace("{clinic}", clinic.config.name),
+                            output=folder / output_name(name, LEAFLET, variant),
+                            variant=variant,
+                            must_show=must_show(
+                                clinic, content, clinic.treatments if name == BOOKLET else [], shared=True
+                            ),
+                        )
+                    )
     return documents
 
 
@@ -121,5 +135,8 @@ def booklet_parts(booklet: Document, content: Content) -> list[Document]:
 
 def check_treatment_names(names, content: Content) -> list[Problem]:
     known = list(content.treatments) + [COMPARISON, BOOKLET]
-    return [Problem(Path("generate.py"), None, "--treatment", f"expected one of {', '.join(known)}, got \"{name}\"")
-            for name in names or [] if name not in known]
+    return [
+        Problem(Path("generate.py"), None, "--treatment", f"expected one of {', '.join(known)}, got \"{name}\"")
+        for name in names or []
+        if name not in known
+    ]

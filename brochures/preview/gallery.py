@@ -21,8 +21,10 @@ from brochures.quality.report import report_data
 from brochures.render.sandbox import PlainDataSandbox
 from brochures.schema.strings import Strings
 
-PICTURE_PX = 360  # each page is shown 180 px wide: twice that stays sharp on high-density screens
-_PICTURE_NAME = re.compile(r"[0-9a-f]{20}-\d{3}\.png")  # what page_files makes, and so may remove
+# Each page is shown 180 px wide: twice that stays sharp on high-density screens.
+PICTURE_PX = 360
+# What page_files makes, and so may remove.
+_PICTURE_NAME = re.compile(r"[0-9a-f]{20}-\d{3}\.png")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ def page_files(out_dir: Path, pdf: bytes) -> list[str]:
     return [f"/{PICTURES}/{name}" for name in names]
 
 
-def write_gallery(out_dir: Path, clinics: list[ClinicShown], problems: list[str], build_id: int, strings: Strings) -> Path:
+def write_gallery(
+    out_dir: Path, clinics: list[ClinicShown], problems: list[str], build_id: int, strings: Strings
+) -> Path:
     """out/.preview/index.html: each clinic's report (from its report.json) with every page, and the problems found.
 
     A clinic whose input is now invalid keeps its last report and pictures: its files are left as they were.
@@ -63,32 +67,55 @@ def write_gallery(out_dir: Path, clinics: list[ClinicShown], problems: list[str]
         try:
             cards = json.loads(read_regular_file(folder / "report.json", MAX_SERVED_BYTES))["documents"]
         except (OSError, ValueError, KeyError, TypeError):
-            continue  # never built yet
+            # Never built yet.
+            continue
         if not all(isinstance(card, dict) and "verdict" in card for card in cards):
-            continue  # written by an older version: the next build of this clinic rewrites it
+            # Written by an older version: the next build of this clinic rewrites it.
+            continue
         pictures = {}
         for card in cards:
             pdf = folder / card["document"]
-            failure = f"{display_path(pdf)}: {card.get('error')}"  # as the build printed it
+            # As the build printed it.
+            failure = f"{display_path(pdf)}: {card.get('error')}"
             if card.get("error") and failure in problems:
                 # Said under the document, with its pictures: the box at the top only points to it.
                 problems = [line for line in problems if line != failure]
-                not_built.append({"clinic": clinic.name, "document": card["document"],
-                                  "anchor": f"{clinic.slug}-{card['document']}"})
-            with contextlib.suppress(OSError):  # not built (yet): its card says why
+                not_built.append(
+                    {"clinic": clinic.name, "document": card["document"], "anchor": f"{clinic.slug}-{card['document']}"}
+                )
+            # Not built (yet): its card says why.
+            with contextlib.suppress(OSError):
                 data = read_regular_file(pdf, MAX_SERVED_BYTES)
                 pages = page_files(out_dir, data)
                 used.update(Path(page).name for page in pages)
-                pictures[card["document"]] = {"pages": pages, "href": f"/{clinic.slug}/{card['document']}",
-                                              "built": pdf.stat().st_mtime}
-        shown.append({"slug": clinic.slug, "name": clinic.name, "lang": clinic.locale,
-                      "r": clinic.strings.report.model_dump(mode="json"),
-                      "report": report_data(cards, clinic.strings, pictures)})
+                pictures[card["document"]] = {
+                    "pages": pages,
+                    "href": f"/{clinic.slug}/{card['document']}",
+                    "built": pdf.stat().st_mtime,
+                }
+        shown.append(
+            {
+                "slug": clinic.slug,
+                "name": clinic.name,
+                "lang": clinic.locale,
+                "r": clinic.strings.report.model_dump(mode="json"),
+                "report": report_data(cards, clinic.strings, pictures),
+            }
+        )
     stylesheet = "\n".join((STYLES_DIR / name).read_text(encoding="utf-8") for name in ("report.css", "gallery.css"))
-    html = PlainDataSandbox(None, strings).render_plain("gallery.html.j2", {
-        "t": strings.model_dump(mode="json"), "lang": clinics[0].locale if clinics else "en", "clinics": shown,
-        "problems": problems, "not_built": not_built, "build_id": build_id, "stylesheet": stylesheet,
-        "script": SCRIPT.read_text(encoding="utf-8")})
+    html = PlainDataSandbox(None, strings).render_plain(
+        "gallery.html.j2",
+        {
+            "t": strings.model_dump(mode="json"),
+            "lang": clinics[0].locale if clinics else "en",
+            "clinics": shown,
+            "problems": problems,
+            "not_built": not_built,
+            "build_id": build_id,
+            "stylesheet": stylesheet,
+            "script": SCRIPT.read_text(encoding="utf-8"),
+        },
+    )
     path = out_dir / GALLERY
     write_atomically(path, html.encode("utf-8"))
     _remove_unused_pictures(out_dir / PICTURES, used)

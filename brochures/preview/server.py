@@ -17,20 +17,31 @@ from urllib.parse import unquote
 
 from brochures.files.safe_read import NotARegularFile, file_kind
 
-GALLERY = ".preview/index.html"  # what "/" shows
-PICTURES = ".preview"  # the only hidden folder served: the build record and lock are never served
-TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".png": "image/png",
-         ".json": "application/json"}
+# What "/" shows.
+GALLERY = ".preview/index.html"
+# The only hidden folder served: the build record and lock are never served.
+PICTURES = ".preview"
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".json": "application/json",
+}
 MAX_SERVED_BYTES = 256 * 1024 * 1024
 # A browser asks every server for /favicon.ico (also for a PDF it shows): a 16 px teal dot, so no 404 in its console.
-ICON = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAABAAAAAQAQMAAAAlPW0iAAAABlBMVEX///8Pbm4P6p41AAAAAXRSTlMAQObYZgAAADNJREFUeNpj"
-                        "YGBgYD7AwP+BSYCDSYGFiYGByYGJiYEBig78Y2JgYHrwh+nDD6YvFxgYGAChQwmfKroaXAAAAABJRU5ErkJggg==")
-SCRIPT = Path(__file__).with_name("live.js")  # the gallery's only script, inlined in its page
+ICON = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQAQMAAAAlPW0iAAAABlBMVEX///8Pbm4P6p41AAAAAXRSTlMAQObYZgAAADNJREFUeNpj"
+    "YGBgYD7AwP+BSYCDSYGFiYGByYGJiYEBig78Y2JgYHrwh+nDD6YvFxgYGAChQwmfKroaXAAAAABJRU5ErkJggg=="
+)
+# The gallery's only script, inlined in its page.
+SCRIPT = Path(__file__).with_name("live.js")
 # The pages may load only what this server serves (and the pictures inlined in a report), so nothing reaches the
 # network; the one script that may run is the gallery's own, named by its hash.
-POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-          f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SCRIPT.read_bytes()).digest()).decode('ascii')}'; "
-          "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SCRIPT.read_bytes()).digest()).decode('ascii')}'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def served_file(out_dir: Path, raw_path: str) -> Path | None:
@@ -52,19 +63,22 @@ def served_file(out_dir: Path, raw_path: str) -> Path | None:
         decoded = unquote(path, errors="strict") if "%" in path else path
     except UnicodeDecodeError:
         return None
-    if "%" in decoded or "\\" in decoded or "\x00" in decoded:  # encoded twice: no name this folder holds looks like that
+    # Encoded twice: no name this folder holds looks like that.
+    if "%" in decoded or "\\" in decoded or "\x00" in decoded:
         return None
     parts = decoded[1:].split("/")
     if any(part in ("", ".", "..") or ":" in part for part in parts):
         return None
-    if any(part.startswith(".") for part in parts) and not (parts[0] == PICTURES and len(parts) == 2
-                                                            and not parts[1].startswith(".")):
+    if any(part.startswith(".") for part in parts) and not (
+        parts[0] == PICTURES and len(parts) == 2 and not parts[1].startswith(".")
+    ):
         return None
     if Path(parts[-1]).suffix.lower() not in TYPES:
         return None
     root = Path(os.path.realpath(out_dir))
     candidate = root
-    for part in parts:  # no link anywhere on the way, not even one that stays inside
+    # No link anywhere on the way, not even one that stays inside.
+    for part in parts:
         candidate = candidate / part
         try:
             mode = os.lstat(candidate).st_mode
@@ -94,7 +108,9 @@ def read_served_file(out_dir: Path, path: Path, limit: int = MAX_SERVED_BYTES) -
             os.close(folder)
             folder = inner
         # Non-blocking: a FIFO put in the file's place is refused below rather than waited on.
-        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC, dir_fd=folder)
+        descriptor = os.open(
+            name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC, dir_fd=folder
+        )
     finally:
         os.close(folder)
     with open(descriptor, "rb") as file:
@@ -203,7 +219,8 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
                     state = events.next(seen or (-1, False), timeout=15)
                     if state is None:
                         return
-                    if state == seen:  # nothing new in 15 s: a comment keeps the connection open and finds closed ones
+                    # Nothing new in 15 s: a comment keeps the connection open and finds closed ones.
+                    if state == seen:
                         self.wfile.write(b": still here\n\n")
                     else:
                         build_id, building = state
@@ -218,7 +235,8 @@ def make_server(out_dir: Path, events: BuildEvents, host: str, port: int) -> Thr
 
     class Server(ThreadingHTTPServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        daemon_threads = True  # a browser's open event stream never holds up stopping
+        # A browser's open event stream never holds up stopping.
+        daemon_threads = True
 
         def handle_error(self, request, client_address) -> None:
             """A visitor gone mid-answer needs no traceback; anything else is said in one line, and serving goes on."""

@@ -40,8 +40,11 @@ def serve(options: BuildOptions, host: str, port: int) -> int:
     try:
         server = make_server(options.out, events, host, port)
     except OSError as error:
-        print(f"could not serve the preview on {host} port {port}: {error.strerror or error}; "
-              "choose another port with --port", file=sys.stderr)
+        print(
+            f"could not serve the preview on {host} port {port}: {error.strerror or error}; "
+            "choose another port with --port",
+            file=sys.stderr,
+        )
         return exits.OUTPUT
     threading.Thread(target=server.serve_forever, name="preview server", daemon=True).start()
     shown_host = f"[{host}]" if ":" in host else host
@@ -50,10 +53,18 @@ def serve(options: BuildOptions, host: str, port: int) -> int:
         with stopped_by_sigterm():
             preview.build()
             # Said once the gallery exists, so that the address opens it at once.
-            print(f"\nPreview: http://{shown_host}:{server.server_address[1]}/  (open it in your browser; "
-                  "it follows every change you save. Ctrl-C to stop.)", flush=True)
-            for changes in watchfiles.watch(*preview.watched(), watch_filter=preview.worth_a_build,
-                                            debounce=DEBOUNCE_MS, step=STEP_MS, raise_interrupt=True):
+            print(
+                f"\nPreview: http://{shown_host}:{server.server_address[1]}/  (open it in your browser; "
+                "it follows every change you save. Ctrl-C to stop.)",
+                flush=True,
+            )
+            for changes in watchfiles.watch(
+                *preview.watched(),
+                watch_filter=preview.worth_a_build,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                raise_interrupt=True,
+            ):
                 if names := changed_names(changes):
                     print(f"\nChanged: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}", flush=True)
                 preview.build()
@@ -82,7 +93,8 @@ class Preview:
 
     def __init__(self, options: BuildOptions, events: BuildEvents):
         self.options, self.events = options, events
-        self.known: dict[Path, ClinicShown] = {}  # clinic folder → how it was last shown (kept while it is invalid)
+        # Clinic folder → how it was last shown (kept while it is invalid)
+        self.known: dict[Path, ClinicShown] = {}
 
     def watched(self) -> list[Path]:
         """The content, every clinic folder named on the command line, templates and styles."""
@@ -94,8 +106,11 @@ class Preview:
 
     def worth_a_build(self, change: watchfiles.Change, path: str) -> bool:
         """Not the build's own files (should --out lie inside a watched folder), nor editors' swap and backup files."""
-        return (watchfiles.DefaultFilter()(change, path) and not Path(path).is_relative_to(self.options.out)
-                and not Path(path).name.startswith(".brochures-partial-"))
+        return (
+            watchfiles.DefaultFilter()(change, path)
+            and not Path(path).is_relative_to(self.options.out)
+            and not Path(path).name.startswith(".brochures-partial-")
+        )
 
     def build(self) -> None:
         self.events.started()
@@ -103,13 +118,20 @@ class Preview:
         result, problems = self.run_pipeline()
         self.refresh_clinics(result)
         try:
-            write_gallery(self.options.out, sorted(self.known.values(), key=lambda clinic: clinic.slug), problems,
-                          self.events.build_id + 1, self.page_strings())
+            write_gallery(
+                self.options.out,
+                sorted(self.known.values(), key=lambda clinic: clinic.slug),
+                problems,
+                self.events.build_id + 1,
+                self.page_strings(),
+            )
         except WriteError as error:
             print(error, file=sys.stderr)
         self.events.finished()
-        print("Preview updated." if not problems else "Preview updated: some input needs fixing (shown on the page).",
-              flush=True)
+        print(
+            "Preview updated." if not problems else "Preview updated: some input needs fixing (shown on the page).",
+            flush=True,
+        )
 
     def run_pipeline(self) -> tuple[BuildResult | None, list[str]]:
         """Build as `python generate.py` would; what was built, and each thing that went wrong, once."""
@@ -143,8 +165,10 @@ class Preview:
 @contextlib.contextmanager
 def stopped_by_sigterm():
     """SIGTERM (a service manager, `kill`) stops the preview as Ctrl-C does."""
+
     def stop(signum, frame):
         raise KeyboardInterrupt
+
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield

@@ -14,7 +14,8 @@ from brochures.schema.reference import ClaimRules
 NEGATIONS = {"not", "no", "never", "cannot", "can't", "isn't", "aren't", "won't", "don't", "doesn't", "nor", "neither"}
 
 
-NEGATION_REACH = 4  # words before a phrase in which a negation makes it honest: "no treatment is risk-free"
+# Words before a phrase in which a negation makes it honest: "no treatment is risk-free".
+NEGATION_REACH = 4
 
 
 # A negation reaches only the clause it is in: "no needles, guaranteed results" still promises results. A clause
@@ -23,7 +24,8 @@ CLAUSE_WORDS = ["and", "but", "yet", "so", "plus", "while", "whereas", "although
                 "then", "however", "also"]
 
 
-NOT_A_NEGATION_BEFORE = {"only", "just", "merely", "simply"}  # "not only painless but permanent" denies nothing
+# "not only painless but permanent" denies nothing.
+NOT_A_NEGATION_BEFORE = {"only", "just", "merely", "simply"}
 
 
 # A rule phrase ending in " *" matches only before another word that is not one of these: "best *" finds
@@ -45,12 +47,16 @@ class Claim:
         return f'{self.problem.file}:{self.problem.line} {self.problem.field}: "{self.phrase}" ({self.rule}): {self.reason}'
 
 
-ENGLISH_NEGATIONS = {"words": sorted(NEGATIONS), "not_before": sorted(NOT_A_NEGATION_BEFORE),
-                     "not_a_noun": sorted(NOT_A_NOUN),
-                     "clause_ends": CLAUSE_WORDS}
+ENGLISH_NEGATIONS = {
+    "words": sorted(NEGATIONS),
+    "not_before": sorted(NOT_A_NEGATION_BEFORE),
+    "not_a_noun": sorted(NOT_A_NOUN),
+    "clause_ends": CLAUSE_WORDS,
+}
 
 
-_ARABIC_MARKS = re.compile("[\u064B-\u0652\u0670\u0640]")  # short vowels, shadda, sukun, dagger alef, tatweel
+# Short vowels, shadda, sukun, dagger alef, tatweel.
+_ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
 
 
 def normalize_arabic(text: str) -> str:
@@ -63,7 +69,7 @@ def _comparable(char: str) -> str:
     """A character as claims are compared: its compatibility form (Arabic letters pasted from a PDF in their
     presentation forms, full-width digits), any script's digits as 0–9, the Arabic percent sign as %, and a typeset
     apostrophe as '."""
-    if char in "\u2019\u066A":
+    if char in "\u2019\u066a":
         return "'" if char == "\u2019" else "%"
     if char.isdigit() and unicodedata.decimal(char, None) is not None:
         return str(unicodedata.decimal(char))
@@ -78,9 +84,12 @@ class ClaimChecker:
         self.negations = {word.lower() for word in negations["words"]}
         self.not_before = {word.lower() for word in negations["not_before"]}
         self.not_a_noun = sorted({word.lower() for word in negations["not_a_noun"]})
-        self.clause_end = re.compile(r"[,;.:!?()\[\]\u2013\u2014\u060C\u061B\u061F]|(?<!\w)(?:"
-                                     + "|".join(re.escape(w) for w in sorted(negations["clause_ends"], key=len, reverse=True))
-                                     + r")(?!\w)", re.IGNORECASE)
+        self.clause_end = re.compile(
+            r"[,;.:!?()\[\]\u2013\u2014\u060C\u061B\u061F]|(?<!\w)(?:"
+            + "|".join(re.escape(w) for w in sorted(negations["clause_ends"], key=len, reverse=True))
+            + r")(?!\w)",
+            re.IGNORECASE,
+        )
         self.normal = normalize_arabic if rules.normalize == "arabic" else (lambda text: text)
         self.prefixes = sorted((self.normal(p) for p in rules.prefixes), key=len, reverse=True)
         self._checked: dict[tuple[str, str], list[Claim]] = {}
@@ -96,9 +105,11 @@ class ClaimChecker:
         before_a_word = phrase.endswith(" *")
         phrase = phrase.removesuffix(" *").strip()
         words = [re.escape(word) for word in re.split(r"[\s-]+", phrase)]
-        body = r"[\s-]+".join(words).replace("%", r"\s?%")  # "100 %", as Spanish and French typeset it
+        # "100 %", as Spanish and French typeset it.
+        body = r"[\s-]+".join(words).replace("%", r"\s?%")
         before = r"(?<![\w#])" if phrase[0].isalnum() or phrase[0] == "#" else ""
-        if before and self.prefixes:  # a phrase written joined to "and", "with", "the"… is the same phrase
+        # A phrase written joined to "and", "with", "the"… is the same phrase.
+        if before and self.prefixes:
             before = r"(?<![\w#])(?:" + "|".join(map(re.escape, self.prefixes)) + r")*"
         after = r"(?![\w%])" if phrase[-1].isalnum() or phrase[-1] == "%" else ""
         if before_a_word and self.not_a_noun:
@@ -116,7 +127,8 @@ class ClaimChecker:
         """
         # Compared as "doesn't hurt" however the apostrophe is typeset, and (Arabic) without short vowels; each
         # compared character remembers where it was written, so that a claim is quoted as it is in the file.
-        written = unicodedata.normalize("NFC", text)  # "í" typed as i + an accent is "í"
+        # "í" typed as i + an accent is "í".
+        written = unicodedata.normalize("NFC", text)
         where, compared = [], []
         for i, c in enumerate(written):
             for n in self.normal(_comparable(c)):
@@ -128,17 +140,21 @@ class ClaimChecker:
         found, taken = [], set()
         for match, rule, reason in sorted(matches, key=lambda m: (m[0].start(), -m[0].end())):
             if any(rule == other and a < match.end() and match.start() < b for other, a, b in taken):
-                continue  # "the best clinic" is one superlative, not two
+                # "the best clinic" is one superlative, not two.
+                continue
             taken.add((rule, *match.span()))
             if not self._negated(text, match.start(), spans):
-                found.append((written[where[match.start()]:where[match.end() - 1] + 1], rule, reason))
+                found.append((written[where[match.start()] : where[match.end() - 1] + 1], rule, reason))
         return found
 
     def _negated(self, text: str, start: int, claims: list[tuple[int, int]] = ()) -> bool:
         """True if a negation in the same clause, shortly before `start`, denies the claim that starts there."""
         clause_start = max((end.end() for end in self.clause_end.finditer(text, 0, start)), default=0)
-        words = [(word.group(0).lower(), word.start()) for word in re.finditer(r"[\w']+", text[:start])
-                 if word.start() >= clause_start]
+        words = [
+            (word.group(0).lower(), word.start())
+            for word in re.finditer(r"[\w']+", text[:start])
+            if word.start() >= clause_start
+        ]
         words = [(word, at) for word, at in words if not any(a <= at < b for a, b in claims)]
         nearby = words[-NEGATION_REACH:]
         for index, (word, _) in enumerate(nearby):
@@ -151,7 +167,7 @@ class ClaimChecker:
         """A negation, also when written joined to a prefix (Arabic وليس, "and is not")."""
         if word in self.negations:
             return True
-        return any(word.startswith(prefix) and word[len(prefix):] in self.negations for prefix in self.prefixes)
+        return any(word.startswith(prefix) and word[len(prefix) :] in self.negations for prefix in self.prefixes)
 
     def checked(self, doc: YamlFile) -> list[Claim]:
         """`check` of a file every clinic shares (content, strings), remembered by the file and its text."""
@@ -167,7 +183,11 @@ class ClaimChecker:
             if loc and loc[0] in skip:
                 continue
             for phrase, rule, reason in self.find(text):
-                claims.append(Claim(Problem(doc.path, doc.line_of(loc), dotted(loc), f'"{phrase}": {reason}'), phrase, rule, reason))
+                claims.append(
+                    Claim(
+                        Problem(doc.path, doc.line_of(loc), dotted(loc), f'"{phrase}": {reason}'), phrase, rule, reason
+                    )
+                )
         return claims
 
 
@@ -184,8 +204,11 @@ def strings_in(data, loc: FieldPath = ()):
 
 @functools.lru_cache(maxsize=64)
 def _checker(rules_json: str, terms: tuple[str, ...]) -> ClaimChecker:
-    return ClaimChecker(ClaimRules.model_validate_json(rules_json), list(terms),
-                        "Listed by the clinic in claims_terms as a word its brochures must not use.")
+    return ClaimChecker(
+        ClaimRules.model_validate_json(rules_json),
+        list(terms),
+        "Listed by the clinic in claims_terms as a word its brochures must not use.",
+    )
 
 
 def claim_checker(rules: ClaimRules, terms: tuple[str, ...]) -> ClaimChecker:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 from brochures.brand.colours import palette
 from brochures.load.approval import approval_state
@@ -21,9 +21,10 @@ from brochures.quality.scorecard import HINTS, Scorecard, as_warning, overdue
 from brochures.render.data import offered_data
 from brochures.schema.fields import colour_as_given
 
-
 # Clinic settings that are not words a patient reads.
-CLINIC_SETTINGS = frozenset({"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms"})
+CLINIC_SETTINGS = frozenset(
+    {"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms"}
+)
 
 
 class ClinicFindings:
@@ -34,27 +35,46 @@ class ClinicFindings:
         self.clinic, self.content = clinic, content
         checker = claim_checker(clinic.claim_rules, tuple(clinic.config.claims_terms))
         # The shared files' claims are the same for every clinic with the same rules: found once per batch.
-        self.claims = {"clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS),
-                       "strings": checker.checked(clinic.strings_doc) + (checker.checked(clinic.strings_overlay) if clinic.strings_overlay else []),
-                       "shared": checker.checked(content.docs["shared"])}
+        self.claims = {
+            "clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS),
+            "strings": checker.checked(clinic.strings_doc)
+            + (checker.checked(clinic.strings_overlay) if clinic.strings_overlay else []),
+            "shared": checker.checked(content.docs["shared"]),
+        }
         self.claims |= {slug: checker.checked(content.docs[slug]) for slug in clinic.treatments}
         colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
         given = (clinic.doc.data or {}).get("colors") or {}
-        self.contrast = [Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name,
-                                 _as_given(message, name.split(".")[1], clinic.config.colors, given))
-                         for name, message in colours.adjustments]
+        self.contrast = [
+            Problem(
+                clinic.config_file,
+                clinic.doc.line_of(tuple(name.split("."))),
+                name,
+                _as_given(message, name.split(".")[1], clinic.config.colors, given),
+            )
+            for name, message in colours.adjustments
+        ]
         reviewed = {"the shared content": (content.docs["shared"].path, content.docs["shared"], content.shared.review)}
-        reviewed |= {content.treatments[slug].title: (content.docs[slug].path, content.docs[slug], content.treatments[slug].review)
-                     for slug in clinic.treatments}
+        reviewed |= {
+            content.treatments[slug].title: (
+                content.docs[slug].path,
+                content.docs[slug],
+                content.treatments[slug].review,
+            )
+            for slug in clinic.treatments
+        }
         self.overdue = overdue(reviewed, today)
         treatments = [content.treatments[slug] for slug in clinic.treatments]
-        self.readings = {slug: treatment_reading(content.treatments[slug], clinic.language) for slug in clinic.treatments}
+        self.readings = {
+            slug: treatment_reading(content.treatments[slug], clinic.language) for slug in clinic.treatments
+        }
         offered = offered_data(clinic, [{"type_name": t.type_name} for t in treatments])
         self.readings["comparison"] = comparison_reading(content.shared, treatments, offered, clinic.language)
         # A treatment's translation concerns the documents that print that treatment; the shared content's and the
         # strings' concern every document.
-        self.translation = [(problem.file.stem if problem.file.parent.name == "treatments" else None, problem)
-                            for problem in clinic.translation_warnings]
+        self.translation = [
+            (problem.file.stem if problem.file.parent.name == "treatments" else None, problem)
+            for problem in clinic.translation_warnings
+        ]
         self.approval = approval_state(clinic, content)
         self.placeholders = placeholder_problems(clinic)
 
@@ -80,17 +100,26 @@ class ClinicFindings:
         titles = [self.content.treatments[slug].title for slug in sources if slug in self.content.treatments]
         problems = [as_warning(claim.problem, "claims") for source in sources for claim in self.claims.get(source, [])]
         problems += [as_warning(problem, "colours") for problem in self.contrast]
-        problems += [as_warning(problem, "review") for name, problem in self.overdue.items()
-                     if name in titles or name == "the shared content" and not document.treatment]
-        problems += [as_warning(problem, "translation") for slug, problem in self.translation
-                     if slug is None or slug in sources]
+        problems += [
+            as_warning(problem, "review")
+            for name, problem in self.overdue.items()
+            if name in titles or name == "the shared content" and not document.treatment
+        ]
+        problems += [
+            as_warning(problem, "translation") for slug, problem in self.translation if slug is None or slug in sources
+        ]
         problems += [self.approval["warning"]] if self.approval["warning"] else []
         problems += [as_warning(problem, "contact") for problem in self.placeholders]
         card = Scorecard(
             document=document.output.name,
-            reading_grade=reading.grade, reading_sections=reading.sections, excluded_from_reading=reading.excluded,
-            reading_measure=measure_for(self.clinic.language).name, language=self.clinic.locale,
-            approval=self.approval["state"], error=outcome.error)
+            reading_grade=reading.grade,
+            reading_sections=reading.sections,
+            excluded_from_reading=reading.excluded,
+            reading_measure=measure_for(self.clinic.language).name,
+            language=self.clinic.locale,
+            approval=self.approval["state"],
+            error=outcome.error,
+        )
         if outcome.printed:
             inspection = outcome.printed.inspection
             card.pages, card.size_kb = outcome.printed.pages, round(outcome.printed.size / 1024)
@@ -98,8 +127,10 @@ class ClinicFindings:
             card.lowest_text_contrast = inspection.lowest_text_contrast
             card.text_contrast_failures = inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
-            problems += [Problem(Path(card.document), None, "", warning, WARNING, "printing", HINTS["printing"])
-                         for warning in print_warnings(outcome.printed)]
+            problems += [
+                Problem(Path(card.document), None, "", warning, WARNING, "printing", HINTS["printing"])
+                for warning in print_warnings(outcome.printed)
+            ]
             card.pdf = document.output
         card.problems = problems + reading_problems(card)
         return card
@@ -111,15 +142,20 @@ def reading_problems(card: Scorecard) -> list[Problem]:
     found = []
     if measure.too_hard(card.reading_grade):
         found.append(f"{measure.score(card.reading_grade)} is {measure.missed()}")
-    found += [f"the {section} section {measure.reads_at(value)}, {measure.missed()}: use shorter sentences and "
-              "everyday words" for section, value in card.reading_sections.items() if measure.too_hard(value)]
+    found += [
+        f"the {section} section {measure.reads_at(value)}, {measure.missed()}: use shorter sentences and everyday words"
+        for section, value in card.reading_sections.items()
+        if measure.too_hard(value)
+    ]
     return [Problem(Path(card.document), None, "", message, WARNING, "reading", HINTS["reading"]) for message in found]
 
 
 def _as_given(message: str, key: str, colours, given: dict) -> str:
     """A colour adjustment that names the colour as the clinic wrote it: `"gold" (#FFD700) as text gives …`."""
     colour = getattr(colours, key)
-    return message.replace(colour, colour_as_given(given[key], colour), 1) if isinstance(given.get(key), str) else message
+    return (
+        message.replace(colour, colour_as_given(given[key], colour), 1) if isinstance(given.get(key), str) else message
+    )
 
 
 def print_warnings(printed) -> list[str]:

@@ -21,7 +21,8 @@ from brochures.files.safe_read import read_regular_file
 MEMO_FILE = "reading-grades.json"
 
 
-MAX_ENTRIES = 20_000  # about 1.5 MB; the oldest are dropped first
+# About 1.5 MB; the oldest are dropped first.
+MAX_ENTRIES = 20_000
 
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -44,7 +45,9 @@ class GradeMemo:
         try:
             saved = json.loads(read_regular_file(self.path, MAX_BYTES))
             if isinstance(saved, dict):
-                self.grades = {k: float(v) for k, v in saved.items() if isinstance(k, str) and isinstance(v, (int, float))}
+                self.grades = {
+                    k: float(v) for k, v in saved.items() if isinstance(k, str) and isinstance(v, (int, float))
+                }
         except (OSError, ValueError):
             pass
 
@@ -67,4 +70,5 @@ class GradeMemo:
             write_atomically(self.path, json.dumps(kept, separators=(",", ":")).encode())
             self.changed = False
         except (OSError, WriteError):
-            pass  # a read-only home or a full disk costs time next build, nothing more
+            # A read-only home or a full disk costs time next build, nothing more.
+            pass

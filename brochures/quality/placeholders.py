@@ -9,7 +9,8 @@ from brochures.problems import Problem, describe
 
 # The contact details clinic.yaml starts with, where only the clinic can give the real ones. A clinic that still prints
 # any of them is told so, and its documents need a look (quality.py): patients could not reach it.
-PLACEHOLDER_CONTACT = {"phone": "01632 960000",  # a number Ofcom keeps for fiction: it reaches no one
+# A number Ofcom keeps for fiction: it reaches no one.
+PLACEHOLDER_CONTACT = {"phone": "01632 960000",
                        "email": "hello@your-clinic.example",
                        "address": ["1 High Street", "Your Town AB1 2CD"]}
 
@@ -27,19 +28,36 @@ def placeholder_problems(clinic) -> list[Problem]:
         host = address.rpartition("@")[2] if email else urlsplit(address).hostname if address else ""
         return bool(EXAMPLE_DOMAIN.search((host or "").rstrip(".")))
 
-    checks = {  # the setting → what it should be, as written, and whether it reaches no one
-        ("contact", "phone"): ("phone number", contact.phone,
-                               _national_digits(contact.phone) == _national_digits(PLACEHOLDER_CONTACT["phone"])),
-        ("contact", "email"): ("email address", contact.email,
-                               contact.email == PLACEHOLDER_CONTACT["email"] or example_host(contact.email, email=True)),
+    # The setting → what it should be, as written, and whether it reaches no one.
+    checks = {
+        ("contact", "phone"): (
+            "phone number",
+            contact.phone,
+            _national_digits(contact.phone) == _national_digits(PLACEHOLDER_CONTACT["phone"]),
+        ),
+        ("contact", "email"): (
+            "email address",
+            contact.email,
+            contact.email == PLACEHOLDER_CONTACT["email"] or example_host(contact.email, email=True),
+        ),
         ("contact", "website"): ("web address", contact.website, example_host(contact.website)),
-        ("contact", "address"): ("address", ", ".join(contact.address or ()),
-                                 list(contact.address or ()) == PLACEHOLDER_CONTACT["address"]),
+        ("contact", "address"): (
+            "address",
+            ", ".join(contact.address or ()),
+            list(contact.address or ()) == PLACEHOLDER_CONTACT["address"],
+        ),
         ("booking_url",): ("booking page", config.booking_url, example_host(config.booking_url)),
     }
-    return [Problem(clinic.config_file, clinic.doc.line_of(setting), ".".join(setting),
-                    f"expected the clinic's own {what}, got {describe(written)}, {REACHES_NO_ONE}")
-            for setting, (what, written, reaches_no_one) in checks.items() if reaches_no_one]
+    return [
+        Problem(
+            clinic.config_file,
+            clinic.doc.line_of(setting),
+            ".".join(setting),
+            f"expected the clinic's own {what}, got {describe(written)}, {REACHES_NO_ONE}",
+        )
+        for setting, (what, written, reaches_no_one) in checks.items()
+        if reaches_no_one
+    ]
 
 
 def _national_digits(phone: str) -> str:

@@ -10,7 +10,8 @@ import textstat
 from brochures.quality.grade_memo import GradeMemo
 from brochures.schema.content import SharedContent, Treatment
 
-GRADE_TARGET = 8.0  # health-literacy guidance: grade 8 or lower, 6 is better
+# Health-literacy guidance: grade 8 or lower, 6 is better.
+GRADE_TARGET = 8.0
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class Measure:
     name: str
     target: float | None
     higher_is_easier: bool
-    stand_in: str  # a one-syllable word put in place of names a patient must learn anyway
+    # A one-syllable word put in place of names a patient must learn anyway.
+    stand_in: str
     always_excluded: tuple[str, ...]
 
     def too_hard(self, value: float | None) -> bool:
@@ -69,7 +71,8 @@ class Reading:
 
     grade: float
     sections: dict[str, float]
-    excluded: list[str]  # treatment and ingredient names left out of the measure
+    # Treatment and ingredient names left out of the measure.
+    excluded: list[str]
     language: str = "en"
 
     @property
@@ -151,7 +154,9 @@ def save_grades() -> None:
 
 
 def excluded_terms(treatments: list[Treatment], language: str = "en") -> list[str]:
-    terms = set(measure_for(language).always_excluded) | {ingredient.name for t in treatments for ingredient in t.ingredients}
+    terms = set(measure_for(language).always_excluded) | {
+        ingredient.name for t in treatments for ingredient in t.ingredients
+    }
     return sorted(terms)
 
 
@@ -163,7 +168,9 @@ def treatment_reading(treatment: Treatment, language: str = "en") -> Reading:
     return Reading(grade(whole, excluded, language), sections, excluded, language)
 
 
-def comparison_reading(shared: SharedContent, treatments: list[Treatment], offered: dict, language: str = "en") -> Reading:
+def comparison_reading(
+    shared: SharedContent, treatments: list[Treatment], offered: dict, language: str = "en"
+) -> Reading:
     """The comparison sheet's prose as this clinic's patients read it: the shared text, the sentences built from
     the list of treatments it offers (`offered`, from the strings file), and each offered treatment's own lines."""
     excluded = excluded_terms(treatments, language)
@@ -171,11 +178,20 @@ def comparison_reading(shared: SharedContent, treatments: list[Treatment], offer
         "about mesotherapy": [offered["comparison_summary"], shared.intro, offered["types_offered"]],
         "side by side": [[t.goal, t.suits, t.benefits, t.method_summary, t.home_care_summary] for t in treatments],
         "medical or cosmetic": list(shared.medical_vs_cosmetic.model_dump().values()),
-        "home products and summary": [shared.safety_note, shared.home_products, shared.in_summary,
-                                      [t.in_summary for t in treatments], shared.in_summary_closing],
+        "home products and summary": [
+            shared.safety_note,
+            shared.home_products,
+            shared.in_summary,
+            [t.in_summary for t in treatments],
+            shared.in_summary_closing,
+        ],
     }
-    return Reading(grade(prose(sections.values()), excluded, language),
-                   {name: grade(prose(text), excluded, language) for name, text in sections.items()}, excluded, language)
+    return Reading(
+        grade(prose(sections.values()), excluded, language),
+        {name: grade(prose(text), excluded, language) for name, text in sections.items()},
+        excluded,
+        language,
+    )
 
 
 # Sections of a brochure, as the reader meets them, and the fields each one prints.
@@ -193,4 +209,5 @@ SECTIONS = {
 }
 
 
-_GRADES: GradeMemo | None = None  # read from the user's cache folder on first use
+# Read from the user's cache folder on first use.
+_GRADES: GradeMemo | None = None

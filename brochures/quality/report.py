@@ -40,19 +40,27 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
                 "href": card.document if beside else None, "built": card.pdf.stat().st_mtime if beside else None}
     html = environment.render_plain("report.html.j2", {
         "clinic": clinic_data(clinic), "t": clinic.strings.model_dump(mode="json"),
-        "report": report_data(json.loads(text)["documents"], clinic.strings, pictures),  # plain data, as in report.json
+        # Plain data, as in report.json.
+        "report": report_data(json.loads(text)["documents"], clinic.strings, pictures),
         "stylesheet": stylesheet})
     write_atomically(paths[1], html.encode("utf-8"))
     return paths
 
 
 # Each accessibility check (inspection.accessibility, as report.json keeps it) → its label in the strings.
-ACCESSIBILITY_LABELS = {"tagged": "tagged", "structure tree": "structure_tree", "document language": "document_language",
-                        "title shown in title bar": "title_shown", "every figure has alternative text": "alternative_text",
-                        "identified as PDF/UA": "pdf_ua", "every table header says what it heads": "table_headers"}
+ACCESSIBILITY_LABELS = {
+    "tagged": "tagged",
+    "structure tree": "structure_tree",
+    "document language": "document_language",
+    "title shown in title bar": "title_shown",
+    "every figure has alternative text": "alternative_text",
+    "identified as PDF/UA": "pdf_ua",
+    "every table header says what it heads": "table_headers",
+}
 
 
-REPORT_PICTURE_PX = 240  # the first page's picture in report.html: twice its width on screen, for sharp screens
+# The first page's picture in report.html: twice its width on screen, for sharp screens.
+REPORT_PICTURE_PX = 240
 
 
 def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
@@ -71,27 +79,49 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
             built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"))
         measure = measure_for(card.get("language", "en"))
         value = card.get("reading_grade")
-        shown = value if measure.name == MEASURES_EN or value is None else (
-            f"{measure.name} {value}" + (" (information only)" if measure.target is None else ""))
+        shown = (
+            value
+            if measure.name == MEASURES_EN or value is None
+            else (f"{measure.name} {value}" + (" (information only)" if measure.target is None else ""))
+        )
         labels = strings.report.accessibility_checks
-        checks = [{"name": getattr(labels, ACCESSIBILITY_LABELS[name]) if name in ACCESSIBILITY_LABELS else name, "ok": ok}
-                  for name, ok in card.get("accessibility", {}).items()]
-        documents.append(card | {"pages_shown": picture.get("pages", []), "href": picture.get("href"), "built": built,
-                                 "reading_shown": shown, "accessibility_shown": checks,
-                                 "sections_over": [name for name, v in card.get("reading_sections", {}).items() if measure.too_hard(v)]})
+        checks = [
+            {"name": getattr(labels, ACCESSIBILITY_LABELS[name]) if name in ACCESSIBILITY_LABELS else name, "ok": ok}
+            for name, ok in card.get("accessibility", {}).items()
+        ]
+        documents.append(
+            card
+            | {
+                "pages_shown": picture.get("pages", []),
+                "href": picture.get("href"),
+                "built": built,
+                "reading_shown": shown,
+                "accessibility_shown": checks,
+                "sections_over": [name for name, v in card.get("reading_sections", {}).items() if measure.too_hard(v)],
+            }
+        )
         for problem in card.get("problems", []):
             shown = (problem["file"], problem["line"], problem["setting"], problem["message"], problem["hint"])
             warnings.setdefault(shown, []).append(card["document"])
-    counts = {verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)}
-    return {"documents": documents, "counts": counts, "grade_target": GRADE_TARGET,
-            "warnings": [_where(*shown, strings) | {"documents": names} for shown, names in warnings.items()]}
+    counts = {
+        verdict: sum(card["verdict"] == verdict for card in cards) for verdict in (READY, NEEDS_A_LOOK, NOT_BUILT)
+    }
+    return {
+        "documents": documents,
+        "counts": counts,
+        "grade_target": GRADE_TARGET,
+        "warnings": [_where(*shown, strings) | {"documents": names} for shown, names in warnings.items()],
+    }
 
 
 def _where(file: str, line: int | None, setting: str, message: str, hint: str, strings) -> dict:
     """A warning as staff read it: where its cause is, in words, then what it says and what to do."""
     if line and setting:
-        return {"where": fill(strings.report.where, file=file, line=str(line), setting=setting), "text": message,
-                "hint": hint}
+        return {
+            "where": fill(strings.report.where, file=file, line=str(line), setting=setting),
+            "text": message,
+            "hint": hint,
+        }
     return {"where": None, "text": f"{file}{f':{line}' if line else ''}: {message}", "hint": hint}
 
 
@@ -106,9 +136,16 @@ def write_reports(out_dir: Path, clinics: list, cards: dict[str, list[Scorecard]
     for clinic in clinics:
         if clinic.slug not in cards:
             continue
-        shown = cards[clinic.slug] + ([dataclasses.replace(card, document=f"{other.config.language}/{card.document}")
-                                       for other in clinics if not other.main and other.folder == clinic.folder
-                                       for card in cards.get(other.slug, [])] if clinic.main else [])
+        shown = cards[clinic.slug] + (
+            [
+                dataclasses.replace(card, document=f"{other.config.language}/{card.document}")
+                for other in clinics
+                if not other.main and other.folder == clinic.folder
+                for card in cards.get(other.slug, [])
+            ]
+            if clinic.main
+            else []
+        )
         # The report is for the clinic's staff, from the project's own template: a clinic cannot override it.
         paths = write_report(out_dir / clinic.slug, clinic, shown, PlainDataSandbox(None, clinic.strings), stylesheet)
         written[clinic.slug] = paths[1]

@@ -33,16 +33,16 @@ REASONS = ("approval", "contact", "claims", "colours", "review", "translation", 
 HINTS = {
     "contact": "Replace it in clinic.yaml with the clinic's own details, then build again.",
     "claims": "Reword it so that it promises nothing and plays no risk down (the rule's reason says why), then build "
-              "again.",
+    "again.",
     "colours": "Nothing is needed: the documents print in the readable shade. To choose the shade yourself, pick a "
-               "darker colour under colors: in clinic.yaml.",
+    "darker colour under colors: in clinic.yaml.",
     "review": "Ask the clinic's medical lead to check the content, then update its review block.",
     "translation": "The project's translators update the translation (data/translations/); the clinic cannot change "
-                   "it. Until then the document prints as it is.",
+    "it. Until then the document prints as it is.",
     "reading": "Use shorter sentences and everyday words in that section (the content's files, or the clinic's own "
-               "text in clinic.yaml).",
+    "text in clinic.yaml).",
     "printing": "Look at the document's pages. For a low-resolution image, supply a larger PNG or an SVG; for a "
-                "document over its pages, shorten the clinic's own text.",
+    "document over its pages, shorten the clinic's own text.",
 }
 
 
@@ -107,9 +107,14 @@ class Scorecard:
         approval = self.said("approval")
         return data | {
             "problems": [problem.as_dict() for problem in self.problems],
-            "claims": self.claims, "contrast_adjustments": self.contrast_adjustments,
-            "review_warnings": self.said("review"), "translation_warnings": self.said("translation"),
+            "claims": self.claims,
+            "contrast_adjustments": self.contrast_adjustments,
+            "review_warnings": self.said("review"),
+            "translation_warnings": self.said("translation"),
             "print_warnings": [problem.message for problem in self.problems if problem.reason == "printing"],
-            "contact_warnings": self.said("contact"), "approval_warning": approval[0] if approval else None,
-            "warnings": self.warnings(), "verdict": self.verdict(),
-            "verdict_reasons": [] if self.error else [reason for reason in REASONS if reason in reasons]}
+            "contact_warnings": self.said("contact"),
+            "approval_warning": approval[0] if approval else None,
+            "warnings": self.warnings(),
+            "verdict": self.verdict(),
+            "verdict_reasons": [] if self.error else [reason for reason in REASONS if reason in reasons],
+        }

@@ -82,17 +82,31 @@ def dump(model) -> dict:
 
 def document_data(document: Document) -> dict:
     """What templates may know about the document they print."""
-    return {"title": document.title, "subject": document.subject, "kind": document.kind, "name": document.name,
-            "variant": document.variant, "layout": document.layout, "sheet": document.sheet, "file": document.output.name}
+    return {
+        "title": document.title,
+        "subject": document.subject,
+        "kind": document.kind,
+        "name": document.name,
+        "variant": document.variant,
+        "layout": document.layout,
+        "sheet": document.sheet,
+        "file": document.output.name,
+    }
 
 
 def clinic_data(clinic: Clinic) -> dict:
     """What templates may know about a clinic: its config as written, its slug and what follows from its country.
     No paths. `phone_href` and `emergency_href` are tap-to-call addresses (tel: with digits and + only)."""
-    return {"slug": clinic.slug, "config": dump(clinic.config), "treatments": list(clinic.treatments),
-            "emergency_number": clinic.emergency_number, "locale": clinic.locale,
-            "country": clinic.country.name if clinic.country else None,
-            "phone_href": tel_href(clinic.config.contact.phone), "emergency_href": tel_href(clinic.emergency_number)}
+    return {
+        "slug": clinic.slug,
+        "config": dump(clinic.config),
+        "treatments": list(clinic.treatments),
+        "emergency_number": clinic.emergency_number,
+        "locale": clinic.locale,
+        "country": clinic.country.name if clinic.country else None,
+        "phone_href": tel_href(clinic.config.contact.phone),
+        "emergency_href": tel_href(clinic.emergency_number),
+    }
 
 
 def tel_href(phone: str) -> str:
@@ -113,29 +127,43 @@ def offered_data(clinic: Clinic, treatments: list[dict]) -> dict:
     """The sentences about the treatments a clinic offers, from the strings file's patterns (never written here)."""
     strings = clinic.strings
     count = len(treatments)
-    values = {"count": strings.numbers[count - 1] if count <= len(strings.numbers) else str(count),
-              "list": joined_list([treatment["type_name"] for treatment in treatments], strings.list_joiner)}
+    values = {
+        "count": strings.numbers[count - 1] if count <= len(strings.numbers) else str(count),
+        "list": joined_list([treatment["type_name"] for treatment in treatments], strings.list_joiner),
+    }
 
     def counted(pattern) -> str:
         return fill(pattern.one if count == 1 else pattern.other, **values)
-    return {"count": count, "list": values["list"], "comparison_heading": counted(strings.comparison_heading),
-            "comparison_summary": counted(strings.comparison_summary),
-            "types_offered": counted(strings.types_offered)}
+
+    return {
+        "count": count,
+        "list": values["list"],
+        "comparison_heading": counted(strings.comparison_heading),
+        "comparison_summary": counted(strings.comparison_summary),
+        "types_offered": counted(strings.types_offered),
+    }
 
 
 def palette_data(colours: Palette) -> dict:
-    return {"primary": colours.primary, "on_primary": colours.on_primary, "accent": colours.accent,
-            "text": colours.text, "ink": colours.ink}
+    return {
+        "primary": colours.primary,
+        "on_primary": colours.on_primary,
+        "accent": colours.accent,
+        "text": colours.text,
+        "ink": colours.ink,
+    }
 
 
 def long_date(strings):
     """The `long_date` filter: an ISO date ("2026-11-24") in the clinic's language ("24 November 2026")."""
+
     def format_date(day) -> str:
         if isinstance(day, str):
             day = date.fromisoformat(day)
         if not isinstance(day, date):
             raise TypeError(f"expected a date like 2026-01-31, got {_kind(day)}")
         return fill(strings.date, day=day.day, month=strings.months[day.month - 1], year=day.year)
+
     return format_date
 
 

@@ -23,5 +23,6 @@ class ClinicTemplateError(RenderError):
         where = display_path(self.template) + (f":{line}" if line else "")
         super().__init__(printable(f"template error in the clinic's own template {where}: {message}"))
 
-    def __reduce__(self):  # keeps its fields when sent between processes
+    # Keeps its fields when sent between processes.
+    def __reduce__(self):
         return type(self), (self.template, self.line, self.message)

@@ -33,7 +33,8 @@ class HtmlRenderer:
         self.content = content
         self._environments: dict[str, PlainDataSandbox] = {}
         self._images: dict[tuple[str, str], str] = {}
-        self._data: dict[str, object] = {}  # plain data made once: treatments, shared content, each clinic's strings
+        # Plain data made once: treatments, shared content, each clinic's strings.
+        self._data: dict[str, object] = {}
 
     def palette(self, clinic: Clinic) -> Palette:
         return palette(clinic.config.colors.primary, clinic.config.colors.accent)
@@ -80,18 +81,31 @@ class HtmlRenderer:
         latest = max(reviews, key=lambda review: review.reviewed_on)
         # A single document is its one part. The booklet's own pages (its cover and contents; the leaflets it binds
         # are printed from their own HTML) carry the latest review of its parts and cite the sources of its cover.
-        frame = parts[0] if document.kind != BOOKLET else {
-            "treatment": None, "icon_src": None, "diagram_src": None, "review": dump(latest),
-            "sources": [source for source in self._shared(clinic)["sources"]
-                        if {name for name, only_in in PRINTED_ONLY_IN.items() if only_in == BOOKLET} & set(source["covers"])]}
+        frame = (
+            parts[0]
+            if document.kind != BOOKLET
+            else {
+                "treatment": None,
+                "icon_src": None,
+                "diagram_src": None,
+                "review": dump(latest),
+                "sources": [
+                    source
+                    for source in self._shared(clinic)["sources"]
+                    if {name for name, only_in in PRINTED_ONLY_IN.items() if only_in == BOOKLET} & set(source["covers"])
+                ],
+            }
+        )
         context = {
             "doc": document_data(document),
             "clinic": self._clinic(clinic),
             "t": self._strings(clinic),
             "shared": self._shared(clinic),
             "treatments": [self._treatment(clinic, slug) for slug in clinic.treatments],
-            "offered": self._plain(f"offered:{clinic.key}", lambda: offered_data(
-                clinic, [self._treatment(clinic, slug) for slug in clinic.treatments])),
+            "offered": self._plain(
+                f"offered:{clinic.key}",
+                lambda: offered_data(clinic, [self._treatment(clinic, slug) for slug in clinic.treatments]),
+            ),
             "approval": self._plain(f"approval:{clinic.key}", lambda: approval_status(clinic, self.content.of(clinic))),
             "parts": parts,
             "in_booklet": document.kind == BOOKLET,
@@ -121,12 +135,25 @@ class HtmlRenderer:
             shared = self._shared(clinic)
             elsewhere = set(PRINTED_ONLY_IN)
             sources = [source for source in shared["sources"] if set(source["covers"]) - elsewhere]
-            return {"id": "part-comparison", "title": shared["title"], "treatment": None, "icon_src": None,
-                    "diagram_src": None, "review": shared["review"], "sources": sources}
+            return {
+                "id": "part-comparison",
+                "title": shared["title"],
+                "treatment": None,
+                "icon_src": None,
+                "diagram_src": None,
+                "review": shared["review"],
+                "sources": sources,
+            }
         treatment = self._treatment(clinic, slug)
-        return {"id": f"part-{slug}", "title": treatment["title"], "treatment": treatment,
-                "icon_src": self._icon(clinic, self.content.treatments[slug].icon), "diagram_src": self._diagram(clinic, slug),
-                "review": treatment["review"], "sources": treatment["sources"]}
+        return {
+            "id": f"part-{slug}",
+            "title": treatment["title"],
+            "treatment": treatment,
+            "icon_src": self._icon(clinic, self.content.treatments[slug].icon),
+            "diagram_src": self._diagram(clinic, slug),
+            "review": treatment["review"],
+            "sources": treatment["sources"],
+        }
 
     def _cached(self, clinic: Clinic, key: str, make) -> str:
         cache_key = (clinic.key, key)
@@ -139,18 +166,27 @@ class HtmlRenderer:
         if not url:
             return None
         # Dark on white whatever the brand colours: scanners need the contrast.
-        return self._cached(clinic, "qr", lambda: segno.make(url, error="m").svg_data_uri(scale=4, border=4, dark=INK, light="#FFFFFF"))
+        return self._cached(
+            clinic, "qr", lambda: segno.make(url, error="m").svg_data_uri(scale=4, border=4, dark=INK, light="#FFFFFF")
+        )
 
     def _icon(self, clinic: Clinic, name: str) -> str:
         def make() -> str:
             svg = (STYLES_DIR / "icons" / name).read_text(encoding="utf-8")
             return data_uri("image/svg+xml", svg.replace("currentColor", self.palette(clinic).text))
+
         return self._cached(clinic, f"icon:{name}", make)
 
     def _diagram(self, clinic: Clinic, slug: str) -> str:
         def make() -> str:
-            svg = self.environment(clinic).render_plain("skin_diagram.svg.j2", {
-                "treatment": self._treatment(clinic, slug), "t": self._strings(clinic),
-                "palette": palette_data(self.palette(clinic))})
+            svg = self.environment(clinic).render_plain(
+                "skin_diagram.svg.j2",
+                {
+                    "treatment": self._treatment(clinic, slug),
+                    "t": self._strings(clinic),
+                    "palette": palette_data(self.palette(clinic)),
+                },
+            )
             return data_uri("image/svg+xml", svg)
+
         return self._cached(clinic, f"diagram:{slug}", make)

@@ -16,7 +16,8 @@ from brochures import TEMPLATES_DIR
 from brochures.problems import display_path
 from brochures.render.errors import ClinicTemplateError, RenderError
 
-MAX_TEMPLATE_BYTES = 256 * 1024  # a template file larger than this is refused
+# A template file larger than this is refused.
+MAX_TEMPLATE_BYTES = 256 * 1024
 
 
 class ContainedLoader(BaseLoader):
@@ -31,7 +32,8 @@ class ContainedLoader(BaseLoader):
         self.roots = ([(Path(clinic_templates), True)] if clinic_templates else []) + [(TEMPLATES_DIR, False)]
 
     def get_source(self, environment, template: str):
-        pieces = split_template_path(template)  # refuses ".." in a name
+        # Refuses ".." in a name.
+        pieces = split_template_path(template)
         for root, is_clinic in self.roots:
             path = root.joinpath(*pieces)
             if os.path.lexists(path):
@@ -51,14 +53,17 @@ class ContainedLoader(BaseLoader):
         try:
             if not stat.S_ISREG(os.stat(resolved).st_mode):
                 raise refuse("it is not a regular file")
-            descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            descriptor = os.open(
+                resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            )
         except FileNotFoundError:
             raise refuse("it is a link to a file that does not exist") from None
         except OSError as error:
             raise refuse(f"it cannot be read ({error.strerror})") from None
         with os.fdopen(descriptor, "rb") as file:
             status = os.fstat(file.fileno())
-            if not stat.S_ISREG(status.st_mode):  # swapped since it was checked
+            # Swapped since it was checked.
+            if not stat.S_ISREG(status.st_mode):
                 raise refuse("it is not a regular file")
             data = file.read(MAX_TEMPLATE_BYTES + 1)
         if len(data) > MAX_TEMPLATE_BYTES:
@@ -74,4 +79,5 @@ class ContainedLoader(BaseLoader):
                 return os.stat(path).st_mtime_ns == mtime
             except OSError:
                 return False
+
         return source, str(path), uptodate

@@ -32,16 +32,20 @@ from brochures.render.data import _kind, display_url, ensure_plain_data, fill, l
 from brochures.render.errors import ClinicTemplateError, RenderError
 from brochures.render.loader import ContainedLoader
 
-MAX_OUTPUT = 5_000_000  # characters of HTML one render may produce (a booklet is about 300,000)
+# Characters of HTML one render may produce (a booklet is about 300,000)
+MAX_OUTPUT = 5_000_000
 
 
-MAX_VALUE = 1_000_000  # characters (or items) of one value a template makes: text, a list, a join
+# Characters (or items) of one value a template makes: text, a list, a join.
+MAX_VALUE = 1_000_000
 
 
-MAX_WORK = 20_000_000  # characters (or items) all the values one render makes may add up to
+# Characters (or items) all the values one render makes may add up to.
+MAX_WORK = 20_000_000
 
 
-MAX_INT_BITS = 10_000  # about 3,000 digits: the largest number a template may make
+# About 3,000 digits: the largest number a template may make.
+MAX_INT_BITS = 10_000
 
 
 EXPECTED_PLAIN = "expected a template that uses only the data it is given"
@@ -72,9 +76,12 @@ class _Budget:
     """What one render has made so far."""
 
     def __init__(self):
-        self.output = 0  # characters of HTML produced
-        self.work = 0  # characters (or items) of values made
-        self.last = None  # the piece of output last counted, so that outer templates passing it on do not count it again
+        # Characters of HTML produced.
+        self.output = 0
+        # Characters (or items) of values made.
+        self.work = 0
+        # The piece of output last counted, so that outer templates passing it on do not count it again.
+        self.last = None
 
 
 class OutputTooLarge(SecurityError):
@@ -109,7 +116,8 @@ class _Counted:
                     budget.output += len(piece)
                     budget.last = piece
                     if budget.output > MAX_OUTPUT:
-                        frame = pieces.gi_frame  # where the template is, as it produced this piece
+                        # Where the template is, as it produced this piece.
+                        frame = pieces.gi_frame
                         line = frame and self.template.get_corresponding_lineno(frame.f_lineno)
                         raise OutputTooLarge(self.template.filename, line)
                 yield piece
@@ -220,7 +228,8 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
             try:
                 if argument in obj:
                     return obj[argument]
-            except TypeError:  # an unhashable key
+            # An unhashable key.
+            except TypeError:
                 pass
             return self.undefined(obj=obj, name=argument)
         if isinstance(obj, (list, tuple, str, range)) and isinstance(argument, (int, slice)):
@@ -288,10 +297,14 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
             self.charge(len(left) + len(right), what="a sum")
         elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
             if abs(left).bit_length() * right > MAX_INT_BITS:
-                raise SecurityError(f"expected numbers of at most {MAX_INT_BITS:,} bits, got a power of about "
-                                    f"{abs(left).bit_length() * right:,} bits")
+                raise SecurityError(
+                    f"expected numbers of at most {MAX_INT_BITS:,} bits, got a power of about "
+                    f"{abs(left).bit_length() * right:,} bits"
+                )
         elif operator == "%" and isinstance(left, str):
-            raise SecurityError("expected a template that puts values into text with the fill filter, got text % values")
+            raise SecurityError(
+                "expected a template that puts values into text with the fill filter, got text % values"
+            )
         return super().call_binop(context, operator, left, right)
 
     def joined(self, join, values: tuple):
@@ -307,7 +320,8 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
 
     def _filters(self, strings) -> dict:
         def bounded(function, measure: bool):
-            @functools.wraps(function)  # keeps Jinja's pass_context / pass_eval_context marks
+            # Keeps Jinja's pass_context / pass_eval_context marks.
+            @functools.wraps(function)
             def filter_(*args, **kwargs):
                 if measure:
                     for value in (*args, *kwargs.values()):
@@ -315,6 +329,7 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
                 result = function(*args, **kwargs)
                 self.charge_value(result)
                 return result
+
             return filter_
 
         filters = {name: bounded(FILTERS[name], measure=True) for name in TEXT_FILTERS}
@@ -351,8 +366,12 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
             self.charge(size, what="a filled-in label")
             return fill(label, **values)
 
-        filters |= {"join": join, "replace": replace, "fill": fill_filter,
-                    "display_url": bounded(display_url, measure=True)}
+        filters |= {
+            "join": join,
+            "replace": replace,
+            "fill": fill_filter,
+            "display_url": bounded(display_url, measure=True),
+        }
         if strings is not None:
             filters["long_date"] = bounded(long_date(strings), measure=True)
         return filters
@@ -372,8 +391,11 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
             pieces, size = [], 0
             for piece in template.generate(context):
                 size += len(piece)
-                if size > MAX_OUTPUT:  # the templates' own counting stops it first; this is the last resort
-                    raise SecurityError(f"expected a document of at most {MAX_OUTPUT // 1_000_000} MB of HTML, got more")
+                # The templates' own counting stops it first; this is the last resort.
+                if size > MAX_OUTPUT:
+                    raise SecurityError(
+                        f"expected a document of at most {MAX_OUTPUT // 1_000_000} MB of HTML, got more"
+                    )
                 pieces.append(piece)
             return "".join(pieces)
         except (RenderError, MemoryError):
@@ -384,11 +406,16 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
             self._budget = outer
 
     def is_clinic_template(self, filename: str | None) -> bool:
-        return bool(filename) and self.clinic_templates is not None and Path(filename).is_relative_to(self.clinic_templates)
+        return (
+            bool(filename)
+            and self.clinic_templates is not None
+            and Path(filename).is_relative_to(self.clinic_templates)
+        )
 
     def render_error(self, error: Exception) -> RenderError:
         """The error to report for `error`: the clinic's template that failed, or a bug in a project template."""
-        frames = []  # (template file, line), outermost first
+        # (template file, line), outermost first.
+        frames = []
         tb = error.__traceback__
         while tb is not None:
             scope = tb.tb_frame.f_globals

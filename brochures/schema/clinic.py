@@ -68,9 +68,12 @@ def _env_name(value: str) -> str:
 
 
 def _no_password(value: object) -> object:
-    _fail("password_in_config", "expected no password in the config (it would travel with the clinic folder): put it in "
-                                "an environment variable and name it in password_env, or in a file outside the clinic "
-                                "folder named in password_file")
+    _fail(
+        "password_in_config",
+        "expected no password in the config (it would travel with the clinic folder): put it in "
+        "an environment variable and name it in password_env, or in a file outside the clinic "
+        "folder named in password_file",
+    )
 
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -80,24 +83,30 @@ class EmailSettings(Model):
     """How the clinic's pre-consultation emails are sent: its own mail server (SMTP), never a password in the config."""
 
     from_address: MailAddress
-    from_name: ShortText | None = None  # default: the clinic's name
+    # Default: the clinic's name.
+    from_name: ShortText | None = None
     reply_to: MailAddress | None = None
     smtp_host: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_smtp_host)]
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
     user: ShortText | None = None
     password_env: Annotated[str, AfterValidator(_env_name)] | None = None
-    password_file: ShortText | None = None  # outside the clinic folder: checked when the clinic is used for sending
+    # Outside the clinic folder: checked when the clinic is used for sending.
+    password_file: ShortText | None = None
     password: Annotated[object, AfterValidator(_no_password)] = None
-    per_minute: Annotated[int, Field(ge=1, le=600)] = 30  # messages sent per minute at most
+    # Messages sent per minute at most.
+    per_minute: Annotated[int, Field(ge=1, le=600)] = 30
 
     @field_validator("security")
     @classmethod
     def _tls_unless_local(cls, value: str, info: ValidationInfo) -> str:
         host = info.data.get("smtp_host")
         if value == "none" and host and host.lower() not in LOCAL_HOSTS:
-            _fail("plaintext", f"expected starttls or tls for the mail server {host} (security: none is only allowed for a "
-                               "server on this machine: localhost, 127.0.0.1 or ::1), so that no patient's email travels unencrypted")
+            _fail(
+                "plaintext",
+                f"expected starttls or tls for the mail server {host} (security: none is only allowed for a "
+                "server on this machine: localhost, 127.0.0.1 or ::1), so that no patient's email travels unencrypted",
+            )
         return value
 
 
@@ -125,15 +134,19 @@ class ClinicConfig(Model):
     # Every language the clinic hands brochures out in; the first is its main language (`language`, when this is
     # left out). Each other language's documents go to out/<clinic>/<language>/.
     languages: Annotated[list[Language], Field(min_length=1, max_length=10)] | None = None
-    in_language: dict[Language, ClinicText] = {}  # the disclaimer, directions… in each other language
+    # The disclaimer, directions… in each other language.
+    in_language: dict[Language, ClinicText] = {}
     # The medical lead's sign-off of each other language's content, by language (`approval` covers the main one).
     language_approvals: dict[Language, Approval] = {}
     # Checked against data/treatments/ when the clinic is loaded, so that every unknown name is reported.
     treatments: Annotated[list[ShortText], Field(min_length=1, max_length=50)] | None = None
     disclaimer: Text | None = None
-    claims_profile: Slug | None = None  # data/claims/<profile>.yaml; default from the country, else the strings file
-    claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []  # the clinic's own words to flag
-    approval: Approval | None = None  # the medical lead's sign-off; without a matching one, every page says "Draft"
+    # Data/claims/<profile>.yaml; default from the country, else the strings file.
+    claims_profile: Slug | None = None
+    # The clinic's own words to flag.
+    claims_terms: Annotated[list[ShortText], Field(max_length=100)] = []
+    # The medical lead's sign-off; without a matching one, every page says "Draft".
+    approval: Approval | None = None
     # The pre-consultation email (python generate.py pack): how to find the clinic, how to change an appointment,
     # and the mail server it is sent through.
     directions: Annotated[list[Text], Field(max_length=6)] = []

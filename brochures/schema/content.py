@@ -83,7 +83,8 @@ class Sourced(Model):
 
 class Treatment(Sourced):
     title: ShortText
-    type_name: ShortText  # the treatment in a list of the types a clinic offers: "facial" in "facial, hair and body"
+    # The treatment in a list of the types a clinic offers: "facial" in "facial, hair and body".
+    type_name: ShortText
     summary: ShortText
     order: int = 100
     icon: RelativeFile
@@ -112,8 +113,10 @@ class Treatment(Sourced):
     contact_clinic: TextList
     emergency: TextList
     results: Text
-    in_summary: Text  # this treatment's sentence in the comparison sheet's summary
-    before_consultation: TextList  # what to do before the consultation, for the emailed pack
+    # This treatment's sentence in the comparison sheet's summary.
+    in_summary: Text
+    # What to do before the consultation, for the emailed pack.
+    before_consultation: TextList
 
 
 class MedicalVsCosmetic(Model):
@@ -130,6 +133,8 @@ class SharedContent(Sourced):
     medical_vs_cosmetic: MedicalVsCosmetic
     safety_note: Text
     home_products: TextList
-    in_summary: TextList  # said whatever the clinic offers; each treatment's own sentence follows
+    # Said whatever the clinic offers; each treatment's own sentence follows.
+    in_summary: TextList
     in_summary_closing: TextList
-    consultation_questions: TextList  # questions worth asking at a consultation, for the emailed pack
+    # Questions worth asking at a consultation, for the emailed pack.
+    consultation_questions: TextList

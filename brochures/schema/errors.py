@@ -81,14 +81,16 @@ def _problem(model: type[BaseModel], doc: YamlFile, detail: dict, hint: bool = T
         expected += " (in YAML a # starts a comment: put the value in quotes)"
     got = found if isinstance(found, str) and kind in ("string_too_long", "too_long") else describe(found)
     if kind == "password_in_config":
-        got = "a password (not shown)"  # a secret is never printed, not even back to the one who wrote it
+        # A secret is never printed, not even back to the one who wrote it.
+        got = "a password (not shown)"
     after = f" ({ctx['detail']})" if ctx.get("detail") else ""
     return Problem(doc.path, line, dotted(loc), f"{expected}, got {got}{after}")
 
 
 def _plain(message: str, kind: str) -> str:
     """A schema message in plain words: never a regular expression or a Python error."""
-    if message.startswith("expected"):  # our own validators' messages
+    # Our own validators' messages.
+    if message.startswith("expected"):
         return message
     if kind == "string_pattern_mismatch":
         return "expected text in the form this field needs"

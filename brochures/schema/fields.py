@@ -19,7 +19,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-
 # A name that is also a file name (a treatment, a claims profile, a source id): safe to attach to an email,
 # send to a print shop or type on any system.
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
@@ -55,10 +54,12 @@ def _colour(value: str) -> str:
     name = text.lower().replace(" ", "")
     if name in CSS4_COLOURS:
         return CSS4_COLOURS[name]
-    try:  # the CSS named colours, from webcolors' table of the CSS specification
+    # The CSS named colours, from webcolors' table of the CSS specification.
+    try:
         return webcolors.name_to_hex(name).upper()
     except ValueError:
-        if re.fullmatch(r"[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3}", text):  # the # left out
+        # The # left out.
+        if re.fullmatch(r"[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3}", text):
             close = ["#" + text.upper()]
         else:
             close = difflib.get_close_matches(text.lower(), [*webcolors.names("css3"), *CSS4_COLOURS], n=1)
@@ -85,7 +86,8 @@ def _scripts(label: str) -> list[str]:
     scripts: list[str] = []
     for char in label:
         if not unicodedata.category(char).startswith("L"):
-            continue  # digits, dashes and combining marks belong to no script of their own
+            # Digits, dashes and combining marks belong to no script of their own.
+            continue
         words = unicodedata.name(char, "").split()
         if not words or words[0] == "MODIFIER":
             continue
@@ -100,8 +102,11 @@ def punycode(host: str) -> str:
     """The ASCII form of a host name, as a browser shows a suspicious one: `exаmple.test` → `xn--exmple-4nf.test`."""
     try:
         return host.encode("idna").decode("ascii")
-    except UnicodeError:  # a label IDNA 2003 refuses: encode each label on its own
-        return ".".join(label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii") for label in host.split("."))
+    # A label IDNA 2003 refuses: encode each label on its own.
+    except UnicodeError:
+        return ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii") for label in host.split(".")
+        )
 
 
 def mixed_scripts(host: str) -> str | None:
@@ -121,11 +126,16 @@ def _https_url(value: str) -> str:
     try:
         parts = urlsplit(value)
         hostname = parts.hostname
-    except ValueError:  # a malformed address, such as an unclosed [
+    # A malformed address, such as an unclosed [.
+    except ValueError:
         parts = hostname = None
-    if parts and (parts.username or parts.password):  # https://your-clinic.test@elsewhere.test goes to elsewhere.test
-        _fail("https_url", 'expected a web address without a name and "@" before its host, like '
-                           '"https://example-clinic.test/book" (what comes before "@" hides where the link really goes)')
+    # Https://your-clinic.test@elsewhere.test goes to elsewhere.test.
+    if parts and (parts.username or parts.password):
+        _fail(
+            "https_url",
+            'expected a web address without a name and "@" before its host, like '
+            '"https://example-clinic.test/book" (what comes before "@" hides where the link really goes)',
+        )
     if not parts or parts.scheme != "https" or not hostname or " " in value:
         _fail("https_url", 'expected a web address starting with "https://", like "https://example-clinic.test/book"')
     if detail := mixed_scripts(hostname):
@@ -146,8 +156,11 @@ def mail_address(value: str) -> str:
     `jose@xn--exmple-cua.test`. A local part that is not ASCII is refused: most mail servers cannot take it (SMTPUTF8)."""
     local, _, domain = value.rpartition("@")
     if not local.isascii():
-        _fail("address_not_ascii", "expected an email address whose part before the @ is in plain letters a to z, digits "
-                                   "and . _ - + (most mail servers cannot deliver to one with accents or other letters)")
+        _fail(
+            "address_not_ascii",
+            "expected an email address whose part before the @ is in plain letters a to z, digits "
+            "and . _ - + (most mail servers cannot deliver to one with accents or other letters)",
+        )
     return f"{local}@{punycode(domain)}"
 
 
@@ -157,10 +170,17 @@ def _mail_address(value: str) -> str:
 
 def _phone(value: str) -> str:
     # "020 7946 0000", "+44 20 7946 0000", "(843) 555-0142", "+1 (843) 555-0142", "843.555.0142", "999"
-    if (not re.fullmatch(r"\+?[0-9(][0-9 ()\-.]{1,24}", value) or sum(c.isdigit() for c in value) < 3
-            or value.count("(") != value.count(")") or re.search(r"[ .\-]{2}", value.replace(" - ", "-"))):
-        _fail("phone", 'expected a phone number of digits, spaces and + ( ) - ., in quotes, like "020 7946 0000", '
-                       '"(843) 555-0142" or "843.555.0142"')
+    if (
+        not re.fullmatch(r"\+?[0-9(][0-9 ()\-.]{1,24}", value)
+        or sum(c.isdigit() for c in value) < 3
+        or value.count("(") != value.count(")")
+        or re.search(r"[ .\-]{2}", value.replace(" - ", "-"))
+    ):
+        _fail(
+            "phone",
+            'expected a phone number of digits, spaces and + ( ) - ., in quotes, like "020 7946 0000", '
+            '"(843) 555-0142" or "843.555.0142"',
+        )
     return value
 
 
@@ -178,12 +198,20 @@ def _country(value: str) -> str:
 
 def _fingerprint(value: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{12}", value.strip().lower()):
-        _fail("fingerprint", "expected the 12-character fingerprint that `python generate.py --clinic <clinic> --approval` prints")
+        _fail(
+            "fingerprint",
+            "expected the 12-character fingerprint that `python generate.py --clinic <clinic> --approval` prints",
+        )
     return value.strip().lower()
 
 
 def _relative_file(value: str) -> str:
-    if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value) or "://" in value or ".." in value.replace("\\", "/").split("/"):
+    if (
+        value.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", value)
+        or "://" in value
+        or ".." in value.replace("\\", "/").split("/")
+    ):
         _fail("relative_file", 'expected a file name inside the clinic folder, like "logo.svg"')
     return value
 
@@ -225,13 +253,16 @@ HttpsUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=30
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_email)]
 
 
-MailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_mail_address)]  # one an email is sent from
+# One an email is sent from.
+MailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_mail_address)]
 
 
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=25), AfterValidator(_phone)]
 
 
-RelativeFile = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_relative_file)]
+RelativeFile = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_relative_file)
+]
 
 
 PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size)]
@@ -240,7 +271,9 @@ PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size)]
 CountryCode = Annotated[str, AfterValidator(_country)]
 
 
-EmergencyNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=15), AfterValidator(_emergency_number)]
+EmergencyNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=15), AfterValidator(_emergency_number)
+]
 
 
 Fingerprint = Annotated[str, AfterValidator(_fingerprint)]

@@ -33,10 +33,13 @@ class CountrySource(Model):
 class Country(Model):
     name: ShortText
     emergency_number: EmergencyNumber
-    date: ShortText  # a date pattern with {day}, {month} and {year}
-    spelling: Language  # "en-GB" or "en-US": data/strings/<spelling>.yaml is laid over the language's file, if it exists
+    # A date pattern with {day}, {month} and {year}.
+    date: ShortText
+    # "en-GB" or "en-US": data/strings/<spelling>.yaml is laid over the language's file, if it exists.
+    spelling: Language
     claims_profile: Slug
-    source: Slug  # the id of the entry in `sources` the emergency number comes from
+    # The id of the entry in `sources` the emergency number comes from.
+    source: Slug
 
     @field_validator("date")
     @classmethod
@@ -60,16 +63,21 @@ class ClaimRule(Model):
 class Negations(Model):
     """How the rules' language denies a claim: "no treatment is risk-free" is honest, not a claim."""
 
-    words: Annotated[list[ShortText], Field(min_length=1)]  # a negation a few words before a phrase denies it
-    not_before: list[ShortText] = []  # words after which a negation denies nothing ("not only … but")
-    clause_ends: Annotated[list[ShortText], Field(min_length=1)]  # words that start a new clause ("and", "but")
-    not_a_noun: list[ShortText] = []  # words a "best *" phrase does not take as its noun ("works best as a course")
+    # A negation a few words before a phrase denies it.
+    words: Annotated[list[ShortText], Field(min_length=1)]
+    # Words after which a negation denies nothing ("not only … but")
+    not_before: list[ShortText] = []
+    # Words that start a new clause ("and", "but")
+    clause_ends: Annotated[list[ShortText], Field(min_length=1)]
+    # Words a "best *" phrase does not take as its noun ("works best as a course")
+    not_a_noun: list[ShortText] = []
 
 
 class ClaimRules(Model):
     name: ShortText
     rules: Annotated[list[ClaimRule], Field(min_length=1)]
-    negations: Negations | None = None  # default: English
+    # Default: English.
+    negations: Negations | None = None
     # Words written joined to the next one, which may come before a phrase (Arabic: و and, ب with, ال the).
     prefixes: list[ShortText] = []
     # Arabic: compare letters without short vowels or tatweel, and alef, ya and ta marbuta in one form each.

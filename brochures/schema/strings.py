@@ -115,13 +115,18 @@ class ReportLabels(Model):
     summary_heading: ShortText
     documents_heading: ShortText
     why: ShortText
-    built: ShortText  # {date} and {time}
-    open: ShortText  # {document}
-    page_alt: ShortText  # {page} and {document}
+    # {date} and {time}.
+    built: ShortText
+    # {document}.
+    open: ShortText
+    # {page} and {document}.
+    page_alt: ShortText
     warnings_intro: Text
     found_in: ShortText
-    see_why: ShortText  # in the table, for a document that was not made: a link to its reason, given once below
-    where: ShortText  # {file}, {line} and {setting}: where a warning's cause is, before what it says
+    # In the table, for a document that was not made: a link to its reason, given once below.
+    see_why: ShortText
+    # {file}, {line} and {setting}: where a warning's cause is, before what it says.
+    where: ShortText
     accessibility_checks: AccessibilityLabels
     glossary_heading: ShortText
     glossary: Annotated[list[GlossaryEntry], Field(min_length=1, max_length=30)]
@@ -153,9 +158,12 @@ class ComparisonRows(Model):
 class ListJoiner(Model):
     """How the strings' language joins a list: "facial and hair", "facial, hair and body"."""
 
-    pair: ShortText  # two items: "{first} and {last}"
-    separator: Annotated[str, StringConstraints(max_length=20)]  # between the items of a longer list but the last two: ", "
-    last: ShortText  # the last two of a longer list: "{rest} and {last}" (rest holds the others, already joined)
+    # Two items: "{first} and {last}".
+    pair: ShortText
+    # Between the items of a longer list but the last two: ", ".
+    separator: Annotated[str, StringConstraints(max_length=20)]
+    # The last two of a longer list: "{rest} and {last}" (rest holds the others, already joined)
+    last: ShortText
 
     @field_validator("pair", "last")
     @classmethod
@@ -184,21 +192,29 @@ class PackStrings(Model):
     """The words of the pre-consultation email and cover letter. Placeholders are `{name}`."""
 
     placeholders: ClassVar[dict[str, set[str]]] = {
-        "subject": {"clinic"}, "greeting": {"name"}, "personal_mark": {"name"}, "sent_because": {"clinic"},
-        "change_by_phone": {"phone"}, "time_value": {"hour", "hour12", "minute", "am_pm"},
+        "subject": {"clinic"},
+        "greeting": {"name"},
+        "personal_mark": {"name"},
+        "sent_because": {"clinic"},
+        "change_by_phone": {"phone"},
+        "time_value": {"hour", "hour12", "minute", "am_pm"},
         "date_line": {"weekday", "date"},
     }
 
-    weekdays: Annotated[list[ShortText], Field(min_length=7, max_length=7)]  # Monday first
-    am_pm: Annotated[list[ShortText], Field(min_length=2, max_length=2)]  # before noon, after noon
-    date_line: ShortText  # the appointment's day and date: "{weekday} {date}"
+    # Monday first.
+    weekdays: Annotated[list[ShortText], Field(min_length=7, max_length=7)]
+    # Before noon, after noon.
+    am_pm: Annotated[list[ShortText], Field(min_length=2, max_length=2)]
+    # The appointment's day and date: "{weekday} {date}".
+    date_line: ShortText
     subject: ShortText
     greeting: ShortText
     intro: Text
     appointment_heading: ShortText
     day: ShortText
     time: ShortText
-    time_value: ShortText  # "{hour}:{minute}" (24-hour, 14:30) or "{hour12}:{minute} {am_pm}" (2:30 PM)
+    # "{hour}:{minute}" (24-hour, 14:30) or "{hour12}:{minute} {am_pm}" (2:30 PM)
+    time_value: ShortText
     practitioner: ShortText
     treatments: ShortText
     place: ShortText
@@ -225,7 +241,10 @@ class PackStrings(Model):
     def _placeholders_match(cls, value: str, info: ValidationInfo) -> str:
         wanted = cls.placeholders[info.field_name]
         if not set(re.findall(r"\{(\w+)\}", value)) <= wanted:
-            _fail("placeholders", "expected text using only the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)))
+            _fail(
+                "placeholders",
+                "expected text using only the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)),
+            )
         return value
 
 
@@ -262,15 +281,19 @@ class Strings(Model):
         "draft_mark_running": set(),
     }
 
-    claims_profile: Slug  # used when the clinic gives neither claims_profile nor a country
-    translation: TranslationInfo | None = None  # in every language but English
-    direction: Literal["ltr", "rtl"] = "ltr"  # rtl: Arabic, Hebrew… the pages are mirrored
+    # Used when the clinic gives neither claims_profile nor a country.
+    claims_profile: Slug
+    # In every language but English.
+    translation: TranslationInfo | None = None
+    # Rtl: Arabic, Hebrew… the pages are mirrored.
+    direction: Literal["ltr", "rtl"] = "ltr"
     # Font packages that draw this language's script, used after the clinic's own font (which draws Latin text).
     script_fonts: Annotated[list[ShortText], Field(max_length=3)] = []
     # Content words spelled differently in this variant ("ageing": "aging"): applied to every text a patient reads.
     spelling: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z'-]*$")], ShortText] = {}
     list_joiner: ListJoiner
-    numbers: Annotated[list[ShortText], Field(min_length=1)]  # "one", "two"…: {count} past the end is written in digits
+    # "one", "two"…: {count} past the end is written in digits.
+    numbers: Annotated[list[ShortText], Field(min_length=1)]
     months: Annotated[list[ShortText], Field(min_length=12, max_length=12)]
     date: ShortText
     brochure_subject: ShortText
@@ -344,12 +367,16 @@ class Strings(Model):
     draft_mark_running: ShortText
     report_title: ShortText
     report: ReportLabels
-    pack: PackStrings | None = None  # the pre-consultation email and cover letter; required by `generate.py pack`
+    # The pre-consultation email and cover letter; required by `generate.py pack`.
+    pack: PackStrings | None = None
 
     @field_validator(*placeholders)
     @classmethod
     def _placeholders_match(cls, value: str, info: ValidationInfo) -> str:
         wanted = cls.placeholders[info.field_name]
         if set(re.findall(r"\{(\w+)\}", value)) != wanted:
-            _fail("placeholders", "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)))
+            _fail(
+                "placeholders",
+                "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)),
+            )
         return value
