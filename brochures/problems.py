@@ -143,7 +143,8 @@ def describe(value: object) -> str:
 
 
 def printable(text: str) -> str:
-    """`text` with control, invisible and direction characters (and newlines) written as escapes: \\x1b, \\u202e, \\n."""
+    """`text` with control, invisible and direction characters (and newlines) written as escapes:
+    \\x1b, \\u202e, \\n."""
     text = text.replace("\n", "\\n")
     return UNSAFE_CHARACTERS.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 

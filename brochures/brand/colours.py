@@ -53,21 +53,23 @@ def oklab(colour: str) -> tuple[float, float, float]:
     lms = (0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b,
            0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b,
            0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b)
-    l, m, s = (math.copysign(abs(x) ** (1 / 3), x) for x in lms)
-    return (0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
-            1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
-            0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s)
+    # The responses of the long, medium and short wavelength cones (LMS), made perceptual.
+    long, medium, short = (math.copysign(abs(x) ** (1 / 3), x) for x in lms)
+    return (0.2104542553 * long + 0.7936177850 * medium - 0.0040720468 * short,
+            1.9779984951 * long - 2.4285922050 * medium + 0.4505937099 * short,
+            0.0259040371 * long + 0.7827717662 * medium - 0.8086757660 * short)
 
 
 def _from_oklch(lightness: float, chroma: float, hue: float) -> tuple[float, float, float] | None:
     """Gamma-encoded sRGB for an OKLCH colour, or None if sRGB cannot show it."""
     a, b = chroma * math.cos(hue), chroma * math.sin(hue)
-    l, m, s = ((lightness + 0.3963377774 * a + 0.2158037573 * b) ** 3,
-               (lightness - 0.1055613458 * a - 0.0638541728 * b) ** 3,
-               (lightness - 0.0894841775 * a - 1.2914855480 * b) ** 3)
-    rgb = (4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s,
-           -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s,
-           -0.0041960863 * l - 0.7034186147 * m + 1.7076147010 * s)
+    # The responses of the long, medium and short wavelength cones (LMS).
+    long, medium, short = ((lightness + 0.3963377774 * a + 0.2158037573 * b) ** 3,
+                           (lightness - 0.1055613458 * a - 0.0638541728 * b) ** 3,
+                           (lightness - 0.0894841775 * a - 1.2914855480 * b) ** 3)
+    rgb = (4.0767416621 * long - 3.3077115913 * medium + 0.2309699292 * short,
+           -1.2684380046 * long + 2.6097574011 * medium - 0.3413193965 * short,
+           -0.0041960863 * long - 0.7034186147 * medium + 1.7076147010 * short)
     if any(c < -1e-6 or c > 1 + 1e-6 for c in rgb):
         return None
     return tuple(12.92 * c if c <= 0.0031308 else 1.055 * max(c, 0) ** (1 / 2.4) - 0.055 for c in rgb)
@@ -206,7 +208,8 @@ def palette(primary: str, accent: str | None) -> Palette:
             )
         else:
             why = (
-                f"{primary} as text gives {contrast(primary, WHITE):.1f}:1 on white, {contrast(primary, accent):.1f}:1 on the "
+                f"{primary} as text gives {contrast(primary, WHITE):.1f}:1 on white, "
+                f"{contrast(primary, accent):.1f}:1 on the "
                 f"accent colour and {contrast(primary, ALERT_BACKGROUND):.1f}:1 on the emergency box "
                 f"(needs 4.5:1 on each; lowest on {_background_name(worst, accent)})"
             )

@@ -85,7 +85,8 @@ def available_fonts(clinic_folder: Path) -> list[str]:
 
 
 def _clinic_font_faces(clinic_folder: Path) -> list[tuple[str, FontFace]]:
-    """The clinic's own font files (fonts/*): regular files that are, with every link followed, inside the clinic folder.
+    """The clinic's own font files (fonts/*): regular files that are,
+    with every link followed, inside the clinic folder.
 
     A file or folder that links out of the clinic folder, and anything that is not a regular file
     (a FIFO would block the build), is skipped; find_font then reports the family as missing.

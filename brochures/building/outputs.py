@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from brochures.building.cache import BuildCache, file_hash
+from brochures.building.cache import BuildCache
 from brochures.building.console import Console
 from brochures.building.tasks import Outcome
+from brochures.files.fingerprints import file_hash
 from brochures.load.content import Content
 from brochures.load.loaded import Clinic
 from brochures.pdf.facts import Inspection

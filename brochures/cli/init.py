@@ -104,7 +104,8 @@ def init(argv: list[str]) -> int:
     print(
         f"Made {shown}/ for {title}:\n"
         f"  {shown}/clinic.yaml   its settings, each explained in a note above it\n"
-        f"  {shown}/logo.svg      a placeholder logo with its initial: replace it with the clinic's own (SVG, PNG or JPEG)\n\n"
+        f"  {shown}/logo.svg      a placeholder logo with its initial: "
+        "replace it with the clinic's own (SVG, PNG or JPEG)\n\n"
         "Next:\n"
         f"  1. See every brochure in your browser:  {command} serve{values['clinic_option']}\n"
         f"     then open http://127.0.0.1:8000/ and keep it open.\n"

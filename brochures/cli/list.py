@@ -47,7 +47,7 @@ def list_choices(argv: list[str]) -> int:
     for name in available_fonts(folder):
         print(f"  {name}")
     print(
-        "More: install another font package into .venv (their names start with fontpkg-, like fontpkg-lexend), or put the font's files in the "
-        "clinic's fonts/ folder."
+        "More: install another font package into .venv (their names start with fontpkg-, like fontpkg-lexend), "
+        "or put the font's files in the clinic's fonts/ folder."
     )
     return exits.OK

@@ -108,7 +108,10 @@ def image_problem(data: bytes, require_image: bool = False) -> str | None:
 
 def _raster_problem(data: bytes) -> str | None:
     if len(data) > MAX_IMAGE_BYTES:
-        return f"expected an image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB, got {len(data) / (1024 * 1024):.1f} MB"
+        return (
+            f"expected an image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB, "
+            f"got {len(data) / (1024 * 1024):.1f} MB"
+        )
     try:
         with warnings.catch_warnings():
             # Pillow warns from 89 megapixels and refuses from 179; our own caps are lower and say the size.

@@ -24,8 +24,8 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
     It covers the treatments the clinic offers and the shared content (with their sources and review
     blocks), as its patients read them (spelled for its locale), the words of its strings file, its
     language, its emergency number, its disclaimer, and its own templates (an override can change
-    what a patient is told, or leave out a safety section). Not its branding (name, logo, colours, font, contact details,
-    page size): rebranding needs no new approval, any change of what a patient is told does.
+    what a patient is told, or leave out a safety section). Not its branding (name, logo, colours, font, contact
+    details, page size): rebranding needs no new approval, any change of what a patient is told does.
     The same content gives the same fingerprint on every machine and every run.
     """
     strings = {
@@ -122,7 +122,8 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
 
 
 def approval_request(clinic: Clinic, content: Content) -> str:
-    """What `generate.py --clinic <clinic> --approval` prints: the fingerprint, what it covers, and the block to paste."""
+    """What `generate.py --clinic <clinic> --approval` prints: the fingerprint, what it covers,
+    and the block to paste."""
     status = approval_status(clinic, content)
     titles = ", ".join(content.of(clinic).treatments[slug].title for slug in clinic.treatments)
     approval = status["approval"] or {}
@@ -150,7 +151,8 @@ def approval_request(clinic: Clinic, content: Content) -> str:
             "",
             "When the clinic's medical lead"
             + ("" if clinic.main else f" (or a clinician who reads {language} and answers to them)")
-            + f" has read every brochure built from this content, put this block in {display_path(clinic.config_file)} {where}, "
+            + f" has read every brochure built from this content, put this block in "
+            f"{display_path(clinic.config_file)} {where}, "
             "with their name, role and the date:",
             "",
             *block,
@@ -160,7 +162,8 @@ def approval_request(clinic: Clinic, content: Content) -> str:
             f'{pad}date: ""          # the day they approved it, e.g. 2026-11-25',
             f"{pad}fingerprint: {status['fingerprint']}",
             "",
-            "Any later change to this content changes the fingerprint, and the brochures say \"Draft\" again until it is approved again.",
+            "Any later change to this content changes the fingerprint, "
+            "and the brochures say \"Draft\" again until it is approved again.",
         ]
     )
 

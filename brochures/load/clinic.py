@@ -27,7 +27,8 @@ from brochures.schema.fields import SLUG
 from brochures.schema.reference import ClaimRules
 from brochures.schema.strings import Strings
 
-# The logo's name and its bytes must agree. A photograph of a sign or a logo exported from an office program is often a JPEG.
+# The logo's name and its bytes must agree. A photograph of a sign or a logo exported from an office program is
+# often a JPEG.
 LOGO_TYPES = {".svg": SVG_TYPE, ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
@@ -97,7 +98,8 @@ def find_clinic_file(reference: str, data_dir: Path) -> Path:
                 as_path,
                 None,
                 "--clinic",
-                f"expected a clinic slug in {display_path(data_dir / 'clinics')} ({known}) or a folder with a clinic.yaml, got {describe(reference)}",
+                f"expected a clinic slug in {display_path(data_dir / 'clinics')} ({known}) "
+                f"or a folder with a clinic.yaml, got {describe(reference)}",
             )
         ]
     )
@@ -150,7 +152,8 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
             if code not in languages[1:]:
                 problem(
                     (group, code),
-                    f"expected one of the clinic's other languages ({', '.join(languages[1:]) or 'none'}), got {describe(code)}",
+                    f"expected one of the clinic's other languages ({', '.join(languages[1:]) or 'none'}), "
+                    f"got {describe(code)}",
                 )
     language = language or languages[0]
     main = language == languages[0]
@@ -167,7 +170,8 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
             known = ", ".join([content.language, *content.editions]) or "none"
             problem(
                 where,
-                f"expected a language with translated content in data/translations/ ({known}), got {describe(language)}",
+                f"expected a language with translated content in data/translations/ ({known}), "
+                f"got {describe(language)}",
             )
     if main:
         config = config.model_copy(update={"language": language})
@@ -202,7 +206,8 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         choices = ", ".join(available_fonts(folder)) or "none"
         problem(
             ("font",),
-            f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), got {describe(config.font)}",
+            f"expected an installed font family or font files in {folder.name}/fonts/ (available: {choices}), "
+            f"got {describe(config.font)}",
         )
 
     country = None
@@ -360,7 +365,10 @@ def _logo_problem(folder: Path, name: str) -> str | None:
     except (FileNotFoundError, NotADirectoryError):
         return f"expected an existing file in {folder.name}/, got {describe(name)}, which does not exist"
     except OSError as error:
-        return f"expected a file this program may read, got {describe(name)}, which cannot be read ({error.strerror or type(error).__name__})"
+        return (
+            f"expected a file this program may read, got {describe(name)}, "
+            f"which cannot be read ({error.strerror or type(error).__name__})"
+        )
     check = check_image(data)
     if check.problem:
         return f"{check.problem} ({name})"
@@ -368,5 +376,8 @@ def _logo_problem(folder: Path, name: str) -> str | None:
         return f"expected an SVG, PNG or JPEG image, got {check.what} ({name})"
     if check.mime_type != LOGO_TYPES[logo.suffix.lower()]:
         right = next(suffix for suffix, mime_type in LOGO_TYPES.items() if mime_type == check.mime_type)
-        return f"expected a file whose name says what it holds, got {check.what} named {describe(name)} (name it {Path(name).with_suffix(right).name})"
+        return (
+            f"expected a file whose name says what it holds, got {check.what} named {describe(name)} "
+            f"(name it {Path(name).with_suffix(right).name})"
+        )
     return None

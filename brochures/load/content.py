@@ -1,4 +1,5 @@
-"""Loads and validates what every clinic's brochures say: treatments, shared content, countries and their translations."""
+"""Loads and validates what every clinic's brochures say: treatments, shared content,
+countries and their translations."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def _load_countries(path: Path) -> Countries:
 
 
 def _treatment_name_problem(path: Path) -> Problem | None:
-    """A treatment's file name becomes its slug, its PDF's name and a --treatment choice: it must be safe and its own."""
+    """A treatment's file name becomes its slug, its PDF's name and a --treatment choice:
+    it must be safe and its own."""
     if not SLUG.fullmatch(path.stem):
         return Problem(
             path,
@@ -130,7 +132,8 @@ def _check_sources(content: Sourced, doc: YamlFile) -> list[Problem]:
                         doc.path,
                         doc.line_of(loc),
                         dotted(loc),
-                        f'expected each field in one source only, got "{name}" again (also in source "{covered[name]}")',
+                        f'expected each field in one source only, got "{name}" again '
+                        f'(also in source "{covered[name]}")',
                     )
                 )
             else:

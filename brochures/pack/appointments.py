@@ -9,41 +9,18 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
 from brochures.files.safe_read import file_kind
+from brochures.pack.columns import COLUMNS, WHEN_COLUMNS, columns_of
+from brochures.pack.dates import date_example, parse_date, parse_time, parse_when
 from brochures.problems import Problem, describe, unsafe_character
 from brochures.schema.fields import Language, Model, _email, mail_address
 
-# The columns of an appointments file, and the header spellings each is known by (compared in lower case,
-# with "_", "-" and runs of spaces read as one space). Date and time come in one column or in two.
-COLUMNS = {
-    "first_name": (
-        "first name",
-        "firstname",
-        "forename",
-        "given name",
-        "patient first name",
-        "first",
-        "name",
-        "patient",
-    ),
-    "email": ("email", "e mail", "email address", "e mail address", "mail", "patient email"),
-    "when": ("appointment", "date and time", "datetime", "date time", "appointment date and time", "starts", "start"),
-    "date": ("date", "appointment date", "day"),
-    "time": ("time", "appointment time", "start time"),
-    "treatments": ("treatments", "treatment", "services", "service", "procedures", "procedure"),
-    "practitioner": ("practitioner", "doctor", "clinician", "with", "staff"),
-    "language": ("language", "lang", "locale"),
-}
-# Beside a "date" column (and no "time"), read as the time: date,start,end.
-START = ("start", "starts")
-# In columns_of's ambiguous fields: a combined date-and-time column beside a date or time one.
-WHEN_COLUMNS = "date and time"
 # In one run: a day's or a week's bookings, not a whole history.
 MAX_APPOINTMENTS = 2000
 # Characters in one cell: a pasted essay is not a name.
@@ -173,47 +150,6 @@ def _plain_message(detail: dict) -> str:
 
 # --- Dates and times ---
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
-_TIME = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
-
-
-def parse_date(text: str, day_first: bool) -> date:
-    text = text.strip()
-    if match := _ISO_DATE.fullmatch(text):
-        year, month, day = (int(part) for part in match.groups())
-    elif match := _SLASH_DATE.fullmatch(text):
-        first, second, year = (int(part) for part in match.groups())
-        day, month = (first, second) if day_first else (second, first)
-    else:
-        raise ValueError
-    return date(year, month, day)
-
-
-def parse_time(text: str) -> time:
-    match = _TIME.fullmatch(text.strip())
-    # A bare "14" is not a time.
-    if not match or (match[2] is None and match[4] is None):
-        raise ValueError
-    hour, minute = int(match[1]), int(match[2] or 0)
-    if match[4]:
-        if not 1 <= hour <= 12:
-            raise ValueError
-        hour = hour % 12 + (12 if match[4].lower().startswith("p") else 0)
-    return time(hour, minute)
-
-
-def parse_when(text: str, day_first: bool) -> datetime:
-    """ "2026-12-03 14:30", "2026-12-03T14:30", "03/12/2026 2:30 pm" (12/03/2026 in the US)."""
-    parts = re.split(r"[T ]", text.strip(), maxsplit=1)
-    if len(parts) != 2:
-        raise ValueError
-    return datetime.combine(parse_date(parts[0], day_first), parse_time(parts[1]))
-
-
-def date_example(day_first: bool) -> str:
-    return "2026-12-03 14:30 (or 03/12/2026 14:30)" if day_first else "2026-12-03 14:30 (or 12/03/2026 2:30 pm)"
-
 
 # --- Checking one appointment ---
 
@@ -330,44 +266,6 @@ def _check_treatments(value, rules: Rules, problem) -> tuple[str, ...]:
 
 
 # --- Reading a file ---
-
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", text.strip().lower())
-
-
-def columns_of(header: list[str]) -> tuple[dict[str, int], list[str], dict[str, list[int]]]:
-    """Which column holds what (by canonical name), the header texts that name nothing, and the fields more than one
-    column could hold. A column named exactly for its field ("first name") wins over one named by an alias ("name");
-    two of the same kind (two "email" columns, or "name" and "patient") cannot be decided, and are returned as such."""
-    exact = {name.replace("_", " "): name for name in COLUMNS}
-    alias = {spelling: name for name, known in COLUMNS.items() for spelling in known}
-    # Per field: the exact columns, then the alias columns.
-    found: dict[str, tuple[list[int], list[int]]] = {}
-    unknown: list[str] = []
-    for position, text in enumerate(header):
-        key = _header_key(text)
-        name = exact.get(key) or alias.get(key)
-        if name is None:
-            if text.strip():
-                unknown.append(text.strip())
-            continue
-        found.setdefault(name, ([], []))[0 if key in exact else 1].append(position)
-    index: dict[str, int] = {}
-    ambiguous: dict[str, list[int]] = {}
-    for name, (exact_positions, alias_positions) in found.items():
-        positions = exact_positions or alias_positions
-        if len(positions) == 1:
-            index[name] = positions[0]
-        else:
-            ambiguous[name] = positions
-    if "when" in index and "date" in index and "time" not in index and _header_key(header[index["when"]]) in START:
-        # "date" then "start": the start is the time of day on that date.
-        index["time"] = index.pop("when")
-    # One cell and two: which says when?
-    if "when" in index and ({"date", "time"} & index.keys()):
-        ambiguous[WHEN_COLUMNS] = sorted(index.pop(name) for name in ("when", "date", "time") if name in index)
-    return index, unknown, ambiguous
 
 
 def open_text(path: Path) -> io.TextIOWrapper:

@@ -1,4 +1,5 @@
-"""`python generate.py pack`: read appointments → build the approved leaflets → compose one email each → write them → send.
+"""`python generate.py pack`: read appointments → build the approved leaflets → compose one email each →
+write them → send.
 
     python generate.py pack                                   the sample data/appointments.csv, a dry run
     python generate.py pack --appointments tomorrow.csv --send
@@ -12,8 +13,6 @@ row numbers only. A problem line about a bad row quotes the offending cell (so s
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import io
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +20,6 @@ from datetime import datetime
 from pathlib import Path
 
 from brochures import DATA_DIR, PROJECT_ROOT, exits
-from brochures.building.console import Console
-from brochures.building.options import BuildOptions
-from brochures.building.pipeline import build
 from brochures.files.output_folder import (
     BuildLock,
     OutputFolderError,
@@ -35,46 +31,26 @@ from brochures.load.clinic import clinic_slugs, find_clinic_file, load_clinic
 from brochures.load.content import load_content
 from brochures.load.loaded import Clinic, Content
 from brochures.pack.appointments import (
-    Appointment,
     Appointments,
     Rules,
     check_appointment,
     read_appointments,
 )
-from brochures.pack.message import (
-    Composed,
-    Leaflet,
-    compose,
-    logo_png,
-    mail_environment,
-)
-from brochures.pack.personal_pdf import PACK_FILE, personal_pdf
+from brochures.pack.delivery import deliver, write_messages
+from brochures.pack.leaflets import approved_leaflets
 from brochures.pack.private_files import (
     Ledger,
     install_secret,
-    opaque_id,
     private_folder,
     private_lock,
     purge,
     remove_past,
-    write_private,
 )
 from brochures.pack.sending import (
-    ALREADY_SENT,
-    SENT,
-    UNPROTECTED,
-    UNREACHABLE,
-    SendError,
     find_password,
-    send_all,
 )
-from brochures.pdf.checks import PrintError
-from brochures.plan.documents import LEAFLET, STANDARD
 from brochures.problems import InputError, Problem, display_path, report_lines
-from brochures.render.errors import RenderError
 
-# The whole email, attachments included: most mailboxes take 10 MB, phones prefer less.
-MAX_MESSAGE_BYTES = 1024 * 1024
 SHOWN_PROBLEMS = 20
 
 
@@ -257,85 +233,6 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     return delivered or (exits.FAILED if failed else exits.OK)
 
 
-def write_messages(
-    args,
-    booked: list[Appointment],
-    clinic: Clinic,
-    content: Content,
-    leaflets: dict[str, Leaflet],
-    folder: Path,
-    ledger: Ledger,
-    now: datetime,
-    secret: bytes,
-) -> tuple[list[Composed], int]:
-    """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
-    One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
-    Returns the messages written or kept, and how many could not be made (too large to send, or a personal PDF or
-    message that failed for this patient alone: reported with its row, and the others are still made)."""
-    environment = mail_environment(clinic)
-    logo = logo_png(clinic)
-    printer = None
-    if args.pack == "pdf":
-        from brochures.pdf.printer import Printer
-
-        printer = Printer()
-    messages, not_made = [], 0
-    for appointment in booked:
-        opaque = opaque_id(secret, appointment.key)
-        # What the patient received stays on disk as it was: never composed again.
-        if sent := ledger.sent(opaque):
-            print(
-                f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; already sent {sent['at']}, "
-                "so left as it was)"
-            )
-            messages.append(
-                Composed(
-                    appointment=appointment,
-                    opaque_id=opaque,
-                    message=None,
-                    data=b"",
-                    content_hash="",
-                    message_id=sent.get("message_id", ""),
-                )
-            )
-            continue
-        theirs, attachments = [leaflets[slug] for slug in appointment.treatments], None
-        try:
-            if printer is not None:
-                pdf = personal_pdf(appointment, clinic, content, printer, folder / f"{opaque}.pdf")
-                theirs = [dataclasses.replace(leaflet, path=Path(PACK_FILE), data=b"") for leaflet in theirs]
-                attachments = [
-                    Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)
-                ]
-            composed = compose(
-                appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo
-            )
-        # This patient's letter alone: the others are still made.
-        except (RenderError, PrintError) as error:
-            not_made += 1
-            print(
-                f"  FAILED     {appointment.row}: expected an email{' and personal PDF' if printer else ''} for this "
-                f"appointment, got an error ({error}); nothing was written for it",
-                file=sys.stderr,
-            )
-            continue
-        if printer is not None:
-            write_private(folder / f"{opaque}.pdf", pdf)
-        size = len(composed.data)
-        if size > MAX_MESSAGE_BYTES:
-            not_made += 1
-            print(
-                f"  TOO LARGE  {opaque}.eml  ({size / 1024:.0f} KB, over {MAX_MESSAGE_BYTES // 1024} KB): not written",
-                file=sys.stderr,
-            )
-            continue
-        write_private(folder / f"{opaque}.eml", composed.data)
-        ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
-        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row})")
-        messages.append(composed)
-    return messages, not_made
-
-
 def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tuple[Clinic, str]:
     if reference is None:
         slugs = clinic_slugs(data_dir)
@@ -346,7 +243,8 @@ def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tu
                         Path("generate.py pack"),
                         None,
                         "--clinic",
-                        f"expected the clinic to prepare emails for (one of: {', '.join(slugs) or 'none'}), got nothing",
+                        f"expected the clinic to prepare emails for (one of: {', '.join(slugs) or 'none'}), "
+                        "got nothing",
                     )
                 ]
             )
@@ -355,7 +253,8 @@ def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tu
 
 
 def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[Problem]:
-    """What stops the pack before anything is read or written: no email strings; for --send, no mail server or no approval."""
+    """What stops the pack before anything is read or written: no email strings;
+    for --send, no mail server or no approval."""
     problems = []
     if clinic.strings.pack is None:
         problems.append(
@@ -435,7 +334,8 @@ def print_problems(booked: Appointments) -> None:
     count = booked.problem_count
     if booked.file_problem:
         print(
-            f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); nothing was prepared:",
+            f"The appointments file cannot be used ({count:,} problem{'s' if count != 1 else ''}); "
+            "nothing was prepared:",
             file=sys.stderr,
         )
     elif not booked.appointments:
@@ -449,116 +349,6 @@ def print_problems(booked: Appointments) -> None:
         print(f"  {line}", file=sys.stderr)
     if count > SHOWN_PROBLEMS:
         print(f"  … and {count - SHOWN_PROBLEMS:,} more", file=sys.stderr)
-
-
-def approved_leaflets(
-    args, clinic: Clinic, content: Content, reference: str, slugs: list[str]
-) -> tuple[dict[str, Leaflet] | None, int]:
-    """The clinic's leaflets for these treatments, built (or found unchanged) by the brochure build itself.
-
-    Every document of the clinic is built, not only these leaflets: the build rewrites the clinic's quality report
-    (out/<clinic>/report.json and .html), which must go on listing all of them. Unchanged ones are skipped."""
-    # The scorecard is for staff building brochures; here, one line will do (the lines are shown if it fails).
-    captured = io.StringIO()
-    try:
-        result = build(BuildOptions(out=args.out, data=args.data, clinics=(reference,)), Console(out=captured))
-        code = result.exit_code()
-    except (OutputFolderError, WriteError) as error:
-        print(error, file=sys.stderr)
-        result, code = None, exits.OUTPUT
-    if code != exits.OK:
-        print(captured.getvalue(), end="")
-        print(f"The leaflets could not be built (exit code {code}), so no email was prepared.", file=sys.stderr)
-        # The build's own advice may be another --out: wrong for the pack, whose ledger is here.
-        if code == exits.OUTPUT:
-            print(
-                f"Keep --out {display_path(args.out)} for the pack: its ledger records what was sent, and another "
-                "folder would send every email again. Fix the above or wait for the other build, then run the same "
-                "command again.",
-                file=sys.stderr,
-            )
-        return None, code
-    built = {
-        (outcome.document.name, outcome.document.layout, outcome.document.variant): outcome.document.output
-        for outcome in result.outcomes
-        if outcome.printed and outcome.document.clinic.slug == clinic.slug
-    }
-    status = approval_status(clinic, content)
-    if not status["approved"]:
-        print(
-            f"warning: {clinic.config.name}'s leaflets are not approved by its medical lead yet: every page says \"Draft\". "
-            "--send refuses until they are.",
-            file=sys.stderr,
-        )
-    leaflets = {}
-    for slug in slugs:
-        path = built[(slug, LEAFLET, STANDARD)]
-        title = content.of(clinic).treatments[slug].title
-        leaflets[slug] = Leaflet(slug=slug, title=title, path=path, data=path.read_bytes())
-    heading = (
-        "Leaflets, as the clinic approved them"
-        if status["approved"]
-        else "Leaflets (drafts: not yet approved by the clinic's medical lead)"
-    )
-    print(
-        f"{heading}: {', '.join(display_path(leaflet.path) for leaflet in leaflets.values())} "
-        f"(their quality report: {display_path(args.out / clinic.slug / 'report.html')})"
-    )
-    return leaflets, exits.OK
-
-
-def deliver(
-    messages: list[Composed], clinic: Clinic, password: str | None, ledger: Ledger, folder: Path, send_options: dict
-) -> int:
-    settings = clinic.config.email
-
-    def report(result) -> None:
-        said = " ".join(str(part) for part in (result.code, result.reason) if part)
-        detail = f" ({said})" if said and result.status not in (SENT, ALREADY_SENT) else ""
-        if result.status == ALREADY_SENT:
-            detail = f" ({result.reason}; not sent again)"
-        print(f"  {result.status:10} {result.opaque_id}{detail}", flush=True)
-
-    def retrying(result, seconds: float) -> None:
-        said = " ".join(str(part) for part in (result.code, result.reason) if part)
-        print(
-            f"  {result.status} {result.opaque_id}{f' ({said})' if said else ''}: will try again in {seconds:.0f} s",
-            flush=True,
-        )
-
-    security = {"starttls": "STARTTLS", "tls": "TLS"}.get(settings.security, "no encryption: this machine only")
-    print(
-        f"Sending through {settings.smtp_host}:{settings.smtp_port} ({security}), at most {settings.per_minute} a minute:"
-    )
-    try:
-        results, stopped = send_all(
-            messages, clinic, password, ledger, folder, report=report, retrying=retrying, **send_options
-        )
-    except SendError as error:
-        print(f"Nothing sent: {error}", file=sys.stderr)
-        return exits.FAILED
-    counts = {
-        status: sum(result.status == status for result in results)
-        for status in dict.fromkeys(r.status for r in results)
-    }
-    print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
-    if stopped:
-        print(stopped_message(stopped, counts.get(SENT, 0), clinic), file=sys.stderr)
-    return exits.FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else exits.OK
-
-
-def stopped_message(stopped: SendError, sent: int, clinic: Clinic) -> str:
-    """Why the batch stopped, what was and was not sent, and what to do: try again later only if that can help."""
-    if stopped.kind == UNREACHABLE:
-        return f"Stopped: {stopped}. Run the same command again to send the rest: what was sent is not sent again."
-    done = "Nothing was sent" if not sent else f"The other emails were not sent ({sent} were, before it stopped)"
-    if stopped.kind == UNPROTECTED:
-        return (
-            f"{done}, because the connection to the mail server could not be protected: {stopped}. Check email.smtp_host, "
-            f"smtp_port and security in {display_path(clinic.config_file)} (security: tls for a server's TLS port, "
-            "usually 465; starttls for port 587), or ask your email provider; then run the same command again."
-        )
-    return f"{done}: {stopped}. Then run the same command again: what was sent is not sent again."
 
 
 def report_invalid(problems: list[Problem]) -> int:

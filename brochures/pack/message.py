@@ -1,4 +1,5 @@
-"""Composes one patient's email: plain text and HTML (inlined CSS) from the clinic's templates, with the approved leaflets attached."""
+"""Composes one patient's email: plain text and HTML (inlined CSS) from the clinic's templates,
+with the approved leaflets attached."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def mail_environment(clinic: Clinic) -> PlainDataSandbox:
 def letter_data(
     appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet], personal: bool = False
 ) -> dict:
-    """What the letter's templates may know, as plain data: the patient's first name, the appointment, and the content."""
+    """What the letter's templates may know, as plain data:
+    the patient's first name, the appointment, and the content."""
     strings = clinic.strings
     read = patient_content(clinic, content)
     titles = [read["treatments"][slug]["title"] for slug in appointment.treatments]
@@ -113,8 +115,10 @@ def logo_png(clinic: Clinic) -> bytes:
     height_mm = LOGO_HEIGHT_PX * 2 * 25.4 / 96
     src = quote(clinic.logo.relative_to(clinic.folder).as_posix())
     html = (
-        f'<!DOCTYPE html><html lang="en"><title>logo</title><style>@page {{ size: {height_mm * 8:.1f}mm {height_mm:.1f}mm; '
-        f'margin: 0 }} body {{ margin: 0 }} img {{ height: {height_mm:.1f}mm; max-width: 100%; display: block }}</style>'
+        '<!DOCTYPE html><html lang="en"><title>logo</title>'
+        f'<style>@page {{ size: {height_mm * 8:.1f}mm {height_mm:.1f}mm; '
+        f'margin: 0 }} body {{ margin: 0 }} img {{ height: {height_mm:.1f}mm; max-width: 100%; display: block }}'
+        '</style>'
         f'<img src="{src}" alt="">'
     )
     pdf = HTML(
@@ -132,7 +136,8 @@ def logo_png(clinic: Clinic) -> bytes:
 
 
 def brand_variables(clinic: Clinic) -> str:
-    """The clinic's colours and font as a :root block, for css-inline to resolve (email programs know no CSS variables)."""
+    """The clinic's colours and font as a :root block, for css-inline to resolve
+    (email programs know no CSS variables)."""
     colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
     font = f"'{clinic.font.name}', {FALLBACK_FONTS}"
     values = {
@@ -205,8 +210,8 @@ def compose(
     for leaflet in attachments:
         message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
 
-    # Keyed with the output folder's secret, like the opaque id: an unkeyed hash of what a patient reads would let anyone
-    # holding the ledger or the send log confirm a guessed patient, address and appointment.
+    # Keyed with the output folder's secret, like the opaque id: an unkeyed hash of what a patient reads would let
+    # anyone holding the ledger or the send log confirm a guessed patient, address and appointment.
     digest = hmac.new(secret, digestmod=hashlib.sha256)
     files = (*(leaflet.data for leaflet in attachments), logo or b"")
     for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(blob).hexdigest() for blob in files)):

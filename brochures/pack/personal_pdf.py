@@ -1,4 +1,5 @@
-"""The personal PDF (--pack pdf): one tagged PDF/UA document, a cover letter for one patient then the booklet of their treatments."""
+"""The personal PDF (--pack pdf): one tagged PDF/UA document, a cover letter for one patient
+then the booklet of their treatments."""
 
 from __future__ import annotations
 

@@ -1,14 +1,17 @@
 """Where patients' files live: a folder only its owner can open, opaque names, a ledger of what was sent, and purging.
 
     out/.private/                      mode 0700
-    ├── secret                         0600: the key of opaque ids, message hashes and the send log's address hashes, made once per output folder
+    ├── secret                         0600: the key of opaque ids, message hashes and the send log's address hashes,
+    │                                    made once per output folder
     └── <clinic>/                      0700
         ├── <opaque id>.eml            0600: one message per appointment, until the appointment has passed or --purge
         ├── <opaque id>.pdf            0600: the personal PDF (--pack pdf), likewise
-        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and whether it was sent;
-        │                                    and an HMAC of a fixed label with the key, so another key is refused
+        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and
+        │                                    whether it was sent; and an HMAC of a fixed label with the key, so another
+        │                                    key is refused
         ├── .build.lock                0600: held while a pack runs; the process id only
-        └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and an HMAC-SHA256 of the address (keyed with secret)
+        └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and an HMAC-SHA256 of
+                                             the address (keyed with secret)
 
 No file name, ledger entry or log line holds a name or an address.
 """

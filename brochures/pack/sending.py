@@ -1,4 +1,5 @@
-"""Delivers composed emails through the clinic's SMTP server: encrypted, at a bounded rate, each appointment at most once."""
+"""Delivers composed emails through the clinic's SMTP server: encrypted, at a bounded rate,
+each appointment at most once."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def mask_addresses(text: str) -> str:
 
 
 def find_password(clinic: Clinic) -> tuple[str | None, list[Problem]]:
-    """The SMTP password from the environment variable or file the config names; a file inside the clinic folder is refused."""
+    """The SMTP password from the environment variable or file the config names;
+    a file inside the clinic folder is refused."""
     settings: EmailSettings = clinic.config.email
     config, doc = clinic.config_file, clinic.doc
     if settings.user is None:

@@ -107,12 +107,14 @@ def check_pdf(document: Document, pdf: bytes, reader: PdfReader | None = None) -
         trim, media = page.trimbox, page.mediabox
         if abs(float(trim.width) - width) > 1 or abs(float(trim.height) - height) > 1:
             problems.append(
-                f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, expected {width:.0f}×{height:.0f}"
+                f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, "
+                f"expected {width:.0f}×{height:.0f}"
             )
             break
         if abs(float(media.width) - float(trim.width) - 2 * bleed) > 0.5:
             problems.append(
-                f"page {number} has {(float(media.width) - float(trim.width)) / 2:.1f} pt of bleed, expected {bleed:.1f}"
+                f"page {number} has {(float(media.width) - float(trim.width)) / 2:.1f} pt of bleed, "
+                f"expected {bleed:.1f}"
             )
             break
     if problems:

@@ -90,6 +90,35 @@ def _measure_pages(
     page_texts = []
     measured: list[PageFacts] = []
     known = known or {}
+
+    def measure_word(word: list[tuple], picture: tuple, lowest: list[float]) -> None:
+        """A word's contrast, against what lies just above and below it: one sample per word, not per glyph.
+
+        `picture` is the page's rendering, its pixels, and the page's left, top and scale; the word's lowest ratio
+        goes into `lowest`, its failures into `result` and `failures`. The word is then emptied.
+        """
+        if not word:
+            return
+        image, pixels, left, top, scale = picture
+        fill = word[0][4]
+        x0, y0 = min(g[0] for g in word), min(g[1] for g in word)
+        x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
+        box = (
+            max(0, round((x0 - left - 1.5) * scale)),
+            max(0, round((top - y1 - 1.5) * scale)),
+            min(image.width, round((x1 - left + 1.5) * scale)),
+            min(image.height - 1, round((top - y0 + 1.5) * scale)),
+        )
+        background = _background(pixels, box, fill)
+        if background is not None:
+            ratio = _ratio(fill, background)
+            lowest[0] = min(lowest[0], ratio)
+            for *_, large in word:
+                if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
+                    result.text_contrast_failures += 1
+                    failures[(fill, background)] = ratio
+        word.clear()
+
     document = pdfium.PdfDocument(pdf)
     try:
         for number in range(1, len(document) + 1):
@@ -127,34 +156,13 @@ def _measure_pages(
             styles: dict[int, tuple] = {}
             # The glyphs of the word being read, measured together: (x0, y0, x1, y1, fill, large)
             word: list[tuple] = []
-
-            def measure_word() -> None:
-                """A word's contrast, against what lies just above and below it: one sample per word, not per glyph."""
-                if not word:
-                    return
-                fill = word[0][4]
-                x0, y0 = min(g[0] for g in word), min(g[1] for g in word)
-                x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
-                box = (
-                    max(0, round((x0 - left - 1.5) * scale)),
-                    max(0, round((top - y1 - 1.5) * scale)),
-                    min(image.width, round((x1 - left + 1.5) * scale)),
-                    min(image.height - 1, round((top - y0 + 1.5) * scale)),
-                )
-                background = _background(pixels, box, fill)
-                if background is not None:
-                    ratio = _ratio(fill, background)
-                    lowest[0] = min(lowest[0], ratio)
-                    for *_, large in word:
-                        if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
-                            result.text_contrast_failures += 1
-                            failures[(fill, background)] = ratio
-                word.clear()
+            # What measure_word needs of this page: its rendering and where the rendering lies on it.
+            picture = (image, pixels, left, top, scale)
 
             for index in range(text.count_chars()):
                 char = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
                 if char.isspace() or char < " " or pdfium_c.FPDFText_IsGenerated(handle, index) == 1:
-                    measure_word()
+                    measure_word(word, picture, lowest)
                     continue
                 # Size, colour, weight and font are the same for every character of one text object (a run of
                 # text WeasyPrint draws in one style): read once per object, not once per character.
@@ -187,9 +195,9 @@ def _measure_pages(
                 fonts.check(font, text_object, char)
                 # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
                 if word and (fill != word[0][4] or y1 < word[0][1] or y0 > word[0][3] or x0 < word[-1][0]):
-                    measure_word()
+                    measure_word(word, picture, lowest)
                 word.append((x0, y0, x1, y1, fill, large))
-            measure_word()
+            measure_word(word, picture, lowest)
             page_texts.append(text.get_text_range())
             images = _images(page)
             for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
@@ -238,7 +246,8 @@ def _measure_pages(
 
 
 def page_pictures(pdf: bytes, width_px: int, pages: int | None = None) -> list[bytes]:
-    """PNG pictures of a PDF's pages (the first `pages` of them, or all), each `width_px` wide: for people to look at."""
+    """PNG pictures of a PDF's pages (the first `pages` of them, or all), each `width_px` wide:
+    for people to look at."""
     document = pdfium.PdfDocument(pdf)
     try:
         pictures = []

@@ -114,7 +114,7 @@ def _overlapping(glyphs: list) -> list[str]:
     each only with those that start before it ends: on a line of text that is its next neighbour or two."""
     band = 24.0
     bands: dict[int, list[int]] = {}
-    for i, (x0, y0, x1, y1, _) in enumerate(glyphs):
+    for i, (_x0, y0, _x1, y1, _) in enumerate(glyphs):
         for row in range(int(y0 // band), int(y1 // band) + 1):
             bands.setdefault(row, []).append(i)
     clashes: dict[int, int] = {}

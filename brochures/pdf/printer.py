@@ -21,8 +21,8 @@ from brochures import STYLES_DIR, TEMPLATES_DIR
 from brochures.brand.colours import palette
 from brochures.brand.css import brand_css
 from brochures.brand.fonts import font_face_css
-from brochures.building.cache import entry, input_key, is_fresh
 from brochures.files.fetcher import RestrictedFetcher
+from brochures.files.fingerprints import entry, input_key, is_fresh
 from brochures.files.output_folder import write_atomically
 from brochures.load.loaded import Clinic
 from brochures.pdf.checks import PrintError, check_pdf, expected_look, page_budget
@@ -127,7 +127,9 @@ class Printer:
     def _project_sheet(self, name: str) -> tuple[CSS, str]:
         """One of the project's own stylesheets (styles/), parsed once per batch."""
         path = STYLES_DIR / name
-        return self._stylesheet(f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher)
+        return self._stylesheet(
+            f"sheet:{name}", lambda: path.read_text(encoding="utf-8"), path.as_uri(), self._project_fetcher
+        )
 
     def print_pdf(self, document: Document, html: str) -> tuple[bytes, list[str]]:
         """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
@@ -210,7 +212,8 @@ class Printer:
                 None,
                 (
                     f"expected a template for the booklet's cover and contents only, got one that prints the parts too "
-                    f"(it has an element with id \"{printed_twice[0]}\"): the booklet binds each brochure and the comparison "
+                    f"(it has an element with id \"{printed_twice[0]}\"): "
+                    f"the booklet binds each brochure and the comparison "
                     f"sheet after its cover and contents, so they would be in it twice. Print only the cover and the "
                     f"contents list, as the project's templates/booklet.html.j2 does"
                 ),

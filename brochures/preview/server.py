@@ -1,4 +1,5 @@
-"""The preview's web server: the files of one output folder, read-only, to this machine only, and a stream of build events."""
+"""The preview's web server: the files of one output folder, read-only, to this machine only,
+and a stream of build events."""
 
 from __future__ import annotations
 

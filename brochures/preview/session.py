@@ -1,8 +1,9 @@
 """Live preview: builds, serves a gallery of every page on this machine, and rebuilds whatever a saved change touches.
 
 In: the options of a build (`BuildOptions`, parsed by `generate.py serve` as for `python generate.py`), a host
-and a port. Each build is `build(options)`, whose result says which clinics were built and what went wrong. Out: the output folder as a build leaves it, plus out/.preview/ (the gallery page and the
-pictures of the pages), served read-only over HTTP.
+and a port. Each build is `build(options)`, whose result says which clinics were built and what went wrong.
+Out: the output folder as a build leaves it, plus out/.preview/ (the gallery page and the pictures of the pages),
+served read-only over HTTP.
 """
 
 from __future__ import annotations

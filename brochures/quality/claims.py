@@ -44,7 +44,10 @@ class Claim:
     reason: str
 
     def __str__(self) -> str:
-        return f'{self.problem.file}:{self.problem.line} {self.problem.field}: "{self.phrase}" ({self.rule}): {self.reason}'
+        return (
+            f'{self.problem.file}:{self.problem.line} {self.problem.field}: '
+            f'"{self.phrase}" ({self.rule}): {self.reason}'
+        )
 
 
 ENGLISH_NEGATIONS = {

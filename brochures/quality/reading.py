@@ -144,7 +144,11 @@ def inflesz(text: str) -> float:
     return 206.835 - 62.3 * syllables / len(words) - len(words) / sentences
 
 
-FORMULAS = {"en": lambda text: textstat.flesch_kincaid_grade(text), "es": inflesz, "ar": lambda text: textstat.osman(text)}
+FORMULAS = {
+    "en": lambda text: textstat.flesch_kincaid_grade(text),
+    "es": inflesz,
+    "ar": lambda text: textstat.osman(text),
+}
 
 
 def save_grades() -> None:

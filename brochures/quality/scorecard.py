@@ -25,7 +25,8 @@ def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> 
 READY, NEEDS_A_LOOK, NOT_BUILT = "ready", "needs_a_look", "not_built"
 
 
-# Why a document needs a look, in the order the report lists them; each is a sentence in the strings file (report.reasons).
+# Why a document needs a look, in the order the report lists them; each is a sentence in the strings file
+# (report.reasons).
 REASONS = ("approval", "contact", "claims", "colours", "review", "translation", "reading", "printing")
 
 

@@ -1,4 +1,5 @@
-"""A planned document rendered to HTML: its template, its plain data, and the pictures it draws (QR code, icons, diagram)."""
+"""A planned document rendered to HTML: its template, its plain data,
+and the pictures it draws (QR code, icons, diagram)."""
 
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ class HtmlRenderer:
 
     @staticmethod
     def _logo_src(clinic: Clinic) -> str:
-        """The logo's address relative to the clinic folder, percent-encoded: `logo #1?.svg` is a file, not a fragment."""
+        """The logo's address relative to the clinic folder, percent-encoded:
+        `logo #1?.svg` is a file, not a fragment."""
         logo = Path(clinic.logo)
         try:
             relative = logo.relative_to(Path(clinic.folder)).as_posix()
@@ -130,7 +132,8 @@ class HtmlRenderer:
 
     def _part(self, clinic: Clinic, slug: str | None) -> dict:
         """What the templates need to print one treatment (or, for None, the comparison). A source is cited only
-        where what it covers is printed: not the booklet's cover text on a comparison sheet, nor the pack's questions."""
+        where what it covers is printed: not the booklet's cover text on a comparison sheet,
+        nor the pack's questions."""
         if slug is None:
             shared = self._shared(clinic)
             elsewhere = set(PRINTED_ONLY_IN)

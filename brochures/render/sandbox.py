@@ -291,7 +291,11 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
             for one, other in ((left, right), (right, left)):
                 if isinstance(one, sequences) and isinstance(other, int):
                     self.charge(len(one) * max(other, 0), what="a repeat")
-            if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS
+            ):
                 raise SecurityError(f"expected numbers of at most {MAX_INT_BITS:,} bits, got a larger product")
         elif operator == "+" and isinstance(left, sequences) and isinstance(right, sequences):
             self.charge(len(left) + len(right), what="a sum")
@@ -432,7 +436,10 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
         if clinic_frames:
             filename, line = clinic_frames[-1]
             if innermost[0] != filename:
-                message += f" (in {Path(innermost[0]).name}{f':{innermost[1]}' if innermost[1] else ''}, which this template uses)"
+                message += (
+                    f" (in {Path(innermost[0]).name}{f':{innermost[1]}' if innermost[1] else ''}, "
+                    "which this template uses)"
+                )
             return ClinicTemplateError(Path(filename), line, message)
         where = f" ({innermost[0]}:{innermost[1]})" if innermost else ""
         return RenderError(f"template error{where}: {message}")

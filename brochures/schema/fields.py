@@ -68,7 +68,8 @@ def _colour(value: str) -> str:
 
 
 def colour_as_given(given: str, colour: str) -> str:
-    """How a message names a colour: `#0F6E6E` as written, or what the clinic wrote and what it means: `"teal" (#008080)`."""
+    """How a message names a colour: `#0F6E6E` as written, or what the clinic wrote and what it means:
+    `"teal" (#008080)`."""
     given = str(given).strip()
     return colour if given.upper() == colour else f'"{given}" ({colour})'
 
@@ -153,7 +154,8 @@ def _email(value: str) -> str:
 
 def mail_address(value: str) -> str:
     """An address as mail servers take it: the domain in its ASCII (IDNA) form, `jose@exämple.test` →
-    `jose@xn--exmple-cua.test`. A local part that is not ASCII is refused: most mail servers cannot take it (SMTPUTF8)."""
+    `jose@xn--exmple-cua.test`. A local part that is not ASCII is refused:
+    most mail servers cannot take it (SMTPUTF8)."""
     local, _, domain = value.rpartition("@")
     if not local.isascii():
         _fail(

@@ -170,7 +170,10 @@ class ListJoiner(Model):
     def _two_placeholders(cls, value: str, info: ValidationInfo) -> str:
         wanted = {"first", "last"} if info.field_name == "pair" else {"rest", "last"}
         if set(re.findall(r"\{(\w+)\}", value)) != wanted:
-            _fail("placeholders", "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)))
+            _fail(
+                "placeholders",
+                "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)),
+            )
         return value
 
 
