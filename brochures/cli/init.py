@@ -21,6 +21,7 @@ from brochures.load.content import load_content
 from brochures.problems import InputError, describe, display_path, report_lines
 from brochures.quality.placeholders import PLACEHOLDER_CONTACT
 from brochures.schema.fields import SLUG_RULE
+from brochures.schema.json_schema import CLINIC, SCHEMAS_DIR
 
 # Clinic.yaml and logo.svg, with $placeholders.
 STARTER = TEMPLATES_DIR / "starter"
@@ -84,6 +85,7 @@ def init(argv: list[str]) -> int:
         "clinic_option": f" --clinic {args.name}{data_option}",
         "colour": PLACEHOLDER_COLOUR,
         "initial": initial_outline(title[0]),
+        "schema": schema_reference(folder),
     }
     try:
         folder.mkdir(parents=True)
@@ -127,6 +129,17 @@ def generator_command() -> str:
 
     python = shown(Path(sys.executable)) if sys.prefix != sys.base_prefix else "python"
     return f"{python} {shown(PROJECT_ROOT / 'generate.py')}"
+
+
+def schema_reference(folder: Path) -> str:
+    """Where clinic.yaml's first line points an editor for its JSON Schema: the committed schemas/clinic.schema.json,
+    relative to the clinic's folder (../../../schemas/clinic.schema.json from data/clinics/NAME/), or as a file:// URI
+    when there is no relative path (another drive on Windows)."""
+    schema = SCHEMAS_DIR / CLINIC.file_name
+    try:
+        return Path(os.path.relpath(schema, os.path.abspath(folder))).as_posix()
+    except ValueError:
+        return schema.as_uri()
 
 
 def refuse(message: str) -> int:

@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -76,6 +77,13 @@ def _no_password(value: object) -> object:
     )
 
 
+NO_PASSWORD_SCHEMA = {
+    "not": {},
+    "description": "Never a password here: name an environment variable in password_env, "
+    "or a file outside the clinic folder in password_file.",
+}
+
+
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -93,7 +101,8 @@ class EmailSettings(Model):
     password_env: Annotated[str, AfterValidator(_env_name)] | None = None
     # Outside the clinic folder: checked when the clinic is used for sending.
     password_file: ShortText | None = None
-    password: Annotated[object, AfterValidator(_no_password)] = None
+    # Refused whatever it holds; the JSON Schema says so too, so that an editor flags it as it is typed.
+    password: Annotated[object, AfterValidator(_no_password), WithJsonSchema(NO_PASSWORD_SCHEMA)] = None
     # Messages sent per minute at most.
     per_minute: Annotated[int, Field(ge=1, le=600)] = 30
 

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -267,7 +268,13 @@ RelativeFile = Annotated[
 ]
 
 
-PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size)]
+# In the JSON Schema (schemas/clinic.schema.json): the three sizes for an editor to offer, and any other case of them
+# ("a4", "letter"), which the check above accepts too.
+PAGE_SIZE_SCHEMA = {"anyOf": [{"enum": ["A4", "Letter", "A5"]},
+                              {"pattern": "^([Aa][45]|[Ll][Ee][Tt][Tt][Ee][Rr])$", "type": "string"}]}
+
+
+PageSize = Annotated[Literal["A4", "Letter", "A5"], BeforeValidator(_page_size), WithJsonSchema(PAGE_SIZE_SCHEMA)]
 
 
 CountryCode = Annotated[str, AfterValidator(_country)]
