@@ -204,22 +204,25 @@ def memory_benchmark(clinic_count: int) -> int:
         last = max(o.worker[index] for o in warm[-tenth:])
         peak = max(o.worker[index] for o in printed)
         print(
-            f"  worker memory, {name:14} warm, first tenth {first:5.0f} MB, last tenth {last:5.0f} MB; peak {peak:5.0f} MB"
+            f"  worker memory, {name:14} warm, first tenth {first:5.0f} MB, last tenth {last:5.0f} MB;"
+            f" peak {peak:5.0f} MB"
         )
         rows.append((name, first, last, peak))
     print(
-        "Goals (flat: a warm worker's memory in the last tenth of the batch / the first; peak ≤ 150 MB of a worker's own memory):"
+        "Goals (flat: a warm worker's memory in the last tenth of the batch / the first;"
+        " peak ≤ 150 MB of a worker's own memory):"
     )
-    for name, first, last, peak in rows:
+    for name, first, last, _peak in rows:
         print(
-            f"  {name + ', warm, last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   {verdict(last / first, 1.1, False)}"
+            f"  {name + ', warm, last / first tenth':42} {last / first:6.2f}x  goal ≤ 1.1x   "
+            f"{verdict(last / first, 1.1, False)}"
         )
     print(
         f"  {'peak own memory per worker (MB)':42} {rows[0][3]:6.0f}   goal ≤ 150    {verdict(rows[0][3], 150, False)}"
     )
     print(
-        "  (own memory: the pages no other process shares. The resident size also counts the pages a worker still shares"
-        " with the build that forked it: its imported modules and everything the build holds.)"
+        "  (own memory: the pages no other process shares. The resident size also counts the pages a worker still"
+        " shares with the build that forked it: its imported modules and everything the build holds.)"
     )
     return 1 if failed else 0
 
@@ -414,7 +417,8 @@ def goals_benchmark(clinic_count: int) -> int:
         unchanged_one = build_command(DATA_DIR, example)
 
     print(
-        f"  generator, --jobs 1            {generator_1:7.1f} s   ({generator_1 / documents * 1000:.0f} ms per document)"
+        f"  generator, --jobs 1            {generator_1:7.1f} s   "
+        f"({generator_1 / documents * 1000:.0f} ms per document)"
     )
     print(f"  generator, --jobs 2            {generator_2:7.1f} s")
     print(f"  generator, --jobs 1, no gate   {no_gate:7.1f} s")

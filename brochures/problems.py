@@ -93,6 +93,8 @@ class Problem:
     reason: str = ""
     # What to do about it, in words for a practice manager, with the command where there is one.
     hint: str = ""
+    # Which check found it, for scripts that count or pick problems (`translation-stale`): never its words.
+    code: str = ""
 
     def said(self) -> str:
         """The one line the terminal, --strict and the shard files give it."""
@@ -112,6 +114,7 @@ class Problem:
             "setting": self.field,
             "message": printable(self.message),
             "hint": self.hint,
+            "code": self.code,
         }
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""Text that is true for each clinic (its treatments, its country, cited sources) and each clinic's sign-off of its content.
+"""Text that is true for each clinic (its treatments, its country, cited sources) and each clinic's sign-off of its
+content.
 
 Every test builds real PDFs and reads them as a patient or a screen reader would: text, links, metadata.
 """
@@ -313,7 +314,8 @@ def test_a_source_with_a_web_address_prints_and_links_it(tmp_path):
         ),
         (
             "    publisher: Online article; author and publisher not recorded\n",
-            "    publisher: Online article; author and publisher not recorded\n    reference: ../shared/seed/000_a7a9bfaa3a5444c2.txt\n",
+            "    publisher: Online article; author and publisher not recorded\n"
+            "    reference: ../shared/seed/000_a7a9bfaa3a5444c2.txt\n",
             "sources[0].reference: unknown field",
         ),
         (
@@ -447,16 +449,17 @@ def test_changed_content_brings_the_draft_mark_back(tmp_path):
     folder = copy_clinic(EXAMPLE, tmp_path)
     approve(folder, data)
     content = load_content(data)
-    assert approval_status(load_clinic(folder / "clinic.yaml", content), content)["state"] == APPROVED
+    assert approval_status(load_clinic(folder / "clinic.yaml", content))["state"] == APPROVED
 
     hair = data / "treatments" / "hair.yaml"
     assert "Often 4 to 8 sessions." in hair.read_text()
     hair.write_text(hair.read_text().replace("Often 4 to 8 sessions.", "Often 5 to 8 sessions."))
     content = load_content(data)
-    status = approval_status(load_clinic(folder / "clinic.yaml", content), content)
+    status = approval_status(load_clinic(folder / "clinic.yaml", content))
     assert status["state"] == OUTDATED and not status["approved"]
     assert (
-        f"clinic.yaml:{line_of(folder / 'clinic.yaml', 'fingerprint:')} approval.fingerprint: the content changed since Dr Jane Smith"
+        f"clinic.yaml:{line_of(folder / 'clinic.yaml', 'fingerprint:')} approval.fingerprint: "
+        "the content changed since Dr Jane Smith"
         in status["warning"]
     )
     out = tmp_path / "out"
@@ -512,7 +515,9 @@ def test_the_fingerprint_covers_the_clinics_own_templates_and_disclaimer(tmp_pat
 
 def test_the_fingerprint_is_the_same_in_every_process():
     code = (
-        "from pathlib import Path; from brochures.loading import *; c = load_content(Path('data')); "
+        "from pathlib import Path; from brochures.load.approval import content_fingerprint; "
+        "from brochures.load.clinic import load_clinic; from brochures.load.content import load_content; "
+        "c = load_content(Path('data')); "
         "print(content_fingerprint(load_clinic(Path('data/clinics/example/clinic.yaml'), c), c))"
     )
     results = {
@@ -532,7 +537,7 @@ def test_the_fingerprint_is_the_same_in_every_process():
 
 def test_approval_status_is_plain_data_the_scorecard_can_use():
     content = load_content(DATA)
-    status = approval_status(load_clinic(EXAMPLE / "clinic.yaml", content), content)
+    status = approval_status(load_clinic(EXAMPLE / "clinic.yaml", content))
     ensure_plain_data(status)
     assert status["state"] == UNAPPROVED and status["approved"] is False and status["approval"] is None
     assert "clinic.yaml" in status["warning"] and "python generate.py --clinic example --approval" in status["warning"]

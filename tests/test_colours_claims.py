@@ -38,7 +38,7 @@ from brochures.pdf.inspection import inspect_pdf
 from brochures.pdf.printer import Printer
 from brochures.plan.documents import plan_documents
 from brochures.quality.claims import ClaimChecker
-from brochures.quality.findings import print_warnings
+from brochures.quality.findings import print_warnings, printing_problems
 from brochures.quality.scorecard import Scorecard
 from brochures.render.html import HtmlRenderer
 from brochures.schema.reference import ClaimRules
@@ -282,7 +282,8 @@ def expect_print_warnings(records):
 def test_a_low_resolution_logo_reaches_the_report_strict_and_an_unchanged_rebuild(
     tmp_path, capsys, assert_no_weasyprint_logs
 ):
-    """A press file with a 480×128 px PNG logo: the warning is in report.json, fails --strict, and comes back unchanged."""
+    """A press file with a 480×128 px PNG logo: the warning is in report.json, fails --strict, and comes back
+    unchanged."""
     clinic = tmp_path / "clinics" / "rosewood"
     shutil.copytree(ROSEWOOD, clinic)
     (clinic / "logo.png").write_bytes(png(480, 128, rows=128))
@@ -327,7 +328,7 @@ def test_inspection_warnings_and_print_warnings_are_one_list():
         inspection=Inspection(warnings=["6 pages, 2 over the budget of 4", "an image prints at 120 dpi"]),
     )
     assert print_warnings(printed) == ["an image prints at 120 dpi", "6 pages, 2 over the budget of 4"]
-    card = Scorecard(document="facial.pdf", print_warnings=print_warnings(printed))
+    card = Scorecard(document="facial.pdf", problems=printing_problems("facial.pdf", printed))
     assert card.warnings() == ["facial.pdf: an image prints at 120 dpi", "facial.pdf: 6 pages, 2 over the budget of 4"]
     assert card.as_dict()["warnings"] == card.warnings()
 

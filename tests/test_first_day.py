@@ -221,7 +221,8 @@ def test_an_unknown_colour_gets_the_nearest_one(clinic_copy, capsys, tmp_path, w
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert (
-        f'clinic.yaml:{line_of(config, "primary:")} colors.primary: expected a colour like "#0F6E6E" or "#0F6" (in quotes), '
+        f'clinic.yaml:{line_of(config, "primary:")} colors.primary: '
+        'expected a colour like "#0F6E6E" or "#0F6" (in quotes), '
         f'or a CSS colour name like "teal", got "{written}" (did you mean "{meant}"?)'
     ) in err
 

@@ -474,8 +474,8 @@ def test_without_source_date_epoch_the_date_comes_from_the_content(example_build
 # setting one: Python then raises SystemError. That is the budget at work, not a bug to report.
 SHORT_OF_MEMORY = """
 import resource, sys
-from brochures.batch import PRINT, Task, do_task
-from brochures.printing import Printer
+from brochures.building.tasks import PRINT, Task, do_task
+from brochures.pdf.printer import Printer
 
 class NativeCodeOutOfMemory(Printer):
     def build(self, document, html, saved=None, parts=()):

@@ -290,7 +290,8 @@ def test_clinic_folder_names_become_safe_output_folders(tmp_path):
     folder = tmp_path / "clinics" / "Rosewood Clinic (Main)"
     shutil.copytree(ROSEWOOD, folder)
     assert main(["--clinic", str(folder), "--treatment", "comparison", "--out", str(tmp_path / "out")]) == 0
-    # Not safe as it is: transliterated, plus a short hash of the name, so that "Rosewood Clinic Main" gets another folder.
+    # Not safe as it is: transliterated, plus a short hash of the name, so that "Rosewood Clinic Main" gets another
+    # folder.
     [built] = (tmp_path / "out").glob("*/comparison.pdf")
     assert re.fullmatch(r"rosewood-clinic-main-[0-9a-f]{6}", built.parent.name), built
 

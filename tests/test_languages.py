@@ -175,7 +175,9 @@ def test_arabic_list_bullets_are_on_the_right_of_their_text(built, document):
         line = [g for g in glyphs if g[0] == page and g[1] != "•" and abs(g[4] - bottom) < 4]
         assert line, "a bullet has text on its line"
         nearest = min(line, key=lambda g: min(abs(g[2] - right), abs(g[3] - left)))
-        assert nearest[3] <= left + 1, "the text nearest a bullet is on its left: the bullet is at the line's start, on the right"
+        assert nearest[3] <= left + 1, (
+            "the text nearest a bullet is on its left: the bullet is at the line's start, on the right"
+        )
 
 
 def assert_phone_reads_left_to_right(path: Path) -> None:

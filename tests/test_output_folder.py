@@ -320,7 +320,8 @@ def test_a_safe_name_never_takes_the_hashed_folder_of_another(tmp_path):
 def test_a_closed_pipe_does_not_stop_the_build(tmp_path):
     out = tmp_path / "out"
     done = subprocess.run(
-        f'"{sys.executable}" "{ROOT / "generate.py"}" --out "{out}" --treatment facial --treatment comparison | head -c 1',
+        f'"{sys.executable}" "{ROOT / "generate.py"}" --out "{out}" '
+        "--treatment facial --treatment comparison | head -c 1",
         shell=True,
         capture_output=True,
         text=True,

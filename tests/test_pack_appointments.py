@@ -60,7 +60,8 @@ def test_one_date_and_time_column_and_american_dates(tmp_path):
         ),
         (
             "Sam,sam@example.test,2026-12-03,14:30,body",
-            ':2 treatments: expected treatments this clinic offers (facial, hair), got "body", one this clinic does not offer',
+            ':2 treatments: expected treatments this clinic offers (facial, hair), got "body", '
+            "one this clinic does not offer",
         ),
         ("Sam,sam@example.test,2026-12-03,,facial", ":2 time: expected a time like 14:30 or 2:30 pm, got nothing"),
         (
@@ -95,7 +96,8 @@ def test_one_date_and_time_column_and_american_dates(tmp_path):
         ),
         (
             "Zoë,zoë@example.test,2026-12-03,14:30,facial",
-            ":2 email: expected an email address whose part before the @ is in plain letters a to z, digits and . _ - + "
+            ":2 email: expected an email address whose part before the @ is in plain letters a to z, "
+            "digits and . _ - + "
             '(most mail servers cannot deliver to one with accents or other letters), got "zoë@example.test"',
         ),
         (
@@ -201,7 +203,8 @@ def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
         ("\n\n", ":1: expected a header row, then one row per appointment; got an empty file"),
         (
             "given name,mail,when\nSam,sam@example.test,2026-12-03 14:30\n",
-            ':1 columns: expected a column for treatments (or treatments, treatment, services); found the columns "given name", "mail", "when"',
+            ":1 columns: expected a column for treatments (or treatments, treatment, services); "
+            'found the columns "given name", "mail", "when"',
         ),
         (
             "first name,email,date,treatments\n",
@@ -209,14 +212,16 @@ def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
         ),
         (
             "first name,email,date,time,treatments,email\nSam,a@example.test,2026-12-03,14:30,facial,b@example.test\n",
-            ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); rename or remove all but one',
+            ':1 columns: expected one column for email, got 2: "email" (column 2) and "email" (column 6); '
+            "rename or remove all but one",
         ),
         (
             "name,patient,email,date,time,treatments\nSam Patel,Sam,sam@example.test,2026-12-03,14:30,facial\n",
             ':1 columns: expected one column for first name, got 2: "name" (column 1) and "patient" (column 2)',
         ),
         (
-            "first name,email,appointment,date,time,treatments\nSam,sam@example.test,2030-12-03 10:00,2030-12-03,09:30,facial\n",
+            "first name,email,appointment,date,time,treatments\n"
+            "Sam,sam@example.test,2030-12-03 10:00,2030-12-03,09:30,facial\n",
             ':1 columns: expected the date and time in one column (appointment) or in two (date and time), got both: '
             '"appointment" (column 3) and "date" (column 4) and "time" (column 5)',
         ),
@@ -232,7 +237,8 @@ def test_html_and_template_syntax_in_a_name_are_kept_as_text(tmp_path):
         ),
         (
             "first name,email,appointment,appointment,treatments\n",
-            ':1 columns: expected one column for date and time, got 2: "appointment" (column 3) and "appointment" (column 4)',
+            ":1 columns: expected one column for date and time, got 2: "
+            '"appointment" (column 3) and "appointment" (column 4)',
         ),
     ],
 )

@@ -1,4 +1,5 @@
-"""The email each patient gets, and what is kept private: read back as a patient's email program and a privacy review would."""
+"""The email each patient gets, and what is kept private: read back as a patient's email program and a privacy
+review would."""
 
 from __future__ import annotations
 
@@ -247,10 +248,10 @@ def test_one_pack_at_a_time_per_clinic(clinic, tmp_path, capsys):
 
 
 def test_an_email_over_the_size_limit_is_reported_and_not_written(clinic, tmp_path, capsys, monkeypatch):
-    from brochures.pack import command
+    from brochures.pack import delivery
 
     # Between a one-leaflet and a two-leaflet email.
-    monkeypatch.setattr(command, "MAX_MESSAGE_BYTES", 120 * 1024)
+    monkeypatch.setattr(delivery, "MAX_MESSAGE_BYTES", 120 * 1024)
     rows = ["Sam,sam@example.test,2030-12-03,14:30,facial hair,", "Jo,jo@example.test,2030-12-03,15:30,hair,"]
     code, out = prepare(clinic, tmp_path, rows)
     assert code == 1

@@ -1,4 +1,5 @@
-"""Sending the pack through a real SMTP server on 127.0.0.1 (aiosmtpd): delivery, refusals, retries, login, TLS, re-runs."""
+"""Sending the pack through a real SMTP server on 127.0.0.1 (aiosmtpd): delivery, refusals, retries, login, TLS,
+re-runs."""
 
 from __future__ import annotations
 
@@ -195,7 +196,8 @@ def test_the_server_going_away_mid_batch_then_a_rerun_sends_the_rest_once(clinic
 
 @pytest.fixture
 def login_server(certificates):
-    """A server that offers STARTTLS (with a certificate from the test's own authority) and requires a login after it."""
+    """A server that offers STARTTLS (with a certificate from the test's own authority) and requires a login after
+    it."""
     server_context, client_context = certificates
     server = MailServer(
         Mailbox(), tls_context=server_context, require_starttls=True, auth_required=True, authenticator=check_login
@@ -420,9 +422,11 @@ def unkeyed_hashes(eml) -> set[str]:
     ]
     text, html = (message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
     found = set()
-    for text, html in itertools.product((text, text.removesuffix("\n")), (html, html.removesuffix("\n"))):
+    for text_variant, html_variant in itertools.product(
+        (text, text.removesuffix("\n")), (html, html.removesuffix("\n"))
+    ):
         digest = hashlib.sha256()
-        for part in (message["Subject"], message["To"], text, html, *files):
+        for part in (message["Subject"], message["To"], text_variant, html_variant, *files):
             digest.update(part.encode("utf-8") + b"\0")
         found.add(digest.hexdigest())
     return found

@@ -111,7 +111,8 @@ def test_text_over_text_fails():
             r"gives 'https://example-clinic\.test/book', not the booking address",
         ),
         (
-            f'<div style="position: relative"><img src="{qr()}" alt="QR" style="width: 30mm"><span style="position: absolute; '
+            f'<div style="position: relative"><img src="{qr()}" alt="QR" style="width: 30mm">'
+            '<span style="position: absolute; '
             'left: 0; top: 0; width: 30mm; height: 30mm; border: 1.5mm solid black"></span></div>',
             URL,
             "quiet zone",
@@ -143,7 +144,8 @@ def test_text_the_font_cannot_draw_fails_naming_the_font_used_and_the_characters
     assert (
         'Atkinson Hyperlegible has no glyph for "\ufdd0" (U+FDD0): they print as empty boxes' in none.page_problems
     ), none.page_problems
-    # Real text the clinic's font lacks fails either way, naming the font that really drew it, whichever this machine has.
+    # Real text the clinic's font lacks fails either way, naming the font that really drew it, whichever this machine
+    # has.
     for text, codes in (("عيادة", "U+0639, U+064A, U+0627, U+062F, U+0629"), ("東京", "U+6771, U+4EAC")):
         found = inspect_pdf(pdf_of(f"<p>Clinic {text}</p>"), True, expected())
         named = [p for p in found.page_problems if f'"{text}"' in p]
@@ -203,7 +205,9 @@ def test_text_below_aa_contrast_fails_counting_each_character_on_any_background(
 def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():
     must = (("Call 999 straight away if", 1), ("You are pregnant or breastfeeding.", 2))
     wrapped = (
-        '<p style="width: 30mm">Call 999 straight away if</p><p lang="en" style="width: 28mm; hyphens: auto; hyphenate-character: &quot;-&quot;">You are pregnant or breastfeeding.</p>'
+        '<p style="width: 30mm">Call 999 straight away if</p>'
+        '<p lang="en" style="width: 28mm; hyphens: auto; hyphenate-character: &quot;-&quot;">'
+        "You are pregnant or breastfeeding.</p>"
         '<p style="break-before: page">YOU ARE PREGNANT OR BREASTFEEDING.</p>'
     )
     assert not inspect_pdf(pdf_of(wrapped), True, expected(must_show=must)).page_problems
@@ -211,7 +215,8 @@ def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():
         pdf_of("<p>You are pregnant or breastfeeding.</p>"), True, expected(must_show=must)
     ).page_problems
     assert once == [
-        'safety information is missing from the pages: "Call 999 straight away if"; "You are pregnant or breastfeeding."'
+        'safety information is missing from the pages: "Call 999 straight away if"; '
+        '"You are pregnant or breastfeeding."'
     ]
 
 
@@ -237,7 +242,8 @@ def test_a_clinic_template_that_leaves_out_the_emergency_advice_fails_its_docume
     )
     err = capsys.readouterr().err
     assert re.search(
-        r'facial\.pdf: not fit to give to patients as it is: safety information is missing from the pages: "You find it hard to breathe',
+        r"facial\.pdf: not fit to give to patients as it is: "
+        r'safety information is missing from the pages: "You find it hard to breathe',
         err,
     )
     assert "comparison.pdf: patients" not in err and (tmp_path / "out" / "mine" / "comparison.pdf").exists()
@@ -360,7 +366,8 @@ def test_a_too_full_tri_fold_panel_is_named_with_how_much(tmp_path, capsys):
 
 
 def six_treatment_data(tmp_path: Path) -> Path:
-    """The shipped data with three more treatments (copies of the others under other titles) and an A5 clinic offering all six."""
+    """The shipped data with three more treatments (copies of the others under other titles) and an A5 clinic offering
+    all six."""
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     for source, slug, title in (

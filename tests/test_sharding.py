@@ -87,7 +87,7 @@ SPLIT_IN_ANOTHER_PROCESS = """
 import json, sys
 sys.path[:0] = ["tests", "."]
 from test_sharding import planned_costs, synthetic_franchise
-from brochures.sharding import split
+from brochures.building.shards import split
 clinics, content = synthetic_franchise()
 print(json.dumps(split(planned_costs(list(reversed(clinics)), content), 7)))
 """

@@ -237,8 +237,10 @@ LEGITIMATE_TAKEAWAY = """\
   {% endfor %}
   </ol>
   {{ macros.paragraphs([treatment.home_care_summary]) }}
-  <p>{{ "Sessions: " ~ treatment.course["sessions"] }} {{ treatment.ingredients | map(attribute="name") | join(", ") }}.</p>
-  <p>{{ t.footer_reviewed | fill(date=review.reviewed_on | long_date) }} ({{ treatment.side_effects.common | length * 1 }} common side effects).</p>
+  <p>{{ "Sessions: " ~ treatment.course["sessions"] }} \
+{{ treatment.ingredients | map(attribute="name") | join(", ") }}.</p>
+  <p>{{ t.footer_reviewed | fill(date=review.reviewed_on | long_date) }} \
+({{ treatment.side_effects.common | length * 1 }} common side effects).</p>
 </section>
 <section class="results">
   <h2>{{ t.results_heading }}</h2>
@@ -336,7 +338,8 @@ def test_every_value_handed_to_templates_is_plain_data(monkeypatch, tmp_path):
 ALLOWED = [
     ("{{ x.a }} {{ x['a'] }} {{ y[1] }} {{ y[-1] }} {{ s[1:3] }}", "1 1 b c bc"),
     (
-        "{% for i in y %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }} {% endfor %}",
+        "{% for i in y %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }} "
+        "{% endfor %}",
         "10TrueFalse3 21FalseFalse3 32FalseTrue3 ",
     ),
     ("{% for i in y %}{{ loop.cycle('-', '+') }}{% if loop.changed(i) %}{{ i }}{% endif %}{% endfor %}", "-a+b-c"),
@@ -349,7 +352,8 @@ ALLOWED = [
         "a,b,c 3 ABCD aBcd 1",
     ),
     (
-        "{% macro m(v) %}<b>{{ v }}</b>{% endmacro %}{{ m(s ~ '<') }} {{ range(3)|list|length }} {{ 2 ** 10 }} {{ 7 % 3 }}",
+        "{% macro m(v) %}<b>{{ v }}</b>{% endmacro %}{{ m(s ~ '<') }} {{ range(3)|list|length }} "
+        "{{ 2 ** 10 }} {{ 7 % 3 }}",
         "<b>abcd&lt;</b> 3 1024 1",
     ),
     ("{% set z = x.missing is defined %}{{ z }} {{ x.c is defined }}", "False False"),
@@ -414,7 +418,7 @@ def test_the_sandbox_refuses_everything_else_with_a_security_error(tmp_path, exp
 )
 def test_filters_that_allocate_or_reach_attributes_are_not_offered(tmp_path, name):
     with pytest.raises(TemplateAssertionError, match=f"No filter named '{name}'"):
-        PlainDataSandbox(tmp_path / "templates").from_string("{{ x|%s }}" % name)
+        PlainDataSandbox(tmp_path / "templates").from_string(f"{{{{ x|{name} }}}}")
 
 
 def test_only_range_is_global(tmp_path):

@@ -103,15 +103,15 @@ def command(argv: list[str]) -> int:
             problems = problems + [
                 Problem(strings, None, "", f"expected the {language_name(language)} strings file, found none")
             ]
-        stale = sum("older than the English" in w.message for w in warnings)
-        unreviewed = sum(w.field == "translation.reviewed_by" for w in warnings)
+        stale = sum(w.code == "translation-stale" for w in warnings)
+        unreviewed = sum(w.code == "translation-unreviewed" for w in warnings)
         state = ("incomplete" if problems else "complete") + (
             f"; {stale} field{'s' if stale != 1 else ''} older than the English" if stale else ""
         )
         state += (
             f"; {unreviewed} file{'s' if unreviewed != 1 else ''} not yet reviewed by a clinician" if unreviewed else ""
         )
-        same = sum("the same as the English" in w.message for w in warnings)
+        same = sum(w.code == "translation-same" for w in warnings)
         state += f"; {same} text{'s' if same != 1 else ''} the same as the English" if same else ""
         print(f"{language} ({language_name(language)}): {state}")
         for line in report_lines(problems + warnings):

@@ -61,9 +61,10 @@ def _own_templates(clinic: Clinic) -> dict[str, str]:
     return found
 
 
-def approval_status(clinic: Clinic, content: Content) -> dict:
-    """Whether the clinic's medical lead approved the content it prints, as plain data: see `approval_state`."""
-    status = approval_state(clinic, content)
+def approval_status(clinic: Clinic) -> dict:
+    """Whether the clinic's medical lead approved the content it prints (resolved when it was loaded), as plain data
+    for templates: see `approval_state`."""
+    status = clinic.approval
     return status | {"warning": status["warning"].said() if status["warning"] else None}
 
 
@@ -124,7 +125,7 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
 def approval_request(clinic: Clinic, content: Content) -> str:
     """What `generate.py --clinic <clinic> --approval` prints: the fingerprint, what it covers,
     and the block to paste."""
-    status = approval_status(clinic, content)
+    status = approval_status(clinic)
     titles = ", ".join(content.of(clinic).treatments[slug].title for slug in clinic.treatments)
     approval = status["approval"] or {}
     now = {

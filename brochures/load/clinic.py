@@ -8,22 +8,25 @@ import os
 import re
 import stat
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
+from brochures.brand.colours import palette
 from brochures.brand.fonts import FontFamily, available_fonts, find_font, undrawable
 from brochures.files.images import MAX_IMAGE_BYTES, SVG_TYPE, check_image
 from brochures.files.safe_read import NotARegularFile, file_kind, read_regular_file
 from brochures.files.yaml_reader import FieldPath, dotted, read_yaml
+from brochures.load.approval import approval_state
 from brochures.load.loaded import Clinic, Content
 from brochures.load.locale import _locale, _localized_strings
 from brochures.load.translations import (
     language_name,
     strings_warnings,
 )
-from brochures.problems import InputError, Problem, describe, display_path
+from brochures.problems import WARNING, InputError, Problem, describe, display_path
 from brochures.schema.clinic import ClinicConfig
 from brochures.schema.errors import validate
-from brochures.schema.fields import SLUG
+from brochures.schema.fields import SLUG, colour_as_given
 from brochures.schema.reference import ClaimRules
 from brochures.schema.strings import Strings
 
@@ -315,7 +318,7 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     # The output folder is named after the folder as the user named it: a symlinked clinic folder keeps
     # the link's name, not its target's. Another language's documents go to a folder of that language inside it.
     named = safe_name(Path(os.path.abspath(config_file)).parent.name)
-    return Clinic(
+    clinic = Clinic(
         slug=named if main else f"{named}/{language}",
         folder=folder,
         config_file=config_file,
@@ -336,7 +339,29 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         main=main,
         script_fonts=tuple(script_fonts),
         translation_warnings=tuple(translation_warnings),
+        palette=palette(config.colors.primary, config.colors.accent),
     )
+    clinic = replace(clinic, colour_warnings=colour_warnings(clinic))
+    return replace(clinic, approval=approval_state(clinic, content))
+
+
+def colour_warnings(clinic: Clinic) -> tuple[Problem, ...]:
+    """Each brand colour the palette had to adjust to be readable, named as the clinic wrote it."""
+    given = (clinic.doc.data or {}).get("colors") or {}
+    found = []
+    for name, message in clinic.palette.adjustments:
+        key = name.split(".")[1]
+        colour = getattr(clinic.config.colors, key)
+        if isinstance(given.get(key), str):
+            # `"gold" (#FFD700) as text gives …`: the colour as the clinic wrote it, and what it means.
+            message = message.replace(colour, colour_as_given(given[key], colour), 1)
+        found.append(Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name, message, WARNING,
+                             "colours", COLOUR_HINT))
+    return tuple(found)
+
+
+COLOUR_HINT = ("Nothing is needed: the documents print in the readable shade. To choose the shade yourself, pick a "
+               "darker colour under colors: in clinic.yaml.")
 
 
 def _logo_problem(folder: Path, name: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from brochures.brand.colours import Palette
 from brochures.brand.fonts import FontFamily
 from brochures.files.yaml_reader import YamlFile
 from brochures.problems import Problem
@@ -77,6 +78,11 @@ class Clinic:
     script_fonts: tuple[FontFamily, ...] = ()
     # Its translations: older than the English, or not yet reviewed.
     translation_warnings: tuple[Problem, ...] = ()
+    # Resolved once, when the clinic is loaded, and read by every stage: its brand colours made readable (each
+    # adjustment a warning of its own), and whether its medical lead approved the content it prints.
+    palette: Palette | None = None
+    colour_warnings: tuple[Problem, ...] = ()
+    approval: dict = field(default_factory=dict)
 
     @property
     def home(self) -> str:

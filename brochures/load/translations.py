@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from brochures.files.yaml_reader import FieldPath, YamlFile, dotted, read_yaml
-from brochures.problems import InputError, Problem, describe, display_path
+from brochures.problems import WARNING, InputError, Problem, describe, display_path
 from brochures.schema.content import SharedContent, Treatment
 from brochures.schema.strings import TranslationInfo
 
@@ -242,6 +242,13 @@ def _laid_over(english: YamlFile, doc: YamlFile, language: str) -> tuple[dict, l
     return merged, problems
 
 
+# What a clinic is told to do about a translation it cannot change itself.
+TRANSLATORS = (
+    "The project's translators update the translation in data/translations/; the clinic cannot change it, "
+    "and until then the document prints as it is."
+)
+
+
 def untranslated(doc: YamlFile, english: YamlFile, fields: list[str]) -> list[Problem]:
     """Text of four words or more that is the same as the English: most likely copied and not yet translated."""
     found = []
@@ -255,6 +262,10 @@ def untranslated(doc: YamlFile, english: YamlFile, fields: list[str]) -> list[Pr
                     dotted(loc),
                     "the same as the English: translate it (or, if it "
                     "must stay in English, keep it and say so in a comment)",
+                    WARNING,
+                    "translation",
+                    TRANSLATORS,
+                    "translation-same",
                 )
             )
         elif isinstance(value, list) and isinstance(english_value, list):
@@ -285,6 +296,10 @@ def staleness(
                 "translation.english",
                 f"expected a record of the English it translates, got none: check it against "
                 f"{display_path(english.path)}, then run {stamp}",
+                WARNING,
+                "translation",
+                f"{TRANSLATORS} They check it against the English, then run `{stamp}`.",
+                "translation-unrecorded",
             )
         )
     else:
@@ -297,6 +312,10 @@ def staleness(
                         name,
                         f"older than the English it translates: {name} in {display_path(english.path)} "
                         f"changed since; update the translation, then run {stamp}",
+                        WARNING,
+                        "translation",
+                        f"{TRANSLATORS} They update it, then run `{stamp}`.",
+                        "translation-stale",
                     )
                 )
     if info.reviewed_by is None:
@@ -308,6 +327,11 @@ def staleness(
                 "translation.reviewed_by",
                 f"{kind} not yet reviewed: a clinician fluent in {language_name(language)} must check it "
                 "against the English before patients read it",
+                WARNING,
+                "translation",
+                f"A clinician fluent in {language_name(language)} reviews it and records their name under "
+                "translation: reviewed_by; the clinic cannot change the translation itself.",
+                "translation-unreviewed",
             )
         )
     return warnings
@@ -352,6 +376,10 @@ def strings_warnings(doc: YamlFile, english: YamlFile, language: str) -> list[Pr
                 1,
                 "translation",
                 "expected a translation: block saying who translated this file and who reviewed it",
+                WARNING,
+                "translation",
+                TRANSLATORS,
+                "translation-unrecorded",
             )
         ]
     info = translation_info(doc)

@@ -275,7 +275,7 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
                 "group; see \"Before the consultation\" in README.md), got none",
             )
         )
-    if sending and not (status := approval_status(clinic, content))["approved"]:
+    if sending and not (status := approval_status(clinic))["approved"]:
         problems.append(
             Problem(
                 clinic.config_file,

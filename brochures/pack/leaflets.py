@@ -54,7 +54,7 @@ def approved_leaflets(
         for outcome in result.outcomes
         if outcome.printed and outcome.document.clinic.slug == clinic.slug
     }
-    status = approval_status(clinic, content)
+    status = approval_status(clinic)
     if not status["approved"]:
         print(
             f"warning: {clinic.config.name}'s leaflets are not approved by its medical lead yet: "

@@ -17,7 +17,6 @@ from urllib.parse import quote
 import css_inline
 
 from brochures import STYLES_DIR
-from brochures.brand.colours import palette
 from brochures.files.fetcher import RestrictedFetcher
 from brochures.load.loaded import Clinic, Content
 from brochures.load.locale import patient_content
@@ -138,7 +137,7 @@ def logo_png(clinic: Clinic) -> bytes:
 def brand_variables(clinic: Clinic) -> str:
     """The clinic's colours and font as a :root block, for css-inline to resolve
     (email programs know no CSS variables)."""
-    colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
+    colours = clinic.palette
     font = f"'{clinic.font.name}', {FALLBACK_FONTS}"
     values = {
         "primary": colours.primary,

@@ -55,7 +55,7 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
     letter = letter_data(appointment, theirs, content, leaflets, personal=True)
     extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal")}
     # Of everything the clinic offers, as its medical lead approved it.
-    extra["approval"] = approval_status(clinic, content)
+    extra["approval"] = approval_status(clinic)
     # A renderer per patient: it keeps data per clinic folder.
     html = HtmlRenderer(content).render(document, extra)
     pdf, _warnings = printer.print_pdf(document, html)

@@ -18,7 +18,6 @@ from weasyprint.images import RasterImage
 from weasyprint.text.fonts import FontConfiguration
 
 from brochures import STYLES_DIR, TEMPLATES_DIR
-from brochures.brand.colours import palette
 from brochures.brand.css import brand_css
 from brochures.brand.fonts import font_face_css
 from brochures.files.fetcher import RestrictedFetcher
@@ -120,7 +119,7 @@ class Printer:
         sheets = [self._stylesheet(f"fonts:{family.css_name}", lambda family=family: font_face_css(family), None,
                                    RestrictedFetcher([], family.files)) for family in clinic.fonts]
         sheets.append(self._stylesheet(f"brand:{clinic.key}", lambda: brand_css(
-            palette(config.colors.primary, config.colors.accent), clinic.fonts, config.page_size,
+            clinic.palette, clinic.fonts, config.page_size,
             clinic.strings.footer_page), None, self._project_fetcher))
         return sheets + [self._project_sheet(name) for name in document.stylesheets]
 

@@ -6,8 +6,6 @@ import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from brochures.brand.colours import palette
-from brochures.load.approval import approval_state
 from brochures.problems import WARNING, Problem
 from brochures.quality.claims import claim_checker
 from brochures.quality.placeholders import placeholder_problems
@@ -19,7 +17,6 @@ from brochures.quality.reading import (
 )
 from brochures.quality.scorecard import HINTS, Scorecard, as_warning, overdue
 from brochures.render.data import offered_data
-from brochures.schema.fields import colour_as_given
 
 # Clinic settings that are not words a patient reads.
 CLINIC_SETTINGS = frozenset(
@@ -42,17 +39,7 @@ class ClinicFindings:
             "shared": checker.checked(content.docs["shared"]),
         }
         self.claims |= {slug: checker.checked(content.docs[slug]) for slug in clinic.treatments}
-        colours = palette(clinic.config.colors.primary, clinic.config.colors.accent)
-        given = (clinic.doc.data or {}).get("colors") or {}
-        self.contrast = [
-            Problem(
-                clinic.config_file,
-                clinic.doc.line_of(tuple(name.split("."))),
-                name,
-                _as_given(message, name.split(".")[1], clinic.config.colors, given),
-            )
-            for name, message in colours.adjustments
-        ]
+        self.contrast = list(clinic.colour_warnings)
         reviewed = {"the shared content": (content.docs["shared"].path, content.docs["shared"], content.shared.review)}
         reviewed |= {
             content.treatments[slug].title: (
@@ -75,7 +62,7 @@ class ClinicFindings:
             (problem.file.stem if problem.file.parent.name == "treatments" else None, problem)
             for problem in clinic.translation_warnings
         ]
-        self.approval = approval_state(clinic, content)
+        self.approval = clinic.approval
         self.placeholders = placeholder_problems(clinic)
 
     def sources(self, document) -> list[str]:
@@ -127,10 +114,7 @@ class ClinicFindings:
             card.lowest_text_contrast = inspection.lowest_text_contrast
             card.text_contrast_failures = inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
-            problems += [
-                Problem(Path(card.document), None, "", warning, WARNING, "printing", HINTS["printing"])
-                for warning in print_warnings(outcome.printed)
-            ]
+            problems += printing_problems(card.document, outcome.printed)
             card.pdf = document.output
         card.problems = problems + reading_problems(card)
         return card
@@ -150,12 +134,10 @@ def reading_problems(card: Scorecard) -> list[Problem]:
     return [Problem(Path(card.document), None, "", message, WARNING, "reading", HINTS["reading"]) for message in found]
 
 
-def _as_given(message: str, key: str, colours, given: dict) -> str:
-    """A colour adjustment that names the colour as the clinic wrote it: `"gold" (#FFD700) as text gives …`."""
-    colour = getattr(colours, key)
-    return (
-        message.replace(colour, colour_as_given(given[key], colour), 1) if isinstance(given.get(key), str) else message
-    )
+def printing_problems(document: str, printed) -> list[Problem]:
+    """What printing and the page inspection found about one document, as its warnings."""
+    return [Problem(Path(document), None, "", warning, WARNING, "printing", HINTS["printing"])
+            for warning in print_warnings(printed)]
 
 
 def print_warnings(printed) -> list[str]:

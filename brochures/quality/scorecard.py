@@ -33,17 +33,18 @@ REASONS = ("approval", "contact", "claims", "colours", "review", "translation", 
 # What to do about each kind of warning, in words for a practice manager (a problem may carry a more precise hint).
 HINTS = {
     "contact": "Replace it in clinic.yaml with the clinic's own details, then build again.",
-    "claims": "Reword it so that it promises nothing and plays no risk down (the rule's reason says why), then build "
-    "again.",
-    "colours": "Nothing is needed: the documents print in the readable shade. To choose the shade yourself, pick a "
-    "darker colour under colors: in clinic.yaml.",
+    "claims": (
+        "Reword it so that it promises nothing and plays no risk down (the rule's reason says why), then build again."
+    ),
     "review": "Ask the clinic's medical lead to check the content, then update its review block.",
-    "translation": "The project's translators update the translation (data/translations/); the clinic cannot change "
-    "it. Until then the document prints as it is.",
-    "reading": "Use shorter sentences and everyday words in that section (the content's files, or the clinic's own "
-    "text in clinic.yaml).",
-    "printing": "Look at the document's pages. For a low-resolution image, supply a larger PNG or an SVG; for a "
-    "document over its pages, shorten the clinic's own text.",
+    "reading": (
+        "Use shorter sentences and everyday words in that section (the content's files, or the clinic's own text in "
+        "clinic.yaml)."
+    ),
+    "printing": (
+        "Look at the document's pages. For a low-resolution image, supply a larger PNG or an SVG; for a document over "
+        "its pages, shorten the clinic's own text."
+    ),
 }
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import segno
 
 from brochures import STYLES_DIR
-from brochures.brand.colours import INK, Palette, palette
+from brochures.brand.colours import INK
 from brochures.load.approval import approval_status
 from brochures.load.loaded import Clinic, Content
 from brochures.load.locale import patient_content
@@ -36,9 +36,6 @@ class HtmlRenderer:
         self._images: dict[tuple[str, str], str] = {}
         # Plain data made once: treatments, shared content, each clinic's strings.
         self._data: dict[str, object] = {}
-
-    def palette(self, clinic: Clinic) -> Palette:
-        return palette(clinic.config.colors.primary, clinic.config.colors.accent)
 
     def environment(self, clinic: Clinic) -> PlainDataSandbox:
         """Templates from the clinic's own templates/ folder first, then the project's."""
@@ -107,7 +104,7 @@ class HtmlRenderer:
                 f"offered:{clinic.key}",
                 lambda: offered_data(clinic, [self._treatment(clinic, slug) for slug in clinic.treatments]),
             ),
-            "approval": self._plain(f"approval:{clinic.key}", lambda: approval_status(clinic, self.content.of(clinic))),
+            "approval": self._plain(f"approval:{clinic.key}", lambda: approval_status(clinic)),
             "parts": parts,
             "in_booklet": document.kind == BOOKLET,
             "keywords": list(clinic.strings.keywords) + [document.title],
@@ -176,7 +173,7 @@ class HtmlRenderer:
     def _icon(self, clinic: Clinic, name: str) -> str:
         def make() -> str:
             svg = (STYLES_DIR / "icons" / name).read_text(encoding="utf-8")
-            return data_uri("image/svg+xml", svg.replace("currentColor", self.palette(clinic).text))
+            return data_uri("image/svg+xml", svg.replace("currentColor", clinic.palette.text))
 
         return self._cached(clinic, f"icon:{name}", make)
 
@@ -187,7 +184,7 @@ class HtmlRenderer:
                 {
                     "treatment": self._treatment(clinic, slug),
                     "t": self._strings(clinic),
-                    "palette": palette_data(self.palette(clinic)),
+                    "palette": palette_data(clinic.palette),
                 },
             )
             return data_uri("image/svg+xml", svg)
