@@ -229,13 +229,8 @@ def memory_benchmark(clinic_count: int) -> int:
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync"
 ]
 
 
@@ -347,13 +342,8 @@ def inline_imports(text: str) -> str:
 def build_command(data: Path, out: Path, *extra: str) -> float:
     """The real command in a process of its own, as a user runs it: start-up and imports included."""
     command = [
-        sys.executable,
-        str(Path(__file__).resolve().parent.parent / "generate.py"),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        *extra,
+        sys.executable, str(Path(__file__).resolve().parent.parent / "generate.py"), "--data", str(data), "--out",
+        str(out), *extra
     ]
     return timed(lambda: subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False))
 

@@ -107,10 +107,7 @@ def test_comparison_sheet_comes_from_the_same_treatment_data(example_build):
 
 def test_second_clinic_rebrands_everything_by_config_alone(example_build, rosewood_build):
     assert sorted(p.name for p in rosewood_build.glob("*.pdf")) == [
-        "booklet.pdf",
-        "comparison.pdf",
-        "facial.pdf",
-        "hair.pdf",
+        "booklet.pdf", "comparison.pdf", "facial.pdf", "hair.pdf"
     ]
     facial = rosewood_build / "facial.pdf"
     assert page_sizes(facial) == {LETTER}

@@ -212,13 +212,8 @@ def test_every_country_names_the_source_of_its_emergency_number():
 @pytest.mark.parametrize(
     "phone",
     [
-        "(843) 555-0142",
-        "+1 (843) 555-0142",
-        "843-555-0142",
-        "843.555.0142",
-        "+33 1.23.45.67.89",
-        "020 7946 0000",
-        "+44 20 7946 0000",
+        "(843) 555-0142", "+1 (843) 555-0142", "843-555-0142", "843.555.0142", "+33 1.23.45.67.89", "020 7946 0000",
+        "+44 20 7946 0000"
     ],
 )
 def test_phone_formats_are_valid(phone):
@@ -254,10 +249,7 @@ def test_an_international_phone_keeps_its_plus(clinic_copy, tmp_path):
 def test_spelling_keeps_capitals_and_whole_words():
     table = {"ageing": "aging", "colour": "color"}
     assert respell(["Ageing skin", "AGEING", "discolouration", "colour."], table) == [
-        "Aging skin",
-        "AGING",
-        "discolouration",
-        "color.",
+        "Aging skin", "AGING", "discolouration", "color."
     ]
 
 

@@ -123,16 +123,8 @@ def test_brand_colours_build_and_measure_aa_on_the_pdf(clinic_copy, tmp_path, co
     assert (
         main(
             [
-                "--clinic",
-                str(clinic_copy),
-                "--layout",
-                "all",
-                "--treatment",
-                "facial",
-                *booklet,
-                "--check",
-                "--out",
-                str(tmp_path),
+                "--clinic", str(clinic_copy), "--layout", "all", "--treatment", "facial", *booklet, "--check", "--out",
+                str(tmp_path)
             ]
         )
         == 0

@@ -35,10 +35,7 @@ def test_serves_files_inside_allowed_folders_and_data_urls(fetcher, tmp_path):
 
 
 @pytest.mark.parametrize("url", [
-    "https://example.test/logo.svg",
-    "http://127.0.0.1/",
-    "ftp://example.test/x",
-    "file:///etc/passwd",
+    "https://example.test/logo.svg", "http://127.0.0.1/", "ftp://example.test/x", "file:///etc/passwd"
 ])
 def test_refuses_network_and_files_outside(fetcher, url):
     # Refused for its scheme, before any path is looked at; a file outside for its place.

@@ -46,15 +46,7 @@ def test_init_makes_a_clinic_that_builds_at_once_and_says_what_to_do_next(data_c
     config = (folder / "clinic.yaml").read_text()
     # Every setting is explained, the country says it is a default to change, and the approval is left to a person.
     for field in (
-        "name:",
-        "logo:",
-        "primary:",
-        "font:",
-        "phone:",
-        "email:",
-        "country: GB",
-        "page_size:",
-        "treatments:",
+        "name:", "logo:", "primary:", "font:", "phone:", "email:", "country: GB", "page_size:", "treatments:"
     ):
         above = config.splitlines()[line_of(folder / "clinic.yaml", field) - 2]
         assert "#" in above or "#" in config.splitlines()[line_of(folder / "clinic.yaml", field) - 1], field

@@ -85,23 +85,8 @@ def test_yaml_tags_are_refused(clinic_copy, capsys):
 # --- Property-based: whatever the loader is fed, it only ever raises InputError ---
 
 FIELDS = [
-    "name",
-    "logo",
-    "colors",
-    "primary",
-    "accent",
-    "font",
-    "contact",
-    "phone",
-    "email",
-    "website",
-    "address",
-    "booking_url",
-    "emergency_number",
-    "page_size",
-    "language",
-    "treatments",
-    "disclaimer",
+    "name", "logo", "colors", "primary", "accent", "font", "contact", "phone", "email", "website", "address",
+    "booking_url", "emergency_number", "page_size", "language", "treatments", "disclaimer"
 ]
 HOSTILE = [
     "#0F6E6E",
@@ -271,16 +256,8 @@ def test_a_document_over_its_time_budget_fails_and_the_rest_are_built(clinic_cop
     started = time.perf_counter()
     code = main(
         [
-            "--clinic",
-            str(clinic_copy),
-            "--treatment",
-            "facial",
-            "--treatment",
-            "comparison",
-            "--time-limit",
-            "5",
-            "--out",
-            str(tmp_path),
+            "--clinic", str(clinic_copy), "--treatment", "facial", "--treatment", "comparison", "--time-limit", "5",
+            "--out", str(tmp_path)
         ]
     )
     # A hang guard: without the budget it runs for minutes.
@@ -301,20 +278,8 @@ def test_a_document_over_its_memory_budget_fails_and_the_rest_are_built(clinic_c
     )
     run = subprocess.run(
         [
-            sys.executable,
-            str(ROOT / "generate.py"),
-            "--clinic",
-            str(clinic_copy),
-            "--treatment",
-            "facial",
-            "--treatment",
-            "comparison",
-            "--memory-limit",
-            "40",
-            "--time-limit",
-            "900",
-            "--out",
-            str(tmp_path),
+            sys.executable, str(ROOT / "generate.py"), "--clinic", str(clinic_copy), "--treatment", "facial",
+            "--treatment", "comparison", "--memory-limit", "40", "--time-limit", "900", "--out", str(tmp_path)
         ],
         # Memory stops it, even on a busy machine.
         capture_output=True,
@@ -372,18 +337,8 @@ def test_sigkill_mid_batch_never_leaves_a_broken_pdf(tmp_path):
     shutil.copytree(data / "clinics" / "example", data / "clinics" / "copy")
     out = tmp_path / "out"
     command = [
-        sys.executable,
-        str(ROOT / "generate.py"),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--treatment",
-        "facial",
-        "--treatment",
-        "hair",
-        "--treatment",
-        "body",
+        sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out), "--treatment", "facial",
+        "--treatment", "hair", "--treatment", "body"
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     for line in process.stdout:

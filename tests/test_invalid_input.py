@@ -227,16 +227,8 @@ def test_one_broken_clinic_does_not_stop_the_others(clinic_copy, tmp_path, capsy
     edit_config(clinic_copy, '"#0F6E6E"', '"tealish"')
     code = main(
         [
-            "--clinic",
-            "example",
-            "--clinic",
-            str(clinic_copy),
-            "--clinic",
-            str(ROSEWOOD),
-            "--treatment",
-            "facial",
-            "--out",
-            str(tmp_path),
+            "--clinic", "example", "--clinic", str(clinic_copy), "--clinic", str(ROSEWOOD), "--treatment", "facial",
+            "--out", str(tmp_path)
         ]
     )
     assert code == 2

@@ -330,11 +330,8 @@ def test_a_list_with_one_item_fewer_than_the_english(data, tmp_path):
     replace_in(path, f"  - {last}\n", "")
     english = len(yaml_of(data / "treatments" / "facial.yaml")["not_suitable"])
     assert_refused(
-        data,
-        tmp_path,
-        f"{display_path(path)}:{key_line(path, 'not_suitable')} not_suitable:",
-        f"expected {english} items",
-        f"got {english - 1} items",
+        data, tmp_path, f"{display_path(path)}:{key_line(path, 'not_suitable')} not_suitable:",
+        f"expected {english} items", f"got {english - 1} items"
     )
 
 
@@ -344,11 +341,8 @@ def test_a_missing_field(data, tmp_path):
     replace_in(path, f"in_summary: {in_summary}\n", "")
     english = data / "treatments" / "facial.yaml"
     err = assert_refused(
-        data,
-        tmp_path,
-        f"{display_path(path)}:",
-        " in_summary: required, but missing",
-        f"({display_path(english)}:{key_line(english, 'in_summary')})",
+        data, tmp_path, f"{display_path(path)}:", " in_summary: required, but missing",
+        f"({display_path(english)}:{key_line(english, 'in_summary')})"
     )
     assert re.search(re.escape(display_path(path)) + r":\d+ in_summary:", err), "the line is named"
 
@@ -365,10 +359,8 @@ def test_a_missing_translation_file(data, tmp_path):
     path = data / ES_FACIAL
     path.unlink()
     assert_refused(
-        data,
-        tmp_path,
-        display_path(path),
-        f"expected the Spanish translation of {display_path(data / 'treatments' / 'facial.yaml')}, found no such file",
+        data, tmp_path, display_path(path),
+        f"expected the Spanish translation of {display_path(data / 'treatments' / 'facial.yaml')}, found no such file"
     )
 
 
@@ -634,18 +626,8 @@ def built_more(tmp_path_factory) -> dict:
     data = three_languages(root)
     code, out, err = run(
         [
-            "--data",
-            str(data),
-            "--out",
-            str(root / "out"),
-            "--jobs",
-            "2",
-            "--treatment",
-            "facial",
-            "--treatment",
-            "booklet",
-            "--layout",
-            "trifold",
+            "--data", str(data), "--out", str(root / "out"), "--jobs", "2", "--treatment", "facial", "--treatment",
+            "booklet", "--layout", "trifold"
         ]
     )
     return {"code": code, "out": out, "err": err, "data": data, "home": root / "out" / "example"}

@@ -126,20 +126,8 @@ def test_a_killed_build_resumes_where_it_stopped(data, tmp_path):
     shutil.copytree(data / "clinics" / "example", data / "clinics" / "second")
     out = tmp_path / "out"
     command = [
-        sys.executable,
-        str(ROOT / "generate.py"),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--jobs",
-        "1",
-        "--treatment",
-        "facial",
-        "--treatment",
-        "hair",
-        "--treatment",
-        "body",
+        sys.executable, str(ROOT / "generate.py"), "--data", str(data), "--out", str(out), "--jobs", "1", "--treatment",
+        "facial", "--treatment", "hair", "--treatment", "body"
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     written = []
@@ -170,10 +158,8 @@ def test_cleanup_removes_only_files_the_generator_made(tmp_path):
     clinic = out / "example"
     clinic.mkdir(parents=True)
     theirs = [
-        out / ".notes.tmp",
-        clinic / ".draft.pdf.tmp",
-        clinic / ".brochures-partial-notes.tmp",
-        out / "elsewhere" / f"{TEMP_PREFIX}1-abcdefgh.tmp",
+        out / ".notes.tmp", clinic / ".draft.pdf.tmp", clinic / ".brochures-partial-notes.tmp",
+        out / "elsewhere" / f"{TEMP_PREFIX}1-abcdefgh.tmp"
     ]
     for path in theirs:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -176,11 +176,7 @@ def test_booklet_is_one_tagged_accessible_document(booklet):
     assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
     text = pdf_text(booklet)
     for needed in (
-        "Facial mesotherapy",
-        "Hair mesotherapy",
-        "Body mesotherapy",
-        "Medical or cosmetic?",
-        "Book a consultation",
+        "Facial mesotherapy", "Hair mesotherapy", "Body mesotherapy", "Medical or cosmetic?", "Book a consultation"
     ):
         assert needed in text
     # The clinic's disclaimer, in each leaflet it binds.
@@ -209,18 +205,8 @@ def trifold_build(tmp_path_factory):
     assert (
         main(
             [
-                "--layout",
-                "trifold",
-                "--variant",
-                "all",
-                "--treatment",
-                "facial",
-                "--treatment",
-                "hair",
-                "--treatment",
-                "body",
-                "--out",
-                str(out),
+                "--layout", "trifold", "--variant", "all", "--treatment", "facial", "--treatment", "hair",
+                "--treatment", "body", "--out", str(out)
             ]
         )
         == 0

@@ -326,18 +326,8 @@ def test_one_patient_booked_by_phone(clinic, capsys):
     folder, out = clinic
     assert (
         pack(
-            folder,
-            out,
-            "--name",
-            "Sam",
-            "--email",
-            "sam@example.test",
-            "--when",
-            "2030-12-03 14:30",
-            "--treatment",
-            "facial",
-            "--treatment",
-            "hair",
+            folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30", "--treatment",
+            "facial", "--treatment", "hair"
         )
         == 0
     )

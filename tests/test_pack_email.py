@@ -268,18 +268,8 @@ def test_a_clinic_in_the_us_gets_american_dates_and_a_12_hour_clock(tmp_path):
     assert (
         main(
             [
-                "--clinic",
-                str(ROSEWOOD),
-                "--out",
-                str(out),
-                "--name",
-                "Jo",
-                "--email",
-                "jo@example.test",
-                "--when",
-                "12/03/2030 2:30 pm",
-                "--treatment",
-                "hair",
+                "--clinic", str(ROSEWOOD), "--out", str(out), "--name", "Jo", "--email", "jo@example.test", "--when",
+                "12/03/2030 2:30 pm", "--treatment", "hair"
             ],
             clock=CLOCK,
         )
@@ -350,16 +340,8 @@ def test_a_pack_for_one_treatment_leaves_the_clinic_report_whole(clinic, capsys)
     assert len(json.loads(report.read_text())["documents"]) == 5
     assert (
         pack(
-            folder,
-            out,
-            "--name",
-            "Sam",
-            "--email",
-            "sam@example.test",
-            "--when",
-            "2030-12-03 14:30",
-            "--treatment",
-            "facial",
+            folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2030-12-03 14:30", "--treatment",
+            "facial"
         )
         == 0
     )

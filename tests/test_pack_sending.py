@@ -32,10 +32,8 @@ from pack_support import (
 )
 
 ROWS = [
-    "Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes",
-    "Jo,jo@example.test,2030-12-03,11:00,hair,",
-    "Alex,alex@example.test,2030-12-03,14:30,facial hair,",
-    "Priya,priya@example.test,2030-12-04,10:15,body,",
+    "Sam,sam@example.test,2030-12-03,09:30,facial,Dr Ana Reyes", "Jo,jo@example.test,2030-12-03,11:00,hair,",
+    "Alex,alex@example.test,2030-12-03,14:30,facial hair,", "Priya,priya@example.test,2030-12-04,10:15,body,"
 ]
 
 
@@ -606,15 +604,8 @@ def test_unapproved_leaflets_in_another_data_folder_name_it_in_the_approval_comm
     assert (
         main(
             [
-                "--data",
-                str(data),
-                "--clinic",
-                "example",
-                "--out",
-                str(tmp_path / "out"),
-                "--appointments",
-                str(appointments),
-                "--send",
+                "--data", str(data), "--clinic", "example", "--out", str(tmp_path / "out"), "--appointments",
+                str(appointments), "--send"
             ],
             clock=CLOCK,
         )

@@ -228,14 +228,8 @@ def test_a_clinic_template_that_leaves_out_the_emergency_advice_fails_its_docume
     assert (
         main(
             [
-                "--clinic",
-                str(clinic_copy),
-                "--out",
-                str(tmp_path / "out"),
-                "--treatment",
-                "facial",
-                "--treatment",
-                "comparison",
+                "--clinic", str(clinic_copy), "--out", str(tmp_path / "out"), "--treatment", "facial", "--treatment",
+                "comparison"
             ]
         )
         == 1

@@ -185,17 +185,9 @@ SAFETY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Co
 @pytest.mark.parametrize(
     "request_line",
     [
-        "GET /example/facial.pdf HTTP/1.1",
-        "GET /example/leak.pdf HTTP/1.1",
-        "POST / HTTP/1.1",
-        "PUT /x.pdf HTTP/1.1",
-        "DELETE /example/facial.pdf HTTP/1.1",
-        "OPTIONS * HTTP/1.1",
-        "HEAD / HTTP/1.1",
-        "BREW / HTTP/1.1",
-        "GET / HTTP/9.9",
-        "not a request at all HTTP/1.1",
-        "GET /example/facial.pdf",
+        "GET /example/facial.pdf HTTP/1.1", "GET /example/leak.pdf HTTP/1.1", "POST / HTTP/1.1", "PUT /x.pdf HTTP/1.1",
+        "DELETE /example/facial.pdf HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1", "BREW / HTTP/1.1",
+        "GET / HTTP/9.9", "not a request at all HTTP/1.1", "GET /example/facial.pdf"
     ],
 )
 def test_every_answer_carries_the_safety_headers(serving, request_line):
@@ -398,19 +390,8 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
     with log_file.open("w") as log:
         server = subprocess.Popen(
             [
-                sys.executable,
-                "generate.py",
-                "serve",
-                "--data",
-                str(data),
-                "--out",
-                str(out),
-                "--port",
-                str(port),
-                "--treatment",
-                "facial",
-                "--treatment",
-                "hair",
+                sys.executable, "generate.py", "serve", "--data", str(data), "--out", str(out), "--port", str(port),
+                "--treatment", "facial", "--treatment", "hair"
             ],
             cwd=ROOT,
             stdout=log,
@@ -422,14 +403,8 @@ def test_the_gallery_follows_every_saved_change(tmp_path):
         # Traversal, as a browser would never send it but an attacker would: 404, whatever the encoding.
         (out / "example" / "leak.pdf").symlink_to(config)
         for raw in [
-            "/../data/clinics/example/clinic.yaml",
-            "/%2e%2e/%2e%2e/etc/passwd",
-            "/example/..%2f..%2f.build-cache.json",
-            "/example\\..\\.build-cache.json",
-            "/.build-cache.json",
-            "/.build.lock",
-            "/example/leak.pdf",
-            "/example/",
+            "/../data/clinics/example/clinic.yaml", "/%2e%2e/%2e%2e/etc/passwd", "/example/..%2f..%2f.build-cache.json",
+            "/example\\..\\.build-cache.json", "/.build-cache.json", "/.build.lock", "/example/leak.pdf", "/example/"
         ]:
             assert get(port, raw)[0] == 404, raw
         status, pdf = get(port, "/example/facial.pdf")

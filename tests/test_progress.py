@@ -58,14 +58,8 @@ def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
 def test_a_terminal_shows_one_live_progress_line(failing_facial, tmp_path):
     code, shown = run_on_a_terminal(
         [
-            "--clinic",
-            str(failing_facial),
-            "--treatment",
-            "facial",
-            "--treatment",
-            "comparison",
-            "--out",
-            str(tmp_path / "out"),
+            "--clinic", str(failing_facial), "--treatment", "facial", "--treatment", "comparison", "--out",
+            str(tmp_path / "out")
         ]
     )
     assert code == 1
@@ -100,15 +94,8 @@ def test_quiet_prints_only_failures_and_the_summary(failing_facial, tmp_path, ca
     assert (
         main(
             [
-                "--quiet",
-                "--clinic",
-                str(failing_facial),
-                "--treatment",
-                "facial",
-                "--treatment",
-                "comparison",
-                "--out",
-                str(tmp_path),
+                "--quiet", "--clinic", str(failing_facial), "--treatment", "facial", "--treatment", "comparison",
+                "--out", str(tmp_path)
             ]
         )
         == 1

@@ -75,11 +75,8 @@ def test_check_strict_fails_until_the_clinic_approves_then_passes(clinic_copy, t
 @pytest.mark.parametrize(
     "text",
     [
-        "Results are not permanent.",
-        "No treatment is risk-free.",
-        "Results vary.",
-        "It is not painless for everyone.",
-        "We cannot guarantee results.",
+        "Results are not permanent.", "No treatment is risk-free.", "Results vary.", "It is not painless for everyone.",
+        "We cannot guarantee results."
     ],
 )
 def test_honest_negations_are_not_claims(text):
@@ -298,14 +295,8 @@ def test_content_past_its_review_date_is_a_warning(tmp_path, monkeypatch, capsys
 def test_report_html_is_readable_without_code(example_build):
     html = (example_build / "report.html").read_text()
     for needed in (
-        "Quality report: Example Aesthetics Clinic",
-        "Reading grade (target 8 or lower)",
-        "facial.pdf",
-        "booklet.pdf",
-        "Reading grade by section",
-        "when to get help",
-        "Hyaluronic acid",
-        "7/7 passed",
+        "Quality report: Example Aesthetics Clinic", "Reading grade (target 8 or lower)", "facial.pdf", "booklet.pdf",
+        "Reading grade by section", "when to get help", "Hyaluronic acid", "7/7 passed"
     ):
         assert needed in html
 

@@ -334,16 +334,12 @@ def test_error_messages_never_print_raw_control_or_direction_characters(tmp_path
     "field,old,new,shown",
     [
         (
-            "contact.website",
-            "website: https://example-clinic.test",
-            "website: https://ex\u0430mple-clinic.test",
-            "xn--exmple-clinic-x1k.test",
+            "contact.website", "website: https://example-clinic.test", "website: https://ex\u0430mple-clinic.test",
+            "xn--exmple-clinic-x1k.test"
         ),
         (
-            "booking_url",
-            "booking_url: https://example-clinic.test/book",
-            "booking_url: https://ex\u0430mple.test/book",
-            "xn--exmple-4nf.test",
+            "booking_url", "booking_url: https://example-clinic.test/book",
+            "booking_url: https://ex\u0430mple.test/book", "xn--exmple-4nf.test"
         ),
         ("contact.email", "email: hello@example-clinic.test", "email: hello@\u0440aypal.test", "xn--aypal-uye.test"),
     ],
@@ -423,13 +419,8 @@ def test_nesting_up_to_the_cap_is_read(tmp_path):
 @pytest.mark.parametrize(
     "name",
     [
-        "facial.press.yaml",
-        "Facial.yaml",
-        "face lift.yaml",
-        "-face.yaml",
-        ".face.yaml",
-        "gesicht-ü.yaml",
-        "a" * 41 + ".yaml",
+        "facial.press.yaml", "Facial.yaml", "face lift.yaml", "-face.yaml", ".face.yaml", "gesicht-ü.yaml",
+        "a" * 41 + ".yaml"
     ],
 )
 def test_a_treatment_file_name_outside_the_safe_set_is_refused(tmp_path, name):
@@ -607,20 +598,8 @@ def test_a_logo_that_cannot_be_drawn_fails_its_clinic_once(clinic_copy, tmp_path
     started = time.monotonic()
     code = main(
         [
-            "--clinic",
-            str(clinic_copy),
-            "--clinic",
-            "example",
-            "--time-limit",
-            "10",
-            "--jobs",
-            "1",
-            "--treatment",
-            "facial",
-            "--treatment",
-            "comparison",
-            "--out",
-            str(tmp_path),
+            "--clinic", str(clinic_copy), "--clinic", "example", "--time-limit", "10", "--jobs", "1", "--treatment",
+            "facial", "--treatment", "comparison", "--out", str(tmp_path)
         ]
     )
     # Once for the clinic, not once per document.

@@ -37,15 +37,7 @@ MAX_STAMP_BYTES = 16 * 1024 * 1024
 
 # The environment a build's output depends on (dates in metadata, the shard of auto/N, fonts, time zone).
 ENVIRONMENT = (
-    "SOURCE_DATE_EPOCH",
-    "JOB_COMPLETION_INDEX",
-    "TZ",
-    "LANG",
-    "LC_",
-    "BROCHURES_",
-    "FONTCONFIG",
-    "PANGO",
-    "XDG_",
+    "SOURCE_DATE_EPOCH", "JOB_COMPLETION_INDEX", "TZ", "LANG", "LC_", "BROCHURES_", "FONTCONFIG", "PANGO", "XDG_"
 )
 
 
@@ -100,10 +92,7 @@ def state(path: str) -> list[int] | None:
 
 def code_paths() -> list[Path]:
     return [
-        PROJECT_ROOT / "generate.py",
-        PROJECT_ROOT / "brochures",
-        PROJECT_ROOT / "templates",
-        PROJECT_ROOT / "styles",
+        PROJECT_ROOT / "generate.py", PROJECT_ROOT / "brochures", PROJECT_ROOT / "templates", PROJECT_ROOT / "styles"
     ]
 
 

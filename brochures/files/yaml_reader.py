@@ -223,10 +223,8 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
     if id(node) in seen:
         problems.append(
             Problem(
-                doc.path,
-                doc.line_of(loc),
-                name,
-                "expected plain values, got a YAML alias (*name); anchors and aliases are not supported",
+                doc.path, doc.line_of(loc), name,
+                "expected plain values, got a YAML alias (*name); anchors and aliases are not supported"
             )
         )
         return None
@@ -259,10 +257,8 @@ def _build(node: yaml.Node, loc: FieldPath, doc: YamlFile, problems: list[Proble
             if key == "<<":
                 problems.append(
                     Problem(
-                        doc.path,
-                        key_line,
-                        name,
-                        "expected plain fields, got a YAML merge key (<<); it is not supported",
+                        doc.path, key_line, name,
+                        "expected plain fields, got a YAML merge key (<<); it is not supported"
                     )
                 )
                 continue

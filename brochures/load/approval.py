@@ -91,13 +91,9 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
             else (clinic.doc.lines.get(field) or clinic.doc.line_of(("languages",)))
         )
         warning = Problem(
-            clinic.config_file,
-            line,
-            dotted(field),
-            f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft",
-            WARNING,
-            "approval",
-            how,
+            clinic.config_file, line, dotted(field),
+            f"not yet approved{in_language} by the clinic's medical lead, so every page is marked as a draft", WARNING,
+            "approval", how
         )
     elif approval.fingerprint != current:
         state = OUTDATED

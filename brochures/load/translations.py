@@ -372,14 +372,9 @@ def strings_warnings(doc: YamlFile, english: YamlFile, language: str) -> list[Pr
     if block is None:
         return [
             Problem(
-                doc.path,
-                1,
-                "translation",
-                "expected a translation: block saying who translated this file and who reviewed it",
-                WARNING,
-                "translation",
-                TRANSLATORS,
-                "translation-unrecorded",
+                doc.path, 1, "translation",
+                "expected a translation: block saying who translated this file and who reviewed it", WARNING,
+                "translation", TRANSLATORS, "translation-unrecorded"
             )
         ]
     info = translation_info(doc)

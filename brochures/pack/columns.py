@@ -8,14 +8,7 @@ import re
 # with "_", "-" and runs of spaces read as one space). Date and time come in one column or in two.
 COLUMNS = {
     "first_name": (
-        "first name",
-        "firstname",
-        "forename",
-        "given name",
-        "patient first name",
-        "first",
-        "name",
-        "patient",
+        "first name", "firstname", "forename", "given name", "patient first name", "first", "name", "patient"
     ),
     "email": ("email", "e mail", "email address", "e mail address", "mail", "patient email"),
     "when": ("appointment", "date and time", "datetime", "date time", "appointment date and time", "starts", "start"),

@@ -259,10 +259,8 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
     if clinic.strings.pack is None:
         problems.append(
             Problem(
-                clinic.strings_doc.path,
-                None,
-                "pack",
-                "expected the words of the email (a pack: group, as in data/strings/en.yaml), got none",
+                clinic.strings_doc.path, None, "pack",
+                "expected the words of the email (a pack: group, as in data/strings/en.yaml), got none"
             )
         )
     if sending and clinic.config.email is None:

@@ -104,10 +104,8 @@ def _measure_pages(
         x0, y0 = min(g[0] for g in word), min(g[1] for g in word)
         x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
         box = (
-            max(0, round((x0 - left - 1.5) * scale)),
-            max(0, round((top - y1 - 1.5) * scale)),
-            min(image.width, round((x1 - left + 1.5) * scale)),
-            min(image.height - 1, round((top - y0 + 1.5) * scale)),
+            max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
+            min(image.width, round((x1 - left + 1.5) * scale)), min(image.height - 1, round((top - y0 + 1.5) * scale))
         )
         background = _background(pixels, box, fill)
         if background is not None:
@@ -179,10 +177,7 @@ def _measure_pages(
                     fill = "#{:02X}{:02X}{:02X}".format(*(c.value for c in colour[:3]))
                     large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
                     style = styles[ctypes.cast(text_object, ctypes.c_void_p).value] = (
-                        size,
-                        fill,
-                        large,
-                        fonts.name(handle, index),
+                        size, fill, large, fonts.name(handle, index)
                     )
                 size, fill, large, font = style
                 if size <= 0:

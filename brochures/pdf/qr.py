@@ -69,10 +69,8 @@ def _qr_modules(code) -> int:
 def _quiet(image, x0: float, y0: float, x1: float, y1: float, margin: float) -> bool:
     """True when the band `margin` pixels wide around the symbol is one light colour."""
     outer = (
-        max(0, round(x0 - margin)),
-        max(0, round(y0 - margin)),
-        min(image.width, round(x1 + margin)),
-        min(image.height, round(y1 + margin)),
+        max(0, round(x0 - margin)), max(0, round(y0 - margin)), min(image.width, round(x1 + margin)),
+        min(image.height, round(y1 + margin))
     )
     # Zxing's corners lie on the symbol's outer edge: keep clear of anti-aliasing.
     inner_margin = 2

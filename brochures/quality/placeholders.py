@@ -50,10 +50,8 @@ def placeholder_problems(clinic) -> list[Problem]:
     }
     return [
         Problem(
-            clinic.config_file,
-            clinic.doc.line_of(setting),
-            ".".join(setting),
-            f"expected the clinic's own {what}, got {describe(written)}, {REACHES_NO_ONE}",
+            clinic.config_file, clinic.doc.line_of(setting), ".".join(setting),
+            f"expected the clinic's own {what}, got {describe(written)}, {REACHES_NO_ONE}"
         )
         for setting, (what, written, reaches_no_one) in checks.items()
         if reaches_no_one

@@ -22,6 +22,14 @@ from brochures.schema.fields import (
 )
 
 
+def with_placeholders(value: str, wanted: set[str], exact: bool) -> str:
+    """Text whose {placeholders} are all `wanted` ones (and, if `exact`, every one of them)."""
+    found = set(re.findall(r"\{(\w+)\}", value))
+    if found != wanted if exact else not found <= wanted:
+        _fail("placeholders", f"expected text using {'exactly' if exact else 'only'} the placeholders "
+              + ", ".join("{" + p + "}" for p in sorted(wanted)))
+    return value
+
 class DiagramLabels(Model):
     epidermis: ShortText
     dermis: ShortText
@@ -169,12 +177,7 @@ class ListJoiner(Model):
     @classmethod
     def _two_placeholders(cls, value: str, info: ValidationInfo) -> str:
         wanted = {"first", "last"} if info.field_name == "pair" else {"rest", "last"}
-        if set(re.findall(r"\{(\w+)\}", value)) != wanted:
-            _fail(
-                "placeholders",
-                "expected text using exactly the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)),
-            )
-        return value
+        return with_placeholders(value, wanted, exact=True)
 
 
 class Counted(Model):
@@ -242,13 +245,7 @@ class PackStrings(Model):
     @field_validator(*placeholders)
     @classmethod
     def _placeholders_match(cls, value: str, info: ValidationInfo) -> str:
-        wanted = cls.placeholders[info.field_name]
-        if not set(re.findall(r"\{(\w+)\}", value)) <= wanted:
-            _fail(
-                "placeholders",
-                "expected text using only the placeholders " + ", ".join("{" + p + "}" for p in sorted(wanted)),
-            )
-        return value
+        return with_placeholders(value, cls.placeholders[info.field_name], exact=False)
 
 
 class TranslationInfo(Model):
