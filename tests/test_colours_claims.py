@@ -95,7 +95,8 @@ def test_a_pale_pink_keeps_its_look_instead_of_turning_warning_red():
     assert palette("#0F6E6E", "#E8F4F4").text == "#0F6E6E"
     assert palette("#7A1F3D", "#FBEFD9").text == "#7A1F3D"
     red = palette("#B00020", None)
-    assert red.text != "#B00020" and any("too close to the red of the safety warnings" in m for _, m in red.adjustments)
+    assert red.text != "#B00020"
+    assert any("too close to the red of the safety warnings" in m for _, m, _ in red.adjustments)
 
 
 def _hue_degrees(colour: str) -> float:

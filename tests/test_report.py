@@ -61,6 +61,10 @@ def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_b
     assert "What the checks mean" in html and "Reading grade</dt>" in html and "Contrast</dt>" in html
     # No command-line jargon for the staff: no options, no commands, no `file:line setting:` and no check's code name.
     text = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+    # Only a warning's "What to do" gives the command, after who does it.
+    to_do = re.findall(r'<span class="what-to-do">(.*?)</span>', text, flags=re.DOTALL)
+    assert any("medical lead" in line and "python generate.py --clinic example --approval" in line for line in to_do)
+    text = re.sub(r'<span class="what-to-do">.*?</span>', "", text, flags=re.DOTALL)
     assert not re.search(r"--[a-z]|python generate|`|\.yaml:\d|structure tree|PDF/UA:", text)
     assert re.search(
         r'<span class="where">In data/clinics/example/clinic.yaml, line \d+, the setting approval:</span> '

@@ -148,8 +148,9 @@ class Palette:
     # Safety warnings: the same for every clinic.
     alert: str = ALERT
     alert_background: str = ALERT_BACKGROUND
-    # (config field, what was changed and why)
-    adjustments: tuple[tuple[str, str], ...] = ()
+    # (config field, what was changed and why, and the text colour a clinic may write as colors.text to accept it,
+    # or None for a background it cannot)
+    adjustments: tuple[tuple[str, str, str | None], ...] = ()
 
     @property
     def text_backgrounds(self) -> tuple[str, ...]:
@@ -163,7 +164,7 @@ def text_backgrounds(accent: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def palette(primary: str, accent: str | None) -> Palette:
+def palette(primary: str, accent: str | None, text: str | None = None) -> Palette:
     """Brand colours made accessible (WCAG AA: 4.5:1 for body text), keeping each colour's hue.
 
     Computed once per pair of colours: the renderer, the printer and the scorecard share the result.
@@ -183,6 +184,7 @@ def palette(primary: str, accent: str | None) -> Palette:
                     "colors.accent",
                     f"{accent} behind text gives {contrast(INK, accent):.1f}:1 with body text "
                     f"(needs 4.5:1): backgrounds use the lighter {lighter} ({contrast(INK, lighter):.1f}:1) instead",
+                    None,
                 )
             )
         accent = lighter
@@ -195,31 +197,16 @@ def palette(primary: str, accent: str | None) -> Palette:
                 f"{primary} behind text gives at most {max(contrast(WHITE, primary), contrast(INK, primary)):.1f}:1 "
                 f"(needs 4.5:1): backgrounds behind text use the darker {background} "
                 f"({contrast(WHITE, background):.1f}:1 with white text) instead",
+                None,
             )
         )
     backgrounds = text_backgrounds(accent)
+    if text is not None:
+        return Palette(primary=background, on_primary=text_colour_on(background), accent=accent,
+                       text=own_text(text, backgrounds, accent, adjustments), adjustments=tuple(adjustments))
     text = readable_shade(primary, list(backgrounds), distinct_from_warning=True)
     if text != primary:
-        worst = min(backgrounds, key=lambda bg: contrast(primary, bg))
-        if min(contrast(primary, bg) for bg in backgrounds) >= 4.5:
-            why = (
-                f"{primary} as text is too close to the red of the safety warnings (needs a distance of "
-                f"{WARNING_DISTANCE:g}, has {warning_distance(primary):.2f})"
-            )
-        else:
-            why = (
-                f"{primary} as text gives {contrast(primary, WHITE):.1f}:1 on white, "
-                f"{contrast(primary, accent):.1f}:1 on the "
-                f"accent colour and {contrast(primary, ALERT_BACKGROUND):.1f}:1 on the emergency box "
-                f"(needs 4.5:1 on each; lowest on {_background_name(worst, accent)})"
-            )
-        adjustments.append(
-            (
-                "colors.primary",
-                f"{why}: text in the brand colour uses {text} "
-                f"({min(contrast(text, bg) for bg in backgrounds):.1f}:1) instead",
-            )
-        )
+        adjustments.append(_text_adjustment("colors.primary", primary, text, backgrounds, accent))
     return Palette(
         primary=background,
         on_primary=text_colour_on(background),
@@ -227,6 +214,33 @@ def palette(primary: str, accent: str | None) -> Palette:
         text=text,
         adjustments=tuple(adjustments),
     )
+
+
+def own_text(text: str, backgrounds: tuple[str, ...], accent: str, adjustments: list) -> str:
+    """The clinic's own text colour (colors.text), used as it is when it is readable on every background and
+    apart from the red of the safety warnings; otherwise a readable shade of it, with an adjustment saying why."""
+    readable = readable_shade(text, list(backgrounds), distinct_from_warning=True)
+    if readable != text:
+        adjustments.append(_text_adjustment("colors.text", text, readable, backgrounds, accent))
+    return readable
+
+
+def _text_adjustment(setting: str, colour: str, shade: str, backgrounds: tuple[str, ...], accent: str) -> tuple:
+    """Why `colour` cannot be text as it is, and the readable `shade` used instead (which colors.text accepts)."""
+    worst = min(backgrounds, key=lambda bg: contrast(colour, bg))
+    if min(contrast(colour, bg) for bg in backgrounds) >= 4.5:
+        why = (
+            f"{colour} as text is too close to the red of the safety warnings (needs a distance of "
+            f"{WARNING_DISTANCE:g}, has {warning_distance(colour):.2f})"
+        )
+    else:
+        why = (
+            f"{colour} as text gives {contrast(colour, WHITE):.1f}:1 on white, {contrast(colour, accent):.1f}:1 on the "
+            f"accent colour and {contrast(colour, ALERT_BACKGROUND):.1f}:1 on the emergency box "
+            f"(needs 4.5:1 on each; lowest on {_background_name(worst, accent)})"
+        )
+    return (setting, f"{why}: text in the brand colour uses {shade} "
+                     f"({min(contrast(shade, bg) for bg in backgrounds):.1f}:1) instead", shade)
 
 
 def _background_name(colour: str, accent: str) -> str:

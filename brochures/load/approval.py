@@ -79,7 +79,8 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
     """
     current = content_fingerprint(clinic, content)
     approval = clinic.config.approval
-    how = f"to approve it, run `python generate.py --clinic {clinic_reference(clinic, content)} --approval`"
+    how = (f"the clinic's medical lead checks the documents, then approves them: run python generate.py --clinic "
+           f"{clinic_reference(clinic, content)} --approval and paste the block it prints into clinic.yaml")
     # The main language's sign-off is approval:, each other language's is under language_approvals:.
     field = ("approval",) if clinic.main else ("language_approvals", clinic.config.language)
     in_language = "" if clinic.main else f" in {language_name(clinic.language)}"

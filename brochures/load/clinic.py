@@ -339,7 +339,7 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         main=main,
         script_fonts=tuple(script_fonts),
         translation_warnings=tuple(translation_warnings),
-        palette=palette(config.colors.primary, config.colors.accent),
+        palette=palette(config.colors.primary, config.colors.accent, config.colors.text),
     )
     clinic = replace(clinic, colour_warnings=colour_warnings(clinic))
     return replace(clinic, approval=approval_state(clinic, content))
@@ -349,19 +349,22 @@ def colour_warnings(clinic: Clinic) -> tuple[Problem, ...]:
     """Each brand colour the palette had to adjust to be readable, named as the clinic wrote it."""
     given = (clinic.doc.data or {}).get("colors") or {}
     found = []
-    for name, message in clinic.palette.adjustments:
+    for name, message, shade in clinic.palette.adjustments:
         key = name.split(".")[1]
         colour = getattr(clinic.config.colors, key)
         if isinstance(given.get(key), str):
             # `"gold" (#FFD700) as text gives …`: the colour as the clinic wrote it, and what it means.
             message = message.replace(colour, colour_as_given(given[key], colour), 1)
+        hint = (COLOUR_HINT.format(shade=shade) if shade else
+                "Nothing is needed for the documents: they print in the readable shade. To change it, choose another "
+                f"colour for {name} in clinic.yaml.")
         found.append(Problem(clinic.config_file, clinic.doc.line_of(tuple(name.split("."))), name, message, WARNING,
-                             "colours", COLOUR_HINT))
+                             "colours", hint))
     return tuple(found)
 
 
-COLOUR_HINT = ("Nothing is needed: the documents print in the readable shade. To choose the shade yourself, pick a "
-               "darker colour under colors: in clinic.yaml.")
+COLOUR_HINT = ("Nothing is needed for the documents: they print in the readable shade. To accept it as the clinic's "
+               'own text colour, write text: "{shade}" under colors: in clinic.yaml, and this warning goes.')
 
 
 def _logo_problem(folder: Path, name: str) -> str | None:

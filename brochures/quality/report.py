@@ -79,11 +79,9 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
             built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"))
         measure = measure_for(card.get("language", "en"))
         value = card.get("reading_grade")
-        shown = (
-            value
-            if measure.name == MEASURES_EN or value is None
-            else (f"{measure.name} {value}" + (" (information only)" if measure.target is None else ""))
-        )
+        shown = value
+        if measure.name != MEASURES_EN and value is not None:
+            shown = f"{measure.name} {value} ({target(measure, strings)})"
         labels = strings.report.accessibility_checks
         checks = [
             {"name": getattr(labels, ACCESSIBILITY_LABELS[name]) if name in ACCESSIBILITY_LABELS else name, "ok": ok}
@@ -112,6 +110,14 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
         "grade_target": GRADE_TARGET,
         "warnings": [_where(*shown, strings) | {"documents": names} for shown, names in warnings.items()],
     }
+
+
+def target(measure, strings) -> str:
+    """A language's reading target in the report's words: "target 65 or more", or "information only"."""
+    if measure.target is None:
+        return strings.report.information_only
+    label = strings.report.reading_target_higher if measure.higher_is_easier else strings.report.reading_target_lower
+    return fill(label, target=f"{measure.target:g}")
 
 
 def _where(file: str, line: int | None, setting: str, message: str, hint: str, strings) -> dict:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from brochures.files.yaml_reader import YamlFile
 from brochures.problems import WARNING, Problem
+from brochures.quality.reading import measure_for
 
 
 def overdue(reviewed: dict[str, tuple[Path, YamlFile, object]], today: date) -> dict[str, Problem]:
@@ -107,6 +108,7 @@ class Scorecard:
         # Each kind of warning is also listed as the terminal says it, by reason, for scripts written before the
         # problems were kept as objects.
         approval = self.said("approval")
+        measure = measure_for(self.language)
         return data | {
             "problems": [problem.as_dict() for problem in self.problems],
             "claims": self.claims,
@@ -119,4 +121,7 @@ class Scorecard:
             "warnings": self.warnings(),
             "verdict": self.verdict(),
             "verdict_reasons": [] if self.error else [reason for reason in REASONS if reason in reasons],
+            # The reading score's own target in its language, and which way is easier (INFLESZ: 65, higher).
+            "reading_target": measure.target,
+            "reading_higher_is_easier": measure.higher_is_easier,
         }

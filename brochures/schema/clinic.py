@@ -38,6 +38,9 @@ from brochures.schema.fields import (
 class Colors(Model):
     primary: Colour
     accent: Colour | None = None
+    # The clinic's own colour for headings and brand-coloured text, checked like the shade the generator would
+    # derive: writing the derived shade here accepts it.
+    text: Colour | None = None
 
 
 class Contact(Model):

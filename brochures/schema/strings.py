@@ -135,6 +135,13 @@ class ReportLabels(Model):
     see_why: ShortText
     # {file}, {line} and {setting}: where a warning's cause is, before what it says.
     where: ShortText
+    # Before a warning's hint: what to do about it.
+    what_to_do: ShortText
+    # {target}: a reading score shown against its language's own target, higher or lower being easier.
+    reading_target_higher: ShortText
+    reading_target_lower: ShortText
+    # A reading score with no target in its language.
+    information_only: ShortText
     accessibility_checks: AccessibilityLabels
     glossary_heading: ShortText
     glossary: Annotated[list[GlossaryEntry], Field(min_length=1, max_length=30)]
