@@ -179,9 +179,12 @@ def write_shard_manifest(result: BuildResult, shard_split: tuple[list[list[str]]
     listed = []
     for document in documents:
         outcome = done.get(document.output)
-        listed.append({"clinic": document.clinic.slug, "file": document.output.name,
-                       "status": result.document_status(outcome),
+        # Its clinic edition (example/es for the Spanish documents of example) and language.
+        listed.append({"clinic": document.clinic.slug, "language": document.clinic.language,
+                       "file": document.output.name, "status": result.document_status(outcome),
                        **({"error": outcome.error} if outcome is not None and outcome.error else {})})
     options = result.options
+    # The data folder and every clinic folder given are fingerprinted by content: the merge refuses other data.
     write_manifest(options.out, options.shard, *shard_split, options.manifest(), listed,
-                   report_lines(result.problems), len(result.warnings), result.seconds)
+                   report_lines(result.problems), len(result.warnings), result.seconds,
+                   data_dir=options.data, clinic_references=options.clinics)

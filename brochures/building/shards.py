@@ -10,6 +10,11 @@ in, so it costs one unit, plus one for each of those parts the same build does n
 out itself). Clinics are then dealt out by
 longest-processing-time first: sorted by (cost, highest first; then folder name), each goes to the shard
 with the least cost so far (the lowest-numbered shard on a tie).
+
+Each shard's manifest records every document of every language edition it planned, with its status, and the
+fingerprint of what it was built from (the content's files, the options, the generator), so that the merge can
+refuse shards of other content; and a checksum over the rest, so that the merge can refuse a manifest changed or
+damaged since it was written.
 """
 
 from __future__ import annotations
@@ -21,8 +26,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from brochures import PROJECT_ROOT
+from brochures.files.fingerprints import MAX_HASHED_BYTES, code_version, sha256
 from brochures.files.output_folder import write_atomically
+from brochures.files.safe_read import read_regular_file
+from brochures.load.clinic import clinic_slugs, find_clinic_file
 from brochures.plan.documents import BOOKLET, COMPARISON, LEAFLET, Document
+from brochures.problems import InputError
 
 MAX_SHARDS = 10_000
 
@@ -32,6 +42,19 @@ INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
 
 
 MANIFEST = re.compile(r"^shard-(\d+)-of-(\d+)\.json$")
+
+
+# The manifest's layout (2: each document's language, the counts, the content/options/code fingerprint, a checksum).
+MANIFEST_FORMAT = 2
+
+
+# What a document's status may be in a manifest.
+STATUSES = ("wrote", "unchanged", "checked", "failed", "not attempted")
+
+
+# The data folder's files a build reads (besides the clinic folders), and the generator's own files beside its code.
+CONTENT_FILES = ("treatments", "translations", "strings", "claims", "shared.yaml", "countries.yaml")
+CODE_FILES = ("generate.py", "templates", "styles")
 
 
 @dataclass(frozen=True)
@@ -105,17 +128,88 @@ def fingerprint(plan: list[list[str]], options: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def franchise_folders(references, data_dir: Path) -> list[Path]:
+    """Every clinic folder the build was given (each shard loads them all): the folders named, or every clinic
+    in the data folder. A reference that names no clinic is left out (the build reports it as invalid input)."""
+    folders = []
+    for reference in references or clinic_slugs(data_dir):
+        try:
+            folders.append(find_clinic_file(reference, data_dir).parent)
+        except InputError:
+            continue
+    return folders
+
+
+def _hashed_files(path: Path, key: str) -> list[tuple[str, str]]:
+    """(relative name, hash of the bytes) of a file, or of every file under a folder; what cannot be read is
+    named as such, so that it differs from any readable file."""
+    if path.is_dir():
+        found = []
+        for folder, subfolders, names in os.walk(path):
+            subfolders.sort()
+            for name in sorted(names):
+                file = Path(folder) / name
+                found += _hashed_files(file, f"{key}/{file.relative_to(path).as_posix()}")
+        return found
+    try:
+        return [(key, sha256(read_regular_file(path, MAX_HASHED_BYTES + 1)))]
+    except FileNotFoundError:
+        return [(key, "missing")]
+    except OSError as error:
+        return [(key, f"unreadable {type(error).__name__}")]
+
+
+def content_fingerprint(data_dir: Path, clinic_folders: list[Path]) -> str:
+    """The content a franchise is built from, by the bytes of its files: the data folder's CONTENT_FILES and every
+    clinic folder (by its name, so that the same files elsewhere on another machine give the same fingerprint)."""
+    entries = [entry for name in CONTENT_FILES for entry in _hashed_files(data_dir / name, name)]
+    for folder in clinic_folders:
+        entries += _hashed_files(folder, f"clinics/{folder.name}")
+    return sha256(json.dumps(sorted(entries), ensure_ascii=False).encode("utf-8"))[:16]
+
+
+def code_fingerprint() -> str:
+    """The generator that built a shard: its code and printing libraries (code_version), generate.py, and the
+    templates and stylesheets every document is rendered with."""
+    entries = [entry for name in CODE_FILES for entry in _hashed_files(PROJECT_ROOT / name, name)]
+    return sha256(json.dumps([code_version(), sorted(entries)]).encode("utf-8"))[:16]
+
+
+def manifest_checksum(data: dict) -> str:
+    """The sha256 of a manifest's canonical JSON without its checksum: a manifest changed or damaged after its
+    shard wrote it no longer matches."""
+    canonical = {key: value for key, value in data.items() if key != "checksum"}
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return sha256(text.encode("utf-8"))
+
+
+def status_counts(documents: list[dict]) -> dict[str, int]:
+    """How many documents have each status, and how many there are."""
+    counts = {status: sum(1 for d in documents if d.get("status") == status) for status in STATUSES}
+    return {"documents": len(documents), **counts}
+
+
 def write_manifest(out_dir: Path, shard: Shard, plan: list[list[str]], costs: dict[str, float], options: dict,
-                   documents: list[dict], problems: list[str], warnings: int, seconds: float) -> Path:
-    """out/shard-K-of-N.json: what this shard was to build, what it built, and what went wrong."""
+                   documents: list[dict], problems: list[str], warnings: int, seconds: float,
+                   data_dir: Path, clinic_references=()) -> Path:
+    """out/shard-K-of-N.json: what this shard was to build, from what content, options and code, what it built,
+    and what went wrong; with a checksum over the rest, which the merge verifies."""
     mine = plan[shard.number - 1]
     data = {
+        "format": MANIFEST_FORMAT,
         "shard": shard.number, "shards": shard.count, "plan": fingerprint(plan, options), "options": options,
+        "fingerprint": {
+            "content": content_fingerprint(data_dir, franchise_folders(clinic_references, data_dir)),
+            "options": sha256(json.dumps(options, sort_keys=True, ensure_ascii=False).encode("utf-8"))[:16],
+            "code": code_fingerprint(),
+        },
         "franchise": sorted(slug for shard_clinics in plan for slug in shard_clinics),
         "clinics": mine, "cost": sum(costs[slug] for slug in mine),
-        "documents": documents, "failures": sum(1 for d in documents if d["status"] == "failed"),
+        "documents": documents, "counts": status_counts(documents),
+        "failures": sum(1 for d in documents if d["status"] == "failed"),
         "warnings": warnings, "problems": problems, "seconds": round(seconds, 1),
     }
+    data["checksum"] = manifest_checksum(data)
     path = out_dir / shard.manifest_name
     write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
     return path

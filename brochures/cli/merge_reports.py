@@ -15,7 +15,7 @@ from brochures.building.franchise import (
     write_franchise_report,
 )
 from brochures.files.output_folder import WriteError
-from brochures.problems import InputError, display_path, report_lines
+from brochures.problems import InputError, display_path, printable, report_lines
 
 
 def merge_reports_command(argv: list[str]) -> int:
@@ -37,9 +37,17 @@ def merge_reports_command(argv: list[str]) -> int:
         print(f"merge-reports: could not write {display_path(args.out)}: {error}", file=sys.stderr)
         return exits.OUTPUT
     totals = report["totals"]
-    print(f"Merged {report['shards']} shard{'s' if report['shards'] != 1 else ''}: {totals['clinics']} clinics, "
-          f"{totals['built']} documents built, {totals['failed']} failed, {totals['not_attempted']} not attempted, "
-          f"{totals['warnings']} warnings, {totals['problems']} input problems. Report: {display_path(paths[1])}")
+    if report["unbuilt"]:
+        # Every document not built, in any language, as the build names its failures.
+        print("Failures:", file=sys.stderr)
+        for document in report["unbuilt"]:
+            reason = document.get("error") or document["status"]
+            print(f"  {document['path']} (shard {document['shard']}): {printable(reason)}", file=sys.stderr)
+    languages = f" in {totals['languages']} languages" if totals["languages"] > 1 else ""
+    print(f"Merged {report['shards']} shard{'s' if report['shards'] != 1 else ''}: {totals['clinics']} clinics"
+          f"{languages}, {totals['built']} documents built, {totals['failed']} failed, {totals['not_attempted']} not "
+          f"attempted, {totals['warnings']} warnings, {totals['problems']} input problems. "
+          f"Report: {display_path(paths[1])}")
     return exits.FAILED if totals["failed"] or totals["not_attempted"] or totals["problems"] else exits.OK
 
 
