@@ -71,9 +71,9 @@ def clinic_copy(tmp_path) -> Path:
     return folder
 
 
-def edit_config(folder: Path, old: str, new: str) -> Path:
-    """Replace one piece of text in a clinic.yaml, as a clinic manager would edit it."""
-    config = folder / "clinic.yaml"
+def edit_config(folder: Path, old: str, new: str, name: str = "clinic.yaml") -> Path:
+    """Replace one piece of text in a clinic.yaml (or another file of the folder), as a person would edit it."""
+    config = folder / name
     text = config.read_text()
     assert old in text, f"{old!r} not in {config}"
     config.write_text(text.replace(old, new, 1))

@@ -137,3 +137,73 @@ def test_the_environment_a_build_depends_on_is_part_of_its_key(built):
     data, command = built
     result = run(*command, env={"SOURCE_DATE_EPOCH": "0"})
     assert not replayed(result)
+
+
+def pdf_words(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def stamped_build(command: list[str]) -> None:
+    """Two builds: the second finds everything unchanged and leaves a stamp for the third to replay."""
+    assert run(*command).returncode == 0
+    assert "unchanged" in run(*command).stdout
+    assert replayed(run(*command))
+
+
+@pytest.mark.parametrize("reached", ["a linked data folder", "a linked clinic folder", "a moved data folder"])
+def test_unchanged_means_every_file_read_is_unchanged_whatever_leads_to_it(tmp_path, reached):
+    """A corrected emergency number in a new release is printed, whether the data folder is reached through a
+    link (current -> releases/…), the clinic folder is a link, or the folder was swapped for another copy."""
+    release = tmp_path / "releases" / "1"
+    shutil.copytree(DATA, release)
+    if reached == "a linked data folder":
+        data = tmp_path / "current"
+        data.symlink_to(release)
+    elif reached == "a linked clinic folder":
+        data = release
+        shutil.move(release / "clinics" / "example", tmp_path / "example-clinic")
+        (release / "clinics" / "example").symlink_to(tmp_path / "example-clinic")
+    else:
+        data = release
+    out = tmp_path / "out"
+    command = ["--data", str(data), "--treatment", "facial", "--out", str(out)]
+    stamped_build(command)
+    assert "Call 999" in pdf_words(out / "example" / "facial.pdf")
+    if reached == "a linked data folder":
+        # The new release: the same files, one corrected; the link is switched to it.
+        corrected = tmp_path / "releases" / "2"
+        shutil.copytree(release, corrected, copy_function=shutil.copy2)
+        edit_config(corrected, 'emergency_number: "999"', 'emergency_number: "112"', name="countries.yaml")
+        data.unlink()
+        data.symlink_to(corrected)
+    elif reached == "a linked clinic folder":
+        edit_config(tmp_path / "example-clinic", 'country: GB', 'country: GB\nemergency_number: "112"')
+    else:
+        # Another copy put in the folder's place, with the files' times kept.
+        swapped = tmp_path / "swapped"
+        shutil.copytree(release, swapped, copy_function=shutil.copy2)
+        edit_config(swapped, 'emergency_number: "999"', 'emergency_number: "112"', name="countries.yaml")
+        shutil.rmtree(release)
+        swapped.rename(release)
+    result = run(*command)
+    assert not replayed(result) and "wrote" in result.stdout, result.stdout
+    assert "Call 112" in pdf_words(out / "example" / "facial.pdf")
+
+
+def test_a_file_replaced_with_the_same_size_and_times_is_seen_by_its_content(built, tmp_path):
+    """A copy that keeps size and times (rsync -t, cp -p) still changes what was read."""
+    from brochures.building import stamp as build_stamp
+
+    data, command = built
+    countries = data / "countries.yaml"
+    before = build_stamp.state(str(countries))
+    text = countries.read_text()
+    times = countries.stat()
+    changed = text.replace('emergency_number: "999"', 'emergency_number: "998"')
+    assert len(changed) == len(text)
+    countries.write_text(changed)
+    os.utime(countries, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert build_stamp.state(str(countries))[-1] != before[-1]
+    assert not replayed(run(*command))

@@ -488,6 +488,32 @@ def test_the_fingerprint_covers_content_not_branding(tmp_path):
     assert fingerprint() not in (before, fewer)
 
 
+def test_the_fingerprint_covers_the_clinics_own_font_files(tmp_path):
+    """A clinic's own font draws every character a patient reads: another file under the same name needs a new
+    approval (a font whose digits draw other digits would change a phone number). A packaged font's name does not."""
+    lexend = pytest.importorskip("fontpkg_lexend", reason="pip install fontpkg-lexend (in the test extras)")
+    folder = copy_clinic(EXAMPLE, tmp_path)
+
+    def fingerprint() -> str:
+        content = load_content(DATA)
+        return content_fingerprint(load_clinic(folder / "clinic.yaml", content), content)
+
+    before = fingerprint()
+    files = sorted((Path(lexend.__file__).parent / "files").glob("*.ttf"))
+    (folder / "fonts").mkdir()
+    shutil.copy(files[0], folder / "fonts" / "OurFont-Regular.ttf")
+    edit_config(folder, "font: Atkinson Hyperlegible", "font: Lexend")
+    own = fingerprint()
+    assert own != before
+    # The same font, the same fingerprint, on every load.
+    assert fingerprint() == own
+    # Another file under the same name: the medical lead approves again.
+    data = bytearray((folder / "fonts" / "OurFont-Regular.ttf").read_bytes())
+    data[-1] ^= 1
+    (folder / "fonts" / "OurFont-Regular.ttf").write_bytes(bytes(data))
+    assert fingerprint() not in (before, own)
+
+
 def test_the_fingerprint_covers_the_clinics_own_templates_and_disclaimer(tmp_path):
     folder = copy_clinic(EXAMPLE, tmp_path)
 

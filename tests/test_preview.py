@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -22,6 +23,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from brochures.building.options import BuildOptions
+from brochures.cli.serve import run as serve_command
+from brochures.cli.serve import serve_parser
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
 from brochures.preview.gallery import ClinicShown, write_gallery
@@ -31,7 +34,7 @@ from brochures.preview.server import (
     read_served_file,
     served_file,
 )
-from brochures.preview.session import Preview, changed_names
+from brochures.preview.session import Preview, allowed_names, changed_names
 from brochures.problems import display_path
 from conftest import DATA, ROOT, line_of
 from generate import main
@@ -231,6 +234,210 @@ def test_a_visitor_gone_mid_answer_costs_no_traceback(out_folder, capfd):
     assert "Traceback" not in capfd.readouterr().err
 
 
+def exchange(port: int, request: bytes) -> tuple[int, dict[str, str]]:
+    """The status and headers of the answer to `request`, sent as given on a fresh connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(request)
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").splitlines()
+    return int(head[0].split()[1]), {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head[1:]}
+
+
+@pytest.fixture
+def serving_everywhere(out_folder):
+    """The server bound to every interface (reached here on 127.0.0.1), also answering as preview.clinic.lan."""
+    allowed = allowed_names("0.0.0.0", ["Preview.Clinic.LAN", "10.0.0.7"])
+    server = make_server(out_folder, BuildEvents(), "0.0.0.0", 0, allowed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_host_check_holds_on_every_interface(serving_everywhere):
+    """Bound to 0.0.0.0, a page elsewhere still cannot reach the server through a name of its own that points here
+    (DNS rebinding): only this machine's names and the names allowed, each with this port or none, are answered."""
+    port = serving_everywhere
+    served = ["localhost", f"localhost:{port}", "127.0.0.1", f"127.0.0.1:{port}", f"[::1]:{port}", "LOCALHOST",
+              "preview.clinic.lan", f"preview.clinic.lan:{port}", f"10.0.0.7:{port}"]
+    for host in served:
+        assert get(port, "/example/facial.pdf", host=host) == (200, b"%PDF-1.7 facial"), host
+    forbidden = ["evil.test", f"evil.test:{port}", f"localhost:{port + 1 if port < 65535 else 1}", "0.0.0.0",
+                 f"0.0.0.0:{port}", "preview.clinic.lan.evil.test", "127.0.0.2", "[::2]"]
+    malformed = ["", "localhost:", "local host", "::1", "[::1", "[not-an-address]", "evil.test/", "localhost:8x"]
+    for host, status in [*((host, 403) for host in forbidden), *((host, 400) for host in malformed)]:
+        request = f"GET /example/facial.pdf HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        answer, headers = exchange(port, request)
+        assert answer == status, host
+        assert all(name.lower() in headers for name in SAFETY_HEADERS), host
+    # No Host, or two.
+    assert exchange(port, b"GET /example/facial.pdf HTTP/1.1\r\n\r\n")[0] == 400
+    assert exchange(port, b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.test\r\n\r\n")[0] == 400
+    # Every method, not only GET.
+    assert exchange(port, b"POST / HTTP/1.1\r\nHost: evil.test\r\nContent-Length: 0\r\n\r\n")[0] == 403
+
+
+def test_a_server_bound_to_one_address_also_answers_to_it(out_folder):
+    server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0, allowed_names("127.0.0.1"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        assert allowed_names("192.168.1.20") == {"localhost", "127.0.0.1", "::1", "192.168.1.20"}
+        assert allowed_names("::") == allowed_names("0.0.0.0") == {"localhost", "127.0.0.1", "::1"}
+        assert get(port, "/example/facial.pdf", host=f"127.0.0.1:{port}")[0] == 200
+        assert get(port, "/example/facial.pdf", host="preview.clinic.lan")[0] == 403
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def still_open(client: socket.socket) -> bool:
+    """Whether the server has left `client`'s connection open and unanswered (nothing to read, not even its end)."""
+    poller = select.poll()
+    poller.register(client, select.POLLIN)
+    return not poller.poll(0)
+
+
+def test_stalled_visitors_hold_no_thread_keep_no_one_waiting_and_are_dropped(out_folder):
+    """Fifty visitors that send half a request and stop: the server keeps answering others at once, with no more
+    threads than its bound, and drops them once the read timeout has passed."""
+    before = threading.active_count()
+    server = make_server(out_folder, BuildEvents(), "127.0.0.1", 0, read_timeout=2, max_connections=4, max_streams=1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port, stalled = server.server_address[1], []
+    try:
+        for number in range(50):
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            stalled.append(client)
+            # Half a request line, or a whole line and half the headers.
+            client.sendall(b"GET /example/facial.pdf HT" if number % 2 else b"GET / HTTP/1.1\r\nHost: local")
+        started = time.monotonic()
+        for _ in range(10):
+            assert get(port, "/example/facial.pdf") == (200, b"%PDF-1.7 facial")
+        assert time.monotonic() - started < 2, "answered only once the stalled visitors were dropped"
+        assert all(still_open(client) for client in stalled)
+        # serve_forever's, the reading thread, and at most 4 answering.
+        assert threading.active_count() <= before + 2 + 4
+        deadline = time.monotonic() + 10
+        while any(still_open(client) for client in stalled) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(still_open(client) for client in stalled), "the stalled visitors were not dropped"
+        # A visitor sending one byte at a time also has only the read timeout for its whole request.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as dripping:
+            started = time.monotonic()
+            for byte in b"GET /example/facial.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 100:
+                if not still_open(dripping) or time.monotonic() - started > 6:
+                    break
+                dripping.send(bytes([byte]))
+                time.sleep(0.05)
+            assert not still_open(dripping) and time.monotonic() - started < 4
+        assert get(port, "/example/facial.pdf")[0] == 200
+    finally:
+        for client in stalled:
+            client.close()
+        server.shutdown()
+        server.server_close()
+
+
+def read_event(stream) -> str:
+    """The next event of a server-sent event stream, its lines joined (comments skipped)."""
+    lines = []
+    while True:
+        line = stream.readline().decode()
+        assert line, "the stream ended"
+        if line.strip() and not line.startswith(":"):
+            lines.append(line.strip())
+        elif lines and not line.strip():
+            return " ".join(lines)
+
+
+def first_line(port: int, request: bytes) -> bytes:
+    """The status line of the answer to `request` (the connection is closed after it: a stream is not waited on)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(request)
+        return client.makefile("rb").readline()
+
+
+def test_the_event_stream_outlives_the_read_timeout_and_has_a_bound_of_its_own(out_folder):
+    """The live reload's stream stays open however long no build comes; streams take at most their own share of the
+    answering threads, so that files are still answered; stopping the server ends them at once."""
+    events = BuildEvents()
+    server = make_server(out_folder, events, "127.0.0.1", 0, read_timeout=1, max_connections=3, max_streams=2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    request = f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    streams = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+    readers = [stream.makefile("rb") for stream in streams]
+    try:
+        for stream, reader in zip(streams, readers):
+            stream.sendall(request)
+            assert reader.readline().startswith(b"HTTP/1.0 200")
+            # The headers.
+            while reader.readline() != b"\r\n":
+                pass
+            assert read_event(reader) == "event: built data: 0"
+        # A third: refused at once, with the safety headers; files are still answered.
+        status, headers = exchange(port, request)
+        assert status == 503 and "content-security-policy" in headers
+        assert get(port, "/example/facial.pdf")[0] == 200
+        # Quiet for longer than the read timeout: still open, and told of the next build.
+        time.sleep(2.5)
+        events.started()
+        assert [read_event(reader) for reader in readers] == ["event: building data: 0"] * 2
+        events.finished()
+        assert [read_event(reader) for reader in readers] == ["event: built data: 1"] * 2
+        # A browser that leaves gives its place to the next, within a second or two.
+        readers[0].close()
+        streams[0].close()
+        wait_until(lambda: first_line(port, request).startswith(b"HTTP/1.0 200"), "a stream's place", 10)
+    finally:
+        started = time.monotonic()
+        server.shutdown()
+        server.server_close()
+    # Stopping ends the open stream.
+    while readers[1].readline():
+        pass
+    assert time.monotonic() - started < 3
+    for stream, reader in zip(streams, readers):
+        reader.close()
+        stream.close()
+
+
+@pytest.mark.parametrize("value,said", [
+    ("", "expected a host name or an IP address, got nothing"),
+    ("preview.clinic.lan:8000", "without a port (the server's own port is implied), got 'preview.clinic.lan:8000'"),
+    ("[::1]:8000", "without a port"),
+    ("preview clinic.lan", "without spaces, got 'preview clinic.lan'"),
+    (" preview.clinic.lan", "without spaces"),
+    ("preview.clinic.lan\t", "without spaces"),
+    ("http://preview.clinic.lan", "(letters, digits, '-' and '.'), got 'http://preview.clinic.lan'"),
+    ("preview_clinic.lan", "(letters, digits, '-' and '.')"),
+    ("-preview.lan", "(letters, digits, '-' and '.')"),
+    ("preview..lan", "(letters, digits, '-' and '.')"),
+    ("1.2.3.999", "(letters, digits, '-' and '.')"),
+    ("[preview.lan]", "(letters, digits, '-' and '.')"),
+])
+def test_allow_host_values_are_checked(value, said, tmp_path, capsys):
+    """A name the Host check could never match is said at once, as a usage error, and nothing is built or served."""
+    with pytest.raises(SystemExit) as usage:
+        serve_command([f"--allow-host={value}", "--out", str(tmp_path / "out")])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert "generate.py serve: error: argument --allow-host: " in err and said in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_allow_host_takes_names_and_addresses_as_the_host_check_compares_them():
+    args = serve_parser().parse_args(
+        ["--allow-host", "Preview.Clinic.LAN", "--allow-host", "192.168.1.20", "--allow-host", "[FE80::1]",
+         "--allow-host", "fe80::2"]
+    )
+    assert args.allow_host == ["preview.clinic.lan", "192.168.1.20", "fe80::1", "fe80::2"]
+    assert serve_parser().parse_args([]).allow_host == []
+
+
 def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -282,7 +489,8 @@ def test_each_problem_of_a_build_is_shown_once_from_its_result_not_its_printed_l
     options = BuildOptions(out=tmp_path / "out", data=data, treatments=("facial", "hair"), jobs=1)
     result, problems = Preview(options, BuildEvents()).run_pipeline()
     colour = next(problem for problem in problems if "colors.primary" in problem)
-    assert colour.startswith(f"{display_path(broken / 'clinic.yaml')}:6 colors.primary: expected a colour")
+    line = line_of(broken / "clinic.yaml", "primary:")
+    assert colour.startswith(f"{display_path(broken / 'clinic.yaml')}:{line} colors.primary: expected a colour")
     failed = [problem for problem in problems if problem != colour]
     assert [line.split(":")[0] for line in failed] == [
         display_path(tmp_path / "out" / "example" / name) for name in ("facial.pdf", "hair.pdf")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from brochures.building.cache import BuildCache
@@ -22,7 +23,10 @@ def claim_output_folders(clinics: list[Clinic], cache: BuildCache,
     """Each clinic writes only to an output folder that holds its own brochures, never another clinic's."""
     kept, problems = [], []
     for clinic in clinics:
-        if owner := cache.claim(clinic.slug, clinic.folder):
+        # The folder as the user named it, links kept: a data folder reached through `current -> releases/…` is
+        # the same clinic after the link moves to the next release.
+        named = Path(os.path.abspath(clinic.config_file)).parent
+        if owner := cache.claim(clinic.slug, named):
             problems.append(Problem(
                 clinic.config_file, None, "",
                 f"expected an output folder of its own, got {display_path(build_dir / clinic.slug)}/, which holds the "

@@ -15,6 +15,7 @@ Only the standard library is used here: this module is loaded before everything 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -33,6 +34,10 @@ LOCK_FILE = ".build.lock"
 
 
 MAX_STAMP_BYTES = 16 * 1024 * 1024
+
+
+# Files larger than this are noted by their size, times and inode only (no input a document reads is as large).
+MAX_HASHED_BYTES = 64 * 1024 * 1024
 
 
 # The environment a build's output depends on (dates in metadata, the shard of auto/N, fonts, time zone).
@@ -79,15 +84,35 @@ def command_key(argv: list[str]) -> list:
     ]
 
 
-def state(path: str) -> list[int] | None:
-    """A file or folder by kind, size, times and inode; None if it is not there. A folder's time changes when
-    anything is added to it, removed or renamed; a file's when it is written. The change time (ctime) also
-    changes when a file's modification time is set back by hand, which no user can set."""
+def state(path: str, content: bool = True) -> list | None:
+    """A file or folder by kind, size, times and inode, and a regular file by the hash of its bytes too; a link by
+    where it points; None if it is not there. A folder's time changes when anything is added to it, removed or
+    renamed. The change time (ctime) also changes when a file's modification time is set back by hand, which no
+    user can set; the hash catches a file put in place with the same size and times (a copy that keeps them)."""
     try:
         status = os.lstat(path)
     except OSError:
         return None
-    return [stat.S_IFMT(status.st_mode), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+    found = [stat.S_IFMT(status.st_mode), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+    if stat.S_ISLNK(status.st_mode):
+        with contextlib.suppress(OSError):
+            found.append(os.readlink(path))
+    elif content and stat.S_ISREG(status.st_mode) and status.st_size <= MAX_HASHED_BYTES:
+        found.append(_content_hash(path))
+    return found
+
+
+def _content_hash(path: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        # A FIFO put in a file's place must not block the replay.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        for block in iter(lambda: file.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def code_paths() -> list[Path]:
@@ -96,24 +121,33 @@ def code_paths() -> list[Path]:
     ]
 
 
-def snapshot(paths, shallow=()) -> dict[str, list[int] | None]:
-    """Each path, and everything under a folder. A `shallow` folder is noted alone (the installed libraries)."""
-    found: dict[str, list[int] | None] = {}
+def snapshot(paths, shallow=()) -> dict[str, list | None]:
+    """Each path, and everything under a folder, by content, whatever links lead to it: a link is noted with
+    where it points, and what it points to is noted too, by its resolved path (a data folder reached through
+    `current -> releases/2026-12-01`, a linked clinic folder, a linked file). A `shallow` folder is noted alone,
+    without reading its files (the installed libraries)."""
+    found: dict[str, list | None] = {}
+    walked: set[str] = set()
 
-    def note(path: str) -> list[int] | None:
+    def note(path: str) -> None:
+        if path in found:
+            return
         found[path] = state(path)
-        return found[path]
+        if found[path] is None:
+            return
+        if stat.S_ISLNK(found[path][0]):
+            note(os.path.realpath(path))
+        elif stat.S_ISDIR(found[path][0]) and path not in walked:
+            walked.add(path)
+            with contextlib.suppress(OSError):
+                for name in sorted(os.listdir(path)):
+                    if name != "__pycache__":
+                        note(os.path.join(path, name))
 
     for path in paths:
-        status = note(str(path))
-        if status is not None and stat.S_ISDIR(status[0]):
-            # Links are noted, never followed.
-            for root, folders, files in os.walk(path):
-                folders[:] = [f for f in folders if f != "__pycache__"]
-                for name in folders + files:
-                    note(os.path.join(root, name))
-    for path in shallow:
         note(str(path))
+    for path in shallow:
+        found[str(path)] = state(str(path), content=False)
     return found
 
 
@@ -138,7 +172,9 @@ def replay(argv: list[str], elapsed) -> int | None:
             with open(out / STAMP_FILE, "rb") as file:
                 stamp = json.loads(file.read(MAX_STAMP_BYTES))
             files = stamp["files"]
-            if stamp.get("key") != command_key(argv) or any(state(path) != was for path, was in files.items()):
+            if stamp.get("key") != command_key(argv) or any(
+                    state(path, content=was is None or len(was) > 5 and not stat.S_ISLNK(was[0])) != was
+                    for path, was in files.items()):
                 return None
             stdout, stderr, code = str(stamp["stdout"]), str(stamp["stderr"]), int(stamp["code"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

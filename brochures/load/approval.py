@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from brochures import DATA_DIR
+from brochures.brand.fonts import MAX_FONT_BYTES
 from brochures.files.safe_read import read_regular_file
 from brochures.files.yaml_reader import dotted
 from brochures.load.loaded import Clinic, Content
@@ -23,9 +24,11 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
 
     It covers the treatments the clinic offers and the shared content (with their sources and review
     blocks), as its patients read them (spelled for its locale), the words of its strings file, its
-    language, its emergency number, its disclaimer, and its own templates (an override can change
-    what a patient is told, or leave out a safety section). Not its branding (name, logo, colours, font, contact
-    details, page size): rebranding needs no new approval, any change of what a patient is told does.
+    language, its emergency number, its disclaimer, its own templates (an override can change
+    what a patient is told, or leave out a safety section) and its own font files (a font draws every character a
+    patient reads: one whose glyphs draw other characters changes what the page says). Not its branding otherwise
+    (name, logo, colours, a packaged font's name, contact details, page size): rebranding needs no new approval,
+    any change of what a patient is told or sees drawn does.
     The same content gives the same fingerprint on every machine and every run.
     """
     strings = {
@@ -41,8 +44,26 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
         "templates": _own_templates(clinic),
         **patient_content(clinic, content),
     }
+    # Only when it has some, so that the fingerprints of clinics without their own fonts stay as they were.
+    if fonts := _own_fonts(clinic):
+        payload["fonts"] = fonts
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def _own_fonts(clinic: Clinic) -> dict[str, str]:
+    """The hash of each font file the clinic's documents use from its own folder, by name."""
+    found = {}
+    for family in clinic.fonts:
+        for path in sorted(family.files):
+            resolved = Path(os.path.realpath(path))
+            if resolved.is_relative_to(Path(os.path.realpath(clinic.folder))):
+                try:
+                    found[resolved.relative_to(os.path.realpath(clinic.folder)).as_posix()] = hashlib.sha256(
+                        read_regular_file(resolved, MAX_FONT_BYTES)).hexdigest()
+                except OSError:
+                    found[resolved.name] = "unreadable"
+    return found
 
 
 def _own_templates(clinic: Clinic) -> dict[str, str]:

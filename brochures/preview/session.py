@@ -9,11 +9,13 @@ served read-only over HTTP.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import watchfiles
@@ -25,21 +27,63 @@ from brochures.building.result import BuildResult
 from brochures.files.output_folder import OutputFolderError, WriteError
 from brochures.files.yaml_reader import read_yaml
 from brochures.preview.gallery import ClinicShown, write_gallery
-from brochures.preview.server import BuildEvents, make_server
+from brochures.preview.server import LOCAL_NAMES, BuildEvents, make_server
 from brochures.problems import InputError, display_path
 from brochures.schema.errors import validate
 from brochures.schema.strings import Strings
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+# Addresses that name no one machine: bound to one, only the names allowed are answered.
+WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 # Changes are gathered until none has come for STEP_MS (an editor saves a file in several writes), at most DEBOUNCE_MS.
 STEP_MS, DEBOUNCE_MS = 200, 1600
 
 
-def serve(options: BuildOptions, host: str, port: int) -> int:
-    """Build, serve the gallery on `host`:`port`, and build again on every change, until Ctrl-C."""
+def host_name(text: str) -> str:
+    """`text` as a name a Host header may carry: a host name or an IP address, lower-case, an IPv6 one bare.
+
+    Raises ValueError, saying why, for anything else: nothing, a space, a port, a character no host name has.
+    """
+    expected = "expected a host name or an IP address"
+    if not text:
+        raise ValueError(f"{expected}, got nothing")
+    if any(character.isspace() for character in text):
+        raise ValueError(f"{expected} without spaces, got {text!r}")
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        address = ipaddress.ip_address(bare)
+    except ValueError:
+        address = None
+    if address is not None and (bare == text or address.version == 6) and "%" not in bare:
+        return str(address)
+    if ":" in text and text.rsplit(":", 1)[1].isdigit():
+        raise ValueError(f"{expected} without a port (the server's own port is implied), got {text!r}")
+    labels = text.split(".")
+    # The last label all digits: an IPv4 address that is not one (1.2.3.999), or a number.
+    if len(text) > 253 or not all(HOST_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise ValueError(f"{expected} (letters, digits, '-' and '.'), got {text!r}")
+    return text.lower()
+
+
+def allowed_names(host: str, allow_hosts: Iterable[str] = ()) -> frozenset[str]:
+    """The names a request may be addressed to (against DNS rebinding): this machine's own (localhost, 127.0.0.1,
+    ::1), `host` unless it is a wildcard, and `allow_hosts` (ValueError for one that is not a host name)."""
+    names = set(LOCAL_NAMES) | {host_name(name) for name in allow_hosts}
+    if host not in WILDCARDS:
+        # An address the socket takes but no Host header carries (fe80::1%eth0): only the other names reach it.
+        with contextlib.suppress(ValueError):
+            names.add(host_name(host))
+    return frozenset(names)
+
+
+def serve(options: BuildOptions, host: str, port: int, allow_hosts: Sequence[str] = ()) -> int:
+    """Build, serve the gallery on `host`:`port`, and build again on every change, until Ctrl-C.
+
+    Only requests addressed to allowed_names(host, allow_hosts) are answered."""
     events = BuildEvents()
     try:
-        server = make_server(options.out, events, host, port)
+        server = make_server(options.out, events, host, port, allowed_names(host, allow_hosts))
     except OSError as error:
         print(
             f"could not serve the preview on {host} port {port}: {error.strerror or error}; "
@@ -48,7 +92,13 @@ def serve(options: BuildOptions, host: str, port: int) -> int:
         )
         return exits.OUTPUT
     threading.Thread(target=server.serve_forever, name="preview server", daemon=True).start()
-    shown_host = f"[{host}]" if ":" in host else host
+    # A wildcard names no machine (and a request addressed to it is refused): this machine's own name for it.
+    shown_host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host) or (
+        f"[{host}]" if ":" in host else host
+    )
+    elsewhere = "".join(
+        f"\n         http://{f'[{name}]' if ':' in name else name}:{server.server_address[1]}/" for name in allow_hosts
+    )
     preview = Preview(options, events)
     try:
         with stopped_by_sigterm():
@@ -56,7 +106,7 @@ def serve(options: BuildOptions, host: str, port: int) -> int:
             # Said once the gallery exists, so that the address opens it at once.
             print(
                 f"\nPreview: http://{shown_host}:{server.server_address[1]}/  (open it in your browser; "
-                "it follows every change you save. Ctrl-C to stop.)",
+                f"it follows every change you save. Ctrl-C to stop.){elsewhere}",
                 flush=True,
             )
             for changes in watchfiles.watch(
