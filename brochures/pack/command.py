@@ -44,6 +44,7 @@ from brochures.pack.private_files import (
     private_folder,
     private_lock,
     purge,
+    remove_leftovers,
     remove_past,
 )
 from brochures.pack.sending import (
@@ -159,6 +160,8 @@ def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
                 removed = purge(folder)
                 print(f"Removed {removed} personal file{'s' if removed != 1 else ''} from {display_path(folder)}/.")
                 return exits.OK
+            # What a killed run left half-written (a whole message, perhaps) goes before anything is made.
+            remove_leftovers(folder)
             return run(args, content, clinic, reference, folder, now, send_options)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)

@@ -29,7 +29,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
-from brochures.files.output_folder import LOCK_FILE, OutputFolderError, write_atomically
+from brochures.files.output_folder import LOCK_FILE, TEMP_PREFIX, OutputFolderError, write_atomically
 from brochures.files.safe_read import read_regular_file
 from brochures.problems import display_path
 
@@ -237,11 +237,31 @@ def personal_files(folder: Path) -> list[Path]:
     )
 
 
-def purge(folder: Path) -> int:
-    """Delete every patient's message and personal PDF. The ledger and send log stay: they hold no name or
-    address, and without them an appointment could be sent twice."""
+def leftover_temporaries(folder: Path) -> list[Path]:
+    """The temporary files of writes that never finished (a run killed while writing a message, a PDF or the
+    ledger): each may hold a whole message, a name and an address. Only called under the clinic's pack lock, so
+    no other pack is writing them, whatever process ids they carry."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir()
+                  if path.name.startswith(TEMP_PREFIX) and path.suffix == ".tmp" and path.is_file())
+
+
+def remove_leftovers(folder: Path) -> int:
+    """Delete the temporary files killed runs left behind; how many there were."""
     removed = 0
-    for path in personal_files(folder):
+    for path in leftover_temporaries(folder):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def purge(folder: Path) -> int:
+    """Delete every patient's message and personal PDF, and what killed runs left half-written. The ledger and send
+    log stay: they hold no name or address, and without them an appointment could be sent twice."""
+    removed = 0
+    for path in personal_files(folder) + leftover_temporaries(folder):
         try:
             path.unlink()
         except OSError as error:
