@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import tracemalloc
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from brochures.load.clinic import load_clinic
+from brochures.load.content import load_content
+from brochures.load.loaded import Clinic, Content
 from brochures.pack.appointments import MAX_APPOINTMENTS, Rules, read_appointments
+from brochures.problems import InputError
+from brochures.schema.clinic import EmailSettings
+from conftest import DATA, EXAMPLE
 from pack_support import messages_in, pack, write_appointments
 
 RULES = Rules(treatments=("facial", "hair"), known=("facial", "hair", "body"), language="en-GB", day_first=True,
@@ -405,3 +415,171 @@ def test_start_beside_a_date_column_is_the_time(tmp_path):
         tmp_path, "first name,email,date,start,end,treatments\nSam,sam@example.test,2030-12-03,10:00,10:45,facial\n"
     )
     assert result.problems == [] and result.appointments[0].when == datetime(2030, 12, 3, 10, 0)
+
+
+# --- One mailbox per address (RFC 5321's dot-atom) ---
+
+
+BEFORE_AT = "may not be in the part before the @"
+DOMAIN = "the part after the @ must be a domain name: letters, digits and hyphens, in two or more parts joined by dots"
+
+
+@pytest.mark.parametrize(
+    "cell, address, why",
+    [
+        # A quoted cell reaches the check whole: the To: header would name two recipients.
+        ('"a,b@example.test"', "a,b@example.test", f"a comma {BEFORE_AT}: it would make two addresses"),
+        ("ed@example.test;x.test", "ed@example.test;x.test", DOMAIN),
+        ("bo%evil.test@example.test", "bo%evil.test@example.test", f'"%" {BEFORE_AT}'),
+        ("de@[127.0.0.1].test", "de@[127.0.0.1].test", DOMAIN),
+        ("jo@example.test(x).test", "jo@example.test(x).test", DOMAIN),
+        ('"""jo""@example.test"', '"jo"@example.test', f"a quotation mark {BEFORE_AT}"),
+        ("jo@@example.test", "jo@@example.test", "one address has one @"),
+        (".jo@example.test", ".jo@example.test", "a dot may not start or end the part before the @"),
+        ("jo..x@example.test", "jo..x@example.test", "a dot may not start or end the part before the @, nor follow"),
+        ("jo@-x.test", "jo@-x.test", DOMAIN),
+        ("jo@x", "jo@x", DOMAIN),
+        ("jo@localhost", "jo@localhost", DOMAIN),
+    ],
+)
+def test_an_address_that_is_not_one_mailbox_is_refused_naming_its_cell(tmp_path, cell, address, why):
+    result = read(tmp_path, HEADER + f"Sam,{cell},2026-12-03,14:30,facial\nJo,jo@example.test,2026-12-04,10:00,hair\n")
+    assert [message.partition(" (")[0] for message in messages(result)] == [
+        f':2 email: expected an email address like "sam@example.test", got "{address}"'
+    ]
+    assert why in messages(result)[0]
+    assert [appointment.email for appointment in result.appointments] == ["jo@example.test"]
+
+
+def test_every_character_of_the_dot_atom_and_an_international_domain_are_accepted(tmp_path):
+    result = read(
+        tmp_path,
+        HEADER + "Sam,o'brien.sam+pack@sub.example-clinic.test,2026-12-03,14:30,facial\n"
+        "Jo,!#$&*/=?^_`{|}~-@EXAMPLE.test,2026-12-03,15:00,facial\n"
+        "Al,al@пример.рф,2026-12-03,15:30,facial\n",
+    )
+    assert messages(result) == []
+    assert [appointment.email for appointment in result.appointments] == [
+        "o'brien.sam+pack@sub.example-clinic.test", "!#$&*/=?^_`{|}~-@EXAMPLE.test", "al@xn--e1afmkfd.xn--p1ai"
+    ]
+
+
+def test_the_clinics_own_addresses_are_one_mailbox_each():
+    settings = {"smtp_host": "smtp.example-clinic.test"}
+    assert EmailSettings(from_address="hello@example-clinic.test", **settings).from_address
+    for address in ("hello@example-clinic.test,bcc@evil.test", "hello%evil.test@example-clinic.test"):
+        with pytest.raises(ValidationError, match="expected an email address"):
+            EmailSettings(from_address=address, **settings)
+        with pytest.raises(ValidationError, match="expected an email address"):
+            EmailSettings(from_address="hello@example-clinic.test", reply_to=address, **settings)
+
+
+def test_an_address_with_a_comma_on_the_command_line_is_invalid_input(clinic, capsys):
+    folder, out = clinic
+    arguments = ("--name", "Sam", "--when", "2030-12-03 14:30", "--treatment", "facial")
+    assert pack(folder, out, "--email", "eve,sam@example.test", *arguments) == 2
+    err = capsys.readouterr().err
+    assert '--email: expected an email address like "sam@example.test", got "eve,sam@example.test" (' in err
+    assert "(a comma may not be in the part before the @: it would make two addresses)" in err
+    assert messages_in(out) == []
+
+
+# --- The booking system's words: slugs, titles and the clinic's aliases ---
+
+
+@functools.cache
+def content() -> Content:
+    return load_content(DATA)
+
+
+def clinic_with_aliases(tmp_path: Path, aliases: str, treatments: str | None = "[facial, hair]") -> tuple[Clinic, Path]:
+    """A copy of the example clinic offering `treatments` (None: every one there is), with these treatment_aliases:
+    lines."""
+    folder = tmp_path / "aliased"
+    shutil.copytree(EXAMPLE, folder)
+    config = folder / "clinic.yaml"
+    listed = f"treatments: {treatments}\n" if treatments else ""
+    text = config.read_text().replace("treatments: [facial, hair, body]\n", listed)
+    config.write_text(text + "treatment_aliases:\n" + aliases)
+    return load_clinic(config, content()), config
+
+
+def named_rules(tmp_path: Path, aliases: str = '  "Meso – Face (30 min)": facial\n') -> Rules:
+    clinic, _ = clinic_with_aliases(tmp_path, aliases)
+    return Rules(**{**RULES.__dict__, "names": Rules.names_of(clinic, content())})
+
+
+def test_a_treatment_is_named_by_its_slug_its_title_in_any_case_or_the_clinics_alias(tmp_path):
+    rules = named_rules(tmp_path)
+    result = read(
+        tmp_path,
+        HEADER + "Sam,sam@example.test,2026-12-03,14:30,Facial mesotherapy\n"
+        "Jo,jo@example.test,2026-12-03,15:00,FACIAL   MESOTHERAPY\n"
+        "Al,al@example.test,2026-12-03,15:30,meso – FACE  (30 MIN)\n"
+        'Bo,bo@example.test,2026-12-03,16:00,"Hair mesotherapy, Facial Mesotherapy"\n'
+        "Cy,cy@example.test,2026-12-03,16:30,facial hair\n"
+        "Di,di@example.test,2026-12-03,17:00,Meso – Face (30 min) Hair mesotherapy\n",
+        rules=rules,
+    )
+    assert messages(result) == []
+    assert [appointment.treatments for appointment in result.appointments] == [
+        ("facial",), ("facial",), ("facial",), ("hair", "facial"), ("facial", "hair"), ("facial", "hair")
+    ]
+
+
+def test_a_title_in_the_clinics_language_names_its_treatment_too(tmp_path):
+    clinic, _ = clinic_with_aliases(tmp_path, "  Meso: facial\n")
+    # The same clinic, in Spanish: its treatments' Spanish titles, as well as the English ones.
+    names = Rules.names_of(replace(clinic, language="es"), content())
+    assert [named.slug for named in names.read("MESOTERAPIA FACIAL, Mesoterapia  capilar; Facial mesotherapy")] == [
+        "facial", "hair", "facial"
+    ]
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("Facal", 'got "Facal", an unknown treatment; did you mean "facial"?'),
+        ("Facial Mesotherapie", 'got "Facial Mesotherapie", an unknown treatment; did you mean "Facial mesotherapy"?'),
+        ("Meso - Face (30 min)", 'an unknown treatment; did you mean "Meso – Face (30 min)"?'),
+        ("botox", 'got "botox", an unknown treatment'),
+    ],
+)
+def test_an_unknown_name_gets_a_did_you_mean(tmp_path, cell, expected):
+    result = read(
+        tmp_path,
+        HEADER + f'Sam,sam@example.test,2026-12-03,14:30,"{cell}"\nJo,jo@example.test,2026-12-04,10:00,hair\n',
+        rules=named_rules(tmp_path),
+    )
+    (message,) = messages(result)
+    assert message.startswith(":2 treatments: expected treatments this clinic offers (facial, hair), ") and (
+        message.endswith(expected)
+    ), message
+    assert cell != "botox" or "did you mean" not in message
+    assert [appointment.first_name for appointment in result.appointments] == ["Jo"]
+
+
+def test_an_alias_of_a_treatment_the_clinic_does_not_offer_is_refused_naming_its_line(tmp_path):
+    aliases = '  "Meso – Face (30 min)": facial\n  "Meso – Body": body\n  "MESO  – face (30 MIN)": hair\n'
+    with pytest.raises(InputError) as error:
+        clinic_with_aliases(tmp_path, aliases)
+    lines = (tmp_path / "aliased" / "clinic.yaml").read_text().splitlines()
+    body, twice = (lines.index(line) + 1 for line in ('  "Meso – Body": body', '  "MESO  – face (30 MIN)": hair'))
+    assert [str(problem).split("clinic.yaml", 1)[1] for problem in error.value.problems] == [
+        f":{body} treatment_aliases.Meso – Body: expected a treatment this clinic offers "
+        '(in its treatments: facial, hair), got "body"',
+        f":{twice} treatment_aliases.MESO  – face (30 MIN): expected each service name once (compared in any case, "
+        'with runs of spaces as one), got "hair" (the same name as "Meso – Face (30 min)")',
+    ]
+
+
+def test_an_alias_of_an_unknown_treatment_is_refused_in_the_row_naming_its_line(tmp_path):
+    # A clinic that lists no treatments offers every one in data/treatments/: its aliases are checked when read.
+    clinic, config = clinic_with_aliases(tmp_path, "  Meso – Botox: botox\n", treatments=None)
+    rules = Rules(**{**RULES.__dict__, "names": Rules.names_of(clinic, content())})
+    line = config.read_text().splitlines().index("  Meso – Botox: botox") + 1
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,meso – botox\n", rules=rules)
+    assert messages(result) == [
+        ':2 treatments: expected treatments this clinic offers (facial, hair), got "meso – botox", which '
+        f'treatment_aliases (clinic.yaml:{line}) names as "botox", an unknown treatment'
+    ]

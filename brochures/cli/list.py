@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from brochures import DATA_DIR, exits
-from brochures.brand.fonts import available_fonts
+from brochures.brand.fonts import available_fonts, refused_font_files
 from brochures.load.clinic import find_clinic_file
 from brochures.load.content import load_content
 from brochures.problems import InputError, report_lines
@@ -46,6 +46,8 @@ def list_choices(argv: list[str]) -> int:
     print("Fonts a clinic can choose (font: in clinic.yaml):")
     for name in available_fonts(folder):
         print(f"  {name}")
+    for message in refused_font_files(folder):
+        print(f"  not used: {message}", file=sys.stderr)
     print(
         "More: install another font package into .venv (their names start with fontpkg-, like fontpkg-lexend), "
         "or put the font's files in the clinic's fonts/ folder."

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from brochures.brand.colours import palette
-from brochures.brand.fonts import FontFamily, available_fonts, find_font, undrawable
+from brochures.brand.fonts import FontFamily, available_fonts, find_font, refused_font_files, undrawable
 from brochures.files.images import MAX_IMAGE_BYTES, SVG_TYPE, check_image
 from brochures.files.safe_read import NotARegularFile, file_kind, read_regular_file
 from brochures.files.yaml_reader import FieldPath, dotted, read_yaml
@@ -67,6 +67,8 @@ _SETTINGS = {
     "claims_profile",
     "claims_terms",
     "approval",
+    "timezone",
+    "treatment_aliases",
 }
 
 
@@ -205,6 +207,9 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
     logo = (folder / config.logo).resolve()
 
     font = find_font(config.font, folder)
+    # A font file over a bound is refused whether the clinic uses it or not: its family name is inside it.
+    for message in refused_font_files(folder):
+        problem(("font",), message)
     if font is None:
         choices = ", ".join(available_fonts(folder)) or "none"
         problem(
@@ -340,6 +345,7 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
         script_fonts=tuple(script_fonts),
         translation_warnings=tuple(translation_warnings),
         palette=palette(config.colors.primary, config.colors.accent, config.colors.text),
+        timezone=config.timezone or (country.timezone if country else None) or "UTC",
     )
     clinic = replace(clinic, colour_warnings=colour_warnings(clinic))
     return replace(clinic, approval=approval_state(clinic, content))

@@ -83,6 +83,8 @@ class Clinic:
     palette: Palette | None = None
     colour_warnings: tuple[Problem, ...] = ()
     approval: dict = field(default_factory=dict)
+    # Where the clinic is, for the times its staff read (an IANA name; UTC when neither it nor its country says).
+    timezone: str = "UTC"
 
     @property
     def home(self) -> str:

@@ -11,15 +11,19 @@ import stat
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
 from brochures.files.safe_read import file_kind
 from brochures.pack.columns import COLUMNS, WHEN_COLUMNS, columns_of
 from brochures.pack.dates import date_example, parse_date, parse_time, parse_when
+from brochures.pack.treatment_names import TreatmentNames, fold, treatment_names
 from brochures.problems import Problem, describe, unsafe_character
 from brochures.schema.fields import Language, Model, _email, mail_address
+
+if TYPE_CHECKING:
+    from brochures.load.loaded import Clinic, Content
 
 # In one run: a day's or a week's bookings, not a whole history.
 MAX_APPOINTMENTS = 2000
@@ -166,6 +170,17 @@ class Rules:
     language: str
     day_first: bool
     now: datetime
+    # What a treatment cell may call each treatment: its slug, its title, the clinic's alias (default: slugs only).
+    names: TreatmentNames | None = None
+
+    def __post_init__(self) -> None:
+        if self.names is None:
+            object.__setattr__(self, "names", TreatmentNames.of_slugs((*self.known, *self.treatments)))
+
+    @staticmethod
+    def names_of(clinic: Clinic, content: Content) -> TreatmentNames:
+        """The names for `names`: the treatments' slugs and titles, and the clinic's `treatment_aliases`."""
+        return treatment_names(clinic, content)
 
 
 def check_appointment(
@@ -184,7 +199,10 @@ def check_appointment(
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             key = str(detail["loc"][0])
-            problem(key, f"{_plain_message(detail)}, got {describe(detail.get('input'))}")
+            # Why an address is not one mailbox: "a comma may not be in the part before the @: …".
+            why = (detail.get("ctx") or {}).get("detail")
+            found = describe(detail.get("input")) + (f" ({why})" if why else "")
+            problem(key, f"{_plain_message(detail)}, got {found}")
 
     # The cells read as dates, times and lists are refused whole when a spreadsheet would run them ("-2+3" is a
     # formula, not two treatments), before they are split or parsed.
@@ -252,17 +270,24 @@ def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
 
 
 def _check_treatments(value, rules: Rules, problem) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else re.split(r"[\s,;|+/]+", str(value or ""))
-    slugs = [item.strip().lower() for item in items if item and item.strip()]
+    """The treatments a cell names (or each --treatment), by slug, title or the clinic's alias; several to a cell."""
+    cells = value if isinstance(value, list) else [str(value or "")]
+    found = [named for cell in cells for named in rules.names.read(str(cell or ""))]
     offered = ", ".join(rules.treatments)
-    if not slugs:
+    if not found:
         problem("treatments", f"expected one or more treatments ({offered}), got nothing")
         return ()
-    unknown = [slug for slug in slugs if slug not in rules.treatments]
-    for slug in unknown:
-        why = "one this clinic does not offer" if slug in rules.known else "an unknown treatment"
-        problem("treatments", f"expected treatments this clinic offers ({offered}), got {describe(slug)}, {why}")
-    return () if unknown else tuple(dict.fromkeys(slugs))
+    unknown = [named for named in found if named.slug not in rules.treatments]
+    for named in unknown:
+        text = named.text
+        why = "one this clinic does not offer" if named.slug in rules.known else "an unknown treatment"
+        if where := rules.names.aliases.get(fold(named.text)):
+            why = f"which treatment_aliases ({where}) names as {describe(named.slug)}, {why}"
+        elif named.slug is None and (close := rules.names.suggestion(named, rules.treatments)):
+            meant, text = close
+            why += f'; did you mean "{meant}"?'
+        problem("treatments", f"expected treatments this clinic offers ({offered}), got {describe(text)}, {why}")
+    return () if unknown else tuple(dict.fromkeys(named.slug for named in found))
 
 
 # --- Reading a file ---

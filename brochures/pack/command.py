@@ -299,6 +299,7 @@ def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appoi
         language=clinic.locale,
         day_first=date_pattern.index("{day}") < date_pattern.index("{month}"),
         now=now,
+        names=Rules.names_of(clinic, content),
     )
     single = {
         "first_name": args.name,

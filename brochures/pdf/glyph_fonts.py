@@ -10,6 +10,8 @@ from struct import error as struct_error
 import pypdfium2.raw as pdfium_c
 from fontTools.ttLib import TTFont, TTLibError
 
+from brochures.brand.fonts import readable_font_file
+
 
 class _Fonts:
     """Which font draws each glyph, and whether that font has the glyph at all (else it draws .notdef, an empty box)."""
@@ -74,6 +76,9 @@ def _quote(chars) -> str:
 
 @functools.lru_cache(maxsize=32)
 def _font_file_characters(path: str) -> frozenset[int]:
+    # Checked again before fontTools reads it (size, tables, what it unpacks to): it may have changed since loading.
+    if not readable_font_file(path):
+        return frozenset()
     try:
         with TTFont(path, lazy=True, fontNumber=0) as font:
             return frozenset(font.getBestCmap() or {})

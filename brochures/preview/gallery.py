@@ -21,8 +21,9 @@ from brochures.quality.report import report_data
 from brochures.render.sandbox import PlainDataSandbox
 from brochures.schema.strings import Strings
 
-# Each page is shown 180 px wide: twice that stays sharp on high-density screens.
-PICTURE_PX = 360
+# Each page's picture: shown 300 px wide in the gallery (large enough to read its headings), and at the width of the
+# window when opened, so drawn wide enough to stay sharp on a laptop screen.
+PICTURE_PX = 1200
 # What page_files makes, and so may remove.
 _PICTURE_NAME = re.compile(r"[0-9a-f]{20}-\d{3}\.png")
 
@@ -35,6 +36,8 @@ class ClinicShown:
     name: str
     locale: str
     strings: Strings
+    # Its time zone, for when each document was made.
+    timezone: str = "UTC"
 
 
 def page_files(out_dir: Path, pdf: bytes) -> list[str]:
@@ -99,7 +102,7 @@ def write_gallery(
                 "name": clinic.name,
                 "lang": clinic.locale,
                 "r": clinic.strings.report.model_dump(mode="json"),
-                "report": report_data(cards, clinic.strings, pictures),
+                "report": report_data(cards, clinic.strings, pictures, clinic.timezone),
             }
         )
     stylesheet = "\n".join((STYLES_DIR / name).read_text(encoding="utf-8") for name in ("report.css", "gallery.css"))

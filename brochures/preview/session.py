@@ -200,7 +200,8 @@ class Preview:
         for clinic in result.clinics if result else []:
             # Its report shows every language it offers (es/facial.pdf…).
             if clinic.main:
-                self.known[clinic.folder] = ClinicShown(clinic.slug, clinic.config.name, clinic.locale, clinic.strings)
+                self.known[clinic.folder] = ClinicShown(
+                    clinic.slug, clinic.config.name, clinic.locale, clinic.strings, clinic.timezone)
         self.known = {folder: shown for folder, shown in self.known.items() if folder.is_dir()}
 
     def page_strings(self) -> Strings:

@@ -20,7 +20,8 @@ from brochures.render.data import offered_data
 
 # Clinic settings that are not words a patient reads.
 CLINIC_SETTINGS = frozenset(
-    {"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms"}
+    {"logo", "colors", "font", "page_size", "language", "treatments", "claims_profile", "claims_terms", "timezone",
+     "treatment_aliases"}
 )
 
 

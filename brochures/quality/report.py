@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from brochures import STYLES_DIR
 from brochures.files.output_folder import write_atomically
@@ -41,7 +42,7 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
     html = environment.render_plain("report.html.j2", {
         "clinic": clinic_data(clinic), "t": clinic.strings.model_dump(mode="json"),
         # Plain data, as in report.json.
-        "report": report_data(json.loads(text)["documents"], clinic.strings, pictures),
+        "report": report_data(json.loads(text)["documents"], clinic.strings, pictures, clinic.timezone),
         "stylesheet": stylesheet})
     write_atomically(paths[1], html.encode("utf-8"))
     return paths
@@ -63,7 +64,7 @@ ACCESSIBILITY_LABELS = {
 REPORT_PICTURE_PX = 240
 
 
-def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
+def report_data(cards: list[dict], strings, pictures: dict[str, dict], zone: str = "UTC") -> dict:
     """What the report and the preview gallery show of one clinic's documents, as plain data.
 
     `cards` are report.json's documents; `pictures` gives, by document name, the pictures of its pages
@@ -75,8 +76,10 @@ def report_data(cards: list[dict], strings, pictures: dict[str, dict]) -> dict:
         picture = pictures.get(card["document"], {})
         built = None
         if picture.get("built") is not None:
-            when = datetime.fromtimestamp(picture["built"], tz=timezone.utc)
-            built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"))
+            # In the clinic's own time (`zone`, an IANA name), named as its staff know it: GMT, BST, CET…
+            when = datetime.fromtimestamp(picture["built"], tz=ZoneInfo(zone))
+            built = fill(strings.report.built, date=long_date(strings)(when.date()), time=when.strftime("%H:%M"),
+                         zone=when.tzname())
         measure = measure_for(card.get("language", "en"))
         value = card.get("reading_grade")
         shown = value

@@ -10,10 +10,12 @@ from pydantic import (
     AfterValidator,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from brochures.schema.fields import (
     Colour,
@@ -31,6 +33,7 @@ from brochures.schema.fields import (
     ShortText,
     Slug,
     Text,
+    TimeZone,
     _fail,
 )
 
@@ -142,6 +145,8 @@ class ClinicConfig(Model):
     country: CountryCode | None = None
     emergency_number: EmergencyNumber | None = None
     page_size: PageSize = "A4"
+    # The clinic's time zone (an IANA name), for the times its staff read; default: its country's, where it has one.
+    timezone: TimeZone | None = None
     language: Language = "en"
     # Every language the clinic hands brochures out in; the first is its main language (`language`, when this is
     # left out). Each other language's documents go to out/<clinic>/<language>/.
@@ -152,6 +157,9 @@ class ClinicConfig(Model):
     language_approvals: dict[Language, Approval] = {}
     # Checked against data/treatments/ when the clinic is loaded, so that every unknown name is reported.
     treatments: Annotated[list[ShortText], Field(min_length=1, max_length=50)] | None = None
+    # The booking system's own names for treatments, for the appointments file of `generate.py pack`
+    # ("Meso – Face (30 min)": facial): compared in any case, with runs of spaces as one.
+    treatment_aliases: Annotated[dict[ShortText, Slug], Field(max_length=200)] = {}
     disclaimer: Text | None = None
     # Data/claims/<profile>.yaml; default from the country, else the strings file.
     claims_profile: Slug | None = None
@@ -165,3 +173,31 @@ class ClinicConfig(Model):
     reschedule: Text | None = None
     reschedule_url: HttpsUrl | None = None
     email: EmailSettings | None = None
+
+    @field_validator("treatment_aliases")
+    @classmethod
+    def _aliases_of_offered_treatments(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        """Each alias names a treatment the clinic lists (when it lists them: else the pack checks them against
+        data/treatments/), and each name once; every problem at once, each at its own line."""
+        offered = info.data.get("treatments")
+        errors, seen = [], {}
+        for name, slug in value.items():
+            key = " ".join(name.lower().split())
+            if offered and slug not in offered:
+                error = PydanticCustomError(
+                    "alias_not_offered",
+                    f"expected a treatment this clinic offers (in its treatments: {', '.join(offered)})",
+                )
+            elif key in seen:
+                error = PydanticCustomError(
+                    "alias_twice",
+                    "expected each service name once (compared in any case, with runs of spaces as one)",
+                    {"detail": f"the same name as \"{seen[key]}\""},
+                )
+            else:
+                seen[key] = name
+                continue
+            errors.append({"type": error, "loc": (name,), "input": slug})
+        if errors:
+            raise ValidationError.from_exception_data("treatment_aliases", errors)
+        return value

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import webcolors
 from pydantic import (
@@ -145,10 +146,68 @@ def _https_url(value: str) -> str:
     return value
 
 
+# RFC 5321's dot-atom: what the part before the @ may hold between its dots (no quoted strings, no comments). Not "%",
+# an old way of routing mail through another host, nor ",", ";" or spaces, which would make one cell two recipients.
+ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&'*+/=?^_`{|}~-")
+
+
+# A label of a domain name in its ASCII form (RFC 1035, as RFC 5321 takes it): letters, digits and inner hyphens.
+DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+# How a message names a character that is hard to read between quotes.
+_CHARACTER_NAMES = {
+    " ": "a space",
+    "\t": "a tab",
+    '"': "a quotation mark",
+    ",": "a comma",
+    ";": "a semicolon",
+}
+
+
+def _local_part_problem(local: str) -> str | None:
+    """Why the part before the @ is not RFC 5321's dot-atom, or None. Letters with accents pass here, so that
+    `mail_address` can say why most mail servers refuse them."""
+    if len(local) > 64:
+        return "the part before the @ is longer than 64 characters"
+    if any(not atom for atom in local.split(".")):
+        return "a dot may not start or end the part before the @, nor follow another dot"
+    for char in local.replace(".", ""):
+        if char not in ATEXT and (char.isascii() or unicodedata.category(char)[0] not in "LMN"):
+            shown = _CHARACTER_NAMES.get(char) or (f'"{char}"' if char.isprintable() else f"U+{ord(char):04X}")
+            between = ": it would make two addresses" if char in ",;" else ""
+            return f"{shown} may not be in the part before the @{between}"
+    return None
+
+
+def _domain_problem(domain: str) -> str | None:
+    """Why `domain` is not a host name mail can be delivered to (an IP address in brackets, a comment, a single
+    label…), or None. An international name is checked in the ASCII form it is sent in."""
+    ascii_form = punycode(domain)
+    labels = ascii_form.split(".")
+    # The top-level domain: letters (in any alphabet), or their ASCII form (xn--…); never digits only.
+    top_level = re.fullmatch(r"[^\W\d_]{2,}", domain.rpartition(".")[2]) or re.fullmatch(
+        r"(?i)xn--[a-z0-9-]+", labels[-1]
+    )
+    if len(labels) < 2 or len(ascii_form) > 253 or not top_level or not all(map(DNS_LABEL.fullmatch, labels)):
+        return (
+            "the part after the @ must be a domain name: letters, digits and hyphens, in two or more parts joined by "
+            "dots, like example-clinic.test"
+        )
+    return None
+
+
 def _email(value: str) -> str:
-    if not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^\W\d_]{2,}", value):
+    """One mailbox, as RFC 5321 writes it: `local@domain`, the local part a dot-atom, the domain a host name.
+    Anything else could name two recipients, route through another host, or not be deliverable."""
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain:
         _fail("email", 'expected an email address like "hello@example-clinic.test"')
-    if detail := mixed_scripts(value.rpartition("@")[2]):
+    if "@" in domain:
+        _fail("email", 'expected an email address like "hello@example-clinic.test"', "one address has one @")
+    if detail := _local_part_problem(local) or _domain_problem(domain):
+        _fail("email", 'expected an email address like "hello@example-clinic.test"', detail)
+    if detail := mixed_scripts(domain):
         _fail("mixed_scripts", "expected an email address whose domain name uses one alphabet", detail)
     return value
 
@@ -289,3 +348,17 @@ Fingerprint = Annotated[str, AfterValidator(_fingerprint)]
 
 
 Language = Annotated[str, AfterValidator(_language)]
+
+
+def _time_zone(value: str) -> str:
+    """An IANA time zone name, as the tz database knows it (the tzdata package ships it)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail("time_zone", 'expected a time zone name like "Europe/London" or "America/New_York"')
+    return value
+
+
+TimeZone = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_time_zone)
+]

@@ -19,6 +19,7 @@ from brochures.schema.fields import (
     ShortText,
     Slug,
     Text,
+    TimeZone,
     _fail,
 )
 
@@ -40,6 +41,8 @@ class Country(Model):
     claims_profile: Slug
     # The id of the entry in `sources` the emergency number comes from.
     source: Slug
+    # Its time zone, where the whole country keeps one (a clinic in a country of several sets its own).
+    timezone: TimeZone | None = None
 
     @field_validator("date")
     @classmethod

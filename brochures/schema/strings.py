@@ -155,6 +155,10 @@ class ReportLabels(Model):
     preview_not_built: Text
     preview_finished_with_problems: ShortText
     preview_none: Text
+    # The page viewer of the preview: a page at the width of the window.
+    preview_previous: ShortText
+    preview_next: ShortText
+    preview_close: ShortText
     franchise: FranchiseReportLabels
 
 
