@@ -36,7 +36,8 @@ URL = "https://example-clinic.test/book"
 LONG_WORD = "Dermatologicalhyperlegibilityaestheticsx"
 LONG_NAME = f"The {LONG_WORD} Clinic"
 # 150 characters.
-LONG_EMAIL = "appointments." + "a" * 100 + "@" + "b" * 31 + ".test"
+# As long as an address may be: 64 characters before the @ (RFC 5321), labels of up to 63 after it.
+LONG_EMAIL = "appointments." + "a" * 51 + "@" + "b" * 63 + "." + "c" * 16 + ".test"
 # 250 characters.
 LONG_URL = "https://example-clinic.test/book/" + "x" * 200 + "?ref=" + "c" * 12
 

@@ -462,7 +462,8 @@ def test_the_gallery_shows_every_page_meets_wcag_aa_and_escapes_what_it_quotes(e
     html = write_gallery(out, [shown], [mistake], 7, clinic.strings).read_text()
     page = Page(html)
     pages = sum(len(PdfReader(pdf).pages) for pdf in (out / "example").glob("*.pdf"))
-    assert len(page.images) == pages and all(image["alt"].startswith("Page ") for image in page.images)
+    # Each page twice: its picture in the gallery, and the same picture in its page viewer (shown only when opened).
+    assert len(page.images) == 2 * pages and all(image["alt"].startswith("Page ") for image in page.images)
     # Served from out/.preview/.
     assert all((out / image["src"].lstrip("/")).is_file() for image in page.images)
     assert page.lang == "en-GB" and page.headings[0] == 1 and page.headings.count(1) == 1
