@@ -36,3 +36,15 @@ def test_the_next_run_removes_what_a_killed_run_half_wrote(clinic, tmp_path):
     private = out / ".private" / "harbour"
     assert [p.suffix for p in private.iterdir() if p.name.startswith(TEMP_PREFIX)] == []
     assert len(list(private.glob("*.eml"))) == 1
+
+
+def test_the_dry_run_says_what_was_read_in_the_clinics_words_and_never_who(clinic, tmp_path, capsys):
+    """A receptionist checks each appointment as understood (a European date read as it was meant) without
+    opening the emails; the patient's name and address are never printed."""
+    folder, out = clinic
+    rows = write_appointments(tmp_path / "a.csv", ["Sam,sam@example.test,05/01/2031,09:30,facial hair,"])
+    assert pack(folder, out, "--appointments", str(rows)) == 0
+    said = capsys.readouterr().out
+    line = next(line for line in said.splitlines() if line.lstrip().startswith("wrote"))
+    assert line.endswith("a.csv:2): Sunday 5 January 2031, 9:30; Facial mesotherapy and Hair mesotherapy")
+    assert "Sam" not in said and "sam@example.test" not in said

@@ -15,6 +15,7 @@ from brochures.pack.appointments import (
 from brochures.pack.message import (
     Composed,
     Leaflet,
+    appointment_words,
     compose,
     logo_png,
     mail_environment,
@@ -115,7 +116,12 @@ def write_messages(
             continue
         write_private(folder / f"{opaque}.eml", composed.data)
         ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
-        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row})")
+        # What was read, as the clinic would say it, so a person can check it without opening the email; never the
+        # patient's name or address.
+        words = appointment_words(appointment, clinic, [content.of(clinic).treatments[s].title
+                                                        for s in appointment.treatments])
+        print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row}): "
+              f"{words['date']}, {words['time']}; {words['treatments']}")
         messages.append(composed)
     return messages, not_made
 

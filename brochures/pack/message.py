@@ -64,6 +64,20 @@ def mail_environment(clinic: Clinic) -> PlainDataSandbox:
     return environment
 
 
+def appointment_words(appointment: Appointment, clinic: Clinic, titles: list[str]) -> dict:
+    """The appointment in the clinic's own words: its date ("Tuesday 3 June 2031"), its time ("10:30" or
+    "10:30 am", as its strings say), who the patient sees, and the treatments by their titles."""
+    strings, when = clinic.strings, appointment.when
+    return {
+        "date": fill(strings.pack.date_line, weekday=strings.pack.weekdays[when.weekday()],
+                     date=long_date(strings)(when.date())),
+        "time": fill(strings.pack.time_value, hour=when.hour, hour12=(when.hour - 1) % 12 + 1,
+                     minute=f"{when.minute:02d}", am_pm=strings.pack.am_pm[when.hour >= 12]),
+        "practitioner": appointment.practitioner,
+        "treatments": joined_list(titles, strings.list_joiner),
+    }
+
+
 def letter_data(
     appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet], personal: bool = False
 ) -> dict:
@@ -72,28 +86,12 @@ def letter_data(
     strings = clinic.strings
     read = patient_content(clinic, content)
     titles = [read["treatments"][slug]["title"] for slug in appointment.treatments]
-    when = appointment.when
     return {
         "clinic": clinic_data(clinic),
         "t": dump(strings),
         "subject": strings.pack.subject.replace("{clinic}", clinic.config.name),
         "patient": {"first_name": appointment.first_name},
-        "appointment": {
-            "date": fill(
-                strings.pack.date_line,
-                weekday=strings.pack.weekdays[when.weekday()],
-                date=long_date(strings)(when.date()),
-            ),
-            "time": fill(
-                strings.pack.time_value,
-                hour=when.hour,
-                hour12=(when.hour - 1) % 12 + 1,
-                minute=f"{when.minute:02d}",
-                am_pm=strings.pack.am_pm[when.hour >= 12],
-            ),
-            "practitioner": appointment.practitioner,
-            "treatments": joined_list(titles, strings.list_joiner),
-        },
+        "appointment": appointment_words(appointment, clinic, titles),
         "before": [
             {"title": title, "items": read["treatments"][slug]["before_consultation"]}
             for slug, title in zip(appointment.treatments, titles)
