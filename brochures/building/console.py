@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 from brochures.building.result import BuildResult
@@ -26,7 +26,6 @@ class Console:
 
     out: TextIO | None = None
     err: TextIO | None = None
-    said: list[str] = field(default_factory=list)
 
     def say(self, text: str = "", flush: bool = False) -> None:
         print(text, file=self.out or sys.stdout, flush=flush)
