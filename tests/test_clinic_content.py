@@ -341,7 +341,7 @@ def test_the_example_ships_unapproved_and_every_page_says_draft(example_build):
     assert pdf_text(example_build / "facial.pdf").count(mark) == len(page_texts(example_build / "facial.pdf"))
 
 
-def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path):
+def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path, assert_no_weasyprint_logs):
     """A 100-character name on A5 would make a header of four lines: the header says "the clinic" instead,
     and the full mark with the name still opens the document."""
     name = "The Riverside Aesthetic and Dermatology Clinic of the Northern Quarter, Including Satellite Offices"
@@ -361,6 +361,12 @@ def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path
         full = [number for number, text in enumerate(pages[1:], start=2) if DRAFT.format(name) in text]
         assert sorted(short + full) == list(range(2, len(pages) + 1)), path.name
         assert len(full) == (0 if path.stem.startswith("hair") else 4), path.name
+    # The name cannot stand on one line of an A5 footer either: the page check says so, for a person to look at.
+    # The page number beside it never wraps.
+    said = [record.getMessage() for record in assert_no_weasyprint_logs]
+    assert said and all("the footer (left) wraps onto 2 lines" in message for message in said), said
+    for record in assert_no_weasyprint_logs:
+        record.expected_by_test = True
 
 
 def test_the_tri_fold_says_draft_on_both_sides(clinic_copy, tmp_path):

@@ -176,7 +176,8 @@ def test_near_empty_pages_and_pages_over_budget_are_warnings_naming_them():
         pdf_of(filler + '<p style="break-before: page">A stray line.</p>'), True, expected(page_budget=1)
     )
     assert found.warnings == [
-        "2 pages, 1 more than the 1-page budget (one sheet, folded): shorten the content or check the layout",
+        "2 pages, 1 more than the 1-page budget (the sheets it is printed on, folded): "
+        "shorten the content or check the layout",
         "page 2 is nearly empty: its content fills 1% of the page",
     ]
     assert not found.page_problems and len(found.page_fill) == 2 and found.page_fill[0] > 0.8
@@ -283,7 +284,9 @@ def long_clinic(tmp_path: Path, page_size: str) -> Path:
         ("A5", ["--treatment", "body", "--treatment", "comparison"]),
     ],
 )
-def test_long_names_emails_and_addresses_fit_and_the_code_still_scans(tmp_path, page_size, options):
+def test_long_names_emails_and_addresses_fit_and_the_code_still_scans(
+    tmp_path, page_size, options, assert_no_weasyprint_logs
+):
     assert (len(LONG_WORD), len(LONG_EMAIL), len(LONG_URL)) == (40, 150, 250)
     out = tmp_path / "out"
     # The gate passed.
@@ -292,6 +295,10 @@ def test_long_names_emails_and_addresses_fit_and_the_code_still_scans(tmp_path, 
         found = inspect_pdf(pdf.read_bytes(), ".press" not in pdf.name, expected(booking_url=LONG_URL))
         assert found.qr_codes == [LONG_URL] and not found.page_problems, (pdf.name, found.page_problems)
         assert LONG_WORD[:12] in pdf_text(pdf)
+    # A 40-letter word in a 74-character name cannot stand on one line beside the page number of an A5 page: the
+    # page check says so (a warning, for a person to look at). On A4 and Letter the footer is one line.
+    for record in assert_no_weasyprint_logs:
+        record.expected_by_test = page_size == "A5" and "the footer (" in record.getMessage()
 
 
 # 74 characters.
@@ -360,26 +367,6 @@ def test_a_too_full_tri_fold_panel_is_named_with_how_much(tmp_path, capsys):
     assert re.search(r"facial\.trifold\.pdf: the tri-fold's flap panel is \d+ mm too full", capsys.readouterr().err)
 
 
-def six_treatment_data(tmp_path: Path) -> Path:
-    """The shipped data with three more treatments (copies of the others under other titles) and an A5 clinic offering
-    all six."""
-    data = tmp_path / "data"
-    shutil.copytree(DATA, data)
-    for source, slug, title in (
-        ("facial", "neck", "Neck mesotherapy"),
-        ("hair", "scalp", "Scalp mesotherapy"),
-        ("body", "thigh", "Thigh mesotherapy"),
-    ):
-        text = (data / "treatments" / f"{source}.yaml").read_text()
-        old = re.search(r"^title: (.*)$", text, re.M).group(1)
-        (data / "treatments" / f"{slug}.yaml").write_text(text.replace(f"title: {old}", f"title: {title}", 1))
-    clinic = data / "clinics" / "six"
-    shutil.copytree(data / "clinics" / "example", clinic)
-    edit_config(clinic, "page_size: A4", "page_size: A5")
-    edit_config(clinic, "treatments: [facial, hair, body]", "treatments: [facial, hair, body, neck, scalp, thigh]")
-    return data
-
-
 def page_warnings(folder: Path) -> dict[str, list[str]]:
     """Each document's page warnings, measured as the gate measures them (a leaflet on A4 or Letter: 4 pages)."""
     found = {}
@@ -397,19 +384,6 @@ def page_warnings(folder: Path) -> dict[str, list[str]]:
         if inspection.warnings or inspection.page_problems:
             found[pdf.name] = inspection.warnings + inspection.page_problems
     return found
-
-
-def test_six_treatments_on_a5_use_their_pages_well_and_the_comparison_columns_never_overlap(tmp_path):
-    data = six_treatment_data(tmp_path)
-    out = tmp_path / "out"
-    # The gate passed: no overlapping text.
-    assert main(["--data", str(data), "--clinic", "six", "--out", str(out)]) == 0
-    assert page_warnings(out / "six") == {}
-    for table in [node for node in struct_nodes(out / "six" / "comparison.pdf") if node["/S"] == "/Table"]:
-        columns = [node for node in walk_structure(table) if node["/S"] == "/TH" and node["/A"]["/Scope"] == "/Column"]
-        # The row labels, then at most two treatments side by side on A5.
-        assert len(columns) <= 3
-    assert "Thigh mesotherapy" in pdf_text(out / "six" / "comparison.pdf")
 
 
 def test_the_shipped_clinics_use_their_pages_well(example_build, rosewood_build):

@@ -29,14 +29,17 @@ BLEED_POINTS = 3 / 25.4 * 72
 LINK_SCHEMES = ("https", "mailto", "tel")
 
 
-# An A4 or Letter leaflet is one sheet, folded: four pages.
-LEAFLET_PAGES = 4
+# An A4 or Letter leaflet is one sheet, folded: four pages. A5 pages are printed two to a side of an A4 sheet and
+# folded, so an A5 leaflet is two sheets: eight pages. A comparison sheet keeps to the same.
+LEAFLET_PAGES = {"A4": 4, "Letter": 4, "A5": 8}
 
 
 def page_budget(document: Document) -> int | None:
-    """The pages a document is meant to fit: a brochure's leaflet on A4 or Letter is one sheet, folded."""
-    leaflet = document.kind == "brochure" and document.layout != TRIFOLD
-    return LEAFLET_PAGES if leaflet and document.clinic.config.page_size in ("A4", "Letter") else None
+    """The pages a brochure's leaflet or a comparison sheet is meant to fit (a tri-fold is one sheet by its own
+    check; a booklet binds them all)."""
+    if document.kind not in ("brochure", "comparison") or document.layout == TRIFOLD:
+        return None
+    return LEAFLET_PAGES[document.clinic.config.page_size]
 
 
 def expected_look(document: Document) -> Expected:

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from brochures.pdf.accessibility import _check_structure, accessibility
 from brochures.pdf.facts import Expected, Inspection, PageFacts
 from brochures.pdf.glyph_fonts import _Fonts
+from brochures.pdf.glyph_truth import glyph_problems
 from brochures.pdf.page_text import (
     _background,
     _fill,
@@ -26,6 +27,7 @@ from brochures.pdf.page_text import (
     _pages,
     _ratio,
 )
+from brochures.pdf.painted import hidden, paint_page, seen_before, wanted
 from brochures.pdf.qr import _code_pages, _qr_codes
 
 BODY_MINIMUM_PT, SMALLEST_PT = 12.0, 9.0
@@ -61,6 +63,8 @@ def inspect_pages(
     expected = expected or Expected()
     reader = reader or PdfReader(io.BytesIO(pdf))
     facts = _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader, known or {})
+    # Each glyph drawn for a digit, "+" or a safety line's letter draws that character.
+    result.page_problems += glyph_problems(reader, expected)
     result.accessibility = accessibility(pdf, pdf_ua, reader)
     # An Arabic document says so, for viewers that lay out pages side by side.
     if expected.right_to_left:
@@ -88,6 +92,8 @@ def _measure_pages(
     problems: dict[str, list[int]] = {}
     # The text of every page, as a reader (or a screen reader) gets it.
     page_texts = []
+    # Where the safety text lies on each page, and which of its glyphs are not seen (painted.py).
+    painted, lines = [], wanted(expected.must_show, expected.right_to_left)
     measured: list[PageFacts] = []
     known = known or {}
 
@@ -126,6 +132,7 @@ def _measure_pages(
                 result.lowest_text_contrast = min(result.lowest_text_contrast, facts.lowest_contrast)
                 fonts.used.update(dict.fromkeys(facts.fonts))
                 page_texts.append(facts.text)
+                painted.append(seen_before(facts.text))
                 result.page_fill.append(facts.fill)
                 result.qr_codes.extend(facts.qr_codes)
                 measured.append(facts)
@@ -195,6 +202,7 @@ def _measure_pages(
             measure_word(word, picture, lowest)
             page_texts.append(text.get_text_range())
             images = _images(page)
+            painted.append(paint_page(page, handle, page_texts[-1], picture, trim, lines, SMALLEST_PT, images))
             for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
@@ -234,6 +242,7 @@ def _measure_pages(
         else None
     )
     result.page_problems += _missing(page_texts, expected.must_show, logical)
+    result.page_problems += hidden(painted, expected.must_show, logical)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)

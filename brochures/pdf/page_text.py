@@ -159,7 +159,7 @@ def _page_warnings(fill: list[float], expected: Expected) -> list[str]:
         over = len(fill) - expected.page_budget
         warnings.append(
             f"{len(fill)} pages, {over} more than the {expected.page_budget}-page budget "
-            f"(one sheet, folded): shorten the content or check the layout"
+            f"(the sheets it is printed on, folded): shorten the content or check the layout"
         )
     for number, share in enumerate(fill, start=1):
         if share < NEAR_EMPTY and number not in expected.cover_pages:

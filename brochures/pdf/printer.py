@@ -28,6 +28,7 @@ from brochures.pdf.checks import PrintError, check_pdf, expected_look, page_budg
 from brochures.pdf.facts import Inspection, PageFacts
 from brochures.pdf.finishing import finish
 from brochures.pdf.inspection import inspect_pages, inspection_failures
+from brochures.pdf.layout_rules import COMPARISON_FILL, Rules, layout_warnings, thin_pages
 from brochures.plan.documents import (
     BOOKLET,
     LEAFLET,
@@ -51,8 +52,12 @@ PDF_OPTIONS = {
 PRESS_DPI = 300
 
 
-# Laid over a leaflet that runs one page over its budget (Printer._lay_out)
+# Laid over a leaflet one page over its budget, or a comparison sheet with a part-empty page (Printer._lay_out)
 FIT_SHEET = "fit.css"
+
+
+# Laid over fit.css for a comparison sheet over its budget: its detail rows left out.
+COMPACT_SHEET = "compact.css"
 
 
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
@@ -150,6 +155,8 @@ class Printer:
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
+                if document.kind != BOOKLET and document.layout != TRIFOLD:
+                    warnings += layout_warnings(laid_out, layout_rules(document))
                 source = html + "".join(part_html for _, part_html in parts)
                 pdf = laid_out.write_pdf(finisher=finish(source, clinic.strings.direction == "rtl", starts), **options)
             finally:
@@ -171,14 +178,27 @@ class Printer:
         A leaflet that runs one page over its budget (a long clinic name, a long address, a clinic's own wording) is
         laid out once more with the project's `fit.css` on top, which draws lines and sections a little closer at
         the same type sizes. That layout is kept only if it fits the budget; otherwise the roomier one is, and
-        the page check warns by how much it is over."""
+        the page check warns by how much it is over. A comparison sheet over its budget is laid out again without
+        its detail rows (`compact.css`); one with a part-empty page before its last, with closer lines."""
         sheets = [css for css, _ in self.stylesheets(document)]
         laid_out = self._render(document, html, sheets)
         budget = page_budget(document)
+        over = len(laid_out.pages) - budget if budget else 0
+        comparison = document.kind == "comparison"
+        fit = [*sheets, self._project_sheet(FIT_SHEET)[0]]
         # Closer lines win back a few lines a page, never a page more.
-        if budget and len(laid_out.pages) == budget + 1:
-            fitted = self._render(document, html, [*sheets, self._project_sheet(FIT_SHEET)[0]])
-            if len(fitted.pages) <= budget:
+        if over == 1 and not comparison:
+            fitted = self._render(document, html, fit)
+            return fitted if len(fitted.pages) <= budget else laid_out
+        if over > 0 and comparison:
+            # The rows each leaflet gives in full, left out: many pages. Still over, it keeps the shorter layout all
+            # the same, and the warning says by how much.
+            fitted = self._render(document, html, [*fit, self._project_sheet(COMPACT_SHEET)[0]])
+            return fitted if len(fitted.pages) < len(laid_out.pages) else laid_out
+        if comparison and thin_pages(laid_out, COMPARISON_FILL):
+            # A block too tall for the rest of a page left it part empty: closer lines may bring it up.
+            fitted = self._render(document, html, fit)
+            if len(fitted.pages) <= len(laid_out.pages) and not thin_pages(fitted, COMPARISON_FILL):
                 return fitted
         return laid_out
 
@@ -294,6 +314,11 @@ class Printer:
             inspection=inspection,
             cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings),
         )
+
+
+def layout_rules(document: Document) -> Rules:
+    """The layout rules a document keeps beyond those of every page."""
+    return Rules(fill_but_last=COMPARISON_FILL if document.kind == "comparison" else None)
 
 
 def _own_anchors(pages: list, name: str) -> list:

@@ -216,6 +216,7 @@ class PackStrings(Model):
         "change_by_phone": {"phone"},
         "time_value": {"hour", "hour12", "minute", "am_pm"},
         "date_line": {"weekday", "date"},
+        "calendar_summary": {"clinic"},
     }
 
     # Monday first.
@@ -252,6 +253,8 @@ class PackStrings(Model):
     sent_because: Text
     personal_mark: ShortText
     letter_title: ShortText
+    # The calendar event's title: the clinic, never the treatment (a calendar is seen by others).
+    calendar_summary: ShortText
 
     @field_validator(*placeholders)
     @classmethod
@@ -312,6 +315,7 @@ class Strings(Model):
     booklet_subject: ShortText
     contents: ShortText
     ask_for_full_leaflet: Text
+    comparison_detail_note: Text
     keywords: Annotated[list[ShortText], Field(min_length=1)]
     footer_page: ShortText
     footer_reviewed: ShortText

@@ -1,0 +1,255 @@
+"""Glyph truth: each glyph a PDF draws for a digit, "+" or a letter of its safety lines looks like the character its
+text layer says it is.
+
+What a page shows is decided by glyph ids, after shaping (a font's substitutions included); what it says, to a
+reader, a screen reader and the gate's other checks, is the text layer (each font's ToUnicode map). A font whose
+glyph for "9" draws "1" prints "Call 111" over a text layer that says "Call 999". So every glyph the text layer
+reads as one of those characters is drawn from the font program embedded in the PDF and matched on its shape
+(pdf/glyph_shapes.py). A font that fails is named, with the files that draw those glyphs, and the characters.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from pathlib import Path
+from struct import error as struct_error
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from brochures.brand.fonts import MAX_FONT_BYTES, readable_font_file
+from brochures.pdf.facts import Expected
+from brochures.pdf.glyph_shapes import (
+    ARABIC_DIGITS,
+    DIGITS,
+    checked,
+    digest,
+    outline_of,
+    remember,
+    safety_letters,
+    slant_of,
+    verdict,
+)
+from brochures.problems import display_path
+
+
+def glyph_problems(reader, expected: Expected) -> list[str]:
+    """What each font of the PDF (`reader`, read by pypdf) draws for a character other than the one its text layer
+    says: one problem per font, naming it, the files that draw those glyphs and the characters."""
+    letters = safety_letters(expected.must_show)
+    # Font → character (or characters one glyph stands for) → what it draws instead.
+    wrong: dict[str, dict[str, str]] = {}
+    files: dict[str, set[str]] = {}
+    new: dict[str, str | None] = {}
+    for font in _fonts(reader):
+        claims = _claims(font, letters)
+        if not claims:
+            continue
+        name, font_files = _font_name(font, expected)
+        found = wrong.setdefault(name, {})
+        drawing = files.setdefault(name, set())
+        program = _program(font)
+        try:
+            glyph_set, order = (program.getGlyphSet(), program.getGlyphOrder()) if program else (None, [])
+            slant = slant_of(program) if program else 0.0
+            for glyph, text in claims.items():
+                if len(text) > 1:
+                    found[text] = "joins them into one glyph"
+                elif program is None or glyph >= len(order):
+                    found[text] = "cannot be read back from the PDF"
+                    drawing.update(font_files)
+                elif glyph:
+                    outline = outline_of(glyph_set, order[glyph])
+                    looks_like = verdict(outline, slant, text, new)
+                    if looks_like is not None:
+                        found[text] = f'looks like "{looks_like}"' if looks_like else "draws nothing"
+                        drawing.update(_drawing(font_files, text, digest(outline, slant)))
+        except (TTLibError, KeyError, AssertionError, ValueError, IndexError, TypeError, struct_error):
+            found.update(dict.fromkeys(claims.values(), "cannot be read back from the PDF"))
+            drawing.update(font_files)
+        finally:
+            if program is not None:
+                program.close()
+    if new:
+        remember(new)
+    return [_message(name, sorted(files[name]), chars) for name, chars in wrong.items() if chars]
+
+
+def _message(name: str, files: list[str], chars: dict[str, str]) -> str:
+    where = f" ({', '.join(display_path(Path(path)) for path in files)})" if files else ""
+    if len(chars) == 1:
+        (text, why), = chars.items()
+        shown = f'"{text}" as another character (it {why})'
+    else:
+        reasons = ", ".join(f'"{text}" {why}' for text, why in chars.items())
+        shown = f"{', '.join(repr(text).replace(chr(39), chr(34)) for text in chars)} as other characters ({reasons})"
+    return (f'the font "{name}"{where} draws {shown}: the page would not show what its text says. Use the font '
+            f"file as its maker made it, or choose another font (font: in clinic.yaml)")
+
+
+def _drawing(files: tuple[str, ...], char: str, digest: str) -> list[str]:
+    """The files among `files` whose glyph for `char` is the outline `digest`: all of them when none is (a
+    variable font's instance, a glyph another one replaces in context)."""
+    found = [path for path in files if _file_digest(path, _identity(path), char) == digest]
+    return found or list(files)
+
+
+def _identity(path: str) -> tuple[int, int]:
+    try:
+        status = Path(path).stat()
+    except OSError:
+        return 0, 0
+    return status.st_size, status.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, identity: tuple[int, int], char: str) -> str | None:
+    if not readable_font_file(Path(path)):
+        return None
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            glyph = (font.getBestCmap() or {}).get(ord(char))
+            return digest(outline_of(font.getGlyphSet(), glyph), slant_of(font)) if glyph else None
+    except (TTLibError, KeyError, AssertionError, ValueError, IndexError, TypeError, OSError, struct_error):
+        return None
+
+
+def _fonts(reader):
+    """Every font the pages use (their own resources and those of the forms they draw), each once."""
+    seen: set = set()
+    pending = [page.get("/Resources") for page in reader.pages]
+    visited = 0
+    while pending and visited < 10_000:
+        visited += 1
+        resources = pending.pop()
+        resources = resources.get_object() if resources is not None else None
+        if not hasattr(resources, "get"):
+            continue
+        for reference in (resources.get("/Font") or {}).values():
+            key = getattr(reference, "idnum", None) or id(reference)
+            if key not in seen:
+                seen.add(key)
+                yield reference.get_object()
+        for reference in (resources.get("/XObject") or {}).values():
+            key = ("form", getattr(reference, "idnum", None) or id(reference))
+            form = reference.get_object()
+            if key not in seen and form.get("/Subtype") == "/Form":
+                seen.add(key)
+                pending.append(form.get("/Resources"))
+
+
+def _font_name(font, expected: Expected) -> tuple[str, tuple[str, ...]]:
+    """The font as the clinic named it, and its files; else as the PDF names it (without its subset tag)."""
+    name = str(font.get("/BaseFont", "")).lstrip("/")
+    name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
+    for css, family, files in ((expected.font, expected.font_family, expected.font_files), *expected.script_fonts):
+        if css and (name == css or name.startswith(css + "-")):
+            return family, tuple(files)
+    return name, ()
+
+
+def _claims(font, letters: frozenset[str]) -> dict[int, str]:
+    """Glyph id → the character the text layer reads it as, for each glyph read as a character that is checked;
+    also each glyph read as several characters one of which is a digit or "+" (no honest font joins digits)."""
+    if font.get("/Subtype") != "/Type0" or "/ToUnicode" not in font:
+        return _simple_claims(font, letters)
+    to_unicode = _to_unicode(font["/ToUnicode"].get_object().get_data())
+    to_cid = _encoding(font.get("/Encoding"))
+    descendant = font["/DescendantFonts"][0].get_object()
+    to_glyph = _cid_to_gid(descendant.get("/CIDToGIDMap"))
+    claims: dict[int, str] = {}
+    for code, text in to_unicode.items():
+        cid = to_cid(code)
+        glyph = to_glyph(cid) if cid is not None else None
+        if glyph is None:
+            continue
+        if len(text) == 1 and checked(text, letters):
+            claims[glyph] = text
+        elif len(text) > 1 and any(c in DIGITS or c in ARABIC_DIGITS for c in text):
+            claims[glyph] = text
+    return claims
+
+
+def _simple_claims(font, letters: frozenset[str]) -> dict[int, str]:
+    """A font WeasyPrint does not write for outlines (a Type 3 font of bitmaps): it cannot be read back, so any
+    checked character it claims to draw is named."""
+    if "/ToUnicode" not in font:
+        return {}
+    to_unicode = _to_unicode(font["/ToUnicode"].get_object().get_data())
+    return {-code - 1: text for code, text in to_unicode.items() if len(text) == 1 and checked(text, letters)}
+
+
+_HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
+
+
+def _utf16(hex_text: bytes) -> str:
+    data = bytes.fromhex(hex_text.decode("ascii"))
+    return data.decode("utf-16-be", errors="replace")
+
+
+def _to_unicode(data: bytes) -> dict[int, str]:
+    """A ToUnicode CMap's code → text (bfchar and bfrange)."""
+    found: dict[int, str] = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+        values = _HEX.findall(block)
+        for code, text in zip(values[::2], values[1::2]):
+            found[int(code or b"0", 16)] = _utf16(text)
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.S):
+        for line in re.findall(rb"<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*(?:<[0-9A-Fa-f]*>|\[[^\]]*\])", block):
+            values = _HEX.findall(line)
+            start, end = int(values[0] or b"0", 16), int(values[1] or b"0", 16)
+            # Bounded: a range covers at most the two-byte code space.
+            end = min(end, start + 0xFFFF)
+            if b"[" in line:
+                for offset, text in enumerate(values[2:]):
+                    found[start + offset] = _utf16(text)
+            else:
+                first = bytes.fromhex(values[2].decode("ascii"))
+                for offset in range(end - start + 1):
+                    last = int.from_bytes(first[-2:], "big") + offset if len(first) >= 2 else offset
+                    found[start + offset] = (first[:-2] + (last & 0xFFFF).to_bytes(2, "big")).decode(
+                        "utf-16-be", errors="replace")
+    return found
+
+
+def _encoding(encoding):
+    """Code → CID: Identity-H, or a CMap of cidchar and cidrange entries (WeasyPrint maps a missing glyph to 0)."""
+    encoding = encoding.get_object() if encoding is not None else None
+    if encoding is None or not hasattr(encoding, "get_data"):
+        return lambda code: code
+    data = encoding.get_data()
+    table: dict[int, int] = {}
+    for block in re.findall(rb"begincidchar(.*?)endcidchar", data, re.S):
+        for code, cid in re.findall(rb"<([0-9A-Fa-f]+)>\s*(\d+)", block):
+            table[int(code, 16)] = int(cid)
+    for block in re.findall(rb"begincidrange(.*?)endcidrange", data, re.S):
+        for start, end, cid in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(\d+)", block):
+            for offset in range(min(int(end, 16) - int(start, 16), 0xFFFF) + 1):
+                table[int(start, 16) + offset] = int(cid) + offset
+    return table.get
+
+
+def _cid_to_gid(mapping):
+    mapping = mapping.get_object() if mapping is not None else None
+    if mapping is None or not hasattr(mapping, "get_data"):
+        return lambda cid: cid
+    data = mapping.get_data()
+    return lambda cid: int.from_bytes(data[2 * cid:2 * cid + 2], "big") if 2 * cid + 2 <= len(data) else None
+
+
+def _program(font) -> TTFont | None:
+    """The font program embedded for a composite font (TrueType, or OpenType with CFF outlines), or None."""
+    if font.get("/Subtype") != "/Type0":
+        return None
+    try:
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+        if stream is None:
+            return None
+        data = stream.get_object().get_data()
+        if len(data) > MAX_FONT_BYTES:
+            return None
+        return TTFont(io.BytesIO(data), lazy=True)
+    except (TTLibError, KeyError, AssertionError, ValueError, IndexError, TypeError, OSError, struct_error):
+        return None

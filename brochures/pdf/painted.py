@@ -1,0 +1,376 @@
+"""Painted truth: the safety text a page's text layer holds must be visible where the text layer places it.
+
+A template can keep words in the text layer while the patient sees nothing of them: clipped away by a zero-height
+box, covered by another box or an image, transparent, a fraction of a point tall, or off the page. So each glyph of
+every occurrence of a safety line is looked at in the rendering the contrast check already made: inside the
+trimmed page, at a legible size, its colour standing out from what lies around it, and ink of that colour
+painted inside its box. Only the boxes of the safety text's glyphs are looked at."""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import pypdfium2.raw as pdfium_c
+
+from brochures.brand.colours import contrast
+from brochures.pdf.page_text import LAM_ALEF, _pages, squeezed
+
+# Below this contrast with what lies around it, a glyph is not seen at all (the contrast check fails text
+# below 4.5:1 already; this names the safety line it hides).
+VISIBLE_RATIO = 2.0
+
+
+# A glyph is painted when a pixel inside its box is at least this far from the background towards its ink.
+# Text anti-aliased at 75 dpi keeps a stroke's core above 0.4 (a thin alef) and mostly above 0.6; nothing of a
+# clipped, covered or transparent glyph is left.
+INK = 0.25
+
+
+# Inside the trimmed page, give or take this (points): a glyph box may reach a hair past its advance.
+EDGE = 0.5
+
+
+# How much of a line a problem quotes.
+QUOTED = 60
+
+
+# A line of Arabic words only (and their spaces and punctuation).
+ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\s\W]*")
+
+
+@dataclass
+class PagePaint:
+    """One page's text as the safety check compares it (squeezed), and why the glyphs at some of its places are
+    not seen: place in `text` → reason. Places not named are seen, or hold no safety text."""
+
+    text: str
+    unseen: dict[int, str] = field(default_factory=dict)
+
+
+def wanted(must_show: tuple[tuple[str, int], ...], right_to_left: bool = False) -> tuple[str, ...]:
+    """The safety lines, as they are looked for on a page. In a right-to-left document, a line holding a run of
+    digits or Latin letters is also looked for word by word (see `_by_runs`)."""
+    lines = [line for line, _ in must_show]
+    if right_to_left:
+        lines += [word for line in lines if not ARABIC.fullmatch(line) for word in line.split()]
+    return tuple(dict.fromkeys(found for line in lines if (found := squeezed(line))))
+
+
+def seen_before(text: str) -> PagePaint:
+    """A page measured before, in a PDF that passed every check: all its glyphs were seen there."""
+    return PagePaint(_squeezed(text)[0])
+
+
+def paint_page(
+    page,
+    handle,
+    chars: str,
+    picture: tuple,
+    trim,
+    lines: tuple[str, ...],
+    smallest_pt: float,
+    images: list = (),
+) -> PagePaint:
+    """Where the safety lines lie in one page's text layer, and which of their glyphs the rendering does not show.
+
+    `page`: the pdfium page; `handle`: its text page; `chars`: its text, one character for each of its characters
+    (read again from `handle` if it is not); `picture`: its rendering (image, (RGB bytes, width), left, top,
+    scale); `trim`: its trim box; `lines`: the squeezed safety lines (`wanted`); `images`: the bounds of its raster
+    images."""
+    count = pdfium_c.FPDFText_CountChars(handle)
+    if len(chars) != count:
+        chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
+    text, owners = _squeezed(chars)
+    found = PagePaint(text)
+    if not lines:
+        return found
+    glyphs = _Glyphs(page, handle, picture, trim, images, smallest_pt)
+    verdicts: dict[int, str] = {}
+    for place in sorted(_places(text, lines)):
+        index = owners[place]
+        if index not in verdicts:
+            verdicts[index] = glyphs.unseen(index)
+        if verdicts[index]:
+            found.unseen[place] = verdicts[index]
+    return found
+
+
+def hidden(
+    pages: list[PagePaint], must_show: tuple[tuple[str, int], ...], logical_texts: list[str] | None = None
+) -> list[str]:
+    """The safety lines found in the text layer as often as they must be, but not seen that often on the pages:
+    one problem for each page and reason, quoting the lines. (Lines not in the text layer at all are named by
+    `_missing`.)
+
+    `logical_texts`, for right-to-left documents: pdfium may give a line's runs (a phone number's groups) in
+    another order than the patient reads them; such a line is looked for word by word."""
+    text = "".join(page.text for page in pages)
+    # Where each page starts in `text`, and its number.
+    starts, at = [], 0
+    for number, page in enumerate(pages, start=1):
+        starts.append((at, number, page))
+        at += len(page.text)
+    # (page, why) → the lines not seen there.
+    found: dict[tuple[int, str], list[str]] = {}
+    for line, times in must_show:
+        target = squeezed(line)
+        if not target:
+            continue
+        occurrences = _occurrences(text, target)
+        if len(occurrences) < times and logical_texts is not None:
+            occurrences = _by_runs(text, line)
+        if len(occurrences) < times:
+            continue
+        why = [next(filter(None, (_why(starts, start, start + length) for start, length in parts)), ())
+               for parts in occurrences]
+        if sum(not reason for reason in why) >= times:
+            continue
+        number, reason = next(reason for reason in why if reason)
+        found.setdefault((number, reason), []).append(line)
+    problems = []
+    for (number, reason), items in sorted(found.items()):
+        listed = "; ".join(f'"{_quoted(line)}"' for line in items[:3]) + (
+            f" and {len(items) - 3} more" if len(items) > 3 else ""
+        )
+        problems.append(
+            f"safety information is on {_pages([number])}'s text layer but not visible there ({reason}): {listed}"
+        )
+    return problems
+
+
+def _squeezed(chars) -> tuple[str, list[int]]:
+    """Characters as `squeezed` compares them (and without soft hyphens or control characters), with the index
+    of the character each letter comes from."""
+    letters, owners = [], []
+    for index, char in enumerate(chars):
+        if char.isspace() or char < " " or char in "\ufffe\u00ad" or unicodedata.category(char).startswith("P"):
+            continue
+        for letter in char.casefold():
+            letters.append(letter)
+            owners.append(index)
+    # Lam-alef runs are sorted in place: the same letters, at the same places.
+    return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), "".join(letters)), owners
+
+
+def _places(text: str, lines: tuple[str, ...]) -> set[int]:
+    """The places of `text` that may belong to a safety line: each whole occurrence, and a line's start that ends
+    the page or its end that starts it (a line carried over a page break)."""
+    places: set[int] = set()
+    for line in lines:
+        start = text.find(line)
+        while start >= 0:
+            places.update(range(start, start + len(line)))
+            start = text.find(line, start + 1)
+        for length in range(min(len(line) - 1, len(text)), 0, -1):
+            if text.endswith(line[:length]):
+                places.update(range(len(text) - length, len(text)))
+                break
+        for length in range(min(len(line) - 1, len(text)), 0, -1):
+            if text.startswith(line[-length:]):
+                places.update(range(length))
+                break
+        if text and text in line:
+            places.update(range(len(text)))
+    return places
+
+
+class _Glyphs:
+    """One page's glyphs, each looked at on the page's rendering."""
+
+    def __init__(self, page, handle, picture: tuple, trim, images: list, smallest_pt: float):
+        self.page, self.handle, self.trim, self.images, self.smallest_pt = page, handle, trim, images, smallest_pt
+        # Every object of the page in the order it is painted (text object → place), and the images with their
+        # places: read only when an image lies over a glyph of the safety text.
+        self.order: dict[int | None, int] | None = None
+        self.painted_images: list[tuple[int, tuple]] = []
+        self.image, (self.pixels, self.width), self.left, self.top, self.scale = picture
+        self.box = [ctypes.c_double() for _ in range(4)]
+        self.box_refs = [ctypes.byref(b) for b in self.box]
+        self.colour = [ctypes.c_uint() for _ in range(4)]
+        self.matrix = pdfium_c.FS_MATRIX()
+        # Text object → (size, ink): the same for every character of one run of text.
+        self.styles: dict[int | None, tuple[float, tuple[int, int, int]]] = {}
+        # Text object → the bounds of the paths clipping it.
+        self.clipping: dict[int | None, list[tuple[float, float, float, float]]] = {}
+        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+
+    def clips(self, key: int | None, text_object) -> list[tuple[float, float, float, float]]:
+        """The bounds of each path clipping a text object (its text is drawn only inside all of them); `key`: the
+        object's address."""
+        if key not in self.clipping:
+            self.clipping[key] = []
+            clip = pdfium_c.FPDFPageObj_GetClipPath(text_object) if key else None
+            for path in range(pdfium_c.FPDFClipPath_CountPaths(clip) if clip else 0):
+                points = []
+                for number in range(pdfium_c.FPDFClipPath_CountPathSegments(clip, path)):
+                    segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, path, number)
+                    if pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(self.x), ctypes.byref(self.y)):
+                        points.append((self.x.value, self.y.value))
+                if points:
+                    xs, ys = [x for x, _ in points], [y for _, y in points]
+                    self.clipping[key].append((min(xs), min(ys), max(xs), max(ys)))
+        return self.clipping[key]
+
+    def style(self, index: int, key: int | None) -> tuple[float, tuple[int, int, int]]:
+        """A character's size as drawn (its text's size, scaled as its matrix scales it) and its fill colour;
+        `key`: its text object."""
+        if key not in self.styles:
+            pdfium_c.FPDFText_GetMatrix(self.handle, index, ctypes.byref(self.matrix))
+            m = self.matrix
+            size = pdfium_c.FPDFText_GetFontSize(self.handle, index) * math.sqrt(abs(m.a * m.d - m.b * m.c))
+            pdfium_c.FPDFText_GetFillColor(self.handle, index, *(ctypes.byref(c) for c in self.colour))
+            self.styles[key] = (size, tuple(c.value for c in self.colour[:3]))
+        return self.styles[key]
+
+    def unseen(self, index: int) -> str:
+        """Why the glyph of one character is not seen on the rendered page, or "" when it is."""
+        text_object = pdfium_c.FPDFText_GetTextObject(self.handle, index)
+        key = ctypes.cast(text_object, ctypes.c_void_p).value
+        size, ink = self.style(index, key)
+        if size < self.smallest_pt:
+            return f"smaller than {self.smallest_pt:g} pt"
+        pdfium_c.FPDFText_GetCharBox(self.handle, index, *self.box_refs)
+        x0, x1, y0, y1 = (b.value for b in self.box)
+        if x1 - x0 <= 0.01 or y1 - y0 <= 0.01:
+            # No box of its own at a legible size: a letter of a ligature, drawn with the glyph before it.
+            return ""
+        left, bottom, right, top = self.trim
+        if x0 < left - EDGE or y0 < bottom - EDGE or x1 > right + EDGE or y1 > top + EDGE:
+            return "outside the page"
+        if any(not _overlap(bounds, (x0, y0, x1, y1)) for bounds in self.clips(key, text_object)):
+            return "clipped away"
+        image, scale = self.image, self.scale
+        inside = (
+            max(0, math.floor((x0 - self.left) * scale)),
+            max(0, math.floor((self.top - y1) * scale)),
+            min(image.width, math.ceil((x1 - self.left) * scale)),
+            min(image.height, math.ceil((self.top - y0) * scale)),
+        )
+        if inside[2] <= inside[0] or inside[3] <= inside[1]:
+            return "outside the page"
+        background = self.background(inside, ink)
+        if _visible(ink, background) < VISIBLE_RATIO:
+            return "in a colour that does not stand out from what lies around it"
+        # A pixel wider on each side: a thin stem (an alef, an l) may be drawn a fraction of a pixel off its box.
+        if self.inked((max(0, inside[0] - 1), inside[1], min(image.width, inside[2] + 1), inside[3]), ink,
+                      background) < INK:
+            return "not painted: clipped, covered or transparent"
+        if self.images and self.covered(key, (x0, y0, x1, y1)):
+            return "covered by an image"
+        return ""
+
+    def covered(self, key: int | None, box: tuple) -> bool:
+        """Whether a raster image painted after a glyph's text lies over most of the glyph's box. (A busy picture
+        over the text can leave pixels of the text's colour in its box.)"""
+        if not any(_overlap(bounds, box) for bounds in self.images):
+            return False
+        if self.order is None:
+            self.order = {}
+            for place, item in enumerate(self.page.get_objects()):
+                self.order[ctypes.cast(item.raw, ctypes.c_void_p).value] = place
+                if item.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                    self.painted_images.append((place, item.get_bounds()))
+        place = self.order.get(key)
+        return place is not None and any(
+            later > place and _overlap(bounds, box) for later, bounds in self.painted_images
+        )
+
+    def background(self, box: tuple[int, int, int, int], ink: tuple) -> tuple[int, int, int]:
+        """What lies around a glyph: of the pixel rows just above and below its box (a little wider than it), the
+        colour furthest from its ink."""
+        left, top, right, bottom = box
+        left, right = max(0, left - 2), min(self.width, right + 2)
+        furthest, distance = ink, -1
+        for row in (top - 2, bottom + 1):
+            if not 0 <= row < self.image.height:
+                continue
+            line = self.pixels[(row * self.width + left) * 3 : (row * self.width + right) * 3]
+            for i in range(0, len(line), 3):
+                away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
+                if away > distance:
+                    furthest, distance = (line[i], line[i + 1], line[i + 2]), away
+        return furthest
+
+    def inked(self, box: tuple[int, int, int, int], ink: tuple, background: tuple) -> float:
+        """How far the inkiest pixel inside a glyph's box goes from the background towards the glyph's ink: 0 when
+        the box shows only background, 1 at the ink's own colour. Stops at the first pixel painted clearly."""
+        left, top, right, bottom = box
+        span = abs(background[0] - ink[0]) + abs(background[1] - ink[1]) + abs(background[2] - ink[2]) or 1
+        best = 0.0
+        for row in range(top, bottom):
+            line = self.pixels[(row * self.width + left) * 3 : (row * self.width + right) * 3]
+            for i in range(0, len(line), 3):
+                away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
+                if 1 - away / span > best:
+                    best = 1 - away / span
+                    if best >= 0.6:
+                        return best
+        return best
+
+
+def _overlap(bounds: tuple, box: tuple) -> bool:
+    """Whether `bounds` covers more than half of `box` (both left, bottom, right, top)."""
+    width = min(bounds[2], box[2]) - max(bounds[0], box[0])
+    height = min(bounds[3], box[3]) - max(bounds[1], box[1])
+    return width > 0 and height > 0 and width * height > 0.5 * (box[2] - box[0]) * (box[3] - box[1])
+
+
+@functools.lru_cache(maxsize=1024)
+def _visible(ink: tuple, background: tuple) -> float:
+    """The contrast of a glyph's ink with what lies around it."""
+    return contrast("#{:02X}{:02X}{:02X}".format(*ink), "#{:02X}{:02X}{:02X}".format(*background))
+
+
+def _occurrences(text: str, target: str) -> list[list[tuple[int, int]]]:
+    """Where `target` is in `text`, as `str.count` counts it (not overlapping): each as its one part, (start,
+    length)."""
+    found, start = [], text.find(target)
+    while start >= 0:
+        found.append([(start, len(target))])
+        start = text.find(target, start + len(target))
+    return found
+
+
+def _by_runs(text: str, line: str) -> list[list[tuple[int, int]]]:
+    """A right-to-left line whose runs pdfium gives in another order (a phone number's groups turned round inside
+    Arabic text): each word looked for on its own, near the first, and the line counted where all its words are.
+    Each occurrence is its words' places, (start, length)."""
+    words = [word for word in map(squeezed, line.split()) if word]
+    if not words:
+        return []
+    reach = len(squeezed(line)) * 2
+    found, start = [], 0
+    while (first := text.find(words[0], start)) >= 0:
+        low, places = max(0, first - reach), [first]
+        for word in words[1:]:
+            near = text.find(word, low, first + reach)
+            if near < 0:
+                break
+            places.append(near)
+        else:
+            found.append([(place, len(word)) for place, word in zip(places, words)])
+            start = max(place + len(word) for place, word in zip(places, words))
+            continue
+        start = first + 1
+    return found
+
+
+def _why(starts: list[tuple[int, int, PagePaint]], begin: int, end: int) -> tuple[int, str] | tuple[()]:
+    """The first page and reason a glyph between two places of the document's text is not seen, or () if all are."""
+    for at, number, page in starts:
+        if at + len(page.text) <= begin or at >= end:
+            continue
+        for place in range(max(begin, at), min(end, at + len(page.text))):
+            if place - at in page.unseen:
+                return number, page.unseen[place - at]
+    return ()
+
+
+def _quoted(line: str) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= QUOTED else line[: QUOTED - 1].rstrip() + "…"
