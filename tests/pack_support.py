@@ -171,3 +171,51 @@ def check_login(server, session, envelope, mechanism, auth_data):
     ):
         return AuthResult(success=True)
     return AuthResult(success=False, handled=False)
+
+
+class DropsAfterTheEnd(Mailbox):
+    """A server that takes the whole message, then drops the connection instead of answering: the patient may well
+    have it."""
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        server.transport.close()
+        return "250 2.0.0 Ok: queued"
+
+
+class AnswersLate(Mailbox):
+    """A server that takes the whole message and answers after `seconds`: later than a short client timeout."""
+
+    def __init__(self, seconds: float = 3.0):
+        super().__init__()
+        self.seconds = seconds
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        await asyncio.sleep(self.seconds)
+        return "250 2.0.0 Ok: queued"
+
+
+class BusyAtTheEnd(Mailbox):
+    """A server that answers the end of the message 451 (not taken) `times` times, then takes it."""
+
+    def __init__(self, times: int = 1):
+        super().__init__()
+        self.times = times
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.times > 0:
+            self.times -= 1
+            return "451 4.3.0 Try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def copy_clinic(approved, where: Path, name: str = "harbour") -> Path:
+    """A copy of the approved clinic, in a folder of this test's own (renamed, linked or copied by the test)."""
+    folder = where / name
+    shutil.copytree(approved[0], folder)
+    # Without the email: block another test may have left in the shared clinic.
+    set_email(folder, None)
+    return folder

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
 from brochures.load.loaded import Clinic, Content
-from brochures.pack.appointments import MAX_APPOINTMENTS, Rules, read_appointments
+from brochures.pack.appointments import Rules
+from brochures.pack.export import MAX_APPOINTMENTS, read_appointments
 from brochures.problems import InputError
 from brochures.schema.clinic import EmailSettings
 from conftest import DATA, EXAMPLE

@@ -84,6 +84,8 @@ def test_attachments_are_the_approved_generic_leaflets_and_the_email_stays_under
     code, out = prepare(clinic, tmp_path, ROWS[:1])
     (message,) = messages_in(out)
     attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    # The leaflets byte for byte, and the appointment for the patient's calendar.
+    assert attached.pop("appointment.ics").startswith("BEGIN:VCALENDAR")
     assert attached == {name: (out / "harbour" / name).read_bytes() for name in ("facial.pdf", "hair.pdf")}
     (eml,) = (out / ".private" / "harbour").glob("*.eml")
     size = eml.stat().st_size
@@ -160,7 +162,7 @@ def test_the_personal_pdf(clinic, tmp_path):
     code, out = prepare(clinic, tmp_path, ROWS[:1], "--pack", "pdf")
     assert code == 0
     (message,) = messages_in(out)
-    (attached,) = message.iter_attachments()
+    (attached,) = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
     # The same name for every patient.
     assert attached.get_filename() == "before-your-consultation.pdf"
     (pdf,) = (out / ".private" / "harbour").glob("*.pdf")
@@ -269,7 +271,7 @@ def test_a_clinic_in_the_us_gets_american_dates_and_a_12_hour_clock(tmp_path):
         main(
             [
                 "--clinic", str(ROSEWOOD), "--out", str(out), "--name", "Jo", "--email", "jo@example.test", "--when",
-                "12/03/2030 2:30 pm", "--treatment", "hair"
+                "12/03/2030 2:30 pm", "--treatment", "hair", "--date-order", "month_first"
             ],
             clock=CLOCK,
         )

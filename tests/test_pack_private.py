@@ -43,8 +43,39 @@ def test_the_dry_run_says_what_was_read_in_the_clinics_words_and_never_who(clini
     opening the emails; the patient's name and address are never printed."""
     folder, out = clinic
     rows = write_appointments(tmp_path / "a.csv", ["Sam,sam@example.test,05/01/2031,09:30,facial hair,"])
-    assert pack(folder, out, "--appointments", str(rows)) == 0
+    # 05/01/2031 alone could be either: the clinic's order is given.
+    assert pack(folder, out, "--appointments", str(rows), "--date-order", "day_first") == 0
     said = capsys.readouterr().out
     line = next(line for line in said.splitlines() if line.lstrip().startswith("wrote"))
     assert line.endswith("a.csv:2): Sunday 5 January 2031, 9:30; Facial mesotherapy and Hair mesotherapy")
     assert "Sam" not in said and "sam@example.test" not in said
+
+
+def test_the_ledgers_journal_keeps_every_change_a_killed_run_made(tmp_path):
+    """Each change is on disk, in the journal, before the run goes on; a line cut short by a kill is the one change
+    never made, and the next run folds the rest into ledger.json."""
+    import json
+
+    import pytest
+
+    from brochures.files.output_folder import OutputFolderError
+    from brochures.pack.ledger import Ledger
+
+    secret = b"k" * 32
+    ledger = Ledger(tmp_path, secret)
+    ledger.save()
+    ledger.record_end_sent("a" * 20, "2026-11-25T09:00:00+00:00")
+    ledger.record_sent("b" * 20, "2026-11-25T09:00:01+00:00", "<b@example-clinic.test>")
+    # Killed here: nothing folded into ledger.json yet, and half a line written.
+    with (tmp_path / "ledger.journal").open("a") as journal:
+        journal.write('{"id": "cccccccccccccccccccc", "set": {"sta')
+    assert json.loads((tmp_path / "ledger.json").read_text())["appointments"] == {}
+    again = Ledger(tmp_path, secret)
+    assert again.state("a" * 20) == "unknown" and again.state("b" * 20) == "sent" and again.state("c" * 20) is None
+    # Folded in, and the journal emptied.
+    assert (tmp_path / "ledger.journal").read_text() == ""
+    assert json.loads((tmp_path / "ledger.json").read_text())["appointments"]["a" * 20]["state"] == "unknown"
+    # A damaged line before others is not a cut-short last line: refused, rather than forgetting what was sent.
+    (tmp_path / "ledger.journal").write_text('not json\n{"id": "dddddddddddddddddddd", "set": {}}\n')
+    with pytest.raises(OutputFolderError, match="ledger.journal"):
+        Ledger(tmp_path, secret)

@@ -16,8 +16,8 @@ import pytest
 from brochures.load.clinic import load_clinic
 from brochures.load.content import load_content
 from brochures.pack.appointments import Appointment
+from brochures.pack.ledger import Ledger
 from brochures.pack.message import Composed
-from brochures.pack.private_files import Ledger
 from brochures.pack.sending import _failure, send_all
 from conftest import DATA
 from pack_support import (
@@ -59,6 +59,7 @@ def test_delivered_and_parsed_back(clinic, mail_server, tmp_path, capsys):
     assert "Hello Alex," in text and "Hello Alex," in html
     assert "Tuesday 3 December 2030" in text and "14:30" in text
     attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert attachments.pop("appointment.ics").startswith("BEGIN:VCALENDAR")
     assert attachments == {
         "facial.pdf": (out / "harbour" / "facial.pdf").read_bytes(),
         "hair.pdf": (out / "harbour" / "hair.pdf").read_bytes(),
@@ -416,7 +417,7 @@ def unkeyed_hashes(eml) -> set[str]:
     logo = next(part.get_content() for part in message.walk() if part.get_content_type() == "image/png")
     files = [
         hashlib.sha256(blob).hexdigest()
-        for blob in [part.get_content() for part in message.iter_attachments()] + [logo]
+        for blob in [part.get_payload(decode=True) for part in message.iter_attachments()] + [logo]
     ]
     text, html = (message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
     found = set()

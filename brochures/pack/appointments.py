@@ -1,22 +1,16 @@
-"""Reads booked appointments (a booking system's CSV export, or one from the command line), checked row by row."""
+"""One booked appointment, checked: a row of the booking system's export, or one given on the command line."""
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
-import os
 import re
-import stat
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
-from brochures.files.safe_read import file_kind
-from brochures.pack.columns import COLUMNS, WHEN_COLUMNS, columns_of
 from brochures.pack.dates import date_example, parse_date, parse_time, parse_when
 from brochures.pack.treatment_names import TreatmentNames, fold, treatment_names
 from brochures.problems import Problem, describe, unsafe_character
@@ -25,10 +19,6 @@ from brochures.schema.fields import Language, Model, _email, mail_address
 if TYPE_CHECKING:
     from brochures.load.loaded import Clinic, Content
 
-# In one run: a day's or a week's bookings, not a whole history.
-MAX_APPOINTMENTS = 2000
-# Characters in one cell: a pasted essay is not a name.
-MAX_FIELD = 2000
 # Problems kept to print; the rest are only counted.
 KEPT_PROBLEMS = 200
 # A cell starting with one of these is run as a formula when a spreadsheet opens a file it was copied into.
@@ -71,6 +61,8 @@ class Appointments:
     file_problem: bool = False
     # One appointment given with --name, --email…, not a file.
     from_command_line: bool = False
+    # Good rows on other days than the ones asked for (--for, --days-ahead): left for their own day's run.
+    other_days: int = 0
 
     def add(self, problem: Problem) -> None:
         self.problem_count += 1
@@ -152,9 +144,6 @@ def _plain_message(detail: dict) -> str:
     return "expected text"
 
 
-# --- Dates and times ---
-
-
 # --- Checking one appointment ---
 
 
@@ -172,6 +161,13 @@ class Rules:
     now: datetime
     # What a treatment cell may call each treatment: its slug, its title, the clinic's alias (default: slugs only).
     names: TreatmentNames | None = None
+    # Whether `day_first` is known (the clinic's setting or --date-order); if not, it is the country's habit, and a
+    # file is read the way its own dates settle, or refused when nothing does.
+    settled: bool = True
+    # Only the appointments of these days (--for, --days-ahead); None: every day.
+    days: frozenset[date] | None = None
+    # A date in the clinic's words ("Sunday 5 January 2031"), for messages about how a date was read.
+    say_date: Callable[[date], str] = date.isoformat
 
     def __post_init__(self) -> None:
         if self.names is None:
@@ -186,8 +182,11 @@ class Rules:
 def check_appointment(
     values: dict[str, str | list[str] | None], rules: Rules, source: Path, line: int | None, names: dict[str, str]
 ) -> tuple[Appointment | None, list[Problem]]:
-    """One appointment from raw text, or the problems with it (each naming its field as the user knows it: `names`)."""
+    """One appointment from raw text, or the problems with it (each naming its field as the user knows it: `names`).
+    Neither, (None, []), for an appointment on a day other than `rules.days`: it is left for its own day's run."""
     problems: list[Problem] = []
+    if rules.days is not None and (day := _day_of(values, rules)) is not None and day not in rules.days:
+        return None, []
 
     def problem(key: str, message: str) -> None:
         problems.append(Problem(source, line, names.get(key, key), message))
@@ -233,6 +232,15 @@ def check_appointment(
         language=row.language,
         row=f"{source.name}:{line}" if line else str(source),
     ), []
+
+
+def _day_of(values: dict, rules: Rules) -> date | None:
+    """The appointment's day, if its cell can be read (else the checks below say why)."""
+    text = str(values.get("when") if values.get("when") is not None else values.get("date") or "").strip()
+    try:
+        return parse_date(text.split("T")[0].split(" ")[0], rules.day_first)
+    except (ValueError, TypeError):
+        return None
 
 
 def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
@@ -288,177 +296,3 @@ def _check_treatments(value, rules: Rules, problem) -> tuple[str, ...]:
             why += f'; did you mean "{meant}"?'
         problem("treatments", f"expected treatments this clinic offers ({offered}), got {describe(text)}, {why}")
     return () if unknown else tuple(dict.fromkeys(named.slug for named in found))
-
-
-# --- Reading a file ---
-
-
-def open_text(path: Path) -> io.TextIOWrapper:
-    """The file as UTF-8 text (a BOM is skipped), opened without blocking and only if it is a regular file."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise IsADirectoryError(f"expected a regular file, got {file_kind(mode)}")
-        raw = io.FileIO(descriptor, "r", closefd=True)
-    except BaseException:
-        os.close(descriptor)
-        raise
-    return io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")
-
-
-def sniff_delimiter(header_line: str) -> str:
-    """Comma or semicolon (as Excel writes CSV where the comma is the decimal mark): the one the header uses more."""
-    outside_quotes = re.sub(r'"[^"]*"', "", header_line)
-    return ";" if outside_quotes.count(";") > outside_quotes.count(",") else ","
-
-
-def read_appointments(path: Path, rules: Rules) -> Appointments:
-    """Every row of an appointments file, checked. Read as a stream, so a huge file costs time, not memory."""
-    result = Appointments()
-    try:
-        stream = open_text(path)
-    except FileNotFoundError:
-        result.add(Problem(path, None, "", "expected an appointments file (CSV), got a path that does not exist"))
-        result.file_problem = True
-        return result
-    except OSError as error:
-        result.add(
-            Problem(
-                path,
-                None,
-                "",
-                str(error)
-                if isinstance(error, IsADirectoryError) and str(error).startswith("expected")
-                else f"expected a file this program may read, got one that cannot be read ({error.strerror})",
-            )
-        )
-        result.file_problem = True
-        return result
-    previous_limit = csv.field_size_limit(MAX_FIELD)
-    try:
-        with stream:
-            _read_rows(stream, path, rules, result)
-    except UnicodeDecodeError:
-        result.add(
-            Problem(
-                path, None, "", "expected UTF-8 text (in Excel: Save As \"CSV UTF-8\"), got bytes that are not UTF-8"
-            )
-        )
-        result.file_problem = True
-    finally:
-        csv.field_size_limit(previous_limit)
-    return result
-
-
-def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appointments) -> None:
-    header_line = stream.readline()
-    # Blank lines before the header.
-    while header_line and not header_line.strip():
-        header_line = stream.readline()
-    if not header_line.strip():
-        result.add(Problem(path, 1, "", "expected a header row, then one row per appointment; got an empty file"))
-        result.file_problem = True
-        return
-    reader = csv.reader(itertools.chain([header_line], stream), delimiter=sniff_delimiter(header_line))
-    header = next(reader)
-    index, unknown, ambiguous = columns_of(header)
-    if ambiguous:
-        for name, positions in ambiguous.items():
-            which = " and ".join(f'"{header[position].strip()}" (column {position + 1})' for position in positions)
-            if name == WHEN_COLUMNS:
-                message = (
-                    f"expected the date and time in one column (appointment) or in two (date and time), got both: "
-                    f"{which}; rename or remove the ones not to use"
-                )
-            else:
-                label = "date and time" if name == "when" else name.replace("_", " ")
-                message = (
-                    f"expected one column for {label}, got {len(positions)}: {which}; rename or remove all but one"
-                )
-            result.add(Problem(path, reader.line_num, "columns", message))
-        result.file_problem = True
-        return
-    missing = [name for name in ("first_name", "email", "treatments") if name not in index]
-    if "when" not in index:
-        missing += [name for name in ("date", "time") if name not in index]
-    if missing:
-        wanted = "; ".join(f"{name.replace('_', ' ')} (or {', '.join(COLUMNS[name][:3])})" for name in missing)
-        found = ", ".join(f'"{text.strip()}"' for text in header if text.strip()) or "none"
-        result.add(
-            Problem(path, reader.line_num, "columns", f"expected a column for {wanted}; found the columns {found}")
-        )
-        result.file_problem = True
-        return
-    names = {name: header[position].strip() for name, position in index.items()}
-    # Who and when: (the first line, the position in result.appointments)
-    seen: dict[str, tuple[int, int]] = {}
-    line = reader.line_num + 1
-    try:
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue
-            result.rows += 1
-            if len(cells) != len(header):
-                hint = (
-                    " (a comma or semicolon inside a cell needs quotes around the cell)"
-                    if len(cells) > len(header)
-                    else ""
-                )
-                result.add(
-                    Problem(path, start, "", f"expected {len(header)} cells, one per column, got {len(cells)}{hint}")
-                )
-                continue
-            values = {name: cells[position] if position < len(cells) else None for name, position in index.items()}
-            appointment, problems = check_appointment(values, rules, path, start, names)
-            for problem in problems:
-                result.add(problem)
-            if appointment is None:
-                continue
-            # Booking systems export one row per service: the same patient (first name and address) at the same time
-            # is one appointment, with the treatments of every row. A row that adds no treatment is a duplicate.
-            booked = (
-                f"{appointment.email.casefold()}|{appointment.when.isoformat()}|{appointment.first_name.casefold()}"
-            )
-            if booked in seen:
-                first_line, position = seen[booked]
-                earlier = result.appointments[position]
-                added = tuple(slug for slug in appointment.treatments if slug not in earlier.treatments)
-                if not added:
-                    result.add(
-                        Problem(
-                            path,
-                            start,
-                            "",
-                            f"expected each appointment once, got the same patient, time and "
-                            f"treatments as line {first_line}",
-                        )
-                    )
-                    continue
-                result.appointments[position] = replace(
-                    earlier,
-                    treatments=earlier.treatments + added,
-                    practitioner=earlier.practitioner or appointment.practitioner,
-                    row=f"{earlier.row}+{start}",
-                )
-                continue
-            seen[booked] = (start, len(result.appointments))
-            if len(result.appointments) >= MAX_APPOINTMENTS:
-                result.add(
-                    Problem(
-                        path,
-                        start,
-                        "",
-                        f"expected at most {MAX_APPOINTMENTS:,} appointments in one file, got "
-                        "more; export a shorter period (a day or a week) from the booking system",
-                    )
-                )
-                result.file_problem = True
-                result.appointments.clear()
-                return
-            result.appointments.append(appointment)
-    except csv.Error as error:
-        reason = f"a cell longer than {MAX_FIELD:,} characters" if "field larger" in str(error) else str(error)
-        result.add(Problem(path, line, "", f"expected CSV, got {reason}; the rest of the file was not read"))
-        result.file_problem = True

@@ -3,7 +3,10 @@ write them → send.
 
     python generate.py pack                                   the sample data/appointments.csv, a dry run
     python generate.py pack --appointments tomorrow.csv --send
+    python generate.py pack --appointments export.csv --for tomorrow --send      each evening
     python generate.py pack --name Sam --email sam@example.test --when "2030-12-03 14:30" --treatment facial
+    python generate.py pack --status [--appointments export.csv]                what was prepared and sent
+    python generate.py pack --resend ID | --mark-sent ID      a person's choice for an email whose delivery is unknown
     python generate.py pack --purge                           delete every patient's file now
 
 No file name it writes holds a patient's name or address, and what it prints about emails is counts, opaque ids and
@@ -12,14 +15,14 @@ row numbers only. A problem line about a bad row quotes the offending cell (so s
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from brochures import DATA_DIR, PROJECT_ROOT, exits
+from brochures import exits
 from brochures.files.output_folder import (
     BuildLock,
     OutputFolderError,
@@ -30,26 +33,19 @@ from brochures.load.approval import approval_status, clinic_reference
 from brochures.load.clinic import clinic_slugs, find_clinic_file, load_clinic
 from brochures.load.content import load_content
 from brochures.load.loaded import Clinic, Content
-from brochures.pack.appointments import (
-    Appointments,
-    Rules,
-    check_appointment,
-    read_appointments,
-)
+from brochures.pack.appointments import Appointments, Rules, check_appointment
+from brochures.pack.arguments import chosen_days, parse_arguments
+from brochures.pack.connection import find_password
+from brochures.pack.date_order import DateOrder
+from brochures.pack.decisions import mark_sent, resend
 from brochures.pack.delivery import deliver, write_messages
+from brochures.pack.export import read_appointments
+from brochures.pack.identity import clinic_record, registry_lock
 from brochures.pack.leaflets import approved_leaflets
-from brochures.pack.private_files import (
-    Ledger,
-    install_secret,
-    private_folder,
-    private_lock,
-    purge,
-    remove_leftovers,
-    remove_past,
-)
-from brochures.pack.sending import (
-    find_password,
-)
+from brochures.pack.ledger import Ledger
+from brochures.pack.message import date_words
+from brochures.pack.private_files import install_secret, private_lock, purge, remove_leftovers, remove_past
+from brochures.pack.status import show_status
 from brochures.problems import InputError, Problem, display_path, report_lines
 
 SHOWN_PROBLEMS = 20
@@ -57,96 +53,37 @@ SHOWN_PROBLEMS = 20
 
 @dataclass(frozen=True)
 class Clock:
-    """When "now" is: appointments before it have passed. Tests give a fixed one."""
+    """When "now" is: appointments before it have passed. Tests give a fixed one; one without a time zone is read as
+    the clinic's own time."""
 
-    now: Callable[[], datetime] = datetime.now
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
-def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="generate.py pack",
-        description="Before the consultation: one email per booked patient, with the approved leaflets for their "
-        "treatments attached. A dry run by default (writes the .eml files); --send delivers them.",
-        epilog="Exit codes: 0 done; 1 some appointments or deliveries failed (the rest were done); 2 invalid input or "
-        "settings; 3 the output folder could not be used; 130 interrupted.",
-    )
-    parser.add_argument(
-        "--clinic", metavar="PATH_OR_SLUG", help="the clinic (needed when data/clinics/ holds more than one)"
-    )
-    parser.add_argument(
-        "--appointments",
-        type=Path,
-        metavar="CSV",
-        help="the booking system's export (default, for a dry run only: the sample data/appointments.csv)",
-    )
-    one = parser.add_argument_group("one appointment, instead of a file")
-    one.add_argument("--name", help="the patient's first name")
-    one.add_argument("--email", help="the patient's email address")
-    one.add_argument("--when", metavar='"YYYY-MM-DD HH:MM"', help="the appointment's date and time")
-    one.add_argument("--treatment", action="append", metavar="SLUG", help="a treatment to talk about (repeatable)")
-    one.add_argument("--practitioner", help="who the patient will see (optional)")
-    one.add_argument("--language", help="the patient's language (optional; must be the clinic's)")
-    parser.add_argument(
-        "--pack",
-        choices=("eml", "pdf"),
-        default="eml",
-        help="eml: the approved leaflets attached as they are (default); pdf: one personal PDF instead, "
-        "a cover letter then the leaflets, marked as personal",
-    )
-    parser.add_argument(
-        "--send",
-        action="store_true",
-        help="deliver the emails through the clinic's mail server (email: in clinic.yaml)",
-    )
-    parser.add_argument(
-        "--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)"
-    )
-    parser.add_argument(
-        "--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)"
-    )
-    args = parser.parse_args(argv)
-    single = [
-        flag
-        for flag, value in (
-            ("--name", args.name),
-            ("--email", args.email),
-            ("--when", args.when),
-            ("--treatment", args.treatment),
-            ("--practitioner", args.practitioner),
-            ("--language", args.language),
-        )
-        if value is not None
-    ]
-    if args.appointments is not None and single:
-        parser.error(
-            f"expected either an appointments file (--appointments) or one appointment ({', '.join(single)}), "
-            "got both; give one of them"
-        )
-    if args.send and not args.purge and args.appointments is None and not single:
-        parser.error(
-            "expected the appointments to send: --appointments FILE (the booking system's export), or one "
-            "appointment with --name, --email, --when and --treatment; got neither (the sample "
-            "data/appointments.csv is for dry runs only)"
-        )
-    return args
+def clinic_time(moment: datetime, zone: str) -> datetime:
+    """The clinic's wall-clock time at `moment` (as the appointments file writes times: without a zone)."""
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
     """The pack, top-down. The leaflets come from the brochure build itself (`build()`), so the ones attached are the
     ones the clinic approved, built the same way; `send_options` reach `send_all` (tests pass a TLS context)."""
     args = parse_arguments(argv)
-    now = clock.now()
     try:
         content = load_content(args.data)
         clinic, reference = choose_clinic(args.clinic, args.data, content)
     except InputError as error:
         return report_invalid(error.problems)
+    now = clinic_time(clock.now(), clinic.timezone)
     try:
         prepare(args.out, inputs=[args.data, clinic.folder], outputs=[args.out / clinic.slug])
-        folder = private_folder(args.out, clinic.slug)
+        # The clinic's record of what was sent: found by the clinic (its clinic_id, or the folder itself), never by
+        # the folder's name alone, so a renamed, moved or linked folder sends nothing twice.
+        with registry_lock(args.out):
+            record = clinic_record(args.out, clinic, create=not args.status)
+        if record is None:
+            print(f"No emails have been prepared for {clinic.config.name} in {display_path(args.out)}/ yet.")
+            return exits.OK
+        folder = record.folder
         # One pack at a time per clinic: two would each send what the other has not recorded yet, and a purge would
         # delete what a send is reading. Another --out is never the way round it: its empty ledger would send again.
         private_lock(folder)
@@ -162,7 +99,9 @@ def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
                 return exits.OK
             # What a killed run left half-written (a whole message, perhaps) goes before anything is made.
             remove_leftovers(folder)
-            return run(args, content, clinic, reference, folder, now, send_options)
+            return run(args, content, clinic, reference, folder, record.clinic_id, now, send_options)
+    except InputError as error:
+        return report_invalid(error.problems)
     except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
         return exits.OUTPUT
@@ -175,11 +114,15 @@ def main(argv: list[str] | None, clock: Clock = Clock(), **send_options) -> int:
         return exits.INTERRUPTED
 
 
-def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, now: datetime, send_options: dict) -> int:
-    if problems := settings_problems(clinic, content, args.send):
+def run(
+    args, content: Content, clinic: Clinic, reference: str, folder: Path, clinic_id: str, now: datetime,
+    send_options: dict,
+) -> int:
+    sending = args.send or bool(args.resend)
+    if problems := settings_problems(clinic, content, sending):
         return report_invalid(problems)
     password = None
-    if args.send:
+    if sending:
         password, problems = find_password(clinic)
         if problems:
             return report_invalid(problems)
@@ -188,6 +131,14 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     secret = install_secret(args.out)
     # And it must be that key: another one is refused before anything is made.
     ledger = Ledger(folder, secret)
+    if args.status:
+        # Every appointment in the file, passed or not, so that each email's patient can be named.
+        return show_status(args, clinic, folder, ledger, now, secret, replace(rules(args, clinic, content, now),
+                                                                              now=datetime.min))
+    if args.mark_sent:
+        return mark_sent(args.mark_sent, ledger, folder)
+    if args.resend:
+        return resend(args.resend, clinic, password, ledger, folder, {"secret": secret, **send_options})
     booked = appointments(args, clinic, content, now)
     # The one appointment given is wrong: nothing to prepare.
     if booked.problem_count and booked.from_command_line:
@@ -203,10 +154,11 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     if leaflets is None:
         return code
 
-    expired = remove_past(folder, ledger, now.date())
+    expired = remove_past(folder, ledger.entries, now.date())
     try:
         messages, not_made = write_messages(
-            args, booked.appointments, clinic, content, leaflets, folder, ledger, now, secret
+            args, booked.appointments, clinic, content, leaflets, folder, ledger,
+            now.replace(tzinfo=ZoneInfo(clinic.timezone)), secret, clinic_id,
         )
     finally:
         ledger.save()
@@ -224,6 +176,11 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
         summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
     if booked.problem_count:
         summary += f"; {booked.problem_count} row{'s' if booked.problem_count != 1 else ''} skipped (see above)"
+    if booked.other_days:
+        summary += (
+            f"; {booked.other_days} appointment{'s' if booked.other_days != 1 else ''} on other days left for "
+            "their own day's run"
+        )
     if not_made:
         summary += f"; {not_made} not made (see above)"
     print(summary + ".")
@@ -232,7 +189,10 @@ def run(args, content: Content, clinic: Clinic, reference: str, folder: Path, no
     if not args.send:
         print("Dry run: nothing was sent. Check a message, then run the same command with --send.")
         return exits.FAILED if failed else exits.OK
-    delivered = deliver(messages, clinic, password, ledger, folder, {"secret": secret, **send_options})
+    try:
+        delivered = deliver(messages, clinic, password, ledger, folder, {"secret": secret, **send_options})
+    finally:
+        ledger.save()
     return delivered or (exits.FAILED if failed else exits.OK)
 
 
@@ -290,17 +250,27 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
     return problems
 
 
-def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appointments:
-    """From the file, or the one given on the command line."""
+def rules(args, clinic: Clinic, content: Content, now: datetime) -> Rules:
+    """What each appointment is checked against: the clinic's treatments and language, the date order (the command
+    line's, else the clinic's setting; else its country's habit, unsettled), the days asked for, and `now`."""
+    order = args.date_order or clinic.config.appointments.date_order
     date_pattern = clinic.strings.date
-    rules = Rules(
+    return Rules(
         treatments=clinic.treatments,
         known=tuple(content.treatments),
         language=clinic.locale,
-        day_first=date_pattern.index("{day}") < date_pattern.index("{month}"),
+        day_first=order == "day_first" if order else date_pattern.index("{day}") < date_pattern.index("{month}"),
         now=now,
         names=Rules.names_of(clinic, content),
+        settled=order is not None,
+        days=chosen_days(args, now.date()),
+        say_date=lambda day: date_words(clinic, day),
     )
+
+
+def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appointments:
+    """From the file, or the one given on the command line."""
+    checks = rules(args, clinic, content, now)
     single = {
         "first_name": args.name,
         "email": args.email,
@@ -310,7 +280,7 @@ def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appoi
         "language": args.language,
     }
     if any(value is not None for value in single.values()):
-        result = Appointments(rows=1)
+        result = Appointments(rows=1, from_command_line=True)
         names = {
             "first_name": "--name",
             "email": "--email",
@@ -320,14 +290,19 @@ def appointments(args, clinic: Clinic, content: Content, now: datetime) -> Appoi
             "language": "--language",
         }
         single["when"] = single["when"] or ""
-        appointment, problems = check_appointment(single, rules, Path("command line"), None, names)
+        # One date alone settles nothing: 05/01/2031 needs the clinic's date_order, or --date-order.
+        order = DateOrder()
+        order.see(single["when"], None, "--when")
+        if not checks.settled and (problem := order.problem(Path("command line"), checks.say_date, False)):
+            result.add(problem)
+            return result
+        appointment, problems = check_appointment(single, checks, Path("command line"), None, names)
         for problem in problems:
             result.add(problem)
         if appointment:
             result.appointments.append(appointment)
-        result.from_command_line = True
         return result
-    return read_appointments(args.appointments or args.data / "appointments.csv", rules)
+    return read_appointments(args.appointments or args.data / "appointments.csv", checks)
 
 
 def print_problems(booked: Appointments) -> None:

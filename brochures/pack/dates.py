@@ -50,3 +50,10 @@ def parse_when(text: str, day_first: bool) -> datetime:
 
 def date_example(day_first: bool) -> str:
     return "2026-12-03 14:30 (or 03/12/2026 14:30)" if day_first else "2026-12-03 14:30 (or 12/03/2026 2:30 pm)"
+
+
+def slash_date(text: str) -> tuple[int, int, int] | None:
+    """The three numbers of a date written with slashes or dots ("05/01/2031", or "05/01/2031 14:30" in one cell), or
+    None for an ISO date or anything else: only these can be read two ways."""
+    match = _SLASH_DATE.fullmatch(re.split(r"[T ]", text.strip(), maxsplit=1)[0])
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None

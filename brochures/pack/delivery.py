@@ -12,6 +12,11 @@ from brochures.load.loaded import Clinic, Content
 from brochures.pack.appointments import (
     Appointment,
 )
+from brochures.pack.connection import UNPROTECTED, UNREACHABLE, SendError
+from brochures.pack.invitation import calendar_event, event_uid
+from brochures.pack.ledger import SENT as SENT_STATE
+from brochures.pack.ledger import UNKNOWN as UNKNOWN_STATE
+from brochures.pack.ledger import Ledger
 from brochures.pack.message import (
     Composed,
     Leaflet,
@@ -21,19 +26,8 @@ from brochures.pack.message import (
     mail_environment,
 )
 from brochures.pack.personal_pdf import PACK_FILE, personal_pdf
-from brochures.pack.private_files import (
-    Ledger,
-    opaque_id,
-    write_private,
-)
-from brochures.pack.sending import (
-    ALREADY_SENT,
-    SENT,
-    UNPROTECTED,
-    UNREACHABLE,
-    SendError,
-    send_all,
-)
+from brochures.pack.private_files import opaque_id, write_private
+from brochures.pack.sending import ALREADY_SENT, SENT, UNKNOWN, send_all
 from brochures.pdf.checks import PrintError
 from brochures.problems import display_path
 from brochures.render.errors import RenderError
@@ -52,9 +46,11 @@ def write_messages(
     ledger: Ledger,
     now: datetime,
     secret: bytes,
+    clinic_id: str,
 ) -> tuple[list[Composed], int]:
-    """Compose each appointment's email (and personal PDF), write it to the private folder, and note it in the ledger.
-    One the ledger says was sent is left as it is on disk (its entry in the list carries no data: it is not sent again).
+    """Compose each appointment's email (and personal PDF), with its calendar event, write it to the private folder,
+    and note it in the ledger. `now` is the clinic's time, with its zone. One the ledger says was sent, or may have
+    been (unknown), is left as it is on disk (its entry in the list carries no data: it is not sent again by itself).
     Returns the messages written or kept, and how many could not be made (too large to send, or a personal PDF or
     message that failed for this patient alone: reported with its row, and the others are still made)."""
     environment = mail_environment(clinic)
@@ -67,12 +63,14 @@ def write_messages(
     messages, not_made = [], 0
     for appointment in booked:
         opaque = opaque_id(secret, appointment.key)
-        # What the patient received stays on disk as it was: never composed again.
-        if sent := ledger.sent(opaque):
-            print(
-                f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; already sent {sent['at']}, "
-                "so left as it was)"
+        # What the patient received, or may have, stays on disk as it was: never composed again.
+        if (state := ledger.state(opaque)) in (SENT_STATE, UNKNOWN_STATE):
+            entry = ledger.entry(opaque)
+            said = (
+                f"already sent {entry['sent']['at']}" if state == SENT_STATE
+                else f"its delivery is unknown: run --resend {opaque} or --mark-sent {opaque}"
             )
+            print(f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; {said}, so left as it was)")
             messages.append(
                 Composed(
                     appointment=appointment,
@@ -80,7 +78,7 @@ def write_messages(
                     message=None,
                     data=b"",
                     content_hash="",
-                    message_id=sent.get("message_id", ""),
+                    message_id=(entry.get("sent") or {}).get("message_id", ""),
                 )
             )
             continue
@@ -92,8 +90,12 @@ def write_messages(
                 attachments = [
                     Leaflet(slug="pack", title=clinic.strings.pack.letter_title, path=Path(PACK_FILE), data=pdf)
                 ]
+            domain = calendar_domain(clinic)
+            calendar = calendar_event(
+                appointment, clinic, content, event_uid(secret, clinic_id, appointment, domain), now
+            )
             composed = compose(
-                appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo
+                appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo, calendar
             )
         # This patient's letter alone: the others are still made.
         except (RenderError, PrintError) as error:
@@ -115,7 +117,7 @@ def write_messages(
             )
             continue
         write_private(folder / f"{opaque}.eml", composed.data)
-        ledger.record_made(opaque, appointment.when.date(), composed.content_hash, size)
+        ledger.record_made(opaque, appointment.when, appointment.row, composed.content_hash, size)
         # What was read, as the clinic would say it, so a person can check it without opening the email; never the
         # patient's name or address.
         words = appointment_words(appointment, clinic, [content.of(clinic).treatments[s].title
@@ -124,6 +126,11 @@ def write_messages(
               f"{words['date']}, {words['time']}; {words['treatments']}")
         messages.append(composed)
     return messages, not_made
+
+
+def calendar_domain(clinic: Clinic) -> str:
+    """The domain of the calendar event's UID: the clinic's contact address's, the same for a dry run and a send."""
+    return clinic.config.contact.email.rpartition("@")[2]
 
 
 def deliver(
@@ -136,7 +143,10 @@ def deliver(
         detail = f" ({said})" if said and result.status not in (SENT, ALREADY_SENT) else ""
         if result.status == ALREADY_SENT:
             detail = f" ({result.reason}; not sent again)"
-        print(f"  {result.status:10} {result.opaque_id}{detail}", flush=True)
+        elif result.status == UNKNOWN:
+            detail = f" ({result.reason}): it may have been delivered, so it is not sent again by itself"
+        where = f"  {result.row}" if result.row else ""
+        print(f"  {result.status:10} {result.opaque_id}{where}{detail}", flush=True)
 
     def retrying(result, seconds: float) -> None:
         said = " ".join(str(part) for part in (result.code, result.reason) if part)
@@ -164,7 +174,30 @@ def deliver(
     print("Sent: " + ", ".join(f"{count} {status}" for status, count in counts.items()) + ".")
     if stopped:
         print(stopped_message(stopped, counts.get(SENT, 0), clinic), file=sys.stderr)
+    if unknown := [result for result in results if result.status == UNKNOWN]:
+        print(unknown_message(unknown, clinic), file=sys.stderr)
     return exits.FAILED if stopped or any(result.status not in (SENT, ALREADY_SENT) for result in results) else exits.OK
+
+
+def unknown_message(unknown: list, clinic: Clinic) -> str:
+    """What a person decides for each email whose end went out with no answer read, and how."""
+    reference = display_path(clinic.folder)
+    lines = [
+        f"{len(unknown)} email{'s' if len(unknown) != 1 else ''} may have been delivered: the mail server was sent "
+        "the whole message, then its answer was lost, late or cut off. The pack does not send "
+        f"{'them' if len(unknown) != 1 else 'it'} again by itself. Ask the patient (pack --status --appointments FILE "
+        "shows who each is), then run one of:"
+    ]
+    for result in unknown:
+        lines.append(
+            f"  python generate.py pack --clinic {reference} --resend {result.opaque_id}      "
+            f"# {result.row or 'this one'}: they did not get it"
+        )
+        lines.append(
+            f"  python generate.py pack --clinic {reference} --mark-sent {result.opaque_id}   "
+            f"# {result.row or 'this one'}: they have it"
+        )
+    return "\n".join(lines)
 
 
 def stopped_message(stopped: SendError, sent: int, clinic: Clinic) -> str:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -21,6 +21,7 @@ from brochures.files.fetcher import RestrictedFetcher
 from brochures.load.loaded import Clinic, Content
 from brochures.load.locale import patient_content
 from brochures.pack.appointments import Appointment
+from brochures.pack.invitation import CALENDAR_FILE, without_stamp
 from brochures.render.data import clinic_data, dump, fill, joined_list, long_date
 from brochures.render.sandbox import PlainDataSandbox
 
@@ -64,17 +65,27 @@ def mail_environment(clinic: Clinic) -> PlainDataSandbox:
     return environment
 
 
+def date_words(clinic: Clinic, day: date) -> str:
+    """A day in the clinic's own words: "Tuesday 3 June 2031", "Tuesday, June 3, 2031"."""
+    strings = clinic.strings
+    return fill(strings.pack.date_line, weekday=strings.pack.weekdays[day.weekday()], date=long_date(strings)(day))
+
+
+def time_words(clinic: Clinic, when: datetime) -> str:
+    """A time of day as the clinic's strings say it: "10:30", or "10:30 AM"."""
+    pack = clinic.strings.pack
+    return fill(pack.time_value, hour=when.hour, hour12=(when.hour - 1) % 12 + 1, minute=f"{when.minute:02d}",
+                am_pm=pack.am_pm[when.hour >= 12])
+
+
 def appointment_words(appointment: Appointment, clinic: Clinic, titles: list[str]) -> dict:
     """The appointment in the clinic's own words: its date ("Tuesday 3 June 2031"), its time ("10:30" or
     "10:30 am", as its strings say), who the patient sees, and the treatments by their titles."""
-    strings, when = clinic.strings, appointment.when
     return {
-        "date": fill(strings.pack.date_line, weekday=strings.pack.weekdays[when.weekday()],
-                     date=long_date(strings)(when.date())),
-        "time": fill(strings.pack.time_value, hour=when.hour, hour12=(when.hour - 1) % 12 + 1,
-                     minute=f"{when.minute:02d}", am_pm=strings.pack.am_pm[when.hour >= 12]),
+        "date": date_words(clinic, appointment.when.date()),
+        "time": time_words(clinic, appointment.when),
         "practitioner": appointment.practitioner,
-        "treatments": joined_list(titles, strings.list_joiner),
+        "treatments": joined_list(titles, clinic.strings.list_joiner),
     }
 
 
@@ -180,9 +191,12 @@ def compose(
     secret: bytes,
     attachments: list[Leaflet] | None = None,
     logo: bytes | None = None,
+    calendar: bytes | None = None,
 ) -> Composed:
     """The email for one appointment: text and HTML alternatives, then the leaflets (or `attachments`, such as
-    the personal PDF) as attachments. Its hash, and the Message-ID made from it, are keyed with `secret`."""
+    the personal PDF) as attachments, and the `calendar` event (text/calendar; method=PUBLISH). Its hash, and the
+    Message-ID made from it, are keyed with `secret`; the event's DTSTAMP is left out of the hash, so the same
+    appointment gets the same hash on every run."""
     attachments = leaflets if attachments is None else attachments
     data = letter_data(appointment, clinic, content, leaflets)
     data["logo"] = {"src": f"cid:{LOGO_CID}", "height": LOGO_HEIGHT_PX} if logo else None
@@ -197,7 +211,6 @@ def compose(
     message["To"] = appointment.email
     if reply_to:
         message["Reply-To"] = reply_to
-    message["Content-Language"] = clinic.locale
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if logo:
@@ -206,11 +219,21 @@ def compose(
         )
     for leaflet in attachments:
         message.add_attachment(leaflet.data, maintype="application", subtype="pdf", filename=leaflet.path.name)
+    if calendar:
+        # As a file to open, which every calendar program offers to add; METHOD:PUBLISH says it is not a meeting
+        # request to answer.
+        message.add_attachment(
+            calendar, maintype="text", subtype="calendar", filename=CALENDAR_FILE,
+            params={"method": "PUBLISH", "charset": "utf-8"},
+        )
+
+    # Last: setting the content clears every Content- header set before it.
+    message["Content-Language"] = clinic.locale
 
     # Keyed with the output folder's secret, like the opaque id: an unkeyed hash of what a patient reads would let
     # anyone holding the ledger or the send log confirm a guessed patient, address and appointment.
     digest = hmac.new(secret, digestmod=hashlib.sha256)
-    files = (*(leaflet.data for leaflet in attachments), logo or b"")
+    files = (*(leaflet.data for leaflet in attachments), logo or b"", without_stamp(calendar or b""))
     for part in (data["subject"], appointment.email, text, html, *(hashlib.sha256(blob).hexdigest() for blob in files)):
         digest.update(part.encode("utf-8") + b"\0")
     content_hash = digest.hexdigest()

@@ -3,12 +3,16 @@
     out/.private/                      mode 0700
     ├── secret                         0600: the key of opaque ids, message hashes and the send log's address hashes,
     │                                    made once per output folder
+    ├── .clinics.lock                  0600: held for a moment while a pack finds its clinic's record (identity.py)
     └── <clinic>/                      0700
         ├── <opaque id>.eml            0600: one message per appointment, until the appointment has passed or --purge
         ├── <opaque id>.pdf            0600: the personal PDF (--pack pdf), likewise
-        ├── ledger.json                0600: per opaque id, the appointment's day, the message's keyed hash and
-        │                                    whether it was sent; and an HMAC of a fixed label with the key, so another
-        │                                    key is refused
+        ├── clinic.json                0600: which clinic this is (its id) and the folders it was reached by
+        ├── ledger.json                0600: per opaque id, the appointment's day, time and row, the message's keyed
+        │                                    hash and its state (prepared, sent, refused, unknown); and an HMAC of a
+        │                                    fixed label with the key, so another key is refused
+        ├── ledger.journal             0600: the ledger's changes since it was last written whole, each on disk
+        │                                    before the run goes on
         ├── .build.lock                0600: held while a pack runs; the process id only
         └── send-log.jsonl             0600: per attempt, time, opaque id, message id, result and an HMAC-SHA256 of
                                              the address (keyed with secret)
@@ -30,7 +34,6 @@ from datetime import date
 from pathlib import Path
 
 from brochures.files.output_folder import LOCK_FILE, TEMP_PREFIX, OutputFolderError, write_atomically
-from brochures.files.safe_read import read_regular_file
 from brochures.problems import display_path
 
 # A dot name: no clinic's output folder can take it (clinic slugs start with a letter or digit)
@@ -38,14 +41,16 @@ PRIVATE_FOLDER = ".private"
 SECRET_FILE = "secret"
 LEDGER_FILE = "ledger.json"
 SEND_LOG = "send-log.jsonl"
+# Written by ledger.py; a record of emails made with the key, like the ledger itself.
+JOURNAL_FILE = "ledger.journal"
 PERSONAL_SUFFIXES = (".eml", ".pdf")
-MAX_LEDGER_BYTES = 32 * 1024 * 1024
 
 
-def private_folder(out_dir: Path, clinic_slug: str) -> Path:
-    """out/.private/<clinic>/, made if needed, each level readable by its owner only; a link in its place is refused."""
+def private_folder(out_dir: Path, clinic_slug: str | None) -> Path:
+    """out/.private/<clinic>/ (or out/.private/ itself, without a clinic), made if needed, each level readable by its
+    owner only; a link in its place is refused."""
     folder = out_dir / PRIVATE_FOLDER
-    for level in (folder, folder / clinic_slug):
+    for level in (folder, folder / clinic_slug) if clinic_slug else (folder,):
         try:
             level.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
@@ -63,7 +68,7 @@ def private_folder(out_dir: Path, clinic_slug: str) -> Path:
         if info.st_mode & 0o077:
             # Made by an older run, or under a looser umask.
             os.chmod(level, 0o700)
-    return folder / clinic_slug
+    return folder / clinic_slug if clinic_slug else folder
 
 
 def install_secret(out_dir: Path) -> bytes:
@@ -82,7 +87,8 @@ def install_secret(out_dir: Path) -> bytes:
             f"{display_path(path)} is not the key this generator made ({len(key)} bytes, expected 32): {without_it}"
         )
     except FileNotFoundError:
-        if records := sorted(found for name in (LEDGER_FILE, SEND_LOG) for found in path.parent.glob(f"*/{name}")):
+        names = (LEDGER_FILE, JOURNAL_FILE, SEND_LOG)
+        if records := sorted(found for name in names for found in path.parent.glob(f"*/{name}")):
             raise OutputFolderError(
                 f"{display_path(path)} is missing, but {display_path(records[0])} records emails made "
                 f"with it: without it {without_it}"
@@ -155,69 +161,6 @@ def write_private(path: Path, data: bytes) -> None:
     write_atomically(path, data, mode=0o600)
 
 
-class Ledger:
-    """What was made and sent for each appointment, by opaque id, saved after every change.
-
-    An entry: {"day": "2026-12-03", "content": <HMAC-SHA256 of the message, keyed with the secret>, "size": bytes,
-               "sent": {"at": <time>, "message_id": <id>} or null}
-    """
-
-    def __init__(self, folder: Path, secret: bytes | None = None):
-        """With `secret`, the ledger must have been written with that key (its `key_check`), or it is refused: with
-        another key every appointment gets a new id, and each would be sent again. A ledger from before the check
-        gets it on its next save."""
-        self.path = folder / LEDGER_FILE
-        self.entries: dict[str, dict] = {}
-        self.key_check = key_check(secret) if secret is not None else None
-        try:
-            data = json.loads(read_regular_file(self.path, MAX_LEDGER_BYTES))
-            self.entries = dict(data["appointments"])
-            recorded = data.get("key_check")
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            reason = (
-                error.strerror
-                if isinstance(error, OSError) and error.strerror
-                else "it is not a ledger this generator wrote"
-            )
-            raise OutputFolderError(
-                f"could not read {display_path(self.path)} ({reason}); it records which patients "
-                "were sent their email, so nothing is prepared until it is restored"
-            ) from None
-        if self.key_check is None:
-            self.key_check = recorded
-        elif recorded is not None and not hmac.compare_digest(str(recorded), self.key_check):
-            secret_path = display_path(folder.parent / SECRET_FILE)
-            raise OutputFolderError(
-                f"{secret_path} is not the key this generator made for {display_path(self.path)} "
-                "(the ledger was written with another key): every appointment would get a new id, "
-                "and patients already sent their email would be sent it again; restore the key "
-                "from a backup (nothing is prepared or sent until it is back)"
-            )
-        elif recorded is None and self.entries:
-            # An older ledger: it learns its key now, so a swapped key is caught from the next run on.
-            self.save()
-
-    def save(self) -> None:
-        payload = {"format": 1, "appointments": self.entries}
-        if self.key_check is not None:
-            payload["key_check"] = self.key_check
-        write_private(self.path, json.dumps(payload, indent=1, sort_keys=True).encode("utf-8"))
-
-    def sent(self, opaque: str) -> dict | None:
-        return (self.entries.get(opaque) or {}).get("sent")
-
-    def record_made(self, opaque: str, day: date, content: str, size: int) -> None:
-        entry = self.entries.setdefault(opaque, {"sent": None})
-        # Saved by the caller, once per run.
-        entry.update({"day": day.isoformat(), "content": content, "size": size})
-
-    def record_sent(self, opaque: str, at: str, message_id: str) -> None:
-        self.entries.setdefault(opaque, {})["sent"] = {"at": at, "message_id": message_id}
-        self.save()
-
-
 def append_send_log(folder: Path, record: dict) -> None:
     """One line per delivery attempt. Opened for appending with mode 0600, flushed to disk at once."""
     descriptor = os.open(
@@ -258,8 +201,8 @@ def remove_leftovers(folder: Path) -> int:
 
 
 def purge(folder: Path) -> int:
-    """Delete every patient's message and personal PDF, and what killed runs left half-written. The ledger and send
-    log stay: they hold no name or address, and without them an appointment could be sent twice."""
+    """Delete every patient's message and personal PDF, and what killed runs left half-written. The ledger, its
+    journal and the send log stay: they hold no name or address, and without them an appointment could be sent twice."""
     removed = 0
     for path in personal_files(folder) + leftover_temporaries(folder):
         try:
@@ -273,10 +216,10 @@ def purge(folder: Path) -> int:
     return removed
 
 
-def remove_past(folder: Path, ledger: Ledger, today: date) -> int:
+def remove_past(folder: Path, entries: dict[str, dict], today: date) -> int:
     """Delete the messages of appointments whose day has passed: they are kept no longer than they are useful."""
     removed = 0
-    for opaque, entry in ledger.entries.items():
+    for opaque, entry in entries.items():
         if entry.get("day") and entry["day"] < today.isoformat():
             for suffix in PERSONAL_SUFFIXES:
                 with contextlib.suppress(FileNotFoundError):

@@ -1,52 +1,33 @@
-"""Delivers composed emails through the clinic's SMTP server: encrypted, at a bounded rate,
-each appointment at most once."""
+"""Delivers composed emails through the clinic's SMTP server: encrypted, at a bounded rate, each appointment at most
+once. Once the end of a message has gone out, the message is never sent again by itself: unless the server's answer
+is read, it is recorded as unknown, for a person to decide."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import smtplib
-import socket
 import ssl
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from brochures.files.safe_read import read_regular_file
 from brochures.load.loaded import Clinic
+from brochures.pack.connection import TIMEOUT, SendError, _close, _closed, _reason, _text, connect
+from brochures.pack.ledger import SENT as SENT_STATE
+from brochures.pack.ledger import UNKNOWN as UNKNOWN_STATE
+from brochures.pack.ledger import Ledger
 from brochures.pack.message import Composed
-from brochures.pack.private_files import (
-    Ledger,
-    address_hash,
-    append_send_log,
-    install_secret,
-)
-from brochures.problems import Problem, display_path
-from brochures.schema.clinic import LOCAL_HOSTS, EmailSettings
+from brochures.pack.private_files import address_hash, append_send_log, install_secret
+from brochures.schema.clinic import EmailSettings
 
 SENT, ALREADY_SENT, REFUSED, TEMPORARY, NOT_SENT = "sent", "already sent", "refused", "temporary failure", "not sent"
+# Its end went out, and no answer was read (lost, late, or the connection dropped): it may have been delivered.
+UNKNOWN = "unknown"
 # Seconds before each retry of a temporary (4xx) failure.
 RETRY_DELAYS = (10.0, 30.0, 90.0)
-# Seconds the server may take to answer.
-TIMEOUT = 60.0
-MAX_PASSWORD_FILE = 4096
-
-
-# Why a batch stopped: what to do about it.
-UNREACHABLE, UNPROTECTED, SETTINGS = "unreachable", "unprotected", "settings"
-
-
-class SendError(Exception):
-    """Nothing more can be sent in this run: the server cannot be reached (`UNREACHABLE`: try again later), the
-    connection could not be encrypted (`UNPROTECTED`), or it refuses the settings, such as the login (`SETTINGS`)."""
-
-    def __init__(self, message: str, kind: str = UNREACHABLE):
-        super().__init__(message)
-        self.kind = kind
 
 
 @dataclass
@@ -57,199 +38,68 @@ class Result:
     # The server's reply, with any address in it masked.
     reason: str = ""
     attempts: int = 0
+    # Where the appointment was read ("appointments.csv:7").
+    row: str = ""
 
 
-def mask_addresses(text: str) -> str:
-    """A server's reply without the addresses it may quote (`<sam@example.test>: unknown user`)."""
-    return re.sub(r"[^\s<>\"']+@[^\s<>\"']+", "<address>", text)
+class AfterTheEnd(Exception):
+    """The end of the message went out and no answer to it was read: it may have been delivered."""
 
 
-# --- The password: never in the config ---
+def _lines_for_smtp(data: bytes) -> bytes:
+    """The message as SMTP carries it (RFC 5321 4.5.2): CRLF line ends, a leading dot doubled, ending in CRLF."""
+    data = re.sub(rb"\r\n|\n|\r", b"\r\n", data)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 
-def find_password(clinic: Clinic) -> tuple[str | None, list[Problem]]:
-    """The SMTP password from the environment variable or file the config names;
-    a file inside the clinic folder is refused."""
-    settings: EmailSettings = clinic.config.email
-    config, doc = clinic.config_file, clinic.doc
-    if settings.user is None:
-        return None, []
-    if settings.password_env:
-        value = os.environ.get(settings.password_env, "")
-        if not value:
-            return None, [
-                Problem(
-                    config,
-                    doc.line_of(("email", "password_env")),
-                    "email.password_env",
-                    f"expected the environment variable {settings.password_env} to hold the mail server's "
-                    "password, got nothing (it is not set, or empty)",
-                )
-            ]
-        return value, []
-    if settings.password_file:
-        path = Path(os.path.expanduser(settings.password_file))
-        path = path if path.is_absolute() else clinic.folder / path
-        line, field = doc.line_of(("email", "password_file")), "email.password_file"
-        real = Path(os.path.realpath(path))
-        if real.is_relative_to(Path(os.path.realpath(clinic.folder))):
-            return None, [
-                Problem(
-                    config,
-                    line,
-                    field,
-                    "expected a file outside the clinic folder (the folder is copied, "
-                    "shared and sent to head office; a password must not travel with it), "
-                    f"got {display_path(path)}",
-                )
-            ]
-        try:
-            mode = os.stat(real).st_mode
-            data = read_regular_file(real, MAX_PASSWORD_FILE + 1)
-        except OSError as error:
-            return None, [
-                Problem(
-                    config,
-                    line,
-                    field,
-                    f"expected a file holding the mail server's password, got "
-                    f"{display_path(path)}, which cannot be read ({error.strerror or error})",
-                )
-            ]
-        if mode & 0o077:
-            return None, [
-                Problem(
-                    config,
-                    line,
-                    field,
-                    f"expected a file only you can read (chmod 600 {display_path(path)}), "
-                    f"got one others can read (mode {stat.S_IMODE(mode):o})",
-                )
-            ]
-        value = data.decode("utf-8", "replace").strip("\r\n")
-        if not value or len(data) > MAX_PASSWORD_FILE:
-            return None, [
-                Problem(
-                    config,
-                    line,
-                    field,
-                    f"expected the password on the file's first line, got "
-                    f"{'an empty file' if not value else 'a file too large to be one'}",
-                )
-            ]
-        return value, []
-    return None, [
-        Problem(
-            config,
-            doc.line_of(("email", "user")),
-            "email.user",
-            "expected password_env (an environment variable's name) or password_file (a file outside the "
-            "clinic folder) beside user, got neither",
-        )
-    ]
+def _refused_before_the_end(server: smtplib.SMTP, code: int) -> None:
+    """The server refused a command before the message went: start over on this connection (RSET), or, when it is
+    closing it (421), drop it."""
+    if code == 421:
+        _closed(server)
+        return
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        server.rset()
 
 
-# --- The connection ---
-
-
-def connect(settings: EmailSettings, password: str | None, context: ssl.SSLContext | None = None) -> smtplib.SMTP:
-    """A connection that is encrypted (or to this machine), logged in if the config names a user."""
-    host, port = settings.smtp_host, settings.smtp_port
-    where = f"the mail server {host}:{port}"
-    if settings.security == "none" and host.lower() not in LOCAL_HOSTS:
-        raise SendError(
-            f"{where}: refused to send without encryption to a server that is not on this machine", UNPROTECTED
-        )
-    context = context or ssl.create_default_context()
+def transmit(server: smtplib.SMTP, sender: str, recipient: str, data: bytes, before_the_end: Callable[[], None]):
+    """Send one message by hand, so that the moment its end (the line with one dot) goes out is known: `before_the_end`
+    is called just before it (the ledger records the message as unknown, on disk). A refusal before then raises what
+    smtplib's sendmail raises, so it may be tried again; once the end is out, only the server's answer settles it:
+    2xx delivered (returns), 4xx or 5xx SMTPDataError (the server says it did not take it), anything else, or no
+    answer at all, AfterTheEnd."""
+    server.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if server.does_esmtp and server.has_extn("size") else []
+    code, reply = server.mail(sender, options)
+    if code != 250:
+        _refused_before_the_end(server, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = server.rcpt(recipient)
+    if code not in (250, 251):
+        _refused_before_the_end(server, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = server.docmd("data")
+    if code != 354:
+        _refused_before_the_end(server, code)
+        raise smtplib.SMTPDataError(code, reply)
+    server.send(_lines_for_smtp(data))
+    before_the_end()
     try:
-        if settings.security == "tls":
-            server = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
-        else:
-            server = smtplib.SMTP(host, port, timeout=TIMEOUT)
-    except ssl.SSLError as error:
-        raise SendError(f"{where}: the encrypted connection failed ({error.reason or error})", UNPROTECTED) from None
-    # OSError, SMTPException, or whatever an odd greeting makes smtplib raise.
+        server.send(b".\r\n")
+        code, reply = server.getreply()
+    # Lost, late (the timeout), cut off, or an answer too long to read: the server may have taken it.
     except Exception as error:
-        raise SendError(
-            f"{where} cannot be reached ({_reason(error)}); check smtp_host and smtp_port, and try again"
-        ) from None
-    try:
-        server.ehlo()
-        if settings.security == "starttls":
-            if not server.has_extn("starttls"):
-                raise SendError(f"{where} does not offer STARTTLS, so the email would travel unencrypted", UNPROTECTED)
-            try:
-                server.starttls(context=context)
-            # Offered, then refused (454 TLS not available)
-            except smtplib.SMTPResponseException as error:
-                raise SendError(
-                    f"{where} offers STARTTLS but refused to start it ({_reason(error)}), so the email would "
-                    "travel unencrypted",
-                    UNPROTECTED,
-                ) from None
-            server.ehlo()
-        if settings.user:
-            server.login(settings.user, password or "")
-    except SendError:
-        _close(server)
-        raise
-    except smtplib.SMTPAuthenticationError as error:
-        _close(server)
-        raise SendError(
-            f"{where} refused the user name or password ({error.smtp_code}); check email.user and the password",
-            SETTINGS,
-        ) from None
-    except smtplib.SMTPNotSupportedError:
-        _close(server)
-        raise SendError(f"{where} does not accept a login; remove email.user, or check the server", SETTINGS) from None
-    except ssl.SSLError as error:
-        _close(server)
-        raise SendError(
-            f"{where}: the encrypted connection failed ({error.reason or error}); if the server's certificate "
-            "is issued by your own authority, point SSL_CERT_FILE at it",
-            UNPROTECTED,
-        ) from None
-    # OSError, SMTPException, or whatever an odd reply makes smtplib raise.
-    except Exception as error:
-        _close(server)
-        raise SendError(f"{where} stopped answering ({_reason(error)}); try again later") from None
-    return server
-
-
-def _text(reply: object) -> str:
-    """A server's reply as text, masked: smtplib gives bytes, or a str of its own (`Line too long.`)."""
-    if isinstance(reply, (bytes, bytearray)):
-        reply = bytes(reply).decode("utf-8", "replace")
-    text = mask_addresses(str(reply))
-    return text if len(text) <= 200 else text[:200] + "…"
-
-
-def _reason(error: BaseException) -> str:
-    """What went wrong, in a few words, whatever the exception's shape."""
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"{getattr(error, 'smtp_code', '')} {_text(getattr(error, 'smtp_error', ''))}".strip()
-    if isinstance(error, socket.timeout):
-        return "no answer in time"
-    return _text(getattr(error, "strerror", None) or str(error) or type(error).__name__)
-
-
-def _closed(server: smtplib.SMTP | None) -> None:
-    """Close a connection that went wrong, and say it is gone."""
-    if server is not None:
-        with contextlib.suppress(Exception):
-            server.close()
-    return None
-
-
-def _close(server: smtplib.SMTP) -> None:
-    try:
-        server.quit()
-    except Exception:  # noqa: BLE001 - closing; whatever the server said, the connection goes
-        with contextlib.suppress(Exception):
-            server.close()
-
-
-# --- Sending a batch ---
+        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+            raise AfterTheEnd(f"no answer came in time (within {server.timeout:g} s)") from None
+        if isinstance(error, smtplib.SMTPServerDisconnected):
+            raise AfterTheEnd("the connection was closed before any answer") from None
+        raise AfterTheEnd(f"its answer could not be read ({_reason(error)})") from None
+    if 200 <= code < 300:
+        return
+    if 400 <= code < 600:
+        raise smtplib.SMTPDataError(code, reply)
+    raise AfterTheEnd(f"an answer that is not one: {_text(reply)}")
 
 
 def _failure(error: Exception) -> tuple[int | None, str]:
@@ -284,10 +134,12 @@ def send_all(
     report: Callable[[Result], None] = lambda result: None,
     secret: bytes | None = None,
     retrying: Callable[[Result, float], None] = lambda result, seconds: None,
+    timeout: float = TIMEOUT,
 ) -> tuple[list[Result], SendError | None]:
-    """Send each message not already sent, at most `per_minute` a minute. A temporary failure (4xx) is tried again
-    after each of `retry_delays` (`retrying` is told first); a permanent one (5xx) is reported for that patient and the
-    batch goes on.
+    """Send each message not already sent (nor unknown), at most `per_minute` a minute. A temporary failure (4xx) is
+    tried again after each of `retry_delays` (`retrying` is told first); a permanent one (5xx) is reported for that
+    patient and the batch goes on. A message whose end went out without an answer read within `timeout` seconds is
+    unknown: recorded so, reported, and never sent again by itself.
 
     Returns one result per message, and why the batch stopped early (the server went away), if it did.
     """
@@ -301,14 +153,20 @@ def send_all(
     last_sent: float | None = None
     try:
         for composed in messages:
+            row = composed.appointment.row
             if stopped:
-                results.append(Result(composed.opaque_id, NOT_SENT, reason="not attempted"))
+                results.append(Result(composed.opaque_id, NOT_SENT, reason="not attempted", row=row))
                 continue
-            if sent := ledger.sent(composed.opaque_id):
-                results.append(Result(composed.opaque_id, ALREADY_SENT, reason=f"sent {sent['at']}"))
+            if (state := ledger.state(composed.opaque_id)) in (SENT_STATE, UNKNOWN_STATE):
+                entry = ledger.entry(composed.opaque_id)
+                if state == SENT_STATE:
+                    said = Result(composed.opaque_id, ALREADY_SENT, reason=f"sent {entry['sent']['at']}", row=row)
+                else:
+                    said = Result(composed.opaque_id, UNKNOWN, reason=_unknown_since(entry), row=row)
+                results.append(said)
                 report(results[-1])
                 continue
-            result = Result(composed.opaque_id, NOT_SENT)
+            result = Result(composed.opaque_id, NOT_SENT, row=row)
             for attempt, delay in enumerate((*retry_delays, None), start=1):
                 # A bounded rate: mail servers throttle or block a burst.
                 if last_sent is not None:
@@ -316,53 +174,56 @@ def send_all(
                 result.attempts = attempt
                 try:
                     if server is None:
-                        server = connect(settings, password, context)
+                        server = connect(settings, password, context, timeout)
                     last_sent = time.monotonic()
-                    server.sendmail(settings.from_address, [composed.appointment.email], composed.data)
+                    transmit(
+                        server, settings.from_address, composed.appointment.email, composed.data,
+                        lambda opaque=composed.opaque_id: ledger.record_end_sent(opaque, _now()),
+                    )
                 except SendError as error:
                     stopped = error
                     result.status, result.reason = NOT_SENT, "the mail server could not be used"
                     break
+                except AfterTheEnd as error:
+                    # Never again by itself: the patient may have it. The connection is in an unknown state too.
+                    server = _closed(server)
+                    result.status, result.code = UNKNOWN, None
+                    result.reason = f"the end of the message went out, then {error}"
+                    ledger.record_unknown(composed.opaque_id, result.reason)
+                    break
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
                     result.code, result.reason = _failure(error)
                     if server is not None and getattr(server, "sock", None) is None:
-                        # Smtplib closed it (a reply too long to read): the next attempt reconnects.
+                        # Closed (a reply too long to read, or 421): the next attempt reconnects.
                         server = None
                     if result.code is None or not 400 <= result.code < 500:
                         result.status = REFUSED if result.code else NOT_SENT
+                        if result.code:
+                            ledger.record_refused(composed.opaque_id, f"{result.code} {result.reason}")
                         break
                     result.status = TEMPORARY
-                    # The server is closing the connection.
-                    if result.code == 421:
-                        server = _closed(server)
+                    if ledger.state(composed.opaque_id) == UNKNOWN_STATE:
+                        # Answered 4xx at its end: the server says it did not take it, so it may go again.
+                        ledger.record_not_delivered(composed.opaque_id, f"{result.code} {result.reason}")
                 except (smtplib.SMTPNotSupportedError, ValueError) as error:
                     # This message cannot go (an address the server cannot take, an extension it lacks, text that
                     # cannot be encoded): report it for this patient and go on. The server may be left in the middle
                     # of the message, so the next one starts on a new connection.
                     server = _closed(server)
-                    result.status, result.code, result.reason = (
-                        NOT_SENT,
-                        None,
-                        f"this message could not be sent ({_reason(error)})",
-                    )
+                    result.status, result.code = NOT_SENT, None
+                    result.reason = f"this message could not be sent ({_reason(error)})"
                     break
-                # The connection was lost (SMTPServerDisconnected is an OSError too)
+                # The connection was lost before the end of the message (SMTPServerDisconnected is an OSError too).
                 except OSError as error:
                     # Reconnect for the next attempt; if the server is gone, connecting says so.
                     server = _closed(server)
-                    result.status, result.code, result.reason = (
-                        TEMPORARY,
-                        None,
-                        f"the connection was lost ({_reason(error)})",
-                    )
+                    result.status, result.code = TEMPORARY, None
+                    result.reason = f"the connection was lost ({_reason(error)})"
                 # Anything else smtplib raises for one message: this patient alone.
                 except Exception as error:
                     server = _closed(server)
-                    result.status, result.code, result.reason = (
-                        NOT_SENT,
-                        None,
-                        f"this message could not be sent ({_reason(error)})",
-                    )
+                    result.status, result.code = NOT_SENT, None
+                    result.reason = f"this message could not be sent ({_reason(error)})"
                     break
                 else:
                     # Accepted: recorded before anything else can fail, so a re-run never sends it again.
@@ -381,6 +242,13 @@ def send_all(
         if server is not None:
             _close(server)
     return results, stopped
+
+
+def _unknown_since(entry: dict) -> str:
+    return (
+        f"its end went out {entry.get('end_sent_at') or 'in an earlier run'} and no answer was read "
+        f"({entry.get('reason') or 'the run stopped'})"
+    )
 
 
 def _now() -> str:

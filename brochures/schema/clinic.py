@@ -125,6 +125,22 @@ class EmailSettings(Model):
         return value
 
 
+def _clinic_id(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{3,63}", value):
+        _fail("clinic_id", 'expected an id of 4 to 64 lowercase letters, digits and dashes, like "harbour-3f9a2c7e"')
+    return value
+
+
+class AppointmentSettings(Model):
+    """How the pack reads the booking system's appointments file, and how long the calendar event it sends lasts."""
+
+    # How a date like 05/01/2031 is read: day_first (5 January) or month_first (May 1). Unset: a file whose every such
+    # date could be read both ways, with no day over 12 to settle it, is refused.
+    date_order: Literal["day_first", "month_first"] | None = None
+    # The calendar event's length, when the booked treatments' data gives no session length in minutes.
+    length_minutes: Annotated[int, Field(ge=5, le=480)] = 30
+
+
 class ClinicText(Model):
     """The clinic's own words a patient reads, in one of its other languages (`in_language: {es: …}`)."""
 
@@ -173,6 +189,10 @@ class ClinicConfig(Model):
     reschedule: Text | None = None
     reschedule_url: HttpsUrl | None = None
     email: EmailSettings | None = None
+    appointments: AppointmentSettings = AppointmentSettings()
+    # The clinic's own id for the pack's record of emails sent (out/.private/): the record follows it when the folder
+    # is renamed, moved, copied to a new release or reached through a link; two folders with the same id are refused.
+    clinic_id: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_clinic_id)] | None = None
 
     @field_validator("treatment_aliases")
     @classmethod
