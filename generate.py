@@ -89,5 +89,5 @@ if __name__ == "__main__":
         sys.exit(without_libraries(missing))
     if result is not None and result.stamp and isinstance(sys.stdout, stamp.Tee):
         stamp.record(sys.argv[1:], result.stamp["before"], result.stamp["depends_on"], result.stamp["wrote"],
-                     sys.stdout.text(), sys.stderr.text(), exit_code)
+                     result.stamp.get("stdout", sys.stdout.text()), sys.stderr.text(), exit_code)
     sys.exit(exit_code)

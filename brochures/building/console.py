@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ class Console:
         for line in report_lines(problems):
             self.warn(f"  {line}")
 
-    def outcome(self, outcome: Outcome, checking: bool = False, brief: bool = False) -> None:
-        """One line per document (`brief`: only failures and warnings, under a live progress line)."""
+    def outcome(self, outcome: Outcome, checking: bool = False, brief: bool = False, relay: bool = True) -> None:
+        """One line per document (`brief`: only failures and warnings, under a live progress line). `relay`: pass
+        WeasyPrint's warnings on to the tests' logger (not when only the words are wanted)."""
         output = outcome.document.output.name if checking else display_path(outcome.document.output)
         if outcome.error:
             self.warn(f"  FAILED     {output}: {outcome.error}")
@@ -55,7 +57,7 @@ class Console:
         for warning in warnings:
             self.say(f"             warning: {warning}")
         # WeasyPrint's own, for the tests that catch CSS typos and missing assets.
-        for warning in printed.warnings:
+        for warning in printed.warnings if relay else ():
             PRINT_WARNINGS.warning("%s: %s", output, warning)
 
     def scorecards(self, result: BuildResult) -> None:
@@ -109,3 +111,20 @@ class Console:
             self.warn("Failures:")
         for failure in result.failures():
             self.warn(f"  {failure}")
+
+
+def unchanged_report(result: BuildResult, live: bool, quiet: bool) -> str:
+    """What the same build prints on standard output when it is run again at once: every document unchanged, with
+    the same pages, sizes and warnings, then the same scorecards and summary (`live`: under a progress line, only
+    the documents with warnings have a line; `quiet`: the summary alone). What it printed on standard error (a
+    clinic's notes, --strict's count) it prints again as it was."""
+    rebuilt = result.unchanged_rebuild()
+    out = io.StringIO()
+    console = Console(out=out, err=io.StringIO())
+    if not quiet:
+        for outcome in rebuilt.outcomes:
+            console.outcome(outcome, brief=live, relay=False)
+        if rebuilt.finished:
+            console.scorecards(rebuilt)
+    console.summary(rebuilt, file=out)
+    return out.getvalue()

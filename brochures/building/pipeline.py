@@ -11,7 +11,7 @@ from pathlib import Path
 
 from brochures.building import stamp
 from brochures.building.cache import CACHE_FILE, BuildCache
-from brochures.building.console import Console
+from brochures.building.console import Console, unchanged_report
 from brochures.building.options import BuildOptions
 from brochures.building.outputs import claim_output_folders, remove_outputs_no_longer_built, with_earlier_outcomes
 from brochures.building.progress import progress_line
@@ -84,13 +84,16 @@ def build(options: BuildOptions, console: Console | None = None) -> BuildResult:
         if options.shard:
             write_shard_manifest(result, shard_split, documents)
     result.seconds, result.finished = time.perf_counter() - started, True
+    # Every document written or unchanged: the same command run again finds them all unchanged, so this build
+    # leaves the stamp that answers it at once, with what that run would print (the first rebuild is instant too).
     if (not options.check and not result.problems and outcomes and len(outcomes) == len(documents)
-            and all(o.printed and o.printed.unchanged for o in outcomes)):
+            and all(o.printed for o in outcomes)):
         result.stamp = {
             "before": inputs_at_start,
             "depends_on": [options.data, *(c.folder for c in clinics), *(f for c in clinics for f in c.font.files)],
             "wrote": [options.out / CACHE_FILE, *(options.out / c.slug for c in clinics),
-                      *options.out.glob("shard-*-of-*.json")]}
+                      *options.out.glob("shard-*-of-*.json")],
+            "stdout": unchanged_report(result, live=progress.live, quiet=options.quiet)}
     return result
 
 
@@ -144,7 +147,8 @@ def render_and_print(documents: list[Document], content: Content, cache: BuildCa
     logos = [Task(LOGO, document) for document in reversed(first_of_each_clinic.values())]
     budget = Budget(options.time_limit, options.memory_limit)
     try:
-        with Workers(content, jobs=options.jobs, budget=budget, temp_dir=temp_dir) as workers:
+        # No more workers than documents: each one forked is start-up time and memory.
+        with Workers(content, jobs=min(options.jobs, len(documents)), budget=budget, temp_dir=temp_dir) as workers:
             checked = workers.run(logos + [Task(RENDER, document) for document in documents],
                                   fail_fast=options.fail_fast, report=first_phase,
                                   skip=lambda task: task.document.clinic.slug in invalid_slugs)

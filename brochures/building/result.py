@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from brochures import exits
@@ -28,7 +28,8 @@ class BuildResult:
     cards: dict[str, list[Scorecard]] = field(default_factory=dict)
     reports: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
-    # When every document was unchanged: what the build depended on and wrote, so the next one can be replayed.
+    # When every document was written or unchanged: what the build depended on and wrote, and what the same
+    # command prints when it runs again (`stdout`), so that the next run can be replayed.
     stamp: dict | None = None
     # Whether the build went to its end: the content and, with --fail-fast, every clinic were valid.
     finished: bool = False
@@ -64,6 +65,12 @@ class BuildResult:
         if self.options.strict and self.warnings:
             return exits.FAILED
         return exits.OK
+
+    def unchanged_rebuild(self) -> BuildResult:
+        """This build as the same command run again at once finds it: every document printed is unchanged, with the
+        same pages, sizes, warnings and scorecards."""
+        outcomes = [replace(o, printed=replace(o.printed, unchanged=True)) if o.printed else o for o in self.outcomes]
+        return replace(self, outcomes=outcomes)
 
     def document_status(self, outcome: Outcome | None) -> str:
         if outcome is None:

@@ -1,13 +1,14 @@
 """An unchanged rebuild, answered without loading the libraries.
 
 Loading WeasyPrint and the rest takes about a second, which is most of a rebuild in which nothing changed.
-After a build in which every document was unchanged, the stamp (out/.build-stamp.json) records the command,
-the day, every file and folder the build depended on (data, clinic folders, templates, styles, the
+After a build in which every document was written or found unchanged, the stamp (out/.build-stamp.json) records
+the command, the day, every file and folder the build depended on (data, clinic folders, templates, styles, the
 generator's code, the clinics' fonts, the installed libraries' folders) and every file it wrote, each by
-its size, time and inode, together with what the build printed and its exit code. The same command run
-again, on the same day, with every one of those files exactly as recorded, prints the same report again
-and exits with the same code, without loading anything else. Anything different (a file edited, added or
-removed, a PDF touched, another day, another option) and the build runs as usual.
+its size, time and inode, together with what the same command prints when it finds every document unchanged
+(the pipeline writes it: `unchanged_report`) and its exit code. The same command run again, on the same day, with
+every one of those files exactly as recorded, prints that report and exits with that code, without loading
+anything else: the first rebuild after the build that wrote the files is instant. Anything different (a file
+edited, added or removed, a PDF touched, another day, another option) and the build runs as usual.
 
 Only the standard library is used here: this module is loaded before everything else.
 """
@@ -189,7 +190,8 @@ def replay(argv: list[str], elapsed) -> int | None:
 def record(
     argv: list[str], before: dict, depends_on: list[Path], wrote: list[Path], stdout: str, stderr: str, code: int
 ) -> None:
-    """Remember a build in which nothing changed, for `replay`. A stamp that cannot be written is no loss.
+    """Remember a build that ended with every document on disk as it was built, for `replay`, with `stdout` and
+    `stderr` as the same command prints them when it runs again. A stamp that cannot be written is no loss.
 
     `before`: the inputs as they were when the build started (`snapshot`). A file saved while the build ran
     may not be in what it printed, so then nothing is remembered, and the next run builds."""

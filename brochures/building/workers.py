@@ -12,7 +12,9 @@ memory stays flat over a batch of any length.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib
 import multiprocessing
 import os
 import signal
@@ -38,6 +40,19 @@ STARTUP_SECONDS = 120.0
 RECYCLE_AFTER_TASKS = 40
 
 
+# A warm worker's garbage collector runs less often while it lays a document out (the default is every 700 new
+# objects, and a layout makes millions), and collects once after each document instead, while the build hands out
+# the next, so that a document's boxes go at once. In one process that had frozen nothing this saves about 7% of the
+# CPU; a worker already leaves the build's objects, frozen before the fork, out of its collections, and saves about
+# 1%, for about 3 MiB more at its peak.
+WARM_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+# Modules the libraries load only when they first print or read a PDF: loaded once in the build, before it forks its
+# workers, rather than again in every worker (a worker is replaced after 40 documents).
+LOADED_WHEN_PRINTING = ("fontTools.agl", "pypdf.filters", "email.policy", "encodings.unicode_escape")
+
+
 # Growth of a worker's resident memory since it started. Its first clinic takes it about 55 MB up (fonts, glyphs,
 # caches), where it then stays; past the limit it is replaced after its clinic, past twice the limit at once.
 RECYCLE_ABOVE_MB = 100
@@ -51,6 +66,9 @@ class Workers:
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
         self.content, self.jobs, self.budget, self.temp_dir = content, max(1, jobs), budget, temp_dir
+        for module in LOADED_WHEN_PRINTING:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
         # What a worker does with a task (tests give tasks of known weight)
         self.perform = perform or do_task
         self.workers: list[_Worker] = []
@@ -278,6 +296,10 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
     tempfile.tempdir = temp_dir
     renderer = HtmlRenderer(content)
     printer = Printer()
+    # What it holds now lives as long as it does: left out of every collection, as the build's own objects are.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*WARM_GC_THRESHOLDS)
     started_with = _resident_mb()
     connection.send(READY)
     done = 0
@@ -300,6 +322,7 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
         connection.send((outcome, retire))
         if retire:
             return
+        gc.collect()
 
 
 def _resident_mb() -> float:

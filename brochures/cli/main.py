@@ -19,6 +19,8 @@ COMMANDS = {
     "merge-reports": ("brochures.cli.merge_reports", "merge_reports_command",
                       "one franchise report from every shard's output folder"),
     "schema": ("brochures.cli.schema", "command", "write the JSON Schemas editors use to check clinic.yaml"),
+    "html": ("brochures.cli.html", "command",
+             "each document as the standalone HTML it prints, with a manifest (--out DIR): for other engines"),
 }
 
 
