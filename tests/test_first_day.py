@@ -51,6 +51,10 @@ def test_init_makes_a_clinic_that_builds_at_once_and_says_what_to_do_next(data_c
         above = config.splitlines()[line_of(folder / "clinic.yaml", field) - 2]
         assert "#" in above or "#" in config.splitlines()[line_of(folder / "clinic.yaml", field) - 1], field
     assert "CHANGE IT" in config and "treatments: [facial, hair, body]" in config and "\napproval:" not in config
+    # Its own id, for the pack's record of emails sent: it follows the clinic wherever its folder goes.
+    assert re.search(r"^clinic_id: rosewood-[0-9a-f]{8}$", config, re.M) and "#" in config.splitlines()[
+        line_of(folder / "clinic.yaml", "clinic_id:") - 2
+    ]
 
     out = tmp_path / "out"
     assert main(["--data", str(data_copy), "--clinic", "rosewood", "--treatment", "facial", "--out", str(out)]) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from pathlib import Path
 from string import Template
@@ -86,6 +87,8 @@ def init(argv: list[str]) -> int:
         "colour": PLACEHOLDER_COLOUR,
         "initial": initial_outline(title[0]),
         "schema": schema_reference(folder),
+        # Its name, and 8 random hex digits: unique however many clinics are made with the same name.
+        "clinic_id": f"{args.name[:50]}-{secrets.token_hex(4)}",
     }
     try:
         folder.mkdir(parents=True)
