@@ -25,7 +25,7 @@ COMPARISON_FILL = 0.6
 
 @dataclass
 class _Where:
-    """Where an element's boxes lie: the pages (numbered from 1), and its top and bottom on the first and last."""
+    """The pages (numbered from 1) an element's boxes lie on."""
 
     pages: list[int] = field(default_factory=list)
 
@@ -52,38 +52,45 @@ class Rules:
 
 def thin_pages(laid_out, fill: float) -> list[int]:
     """The pages, but the last, whose content fills less than `fill` of their content area."""
-    shares = [_fill(page._page_box) for page in laid_out.pages]
+    shares = [_walk(page._page_box)[1] for page in laid_out.pages]
     return [number for number, share in enumerate(shares[:-1], start=1) if share < fill]
 
 
-def _fill(page_box) -> float:
-    """How far down its content area a page's content reaches, 0–1."""
+def _walk(page_box) -> tuple[list, float, list]:
+    """One walk over a page's boxes: every box of its content, how far down its content area the content reaches
+    (0–1), and its margin boxes."""
+    boxes, margins = [], []
     top, height = page_box.content_box_y(), page_box.height
     lowest = top
     for child in page_box.children:
-        if not isinstance(child, MarginBox):
-            for box in _descendants(child):
-                if isinstance(box, (LineBox, ReplacedBox)) and box.height:
-                    lowest = max(lowest, box.position_y + box.height)
-    return max(0.0, min(1.0, (lowest - top) / height)) if height else 1.0
+        if isinstance(child, MarginBox):
+            margins.append(child)
+            continue
+        for box in _descendants(child):
+            boxes.append(box)
+            if isinstance(box, (LineBox, ReplacedBox)) and box.height:
+                lowest = max(lowest, box.position_y + box.height)
+    return boxes, max(0.0, min(1.0, (lowest - top) / height)) if height else 1.0, margins
 
 
 def layout_warnings(laid_out, rules: Rules) -> list[str]:
     """Each rule the laid-out pages break, as a warning naming the page."""
     places: dict[int, _Where] = {}
     fills: list[float] = []
+    # (page number, box) of every figure.
+    figures: list[tuple[int, object]] = []
     warnings: list[str] = []
     for number, page in enumerate(laid_out.pages, start=1):
-        page_box = page._page_box
-        for child in page_box.children:
-            if isinstance(child, MarginBox):
-                warnings += _footer(child, number)
-                continue
-            for box in _descendants(child):
-                element = getattr(box, "element", None)
-                if element is not None and isinstance(getattr(element, "tag", None), str):
-                    places.setdefault(id(element), _Where()).add(number)
-        fills.append(_fill(page_box))
+        boxes, fill, margins = _walk(page._page_box)
+        fills.append(fill)
+        for margin_box in margins:
+            warnings += _footer(margin_box, number)
+        for box in boxes:
+            element = getattr(box, "element", None)
+            if element is not None and isinstance(getattr(element, "tag", None), str):
+                places.setdefault(id(element), _Where()).add(number)
+                if box.element_tag == "figure":
+                    figures.append((number, box))
     if not laid_out.pages:
         return warnings
     root = laid_out.pages[0]._page_box.children[0].element
@@ -91,7 +98,7 @@ def layout_warnings(laid_out, rules: Rules) -> list[str]:
     warnings += _headings(order, places)
     warnings += _lists(order, places)
     warnings += _emergency(order, places)
-    warnings += _captions(laid_out, order)
+    warnings += _captions(figures)
     if rules.fill_but_last:
         warnings += [
             f"page {number} is only {share:.0%} full, and a later page follows: its content should run on"
@@ -203,24 +210,20 @@ def _footer(margin_box, number: int) -> list[str]:
     return [f"page {number}: the footer ({margin_box.at_keyword[8:]}) wraps onto {lines} lines"]
 
 
-def _captions(laid_out, order: list) -> list[str]:
+def _captions(figures: list[tuple[int, object]]) -> list[str]:
     """A figure's text under its picture is one caption: a second line of text there reads as a duplicate."""
-    figures = {id(element) for element in order if element.tag == "figure"}
     found = []
-    for number, page in enumerate(laid_out.pages, start=1):
-        for box in _descendants(page._page_box.children[0]):
-            if id(getattr(box, "element", None)) not in figures or box.element_tag != "figure":
-                continue
-            pictures = [b for b in _descendants(box) if isinstance(b, ReplacedBox)]
-            if not pictures:
-                continue
-            bottom = max(picture.position_y + picture.height for picture in pictures) - 0.5
-            owners = {
-                id(line.element): line.element
-                for line in _descendants(box)
-                if isinstance(line, LineBox) and line.position_y >= bottom and line.height
-            }
-            if len(owners) > 1:
-                said = ", ".join(f'"{_text(element)}"' for element in owners.values())
-                found.append(f"page {number}: a figure has {len(owners)} captions under its picture ({said})")
+    for number, box in figures:
+        pictures = [b for b in _descendants(box) if isinstance(b, ReplacedBox)]
+        if not pictures:
+            continue
+        bottom = max(picture.position_y + picture.height for picture in pictures) - 0.5
+        owners = {
+            id(line.element): line.element
+            for line in _descendants(box)
+            if isinstance(line, LineBox) and line.position_y >= bottom and line.height
+        }
+        if len(owners) > 1:
+            said = ", ".join(f'"{_text(element)}"' for element in owners.values())
+            found.append(f"page {number}: a figure has {len(owners)} captions under its picture ({said})")
     return found
