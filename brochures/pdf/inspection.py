@@ -4,6 +4,7 @@ fonts, the booking QR code, tags and alternative text."""
 from __future__ import annotations
 
 import ctypes
+import functools
 import io
 import math
 from collections import Counter
@@ -17,6 +18,7 @@ from brochures.pdf.facts import Expected, Inspection, PageFacts
 from brochures.pdf.glyph_fonts import _Fonts
 from brochures.pdf.glyph_truth import glyph_problems
 from brochures.pdf.page_text import (
+    Picture,
     _background,
     _fill,
     _images,
@@ -97,30 +99,32 @@ def _measure_pages(
     measured: list[PageFacts] = []
     known = known or {}
 
-    def measure_word(word: list[tuple], picture: tuple, lowest: list[float]) -> None:
+    def measure_word(word: list[tuple], picture: Picture, lowest: list[float]) -> None:
         """A word's contrast, against what lies just above and below it: one sample per word, not per glyph.
 
-        `picture` is the page's rendering, its pixels, and the page's left, top and scale; the word's lowest ratio
-        goes into `lowest`, its failures into `result` and `failures`. The word is then emptied.
+        `picture` is the page's rendering; the word's lowest ratio goes into `lowest`, its failures into `result`
+        and `failures`. The word is then emptied.
         """
         if not word:
             return
-        image, pixels, left, top, scale = picture
         fill = word[0][4]
-        x0, y0 = min(g[0] for g in word), min(g[1] for g in word)
-        x1, y1 = max(g[2] for g in word), max(g[3] for g in word)
+        x0s, y0s, x1s, y1s, _, larges = zip(*word)
+        x0, y0, x1, y1 = min(x0s), min(y0s), max(x1s), max(y1s)
+        left, top, scale = picture.left, picture.top, picture.scale
         box = (
             max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
-            min(image.width, round((x1 - left + 1.5) * scale)), min(image.height - 1, round((top - y0 + 1.5) * scale))
+            min(picture.width, round((x1 - left + 1.5) * scale)),
+            min(picture.height - 1, round((top - y0 + 1.5) * scale)),
         )
-        background = _background(pixels, box, fill)
+        background = _background(picture, box, fill)
         if background is not None:
             ratio = _ratio(fill, background)
             lowest[0] = min(lowest[0], ratio)
-            for *_, large in word:
-                if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
-                    result.text_contrast_failures += 1
-                    failures[(fill, background)] = ratio
+            if ratio < NORMAL_TEXT_RATIO:
+                for large in larges:
+                    if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
+                        result.text_contrast_failures += 1
+                        failures[(fill, background)] = ratio
         word.clear()
 
     document = pdfium.PdfDocument(pdf)
@@ -138,71 +142,21 @@ def _measure_pages(
                 measured.append(facts)
                 continue
             page = document[number - 1]
-            page_sizes: Counter = Counter()
-            page_fonts: dict[str, None] = {}
             # This page's lowest contrast.
             lowest = [21.0]
             codes_before = len(result.qr_codes)
-            left, _, _, top = page.get_mediabox()
             trim = page.get_trimbox()
             # One rendering per page. Contrast is measured at half the resolution the QR code is read at:
             # only a page that may hold the code is rendered at full resolution (and reduced for contrast).
             reads_code = bool(expected.booking_url) and (code_pages is None or number in code_pages)
-            full = page.render(scale=RENDER_DPI / 72 / (1 if reads_code else 2)).to_pil().convert("RGB")
-            image = full.reduce(2) if reads_code else full
-            scale = image.width / (page.get_width())
-            pixels = (image.tobytes(), image.width)
+            full, picture = _rendering(page, reads_code)
             text = page.get_textpage()
-            handle, matrix = text.raw, pdfium_c.FS_MATRIX()
-            boxes = [ctypes.c_double() for _ in range(4)]
-            colour = [ctypes.c_uint() for _ in range(4)]
-            glyphs = []
-            # Text object → (size, fill, large, font)
-            styles: dict[int, tuple] = {}
-            # The glyphs of the word being read, measured together: (x0, y0, x1, y1, fill, large)
-            word: list[tuple] = []
-            # What measure_word needs of this page: its rendering and where the rendering lies on it.
-            picture = (image, pixels, left, top, scale)
-
-            for index in range(text.count_chars()):
-                char = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
-                if char.isspace() or char < " " or pdfium_c.FPDFText_IsGenerated(handle, index) == 1:
-                    measure_word(word, picture, lowest)
-                    continue
-                # Size, colour, weight and font are the same for every character of one text object (a run of
-                # text WeasyPrint draws in one style): read once per object, not once per character.
-                text_object = pdfium_c.FPDFText_GetTextObject(handle, index)
-                style = styles.get(ctypes.cast(text_object, ctypes.c_void_p).value)
-                if style is None:
-                    pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix))
-                    size = round(
-                        pdfium_c.FPDFText_GetFontSize(handle, index)
-                        * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)),
-                        1,
-                    )
-                    pdfium_c.FPDFText_GetFillColor(handle, index, *(ctypes.byref(c) for c in colour))
-                    fill = "#{:02X}{:02X}{:02X}".format(*(c.value for c in colour[:3]))
-                    large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
-                    style = styles[ctypes.cast(text_object, ctypes.c_void_p).value] = (
-                        size, fill, large, fonts.name(handle, index)
-                    )
-                size, fill, large, font = style
-                if size <= 0:
-                    continue
-                page_sizes[size] += 1
-                page_fonts[font] = None
-                pdfium_c.FPDFText_GetCharBox(handle, index, *(ctypes.byref(b) for b in boxes))
-                x0, x1, y0, y1 = (b.value for b in boxes)
-                glyphs.append((x0, y0, x1, y1, char))
-                fonts.check(font, text_object, char)
-                # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
-                if word and (fill != word[0][4] or y1 < word[0][1] or y0 > word[0][3] or x0 < word[-1][0]):
-                    measure_word(word, picture, lowest)
-                word.append((x0, y0, x1, y1, fill, large))
-            measure_word(word, picture, lowest)
-            page_texts.append(text.get_text_range())
+            chars = text.get_text_range()
+            page_sizes, page_fonts, glyphs = _read_glyphs(text, chars, fonts, functools.partial(
+                measure_word, picture=picture, lowest=lowest))
+            page_texts.append(chars)
             images = _images(page)
-            painted.append(paint_page(page, handle, page_texts[-1], picture, trim, lines, SMALLEST_PT, images))
+            painted.append(paint_page(page, text.raw, chars, picture, trim, lines, SMALLEST_PT, images))
             for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
@@ -247,6 +201,102 @@ def _measure_pages(
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)
     return measured
+
+
+def _rendering(page, reads_code: bool):
+    """The page rendered once: the full-resolution picture the QR code is read from (a page that may hold it, else
+    None), and the `Picture` the contrast and painted checks read, at half that resolution."""
+    left, _, _, top = page.get_mediabox()
+    # RGB straight from pdfium: the checks read its rows where it lies, not a copy of it.
+    bitmap = page.render(scale=RENDER_DPI / 72 / (1 if reads_code else 2), rev_byteorder=True)
+    if reads_code:
+        full = bitmap.to_pil()
+        image = full.reduce(2)
+        return full, Picture(image.tobytes(), image.width, image.height, image.width * 3, left, top,
+                             image.width / page.get_width())
+    return None, Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
+                         bitmap.width / page.get_width())
+
+
+# One page's text read character by character from pdfium: ctypes out-parameters made once, and the two calls made
+# for every character declared to take and give plain addresses (no pointer objects to make and cast per character).
+_BOX = [ctypes.c_double() for _ in range(4)]
+_BOX_REFS = [ctypes.byref(b) for b in _BOX]
+_COLOUR = [ctypes.c_uint() for _ in range(4)]
+_COLOUR_REFS = [ctypes.byref(c) for c in _COLOUR]
+_MATRIX = pdfium_c.FS_MATRIX()
+
+
+def _address_function(function, restype, *argtypes):
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_text_object_at = _address_function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+_is_generated = _address_function(pdfium_c.FPDFText_IsGenerated, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+
+
+def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, dict, list]:
+    """Every glyph of a page's text (`text`, pdfium's text page; `chars`, its text, one character for each of
+    its characters, or not when pdfium gives it otherwise): the type sizes (size → glyphs), the fonts, and each
+    glyph's box and character. Glyphs are grouped into words on the way, each handed to `word_done` (a list of
+    (x0, y0, x1, y1, fill, large), emptied by it) when it ends."""
+    handle = text.raw
+    address = ctypes.cast(handle, ctypes.c_void_p).value
+    count = text.count_chars()
+    if len(chars) != count:
+        chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
+    page_sizes: Counter = Counter()
+    page_fonts: dict[str, None] = {}
+    glyphs = []
+    # Text object → (size, fill, large, font): the same for every character of one run of text WeasyPrint draws in
+    # one style, read once per object.
+    styles: dict[int, tuple] = {}
+    # (font, character) already checked: fonts.check says the same of it every time.
+    checked: set[tuple[str, str]] = set()
+    # The glyphs of the word being read: (x0, y0, x1, y1, fill, large)
+    word: list[tuple] = []
+    get_char_box = pdfium_c.FPDFText_GetCharBox
+    box = _BOX
+    for index, char in enumerate(chars):
+        if char == "\ufffe":
+            # pdfium's text gives a hyphen it put at a line's end so; one character at a time, as a control character.
+            char = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
+        if char.isspace() or char < " " or _is_generated(address, index) == 1:
+            word_done(word)
+            continue
+        key = _text_object_at(address, index)
+        style = styles.get(key)
+        if style is None:
+            style = styles[key] = _style(handle, index, fonts)
+        size, fill, large, font = style
+        if size <= 0:
+            continue
+        page_sizes[size] += 1
+        page_fonts[font] = None
+        get_char_box(handle, index, *_BOX_REFS)
+        x0, x1, y0, y1 = box[0].value, box[1].value, box[2].value, box[3].value
+        glyphs.append((x0, y0, x1, y1, char))
+        if (font, char) not in checked:
+            checked.add((font, char))
+            fonts.check(font, pdfium_c.FPDFText_GetTextObject(handle, index), char)
+        # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
+        if word and (fill != word[0][4] or y1 < word[0][1] or y0 > word[0][3] or x0 < word[-1][0]):
+            word_done(word)
+        word.append((x0, y0, x1, y1, fill, large))
+    word_done(word)
+    return page_sizes, page_fonts, glyphs
+
+
+def _style(handle, index: int, fonts: _Fonts) -> tuple[float, str, bool, str]:
+    """The size (as drawn: its text's size, scaled as its matrix scales it), fill colour, whether it counts as
+    large text, and font of the character at `index`, and of its whole text object."""
+    pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(_MATRIX))
+    m = _MATRIX
+    size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * math.sqrt(abs(m.a * m.d - m.b * m.c)), 1)
+    pdfium_c.FPDFText_GetFillColor(handle, index, *_COLOUR_REFS)
+    fill = f"#{_COLOUR[0].value:02X}{_COLOUR[1].value:02X}{_COLOUR[2].value:02X}"
+    large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
+    return size, fill, large, fonts.name(handle, index)
 
 
 def page_pictures(pdf: bytes, width_px: int, pages: int | None = None) -> list[bytes]:

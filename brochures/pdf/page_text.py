@@ -167,7 +167,23 @@ def _page_warnings(fill: list[float], expected: Expected) -> list[str]:
     return warnings
 
 
-def _background(image: tuple[bytes, int], box: tuple[int, int, int, int], fill: str) -> str | None:
+class Picture:
+    """A page's rendering as the checks read it: rows of RGB bytes, `stride` bytes apart, and where it lies on the
+    page (its left and top edges, in points, and pixels per point)."""
+
+    __slots__ = ("pixels", "width", "height", "stride", "left", "top", "scale")
+
+    def __init__(self, pixels, width: int, height: int, stride: int, left: float, top: float, scale: float):
+        self.pixels, self.width, self.height, self.stride = pixels, width, height, stride
+        self.left, self.top, self.scale = left, top, scale
+
+    def row(self, y: int, x0: int, x1: int) -> bytes:
+        """The pixels of row `y` from column `x0` up to `x1`, three bytes each."""
+        start = y * self.stride
+        return bytes(self.pixels[start + x0 * 3 : start + x1 * 3])
+
+
+def _background(picture: Picture, box: tuple[int, int, int, int], fill: str) -> str | None:
     """The most common colour just above and below a glyph (the gap between lines) that is not its own ink.
 
     Sampling the glyph's own area would find anti-aliased edge pixels, a blend of ink and
@@ -175,11 +191,9 @@ def _background(image: tuple[bytes, int], box: tuple[int, int, int, int], fill: 
     left, top, right, bottom = box
     if bottom - top < 2 or right <= left:
         return None
-    # The page's RGB bytes, read once per page rather than cropped per word.
-    pixels, width = image
     colours = []
     for row in (top, bottom):
-        line = pixels[(row * width + left) * 3 : (row * width + right) * 3]
+        line = picture.row(row, left, right)
         # One colour, as the gap between lines mostly is.
         if line == line[:3] * (len(line) // 3):
             colours.append((len(line) // 3, tuple(line[:3])))
@@ -187,11 +201,16 @@ def _background(image: tuple[bytes, int], box: tuple[int, int, int, int], fill: 
             colours += [
                 (count, tuple(rgb)) for rgb, count in Counter(line[i : i + 3] for i in range(0, len(line), 3)).items()
             ]
-    ink = tuple(int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    ink = _ink(fill)
     for _, rgb in sorted(colours, reverse=True):
         if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
             return "#{:02X}{:02X}{:02X}".format(*rgb)
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _ink(fill: str) -> tuple[int, int, int]:
+    return tuple(int(fill[i : i + 2], 16) for i in (1, 3, 5))
 
 
 @functools.lru_cache(maxsize=4096)

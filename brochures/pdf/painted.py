@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
-from brochures.pdf.page_text import LAM_ALEF, _pages, squeezed
+from brochures.pdf.page_text import LAM_ALEF, Picture, _pages, squeezed
 
 # Below this contrast with what lies around it, a glyph is not seen at all (the contrast check fails text
 # below 4.5:1 already; this names the safety line it hides).
@@ -70,7 +70,7 @@ def paint_page(
     page,
     handle,
     chars: str,
-    picture: tuple,
+    picture: Picture,
     trim,
     lines: tuple[str, ...],
     smallest_pt: float,
@@ -79,8 +79,8 @@ def paint_page(
     """Where the safety lines lie in one page's text layer, and which of their glyphs the rendering does not show.
 
     `page`: the pdfium page; `handle`: its text page; `chars`: its text, one character for each of its characters
-    (read again from `handle` if it is not); `picture`: its rendering (image, (RGB bytes, width), left, top,
-    scale); `trim`: its trim box; `lines`: the squeezed safety lines (`wanted`); `images`: the bounds of its raster
+    (read again from `handle` if it is not); `picture`: its rendering (page_text.Picture); `trim`: its trim box;
+    `lines`: the squeezed safety lines (`wanted`); `images`: the bounds of its raster
     images."""
     count = pdfium_c.FPDFText_CountChars(handle)
     if len(chars) != count:
@@ -182,13 +182,13 @@ def _places(text: str, lines: tuple[str, ...]) -> set[int]:
 class _Glyphs:
     """One page's glyphs, each looked at on the page's rendering."""
 
-    def __init__(self, page, handle, picture: tuple, trim, images: list, smallest_pt: float):
+    def __init__(self, page, handle, picture: Picture, trim, images: list, smallest_pt: float):
         self.page, self.handle, self.trim, self.images, self.smallest_pt = page, handle, trim, images, smallest_pt
         # Every object of the page in the order it is painted (text object → place), and the images with their
         # places: read only when an image lies over a glyph of the safety text.
         self.order: dict[int | None, int] | None = None
         self.painted_images: list[tuple[int, tuple]] = []
-        self.image, (self.pixels, self.width), self.left, self.top, self.scale = picture
+        self.picture = picture
         self.box = [ctypes.c_double() for _ in range(4)]
         self.box_refs = [ctypes.byref(b) for b in self.box]
         self.colour = [ctypes.c_uint() for _ in range(4)]
@@ -244,12 +244,13 @@ class _Glyphs:
             return "outside the page"
         if any(not _overlap(bounds, (x0, y0, x1, y1)) for bounds in self.clips(key, text_object)):
             return "clipped away"
-        image, scale = self.image, self.scale
+        image = self.picture
+        scale = image.scale
         inside = (
-            max(0, math.floor((x0 - self.left) * scale)),
-            max(0, math.floor((self.top - y1) * scale)),
-            min(image.width, math.ceil((x1 - self.left) * scale)),
-            min(image.height, math.ceil((self.top - y0) * scale)),
+            max(0, math.floor((x0 - image.left) * scale)),
+            max(0, math.floor((image.top - y1) * scale)),
+            min(image.width, math.ceil((x1 - image.left) * scale)),
+            min(image.height, math.ceil((image.top - y0) * scale)),
         )
         if inside[2] <= inside[0] or inside[3] <= inside[1]:
             return "outside the page"
@@ -284,12 +285,12 @@ class _Glyphs:
         """What lies around a glyph: of the pixel rows just above and below its box (a little wider than it), the
         colour furthest from its ink."""
         left, top, right, bottom = box
-        left, right = max(0, left - 2), min(self.width, right + 2)
+        left, right = max(0, left - 2), min(self.picture.width, right + 2)
         furthest, distance = ink, -1
         for row in (top - 2, bottom + 1):
-            if not 0 <= row < self.image.height:
+            if not 0 <= row < self.picture.height:
                 continue
-            line = self.pixels[(row * self.width + left) * 3 : (row * self.width + right) * 3]
+            line = self.picture.row(row, left, right)
             for i in range(0, len(line), 3):
                 away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
                 if away > distance:
@@ -303,7 +304,7 @@ class _Glyphs:
         span = abs(background[0] - ink[0]) + abs(background[1] - ink[1]) + abs(background[2] - ink[2]) or 1
         best = 0.0
         for row in range(top, bottom):
-            line = self.pixels[(row * self.width + left) * 3 : (row * self.width + right) * 3]
+            line = self.picture.row(row, left, right)
             for i in range(0, len(line), 3):
                 away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
                 if 1 - away / span > best:
