@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-import io
-
-from pypdf import PdfReader
+import pikepdf
 
 from brochures.pdf.facts import Inspection
+from brochures.pdf.objects import box, identity, info, is_array, is_dictionary, is_stream, open_pdf, text
 
 
-def accessibility(pdf: bytes, pdf_ua: bool, reader: PdfReader | None = None) -> dict[str, bool]:
+def accessibility(pdf: bytes, pdf_ua: bool, reader: pikepdf.Pdf | None = None) -> dict[str, bool]:
     """The checks a screen-reader user depends on, each pass or fail."""
-    reader = reader or PdfReader(io.BytesIO(pdf))
-    root = reader.trailer["/Root"]
-    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
-    figures = _elements(root.get("/StructTreeRoot"), "/Figure")
+    reader = reader if reader is not None else open_pdf(pdf)
+    root = reader.Root
+    xmp = root["/Metadata"].read_bytes() if is_stream(root.get("/Metadata")) else b""
+    figures = tagged(reader, "/Figure")
+    mark_info, preferences = root.get("/MarkInfo"), root.get("/ViewerPreferences")
     checks = {
-        "tagged": bool(root.get("/MarkInfo", {}).get("/Marked")),
+        "tagged": is_dictionary(mark_info) and bool(mark_info.get("/Marked")),
         "structure tree": "/StructTreeRoot" in root,
-        "document language": bool(root.get("/Lang")),
-        "title shown in title bar": bool((reader.metadata or {}).get("/Title"))
-        and bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle")),
-        "every figure has alternative text": bool(figures) and all(str(f.get("/Alt", "")).strip() for f in figures),
+        "document language": bool(text(root.get("/Lang"))),
+        "title shown in title bar": bool(text(info(reader).get("/Title")))
+        and is_dictionary(preferences) and bool(preferences.get("/DisplayDocTitle")),
+        "every figure has alternative text": bool(figures) and all(text(f.get("/Alt")).strip() for f in figures),
     }
     if pdf_ua:
         checks["identified as PDF/UA"] = b"pdfuaid:part" in xmp
     return checks
 
 
-def _check_structure(reader: PdfReader, result: Inspection) -> None:
+def _check_structure(reader: pikepdf.Pdf, result: Inspection) -> None:
     """Figures lie on their page, and every table header cell tells a screen reader what it heads:
     /A << /O /Table /Scope /Column or /Row >>."""
-    tree = reader.trailer["/Root"].get("/StructTreeRoot")
-    result.page_problems += _figures_outside(reader, _elements(tree, "/Figure"))
-    headers = _elements(tree, "/TH")
+    result.page_problems += _figures_outside(reader, tagged(reader, "/Figure"))
+    headers = tagged(reader, "/TH")
     result.table_headers = len(headers)
     missing = [header for header in headers if _scope(header) not in ("/Column", "/Row", "/Both")]
     # Shown with the other accessibility checks in the scorecard and the report.
@@ -46,45 +45,65 @@ def _check_structure(reader: PdfReader, result: Inspection) -> None:
         )
 
 
-def _figures_outside(reader: PdfReader, figures: list) -> list[str]:
+def page_numbers(reader: pikepdf.Pdf) -> dict:
+    """Each page's object → its page number, from 1."""
+    return {identity(page.obj): number for number, page in enumerate(reader.pages, start=1)}
+
+
+def _figures_outside(reader: pikepdf.Pdf, figures: list) -> list[str]:
     """Figures (the logo, icons, the diagram, the QR code: SVG drawn as paths) laid out beyond the trimmed page.
     WeasyPrint records each figure's box in CSS pixels from the trimmed page's top left corner."""
-    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, start=1)}
+    pages = page_numbers(reader)
     found = []
     for figure in figures:
-        box, page = figure.get("/A", {}).get("/BBox"), figure.raw_get("/Pg") if "/Pg" in figure else None
-        number = pages.get(getattr(page, "idnum", None))
-        if box is None or number is None:
+        attributes, page = figure.get("/A"), figure.get("/Pg")
+        bounds = attributes.get("/BBox") if is_dictionary(attributes) else None
+        number = pages.get(identity(page)) if page is not None else None
+        if not is_array(bounds) or number is None:
             continue
-        trim = reader.pages[number - 1].trimbox
-        width, height = float(trim.width) * 96 / 72, float(trim.height) * 96 / 72
-        x0, y0, x1, y1 = (float(v) for v in box)
+        left, bottom, right, top = box(reader.pages[number - 1], "/TrimBox")
+        width, height = (right - left) * 96 / 72, (top - bottom) * 96 / 72
+        x0, y0, x1, y1 = (float(v) for v in bounds)
         over = max(-x0, x1 - width, -y0, y1 - height)
         if over > 1:
-            alt = str(figure.get("/Alt", "an image"))
+            alt = text(figure.get("/Alt"), "an image")
             found.append(f"page {number}: {alt[:60]!r} is laid out {over * 25.4 / 96:.0f} mm beyond the page edge")
     return found
 
 
 def _scope(element) -> str | None:
     attributes = element.get("/A")
-    attributes = attributes.get_object() if attributes is not None else None
-    for attribute in attributes if isinstance(attributes, list) else [attributes]:
-        attribute = attribute.get_object() if attribute is not None else None
-        if isinstance(attribute, dict) and attribute.get("/O") == "/Table" and "/Scope" in attribute:
+    for attribute in attributes if is_array(attributes) else [attributes]:
+        if is_dictionary(attribute) and attribute.get("/O") == "/Table" and "/Scope" in attribute:
             return str(attribute["/Scope"])
     return None
 
 
-def _elements(node, role: str, found=None) -> list:
-    found = [] if found is None else found
-    node = node.get_object() if hasattr(node, "get_object") else node
-    if isinstance(node, list):
+# The roles the gate looks for in the structure tree.
+ROLES = ("/Figure", "/TH")
+
+
+# The last PDF's structure elements of each role: three checks read them, and the tree is walked once.
+_last_walk: list = [None, {}]
+
+
+def tagged(reader: pikepdf.Pdf, role: str) -> list:
+    """The structure elements of `role` (one of ROLES) in the PDF, in the order a screen reader meets them."""
+    if _last_walk[0] is not reader:
+        found: dict[str, list] = {name: [] for name in ROLES}
+        _elements(reader.Root.get("/StructTreeRoot"), found)
+        _last_walk[:] = [reader, found]
+    return _last_walk[1][role]
+
+
+def _elements(node, found: dict[str, list]) -> None:
+    """Each structure element under `node` whose role is a key of `found`, added to its list."""
+    if is_array(node):
         for child in node:
-            _elements(child, role, found)
-    elif isinstance(node, dict):
-        if node.get("/S") == role:
-            found.append(node)
+            _elements(child, found)
+    elif is_dictionary(node):
+        role = node.get("/S")
+        if role is not None and (listed := found.get(str(role))) is not None:
+            listed.append(node)
         if "/K" in node:
-            _elements(node["/K"], role, found)
-    return found
+            _elements(node["/K"], found)

@@ -1,14 +1,14 @@
-"""The finished PDF read back with pypdf: metadata, page boxes, links, and what a press file must carry."""
+"""The finished PDF read back (with pikepdf): metadata, page boxes, links, and what a press file must carry."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pypdf import PdfReader
+import pikepdf
 
 from brochures.pdf.facts import Expected
+from brochures.pdf.objects import box, info, is_array, is_dictionary, is_stream, open_pdf, text
 from brochures.plan.documents import (
     BOOKLET,
     PRESS,
@@ -69,35 +69,39 @@ def expected_page_size(document: Document) -> tuple[float, float]:
     return PAGE_POINTS[size]
 
 
-def check_pdf(document: Document, pdf: bytes, reader: PdfReader | None = None) -> int:
+def check_pdf(document: Document, pdf: bytes, reader: pikepdf.Pdf | None = None) -> int:
     """Read the PDF back as a viewer or a print shop's preflight would; return its page count or raise PrintError.
-    `reader`: the PDF already parsed, shared with the quality gate's inspection so it is parsed once."""
-    reader = reader or PdfReader(io.BytesIO(pdf))
+    `reader`: the PDF already opened (pdf/objects.py), shared with the quality gate's inspection so it is read once."""
+    reader = reader if reader is not None else open_pdf(pdf)
     config = document.clinic.config
-    root = reader.trailer["/Root"]
-    metadata = reader.metadata or {}
-    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
+    root = reader.Root
+    metadata = info(reader)
+    xmp = root["/Metadata"].read_bytes() if is_stream(root.get("/Metadata")) else b""
     problems = []
-    if metadata.get("/Title") != document.title:
-        problems.append(f"title is {metadata.get('/Title')!r}, expected {document.title!r}")
-    if metadata.get("/Author") != config.name:
-        problems.append(f"author is {metadata.get('/Author')!r}, expected {config.name!r}")
-    if not root.get("/MarkInfo", {}).get("/Marked") or "/StructTreeRoot" not in root:
+    title, author = metadata.get("/Title"), metadata.get("/Author")
+    if title is None or str(title) != document.title:
+        problems.append(f"title is {text(title, None)!r}, expected {document.title!r}")
+    if author is None or str(author) != config.name:
+        problems.append(f"author is {text(author, None)!r}, expected {config.name!r}")
+    mark_info = root.get("/MarkInfo")
+    if not (is_dictionary(mark_info) and bool(mark_info.get("/Marked"))) or "/StructTreeRoot" not in root:
         problems.append("it is not tagged")
-    if root.get("/Lang") != config.language:
-        problems.append(f"language is {root.get('/Lang')!r}, expected {config.language!r}")
+    if text(root.get("/Lang"), None) != config.language:
+        problems.append(f"language is {text(root.get('/Lang'), None)!r}, expected {config.language!r}")
     if document.variant == STANDARD and b"pdfuaid:part" not in xmp:
         problems.append("it is not identified as PDF/UA")
     if document.variant == PRESS:
         problems += _press_problems(reader, root, xmp)
-    if "/EmbeddedFiles" in root.get("/Names", {}) or "/AF" in root:
+    names = root.get("/Names")
+    if (is_dictionary(names) and "/EmbeddedFiles" in names) or "/AF" in root:
         problems.append("it has files attached (a clinic template's rel=\"attachment\" link?); brochures carry none")
     width, height = expected_page_size(document)
     bleed = BLEED_POINTS if document.variant == PRESS else 0
     for number, page in enumerate(reader.pages, start=1):
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            uri = str((annotation.get("/A") or {}).get("/URI", ""))
+        annotations = page.obj.get("/Annots")
+        for annotation in annotations if is_array(annotations) else []:
+            action = annotation.get("/A")
+            uri = text(action.get("/URI")) if is_dictionary(action) else ""
             if annotation.get("/Subtype") == "/FileAttachment":
                 problems.append(f"page {number} has a file attached; brochures carry none")
             elif uri and urlsplit(uri).scheme.lower() not in LINK_SCHEMES:
@@ -107,17 +111,16 @@ def check_pdf(document: Document, pdf: bytes, reader: PdfReader | None = None) -
                     f"{display_path(Path(unquote(urlsplit(uri).path))) if uri.startswith('file:') else uri!r}; "
                     f"links may only be {', '.join(LINK_SCHEMES)}"
                 )
-        trim, media = page.trimbox, page.mediabox
-        if abs(float(trim.width) - width) > 1 or abs(float(trim.height) - height) > 1:
+        trim, media = box(page, "/TrimBox"), box(page, "/MediaBox")
+        trim_width, trim_height, media_width = trim[2] - trim[0], trim[3] - trim[1], media[2] - media[0]
+        if abs(trim_width - width) > 1 or abs(trim_height - height) > 1:
             problems.append(
-                f"page {number} is {float(trim.width):.0f}×{float(trim.height):.0f} pt, "
-                f"expected {width:.0f}×{height:.0f}"
+                f"page {number} is {trim_width:.0f}×{trim_height:.0f} pt, expected {width:.0f}×{height:.0f}"
             )
             break
-        if abs(float(media.width) - float(trim.width) - 2 * bleed) > 0.5:
+        if abs(media_width - trim_width - 2 * bleed) > 0.5:
             problems.append(
-                f"page {number} has {(float(media.width) - float(trim.width)) / 2:.1f} pt of bleed, "
-                f"expected {bleed:.1f}"
+                f"page {number} has {(media_width - trim_width) / 2:.1f} pt of bleed, expected {bleed:.1f}"
             )
             break
     if problems:
@@ -125,33 +128,32 @@ def check_pdf(document: Document, pdf: bytes, reader: PdfReader | None = None) -
     return len(reader.pages)
 
 
-def _press_problems(reader: PdfReader, root, xmp: bytes) -> list[str]:
+def _press_problems(reader: pikepdf.Pdf, root, xmp: bytes) -> list[str]:
     """What a print shop's preflight checks for PDF/X-4: identification, output intent, boxes, embedded fonts."""
     problems = []
-    intents = [intent.get_object() for intent in root.get("/OutputIntents", [])]
+    intents = root.get("/OutputIntents")
+    intents = [intent for intent in intents if is_dictionary(intent)] if is_array(intents) else []
     if not any(i.get("/S") == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
         problems.append("it has no PDF/X output intent with a colour profile")
     if b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" not in xmp:
         problems.append("it is not identified as PDF/X-4")
-    if (reader.metadata or {}).get("/Trapped") != "/False":
+    if info(reader).get("/Trapped") != "/False":
         problems.append("its Trapped key is missing")
     for number, page in enumerate(reader.pages, start=1):
-        media, bleed, trim = page.mediabox, page.bleedbox, page.trimbox
-        inside = float(media.left) <= float(bleed.left) <= float(trim.left) and float(trim.right) <= float(
-            bleed.right
-        ) <= float(media.right)
-        if "/TrimBox" not in page or not inside:
+        media, bleed, trim = box(page, "/MediaBox"), box(page, "/BleedBox"), box(page, "/TrimBox")
+        inside = media[0] <= bleed[0] <= trim[0] and trim[2] <= bleed[2] <= media[2]
+        if "/TrimBox" not in page.obj or not inside:
             problems.append(f"page {number} lacks a TrimBox inside its BleedBox and MediaBox")
-        fonts = page.get("/Resources", {}).get("/Font", {})
-        for name, font in fonts.items():
-            font = font.get_object()
-            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font).get(
-                "/FontDescriptor"
-            )
-            if descriptor is None or not any(
-                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")
+        resources = page.obj.get("/Resources")
+        fonts = resources.get("/Font") if is_dictionary(resources) else None
+        for name, font in fonts.items() if is_dictionary(fonts) else []:
+            descendants = font.get("/DescendantFonts")
+            owner = descendants[0] if is_array(descendants) and len(descendants) else font
+            descriptor = owner.get("/FontDescriptor") if is_dictionary(owner) else None
+            if not is_dictionary(descriptor) or not any(
+                key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
             ):
-                problems.append(f"font {font.get('/BaseFont', name)} on page {number} is not embedded")
+                problems.append(f"font {text(font.get('/BaseFont'), name)} on page {number} is not embedded")
     return problems
 
 

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from struct import error as struct_error
 
+import pikepdf
 from fontTools.ttLib import TTFont, TTLibError
 
 from brochures.brand.fonts import MAX_FONT_BYTES, readable_font_file
@@ -31,18 +32,21 @@ from brochures.pdf.glyph_shapes import (
     slant_of,
     verdict,
 )
+from brochures.pdf.objects import identity, is_dictionary, is_stream, open_pdf
+from brochures.pdf.objects import text as pdf_text
 from brochures.problems import display_path
 
 
 def glyph_problems(reader, expected: Expected) -> list[str]:
-    """What each font of the PDF (`reader`, read by pypdf) draws for a character other than the one its text layer
-    says: one problem per font, naming it, the files that draw those glyphs and the characters."""
+    """What each font of the PDF (`reader`: the PDF, as pdf/objects.py `open_pdf` takes it) draws for a character
+    other than the one its text layer says: one problem per font, naming it, the files that draw those glyphs and
+    the characters."""
     letters = safety_letters(expected.must_show)
     # Font → character (or characters one glyph stands for) → what it draws instead.
     wrong: dict[str, dict[str, str]] = {}
     files: dict[str, set[str]] = {}
     new: dict[str, str | None] = {}
-    for font in _fonts(reader):
+    for font in _fonts(open_pdf(reader)):
         claims = _claims(font, letters)
         if not claims:
             continue
@@ -118,30 +122,29 @@ def _file_digest(path: str, identity: tuple[int, int], char: str) -> str | None:
 def _fonts(reader):
     """Every font the pages use (their own resources and those of the forms they draw), each once."""
     seen: set = set()
-    pending = [page.get("/Resources") for page in reader.pages]
+    pending = [page.obj.get("/Resources") for page in reader.pages]
     visited = 0
     while pending and visited < 10_000:
         visited += 1
         resources = pending.pop()
-        resources = resources.get_object() if resources is not None else None
-        if not hasattr(resources, "get"):
+        if not is_dictionary(resources):
             continue
-        for reference in (resources.get("/Font") or {}).values():
-            key = getattr(reference, "idnum", None) or id(reference)
-            if key not in seen:
+        fonts, forms = resources.get("/Font"), resources.get("/XObject")
+        for font in fonts.values() if is_dictionary(fonts) else []:
+            key = identity(font)
+            if key not in seen and is_dictionary(font):
                 seen.add(key)
-                yield reference.get_object()
-        for reference in (resources.get("/XObject") or {}).values():
-            key = ("form", getattr(reference, "idnum", None) or id(reference))
-            form = reference.get_object()
-            if key not in seen and form.get("/Subtype") == "/Form":
+                yield font
+        for form in forms.values() if is_dictionary(forms) else []:
+            key = ("form", identity(form))
+            if key not in seen and is_stream(form) and form.get("/Subtype") == "/Form":
                 seen.add(key)
                 pending.append(form.get("/Resources"))
 
 
 def _font_name(font, expected: Expected) -> tuple[str, tuple[str, ...]]:
     """The font as the clinic named it, and its files; else as the PDF names it (without its subset tag)."""
-    name = str(font.get("/BaseFont", "")).lstrip("/")
+    name = pdf_text(font.get("/BaseFont")).lstrip("/")
     name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
     for css, family, files in ((expected.font, expected.font_family, expected.font_files), *expected.script_fonts):
         if css and (name == css or name.startswith(css + "-")):
@@ -154,9 +157,9 @@ def _claims(font, letters: frozenset[str]) -> dict[int, str]:
     also each glyph read as several characters one of which is a digit or "+" (no honest font joins digits)."""
     if font.get("/Subtype") != "/Type0" or "/ToUnicode" not in font:
         return _simple_claims(font, letters)
-    to_unicode = _to_unicode(font["/ToUnicode"].get_object().get_data())
+    to_unicode = _to_unicode(_data(font["/ToUnicode"]))
     to_cid = _encoding(font.get("/Encoding"))
-    descendant = font["/DescendantFonts"][0].get_object()
+    descendant = font["/DescendantFonts"][0]
     to_glyph = _cid_to_gid(descendant.get("/CIDToGIDMap"))
     claims: dict[int, str] = {}
     for code, text in to_unicode.items():
@@ -176,7 +179,7 @@ def _simple_claims(font, letters: frozenset[str]) -> dict[int, str]:
     checked character it claims to draw is named."""
     if "/ToUnicode" not in font:
         return {}
-    to_unicode = _to_unicode(font["/ToUnicode"].get_object().get_data())
+    to_unicode = _to_unicode(_data(font["/ToUnicode"]))
     return {-code - 1: text for code, text in to_unicode.items() if len(text) == 1 and checked(text, letters)}
 
 
@@ -215,10 +218,9 @@ def _to_unicode(data: bytes) -> dict[int, str]:
 
 def _encoding(encoding):
     """Code → CID: Identity-H, or a CMap of cidchar and cidrange entries (WeasyPrint maps a missing glyph to 0)."""
-    encoding = encoding.get_object() if encoding is not None else None
-    if encoding is None or not hasattr(encoding, "get_data"):
+    if not is_stream(encoding):
         return lambda code: code
-    data = encoding.get_data()
+    data = encoding.read_bytes()
     table: dict[int, int] = {}
     for block in re.findall(rb"begincidchar(.*?)endcidchar", data, re.S):
         for code, cid in re.findall(rb"<([0-9A-Fa-f]+)>\s*(\d+)", block):
@@ -231,11 +233,15 @@ def _encoding(encoding):
 
 
 def _cid_to_gid(mapping):
-    mapping = mapping.get_object() if mapping is not None else None
-    if mapping is None or not hasattr(mapping, "get_data"):
+    if not is_stream(mapping):
         return lambda cid: cid
-    data = mapping.get_data()
+    data = mapping.read_bytes()
     return lambda cid: int.from_bytes(data[2 * cid:2 * cid + 2], "big") if 2 * cid + 2 <= len(data) else None
+
+
+def _data(stream) -> bytes:
+    """A stream's bytes, decoded (nothing for what is not a stream)."""
+    return stream.read_bytes() if is_stream(stream) else b""
 
 
 def _program(font) -> TTFont | None:
@@ -243,13 +249,15 @@ def _program(font) -> TTFont | None:
     if font.get("/Subtype") != "/Type0":
         return None
     try:
-        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
-        stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
-        if stream is None:
+        descriptor = font["/DescendantFonts"][0]["/FontDescriptor"]
+        stream = descriptor.get("/FontFile2")
+        stream = stream if stream is not None else descriptor.get("/FontFile3")
+        if not is_stream(stream):
             return None
-        data = stream.get_object().get_data()
+        data = stream.read_bytes()
         if len(data) > MAX_FONT_BYTES:
             return None
         return TTFont(io.BytesIO(data), lazy=True)
-    except (TTLibError, KeyError, AssertionError, ValueError, IndexError, TypeError, OSError, struct_error):
+    except (TTLibError, KeyError, AssertionError, ValueError, IndexError, TypeError, OSError, struct_error,
+            pikepdf.PdfError):
         return None

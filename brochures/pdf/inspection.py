@@ -9,6 +9,7 @@ import io
 import math
 from collections import Counter
 
+import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf import PdfReader
@@ -17,6 +18,7 @@ from brochures.pdf.accessibility import _check_structure, accessibility
 from brochures.pdf.facts import Expected, Inspection, PageFacts
 from brochures.pdf.glyph_fonts import _Fonts
 from brochures.pdf.glyph_truth import glyph_problems
+from brochures.pdf.objects import is_dictionary, open_pdf
 from brochures.pdf.page_text import (
     Picture,
     _background,
@@ -44,9 +46,9 @@ RENDER_DPI = 150
 
 
 def inspect_pdf(
-    pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: PdfReader | None = None
+    pdf: bytes, pdf_ua: bool, expected: Expected | None = None, reader: pikepdf.Pdf | None = None
 ) -> Inspection:
-    """Everything the gate measures on a finished PDF (`reader`: the same PDF, already parsed by pypdf)."""
+    """Everything the gate measures on a finished PDF (`reader`: the same PDF, already opened: pdf/objects.py)."""
     return inspect_pages(pdf, pdf_ua, expected, reader)[0]
 
 
@@ -54,7 +56,7 @@ def inspect_pages(
     pdf: bytes,
     pdf_ua: bool,
     expected: Expected | None = None,
-    reader: PdfReader | None = None,
+    reader: pikepdf.Pdf | None = None,
     known: dict[int, PageFacts] | None = None,
 ) -> tuple[Inspection, list[PageFacts]]:
     """`inspect_pdf`, with what was measured on each page. `known`: pages (numbered from 1) that draw exactly what
@@ -63,15 +65,17 @@ def inspect_pages(
     is always checked on this PDF."""
     result = Inspection()
     expected = expected or Expected()
-    reader = reader or PdfReader(io.BytesIO(pdf))
-    facts = _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), reader, known or {})
+    reader = reader if reader is not None else open_pdf(pdf)
+    facts = _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), known or {})
     # Each glyph drawn for a digit, "+" or a safety line's letter draws that character.
     result.page_problems += glyph_problems(reader, expected)
     result.accessibility = accessibility(pdf, pdf_ua, reader)
     # An Arabic document says so, for viewers that lay out pages side by side.
     if expected.right_to_left:
-        preferences = reader.trailer["/Root"].get("/ViewerPreferences") or {}
-        result.accessibility["reading direction right to left"] = preferences.get("/Direction") == "/R2L"
+        preferences = reader.Root.get("/ViewerPreferences")
+        result.accessibility["reading direction right to left"] = (
+            is_dictionary(preferences) and preferences.get("/Direction") == "/R2L"
+        )
     _check_structure(reader, result)
     return result, facts
 
@@ -81,7 +85,6 @@ def _measure_pages(
     result: Inspection,
     expected: Expected,
     code_pages: set[int] | None,
-    reader: PdfReader | None = None,
     known: dict[int, PageFacts] | None = None,
 ) -> list[PageFacts]:
     """Every page rendered once, at the resolution a phone camera sees: size and contrast of every glyph,
@@ -190,9 +193,10 @@ def _measure_pages(
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
+    # pypdf gives a right-to-left page's text in its logical order (page_text.reading_order).
     logical = (
-        [page.extract_text() for page in reader.pages]
-        if expected.right_to_left and expected.must_show and reader
+        [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+        if expected.right_to_left and expected.must_show
         else None
     )
     result.page_problems += _missing(page_texts, expected.must_show, logical)

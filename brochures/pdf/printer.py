@@ -5,14 +5,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import io
 import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from pypdf import PdfReader
 from weasyprint import CSS, HTML
 from weasyprint.images import RasterImage
 from weasyprint.text.fonts import FontConfiguration
@@ -29,6 +27,7 @@ from brochures.pdf.facts import Inspection, PageFacts
 from brochures.pdf.finishing import finish
 from brochures.pdf.inspection import inspect_pages, inspection_failures
 from brochures.pdf.layout_rules import COMPARISON_FILL, Rules, layout_warnings, thin_pages
+from brochures.pdf.objects import open_pdf
 from brochures.plan.documents import (
     BOOKLET,
     LEAFLET,
@@ -295,11 +294,11 @@ class Printer:
                 cache_entry=saved,
             )
         pdf, warnings, laid_out, known = self._print(document, html, parts)
-        reader = PdfReader(io.BytesIO(pdf))
-        pages = check_pdf(document, pdf, reader)
-        inspection, facts = inspect_pages(
-            pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader, known=known
-        )
+        with open_pdf(pdf) as reader:
+            pages = check_pdf(document, pdf, reader)
+            inspection, facts = inspect_pages(
+                pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader, known=known
+            )
         if unreadable := inspection_failures(inspection):
             raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
         if document.kind != BOOKLET and document.layout == LEAFLET:

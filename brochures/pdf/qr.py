@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pikepdf
 import zxingcpp
-from pypdf import PdfReader
 
-from brochures.pdf.accessibility import _elements
+from brochures.pdf.accessibility import page_numbers, tagged
 from brochures.pdf.facts import MM
+from brochures.pdf.objects import identity, text
 
 # Smallest printed QR code a phone reliably focuses on.
 QR_MINIMUM_MM = 20.0
@@ -20,15 +21,15 @@ QR_MODULE_MM = 0.4
 QR_QUIET_MODULES = 4
 
 
-def _code_pages(reader: PdfReader, url: str | None) -> set[int] | None:
+def _code_pages(reader: pikepdf.Pdf, url: str | None) -> set[int] | None:
     """The pages whose figures are described by the booking address (the QR code's alternative text), so only
     they are searched for the code; None (every page) when no figure says so."""
     if not url:
         return set()
-    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, start=1)}
-    found = {pages.get(getattr(figure.raw_get("/Pg"), "idnum", None))
-             for figure in _elements(reader.trailer["/Root"].get("/StructTreeRoot"), "/Figure")
-             if "/Pg" in figure and url in str(figure.get("/Alt", ""))}
+    pages = page_numbers(reader)
+    found = {pages.get(identity(figure["/Pg"]))
+             for figure in tagged(reader, "/Figure")
+             if "/Pg" in figure and url in text(figure.get("/Alt"))}
     return (found - {None}) or None
 
 
