@@ -30,6 +30,8 @@ from brochures.pdf.page_text import (
     _page_warnings,
     _pages,
     _ratio,
+    is_generated,
+    text_object_at,
 )
 from brochures.pdf.painted import hidden, paint_page, seen_before, wanted
 from brochures.pdf.qr import _code_pages, _qr_codes
@@ -164,7 +166,7 @@ def _measure_pages(
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
             if reads_code:
-                for code, problem in _qr_codes(full, RENDER_DPI / 72, expected.booking_url):
+                for code, problem in _qr_codes(*full, RENDER_DPI / 72, expected.booking_url):
                     result.qr_codes.append(code)
                     if problem:
                         problems.setdefault(problem, []).append(number)
@@ -209,34 +211,33 @@ def _measure_pages(
 
 def _rendering(page, reads_code: bool):
     """The page rendered once: the full-resolution picture the QR code is read from (a page that may hold it, else
-    None), and the `Picture` the contrast and painted checks read, at half that resolution."""
+    None: a PIL image, and its pixels as rows × columns × RGB for the decoder, not copied), and the `Picture` the
+    contrast and painted checks read, at half that resolution."""
     left, _, _, top = page.get_mediabox()
     # RGB straight from pdfium: the checks read its rows where it lies, not a copy of it.
-    bitmap = page.render(scale=RENDER_DPI / 72 / (1 if reads_code else 2), rev_byteorder=True)
-    if reads_code:
-        full = bitmap.to_pil()
-        image = full.reduce(2)
-        return full, Picture(image.tobytes(), image.width, image.height, image.width * 3, left, top,
-                             image.width / page.get_width())
-    return None, Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
-                         bitmap.width / page.get_width())
+    if not reads_code:
+        bitmap = page.render(scale=RENDER_DPI / 72 / 2, rev_byteorder=True)
+        return None, Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
+                             bitmap.width / page.get_width())
+    # Rows without padding, so that the decoder reads the pixels where they are.
+    bitmap = page.render(scale=RENDER_DPI / 72, rev_byteorder=True, bitmap_maker=_packed_bitmap)
+    full = bitmap.to_pil()
+    pixels = memoryview(bitmap.buffer).cast("B", (bitmap.height, bitmap.width, 3))
+    image = full.reduce(2)
+    return (full, pixels), Picture(image.tobytes(), image.width, image.height, image.width * 3, left, top,
+                                   image.width / page.get_width())
 
 
-# One page's text read character by character from pdfium: ctypes out-parameters made once, and the two calls made
-# for every character declared to take and give plain addresses (no pointer objects to make and cast per character).
+def _packed_bitmap(width: int, height: int, format: int, rev_byteorder: bool, **_):
+    return pdfium.PdfBitmap.new_native(width, height, format, rev_byteorder=rev_byteorder, stride=width * 3)
+
+
+# One page's text read character by character from pdfium: ctypes out-parameters made once.
 _BOX = [ctypes.c_double() for _ in range(4)]
 _BOX_REFS = [ctypes.byref(b) for b in _BOX]
 _COLOUR = [ctypes.c_uint() for _ in range(4)]
 _COLOUR_REFS = [ctypes.byref(c) for c in _COLOUR]
 _MATRIX = pdfium_c.FS_MATRIX()
-
-
-def _address_function(function, restype, *argtypes):
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
-
-
-_text_object_at = _address_function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-_is_generated = _address_function(pdfium_c.FPDFText_IsGenerated, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
 
 
 def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, dict, list]:
@@ -265,10 +266,10 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
         if char == "\ufffe":
             # pdfium's text gives a hyphen it put at a line's end so; one character at a time, as a control character.
             char = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
-        if char.isspace() or char < " " or _is_generated(address, index) == 1:
+        if char.isspace() or char < " " or is_generated(address, index) == 1:
             word_done(word)
             continue
-        key = _text_object_at(address, index)
+        key = text_object_at(address, index)
         style = styles.get(key)
         if style is None:
             style = styles[key] = _style(handle, index, fonts)

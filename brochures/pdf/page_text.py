@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import re
 import unicodedata
@@ -42,6 +43,18 @@ def reading_order(page_text: str) -> str:
     or digits) left to right as they are drawn, each run itself in reading order. So each line's runs are put back
     right to left: ".020 7946 0000 اتصل بنا على الرقم" reads "اتصل بنا على الرقم .020 7946 0000"."""
     return "\n".join("".join(reversed(ARABIC_RUN.findall(line))) for line in page_text.splitlines())
+
+
+def _address_function(function, restype, *argtypes):
+    """A pdfium function declared to take and give plain addresses: called for every character of a page, it then
+    makes no pointer object to pass or to cast back."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+# The text object of a character (its address: an int, or None), and whether pdfium made the character up (a space
+# or line break between words): (text page address, character index).
+text_object_at = _address_function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+is_generated = _address_function(pdfium_c.FPDFText_IsGenerated, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
 
 
 def _missing(

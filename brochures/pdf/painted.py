@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
-from brochures.pdf.page_text import LAM_ALEF, Picture, _pages, squeezed
+from brochures.pdf.page_text import LAM_ALEF, Picture, _pages, squeezed, text_object_at
 
 # Below this contrast with what lies around it, a glyph is not seen at all (the contrast check fails text
 # below 4.5:1 already; this names the safety line it hides).
@@ -184,6 +184,7 @@ class _Glyphs:
 
     def __init__(self, page, handle, picture: Picture, trim, images: list, smallest_pt: float):
         self.page, self.handle, self.trim, self.images, self.smallest_pt = page, handle, trim, images, smallest_pt
+        self.address = ctypes.cast(handle, ctypes.c_void_p).value
         # Every object of the page in the order it is painted (text object → place), and the images with their
         # places: read only when an image lies over a glyph of the safety text.
         self.order: dict[int | None, int] | None = None
@@ -199,11 +200,12 @@ class _Glyphs:
         self.clipping: dict[int | None, list[tuple[float, float, float, float]]] = {}
         self.x, self.y = ctypes.c_float(), ctypes.c_float()
 
-    def clips(self, key: int | None, text_object) -> list[tuple[float, float, float, float]]:
-        """The bounds of each path clipping a text object (its text is drawn only inside all of them); `key`: the
-        object's address."""
+    def clips(self, key: int | None, index: int) -> list[tuple[float, float, float, float]]:
+        """The bounds of each path clipping the text object of the character at `index` (its text is drawn only
+        inside all of them); `key`: the object's address."""
         if key not in self.clipping:
             self.clipping[key] = []
+            text_object = pdfium_c.FPDFText_GetTextObject(self.handle, index) if key else None
             clip = pdfium_c.FPDFPageObj_GetClipPath(text_object) if key else None
             for path in range(pdfium_c.FPDFClipPath_CountPaths(clip) if clip else 0):
                 points = []
@@ -229,8 +231,7 @@ class _Glyphs:
 
     def unseen(self, index: int) -> str:
         """Why the glyph of one character is not seen on the rendered page, or "" when it is."""
-        text_object = pdfium_c.FPDFText_GetTextObject(self.handle, index)
-        key = ctypes.cast(text_object, ctypes.c_void_p).value
+        key = text_object_at(self.address, index)
         size, ink = self.style(index, key)
         if size < self.smallest_pt:
             return f"smaller than {self.smallest_pt:g} pt"
@@ -242,7 +243,7 @@ class _Glyphs:
         left, bottom, right, top = self.trim
         if x0 < left - EDGE or y0 < bottom - EDGE or x1 > right + EDGE or y1 > top + EDGE:
             return "outside the page"
-        if any(not _overlap(bounds, (x0, y0, x1, y1)) for bounds in self.clips(key, text_object)):
+        if any(not _overlap(bounds, (x0, y0, x1, y1)) for bounds in self.clips(key, index)):
             return "clipped away"
         image = self.picture
         scale = image.scale
@@ -291,6 +292,9 @@ class _Glyphs:
             if not 0 <= row < self.picture.height:
                 continue
             line = self.picture.row(row, left, right)
+            # A row of one colour (the gap between lines mostly is): its first pixel says it all.
+            if line == line[:3] * (len(line) // 3):
+                line = line[:3]
             for i in range(0, len(line), 3):
                 away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
                 if away > distance:

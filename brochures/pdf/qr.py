@@ -33,11 +33,12 @@ def _code_pages(reader: pikepdf.Pdf, url: str | None) -> set[int] | None:
     return (found - {None}) or None
 
 
-def _qr_codes(image, scale: float, url: str | None) -> list[tuple[str, str | None]]:
-    """Each QR code on a rendered page, with what is wrong with it (or None): what it gives, its printed size,
-    its module size and its quiet zone."""
+def _qr_codes(image, pixels, scale: float, url: str | None) -> list[tuple[str, str | None]]:
+    """Each QR code on a rendered page (`image`, and its `pixels`: rows × columns × RGB, read by the decoder where
+    they lie), with what is wrong with it (or None): what it gives, its printed size, its module size and its quiet
+    zone."""
     found = []
-    for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False):
+    for code in zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False):
         corners = code.position
         xs = [corners.top_left.x, corners.top_right.x, corners.bottom_left.x, corners.bottom_right.x]
         ys = [corners.top_left.y, corners.top_right.y, corners.bottom_left.y, corners.bottom_right.y]
