@@ -30,7 +30,7 @@ from brochures.pdf.page_text import (
     _page_warnings,
     _pages,
     _ratio,
-    is_generated,
+    char_box,
     text_object_at,
 )
 from brochures.pdf.painted import hidden, paint_page, seen_before, wanted
@@ -250,9 +250,10 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
     count = text.count_chars()
     if len(chars) != count:
         chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
-    page_sizes: Counter = Counter()
     page_fonts: dict[str, None] = {}
     glyphs = []
+    # The style of each glyph, in turn: counted into sizes at the end.
+    drawn: list[tuple] = []
     # Text object → (size, fill, large, font): the same for every character of one run of text WeasyPrint draws in
     # one style, read once per object.
     styles: dict[int, tuple] = {}
@@ -260,25 +261,27 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
     checked: set[tuple[str, str]] = set()
     # The glyphs of the word being read: (x0, y0, x1, y1, fill, large)
     word: list[tuple] = []
-    get_char_box = pdfium_c.FPDFText_GetCharBox
-    box = _BOX
+    get_char_box, box, refs = char_box, _BOX, _BOX_REFS
     for index, char in enumerate(chars):
         if char == "\ufffe":
             # pdfium's text gives a hyphen it put at a line's end so; one character at a time, as a control character.
             char = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
-        if char.isspace() or char < " " or is_generated(address, index) == 1:
+        # What pdfium makes up between words and lines (FPDFText_IsGenerated) is a space or a line break: skipped
+        # here with the spaces the page draws.
+        if char.isspace() or char < " ":
             word_done(word)
             continue
         key = text_object_at(address, index)
         style = styles.get(key)
         if style is None:
             style = styles[key] = _style(handle, index, fonts)
+            if style[0] > 0:
+                page_fonts[style[3]] = None
         size, fill, large, font = style
         if size <= 0:
             continue
-        page_sizes[size] += 1
-        page_fonts[font] = None
-        get_char_box(handle, index, *_BOX_REFS)
+        drawn.append(style)
+        get_char_box(address, index, *refs)
         x0, x1, y0, y1 = box[0].value, box[1].value, box[2].value, box[3].value
         glyphs.append((x0, y0, x1, y1, char))
         if (font, char) not in checked:
@@ -289,6 +292,9 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
             word_done(word)
         word.append((x0, y0, x1, y1, fill, large))
     word_done(word)
+    page_sizes: Counter = Counter()
+    for style, glyph_count in Counter(drawn).items():
+        page_sizes[style[0]] += glyph_count
     return page_sizes, page_fonts, glyphs
 
 

@@ -51,10 +51,13 @@ def _address_function(function, restype, *argtypes):
     return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
 
 
-# The text object of a character (its address: an int, or None), and whether pdfium made the character up (a space
-# or line break between words): (text page address, character index).
+# The text object of a character (its address: an int, or None): (text page address, character index).
 text_object_at = _address_function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-is_generated = _address_function(pdfium_c.FPDFText_IsGenerated, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+
+
+# A character's box: (text page address, character index, then where to put left, right, bottom and top).
+char_box = _address_function(pdfium_c.FPDFText_GetCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                             *[ctypes.POINTER(ctypes.c_double)] * 4)
 
 
 def _missing(
