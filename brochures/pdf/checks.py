@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 import pikepdf
 
 from brochures.pdf.facts import Expected
-from brochures.pdf.objects import box, info, is_array, is_dictionary, is_stream, open_pdf, text
+from brochures.pdf.objects import box, info, is_array, is_dictionary, is_stream, open_pdf, text, written_order
 from brochures.plan.documents import (
     BOOKLET,
     PRESS,
@@ -146,7 +146,7 @@ def _press_problems(reader: pikepdf.Pdf, root, xmp: bytes) -> list[str]:
             problems.append(f"page {number} lacks a TrimBox inside its BleedBox and MediaBox")
         resources = page.obj.get("/Resources")
         fonts = resources.get("/Font") if is_dictionary(resources) else None
-        for name, font in fonts.items() if is_dictionary(fonts) else []:
+        for name, font in written_order(fonts.items(), lambda item: item[1]) if is_dictionary(fonts) else []:
             descendants = font.get("/DescendantFonts")
             owner = descendants[0] if is_array(descendants) and len(descendants) else font
             descriptor = owner.get("/FontDescriptor") if is_dictionary(owner) else None

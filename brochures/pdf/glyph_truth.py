@@ -32,7 +32,7 @@ from brochures.pdf.glyph_shapes import (
     slant_of,
     verdict,
 )
-from brochures.pdf.objects import identity, is_dictionary, is_stream, open_pdf
+from brochures.pdf.objects import identity, is_dictionary, is_stream, open_pdf, written_order
 from brochures.pdf.objects import text as pdf_text
 from brochures.problems import display_path
 
@@ -152,7 +152,7 @@ def _fonts(reader):
         if not is_dictionary(resources):
             continue
         fonts, forms = resources.get("/Font"), resources.get("/XObject")
-        for font in fonts.values() if is_dictionary(fonts) else []:
+        for font in written_order(fonts.values()) if is_dictionary(fonts) else []:
             key = identity(font)
             if key not in seen and is_dictionary(font):
                 seen.add(key)

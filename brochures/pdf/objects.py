@@ -46,6 +46,16 @@ def identity(value) -> tuple[int, int] | int:
     return number if number != (0, 0) else id(value)
 
 
+def written_order(values, of=lambda value: value) -> list:
+    """Objects in the order they were written (their object numbers; direct objects first): qpdf lists a
+    dictionary's keys sorted, and WeasyPrint's names for fonts vary from run to run, so a message naming several
+    of them would too."""
+    def number(value):
+        found = identity(of(value))
+        return found if isinstance(found, tuple) else (0, 0)
+    return sorted(values, key=number)
+
+
 def info(pdf: pikepdf.Pdf):
     """The document information dictionary, or an empty one (never a new one added to the PDF)."""
     found = pdf.trailer.get("/Info")
