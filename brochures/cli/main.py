@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 from brochures import exits
+from brochures.cli.libraries import import_command
 
 # Each subcommand: the module and function that run it (given the rest of the command line), and its line in --help.
 COMMANDS = {
@@ -33,13 +33,12 @@ def dispatch(argv: list[str]):
     """Run one command line; the exit code, and the BuildResult when it was a build (for the unchanged-build stamp)."""
     if argv and argv[0] in COMMANDS:
         module, function, _ = COMMANDS[argv[0]]
-        return getattr(importlib.import_module(module), function)(argv[1:]), None
+        return getattr(import_command(module), function)(argv[1:]), None
+    build = import_command("brochures.cli.build")
     if argv[:1] in (["-h"], ["--help"]):
-        from brochures.cli.build import build_parser
-        build_parser().print_help()
+        build.build_parser().print_help()
         print("\nsubcommands (each has --help):")
         for name, (_, _, said) in COMMANDS.items():
             print(f"  {name:14} {said}")
         return exits.OK, None
-    from brochures.cli.build import run
-    return run(argv)
+    return build.run(argv)
