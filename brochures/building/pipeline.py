@@ -156,8 +156,11 @@ def render_and_print(documents: list[Document], content: Content, cache: BuildCa
             failed = [o for o in checked if o.problem] + [o for o in rendered if o.error]
             if options.fail_fast and failed:
                 return failed
-            printed = workers.run(print_tasks(rendered, content, cache.saved, workers.jobs),
-                                  fail_fast=options.fail_fast, report=finish)
+            tasks = print_tasks(rendered, content, cache.saved, workers.jobs)
+            # From here the HTML is in the print tasks only, each let go once it is sent to a worker.
+            for outcome in rendered:
+                outcome.html, outcome.parts = None, ()
+            printed = workers.run(tasks, fail_fast=options.fail_fast, report=finish)
     finally:
         # Those of workers stopped in the middle of a write.
         remove_stale_temporaries(folders)

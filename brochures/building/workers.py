@@ -22,10 +22,11 @@ import sys
 import tempfile
 import time
 from collections import deque
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from brochures.building.tasks import Budget, Outcome, Task, do_task
+from brochures.building.tasks import RENDER, Budget, Outcome, Task, do_task, packed, unpacked
 from brochures.load.loaded import Content
 from brochures.pdf.printer import Printer
 from brochures.render.html import HtmlRenderer
@@ -92,7 +93,8 @@ class Workers:
 
         A task for which `skip(task)` is true when its turn comes is not run and has no outcome (a clinic
         already found invalid). Stops early (leaving the remaining tasks without an outcome) at a machine
-        fault, or at any failure with `fail_fast`.
+        fault, or at any failure with `fail_fast`. Each task in `tasks` is replaced by one without its HTML once it
+        has been sent.
         """
         queue = _Queue(tasks, skip)
         outcomes: dict[int, Outcome] = {}
@@ -112,6 +114,9 @@ class Workers:
                         worker.start(
                             index, tasks, last_of_group=not tasks[index].group or not queue.pending(worker.group)
                         )
+                        # The worker has the HTML now. Kept, every document's HTML would stay in this process to
+                        # the end of the batch, and in every worker forked from it later.
+                        tasks[index] = replace(tasks[index], html="", parts=())
             waiting = [w for w in self.workers if not w.ready or w.task is not None]
             if not waiting:
                 break
@@ -294,6 +299,7 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # WeasyPrint's temporary font folders go here, and the build removes it.
     tempfile.tempdir = temp_dir
+    _large_blocks_apart()
     renderer = HtmlRenderer(content)
     printer = Printer()
     # What it holds now lives as long as it does: left out of every collection, as the build's own objects are.
@@ -312,8 +318,15 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
             return
         task, last_of_group = message
         _limit_memory(memory_mb)
-        outcome = perform(renderer, printer, task)
+        outcome = perform(renderer, printer, unpacked(task))
+        if task.kind == RENDER:
+            outcome = packed(outcome)
         done += 1
+        # The build has the document, and its clinic, already (Workers.run puts them back): sent without them, a
+        # copy of the clinic is not pickled here and unpickled there, only to be thrown away, for every document.
+        outcome.document = None
+        if outcome.printed is not None:
+            outcome.printed.document = None
         outcome.worker = (os.getpid(), _resident_mb(), _private_mb())
         grown = outcome.worker[1] - started_with
         retire = (
@@ -323,6 +336,24 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
         if retire:
             return
         gc.collect()
+
+
+# What malloc takes straight from the system, and gives back as soon as it is freed (glibc's M_MMAP_THRESHOLD).
+LARGE_BLOCK_BYTES = 256 * 1024
+
+
+def _large_blocks_apart() -> None:
+    """Large blocks (the pages the quality gate renders, some megabytes each) taken apart from the heap and given back
+    when freed. By default glibc raises this threshold to the size of the largest block freed so far, so that a
+    rendered page then comes from the heap, stays there once freed, and small objects settle in the space between:
+    the next one no longer fits there, and the heap grows. About 6 MB less at a worker's peak, for about 2% more CPU
+    (the system hands out fresh pages for each such block)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            # M_MMAP_THRESHOLD; setting it also stops glibc from moving it.
+            ctypes.CDLL(None).mallopt(-3, LARGE_BLOCK_BYTES)
 
 
 def _resident_mb() -> float:
