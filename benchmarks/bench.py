@@ -265,9 +265,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-# The quality gate's entry points, as the printer calls them: the read-back of the finished PDF and its inspection,
-# and the layout rules checked on the laid-out pages (those the printer has; the figure names the ones it timed).
-GATE = ("check_pdf", "inspect_pages", "layout_warnings")
+# The quality gate's entry points, as the printer calls them: opening the finished PDF, its read-back and its
+# inspection, and the layout rules checked on the laid-out pages (those the printer has; the figure names the ones it
+# timed).
+GATE = ("open_pdf", "check_pdf", "inspect_pages", "layout_warnings")
 
 
 def varied_franchise(folder: Path, clinics: int) -> Path:
