@@ -10,7 +10,9 @@ from brochures.pdf.objects import box, identity, info, is_array, is_dictionary, 
 
 def accessibility(pdf: bytes, pdf_ua: bool, reader: pikepdf.Pdf | None = None) -> dict[str, bool]:
     """The checks a screen-reader user depends on, each pass or fail."""
-    reader = reader if reader is not None else open_pdf(pdf)
+    if reader is None:
+        with open_pdf(pdf) as opened:
+            return accessibility(pdf, pdf_ua, opened)
     root = reader.Root
     xmp = root["/Metadata"].read_bytes() if is_stream(root.get("/Metadata")) else b""
     figures = tagged(reader, "/Figure")

@@ -72,7 +72,9 @@ def expected_page_size(document: Document) -> tuple[float, float]:
 def check_pdf(document: Document, pdf: bytes, reader: pikepdf.Pdf | None = None) -> int:
     """Read the PDF back as a viewer or a print shop's preflight would; return its page count or raise PrintError.
     `reader`: the PDF already opened (pdf/objects.py), shared with the quality gate's inspection so it is read once."""
-    reader = reader if reader is not None else open_pdf(pdf)
+    if reader is None:
+        with open_pdf(pdf) as opened:
+            return check_pdf(document, pdf, opened)
     config = document.clinic.config
     root = reader.Root
     metadata = info(reader)

@@ -41,12 +41,22 @@ def glyph_problems(reader, expected: Expected) -> list[str]:
     """What each font of the PDF (`reader`: the PDF, as pdf/objects.py `open_pdf` takes it) draws for a character
     other than the one its text layer says: one problem per font, naming it, the files that draw those glyphs and
     the characters."""
+    pdf = open_pdf(reader)
+    try:
+        return _problems(pdf, expected)
+    finally:
+        # One opened here (from another library's reader) is closed here.
+        if pdf is not reader:
+            pdf.close()
+
+
+def _problems(pdf, expected: Expected) -> list[str]:
     letters = safety_letters(expected.must_show)
     # Font → character (or characters one glyph stands for) → what it draws instead.
     wrong: dict[str, dict[str, str]] = {}
     files: dict[str, set[str]] = {}
     new: dict[str, str | None] = {}
-    for font in _fonts(open_pdf(reader)):
+    for font in _fonts(pdf):
         claims = _claims(font, letters)
         if not claims:
             continue

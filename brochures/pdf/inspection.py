@@ -65,9 +65,11 @@ def inspect_pages(
     an already-checked page drew, with its facts: they are counted as measured there, not rendered again. What
     concerns the whole file (tags, alternative text, figures, table headers, language, the safety text being there)
     is always checked on this PDF."""
+    if reader is None:
+        with open_pdf(pdf) as opened:
+            return inspect_pages(pdf, pdf_ua, expected, opened, known)
     result = Inspection()
     expected = expected or Expected()
-    reader = reader if reader is not None else open_pdf(pdf)
     facts = _measure_pages(pdf, result, expected, _code_pages(reader, expected.booking_url), known or {})
     # Each glyph drawn for a digit, "+" or a safety line's letter draws that character.
     result.page_problems += glyph_problems(reader, expected)
