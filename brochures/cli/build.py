@@ -79,6 +79,16 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
                         quiet=args.quiet)
 
 
+def add_document_choice(parser: argparse.ArgumentParser, verb: str) -> None:
+    """--clinic and --treatment: which documents a command makes (a build, `generate.py html`)."""
+    parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
+                        help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; "
+                             "default: every clinic)")
+    parser.add_argument("--treatment", action="append", metavar="SLUG",
+                        help=f'{verb} this treatment\'s brochure, "{COMPARISON}" for the comparison sheet or '
+                             f'"{BOOKLET}" for the booklet (repeatable; default: all of them)')
+
+
 def build_parser(prog: str = "generate.py") -> argparse.ArgumentParser:
     """The options of a build: `python generate.py` and `python generate.py serve` share them."""
     parser = argparse.ArgumentParser(
@@ -86,12 +96,7 @@ def build_parser(prog: str = "generate.py") -> argparse.ArgumentParser:
         description="Build patient brochures (one PDF per treatment, plus a comparison sheet) for each clinic.",
         epilog=exits.SAID)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
-                        help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; "
-                             "default: every clinic)")
-    parser.add_argument("--treatment", action="append", metavar="SLUG",
-                        help=f'build only this treatment\'s brochure, "{COMPARISON}" for the comparison sheet or '
-                             f'"{BOOKLET}" for the booklet (repeatable; default: all of them)')
+    add_document_choice(parser, "build only")
     parser.add_argument("--variant", choices=[*VARIANTS, "all"], default=DEFAULTS.variant,
                         help="standard: tagged PDF/UA to print in the clinic or email (default); "
                              "press: PDF/X-4 with bleed and crop marks for a print shop; all: both")

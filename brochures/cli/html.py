@@ -11,8 +11,9 @@ from brochures import exits
 from brochures.building.console import Console
 from brochures.building.export import export_html
 from brochures.building.options import BuildOptions
+from brochures.cli.build import add_document_choice
 from brochures.files.output_folder import WriteError
-from brochures.plan.documents import BOOKLET, COMPARISON, LAYOUTS, VARIANTS
+from brochures.plan.documents import LAYOUTS, VARIANTS
 from brochures.problems import display_path
 
 DEFAULTS = BuildOptions()
@@ -29,12 +30,7 @@ def html_parser() -> argparse.ArgumentParser:
                "input or usage; 3 the folder could not be written.")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="where the HTML files and manifest.json are written")
-    parser.add_argument("--clinic", action="append", metavar="PATH_OR_SLUG",
-                        help="a clinic slug in DATA/clinics/, a clinic folder, or its clinic.yaml (repeatable; "
-                             "default: every clinic)")
-    parser.add_argument("--treatment", action="append", metavar="SLUG",
-                        help=f'only this treatment\'s brochure, "{COMPARISON}" for the comparison sheet or '
-                             f'"{BOOKLET}" for the booklet (repeatable; default: all of them)')
+    add_document_choice(parser, "only")
     parser.add_argument("--variant", choices=[*VARIANTS, "all"], default=DEFAULTS.variant,
                         help="standard (default), press or all, as in a build")
     parser.add_argument("--layout", choices=[*LAYOUTS, "all"], default=DEFAULTS.layout,
