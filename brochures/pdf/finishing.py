@@ -1,4 +1,5 @@
-"""The last touches to a printed PDF: table header scopes, reading direction, page labels and a stable id."""
+"""The last touches to a printed PDF: table header scopes, grouping without layout boxes, reading direction, page
+labels and a stable id."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pydyf
 def finish(html: str, right_to_left: bool = False, part_starts: list[int] | None = None):
     """The finishing steps, run by WeasyPrint on the PDF it has built, before it writes a byte. `part_starts`: for
     a booklet, the index of each bound part's first page."""
-    steps = (stable_document_id(html), table_header_scopes) + ((reading_right_to_left,) if right_to_left else ())
+    steps = (stable_document_id(html), table_header_scopes, layout_groups_merged)
+    if right_to_left:
+        steps += (reading_right_to_left,)
     if part_starts:
         steps += (part_page_labels(part_starts),)
 
@@ -53,6 +56,42 @@ def table_header_scopes(document, pdf) -> None:
             attributes = element.get("A")
             if attributes is not None and "O" in attributes:
                 attributes["Scope"] = "/Row" if box.element.get("scope") == "row" else "/Column"
+
+
+_GROUPS = ("/Div", "/Sect")
+_PLAIN = {"Type", "S", "K", "Pg", "P"}
+
+
+def layout_groups_merged(_document, pdf) -> None:
+    """Merge a grouping element (Div or Sect) into the one child it holds when that child is the same kind
+    of group, and leave out empty NonStruct elements. WeasyPrint tags every box it lays out, so content laid out as
+    table cells (`.columns`, common.css) comes wrapped in the boxes of an anonymous table, row group and row: three
+    more Divs around the two that a screen reader should meet, which only nest the same grouping again. A block that
+    clears floats (`.contact-grid::after`) holds nothing. The elements left out stay in the file, unreferenced."""
+    objects = {obj.reference: obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)}
+
+    def merged(reference):
+        element = objects.get(reference) if isinstance(reference, bytes) else None
+        if element is None or element.get("Type") != "/StructElem":
+            return reference
+        kids = element.get("K")
+        if isinstance(kids, pydyf.Array):
+            kids[:] = [merged(kid) for kid in kids if not _empty(objects.get(kid) if isinstance(kid, bytes) else None)]
+            child = objects.get(kids[0]) if len(kids) == 1 and isinstance(kids[0], bytes) else None
+            if (child is not None and element["S"] in _GROUPS and child.get("S") == element["S"]
+                    and set(element) <= _PLAIN and child.get("Type") == "/StructElem"):
+                child["P"] = element["P"]
+                return kids[0]
+        return reference
+
+    root = objects.get(pdf.catalog.get("StructTreeRoot"))
+    if root is not None:
+        merged(root["K"][0])
+
+
+def _empty(element) -> bool:
+    return (element is not None and element.get("Type") == "/StructElem" and element.get("S") == "/NonStruct"
+            and not element.get("K"))
 
 
 def stable_document_id(html: str):
