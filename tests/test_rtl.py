@@ -8,6 +8,8 @@ build's checks, which compare text as a left-to-right reader extracts it.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -183,3 +185,21 @@ def test_a_changed_number_in_an_arabic_safety_line_is_missing_even_when_the_numb
     # 24 and 48 the wrong way round.
     swapped = [".ساعة 48 لا تضعي المكياج لمدة\n.ساعة 24 تجنبي الشمس القوية لمدة"]
     assert _missing(swapped, ((".لا تضعي المكياج لمدة 24 ساعة", 1),), swapped) != []
+
+
+def test_pypdf_is_loaded_only_to_read_right_to_left_text_and_without_cryptography(rtl_build):
+    # The build's processes never load pypdf: only the gate, for a right-to-left document's logical text, does, and
+    # not with the cryptography package (about 6 MB a worker) that pypdf would load to decrypt PDFs.
+    import cryptography  # noqa: F401  (installed here, with the test tools: the check below means something)
+
+    script = (
+        "import sys\n"
+        "import brochures.cli.main, brochures.building.pipeline, brochures.building.workers, brochures.pdf.inspection\n"
+        "assert 'pypdf' not in sys.modules, 'pypdf loaded by the build'\n"
+        "texts = brochures.pdf.inspection._logical_texts(open(sys.argv[1], 'rb').read())\n"
+        "assert 'pypdf' in sys.modules and 'cryptography' not in sys.modules, sorted(sys.modules)\n"
+        "print(len(texts))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script, rtl_build["facial"]], cwd=ROOT, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert int(ran.stdout) == len(PdfReader(rtl_build["facial"]).pages)

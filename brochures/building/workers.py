@@ -51,7 +51,7 @@ WARM_GC_THRESHOLDS = (50_000, 20, 100)
 
 # Modules the libraries load only when they first print or read a PDF: loaded once in the build, before it forks its
 # workers, rather than again in every worker (a worker is replaced after 40 documents).
-LOADED_WHEN_PRINTING = ("fontTools.agl", "pypdf.filters", "email.policy", "encodings.unicode_escape")
+LOADED_WHEN_PRINTING = ("fontTools.agl", "email.policy", "encodings.unicode_escape")
 
 
 # Growth of a worker's resident memory since it started. Its first clinic takes it about 55 MB up (fonts, glyphs,

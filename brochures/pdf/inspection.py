@@ -7,12 +7,12 @@ import ctypes
 import functools
 import io
 import math
+import sys
 from collections import Counter
 
 import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pypdf import PdfReader
 
 from brochures.pdf.accessibility import _check_structure, accessibility
 from brochures.pdf.facts import Expected, Inspection, PageFacts
@@ -197,18 +197,30 @@ def _measure_pages(
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
-    # pypdf gives a right-to-left page's text in its logical order (page_text.reading_order).
-    logical = (
-        [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
-        if expected.right_to_left and expected.must_show
-        else None
-    )
+    logical = _logical_texts(pdf) if expected.right_to_left and expected.must_show else None
     result.page_problems += _missing(page_texts, expected.must_show, logical)
     result.page_problems += hidden(painted, expected.must_show, logical)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)
     return measured
+
+
+def _logical_texts(pdf: bytes) -> list[str]:
+    """Each page's text as pypdf reads it: a right-to-left page's in its logical order (page_text.reading_order).
+
+    pypdf is loaded here, by the workers that check a right-to-left document, not by every process of the build (about
+    7 MB each). Without the `cryptography` package, which it would load if installed (about 6 MB more) to decrypt
+    PDFs: the gate reads only the PDFs the build has just written, which are not encrypted."""
+    if "pypdf" not in sys.modules and "cryptography" not in sys.modules:
+        sys.modules["cryptography"] = None  # an import of it fails: pypdf takes its own fallback
+        try:
+            import pypdf  # noqa: F401
+        finally:
+            del sys.modules["cryptography"]
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
 def _rendering(page, reads_code: bool):

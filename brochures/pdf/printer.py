@@ -1,4 +1,4 @@
-"""Prints HTML to PDF with WeasyPrint, checks the result with pypdf, and writes it atomically."""
+"""Prints HTML to PDF with WeasyPrint, checks the result, and writes it atomically."""
 
 from __future__ import annotations
 
