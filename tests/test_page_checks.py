@@ -121,7 +121,12 @@ def test_text_over_text_fails():
         ("<p>No code at all</p>", URL, "no QR code on the page scans to the booking address"),
     ],
 )
-def test_the_qr_code_must_scan_to_the_booking_address(body, booking_url, problem):
+@pytest.mark.parametrize("described", [False, True], ids=["alt QR", "alt names the address"])
+def test_the_qr_code_must_scan_to_the_booking_address(body, booking_url, problem, described):
+    # A figure whose alternative text names the booking address is where the code should be: only that part of the
+    # page is read at full resolution (inspection._code_region). Otherwise the whole page is.
+    if described:
+        body = body.replace('alt="QR"', f'alt="Scan to book: {booking_url}"')
     found = inspect_pdf(pdf_of(body), True, expected(booking_url=booking_url))
     if problem is None:
         assert found.qr_codes == [URL] and not found.page_problems

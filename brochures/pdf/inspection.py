@@ -88,7 +88,7 @@ def _measure_pages(
     pdf: bytes,
     result: Inspection,
     expected: Expected,
-    code_pages: set[int] | None,
+    code_pages: dict[int, list] | None,
     known: dict[int, PageFacts] | None = None,
 ) -> list[PageFacts]:
     """Every page rendered once, at the resolution a phone camera sees: size and contrast of every glyph,
@@ -156,7 +156,7 @@ def _measure_pages(
             # One rendering per page. Contrast is measured at half the resolution the QR code is read at:
             # only a page that may hold the code is rendered at full resolution (and reduced for contrast).
             reads_code = bool(expected.booking_url) and (code_pages is None or number in code_pages)
-            full, picture = _rendering(page, reads_code)
+            full, picture = _rendering(page, reads_code, code_pages.get(number) if code_pages else None)
             text = page.get_textpage()
             chars = text.get_text_range()
             page_sizes, page_fonts, glyphs = _read_glyphs(text, chars, fonts, functools.partial(
@@ -223,23 +223,53 @@ def _logical_texts(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
-def _rendering(page, reads_code: bool):
+def _rendering(page, reads_code: bool, places: list | None = None):
     """The page rendered once: the full-resolution picture the QR code is read from (a page that may hold it, else
     None: a PIL image, and its pixels as rows × columns × RGB for the decoder, not copied), and the `Picture` the
-    contrast and painted checks read, at half that resolution."""
+    contrast and painted checks read, at half that resolution.
+
+    `places`: where the figures that should be the code lie (PDF points), when the tags say so: then only that part
+    of the page, with a margin, is rendered at full resolution, and the whole page at half (a sixth of the pixels)."""
     left, _, _, top = page.get_mediabox()
+    region = _code_region(page, places) if reads_code else None
     # RGB straight from pdfium: the checks read its rows where it lies, not a copy of it.
-    if not reads_code:
+    if not reads_code or region is not None:
         bitmap = page.render(scale=RENDER_DPI / 72 / 2, rev_byteorder=True)
-        return None, Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
-                             bitmap.width / page.get_width())
-    # Rows without padding, so that the decoder reads the pixels where they are.
+        picture = Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
+                          bitmap.width / page.get_width())
+        if not reads_code:
+            return None, picture
+        # Rows without padding, so that the decoder reads the pixels where they are.
+        code = page.render(scale=RENDER_DPI / 72, crop=region, rev_byteorder=True, bitmap_maker=_packed_bitmap)
+        pixels = memoryview(code.buffer).cast("B", (code.height, code.width, 3))
+        return (code.to_pil(), pixels), picture
     bitmap = page.render(scale=RENDER_DPI / 72, rev_byteorder=True, bitmap_maker=_packed_bitmap)
     full = bitmap.to_pil()
     pixels = memoryview(bitmap.buffer).cast("B", (bitmap.height, bitmap.width, 3))
     image = full.reduce(2)
     return (full, pixels), Picture(image.tobytes(), image.width, image.height, image.width * 3, left, top,
                                    image.width / page.get_width())
+
+
+# Around the figure that should be the code, the part of the page read for it: its quiet zone lies inside the
+# figure (the code is drawn with its own light margin), and something printed over that margin shows too.
+CODE_MARGIN_PT = 8 * 72 / 25.4
+
+
+def _code_region(page, places: list | None) -> tuple[float, float, float, float] | None:
+    """How much of the rendered page to leave out on each side (left, bottom, right, top, in points) to keep the
+    figures that should be the code and a margin round them; None to read the whole page (no figure says where
+    it is)."""
+    if not places or None in places:
+        return None
+    left, bottom, right, top = page.get_cropbox()
+    x0, y0 = min(p[0] for p in places) - CODE_MARGIN_PT, min(p[1] for p in places) - CODE_MARGIN_PT
+    x1, y1 = max(p[2] for p in places) + CODE_MARGIN_PT, max(p[3] for p in places) + CODE_MARGIN_PT
+    crop = (max(0.0, x0 - left), max(0.0, y0 - bottom), max(0.0, right - x1), max(0.0, top - y1))
+    # A figure off the page, or one the margin covers all of: the whole page.
+    if crop[0] + crop[2] >= right - left - 1 or crop[1] + crop[3] >= top - bottom - 1:
+        return None
+    return crop
 
 
 def _packed_bitmap(width: int, height: int, format: int, rev_byteorder: bool, **_):

@@ -7,7 +7,7 @@ import zxingcpp
 
 from brochures.pdf.accessibility import page_numbers, tagged
 from brochures.pdf.facts import MM
-from brochures.pdf.objects import identity, text
+from brochures.pdf.objects import box, identity, is_array, is_dictionary, text
 
 # Smallest printed QR code a phone reliably focuses on.
 QR_MINIMUM_MM = 20.0
@@ -21,16 +21,31 @@ QR_MODULE_MM = 0.4
 QR_QUIET_MODULES = 4
 
 
-def _code_pages(reader: pikepdf.Pdf, url: str | None) -> set[int] | None:
-    """The pages whose figures are described by the booking address (the QR code's alternative text), so only
-    they are searched for the code; None (every page) when no figure says so."""
+def _code_pages(reader: pikepdf.Pdf, url: str | None) -> dict[int, list] | None:
+    """The pages whose figures are described by the booking address (the QR code's alternative text), each with
+    where those figures lie (`_placed`), so only they are searched for the code; None (every page, all of it) when
+    no figure says so."""
     if not url:
-        return set()
+        return {}
     pages = page_numbers(reader)
-    found = {pages.get(identity(figure["/Pg"]))
-             for figure in tagged(reader, "/Figure")
-             if "/Pg" in figure and url in text(figure.get("/Alt"))}
-    return (found - {None}) or None
+    found: dict[int, list] = {}
+    for figure in tagged(reader, "/Figure"):
+        number = pages.get(identity(figure["/Pg"])) if "/Pg" in figure else None
+        if number is not None and url in text(figure.get("/Alt")):
+            found.setdefault(number, []).append(_placed(reader.pages[number - 1], figure))
+    return found or None
+
+
+def _placed(page, figure) -> tuple[float, float, float, float] | None:
+    """Where a figure lies on its page, in PDF points (left, bottom, right, top), or None when its structure element
+    gives no box. WeasyPrint records the box in CSS pixels from the trimmed page's top left corner."""
+    attributes = figure.get("/A")
+    bounds = attributes.get("/BBox") if is_dictionary(attributes) else None
+    if not is_array(bounds) or len(bounds) != 4:
+        return None
+    left, _, _, top = box(page, "/TrimBox")
+    x0, y0, x1, y1 = (float(v) * 72 / 96 for v in bounds)
+    return left + x0, top - y1, left + x1, top - y0
 
 
 def _qr_codes(image, pixels, scale: float, url: str | None) -> list[tuple[str, str | None]]:
