@@ -89,7 +89,9 @@ class BuildCache:
         return None
 
     def save(self) -> None:
+        # Compact, without indentation: json's C encoder then writes it (it is saved after every document, and
+        # holds every document's record: indented, the pure Python encoder took about 2 s of a 200-document build).
         data = json.dumps(
-            {"format": FORMAT, "documents": self.entries, "owners": self.owners}, indent=1, sort_keys=True
+            {"format": FORMAT, "documents": self.entries, "owners": self.owners}, sort_keys=True, separators=(",", ":")
         )
         write_atomically(self.path, data.encode("utf-8"))
