@@ -3,6 +3,7 @@ meets WCAG AA."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from html.parser import HTMLParser
@@ -12,6 +13,8 @@ from test_quality import approve
 
 from brochures import STYLES_DIR
 from brochures.brand.colours import contrast
+from brochures.pdf.inspection import page_pictures
+from brochures.pdf.printer import FIRST_PAGE_PX
 from brochures.quality.scorecard import REASONS
 from brochures.schema.strings import Reasons
 from conftest import edit_config
@@ -95,6 +98,16 @@ def test_the_report_shows_each_documents_first_page_and_links_to_it(example_buil
     assert all(image["src"].startswith("data:image/png;base64,") for image in page.images)
     assert set(names) <= set(page.links)
     assert "Made on " in (example_build / "report.html").read_text()
+
+
+def test_each_picture_is_the_first_page_of_its_own_document(example_build):
+    # Made by the worker that printed the document (printer.Printed.picture), not read back by the build: it must
+    # be that document's first page as the file on disk shows it, not another document's.
+    page = Page((example_build / "report.html").read_text())
+    for image in page.images:
+        name = image["alt"].removeprefix("Page 1 of ")
+        expected = page_pictures((example_build / name).read_bytes(), FIRST_PAGE_PX, 1)[0]
+        assert base64.b64decode(image["src"].split(",", 1)[1]) == expected, name
 
 
 def test_the_report_page_meets_wcag_aa(example_build):

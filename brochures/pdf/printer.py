@@ -25,7 +25,7 @@ from brochures.load.loaded import Clinic
 from brochures.pdf.checks import PrintError, check_pdf, expected_look, page_budget
 from brochures.pdf.facts import Inspection, PageFacts
 from brochures.pdf.finishing import finish
-from brochures.pdf.inspection import inspect_pages, inspection_failures
+from brochures.pdf.inspection import inspect_pages, inspection_failures, page_pictures
 from brochures.pdf.layout_rules import COMPARISON_FILL, Rules, layout_warnings, thin_pages
 from brochures.pdf.objects import open_pdf
 from brochures.plan.documents import (
@@ -55,6 +55,11 @@ PRESS_DPI = 300
 FIT_SHEET = "fit.css"
 
 
+# The width of the picture of a document's first page in the clinic's report (report.html), in pixels: twice its
+# width on screen, for sharp screens.
+FIRST_PAGE_PX = 240
+
+
 # Laid over fit.css for a comparison sheet over its budget: its detail rows left out.
 COMPACT_SHEET = "compact.css"
 
@@ -76,6 +81,9 @@ class Printed:
     inspection: Inspection | None = None
     # What the build cache records for it.
     cache_entry: dict | None = None
+    # Its first page as a PNG picture, FIRST_PAGE_PX wide, for the clinic's report: made by the worker that printed
+    # it, while the build's other workers print, not by the build once every document is done.
+    picture: bytes | None = field(default=None, repr=False)
 
 
 class Printer:
@@ -312,6 +320,7 @@ class Printer:
             warnings=warnings,
             inspection=inspection,
             cache_entry=entry(key, pdf, pages, asdict(inspection), list(self._read), warnings),
+            picture=page_pictures(pdf, FIRST_PAGE_PX, pages=1)[0],
         )
 
 

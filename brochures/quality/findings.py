@@ -116,7 +116,7 @@ class ClinicFindings:
             card.text_contrast_failures = inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
             problems += printing_problems(card.document, outcome.printed)
-            card.pdf = document.output
+            card.pdf, card.picture = document.output, outcome.printed.picture
         card.problems = problems + reading_problems(card)
         return card
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from brochures import STYLES_DIR
 from brochures.files.output_folder import write_atomically
 from brochures.pdf.inspection import page_pictures
+from brochures.pdf.printer import FIRST_PAGE_PX
 from brochures.quality.reading import GRADE_TARGET, MEASURES_EN, measure_for
 from brochures.quality.scorecard import NEEDS_A_LOOK, NOT_BUILT, READY, Scorecard
 from brochures.render.data import clinic_data, fill, long_date
@@ -32,7 +33,8 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
     pictures = {}
     for card in cards:
         if card.pdf and not card.error and card.pdf.is_file():
-            first_page = page_pictures(card.pdf.read_bytes(), REPORT_PICTURE_PX, pages=1)
+            # Made by the worker that printed it; a document not printed again is read from its file.
+            first_page = [card.picture] if card.picture else page_pictures(card.pdf.read_bytes(), FIRST_PAGE_PX, 1)
             # In this folder or a language's folder inside it (es/facial.pdf), not one of --check's temporary files:
             # link to it, and say when it was made.
             beside = folder.resolve() in (card.pdf.resolve().parent, card.pdf.resolve().parent.parent)
@@ -58,10 +60,6 @@ ACCESSIBILITY_LABELS = {
     "identified as PDF/UA": "pdf_ua",
     "every table header says what it heads": "table_headers",
 }
-
-
-# The first page's picture in report.html: twice its width on screen, for sharp screens.
-REPORT_PICTURE_PX = 240
 
 
 def report_data(cards: list[dict], strings, pictures: dict[str, dict], zone: str = "UTC") -> dict:

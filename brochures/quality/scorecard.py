@@ -81,6 +81,9 @@ class Scorecard:
     language: str = "en"
     # The file just built, for the report's pictures; never in report.json.
     pdf: Path | None = field(default=None, compare=False)
+    # Its first page as a PNG, when the worker that printed it made one (printer.Printed.picture); never in
+    # report.json.
+    picture: bytes | None = field(default=None, compare=False, repr=False)
 
     def said(self, reason: str) -> list[str]:
         return [problem.said() for problem in self.problems if problem.reason == reason]
@@ -103,7 +106,7 @@ class Scorecard:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        del data["pdf"]
+        del data["pdf"], data["picture"]
         reasons = {problem.reason for problem in self.problems}
         # Each kind of warning is also listed as the terminal says it, by reason, for scripts written before the
         # problems were kept as objects.
