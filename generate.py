@@ -12,6 +12,8 @@ with --strict; 2 invalid input or usage; 3 the output folder could not be used; 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -75,6 +77,18 @@ class QuietWhenClosed:
         return getattr(self.stream, name)
 
 
+def leave(code: int) -> None:
+    """End the process once everything is written: the exit handlers run (temporary folders, logging) and the
+    streams are flushed, then the interpreter's teardown is skipped. Freeing every object of the libraries a
+    build loaded (WeasyPrint, fontTools, pdfium, qpdf), one by one, took about 0.3 s after the last line was
+    printed, with nothing left to write."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
     sys.stdout = QuietWhenClosed(sys.stdout)
     # A build's report is kept, to be replayed (never serve's endless log).
@@ -90,4 +104,4 @@ if __name__ == "__main__":
     if result is not None and result.stamp and isinstance(sys.stdout, stamp.Tee):
         stamp.record(sys.argv[1:], result.stamp["before"], result.stamp["depends_on"], result.stamp["wrote"],
                      result.stamp.get("stdout", sys.stdout.text()), sys.stderr.text(), exit_code)
-    sys.exit(exit_code)
+    leave(exit_code)
