@@ -409,3 +409,22 @@ def test_an_independent_pdf_ua_checker_finds_no_table_warnings(example_build):
     for name in ("facial.pdf", "comparison.pdf"):
         report = pdfua.validate(str(example_build / name))
         assert not [f for f in report.findings if f.rule_id.startswith("UA-15")], [f.message for f in report.findings]
+
+
+@pytest.mark.parametrize("booking_url", [URL, LONG_URL], ids=["short address", "long address"])
+def test_the_booking_prompt_stands_4_mm_after_the_code(tmp_path, booking_url):
+    # The code and its prompt sit side by side without a flex row for a short address (two inline boxes, common.css)
+    # and in a wrapping flex row for a long one: either way the prompt starts 4 mm after the code's edge, on its
+    # first line, and the code still scans.
+    folder = tmp_path / "clinics" / "booking"
+    shutil.copytree(EXAMPLE, folder)
+    edit_config(folder, f"booking_url: {URL}", f"booking_url: {booking_url}")
+    out = tmp_path / "out"
+    assert main(["--clinic", str(folder), "--out", str(out), "--treatment", "facial", "--quiet"]) == 0
+    pdf = out / "booking" / "facial.pdf"
+    code = next(node for node in struct_nodes(pdf) if node["/S"] == "/Figure" and booking_url in str(node["/Alt"]))
+    code_right_pt, code_top_pt = float(code["/A"]["/BBox"][2]) * 0.75, float(code["/A"]["/BBox"][1]) * 0.75
+    page_height = float(PdfReader(pdf).pages[-1].mediabox.top)
+    prompt = next(left for page, word, left, right, bottom in pdf_words(pdf)
+                  if word == "Scan" and page_height - bottom > code_top_pt)
+    assert prompt - code_right_pt == pytest.approx(4 * 72 / 25.4, abs=0.5)
