@@ -411,6 +411,14 @@ def test_an_independent_pdf_ua_checker_finds_no_table_warnings(example_build):
         assert not [f for f in report.findings if f.rule_id.startswith("UA-15")], [f.message for f in report.findings]
 
 
+def test_a_code_painted_away_from_where_its_figure_was_laid_out_is_still_read():
+    # The tags say where the code's figure was laid out, and only that part of the page is read at full resolution;
+    # a clinic's CSS transform paints it elsewhere: then the whole page is read, and the code is found there.
+    moved = f'<img src="{qr()}" alt="Scan to book: {URL}" style="width: 30mm; transform: translate(90mm, 60mm)">'
+    found = inspect_pdf(pdf_of(moved), True, expected(booking_url=URL))
+    assert found.qr_codes == [URL] and not found.page_problems, found.page_problems
+
+
 @pytest.mark.parametrize("booking_url", [URL, LONG_URL], ids=["short address", "long address"])
 def test_the_booking_prompt_stands_4_mm_after_the_code(tmp_path, booking_url):
     # The code and its prompt sit side by side without a flex row for a short address (two inline boxes, common.css)

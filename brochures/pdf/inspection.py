@@ -153,10 +153,12 @@ def _measure_pages(
             lowest = [21.0]
             codes_before = len(result.qr_codes)
             trim = page.get_trimbox()
-            # One rendering per page. Contrast is measured at half the resolution the QR code is read at:
-            # only a page that may hold the code is rendered at full resolution (and reduced for contrast).
+            # One rendering per page, at half the resolution the QR code is read at. On a page that may hold the
+            # code, its figure's part is rendered at full resolution too (the whole page, when the tags do not say
+            # where it is).
             reads_code = bool(expected.booking_url) and (code_pages is None or number in code_pages)
-            full, picture = _rendering(page, reads_code, code_pages.get(number) if code_pages else None)
+            places = code_pages.get(number) if code_pages else None
+            full, picture = _rendering(page, reads_code, places)
             text = page.get_textpage()
             chars = text.get_text_range()
             page_sizes, page_fonts, glyphs = _read_glyphs(text, chars, fonts, functools.partial(
@@ -168,7 +170,12 @@ def _measure_pages(
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
             if reads_code:
-                for code, problem in _qr_codes(*full, RENDER_DPI / 72, expected.booking_url):
+                codes = _qr_codes(*full, RENDER_DPI / 72, expected.booking_url)
+                if not codes and _code_region(page, places) is not None:
+                    # Nothing where the tags put the code's figure (a clinic's CSS may have moved it as it was
+                    # painted): the whole page is read, as when the tags say nothing.
+                    codes = _qr_codes(*_rendering(page, True)[0], RENDER_DPI / 72, expected.booking_url)
+                for code, problem in codes:
                     result.qr_codes.append(code)
                     if problem:
                         problems.setdefault(problem, []).append(number)
