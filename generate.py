@@ -17,6 +17,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 
 # Ctrl-C while the libraries load (about a second) ends quietly, like Ctrl-C later on.
@@ -81,7 +82,11 @@ def leave(code: int) -> None:
     """End the process once everything is written: the exit handlers run (temporary folders, logging) and the
     streams are flushed, then the interpreter's teardown is skipped. Freeing every object of the libraries a
     build loaded (WeasyPrint, fontTools, pdfium, qpdf), one by one, took about 0.3 s after the last line was
-    printed, with nothing left to write."""
+    printed, with nothing left to write. A thread still at work (none is, after any command) gets the usual exit,
+    which waits for it."""
+    if any(thread.is_alive() and not thread.daemon for thread in threading.enumerate()
+           if thread is not threading.main_thread()):
+        sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
