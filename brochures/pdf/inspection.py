@@ -174,7 +174,7 @@ def _measure_pages(
                 if not codes and _code_region(page, places) is not None:
                     # Nothing where the tags put the code's figure (a clinic's CSS may have moved it as it was
                     # painted): the whole page is read, as when the tags say nothing.
-                    codes = _qr_codes(*_rendering(page, True)[0], RENDER_DPI / 72, expected.booking_url)
+                    codes = _qr_codes(*_code_picture(page), RENDER_DPI / 72, expected.booking_url)
                 for code, problem in codes:
                     result.qr_codes.append(code)
                     if problem:
@@ -232,30 +232,32 @@ def _logical_texts(pdf: bytes) -> list[str]:
 
 def _rendering(page, reads_code: bool, places: list | None = None):
     """The page rendered once: the full-resolution picture the QR code is read from (a page that may hold it, else
-    None: a PIL image, and its pixels as rows × columns × RGB for the decoder, not copied), and the `Picture` the
-    contrast and painted checks read, at half that resolution.
+    None: see `_code_picture`), and the `Picture` the contrast and painted checks read, at half that resolution.
 
     `places`: where the figures that should be the code lie (PDF points), when the tags say so: then only that part
     of the page, with a margin, is rendered at full resolution, and the whole page at half (a sixth of the pixels)."""
     left, _, _, top = page.get_mediabox()
     region = _code_region(page, places) if reads_code else None
+    if reads_code and region is None:
+        # The whole page at full resolution, reduced for the checks.
+        code = _code_picture(page)
+        image = code[0].reduce(2)
+        return code, Picture(image.tobytes(), image.width, image.height, image.width * 3, left, top,
+                             image.width / page.get_width())
     # RGB straight from pdfium: the checks read its rows where it lies, not a copy of it.
-    if not reads_code or region is not None:
-        bitmap = page.render(scale=RENDER_DPI / 72 / 2, rev_byteorder=True)
-        picture = Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
-                          bitmap.width / page.get_width())
-        if not reads_code:
-            return None, picture
-        # Rows without padding, so that the decoder reads the pixels where they are.
-        code = page.render(scale=RENDER_DPI / 72, crop=region, rev_byteorder=True, bitmap_maker=_packed_bitmap)
-        pixels = memoryview(code.buffer).cast("B", (code.height, code.width, 3))
-        return (code.to_pil(), pixels), picture
-    bitmap = page.render(scale=RENDER_DPI / 72, rev_byteorder=True, bitmap_maker=_packed_bitmap)
-    full = bitmap.to_pil()
-    pixels = memoryview(bitmap.buffer).cast("B", (bitmap.height, bitmap.width, 3))
-    image = full.reduce(2)
-    return (full, pixels), Picture(image.tobytes(), image.width, image.height, image.width * 3, left, top,
-                                   image.width / page.get_width())
+    bitmap = page.render(scale=RENDER_DPI / 72 / 2, rev_byteorder=True)
+    picture = Picture(memoryview(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride, left, top,
+                      bitmap.width / page.get_width())
+    return (_code_picture(page, region) if reads_code else None), picture
+
+
+def _code_picture(page, crop: tuple[float, float, float, float] | None = None):
+    """The page at full resolution, or the part `crop` leaves (`_code_region`), as the QR code is read from it: a PIL
+    image, and its pixels as rows × columns × RGB for the decoder, not copied (rows without padding, so that the
+    decoder reads the pixels where they are)."""
+    bitmap = page.render(scale=RENDER_DPI / 72, crop=crop or (0, 0, 0, 0), rev_byteorder=True,
+                         bitmap_maker=_packed_bitmap)
+    return bitmap.to_pil(), memoryview(bitmap.buffer).cast("B", (bitmap.height, bitmap.width, 3))
 
 
 # Around the figure that should be the code, the part of the page read for it: its quiet zone lies inside the
