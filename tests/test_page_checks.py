@@ -100,6 +100,16 @@ def test_text_over_text_fails():
     assert not inspect_pdf(pdf_of(apart), True, expected()).page_problems
 
 
+def test_letters_squeezed_over_each_other_in_one_word_fail():
+    # Glyphs are compared only within words that overlap another word or themselves (page_text._crowded). Squeezed
+    # this much, "Emergency" stays one word (its glyphs still run left to right) whose "g" runs over its "e".
+    squeezed = inspect_pdf(pdf_of('<p style="letter-spacing: -0.3em">Emergency</p>'), True, expected())
+    assert any(p.startswith("page 1: text overlaps other text") for p in squeezed.page_problems), (
+        squeezed.page_problems
+    )
+    assert not inspect_pdf(pdf_of('<p style="letter-spacing: -0.05em">Emergency</p>'), True, expected()).page_problems
+
+
 @pytest.mark.parametrize(
     "body, booking_url, problem",
     [

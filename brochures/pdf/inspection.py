@@ -4,7 +4,6 @@ fonts, the booking QR code, tags and alternative text."""
 from __future__ import annotations
 
 import ctypes
-import functools
 import io
 import math
 import sys
@@ -106,34 +105,6 @@ def _measure_pages(
     measured: list[PageFacts] = []
     known = known or {}
 
-    def measure_word(word: list[tuple], picture: Picture, lowest: list[float]) -> None:
-        """A word's contrast, against what lies just above and below it: one sample per word, not per glyph.
-
-        `picture` is the page's rendering; the word's lowest ratio goes into `lowest`, its failures into `result`
-        and `failures`. The word is then emptied.
-        """
-        if not word:
-            return
-        fill = word[0][4]
-        x0s, y0s, x1s, y1s, _, larges = zip(*word)
-        x0, y0, x1, y1 = min(x0s), min(y0s), max(x1s), max(y1s)
-        left, top, scale = picture.left, picture.top, picture.scale
-        box = (
-            max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
-            min(picture.width, round((x1 - left + 1.5) * scale)),
-            min(picture.height - 1, round((top - y0 + 1.5) * scale)),
-        )
-        background = _background(picture, box, fill)
-        if background is not None:
-            ratio = _ratio(fill, background)
-            lowest[0] = min(lowest[0], ratio)
-            if ratio < NORMAL_TEXT_RATIO:
-                for large in larges:
-                    if ratio < (LARGE_TEXT_RATIO if large else NORMAL_TEXT_RATIO):
-                        result.text_contrast_failures += 1
-                        failures[(fill, background)] = ratio
-        word.clear()
-
     document = pdfium.PdfDocument(pdf)
     try:
         for number in range(1, len(document) + 1):
@@ -149,8 +120,6 @@ def _measure_pages(
                 measured.append(facts)
                 continue
             page = document[number - 1]
-            # This page's lowest contrast.
-            lowest = [21.0]
             codes_before = len(result.qr_codes)
             trim = page.get_trimbox()
             # One rendering per page, at half the resolution the QR code is read at. On a page that may hold the
@@ -161,12 +130,12 @@ def _measure_pages(
             full, picture = _rendering(page, reads_code, places)
             text = page.get_textpage()
             chars = text.get_text_range()
-            page_sizes, page_fonts, glyphs = _read_glyphs(text, chars, fonts, functools.partial(
-                measure_word, picture=picture, lowest=lowest))
+            page_sizes, page_fonts, glyphs, words = _read_glyphs(text, chars, fonts)
+            lowest = _contrast(words, picture, result, failures)
             page_texts.append(chars)
             images = _images(page)
             painted.append(paint_page(page, text.raw, chars, picture, trim, lines, SMALLEST_PT, images))
-            for problem in [*_outside(glyphs, images, trim, page.get_mediabox()), *_overlapping(glyphs)]:
+            for problem in [*_outside(glyphs, words, images, trim, page.get_mediabox()), *_overlapping(glyphs, words)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, images, trim, expected))
             if reads_code:
@@ -182,11 +151,11 @@ def _measure_pages(
             text.close()
             page.close()
             sizes.update(page_sizes)
-            result.lowest_text_contrast = min(result.lowest_text_contrast, lowest[0])
+            result.lowest_text_contrast = min(result.lowest_text_contrast, lowest)
             measured.append(
                 PageFacts(
                     sizes=tuple(sorted(page_sizes.items())),
-                    lowest_contrast=lowest[0],
+                    lowest_contrast=lowest,
                     fonts=tuple(page_fonts),
                     fill=result.page_fill[-1],
                     qr_codes=tuple(result.qr_codes[codes_before:]),
@@ -293,18 +262,21 @@ _COLOUR_REFS = [ctypes.byref(c) for c in _COLOUR]
 _MATRIX = pdfium_c.FS_MATRIX()
 
 
-def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, dict, list]:
+def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, list]:
     """Every glyph of a page's text (`text`, pdfium's text page; `chars`, its text, one character for each of
-    its characters, or not when pdfium gives it otherwise): the type sizes (size → glyphs), the fonts, and each
-    glyph's box and character. Glyphs are grouped into words on the way, each handed to `word_done` (a list of
-    (x0, y0, x1, y1, fill, large), emptied by it) when it ends."""
+    its characters, or not when pdfium gives it otherwise): the type sizes (size → glyphs), the fonts, each glyph's
+    box and character, (x0, y0, x1, y1, character), and the words they make.
+
+    A word is a run of glyphs in one colour, in line and left to right, between spaces: (first glyph, the glyph
+    after its last, x0, y0, x1, y1 of its box, fill, how many of its glyphs count as large text)."""
     handle = text.raw
     address = ctypes.cast(handle, ctypes.c_void_p).value
     count = text.count_chars()
     if len(chars) != count:
         chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
     page_fonts: dict[str, None] = {}
-    glyphs = []
+    glyphs: list[tuple] = []
+    words: list[tuple] = []
     # The style of each glyph, in turn: counted into sizes at the end.
     drawn: list[tuple] = []
     # Text object → (size, fill, large, font): the same for every character of one run of text WeasyPrint draws in
@@ -312,8 +284,9 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
     styles: dict[int, tuple] = {}
     # (font, character) already checked: fonts.check says the same of it every time.
     checked: set[tuple[str, str]] = set()
-    # The glyphs of the word being read: (x0, y0, x1, y1, fill, large)
-    word: list[tuple] = []
+    # The word being read: its first glyph (-1: none), its box, fill and large glyphs; its first glyph's bottom and
+    # top, and its last glyph's left.
+    start, wx0, wy0, wx1, wy1, wfill, wlarge, fy0, fy1, lx0 = -1, 0.0, 0.0, 0.0, 0.0, "", 0, 0.0, 0.0, 0.0
     get_char_box, box, refs = char_box, _BOX, _BOX_REFS
     for index, char in enumerate(chars):
         if char == "\ufffe":
@@ -322,7 +295,9 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
         # What pdfium makes up between words and lines (FPDFText_IsGenerated) is a space or a line break: skipped
         # here with the spaces the page draws.
         if char.isspace() or char < " ":
-            word_done(word)
+            if start >= 0:
+                words.append((start, len(glyphs), wx0, wy0, wx1, wy1, wfill, wlarge))
+                start = -1
             continue
         key = text_object_at(address, index)
         style = styles.get(key)
@@ -336,19 +311,57 @@ def _read_glyphs(text, chars: str, fonts: _Fonts, word_done) -> tuple[Counter, d
         drawn.append(style)
         get_char_box(address, index, *refs)
         x0, x1, y0, y1 = box[0].value, box[1].value, box[2].value, box[3].value
-        glyphs.append((x0, y0, x1, y1, char))
         if (font, char) not in checked:
             checked.add((font, char))
             fonts.check(font, pdfium_c.FPDFText_GetTextObject(handle, index), char)
         # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
-        if word and (fill != word[0][4] or y1 < word[0][1] or y0 > word[0][3] or x0 < word[-1][0]):
-            word_done(word)
-        word.append((x0, y0, x1, y1, fill, large))
-    word_done(word)
+        if start >= 0 and (fill != wfill or y1 < fy0 or y0 > fy1 or x0 < lx0):
+            words.append((start, len(glyphs), wx0, wy0, wx1, wy1, wfill, wlarge))
+            start = -1
+        if start < 0:
+            start, wx0, wy0, wx1, wy1, wfill, wlarge, fy0, fy1 = len(glyphs), x0, y0, x1, y1, fill, 0, y0, y1
+        else:
+            # Left to right: the word's left edge is its first glyph's.
+            if y0 < wy0:
+                wy0 = y0
+            if x1 > wx1:
+                wx1 = x1
+            if y1 > wy1:
+                wy1 = y1
+        lx0 = x0
+        wlarge += large
+        glyphs.append((x0, y0, x1, y1, char))
+    if start >= 0:
+        words.append((start, len(glyphs), wx0, wy0, wx1, wy1, wfill, wlarge))
     page_sizes: Counter = Counter()
     for style, glyph_count in Counter(drawn).items():
         page_sizes[style[0]] += glyph_count
-    return page_sizes, page_fonts, glyphs
+    return page_sizes, page_fonts, glyphs, words
+
+
+def _contrast(words: list[tuple], picture: Picture, result: Inspection, failures: dict[tuple, float]) -> float:
+    """Each word's contrast (`_read_glyphs`), against what lies just above and below it on the page's rendering
+    `picture`: one sample per word, not per glyph. Each glyph below its minimum is counted into `result`, with its
+    colours and ratio into `failures`. Gives the page's lowest ratio."""
+    lowest = 21.0
+    left, top, scale, width, height = picture.left, picture.top, picture.scale, picture.width, picture.height
+    for first, end, x0, y0, x1, y1, fill, large in words:
+        box = (
+            max(0, round((x0 - left - 1.5) * scale)), max(0, round((top - y1 - 1.5) * scale)),
+            min(width, round((x1 - left + 1.5) * scale)), min(height - 1, round((top - y0 + 1.5) * scale)),
+        )
+        background = _background(picture, box, fill)
+        if background is None:
+            continue
+        ratio = _ratio(fill, background)
+        if ratio < lowest:
+            lowest = ratio
+        if ratio < NORMAL_TEXT_RATIO:
+            failing = end - first - large + (large if ratio < LARGE_TEXT_RATIO else 0)
+            if failing:
+                result.text_contrast_failures += failing
+                failures[(fill, background)] = ratio
+    return lowest
 
 
 def _style(handle, index: int, fonts: _Fonts) -> tuple[float, str, bool, str]:

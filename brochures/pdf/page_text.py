@@ -95,19 +95,20 @@ def _pages(numbers: list[int]) -> str:
     return "pages " + ", ".join(map(str, numbers))
 
 
-def _outside(glyphs: list, images: list, trim, media) -> list[str]:
+def _outside(glyphs: list, words: list, images: list, trim, media) -> list[str]:
     """Glyphs closer than SAFE_MM to the trimmed page's edge (or beyond it), and images beyond the sheet
-    (for a press file, images may reach into the bleed)."""
+    (for a press file, images may reach into the bleed). `words`: the glyphs' words (inspection._read_glyphs), each
+    glyph's looked at only when its word's box reaches that far."""
     left, bottom, right, top = trim
     safe = SAFE_MM * MM
+    low_x, high_x, low_y, high_y = left + safe - 0.5, right - safe + 0.5, bottom + safe - 0.5, top - safe + 0.5
     found = []
     stray = [
         g
-        for g in glyphs
-        if g[0] < left + safe - 0.5
-        or g[2] > right - safe + 0.5
-        or g[1] < bottom + safe - 0.5
-        or g[3] > top - safe + 0.5
+        for first, end, x0, y0, x1, y1, *_ in words
+        if x0 < low_x or x1 > high_x or y0 < low_y or y1 > high_y
+        for g in glyphs[first:end]
+        if g[0] < low_x or g[2] > high_x or g[1] < low_y or g[3] > high_y
     ]
     if stray:
         sample = "".join(g[4] for g in stray[:30])
@@ -124,13 +125,22 @@ def _outside(glyphs: list, images: list, trim, media) -> list[str]:
     return found
 
 
-def _overlapping(glyphs: list) -> list[str]:
+def _overlapping(glyphs: list, words: list) -> list[str]:
     """Text drawn over other text: glyph boxes that share much of their area, other than neighbours on a line
     (kerned or italic neighbours may touch). Glyphs are compared within bands of the page's height, left to right,
-    each only with those that start before it ends: on a line of text that is its next neighbour or two."""
+    each only with those that start before it ends: on a line of text that is its next neighbour or two.
+
+    Only the glyphs of words (inspection._read_glyphs) that overlap another word, or whose own glyphs overlap other
+    than their neighbours, are compared: glyphs that share area lie in such words."""
+    suspects = [
+        index for first, end in _crowded(words, glyphs) for index in range(first, end)
+    ]
+    if not suspects:
+        return []
     band = 24.0
     bands: dict[int, list[int]] = {}
-    for i, (_x0, y0, _x1, y1, _) in enumerate(glyphs):
+    for i in suspects:
+        _x0, y0, _x1, y1, _ = glyphs[i]
         for row in range(int(y0 // band), int(y1 // band) + 1):
             bands.setdefault(row, []).append(i)
     clashes: dict[int, int] = {}
@@ -156,6 +166,32 @@ def _overlapping(glyphs: list) -> list[str]:
         return []
     pairs = ", ".join(f"\"{glyphs[a][4]}\" over \"{glyphs[b][4]}\"" for a, b in sorted(clashes.items())[:5])
     return [f"text overlaps other text ({pairs})"]
+
+
+def _crowded(words: list, glyphs: list) -> list[tuple[int, int]]:
+    """The words (first glyph, the glyph after its last) whose box shares area with another word's, or that are
+    crowded in themselves: a glyph starting before the glyph two before it ends (a word's glyphs run left to
+    right, so no glyph further back can be overlapped either)."""
+    band = 24.0
+    bands: dict[int, list[tuple]] = {}
+    for word in words:
+        for row in range(int(word[3] // band), int(word[5] // band) + 1):
+            bands.setdefault(row, []).append(word)
+    crowded: dict[int, tuple[int, int]] = {}
+    for members in bands.values():
+        members.sort(key=lambda word: word[2])
+        for position, (first, end, ax0, ay0, ax1, ay1, *_) in enumerate(members):
+            for other in members[position + 1 :]:
+                if other[2] >= ax1:
+                    break
+                if min(ax1, other[4]) > max(ax0, other[2]) and min(ay1, other[5]) > max(ay0, other[3]):
+                    crowded[first], crowded[other[0]] = (first, end), (other[0], other[1])
+    for first, end, *_ in words:
+        if first not in crowded and end - first > 2 and any(
+            glyphs[i + 2][0] < glyphs[i][2] for i in range(first, end - 2)
+        ):
+            crowded[first] = (first, end)
+    return sorted(crowded.values())
 
 
 def _fill(glyphs: list, images: list, trim, expected: Expected) -> float:
