@@ -65,7 +65,9 @@ def _problems(pdf, expected: Expected) -> list[str]:
         drawing = files.setdefault(name, set())
         program = _program(font)
         try:
-            glyph_set, order = (program.getGlyphSet(), program.getGlyphOrder()) if program else (None, [])
+            order = program.getGlyphOrder() if program else []
+            # Made only for a glyph not judged before, once for the font.
+            glyph_set = functools.cache(program.getGlyphSet) if program else None
             slant = slant_of(program) if program else 0.0
             for glyph, text in claims.items():
                 if len(text) > 1:
@@ -74,11 +76,10 @@ def _problems(pdf, expected: Expected) -> list[str]:
                     found[text] = "cannot be read back from the PDF"
                     drawing.update(font_files)
                 elif glyph:
-                    outline = _outline(program, glyph_set, order[glyph])
-                    looks_like = verdict(outline, slant, text, new)
+                    looks_like, outline_digest = _judged(program, glyph_set, order[glyph], slant, text, new)
                     if looks_like is not None:
                         found[text] = f'looks like "{looks_like}"' if looks_like else "draws nothing"
-                        drawing.update(_drawing(font_files, text, digest(outline, slant)))
+                        drawing.update(_drawing(font_files, text, outline_digest))
         except (TTLibError, KeyError, AssertionError, ValueError, IndexError, TypeError, struct_error):
             found.update(dict.fromkeys(claims.values(), "cannot be read back from the PDF"))
             drawing.update(font_files)
@@ -90,26 +91,35 @@ def _problems(pdf, expected: Expected) -> list[str]:
     return [_message(name, sorted(files[name]), chars) for name, chars in wrong.items() if chars]
 
 
-# A simple glyph's bytes in a TrueType font (its contours and points) → the outline they draw: the subsets of one
-# font embedded in each document of a batch hold the same glyphs, drawn once. A composite glyph names other glyphs
-# of its own font, so it is drawn each time.
-_OUTLINES: dict[bytes, tuple] = {}
+# A simple glyph's bytes in a TrueType font (its contours and points), its font's slant and the character it is
+# read as → what it draws instead (see `verdict`) and its outline's digest: the subsets of one font embedded in each
+# document of a batch hold the same glyphs, judged once. A composite glyph names other glyphs of its own font, so it
+# is drawn each time.
+_JUDGED: dict[tuple[bytes, float, str], tuple[str | None, str]] = {}
 
 
-OUTLINES_KEPT = 4096
+JUDGED_KEPT = 4096
 
 
-def _outline(program: TTFont, glyph_set, name: str) -> tuple:
+def _judged(
+    program: TTFont, glyph_set, name: str, slant: float, text: str, new: dict[str, str | None]
+) -> tuple[str | None, str]:
+    """What the glyph `name` of `program` draws other than `text` (None: it draws `text`; "": nothing), as `verdict`
+    says, and its outline's digest. `glyph_set`: gives the font's glyph set. A glyph matched afresh is added to `new`,
+    to be saved."""
     glyphs = program["glyf"].glyphs if "glyf" in program else {}
     data = getattr(glyphs.get(name), "data", None)
-    if not data or len(data) < 10 or int.from_bytes(data[:2], "big", signed=True) < 0:
-        return outline_of(glyph_set, name)
-    outline = _OUTLINES.get(data)
-    if outline is None:
-        if len(_OUTLINES) >= OUTLINES_KEPT:
-            _OUTLINES.clear()
-        outline = _OUTLINES[data] = outline_of(glyph_set, name)
-    return outline
+    simple = bool(data) and len(data) >= 10 and int.from_bytes(data[:2], "big", signed=True) >= 0
+    key = (data, slant, text)
+    if simple and key in _JUDGED:
+        return _JUDGED[key]
+    outline = outline_of(glyph_set(), name)
+    judged = verdict(outline, slant, text, new), digest(outline, slant)
+    if simple:
+        if len(_JUDGED) >= JUDGED_KEPT:
+            _JUDGED.clear()
+        _JUDGED[key] = judged
+    return judged
 
 
 def _message(name: str, files: list[str], chars: dict[str, str]) -> str:

@@ -133,7 +133,7 @@ def _overlapping(glyphs: list, words: list) -> list[str]:
     Only the glyphs of words (inspection._read_glyphs) that overlap another word, or whose own glyphs overlap other
     than their neighbours, are compared: glyphs that share area lie in such words."""
     suspects = [
-        index for first, end in _crowded(words, glyphs) for index in range(first, end)
+        index for first, end in _crowded(words) for index in range(first, end)
     ]
     if not suspects:
         return []
@@ -168,10 +168,10 @@ def _overlapping(glyphs: list, words: list) -> list[str]:
     return [f"text overlaps other text ({pairs})"]
 
 
-def _crowded(words: list, glyphs: list) -> list[tuple[int, int]]:
+def _crowded(words: list) -> list[tuple[int, int]]:
     """The words (first glyph, the glyph after its last) whose box shares area with another word's, or that are
     crowded in themselves: a glyph starting before the glyph two before it ends (a word's glyphs run left to
-    right, so no glyph further back can be overlapped either)."""
+    right, so no glyph further back can be overlapped either; inspection._read_glyphs says so of each word)."""
     band = 24.0
     bands: dict[int, list[tuple]] = {}
     for word in words:
@@ -186,11 +186,7 @@ def _crowded(words: list, glyphs: list) -> list[tuple[int, int]]:
                     break
                 if min(ax1, other[4]) > max(ax0, other[2]) and min(ay1, other[5]) > max(ay0, other[3]):
                     crowded[first], crowded[other[0]] = (first, end), (other[0], other[1])
-    for first, end, *_ in words:
-        if first not in crowded and end - first > 2 and any(
-            glyphs[i + 2][0] < glyphs[i][2] for i in range(first, end - 2)
-        ):
-            crowded[first] = (first, end)
+    crowded.update((word[0], word[:2]) for word in words if word[8])
     return sorted(crowded.values())
 
 
