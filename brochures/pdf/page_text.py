@@ -80,10 +80,35 @@ def _missing(
     return [f"safety information is missing from the pages: {listed}"]
 
 
+FORM_DEPTH = 14
+
+
 def _images(page) -> list[tuple[float, float, float, float]]:
     """The bounds of every raster image on a page, inside drawings too. (SVG images are drawn as paths:
     their places are checked from the structure tree's figure boxes.)"""
-    return [obj.get_bounds() for obj in page.get_objects() if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+    found = []
+    # Straight from pdfium, object by object: a page has hundreds of text objects, none wrapped to be looked at.
+    handle = page.raw
+    bounds = [ctypes.c_float() for _ in range(4)]
+    for index in range(pdfium_c.FPDFPage_CountObjects(handle)):
+        item = pdfium_c.FPDFPage_GetObject(handle, index)
+        found += _image_bounds(item, bounds)
+    return found
+
+
+def _image_bounds(item, bounds: list, depth: int = 0) -> list[tuple[float, float, float, float]]:
+    """The bounds of a page object that is an image, or of each image inside a form it is (forms nested up to
+    FORM_DEPTH deep, as pypdfium2 looks into them); `bounds`: four floats to read them into."""
+    kind = pdfium_c.FPDFPageObj_GetType(item)
+    if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        if not pdfium_c.FPDFPageObj_GetBounds(item, *(ctypes.byref(b) for b in bounds)):
+            return []
+        left, bottom, right, top = (b.value for b in bounds)
+        return [(left, bottom, right, top)]
+    if kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < FORM_DEPTH:
+        return [found for index in range(pdfium_c.FPDFFormObj_CountObjects(item))
+                for found in _image_bounds(pdfium_c.FPDFFormObj_GetObject(item, index), bounds, depth + 1)]
+    return []
 
 
 def _pages(numbers: list[int]) -> str:
