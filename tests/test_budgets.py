@@ -104,9 +104,9 @@ def test_each_worker_keeps_to_one_clinic_while_others_have_work(document, tmp_pa
 
 
 class SlowToStart(batch.Printer):
-    def __init__(self):
+    def __init__(self, *args, **kwargs):
         time.sleep(3)
-        super().__init__()
+        super().__init__(*args, **kwargs)
 
 
 def test_the_time_budget_starts_when_the_document_starts_not_when_the_worker_does(document, tmp_path, monkeypatch):
@@ -150,7 +150,7 @@ def test_a_worker_stopped_by_a_signal_is_reported_as_such_without_a_traceback(do
 def test_booklets_are_printed_last_in_their_clinic_unless_there_are_fewer_clinics_than_workers(tmp_path):
     """Many clinics: each booklet follows its clinic's leaflets, to bind what its worker has just laid out. Fewer
     clinics than workers: the leaflets are shared out between workers anyway, so the booklets go first and lay out
-    their parts while the other workers print the leaflets."""
+    their parts while the other workers print the leaflets, the other way round."""
     content = load_content(DATA)
     clinic = load_clinic(find_clinic_file("example", DATA), content)
     documents = plan_documents([clinic], content, tmp_path)
@@ -159,4 +159,9 @@ def test_booklets_are_printed_last_in_their_clinic_unless_there_are_fewer_clinic
     assert one_worker[-1] == "booklet" and len(one_worker) == len(documents)
     two_workers = [task.document.name for task in tasks.print_tasks(outcomes, content, jobs=2)]
     assert two_workers[0] == "booklet" and sorted(two_workers) == sorted(one_worker)
+    # The leaflets the other way round from the booklet's order, each sharing what its pages were found to be: the
+    # booklet's worker meets late the leaflets the other meets early (pdf/shared.py).
+    assert two_workers[1:] == one_worker[-2::-1]
+    assert [t.share for t in tasks.print_tasks(outcomes, content, jobs=2)] == [False] + [True] * (len(documents) - 1)
+    assert not any(t.share for t in tasks.print_tasks(outcomes, content, jobs=1))
     assert {task.group for task in tasks.print_tasks(outcomes, content, jobs=2)} == {clinic.key}

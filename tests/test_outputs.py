@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pikepdf
 import pypdfium2
 import pytest
 from pypdf import PdfReader
@@ -325,3 +326,87 @@ def test_a_booklet_binds_the_leaflets_its_worker_printed_without_laying_them_out
     (reused, reused_text), (measured, measured_text) = booklets
     assert reused_text == measured_text
     assert reused.inspection == measured.inspection
+
+
+def test_workers_share_which_layout_a_long_leaflet_keeps_and_the_pages_they_checked(tmp_path, monkeypatch):
+    """One clinic, two workers: one binds the booklet, laying the leaflets out itself, while the other prints them.
+    What one learns saves the other the same work (pdf/shared.py): a leaflet one page over its budget is laid out once,
+    with the closer layout the other kept, not twice; and the booklet's check counts the pages the other worker
+    measured on the leaflets instead of rendering them again, when they draw exactly the same. Either way, the same
+    documents and the same findings."""
+    import json
+
+    from brochures.load.clinic import find_clinic_file, load_clinic
+    from brochures.load.content import load_content
+    from brochures.pdf import printer as printing
+    from brochures.pdf.shared import Shared, content_digest
+    from brochures.plan.documents import booklet_parts, plan_documents
+    from brochures.render.html import HtmlRenderer
+    from conftest import DATA
+
+    content = load_content(DATA)
+    clinic = load_clinic(find_clinic_file("example", DATA), content)
+    renderer = HtmlRenderer(content)
+    shared = tmp_path / "shared"
+    rendered: list[str] = []
+    known_pages: list[set[int]] = []
+    inspect = printing.inspect_pages
+
+    def counted(*args, known=None, **kwargs):
+        known_pages.append(set(known or {}))
+        return inspect(*args, known=known, **kwargs)
+
+    monkeypatch.setattr(printing, "inspect_pages", counted)
+
+    def worker():
+        printer = printing.Printer(Shared(shared))
+        original = printer._render
+        printer._render = lambda document, html, sheets: rendered.append(document.name) or original(
+            document, html, sheets)
+        return printer
+
+    def booklet_alone(folder):
+        documents = plan_documents([clinic], content, folder)
+        booklet = next(document for document in documents if document.kind == "booklet")
+        parts = tuple((part, renderer.render(part)) for part in booklet_parts(booklet, content))
+        return booklet, worker().build(booklet, renderer.render(booklet), parts=parts)
+
+    # The booklet first, on its own: it lays out every leaflet, one of them twice (roomy, then closer).
+    booklet, first = booklet_alone(tmp_path / "first")
+    twice = sorted({name for name in rendered if rendered.count(name) == 2})
+    assert twice, f"no leaflet of the example needs the closer layout any more ({rendered}): make one longer"
+    assert not known_pages[-1]
+    # The other worker prints the leaflets: each laid out once, the long one straight in the layout kept.
+    rendered.clear()
+    leaflets = [d for d in plan_documents([clinic], content, tmp_path / "second") if d.kind != "booklet"]
+    printer = worker()
+    for document in leaflets:
+        printer.build(document, renderer.render(document), share=True)
+    assert sorted(rendered) == sorted(document.name for document in leaflets)
+    with pikepdf.open(booklet.output) as bound:
+        digests = {content_digest(page) for page in bound.pages}
+    for document in leaflets:
+        with pikepdf.open(document.output) as leaflet:
+            assert {content_digest(page) for page in leaflet.pages} <= digests, document.name
+
+    # A booklet bound after that counts every page of its parts as measured, and finds what the first one found.
+    rendered.clear()
+    _, second = booklet_alone(tmp_path / "third")
+    pages = len(PdfReader(booklet.output).pages)
+    cover = pages - sum(len(PdfReader(d.output).pages) for d in leaflets)
+    assert known_pages[-1] == set(range(cover + 1, pages + 1))
+    assert rendered.count(twice[0]) == 1
+    assert second.inspection == first.inspection
+
+    # Facts for a page that draws something else are not used; nor is a file that is not what a worker writes.
+    facts_file = sorted(shared.glob("pages-*.json"))[0]
+    facts = json.loads(facts_file.read_text())
+    facts[0][0] = "0" * 64
+    facts_file.write_text(json.dumps(facts))
+    for path in shared.glob("layout-*.json"):
+        path.write_text("{not json")
+    rendered.clear()
+    _, third = booklet_alone(tmp_path / "fourth")
+    assert len(known_pages[-1]) == pages - cover - 1
+    assert rendered.count(twice[0]) == 2
+    assert third.inspection == first.inspection

@@ -58,6 +58,9 @@ class Task:
     parts: tuple[tuple[Document, str | PackedHtml], ...] = ()
     # Tasks of one group go to one worker where they can: a clinic's booklet binds its leaflets.
     group: str = ""
+    # For PRINT of a leaflet whose booklet another worker may be binding meanwhile: what was measured on its pages
+    # is shared with it (pdf/shared.py).
+    share: bool = False
 
 
 @dataclass
@@ -88,15 +91,19 @@ def print_tasks(rendered: list[Outcome], content: Content, saved=lambda output: 
 
     With fewer groups (clinics, each language counted as one) than workers (`jobs`), a clinic's leaflets are shared
     out between workers anyway, and a booklet would wait for them and then lay out the others' again: there, the
-    booklets go first, each laying out its own parts while other workers print the leaflets."""
+    booklets go first, each laying out its own parts while other workers print the leaflets, the other way round
+    from the order it binds them in. So each worker meets a leaflet late that the other met early, and finds what
+    the other learned (pdf/shared.py): which layout a long leaflet keeps, and the facts of pages already checked."""
     def parts(outcome: Outcome) -> tuple[tuple[Document, str], ...]:
         if not outcome.parts:
             return ()
         return tuple(zip(booklet_parts(outcome.document, content), outcome.parts, strict=True))
     tasks = [Task(PRINT, o.document, o.html, saved(o.document.output), parts(o), o.document.clinic.key)
              for o in rendered if o.html is not None]
-    booklets_first = len({task.group for task in tasks}) < jobs
-    return sorted(tasks, key=lambda task: (task.document.kind == BOOKLET) != booklets_first)
+    if len({task.group for task in tasks}) < jobs:
+        return [task for task in tasks if task.document.kind == BOOKLET] + [
+            replace(task, share=True) for task in reversed(tasks) if task.document.kind != BOOKLET]
+    return sorted(tasks, key=lambda task: task.document.kind == BOOKLET)
 
 
 def packed(outcome: Outcome) -> Outcome:
@@ -132,7 +139,7 @@ def do_task(renderer: HtmlRenderer, printer: Printer, task: Task) -> Outcome:
             return Outcome(
                 document, html=renderer.render(document), parts=tuple(renderer.render(part) for part in parts)
             )
-        return Outcome(document, printed=printer.build(document, task.html, task.saved, task.parts))
+        return Outcome(document, printed=printer.build(document, task.html, task.saved, task.parts, share=task.share))
     except RecursionError:
         return Outcome(document, error="its HTML is nested too deeply to lay out (check the clinic's own templates)")
     except ClinicTemplateError as error:

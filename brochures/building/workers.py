@@ -29,6 +29,7 @@ from pathlib import Path
 from brochures.building.tasks import RENDER, Budget, Outcome, Task, do_task, packed, unpacked
 from brochures.load.loaded import Content
 from brochures.pdf.printer import Printer
+from brochures.pdf.shared import Shared
 from brochures.render.html import HtmlRenderer
 
 READY = "ready"
@@ -301,7 +302,8 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
     tempfile.tempdir = temp_dir
     _large_blocks_apart()
     renderer = HtmlRenderer(content)
-    printer = Printer()
+    # The build's workers share the layouts they chose and the pages they checked (pdf/shared.py).
+    printer = Printer(Shared(Path(temp_dir) / "shared"))
     # What it holds now lives as long as it does: left out of every collection, as the build's own objects are.
     gc.collect()
     gc.freeze()

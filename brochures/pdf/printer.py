@@ -28,6 +28,7 @@ from brochures.pdf.finishing import finish
 from brochures.pdf.inspection import inspect_pages, inspection_failures, page_pictures
 from brochures.pdf.layout_rules import COMPARISON_FILL, Rules, layout_warnings, thin_pages
 from brochures.pdf.objects import open_pdf
+from brochures.pdf.shared import COMPACT, FIT, ROOMY, Shared, key_of
 from brochures.plan.documents import (
     BOOKLET,
     LEAFLET,
@@ -93,8 +94,10 @@ class Printer:
     documents are printed, so a worker's memory does not grow with the number of clinics.
     """
 
-    def __init__(self):
+    def __init__(self, shared: Shared | None = None):
+        """`shared`: where the build's workers share what saves each other work (pdf/shared.py); none by default."""
         self.font_config = FontConfiguration()
+        self._shared = shared or Shared()
         self._stylesheets: dict[str, tuple[CSS, str]] = {}
         self._project_fetcher = RestrictedFetcher([STYLES_DIR, TEMPLATES_DIR])
         self._style_files = sorted(p for p in STYLES_DIR.rglob("*") if p.is_file())
@@ -144,12 +147,14 @@ class Printer:
 
     def print_pdf(self, document: Document, html: str) -> tuple[bytes, list[str]]:
         """The PDF's bytes and any warnings; a WeasyPrint error fails the document."""
-        pdf, warnings, _, _ = self._print(document, html)
+        pdf, warnings, *_ = self._print(document, html)
         return pdf, warnings
 
     def _print(self, document: Document, html: str, parts: tuple[tuple[Document, str], ...] = ()):
         """The PDF's bytes, its warnings, the laid-out document, and for a booklet binding `parts` the facts of the
-        pages it took from leaflets already checked (booklet page number → PageFacts)."""
+        pages it took from leaflets already checked (booklet page number → PageFacts), and where each part it laid out
+        again lies (the indices of its first page and of the page after its last) with the key its leaflet's facts
+        are shared under (pdf/shared.py)."""
         clinic = document.clinic
         options = dict(PDF_OPTIONS[document.variant], cache=self._image_cache)
         with weasyprint_log() as records:
@@ -157,8 +162,9 @@ class Printer:
                 laid_out = self._lay_out(document, html)
                 known: dict[int, PageFacts] = {}
                 starts: list[int] = []
+                elsewhere: list[tuple[int, int, str]] = []
                 if parts:
-                    laid_out, known, starts = self._bind(document, laid_out, parts)
+                    laid_out, known, starts, elsewhere = self._bind(document, laid_out, parts)
                 if document.layout == TRIFOLD and (overfull := overfull_panels(laid_out)):
                     raise PrintError(overfull + ": shorten the content, or use the leaflet layout")
                 warnings = low_resolution_images(laid_out) if document.variant == PRESS else []
@@ -177,7 +183,7 @@ class Printer:
         errors = [said(r) for r in records if r.levelno >= logging.ERROR]
         if errors:
             raise PrintError("; ".join(errors))
-        return pdf, [said(r) for r in records if r.levelno == logging.WARNING] + warnings, laid_out, known
+        return pdf, [said(r) for r in records if r.levelno == logging.WARNING] + warnings, laid_out, known, elsewhere
 
     def _lay_out(self, document: Document, html: str):
         """The document laid out in pages by WeasyPrint (not yet painted).
@@ -188,26 +194,42 @@ class Printer:
         the page check warns by how much it is over. A comparison sheet over its budget is laid out again without
         its detail rows (`compact.css`); one with a part-empty page before its last, with closer lines."""
         sheets = [css for css, _ in self.stylesheets(document)]
+        fit = [*sheets, self._project_sheet(FIT_SHEET)[0]]
+        layouts = {ROOMY: sheets, FIT: fit, COMPACT: [*fit, self._project_sheet(COMPACT_SHEET)[0]]}
+        # Another worker of the build may have laid this very document out already (a booklet binds it): its choice.
+        key = key_of("layout", document.variant, document.layout, document.kind, document.name, document.clinic.key,
+                     hashlib.sha256(html.encode("utf-8")).hexdigest())
+        if (kept := self._shared.layout(key)) is not None:
+            return self._render(document, html, layouts[kept])
         laid_out = self._render(document, html, sheets)
+        kept = self._closer_layout(document, html, laid_out, layouts)
+        if kept == ROOMY:
+            return laid_out
+        fitted, kept = kept
+        self._shared.keep_layout(key, kept if fitted is not None else ROOMY)
+        return fitted if fitted is not None else laid_out
+
+    def _closer_layout(self, document: Document, html: str, laid_out, layouts: dict):
+        """ROOMY when `laid_out` (the roomy layout) is kept without trying another; else the closer layout tried,
+        or None when the roomy one is kept all the same, and which it was (FIT or COMPACT)."""
         budget = page_budget(document)
         over = len(laid_out.pages) - budget if budget else 0
         comparison = document.kind == "comparison"
-        fit = [*sheets, self._project_sheet(FIT_SHEET)[0]]
         # Closer lines win back a few lines a page, never a page more.
         if over == 1 and not comparison:
-            fitted = self._render(document, html, fit)
-            return fitted if len(fitted.pages) <= budget else laid_out
+            fitted = self._render(document, html, layouts[FIT])
+            return (fitted if len(fitted.pages) <= budget else None), FIT
         if over > 0 and comparison:
             # The rows each leaflet gives in full, left out: many pages. Still over, it keeps the shorter layout all
             # the same, and the warning says by how much.
-            fitted = self._render(document, html, [*fit, self._project_sheet(COMPACT_SHEET)[0]])
-            return fitted if len(fitted.pages) < len(laid_out.pages) else laid_out
+            fitted = self._render(document, html, layouts[COMPACT])
+            return (fitted if len(fitted.pages) < len(laid_out.pages) else None), COMPACT
         if comparison and thin_pages(laid_out, COMPARISON_FILL):
             # A block too tall for the rest of a page left it part empty: closer lines may bring it up.
-            fitted = self._render(document, html, fit)
-            if len(fitted.pages) <= len(laid_out.pages) and not thin_pages(fitted, COMPARISON_FILL):
-                return fitted
-        return laid_out
+            fitted = self._render(document, html, layouts[FIT])
+            fits = len(fitted.pages) <= len(laid_out.pages) and not thin_pages(fitted, COMPARISON_FILL)
+            return (fitted if fits else None), FIT
+        return ROOMY
 
     def _render(self, document: Document, html: str, sheets: list[CSS]):
         clinic = document.clinic
@@ -223,8 +245,9 @@ class Printer:
     def _bind(self, booklet: Document, frame, parts: tuple[tuple[Document, str], ...]):
         """The booklet: its own cover and contents (`frame`), then each leaflet's pages as they were laid out for
         the leaflet itself, never laid out again when this worker has just printed and checked it. Returns the
-        bound document, the facts of each page that was already checked in its leaflet, and the index of each
-        part's first page.
+        bound document, the facts of each page that was already checked in its leaflet, the index of each part's
+        first page, and for each part laid out here where its pages start and end, with the key of its leaflet's
+        facts (`_facts_key`).
 
         Each part's first page gets the anchor `part-<name>` the contents links to, whatever the templates do.
         Every other anchor, and every link inside a part, is made the part's own (`<name>/<anchor>`): two leaflets
@@ -244,15 +267,17 @@ class Printer:
                     f"contents list, as the project's templates/booklet.html.j2 does"
                 ),
             )
-        pages, known, starts = list(frame.pages), {}, []
+        pages, known, starts, elsewhere = list(frame.pages), {}, [], []
         for part, part_html in parts:
             starts.append(len(pages))
             reused = self._laid_out.get(_part_key(part, part_html))
             laid_out, facts = reused if reused else (self._lay_out(part, part_html), None)
             if facts and len(facts) == len(laid_out.pages):
                 known.update({len(pages) + number: page for number, page in enumerate(facts, start=1)})
+            elif not reused:
+                elsewhere.append((len(pages), len(pages) + len(laid_out.pages), _facts_key(part, part_html)))
             pages += _own_anchors(laid_out.pages, part.name)
-        return frame.copy(pages), known, starts
+        return frame.copy(pages), known, starts, elsewhere
 
     def check_logo(self, clinic: Clinic) -> None:
         """Lay out the logo alone, as every document will: a logo that cannot be drawn (a marker bomb, a
@@ -274,12 +299,18 @@ class Printer:
             raise PrintError("expected a logo that can be drawn, got one that fails: " + "; ".join(errors))
 
     def build(
-        self, document: Document, html: str, saved: dict | None = None, parts: tuple[tuple[Document, str], ...] = ()
+        self,
+        document: Document,
+        html: str,
+        saved: dict | None = None,
+        parts: tuple[tuple[Document, str], ...] = (),
+        share: bool = False,
     ) -> Printed:
         """Print, check, then write: a PDF only gets its final name once it has passed its check.
 
         A document whose inputs are unchanged since the PDF on disk was written (`saved`, from the
-        build cache) is not printed again. `parts`: for a booklet, the leaflets it binds, with their HTML.
+        build cache) is not printed again. `parts`: for a booklet, the leaflets it binds, with their HTML. `share`:
+        another worker may be binding this leaflet in a booklet meanwhile: the facts of its pages are shared.
         """
         clinic = document.clinic
         self._use_clinic(clinic)
@@ -301,17 +332,25 @@ class Printer:
                 inspection=Inspection(**saved["inspection"]),
                 cache_entry=saved,
             )
-        pdf, warnings, laid_out, known = self._print(document, html, parts)
+        pdf, warnings, laid_out, known, elsewhere = self._print(document, html, parts)
         with open_pdf(pdf) as reader:
             pages = check_pdf(document, pdf, reader)
+            # The parts bound here whose leaflets another worker has checked meanwhile: the pages that draw exactly
+            # what those leaflets' pages drew are counted as measured there (`known`), not rendered again.
+            for start, end, facts_key in elsewhere:
+                found = self._shared.page_facts(facts_key, list(reader.pages)[start:end])
+                known.update({start + index + 1: facts for index, facts in found.items()})
             inspection, facts = inspect_pages(
                 pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader, known=known
             )
-        if unreadable := inspection_failures(inspection):
-            raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
-        if document.kind != BOOKLET and document.layout == LEAFLET:
-            # Kept for this clinic's booklet, which binds this very leaflet: its pages, and what was found on them.
-            self._laid_out[_part_key(document, html)] = (laid_out, facts)
+            if unreadable := inspection_failures(inspection):
+                raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
+            if document.kind != BOOKLET and document.layout == LEAFLET:
+                # Kept for this clinic's booklet, which binds this very leaflet: its pages, and what was found on
+                # them; and shared with the build's other workers, one of which may be binding it.
+                self._laid_out[_part_key(document, html)] = (laid_out, facts)
+                if share:
+                    self._shared.share_page_facts(_facts_key(document, html), list(reader.pages), facts)
         write_atomically(document.output, pdf)
         return Printed(
             document=document,
@@ -347,6 +386,11 @@ def _own_anchors(pages: list, name: str) -> list:
 
 def _part_key(document: Document, html: str) -> tuple:
     return document.variant, document.layout, document.name, hashlib.sha256(html.encode("utf-8")).digest()
+
+
+def _facts_key(document: Document, html: str) -> str:
+    """The key a leaflet's page facts are shared under, between the build's workers."""
+    return key_of("pages", document.clinic.key, *map(str, _part_key(document, html)))
 
 
 @contextlib.contextmanager
