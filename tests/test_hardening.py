@@ -433,7 +433,7 @@ from brochures.building.tasks import PRINT, Task, do_task
 from brochures.pdf.printer import Printer
 
 class NativeCodeOutOfMemory(Printer):
-    def build(self, document, html, saved=None, parts=()):
+    def build(self, document, html, saved=None, parts=(), share=False):
         raise SystemError("error return without exception set")
 
 if sys.argv[1] == "capped":

@@ -28,9 +28,11 @@ from brochures.pdf.glyph_shapes import (
     digest,
     outline_of,
     remember,
+    remember_bytes,
     safety_letters,
     slant_of,
     verdict,
+    verdict_of_bytes,
 )
 from brochures.pdf.objects import identity, is_dictionary, is_stream, open_pdf, written_order
 from brochures.pdf.objects import text as pdf_text
@@ -91,35 +93,27 @@ def _problems(pdf, expected: Expected) -> list[str]:
     return [_message(name, sorted(files[name]), chars) for name, chars in wrong.items() if chars]
 
 
-# A simple glyph's bytes in a TrueType font (its contours and points), its font's slant and the character it is
-# read as → what it draws instead (see `verdict`) and its outline's digest: the subsets of one font embedded in each
-# document of a batch hold the same glyphs, judged once. A composite glyph names other glyphs of its own font, so it
-# is drawn each time.
-_JUDGED: dict[tuple[bytes, float, str], tuple[str | None, str]] = {}
-
-
-JUDGED_KEPT = 4096
-
-
 def _judged(
     program: TTFont, glyph_set, name: str, slant: float, text: str, new: dict[str, str | None]
 ) -> tuple[str | None, str]:
     """What the glyph `name` of `program` draws other than `text` (None: it draws `text`; "": nothing), as `verdict`
-    says, and its outline's digest. `glyph_set`: gives the font's glyph set. A glyph matched afresh is added to `new`,
-    to be saved."""
+    says, and (when it draws something else) its outline's digest. `glyph_set`: gives the font's glyph set. A glyph
+    matched afresh is added to `new`, to be saved.
+
+    A simple glyph in a TrueType font is judged once by its bytes (its contours and points) and its font's slant
+    (`verdict_of_bytes`): the subsets of one font embedded in each document of a batch hold the same glyphs. A
+    composite glyph names other glyphs of its own font, so it is drawn each time."""
     glyphs = program["glyf"].glyphs if "glyf" in program else {}
     data = getattr(glyphs.get(name), "data", None)
     simple = bool(data) and len(data) >= 10 and int.from_bytes(data[:2], "big", signed=True) >= 0
-    key = (data, slant, text)
-    if simple and key in _JUDGED:
-        return _JUDGED[key]
+    if simple and (known := verdict_of_bytes(data, slant, text)) is not None:
+        if known[0] is None:
+            return None, ""
     outline = outline_of(glyph_set(), name)
-    judged = verdict(outline, slant, text, new), digest(outline, slant)
+    looks_like = verdict(outline, slant, text, new)
     if simple:
-        if len(_JUDGED) >= JUDGED_KEPT:
-            _JUDGED.clear()
-        _JUDGED[key] = judged
-    return judged
+        remember_bytes(data, slant, text, looks_like)
+    return looks_like, digest(outline, slant) if looks_like is not None else ""
 
 
 def _message(name: str, files: list[str], chars: dict[str, str]) -> str:
