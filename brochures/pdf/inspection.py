@@ -413,8 +413,9 @@ def page_pictures(pdf: bytes, width_px: int, pages: int | None = None) -> list[b
             page = document[index]
             image = page.render(scale=width_px / page.get_width()).to_pil().convert("RGB")
             buffer = io.BytesIO()
-            # 64 colours: a third of the bytes, looks the same.
-            image.quantize(64).save(buffer, format="PNG", optimize=True)
+            # 64 colours (a third of the bytes, looks the same), chosen by the fast octree: half the time of the
+            # default, and a little smaller. Not optimized: a third of the time for 4% of the bytes.
+            image.quantize(64, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
             pictures.append(buffer.getvalue())
         return pictures
     finally:
