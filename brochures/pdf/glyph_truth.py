@@ -67,18 +67,19 @@ def _problems(pdf, expected: Expected) -> list[str]:
         drawing = files.setdefault(name, set())
         program = _program(font)
         try:
-            order = program.getGlyphOrder() if program else []
+            count = program["maxp"].numGlyphs if program else 0
             # Made only for a glyph not judged before, once for the font.
             glyph_set = functools.cache(program.getGlyphSet) if program else None
+            tables = functools.cache(lambda program=program: _glyph_tables(program))
             slant = slant_of(program) if program else 0.0
             for glyph, text in claims.items():
                 if len(text) > 1:
                     found[text] = "joins them into one glyph"
-                elif program is None or glyph >= len(order):
+                elif program is None or glyph >= count:
                     found[text] = "cannot be read back from the PDF"
                     drawing.update(font_files)
                 elif glyph:
-                    looks_like, outline_digest = _judged(program, glyph_set, order[glyph], slant, text, new)
+                    looks_like, outline_digest = _judged(program, glyph_set, tables(), glyph, slant, text, new)
                     if looks_like is not None:
                         found[text] = f'looks like "{looks_like}"' if looks_like else "draws nothing"
                         drawing.update(_drawing(font_files, text, outline_digest))
@@ -94,26 +95,35 @@ def _problems(pdf, expected: Expected) -> list[str]:
 
 
 def _judged(
-    program: TTFont, glyph_set, name: str, slant: float, text: str, new: dict[str, str | None]
+    program: TTFont, glyph_set, tables, glyph: int, slant: float, text: str, new: dict[str, str | None]
 ) -> tuple[str | None, str]:
-    """What the glyph `name` of `program` draws other than `text` (None: it draws `text`; "": nothing), as `verdict`
-    says, and (when it draws something else) its outline's digest. `glyph_set`: gives the font's glyph set. A glyph
-    matched afresh is added to `new`, to be saved.
+    """What glyph `glyph` of `program` draws other than `text` (None: it draws `text`; "": nothing), as `verdict`
+    says, and (when it draws something else) its outline's digest. `glyph_set`: gives the font's glyph set;
+    `tables`: its glyph offsets and glyph data (`_glyph_tables`). A glyph matched afresh is added to `new`, to be
+    saved.
 
     A simple glyph in a TrueType font is judged once by its bytes (its contours and points) and its font's slant
     (`verdict_of_bytes`): the subsets of one font embedded in each document of a batch hold the same glyphs. A
     composite glyph names other glyphs of its own font, so it is drawn each time."""
-    glyphs = program["glyf"].glyphs if "glyf" in program else {}
-    data = getattr(glyphs.get(name), "data", None)
+    offsets, glyphs = tables
+    data = glyphs[offsets[glyph]:offsets[glyph + 1]] if glyphs is not None else None
     simple = bool(data) and len(data) >= 10 and int.from_bytes(data[:2], "big", signed=True) >= 0
     if simple and (known := verdict_of_bytes(data, slant, text)) is not None:
         if known[0] is None:
             return None, ""
-    outline = outline_of(glyph_set(), name)
+    outline = outline_of(glyph_set(), program.getGlyphName(glyph))
     looks_like = verdict(outline, slant, text, new)
     if simple:
         remember_bytes(data, slant, text, looks_like)
     return looks_like, digest(outline, slant) if looks_like is not None else ""
+
+
+def _glyph_tables(program: TTFont) -> tuple[list[int], bytes | None]:
+    """A TrueType font's glyph offsets (loca) and its glyph data (glyf) as written, each glyph's bytes between two
+    offsets; no data for a font of other outlines (CFF)."""
+    if "glyf" not in program or "loca" not in program:
+        return [], None
+    return program["loca"].locations, program.reader["glyf"]
 
 
 def _message(name: str, files: list[str], chars: dict[str, str]) -> str:

@@ -32,10 +32,17 @@ def squeezed(text: str) -> str:
     sentence, nor a word hyphenated at a line's end. In right-to-left text, PDF readers move a sentence's full stop
     and turn brackets round; and a lam-alef ligature (لا, لأ) is one glyph whose letters they give back in either
     order, so each run of lams and alefs is compared as its letters, sorted."""
-    text = "".join(
-        c for c in "".join(text.split()).casefold() if not unicodedata.category(c).startswith("P") and c != "\ufffe"
-    )
+    text = "".join(text.split()).casefold()
+    # Each character judged once (a page has a few dozen different ones), not each time it occurs.
+    dropped = {c for c in set(text) if c == "\ufffe" or punctuation(c)}
+    if dropped:
+        text = "".join(c for c in text if c not in dropped)
     return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), text)
+
+
+@functools.lru_cache(maxsize=4096)
+def punctuation(char: str) -> bool:
+    return unicodedata.category(char).startswith("P")
 
 
 def reading_order(page_text: str) -> str:

@@ -12,13 +12,12 @@ import ctypes
 import functools
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
-from brochures.pdf.page_text import LAM_ALEF, Picture, _pages, squeezed, text_object_at
+from brochures.pdf.page_text import LAM_ALEF, Picture, _pages, punctuation, squeezed, text_object_at
 
 # Below this contrast with what lies around it, a glyph is not seen at all (the contrast check fails text
 # below 4.5:1 already; this names the safety line it hides).
@@ -146,15 +145,16 @@ def hidden(
 def _squeezed(chars) -> tuple[str, list[int]]:
     """Characters as `squeezed` compares them (and without soft hyphens or control characters), with the index
     of the character each letter comes from."""
-    letters, owners = [], []
-    for index, char in enumerate(chars):
-        if char.isspace() or char < " " or char in "\ufffe\u00ad" or unicodedata.category(char).startswith("P"):
-            continue
-        for letter in char.casefold():
-            letters.append(letter)
-            owners.append(index)
+    # Each character judged once (a page has a few dozen different ones), not each time it occurs.
+    dropped = {c for c in set(chars) if c.isspace() or c < " " or c in "\ufffe\u00ad" or punctuation(c)}
+    owners = [index for index, char in enumerate(chars) if char not in dropped]
+    kept = "".join(chars[index] for index in owners)
+    letters = kept.casefold()
+    if len(letters) != len(kept):
+        # A letter that folds to several (ß to ss): each of them comes from it.
+        owners = [index for index in owners for _ in chars[index].casefold()]
     # Lam-alef runs are sorted in place: the same letters, at the same places.
-    return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), "".join(letters)), owners
+    return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), letters), owners
 
 
 def _places(text: str, lines: tuple[str, ...]) -> set[int]:
