@@ -603,3 +603,28 @@ def test_a_clinic_booklet_template_that_prints_the_parts_itself_is_an_error_nami
         == 0
     )
     capsys.readouterr()
+
+
+def test_a_template_is_compiled_once_per_process_yet_each_clinic_gets_its_own_and_the_latest(tmp_path, monkeypatch):
+    """Sandboxes share what they compiled (one per clinic edition, each compiling the project's templates alike), by
+    the template's file and its source: a clinic's own template of the same name is not another's, and a template
+    edited since (the preview) is compiled again."""
+    from brochures.render import sandbox as sandboxes
+
+    compiled = []
+    compile_source = sandboxes.PlainDataSandbox.compile
+    monkeypatch.setattr(sandboxes.PlainDataSandbox, "compile",
+                        lambda self, source, name=None, *rest, **kw: compiled.append(name) or compile_source(
+                            self, source, name, *rest, **kw))
+    for clinic in ("one", "two"):
+        (tmp_path / clinic / "templates").mkdir(parents=True)
+        (tmp_path / clinic / "templates" / "note.html.j2").write_text(f"{clinic}: {{{{ word }}}}")
+    one, two = (PlainDataSandbox(tmp_path / clinic / "templates") for clinic in ("one", "two"))
+    assert one.render_plain("note.html.j2", {"word": "a"}) == "one: a"
+    assert two.render_plain("note.html.j2", {"word": "b"}) == "two: b"
+    # A third sandbox of the first clinic compiles nothing again.
+    assert PlainDataSandbox(tmp_path / "one" / "templates").render_plain("note.html.j2", {"word": "c"}) == "one: c"
+    assert compiled == ["note.html.j2", "note.html.j2"]
+    (tmp_path / "one" / "templates" / "note.html.j2").write_text("edited: {{ word }}")
+    assert PlainDataSandbox(tmp_path / "one" / "templates").render_plain("note.html.j2", {"word": "d"}) == "edited: d"
+    assert compiled == ["note.html.j2"] * 3

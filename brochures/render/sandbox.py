@@ -14,6 +14,7 @@ import functools
 from pathlib import Path
 
 from jinja2 import (
+    BytecodeCache,
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
@@ -185,6 +186,30 @@ def _print_value(value: object) -> object:
     raise SecurityError(f"expected a template that prints text and numbers, got {_kind(value)}")
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Each template compiled once in a process, whichever sandbox loads it: a build makes a sandbox per clinic
+    edition (its own templates folder, its language's filters), and the project's templates compile the same in
+    each. Kept by the template's name and file, and used only while its source is the same (Jinja checks its
+    digest); every sandbox compiles alike (the same options and code generator)."""
+
+    KEPT = 2048
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        if len(self._code) >= self.KEPT:
+            self._code.clear()
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class PlainDataSandbox(ImmutableSandboxedEnvironment):
     """A Jinja sandbox in which templates see plain data and nothing else.
 
@@ -200,7 +225,7 @@ class PlainDataSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, clinic_templates: Path | None, strings=None):
         super().__init__(loader=ContainedLoader(clinic_templates), autoescape=True, undefined=StrictUndefined,
-                         trim_blocks=True, lstrip_blocks=True, finalize=_print_value)
+                         trim_blocks=True, lstrip_blocks=True, finalize=_print_value, bytecode_cache=_COMPILED)
         self.clinic_templates = Path(clinic_templates) if clinic_templates else None
         self.globals.clear()
         self.globals["range"] = safe_range
