@@ -329,7 +329,8 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
         outcome.document = None
         if outcome.printed is not None:
             outcome.printed.document = None
-        outcome.worker = (os.getpid(), _resident_mb(), _private_mb())
+        # Its own memory (about 1 ms to read) only after a print, where a worker grows: `bench.py --memory` reads it.
+        outcome.worker = (os.getpid(), _resident_mb(), _private_mb() if outcome.printed is not None else 0.0)
         grown = outcome.worker[1] - started_with
         retire = (
             last_of_group and (done >= RECYCLE_AFTER_TASKS or grown > RECYCLE_ABOVE_MB)

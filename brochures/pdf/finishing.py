@@ -102,7 +102,10 @@ def stable_document_id(html: str):
     def finish(_document, pdf) -> None:
         for obj in pdf.objects:
             chunks = getattr(obj, "stream", None)
-            if isinstance(chunks, list) and any(b"xmp.did:" in chunk for chunk in chunks if isinstance(chunk, bytes)):
+            # The XMP metadata stream (WeasyPrint marks it so), not the thousands of pieces of the pages' content.
+            if getattr(obj, "extra", {}).get("Type") != "/Metadata" or not isinstance(chunks, list):
+                continue
+            if any(b"xmp.did:" in chunk for chunk in chunks if isinstance(chunk, bytes)):
                 obj.stream = [
                     re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id, chunk) if isinstance(chunk, bytes) else chunk
                     for chunk in chunks
