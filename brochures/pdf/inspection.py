@@ -138,7 +138,7 @@ def _measure_pages(
             painted.append(paint_page(page, text.raw, chars, picture, trim, lines, SMALLEST_PT, images))
             for problem in [*_outside(glyphs, words, images, trim, page.get_mediabox()), *_overlapping(glyphs, words)]:
                 problems.setdefault(problem, []).append(number)
-            result.page_fill.append(_fill(glyphs, images, trim, expected))
+            result.page_fill.append(_fill(glyphs, words, images, trim, expected))
             if reads_code:
                 codes = _qr_codes(*full, RENDER_DPI / 72, expected.booking_url)
                 if not codes and _code_region(page, places) is not None:

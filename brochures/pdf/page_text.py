@@ -222,11 +222,19 @@ def _crowded(words: list) -> list[tuple[int, int]]:
     return sorted(crowded.values())
 
 
-def _fill(glyphs: list, images: list, trim, expected: Expected) -> float:
-    """The share of the page's content area (between the page margins) that content spans, top to bottom."""
+def _fill(glyphs: list, words: list, images: list, trim, expected: Expected) -> float:
+    """The share of the page's content area (between the page margins) that content spans, top to bottom.
+    `words`: the glyphs' words (inspection._read_glyphs): a word inside the content area's height spans what its
+    glyphs do; only the glyphs of one that reaches past it are looked at one by one."""
     left, bottom, right, top = trim
     area_top, area_bottom = top - expected.margin_top_mm * MM, bottom + expected.margin_bottom_mm * MM
-    spans = [(y0, y1) for x0, y0, x1, y1, *_ in [*glyphs, *images] if y1 > area_bottom and y0 < area_top]
+    spans = []
+    for first, end, _, y0, _, y1, *_ in words:
+        if area_bottom < y0 and y1 < area_top:
+            spans.append((y0, y1))
+        elif y1 > area_bottom and y0 < area_top:
+            spans += [(g[1], g[3]) for g in glyphs[first:end] if g[3] > area_bottom and g[1] < area_top]
+    spans += [(y0, y1) for x0, y0, x1, y1 in images if y1 > area_bottom and y0 < area_top]
     if not spans or area_top <= area_bottom:
         return 0.0
     low, high = max(area_bottom, min(y0 for y0, _ in spans)), min(area_top, max(y1 for _, y1 in spans))
@@ -278,9 +286,7 @@ def _background(picture: Picture, box: tuple[int, int, int, int], fill: str) -> 
         if line == line[:3] * (len(line) // 3):
             colours.append((len(line) // 3, tuple(line[:3])))
         else:
-            colours += [
-                (count, tuple(rgb)) for rgb, count in Counter(line[i : i + 3] for i in range(0, len(line), 3)).items()
-            ]
+            colours += [(count, rgb) for rgb, count in Counter(zip(line[0::3], line[1::3], line[2::3])).items()]
     ink = _ink(fill)
     for _, rgb in sorted(colours, reverse=True):
         if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
