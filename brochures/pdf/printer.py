@@ -202,16 +202,15 @@ class Printer:
         if (kept := self._shared.layout(key)) is not None:
             return self._render(document, html, layouts[kept])
         laid_out = self._render(document, html, sheets)
-        kept = self._closer_layout(document, html, laid_out, layouts)
-        if kept == ROOMY:
+        fitted, tried = self._closer_layout(document, html, laid_out, layouts)
+        if tried is None:
             return laid_out
-        fitted, kept = kept
-        self._shared.keep_layout(key, kept if fitted is not None else ROOMY)
+        self._shared.keep_layout(key, tried if fitted is not None else ROOMY)
         return fitted if fitted is not None else laid_out
 
     def _closer_layout(self, document: Document, html: str, laid_out, layouts: dict):
-        """ROOMY when `laid_out` (the roomy layout) is kept without trying another; else the closer layout tried,
-        or None when the roomy one is kept all the same, and which it was (FIT or COMPACT)."""
+        """The closer layout tried for a document whose roomy layout is `laid_out`, or None when the roomy one is
+        kept all the same; and which was tried (FIT or COMPACT), None when none was."""
         budget = page_budget(document)
         over = len(laid_out.pages) - budget if budget else 0
         comparison = document.kind == "comparison"
@@ -229,7 +228,7 @@ class Printer:
             fitted = self._render(document, html, layouts[FIT])
             fits = len(fitted.pages) <= len(laid_out.pages) and not thin_pages(fitted, COMPARISON_FILL)
             return (fitted if fits else None), FIT
-        return ROOMY
+        return None, None
 
     def _render(self, document: Document, html: str, sheets: list[CSS]):
         clinic = document.clinic
