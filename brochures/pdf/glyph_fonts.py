@@ -11,6 +11,7 @@ import pypdfium2.raw as pdfium_c
 from fontTools.ttLib import TTFont, TTLibError
 
 from brochures.brand.fonts import readable_font_file
+from brochures.pdf.objects import untagged
 
 
 class _Fonts:
@@ -33,7 +34,7 @@ class _Fonts:
         """The font that draws the character at `index`, without its subset tag (ABCDEF+)."""
         pdfium_c.FPDFText_GetFontInfo(handle, index, self._name, len(self._name), ctypes.byref(self._flags))
         name = self._name.value.decode("latin-1")
-        name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
+        name = untagged(name)
         self.used[name] = None
         return name
 

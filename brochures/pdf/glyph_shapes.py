@@ -255,7 +255,7 @@ def _distances(picture: Image.Image, chars: str) -> dict[str, float]:
 # (outline digest, character) → None when the glyph draws the character, else the character it looks like
 # ("" when it draws nothing). Also kept in the user's cache folder (MEMO_FILE), so a font, the shipped ones
 # above all, is matched once on a machine, not once in each process. In the process, also by a simple TrueType
-# glyph's bytes: (bytes, slant, character) → the same (`verdict_of_bytes`).
+# glyph's bytes: (bytes, slant, character) → the same (`known_to_draw`).
 _VERDICTS: dict[tuple, str | None] = {}
 MEMO_FILE, MAX_MEMO_BYTES, MAX_MEMO_ENTRIES = "glyph-truth.json", 4 * 1024 * 1024, 20_000
 def _versions() -> list[str | None]:
@@ -321,19 +321,16 @@ def verdict(outline: tuple, slant: float, char: str, new: dict[str, str | None])
     return _VERDICTS[key]
 
 
-def verdict_of_bytes(data: bytes, slant: float, char: str) -> tuple[str | None] | None:
-    """The verdict on a simple TrueType glyph (its bytes in its font, `data`) already judged in this process, as a
-    1-tuple, or None: one font's subsets in each document of a batch hold the same glyphs, outlined and digested
-    once. Kept with the verdicts by digest (`_VERDICTS`), and forgotten with them."""
-    found = _VERDICTS.get((data, round(slant, 4), char), _UNKNOWN)
-    return None if found is _UNKNOWN else (found,)
+def known_to_draw(data: bytes, slant: float, char: str) -> bool:
+    """Whether a simple TrueType glyph (its bytes in its font, `data`) was judged in this process to draw `char`: one
+    font's subsets in each document of a batch hold the same glyphs, outlined and digested once. Kept with the
+    verdicts by digest (`_VERDICTS`, as `remember_bytes` puts it there), and forgotten with them."""
+    key = (data, round(slant, 4), char)
+    return key in _VERDICTS and _VERDICTS[key] is None
 
 
 def remember_bytes(data: bytes, slant: float, char: str, looks_like: str | None) -> None:
     _VERDICTS[(data, round(slant, 4), char)] = looks_like
-
-
-_UNKNOWN = object()
 
 
 def _match(outline: tuple, slant: float, char: str) -> str | None:

@@ -26,15 +26,15 @@ from brochures.pdf.glyph_shapes import (
     DIGITS,
     checked,
     digest,
+    known_to_draw,
     outline_of,
     remember,
     remember_bytes,
     safety_letters,
     slant_of,
     verdict,
-    verdict_of_bytes,
 )
-from brochures.pdf.objects import identity, is_dictionary, is_stream, open_pdf, written_order
+from brochures.pdf.objects import identity, is_dictionary, is_stream, open_pdf, untagged, written_order
 from brochures.pdf.objects import text as pdf_text
 from brochures.problems import display_path
 
@@ -103,14 +103,13 @@ def _judged(
     saved.
 
     A simple glyph in a TrueType font is judged once by its bytes (its contours and points) and its font's slant
-    (`verdict_of_bytes`): the subsets of one font embedded in each document of a batch hold the same glyphs. A
+    (`known_to_draw`): the subsets of one font embedded in each document of a batch hold the same glyphs. A
     composite glyph names other glyphs of its own font, so it is drawn each time."""
     offsets, glyphs = tables
     data = glyphs[offsets[glyph]:offsets[glyph + 1]] if glyphs is not None else None
     simple = bool(data) and len(data) >= 10 and int.from_bytes(data[:2], "big", signed=True) >= 0
-    if simple and (known := verdict_of_bytes(data, slant, text)) is not None:
-        if known[0] is None:
-            return None, ""
+    if simple and known_to_draw(data, slant, text):
+        return None, ""
     outline = outline_of(glyph_set(), program.getGlyphName(glyph))
     looks_like = verdict(outline, slant, text, new)
     if simple:
@@ -191,7 +190,7 @@ def _fonts(reader):
 def _font_name(font, expected: Expected) -> tuple[str, tuple[str, ...]]:
     """The font as the clinic named it, and its files; else as the PDF names it (without its subset tag)."""
     name = pdf_text(font.get("/BaseFont")).lstrip("/")
-    name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
+    name = untagged(name)
     for css, family, files in ((expected.font, expected.font_family, expected.font_files), *expected.script_fonts):
         if css and (name == css or name.startswith(css + "-")):
             return family, tuple(files)

@@ -343,7 +343,8 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
             start = -1
         if start < 0:
             start, wx0, wy0, wx1, wy1, wfill, wlarge, fy0, fy1 = len(glyphs), x0, y0, x1, y1, fill, 0, y0, y1
-            crowded, right1, right2 = False, x1, x1
+            # No glyph two before the second one.
+            crowded, right1, right2 = False, x1, -math.inf
         else:
             if x0 < right2:
                 crowded = True

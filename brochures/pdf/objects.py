@@ -23,6 +23,11 @@ def open_pdf(source) -> pikepdf.Pdf:
     return pikepdf.open(io.BytesIO(stream.read()))
 
 
+def untagged(name: str) -> str:
+    """A font's name without the tag of the subset a PDF embeds: ABCDEF+Atkinson-Regular → Atkinson-Regular."""
+    return name[7:] if len(name) > 7 and name[6] == "+" else name
+
+
 def text(value, default: str = "") -> str:
     """A PDF string or name as Python text (a missing one as `default`)."""
     return default if value is None else str(value)

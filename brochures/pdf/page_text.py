@@ -164,9 +164,7 @@ def _overlapping(glyphs: list, words: list) -> list[str]:
 
     Only the glyphs of words (inspection._read_glyphs) that overlap another word, or whose own glyphs overlap other
     than their neighbours, are compared: glyphs that share area lie in such words."""
-    suspects = [
-        index for first, end in _crowded(words) for index in range(first, end)
-    ]
+    suspects = [index for first, end in _crowded(words) for index in range(first, end)]
     if not suspects:
         return []
     band = 24.0

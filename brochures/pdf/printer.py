@@ -336,8 +336,9 @@ class Printer:
             pages = check_pdf(document, pdf, reader)
             # The parts bound here whose leaflets another worker has checked meanwhile: the pages that draw exactly
             # what those leaflets' pages drew are counted as measured there (`known`), not rendered again.
+            pdf_pages = list(reader.pages)
             for start, end, facts_key in elsewhere:
-                found = self._shared.page_facts(facts_key, list(reader.pages)[start:end])
+                found = self._shared.page_facts(facts_key, pdf_pages[start:end])
                 known.update({start + index + 1: facts for index, facts in found.items()})
             inspection, facts = inspect_pages(
                 pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader, known=known
@@ -349,7 +350,7 @@ class Printer:
                 # them; and shared with the build's other workers, one of which may be binding it.
                 self._laid_out[_part_key(document, html)] = (laid_out, facts)
                 if share:
-                    self._shared.share_page_facts(_facts_key(document, html), list(reader.pages), facts)
+                    self._shared.share_page_facts(_facts_key(document, html), pdf_pages, facts)
         write_atomically(document.output, pdf)
         return Printed(
             document=document,

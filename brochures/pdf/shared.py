@@ -19,10 +19,11 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from brochures.pdf.facts import PageFacts
-from brochures.pdf.objects import is_array, is_dictionary, is_stream
+from brochures.pdf.objects import is_array, is_dictionary, is_stream, untagged
 
 # What _lay_out kept: the stylesheets as they were (ROOMY), with fit.css (FIT), or with fit.css and compact.css.
 ROOMY, FIT, COMPACT = "roomy", "fit", "compact"
@@ -75,10 +76,7 @@ class Shared:
     def share_page_facts(self, key: str, pages: list, facts: list[PageFacts]) -> None:
         """What was measured on each of a leaflet's pages (`pages`: pikepdf pages), for a booklet bound elsewhere."""
         if self.folder is not None and len(pages) == len(facts):
-            self._write("pages", key, [[content_digest(page), {
-                "sizes": page_facts.sizes, "lowest_contrast": page_facts.lowest_contrast, "fonts": page_facts.fonts,
-                "fill": page_facts.fill, "qr_codes": page_facts.qr_codes, "text": page_facts.text,
-            }] for page, page_facts in zip(pages, facts)])
+            self._write("pages", key, [[content_digest(page), asdict(one)] for page, one in zip(pages, facts)])
 
     def _path(self, kind: str, key: str) -> Path:
         return self.folder / f"{kind}-{key}.json"
@@ -144,6 +142,5 @@ def _resource(value) -> str:
     if is_stream(value):
         return hashlib.sha256(value.read_raw_bytes()).hexdigest()
     if is_dictionary(value) and value.get("/Type") == "/Font":
-        name = str(value.get("/BaseFont", ""))
-        return name[8:] if len(name) > 8 and name[7] == "+" else name
+        return untagged(str(value.get("/BaseFont", "")).lstrip("/"))
     return value.unparse().decode("latin-1") if hasattr(value, "unparse") else repr(value)
