@@ -20,6 +20,7 @@ from brochures.pdf.glyph_fonts import _Fonts
 from brochures.pdf.glyph_truth import glyph_problems
 from brochures.pdf.objects import is_dictionary, open_pdf
 from brochures.pdf.page_text import (
+    BoxBuffer,
     Picture,
     _background,
     _fill,
@@ -276,8 +277,7 @@ def _code_region(page, places: list | None) -> tuple[float, float, float, float]
 
 
 # One page's text read character by character from pdfium: ctypes out-parameters made once.
-_BOX = [ctypes.c_double() for _ in range(4)]
-_BOX_REFS = [ctypes.byref(b) for b in _BOX]
+_BOX = BoxBuffer()
 _COLOUR = [ctypes.c_uint() for _ in range(4)]
 _COLOUR_REFS = [ctypes.byref(c) for c in _COLOUR]
 _MATRIX = pdfium_c.FS_MATRIX()
@@ -310,7 +310,8 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
     # bottom and top, its last glyph's left, and the right of the two glyphs before.
     start, wx0, wy0, wx1, wy1, wfill, wlarge, fy0, fy1, lx0 = -1, 0.0, 0.0, 0.0, 0.0, "", 0, 0.0, 0.0, 0.0
     crowded, right1, right2 = False, 0.0, 0.0
-    get_char_box, box, refs = char_box, _BOX, _BOX_REFS
+    get_char_box, buffer, read_box = char_box, _BOX.buffer, _BOX.read
+    left, right, bottom, top = _BOX.places
     for index, char in enumerate(chars):
         if char == "\ufffe":
             # pdfium's text gives a hyphen it put at a line's end so; one character at a time, as a control character.
@@ -332,8 +333,8 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
         if size <= 0:
             continue
         drawn.append(style)
-        get_char_box(address, index, *refs)
-        x0, x1, y0, y1 = box[0].value, box[1].value, box[2].value, box[3].value
+        get_char_box(address, index, left, right, bottom, top)
+        x0, x1, y0, y1 = read_box(buffer)
         if (font, char) not in checked:
             checked.add((font, char))
             fonts.check(font, pdfium_c.FPDFText_GetTextObject(handle, index), char)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import re
+import struct
 import unicodedata
 from collections import Counter
 
@@ -62,9 +63,24 @@ def _address_function(function, restype, *argtypes):
 text_object_at = _address_function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
 
 
-# A character's box: (text page address, character index, then where to put left, right, bottom and top).
+# A character's box: (text page address, character index, then the addresses of the doubles to put its left,
+# right, bottom and top in: see `BoxBuffer`).
 char_box = _address_function(pdfium_c.FPDFText_GetCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                             *[ctypes.POINTER(ctypes.c_double)] * 4)
+                             *[ctypes.c_void_p] * 4)
+
+
+class BoxBuffer:
+    """Four doubles `char_box` writes a character's box into, passed as plain addresses (`places`) and read back
+    at once as a tuple (`read(buffer)`: left, right, bottom, top): half the cost of a ctypes double each, passed
+    by reference and read one by one."""
+
+    __slots__ = ("buffer", "places", "read")
+
+    def __init__(self):
+        self.buffer = ctypes.create_string_buffer(32)
+        base = ctypes.addressof(self.buffer)
+        self.places = (base, base + 8, base + 16, base + 24)
+        self.read = struct.Struct("=4d").unpack_from
 
 
 def _missing(
@@ -277,9 +293,12 @@ def _background(picture: Picture, box: tuple[int, int, int, int], fill: str) -> 
     left, top, right, bottom = box
     if bottom - top < 2 or right <= left:
         return None
+    upper, lower = picture.row(top, left, right), picture.row(bottom, left, right)
+    if upper == lower and upper == upper[:3] * (len(upper) // 3):
+        # Both of one colour, the same (the gap between lines mostly is): it, unless it is the ink's.
+        return _unless_ink(upper[:3], fill)
     colours = []
-    for row in (top, bottom):
-        line = picture.row(row, left, right)
+    for line in (upper, lower):
         # One colour, as the gap between lines mostly is.
         if line == line[:3] * (len(line) // 3):
             colours.append((len(line) // 3, tuple(line[:3])))
@@ -290,6 +309,14 @@ def _background(picture: Picture, box: tuple[int, int, int, int], fill: str) -> 
         if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
             return "#{:02X}{:02X}{:02X}".format(*rgb)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _unless_ink(rgb: bytes, fill: str) -> str | None:
+    """A colour (three bytes) as `_background` gives it, or None when it is too close to the ink `fill` to be its
+    background."""
+    ink = _ink(fill)
+    return "#{:02X}{:02X}{:02X}".format(*rgb) if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60 else None
 
 
 @functools.lru_cache(maxsize=256)

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
-from brochures.pdf.page_text import LAM_ALEF, Picture, _pages, punctuation, squeezed, text_object_at
+from brochures.pdf.page_text import (
+    LAM_ALEF,
+    BoxBuffer,
+    Picture,
+    _pages,
+    char_box,
+    punctuation,
+    squeezed,
+    text_object_at,
+)
 
 # Below this contrast with what lies around it, a glyph is not seen at all (the contrast check fails text
 # below 4.5:1 already; this names the safety line it hides).
@@ -190,8 +199,7 @@ class _Glyphs:
         self.order: dict[int | None, int] | None = None
         self.painted_images: list[tuple[int, tuple]] = []
         self.picture = picture
-        self.box = [ctypes.c_double() for _ in range(4)]
-        self.box_refs = [ctypes.byref(b) for b in self.box]
+        self.box = BoxBuffer()
         self.colour = [ctypes.c_uint() for _ in range(4)]
         self.matrix = pdfium_c.FS_MATRIX()
         # Text object → (size, ink): the same for every character of one run of text.
@@ -235,8 +243,8 @@ class _Glyphs:
         size, ink = self.style(index, key)
         if size < self.smallest_pt:
             return f"smaller than {self.smallest_pt:g} pt"
-        pdfium_c.FPDFText_GetCharBox(self.handle, index, *self.box_refs)
-        x0, x1, y0, y1 = (b.value for b in self.box)
+        char_box(self.address, index, *self.box.places)
+        x0, x1, y0, y1 = self.box.read(self.box.buffer)
         if x1 - x0 <= 0.01 or y1 - y0 <= 0.01:
             # No box of its own at a legible size: a letter of a ligature, drawn with the glyph before it.
             return ""
@@ -259,8 +267,8 @@ class _Glyphs:
         if _visible(ink, background) < VISIBLE_RATIO:
             return "in a colour that does not stand out from what lies around it"
         # A pixel wider on each side: a thin stem (an alef, an l) may be drawn a fraction of a pixel off its box.
-        if self.inked((max(0, inside[0] - 1), inside[1], min(image.width, inside[2] + 1), inside[3]), ink,
-                      background) < INK:
+        if not self.inked((max(0, inside[0] - 1), inside[1], min(image.width, inside[2] + 1), inside[3]), ink,
+                          background):
             return "not painted: clipped, covered or transparent"
         if self.images and self.covered(key, (x0, y0, x1, y1)):
             return "covered by an image"
@@ -287,11 +295,12 @@ class _Glyphs:
         colour furthest from its ink."""
         left, top, right, bottom = box
         left, right = max(0, left - 2), min(self.picture.width, right + 2)
+        lines = [self.picture.row(row, left, right) for row in (top - 2, bottom + 1) if 0 <= row < self.picture.height]
+        if len(lines) == 2 and lines[0] == lines[1] and lines[0] == lines[0][:3] * (len(lines[0]) // 3):
+            # Both of one colour, the same: it is the furthest.
+            return tuple(lines[0][:3])
         furthest, distance = ink, -1
-        for row in (top - 2, bottom + 1):
-            if not 0 <= row < self.picture.height:
-                continue
-            line = self.picture.row(row, left, right)
+        for line in lines:
             # A row of one colour (the gap between lines mostly is): its first pixel says it all.
             if line == line[:3] * (len(line) // 3):
                 line = line[:3]
@@ -301,21 +310,20 @@ class _Glyphs:
                     furthest, distance = (line[i], line[i + 1], line[i + 2]), away
         return furthest
 
-    def inked(self, box: tuple[int, int, int, int], ink: tuple, background: tuple) -> float:
-        """How far the inkiest pixel inside a glyph's box goes from the background towards the glyph's ink: 0 when
-        the box shows only background, 1 at the ink's own colour. Stops at the first pixel painted clearly."""
+    def inked(self, box: tuple[int, int, int, int], ink: tuple, background: tuple) -> bool:
+        """Whether a pixel inside a glyph's box goes at least INK of the way from the background towards the
+        glyph's ink (1 at the ink's own colour). Its middle rows first, where most glyphs have a stroke: it stops at
+        the first such pixel."""
         left, top, right, bottom = box
         span = abs(background[0] - ink[0]) + abs(background[1] - ink[1]) + abs(background[2] - ink[2]) or 1
-        best = 0.0
-        for row in range(top, bottom):
+        middle = (top + bottom) // 2
+        for row in [*range(middle, bottom), *range(middle - 1, top - 1, -1)]:
             line = self.picture.row(row, left, right)
             for i in range(0, len(line), 3):
                 away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
-                if 1 - away / span > best:
-                    best = 1 - away / span
-                    if best >= 0.6:
-                        return best
-        return best
+                if 1 - away / span >= INK:
+                    return True
+        return False
 
 
 def _overlap(bounds: tuple, box: tuple) -> bool:
