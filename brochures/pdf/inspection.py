@@ -31,6 +31,7 @@ from brochures.pdf.page_text import (
     _page_warnings,
     _pages,
     _ratio,
+    c_pointer,
     char_box,
     text_object_at,
 )
@@ -292,7 +293,7 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
     after its last, x0, y0, x1, y1 of its box, fill, how many of its glyphs count as large text, whether a glyph
     starts before the one two before it ends: see page_text._overlapping)."""
     handle = text.raw
-    address = ctypes.cast(handle, ctypes.c_void_p).value
+    address = c_pointer(handle)
     count = text.count_chars()
     if len(chars) != count:
         chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))

@@ -22,6 +22,7 @@ from brochures.pdf.page_text import (
     BoxBuffer,
     Picture,
     _pages,
+    c_pointer,
     char_box,
     punctuation,
     squeezed,
@@ -193,22 +194,22 @@ class _Glyphs:
 
     def __init__(self, page, handle, picture: Picture, trim, images: list, smallest_pt: float):
         self.page, self.handle, self.trim, self.images, self.smallest_pt = page, handle, trim, images, smallest_pt
-        self.address = ctypes.cast(handle, ctypes.c_void_p).value
+        self.address = c_pointer(handle)
         # Every object of the page in the order it is painted (text object → place), and the images with their
         # places: read only when an image lies over a glyph of the safety text.
-        self.order: dict[int | None, int] | None = None
+        self.order: dict[object, int] | None = None
         self.painted_images: list[tuple[int, tuple]] = []
         self.picture = picture
         self.box = BoxBuffer()
         self.colour = [ctypes.c_uint() for _ in range(4)]
         self.matrix = pdfium_c.FS_MATRIX()
         # Text object → (size, ink): the same for every character of one run of text.
-        self.styles: dict[int | None, tuple[float, tuple[int, int, int]]] = {}
+        self.styles: dict[object, tuple[float, tuple[int, int, int]]] = {}
         # Text object → the bounds of the paths clipping it.
-        self.clipping: dict[int | None, list[tuple[float, float, float, float]]] = {}
+        self.clipping: dict[object, list[tuple[float, float, float, float]]] = {}
         self.x, self.y = ctypes.c_float(), ctypes.c_float()
 
-    def clips(self, key: int | None, index: int) -> list[tuple[float, float, float, float]]:
+    def clips(self, key: object, index: int) -> list[tuple[float, float, float, float]]:
         """The bounds of each path clipping the text object of the character at `index` (its text is drawn only
         inside all of them); `key`: the object's address."""
         if key not in self.clipping:
@@ -226,7 +227,7 @@ class _Glyphs:
                     self.clipping[key].append((min(xs), min(ys), max(xs), max(ys)))
         return self.clipping[key]
 
-    def style(self, index: int, key: int | None) -> tuple[float, tuple[int, int, int]]:
+    def style(self, index: int, key: object) -> tuple[float, tuple[int, int, int]]:
         """A character's size as drawn (its text's size, scaled as its matrix scales it) and its fill colour;
         `key`: its text object."""
         if key not in self.styles:
@@ -274,7 +275,7 @@ class _Glyphs:
             return "covered by an image"
         return ""
 
-    def covered(self, key: int | None, box: tuple) -> bool:
+    def covered(self, key: object, box: tuple) -> bool:
         """Whether a raster image painted after a glyph's text lies over most of the glyph's box. (A busy picture
         over the text can leave pixels of the text's colour in its box.)"""
         if not any(_overlap(bounds, box) for bounds in self.images):
@@ -282,7 +283,7 @@ class _Glyphs:
         if self.order is None:
             self.order = {}
             for place, item in enumerate(self.page.get_objects()):
-                self.order[ctypes.cast(item.raw, ctypes.c_void_p).value] = place
+                self.order[c_pointer(item.raw)] = place
                 if item.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                     self.painted_images.append((place, item.get_bounds()))
         place = self.order.get(key)
