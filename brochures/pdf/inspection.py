@@ -300,13 +300,17 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
     page_fonts: dict[str, None] = {}
     glyphs: list[tuple] = []
     words: list[tuple] = []
-    # The style of each glyph, in turn: counted into sizes at the end.
-    drawn: list[tuple] = []
+    # Type size → glyphs drawn at it; and how many glyphs of the style `style` have been drawn since it was last
+    # counted in.
+    page_sizes: Counter = Counter()
+    drawn, style = 0, None
     # Text object → (size, fill, large, font): the same for every character of one run of text WeasyPrint draws in
     # one style, read once per object.
-    styles: dict[int, tuple] = {}
-    # (font, character) already checked: fonts.check says the same of it every time.
-    checked: set[tuple[str, str]] = set()
+    styles: dict[object, tuple] = {}
+    # Font → the characters of it already checked: fonts.check says the same of them every time.
+    checked: dict[str, set[str]] = {}
+    # The text object of the glyph before, and its style and font's checked characters.
+    last, size, fill, large, font, seen = None, 0.0, "", False, "", set()
     # The word being read: its first glyph (-1: none), its box, fill, large glyphs and crowding; its first glyph's
     # bottom and top, its last glyph's left, and the right of the two glyphs before.
     start, wx0, wy0, wx1, wy1, wfill, wlarge, fy0, fy1, lx0 = -1, 0.0, 0.0, 0.0, 0.0, "", 0, 0.0, 0.0, 0.0
@@ -325,19 +329,24 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
                 start = -1
             continue
         key = text_object_at(address, index)
-        style = styles.get(key)
-        if style is None:
-            style = styles[key] = _style(handle, index, fonts)
-            if style[0] > 0:
-                page_fonts[style[3]] = None
-        size, fill, large, font = style
+        if key != last:
+            if drawn:
+                page_sizes[style[0]] += drawn
+                drawn = 0
+            last, style = key, styles.get(key)
+            if style is None:
+                style = styles[key] = _style(handle, index, fonts)
+                if style[0] > 0:
+                    page_fonts[style[3]] = None
+            size, fill, large, font = style
+            seen = checked.setdefault(font, set())
         if size <= 0:
             continue
-        drawn.append(style)
+        drawn += 1
         get_char_box(address, index, left, right, bottom, top)
         x0, x1, y0, y1 = read_box(buffer)
-        if (font, char) not in checked:
-            checked.add((font, char))
+        if char not in seen:
+            seen.add(char)
             fonts.check(font, pdfium_c.FPDFText_GetTextObject(handle, index), char)
         # A new colour, or a glyph beside the word rather than in line with it, starts a new word.
         if start >= 0 and (fill != wfill or y1 < fy0 or y0 > fy1 or x0 < lx0):
@@ -363,9 +372,8 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
         glyphs.append((x0, y0, x1, y1, char))
     if start >= 0:
         words.append((start, len(glyphs), wx0, wy0, wx1, wy1, wfill, wlarge, crowded))
-    page_sizes: Counter = Counter()
-    for style, glyph_count in Counter(drawn).items():
-        page_sizes[style[0]] += glyph_count
+    if drawn:
+        page_sizes[style[0]] += drawn
     return page_sizes, page_fonts, glyphs, words
 
 

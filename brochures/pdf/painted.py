@@ -176,17 +176,37 @@ def _places(text: str, lines: tuple[str, ...]) -> set[int]:
         while start >= 0:
             places.update(range(start, start + len(line)))
             start = text.find(line, start + 1)
-        for length in range(min(len(line) - 1, len(text)), 0, -1):
-            if text.endswith(line[:length]):
-                places.update(range(len(text) - length, len(text)))
-                break
-        for length in range(min(len(line) - 1, len(text)), 0, -1):
-            if text.startswith(line[-length:]):
-                places.update(range(length))
-                break
+        if length := _ends_with_start(text, line):
+            places.update(range(len(text) - length, len(text)))
+        if length := _starts_with_end(text, line):
+            places.update(range(length))
         if text and text in line:
             places.update(range(len(text)))
     return places
+
+
+def _ends_with_start(text: str, line: str) -> int:
+    """The length of the longest start of `line`, short of all of it, that ends `text` (0: none). Only the places
+    where `line`'s first character stands are tried."""
+    longest = min(len(line) - 1, len(text))
+    at = text.find(line[:1], len(text) - longest) if longest > 0 else -1
+    while at >= 0:
+        if text.endswith(line[: len(text) - at]):
+            return len(text) - at
+        at = text.find(line[:1], at + 1)
+    return 0
+
+
+def _starts_with_end(text: str, line: str) -> int:
+    """The length of the longest end of `line`, short of all of it, that starts `text` (0: none). Only the places
+    where `line`'s last character stands are tried."""
+    longest = min(len(line) - 1, len(text))
+    at = text.rfind(line[-1:], 0, longest) if longest > 0 else -1
+    while at >= 0:
+        if text.startswith(line[-(at + 1):]):
+            return at + 1
+        at = text.rfind(line[-1:], 0, at)
+    return 0
 
 
 class _Glyphs:
