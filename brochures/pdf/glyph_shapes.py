@@ -94,8 +94,10 @@ def checked(char: str, letters: frozenset[str]) -> bool:
     return char in DIGITS or char in ARABIC_DIGITS or char in letters
 
 
-def safety_letters(must_show) -> frozenset[str]:
-    """The Latin letters of the safety text (other scripts have no reference typeface here)."""
+@functools.lru_cache(maxsize=64)
+def safety_letters(must_show: tuple[tuple[str, int], ...]) -> frozenset[str]:
+    """The Latin letters of the safety text (other scripts have no reference typeface here): the same for each
+    document of one language, worked out once."""
     return frozenset(c for text, _ in must_show for c in text if c.isalpha() and kind(c) is not None)
 
 

@@ -67,11 +67,11 @@ def _problems(pdf, expected: Expected) -> list[str]:
         drawing = files.setdefault(name, set())
         program = _program(font)
         try:
-            count = program["maxp"].numGlyphs if program else 0
+            count = program["maxp"].numGlyphs if program is not None else 0
             # Made only for a glyph not judged before, once for the font.
-            glyph_set = functools.cache(program.getGlyphSet) if program else None
+            glyph_set = functools.cache(program.getGlyphSet) if program is not None else None
             tables = functools.cache(lambda program=program: _glyph_tables(program))
-            slant = slant_of(program) if program else 0.0
+            slant = slant_of(program) if program is not None else 0.0
             for glyph, text in claims.items():
                 if len(text) > 1:
                     found[text] = "joins them into one glyph"
