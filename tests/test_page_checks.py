@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import threading
 from pathlib import Path
 
+import pikepdf
 import pytest
 import segno
 from pypdf import PdfReader
@@ -272,6 +274,36 @@ def test_table_headers_carry_their_scope_only_after_finishing():
     assert not inspect_pdf(finished, True, expected()).page_problems
     scopes = [node["/A"]["/Scope"] for node in _struct(finished) if node["/S"] == "/TH"]
     assert scopes == ["/Column", "/Column", "/Row"]
+
+
+def test_a_structure_tree_that_leads_back_into_itself_is_walked_once():
+    """A table header cell whose kids lead back to its table: each element is counted once, and the check ends (it
+    ran for ever, or out of stack, when it walked whatever the tree led to)."""
+    table = (
+        '<table><thead><tr><th scope="col">Ingredient</th><th scope="col">Why</th></tr></thead>'
+        '<tbody><tr><th scope="row">Hyaluronic acid</th><td>Holds water</td></tr></tbody></table>'
+    )
+    with pikepdf.open(io.BytesIO(pdf_of(table))) as pdf:
+        elements, stack = [], [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary):
+                elements.append(node)
+                stack.extend([node["/K"]] if "/K" in node else [])
+        first = next(node for node in elements if node.get("/S") == "/TH")
+        first.K = pikepdf.Array([first.K, next(node for node in elements if node.get("/S") == "/Table")])
+        looped = io.BytesIO()
+        pdf.save(looped)
+    found = []
+    checking = threading.Thread(target=lambda: found.append(inspect_pdf(looped.getvalue(), True, expected())),
+                                daemon=True)
+    checking.start()
+    checking.join(timeout=60)
+    assert found, "the check did not end"
+    assert found[0].table_headers == 3
+    assert any("3 of 3 table header cells carry no /Scope" in problem for problem in found[0].page_problems)
 
 
 def _struct(pdf: bytes) -> list:

@@ -98,18 +98,19 @@ def tagged(reader: pikepdf.Pdf, role: str) -> list:
     return _last_walk[1][role]
 
 
-# Far more than any brochure's structure tree holds (a 19-page booklet's has about 5,000 nodes).
-MAX_NODES = 1_000_000
-
-
 def _elements(root, found: dict[str, list]) -> None:
     """Each structure element under `root` whose role is a key of `found`, added to its list in the order a screen
-    reader meets them (depth first, children in order): one step per node, a stack rather than a call. A tree that
-    leads back into itself (never WeasyPrint's) is walked for MAX_NODES steps, not for ever."""
-    stack, steps = [root], 0
-    while stack and steps < MAX_NODES:
-        steps += 1
+    reader meets them (depth first, children in order): one step per node, a stack rather than a call. An object met
+    again (a tree that leads back into itself, never WeasyPrint's) is not walked again."""
+    stack, met = [root], set()
+    while stack:
         node = stack.pop()
+        if isinstance(node, (pikepdf.Dictionary, pikepdf.Array)):
+            number = node.objgen
+            if number != (0, 0):
+                if number in met:
+                    continue
+                met.add(number)
         if isinstance(node, pikepdf.Dictionary):
             role = node.get("/S")
             if role is not None and (listed := found.get(str(role))) is not None:

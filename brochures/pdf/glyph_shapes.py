@@ -96,8 +96,8 @@ def checked(char: str, letters: frozenset[str]) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def safety_letters(must_show: tuple[tuple[str, int], ...]) -> frozenset[str]:
-    """The Latin letters of the safety text (other scripts have no reference typeface here): the same for each
-    document of one language, worked out once."""
+    """The Latin letters of the safety text (other scripts have no reference typeface here). `must_show`: a tuple
+    of (line, times) tuples, as Expected holds it; worked out once for the same lines."""
     return frozenset(c for text, _ in must_show for c in text if c.isalpha() and kind(c) is not None)
 
 

@@ -277,7 +277,7 @@ def _code_region(page, places: list | None) -> tuple[float, float, float, float]
     return crop
 
 
-# One page's text read character by character from pdfium: ctypes out-parameters made once.
+# One page's text read character by character from pdfium: the out-parameters, made once.
 _BOX = BoxBuffer()
 _COLOUR = [ctypes.c_uint() for _ in range(4)]
 _COLOUR_REFS = [ctypes.byref(c) for c in _COLOUR]

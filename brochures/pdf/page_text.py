@@ -63,8 +63,8 @@ def _c_function(function, signature: str):
     return _FFI.cast(signature, ctypes.cast(function, ctypes.c_void_p).value)
 
 
-# The text object of a character (a pointer, NULL for none; equal to and hashed as the address it holds): (text page,
-# character index).
+# The text object of a character: (text page, character index). A cffi pointer, NULL (falsy) for none: equal to, and
+# hashed as, any cffi pointer to the same address (`c_pointer`), never to the address as an int.
 text_object_at = _c_function(pdfium_c.FPDFText_GetTextObject, "void *(*)(void *, int)")
 
 
@@ -81,7 +81,8 @@ def c_pointer(handle):
 
 class BoxBuffer:
     """Four doubles `char_box` writes a character's box into (`places`), read back at once as a tuple
-    (`read(buffer)`: left, right, bottom, top)."""
+    (`read(buffer)`: left, right, bottom, top). `places` point into memory the BoxBuffer owns: keep it while they
+    are used."""
 
     __slots__ = ("doubles", "places", "buffer", "read")
 

@@ -231,7 +231,7 @@ class _Glyphs:
 
     def clips(self, key: object, index: int) -> list[tuple[float, float, float, float]]:
         """The bounds of each path clipping the text object of the character at `index` (its text is drawn only
-        inside all of them); `key`: the object's address."""
+        inside all of them); `key`: the object (page_text.text_object_at: NULL for none)."""
         if key not in self.clipping:
             self.clipping[key] = []
             text_object = pdfium_c.FPDFText_GetTextObject(self.handle, index) if key else None
