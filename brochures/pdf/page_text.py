@@ -34,12 +34,30 @@ def squeezed(text: str) -> str:
     sentence, nor a word hyphenated at a line's end. In right-to-left text, PDF readers move a sentence's full stop
     and turn brackets round; and a lam-alef ligature (لا, لأ) is one glyph whose letters they give back in either
     order, so each run of lams and alefs is compared as its letters, sorted."""
+    return lam_alef_sorted(_folded(text))
+
+
+def _folded(text: str) -> str:
+    """`text` without spaces, case or punctuation: `squeezed` before its lam-alef runs are sorted. Character by
+    character, so the text of pages folded one by one, joined, is the text of the pages joined, folded."""
     text = "".join(text.split()).casefold()
     # Each character judged once (a page has a few dozen different ones), not each time it occurs.
     dropped = {c for c in set(text) if c == "\ufffe" or punctuation(c)}
     if dropped:
         text = "".join(c for c in text if c not in dropped)
+    return text
+
+
+def lam_alef_sorted(text: str) -> str:
+    """Each run of lams and alefs as its letters, sorted (`squeezed`)."""
     return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), text)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_folded(page_text: str) -> str:
+    """A page's text as `_missing` compares it, before lam-alef runs are sorted: folded once, for the brochure and
+    again for the booklet that binds its pages."""
+    return _folded(re.sub(r"[\u2010\u00ad]", "", page_text))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -101,7 +119,9 @@ def _missing(
     `logical_texts`, for right-to-left documents: the pages' text as pypdf reads it, put in reading order (pdfium
     turns a phone number's groups round inside Arabic text). A line must be found whole, as the patient reads it,
     in one of the two: its words and numbers in their order."""
-    texts = [squeezed(re.sub(r"[\u2010\u00ad]", "", " ".join(page_texts)))]
+    # Page by page (see `_folded`), each page's letters kept for the booklet; lam-alef runs sorted once they are
+    # joined, as a run may go on over a page's end.
+    texts = [lam_alef_sorted("".join(_page_folded(text) for text in page_texts))]
     if logical_texts is not None:
         texts.append(squeezed(" ".join(reading_order(text) for text in logical_texts)))
     missing = [line for line, times in must_show if not any(text.count(squeezed(line)) >= times for text in texts)]

@@ -18,12 +18,12 @@ import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
 from brochures.pdf.page_text import (
-    LAM_ALEF,
     BoxBuffer,
     Picture,
     _pages,
     c_pointer,
     char_box,
+    lam_alef_sorted,
     punctuation,
     squeezed,
     text_object_at,
@@ -152,9 +152,10 @@ def hidden(
     return problems
 
 
-def _squeezed(chars) -> tuple[str, list[int]]:
+@functools.lru_cache(maxsize=32)
+def _squeezed(chars: str) -> tuple[str, tuple[int, ...]]:
     """Characters as `squeezed` compares them (and without soft hyphens or control characters), with the index
-    of the character each letter comes from."""
+    of the character each letter comes from. Worked out once for a brochure's page and the booklet binding it."""
     # Each character judged once (a page has a few dozen different ones), not each time it occurs.
     dropped = {c for c in set(chars) if c.isspace() or c < " " or c in "\ufffe\u00ad" or punctuation(c)}
     owners = [index for index, char in enumerate(chars) if char not in dropped]
@@ -164,7 +165,7 @@ def _squeezed(chars) -> tuple[str, list[int]]:
         # A letter that folds to several (ß to ss): each of them comes from it.
         owners = [index for index in owners for _ in chars[index].casefold()]
     # Lam-alef runs are sorted in place: the same letters, at the same places.
-    return LAM_ALEF.sub(lambda run: "".join(sorted(run.group(0))), letters), owners
+    return lam_alef_sorted(letters), tuple(owners)
 
 
 def _places(text: str, lines: tuple[str, ...]) -> set[int]:
