@@ -17,7 +17,7 @@ from brochures.pdf.inspection import page_pictures
 from brochures.pdf.printer import FIRST_PAGE_PX
 from brochures.quality.scorecard import REASONS
 from brochures.schema.strings import Reasons
-from conftest import edit_config
+from conftest import edit_config, pdf_text
 from generate import main
 
 
@@ -180,3 +180,30 @@ def test_a_partial_build_keeps_every_document_built_earlier_in_the_report(clinic
     assert list(listed()) == ["facial.pdf", "comparison.pdf", "booklet.pdf"]
     assert listed()["booklet.pdf"]["pages"] == 18 and listed()["comparison.pdf"]["verdict"] == "needs_a_look"
     assert 'id="booklet.pdf"' in (out / "mine" / "report.html").read_text()
+
+
+def test_a_file_an_earlier_build_made_from_other_inputs_is_not_vouched_for(clinic_copy, tmp_path):
+    """Press files built while the content was a draft; then the clinic approves it and builds its leaflet only. The
+    press file on disk still says "Draft", so the report calls it out of date (not ready, not approved), until it
+    is built again."""
+    out = tmp_path / "out"
+    build = ["--clinic", str(clinic_copy), "--out", str(out), "--treatment", "facial"]
+
+    def listed() -> dict[str, dict]:
+        return {card["document"]: card for card in json.loads((out / "mine" / "report.json").read_text())["documents"]}
+
+    assert main([*build, "--variant", "all"]) == 0
+    approve(clinic_copy)
+    assert main(build) == 0
+    press = listed()["facial.press.pdf"]
+    assert press["verdict"] == "needs_a_look" and press["verdict_reasons"] == ["outdated"], press["verdict_reasons"]
+    assert press["approval"] == "outdated" and "made by an earlier build" in press["warnings"][0]
+    assert "not yet approved" in pdf_text(out / "mine" / "facial.press.pdf")
+    assert listed()["facial.pdf"]["verdict"] == "ready" and listed()["facial.pdf"]["approval"] == "approved"
+    report = (out / "mine" / "report.html").read_text()
+    assert "An earlier build made this file" in report[report.index('id="facial.press.pdf"'):]
+    # Built again: it is what the report says.
+    assert main([*build, "--variant", "all"]) == 0
+    assert listed()["facial.press.pdf"]["verdict"] == "ready"
+    assert "not yet approved" not in pdf_text(out / "mine" / "facial.press.pdf")
+

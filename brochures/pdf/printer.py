@@ -85,6 +85,9 @@ class Printed:
     # Its first page as a PNG picture, FIRST_PAGE_PX wide, for the clinic's report: made by the worker that printed
     # it, while the build's other workers print, not by the build once every document is done.
     picture: bytes | None = field(default=None, repr=False)
+    # Not made by this build, and made from other inputs than it would be made from now (the clinic's content,
+    # settings, approval or files have changed since): the file on disk is out of date.
+    outdated: bool = False
 
 
 class Printer:
@@ -297,6 +300,20 @@ class Printer:
         if errors := [said(r) for r in records if r.levelno >= logging.ERROR]:
             raise PrintError("expected a logo that can be drawn, got one that fails: " + "; ".join(errors))
 
+    def inputs_key(self, document: Document, html: str, parts: tuple[tuple[Document, str], ...] = ()) -> str:
+        """The build cache's key for a document printed from `html` (and for a booklet, its `parts`): everything
+        known before printing that decides its PDF's bytes (files/fingerprints.input_key)."""
+        clinic = document.clinic
+        self._use_clinic(clinic)
+        sheets = [text for _, text in self.stylesheets(document)]
+        sheets += [text for part, _ in parts for _, text in self.stylesheets(part)]
+        return input_key(
+            html + "".join(part_html for _, part_html in parts),
+            sheets,
+            files=[clinic.logo, *clinic.font.files, *self._style_files],
+            options=PDF_OPTIONS[document.variant],
+        )
+
     def build(
         self,
         document: Document,
@@ -311,16 +328,7 @@ class Printer:
         build cache) is not printed again. `parts`: for a booklet, the leaflets it binds, with their HTML. `share`:
         another worker may be binding this leaflet in a booklet meanwhile: the facts of its pages are shared.
         """
-        clinic = document.clinic
-        self._use_clinic(clinic)
-        sheets = [text for _, text in self.stylesheets(document)]
-        sheets += [text for part, _ in parts for _, text in self.stylesheets(part)]
-        key = input_key(
-            html + "".join(part_html for _, part_html in parts),
-            sheets,
-            files=[clinic.logo, *clinic.font.files, *self._style_files],
-            options=PDF_OPTIONS[document.variant],
-        )
+        key = self.inputs_key(document, html, parts)
         if is_fresh(saved, document.output, key):
             return Printed(
                 document=document,

@@ -108,6 +108,16 @@ class ClinicFindings:
             approval=self.approval["state"],
             error=outcome.error,
         )
+        if outcome.printed and outcome.printed.outdated:
+            # Made by an earlier build, from other inputs: it does not show what is checked and approved now.
+            problems.insert(0, Problem(
+                Path(document.output.name), None, "",
+                "made by an earlier build, before the clinic's content, settings, approval or files last changed, "
+                "and not made again by this one: the file shows what they were then", WARNING, "outdated",
+                f"Build it again before giving it out: python generate.py --clinic {document.clinic.folder.name} "
+                "--variant all --layout all"))
+            if card.approval == "approved":
+                card.approval = "outdated"
         if outcome.printed:
             inspection = outcome.printed.inspection
             card.pages, card.size_kb = outcome.printed.pages, round(outcome.printed.size / 1024)

@@ -48,6 +48,7 @@ class Verdicts(Model):
 class Reasons(Model):
     """Why a document needs a look, one plain sentence for each reason (quality.REASONS)."""
 
+    outdated: Text
     approval: Text
     contact: Text
     claims: Text
