@@ -53,6 +53,27 @@ def test_a_good_file_with_a_bom_and_semicolons_and_other_header_spellings(tmp_pa
     assert jo.treatments == ("facial", "hair") and jo.when == datetime(2026, 12, 4, 9, 15)
 
 
+def test_a_quote_left_open_never_carries_one_patients_row_into_anothers(tmp_path):
+    """A quote opened in the last cell and never closed takes the next patient's row into it: that row is refused,
+    naming the lines it took, and nothing of the next patient reaches the first one's email."""
+    result = read(tmp_path, HEADER.replace("\n", ",practitioner\n")
+                  + 'Sam,sam@example.test,03/12/2026,09:30,facial,"Dr Ana\n'
+                  + "Pia,pia@example.test,03/12/2026,11:00,hair,Dr Bo\n")
+    assert result.appointments == []
+    assert messages(result) == [
+        ":2 practitioner: expected the practitioner cell on one line, got one that runs over lines 2 to 3: most often "
+        "a quote left open, which takes the lines after it into the cell (check its quotes); this row and those "
+        "lines were not prepared"
+    ]
+    # Opened in a cell in the middle: the row is short of cells, and the lines it took are named.
+    result = read(tmp_path, HEADER + 'Sam,"sam@example.test,03/12/2026,09:30,facial\n'
+                  + "Pia,pia@example.test,03/12/2026,11:00,hair\nLee,lee@example.test,03/12/2026,12:00,hair\n")
+    assert result.appointments == [] and "lines 2 to 4 were read as this one row" in messages(result)[0]
+    # A line break inside a quoted name is refused too: "Hello Sam\nJones," is no greeting.
+    result = read(tmp_path, HEADER + '"Sam\nJones",sam@example.test,03/12/2026,09:30,facial\n')
+    assert result.appointments == [] and messages(result)[0].startswith(":2 first name: expected the first name cell")
+
+
 def test_one_date_and_time_column_and_american_dates(tmp_path):
     rules = Rules(**{**RULES.__dict__, "day_first": False})
     result = read(

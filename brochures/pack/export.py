@@ -116,6 +116,10 @@ def _date_order(path: Path) -> DateOrder:
     return order
 
 
+# What a cell that runs over lines most often is.
+UNCLOSED = "most often a quote left open, which takes the lines after it into the cell (check its quotes)"
+
+
 def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appointments) -> None:
     header_line = stream.readline()
     # Blank lines before the header.
@@ -165,17 +169,28 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
             if not any(cell.strip() for cell in cells):
                 continue
             result.rows += 1
+            # The row's last line: more than its first when a quoted cell runs over lines.
+            end = reader.line_num
             if len(cells) != len(header):
                 hint = (
                     " (a comma or semicolon inside a cell needs quotes around the cell)"
                     if len(cells) > len(header)
                     else ""
                 )
+                if end > start:
+                    hint += f"; lines {start} to {end} were read as this one row: {UNCLOSED}"
                 result.add(
                     Problem(path, start, "", f"expected {len(header)} cells, one per column, got {len(cells)}{hint}")
                 )
                 continue
             values = {name: cells[position] if position < len(cells) else None for name, position in index.items()}
+            if broken := [name for name, value in values.items() if value and ("\n" in value or "\r" in value)]:
+                # A name, an address, a date... is one line. A quote left open in it takes the lines after it in,
+                # other patients' rows among them: none of it may reach an email.
+                result.add(Problem(path, start, names[broken[0]], (
+                    f"expected the {names[broken[0]]} cell on one line, got one that runs over lines {start} to "
+                    f"{end}: {UNCLOSED}; this row and those lines were not prepared")))
+                continue
             appointment, problems = check_appointment(values, rules, path, start, names)
             for problem in problems:
                 result.add(problem)
