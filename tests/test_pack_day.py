@@ -111,6 +111,26 @@ def calendar_of(message):
     return part, Calendar.from_ical(part.get_payload(decode=True))
 
 
+def test_a_clinic_in_a_country_of_several_time_zones_names_its_own_before_any_invitation(clinic, tmp_path, capsys):
+    """The appointments file's times have no zone: a US clinic without `timezone:` would invite a patient in New
+    York at 10:30 UTC (5:30 there). It is refused, naming the setting; with it, the invitation is at 10:30 there."""
+    folder, out = clinic
+    config = folder / "clinic.yaml"
+    config.write_text(config.read_text().replace("country: GB", "country: US"))
+    appointments = write_appointments(tmp_path / "appointments.csv", ["Sam,sam@example.test,2031-06-03,10:30,facial"],
+                                      HEADER)
+    assert pack(folder, out, "--appointments", str(appointments)) == 2
+    said = capsys.readouterr().err
+    assert "timezone: expected the clinic's time zone" in said and "US has several" in said, said
+    assert not messages_in(out)
+    config.write_text(config.read_text() + "\ntimezone: America/New_York\n")
+    assert pack(folder, out, "--appointments", str(appointments)) == 0
+    (message,) = messages_in(out)
+    (event,) = calendar_of(message)[1].walk("VEVENT")
+    start = event.decoded("DTSTART")
+    assert start.tzinfo.key == "America/New_York" and start.astimezone(timezone.utc).hour == 14
+
+
 def test_each_email_carries_the_appointment_for_the_patients_calendar(clinic, tmp_path):
     folder, out = clinic
     rows = ["Sam,sam@example.test,2031-06-03,10:30,facial hair", "Jo,jo@example.test,2031-06-03,11:30,hair"]

@@ -216,14 +216,27 @@ def choose_clinic(reference: str | None, data_dir: Path, content: Content) -> tu
 
 
 def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[Problem]:
-    """What stops the pack before anything is read or written: no email strings;
-    for --send, no mail server or no approval."""
+    """What stops the pack before anything is read or written: no email strings; no time zone to read the
+    appointments' times in; for --send, no mail server or no approval."""
     problems = []
     if clinic.strings.pack is None:
         problems.append(
             Problem(
                 clinic.strings_doc.path, None, "pack",
                 "expected the words of the email (a pack: group, as in data/strings/en.yaml), got none"
+            )
+        )
+    if clinic.config.timezone is None and not (clinic.country and clinic.country.timezone):
+        # Appointment times come without a zone: read in UTC, a patient in New York would be invited hours early.
+        where = f"{clinic.config.country} has several" if clinic.country else "its country has none here"
+        problems.append(
+            Problem(
+                clinic.config_file,
+                clinic.doc.line_of(("country",)),
+                "timezone",
+                f"expected the clinic's time zone (timezone: in clinic.yaml, such as America/New_York), as the "
+                f"appointments file gives its times without one and {where}; got none, so every appointment would "
+                "be read, and each invitation timed, in UTC",
             )
         )
     if sending and clinic.config.email is None:
