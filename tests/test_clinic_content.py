@@ -341,6 +341,25 @@ def test_the_example_ships_unapproved_and_every_page_says_draft(example_build):
     assert pdf_text(example_build / "facial.pdf").count(mark) == len(page_texts(example_build / "facial.pdf"))
 
 
+@pytest.mark.parametrize("mark", [
+    "",
+    # On the first page, white on white: in the text layer, seen by no one.
+    '<p class="draft-mark" style="color: #fff" data-running="{{ t.draft_mark_running }}">'
+    "{{ t.draft_mark | fill(clinic=clinic.config.name) }}</p>",
+])
+def test_a_clinic_template_cannot_take_the_draft_mark_off_unapproved_content(clinic_copy, tmp_path, mark):
+    """The scorecard says every page of unapproved content is marked as a draft: a clinic's own template that
+    leaves the mark out, or hides it, fails the document, naming the pages that do not show it."""
+    (clinic_copy / "templates" / "partials").mkdir(parents=True)
+    (clinic_copy / "templates" / "partials" / "draft_mark.html.j2").write_text(
+        "{% if not approval.approved %}" + mark + "{% endif %}")
+    assert main(["--clinic", str(clinic_copy), "--treatment", "facial", "--out", str(tmp_path)]) == 1
+    (card,) = json.loads((tmp_path / "mine" / "report.json").read_text())["documents"]
+    pages = "pages 1–4" if not mark else "page 1"
+    assert f'{pages}: the draft mark ("Draft — not yet approved by Example Aesthetics Clinic' in card["error"]
+    assert not (tmp_path / "mine" / "facial.pdf").exists()
+
+
 def test_a_long_clinic_name_keeps_the_running_header_short(clinic_copy, tmp_path, assert_no_weasyprint_logs):
     """A 100-character name on A5 would make a header of four lines: the header says "the clinic" instead,
     and the full mark with the name still opens the document."""

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 import pikepdf
 
+from brochures.load.approval import approval_status
 from brochures.pdf.facts import Expected
 from brochures.pdf.objects import box, info, is_array, is_dictionary, is_stream, open_pdf, text, written_order
 from brochures.plan.documents import (
@@ -17,6 +18,7 @@ from brochures.plan.documents import (
     Document,
 )
 from brochures.problems import display_path
+from brochures.render.data import fill
 
 PAGE_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0), "A5": (419.53, 595.28)}
 
@@ -42,6 +44,17 @@ def page_budget(document: Document) -> int | None:
     return LEAFLET_PAGES[document.clinic.config.page_size]
 
 
+def draft_marks(document: Document) -> tuple[str, ...]:
+    """The draft marks the pages of a document whose content is not approved show, one or the other on each
+    (partials/draft_mark.html.j2): with the clinic's name, or without it (the running header, for a long name).
+    None when the content is approved."""
+    clinic = document.clinic
+    if approval_status(clinic)["approved"]:
+        return ()
+    return tuple(dict.fromkeys((fill(clinic.strings.draft_mark, clinic=clinic.config.name),
+                                clinic.strings.draft_mark_running)))
+
+
 def expected_look(document: Document) -> Expected:
     """What the page checks hold this document to."""
     config = document.clinic.config
@@ -51,6 +64,7 @@ def expected_look(document: Document) -> Expected:
         script_fonts=tuple((family.css_name, family.name, tuple(str(face.path) for face in family.faces))
                            for family in document.clinic.script_fonts),
         must_show=document.must_show, right_to_left=document.clinic.strings.direction == "rtl",
+        draft_marks=draft_marks(document),
         page_budget=page_budget(document),
         # Its cover, and the contents inside it.
         cover_pages=(1, 2) if document.kind == BOOKLET else (),

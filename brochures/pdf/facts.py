@@ -54,6 +54,9 @@ class Expected:
     must_show: tuple[tuple[str, int], ...] = ()
     # An Arabic document: its text is also read in logical order (pypdf) for the safety check.
     right_to_left: bool = False
+    # Content the clinic's medical lead has not approved: the draft marks one of which each page must show, whole
+    # and seen (with the clinic's name, or without it, as the running header of a long name). None when approved.
+    draft_marks: tuple[str, ...] = ()
     # The page margins of common.css: the content area lies between them.
     margin_top_mm: float = 13.0
     margin_bottom_mm: float = 17.0

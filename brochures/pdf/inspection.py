@@ -35,7 +35,7 @@ from brochures.pdf.page_text import (
     char_box,
     text_object_at,
 )
-from brochures.pdf.painted import hidden, paint_page, seen_before, wanted
+from brochures.pdf.painted import hidden, paint_page, seen_before, unmarked, wanted
 from brochures.pdf.qr import _code_pages, _qr_codes
 
 BODY_MINIMUM_PT, SMALLEST_PT = 12.0, 9.0
@@ -104,7 +104,8 @@ def _measure_pages(
     # The text of every page, as a reader (or a screen reader) gets it.
     page_texts = []
     # Where the safety text lies on each page, and which of its glyphs are not seen (painted.py).
-    painted, lines = [], wanted(expected.must_show, expected.right_to_left)
+    painted = []
+    lines = wanted(expected.must_show + tuple((mark, 1) for mark in expected.draft_marks), expected.right_to_left)
     measured: list[PageFacts] = []
     known = known or {}
 
@@ -179,6 +180,7 @@ def _measure_pages(
     logical = _logical_texts(pdf) if expected.right_to_left and expected.must_show else None
     result.page_problems += _missing(page_texts, expected.must_show, logical)
     result.page_problems += hidden(painted, expected.must_show, logical)
+    result.page_problems += unmarked(painted, expected.draft_marks, expected.right_to_left)
     if expected.booking_url and expected.booking_url not in result.qr_codes:
         result.page_problems.append(f"no QR code on the page scans to the booking address {expected.booking_url}")
     result.warnings = _page_warnings(result.page_fill, expected)

@@ -18,6 +18,7 @@ import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
 from brochures.pdf.page_text import (
+    ARABIC_RUN,
     BoxBuffer,
     Picture,
     _pages,
@@ -150,6 +151,29 @@ def hidden(
             f"safety information is on {_pages([number])}'s text layer but not visible there ({reason}): {listed}"
         )
     return problems
+
+
+def unmarked(pages: list[PagePaint], marks: tuple[str, ...], right_to_left: bool = False) -> list[str]:
+    """The pages that show none of `marks` (the draft mark, Expected.draft_marks) whole, every glyph of it seen:
+    content the clinic's medical lead has not approved must say so on every page, whatever a clinic's template
+    does with the mark."""
+    if not marks:
+        return []
+    missing = [number for number, page in enumerate(pages, start=1)
+               if not any(_shown(page, mark, right_to_left) for mark in marks)]
+    if not missing:
+        return []
+    return [f'{_pages(missing)}: the draft mark ("{_quoted(marks[0])}") is not shown, though the clinic\'s medical '
+            "lead has not approved this content: every page must say so (check the clinic's own templates)"]
+
+
+def _shown(page: PagePaint, mark: str, right_to_left: bool) -> bool:
+    """Whether `page` shows `mark` whole somewhere, each of its glyphs seen (in right-to-left text, word by word)."""
+    occurrences = _occurrences(page.text, squeezed(mark))
+    if not occurrences and right_to_left:
+        occurrences = _by_runs(page.text, mark)
+    return any(all(place not in page.unseen for start, length in parts for place in range(start, start + length))
+               for parts in occurrences)
 
 
 @functools.lru_cache(maxsize=32)
@@ -372,10 +396,13 @@ def _occurrences(text: str, target: str) -> list[list[tuple[int, int]]]:
 
 
 def _by_runs(text: str, line: str) -> list[list[tuple[int, int]]]:
-    """A right-to-left line whose runs pdfium gives in another order (a phone number's groups turned round inside
-    Arabic text): each word looked for on its own, near the first, and the line counted where all its words are.
-    Each occurrence is its words' places, (start, length)."""
-    words = [word for word in map(squeezed, line.split()) if word]
+    """A right-to-left line whose runs pdfium gives in another order (a phone number's groups, or a clinic's Latin
+    name, turned round inside Arabic text): each run of Arabic words looked for whole, each other word on its own,
+    near the first, and the line counted where all of them are. (An Arabic run is kept whole: a lam-alef run may
+    go on over the space between two of its words, as the page's letters are compared.) Each occurrence is its
+    parts' places, (start, length)."""
+    words = [word for run in ARABIC_RUN.findall(line)
+             for word in map(squeezed, [run] if ARABIC.fullmatch(run) and run.strip() else run.split()) if word]
     if not words:
         return []
     reach = len(squeezed(line)) * 2
