@@ -50,7 +50,10 @@ PROBLEM_COLOURS = ["#FFD700", "#E2A8B4", "#FCB63C", "#F5F5F5", "#F4A7B9"]
 
 
 def report(out, clinic):
-    return json.loads((out / clinic / "report.json").read_text())
+    """A clinic's report.json; after a --check, which writes check-report.json beside it, that one."""
+    folder = out / clinic
+    return json.loads((folder / ("check-report.json" if (folder / "check-report.json").exists() else "report.json"))
+                      .read_text())
 
 
 def sweep(count: int = 240) -> list[tuple[str, str | None]]:

@@ -26,7 +26,10 @@ UK = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "uk.yaml").read
 
 
 def report(out, clinic="example"):
-    return json.loads((out / clinic / "report.json").read_text())
+    """A clinic's report.json; after a --check, which writes check-report.json beside it, that one."""
+    folder = out / clinic
+    return json.loads((folder / ("check-report.json" if (folder / "check-report.json").exists() else "report.json"))
+                      .read_text())
 
 
 # --- The shipped content passes every check at --strict, once a clinic has approved it ---
@@ -63,7 +66,7 @@ def test_check_strict_fails_until_the_clinic_approves_then_passes(clinic_copy, t
     approve(clinic_copy)
     assert main(command) == 0
     assert not list(tmp_path.rglob("*.pdf"))
-    assert (tmp_path / "mine" / "report.html").is_file() and report(tmp_path, "mine")["documents"][0][
+    assert (tmp_path / "mine" / "check-report.html").is_file() and report(tmp_path, "mine")["documents"][0][
         "approval"
     ] == "approved"
     assert "Scorecard for Example Aesthetics Clinic" in capsys.readouterr().out

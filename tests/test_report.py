@@ -82,9 +82,16 @@ def test_every_reason_has_its_sentence_for_the_staff():
     assert set(REASONS) == set(Reasons.model_fields)
 
 
-def test_check_shows_the_pictures_but_neither_links_nor_a_time_for_files_it_did_not_write(tmp_path):
+def test_check_shows_the_pictures_but_neither_links_nor_a_time_for_files_it_did_not_write(tmp_path, capsys):
+    """A check writes its own report, beside the build's, never in its place: the build's report is about the files
+    that are there."""
+    assert main(["--treatment", "comparison", "--out", str(tmp_path)]) == 0
+    built = (tmp_path / "example" / "report.html").read_bytes()
+    capsys.readouterr()
     assert main(["--check", "--treatment", "comparison", "--out", str(tmp_path)]) == 0
-    html = (tmp_path / "example" / "report.html").read_text()
+    assert "Checked 1 document for 1 clinic" in capsys.readouterr().out
+    assert (tmp_path / "example" / "report.html").read_bytes() == built
+    html = (tmp_path / "example" / "check-report.html").read_text()
     page = Page(html)
     assert [image["alt"] for image in page.images] == ["Page 1 of comparison.pdf"]
     assert "comparison.pdf" not in page.links and "Made on" not in html

@@ -15,7 +15,10 @@ GOLD = "#FFD700"
 
 
 def report_of(out, slug="example") -> dict:
-    return json.loads((out / slug / "report.json").read_text())
+    """A clinic's report.json; after a --check, which writes check-report.json beside it, that one."""
+    folder = out / slug
+    return json.loads((folder / ("check-report.json" if (folder / "check-report.json").exists() else "report.json"))
+                      .read_text())
 
 
 def colour_problems(report: dict) -> list[dict]:

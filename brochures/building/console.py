@@ -94,8 +94,12 @@ class Console:
         clinic_count = len({clinic.folder for clinic in editions.values()})
         languages = len({clinic.locale for clinic in editions.values()})
         in_languages = f" in {languages} languages" if languages > 1 else ""
-        line = (f"Built {len(built)} document{'s' if len(built) != 1 else ''} for {clinic_count} "
+        # A --check builds every document to check it, and writes none.
+        verb = "Checked" if result.options.check else "Built"
+        line = (f"{verb} {len(built)} document{'s' if len(built) != 1 else ''} for {clinic_count} "
                 f"clinic{'s' if clinic_count != 1 else ''}{in_languages} in {result.seconds:.1f} s")
+        if result.options.check:
+            line += " (no brochure written; the reports are check-report.html and check-report.json)"
         if unchanged := sum(o.printed.unchanged for o in built):
             line += f" ({unchanged} unchanged since the last build)"
         if failed:

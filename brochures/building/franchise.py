@@ -20,6 +20,7 @@ from brochures.files.output_folder import write_atomically
 from brochures.files.safe_read import read_regular_file
 from brochures.files.yaml_reader import read_yaml
 from brochures.problems import display_path, printable
+from brochures.quality.report import CHECK_REPORT_NAMES, REPORT_NAMES
 from brochures.render.sandbox import PlainDataSandbox
 from brochures.schema.errors import validate
 from brochures.schema.strings import Strings
@@ -259,7 +260,7 @@ def merged_clinic(folder: Path, slug: str, manifest: dict) -> dict:
         mine = [d for d in documents if d["clinic"] == edition]
         language = mine[0]["language"] if mine else None
         editions.append({"slug": edition, "language": language, "documents": len(mine), **counted(mine)})
-    report_file = folder / slug / "report.json"
+    report_file = folder / slug / (CHECK_REPORT_NAMES if manifest.get("options", {}).get("check") else REPORT_NAMES)[0]
     report = read_json(report_file, "a clinic's report.json") if report_file.is_file() else None
     report = report if isinstance(report, dict) else None
     return {

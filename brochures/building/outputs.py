@@ -16,6 +16,7 @@ from brochures.pdf.facts import Inspection
 from brochures.pdf.printer import Printed, Printer
 from brochures.plan.documents import BOOKLET, LAYOUTS, VARIANTS, Document, booklet_parts, plan_documents
 from brochures.problems import Problem, display_path
+from brochures.quality.report import CHECK_REPORT_NAMES, REPORT_NAMES
 from brochures.render.errors import RenderError
 from brochures.render.html import HtmlRenderer
 
@@ -53,7 +54,7 @@ def remove_outputs_no_longer_built(clinics: list[Clinic], content: Content, cach
         folders += [(f"{clinic.home}/{language}", set()) for language in sorted(dropped)]
     for slug, everything in folders:
         if everything == set():
-            for report in ("report.json", "report.html"):
+            for report in (*REPORT_NAMES, *CHECK_REPORT_NAMES):
                 with contextlib.suppress(OSError):
                     (cache.out_dir / slug / report).unlink()
         for path, changed in cache.remove_unlisted(cache.out_dir / slug, keep=everything):

@@ -79,7 +79,7 @@ def build(options: BuildOptions, console: Console | None = None) -> BuildResult:
         everything = outcomes if options.check else with_earlier_outcomes(outcomes, clinics, content, cache)
         result.cards = {slug: [findings[slug].scorecard(o) for o in everything if o.document.clinic.slug == slug]
                         for slug in dict.fromkeys(o.document.clinic.slug for o in everything)}
-        result.reports = write_reports(options.out, clinics, result.cards)
+        result.reports = write_reports(options.out, clinics, result.cards, check=options.check)
         result.seconds = time.perf_counter() - started
         if options.shard:
             write_shard_manifest(result, shard_split, documents)

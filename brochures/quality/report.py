@@ -18,9 +18,15 @@ from brochures.quality.scorecard import NEEDS_A_LOOK, NOT_BUILT, READY, Scorecar
 from brochures.render.data import clinic_data, fill, long_date
 from brochures.render.sandbox import PlainDataSandbox
 
+# Where a build's report is written in a clinic's folder, and a --check's: a check builds nothing, so it never takes
+# the place of the report on the files that are there.
+REPORT_NAMES = ("report.json", "report.html")
+CHECK_REPORT_NAMES = ("check-report.json", "check-report.html")
 
-def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str) -> list[Path]:
-    """report.json for machines and report.html for the clinic, both written atomically.
+
+def write_report(folder: Path, clinic, cards: list[Scorecard], environment, stylesheet: str,
+                 names: tuple[str, str] = REPORT_NAMES) -> list[Path]:
+    """report.json for machines and report.html for the clinic (or `names`), both written atomically.
 
     The report template is given the same plain data as report.json (each card's warnings and verdict
     precomputed), with a picture of each document's first page and a link to it, through the sandbox
@@ -28,7 +34,7 @@ def write_report(folder: Path, clinic, cards: list[Scorecard], environment, styl
     """
     data = {"clinic": clinic.config.name, "grade_target": GRADE_TARGET, "documents": [card.as_dict() for card in cards]}
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    paths = [folder / "report.json", folder / "report.html"]
+    paths = [folder / names[0], folder / names[1]]
     write_atomically(paths[0], text.encode("utf-8"))
     pictures = {}
     for card in cards:
@@ -132,8 +138,10 @@ def _where(file: str, line: int | None, setting: str, message: str, hint: str, s
     return {"where": None, "text": f"{file}{f':{line}' if line else ''}: {message}", "hint": hint}
 
 
-def write_reports(out_dir: Path, clinics: list, cards: dict[str, list[Scorecard]]) -> dict[str, Path]:
-    """Each clinic edition's report.json and report.html; returns where each report.html was written, by slug.
+def write_reports(out_dir: Path, clinics: list, cards: dict[str, list[Scorecard]], check: bool = False
+                  ) -> dict[str, Path]:
+    """Each clinic edition's report.json and report.html (for a --check, check-report.json and check-report.html:
+    CHECK_REPORT_NAMES); returns where each report.html was written, by slug.
 
     A clinic's main report covers every language it offers (another language's documents named with their
     folder: es/facial.pdf); each other language's folder also has a report of its own, in that language.
@@ -154,6 +162,7 @@ def write_reports(out_dir: Path, clinics: list, cards: dict[str, list[Scorecard]
             else []
         )
         # The report is for the clinic's staff, from the project's own template: a clinic cannot override it.
-        paths = write_report(out_dir / clinic.slug, clinic, shown, PlainDataSandbox(None, clinic.strings), stylesheet)
+        paths = write_report(out_dir / clinic.slug, clinic, shown, PlainDataSandbox(None, clinic.strings), stylesheet,
+                             CHECK_REPORT_NAMES if check else REPORT_NAMES)
         written[clinic.slug] = paths[1]
     return written
