@@ -263,3 +263,14 @@ def test_the_status_lists_each_email_and_names_patients_only_from_the_file(clini
     named = capsys.readouterr().out
     assert "Sam <sam@example.test>" in named and "Jo <jo@example.test>" in named and "Alex" not in named
     assert "2 emails: 1 refused, 1 sent." in named
+
+
+def test_a_day_to_take_from_a_file_is_refused_for_one_appointment(clinic, capsys):
+    """--for picks one day's appointments from a file: with one appointment given on the command line it would
+    quietly prepare nothing ("No appointments to prepare") when the days differ. It is refused, saying why."""
+    folder, out = clinic
+    with pytest.raises(SystemExit) as refused:
+        pack(folder, out, "--name", "Sam", "--email", "sam@example.test", "--when", "2031-05-05 10:00",
+             "--treatment", "facial", "--for", "tomorrow")
+    assert refused.value.code == 2 and "expected --for with an appointments file" in capsys.readouterr().err
+

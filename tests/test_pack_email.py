@@ -148,6 +148,11 @@ def test_personal_files_are_purged_and_expire_after_the_appointment(clinic, tmp_
     # Sam's went, Jo's came.
     assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2
     assert "removed 1 file of appointments that have passed" in capsys.readouterr().out
+    # One patient's alone cannot be purged: every patient's would go, so it is refused, and nothing is removed.
+    with pytest.raises(SystemExit) as refused:
+        pack(folder, out, "--purge", "--name", "Jo", "--email", "jo@example.test")
+    assert refused.value.code == 2 and "expected --purge alone" in capsys.readouterr().err
+    assert len(list((out / ".private" / "harbour").glob("*.eml"))) == 2
     assert pack(folder, out, "--purge") == 0
     assert list((out / ".private" / "harbour").glob("*.eml")) == []
     # Kept: no double sends.

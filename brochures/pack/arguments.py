@@ -164,6 +164,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
             f"{'an appointments file' if args.appointments is not None else 'appointments'} too; it acts on the "
             "email as it was written"
         )
+    narrowing = [("--appointments", args.appointments is not None), ("--for", args.for_day),
+                 ("--days-ahead", args.days_ahead), ("--send", args.send), ("--resend", args.resend),
+                 ("--mark-sent", args.mark_sent), ("--status", args.status)]
+    if args.purge and (others := [flag for flag, value in narrowing if value] + single):
+        parser.error(
+            f"expected --purge alone (with --clinic and --out): it deletes every patient's email and personal file of "
+            f"the clinic, and cannot be narrowed to one patient or day; got {', '.join(others)} too"
+        )
+    if single and (args.for_day or args.days_ahead):
+        parser.error(
+            f"expected {'--for' if args.for_day else '--days-ahead'} with an appointments file, which it takes one "
+            f"day's appointments from; got one appointment ({', '.join(single)}), whose day --when gives"
+        )
     if args.status and single:
         parser.error(f"expected --status alone, or with --appointments FILE, got {', '.join(single)} too")
     if args.send and args.appointments is None and not single:
