@@ -212,6 +212,10 @@ PHRASES = [
     ("It doesn\u2019t hurt at all.", ["doesn\u2019t hurt"]),
     ("Mesotherapy never hurts.", ["never hurts"]),
     ("A harmless treatment without side effects.", ["harmless", "without side effects"]),
+    # Split by characters that print as nothing (a soft hyphen, a zero-width space): read as printed, quoted as written.
+    ("Results guar\u00adanteed and pain\u00adless.", ["guar\u00adanteed", "pain\u00adless"]),
+    ("Be\u00adst Med Spa", ["Be\u00adst Med"]),
+    ("It is risk\u200b-free.", ["risk\u200b-free"]),
     # Superlatives, in a name too.
     ("Best Med Spa", ["Best Med"]),
     ("The best clinic in town.", ["The best"]),

@@ -70,10 +70,14 @@ def normalize_arabic(text: str) -> str:
 
 def _comparable(char: str) -> str:
     """A character as claims are compared: its compatibility form (Arabic letters pasted from a PDF in their
-    presentation forms, full-width digits), any script's digits as 0–9, the Arabic percent sign as %, and a typeset
-    apostrophe as '."""
+    presentation forms, full-width digits), any script's digits as 0–9, the Arabic percent sign as %, a typeset
+    apostrophe as ', and an invisible formatting character (a soft hyphen, a zero-width space) as nothing."""
     if char in "\u2019\u066a":
         return "'" if char == "\u2019" else "%"
+    if unicodedata.category(char) == "Cf":
+        # Invisible: a soft hyphen, a zero-width space or joiner, a direction mark. "guar\u00adanteed" prints as
+        # "guaranteed", and is read so.
+        return ""
     if char.isdigit() and unicodedata.decimal(char, None) is not None:
         return str(unicodedata.decimal(char))
     return unicodedata.normalize("NFKC", char)
