@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_comparison_of_two_treatments_speaks_of_those_two(clinic_copy, tmp_path)
     text = pdf_text(folder / "comparison.pdf")
     assert "The two types we offer, side by side" in text
     assert "At our clinic, we offer two types: facial and hair mesotherapy." in text
-    assert "Facial treatments can help" in text and "Hair treatments feed" in text
+    assert "Facial treatments can help" in text and "Hair treatments aim to feed" in text
     assert "three" not in text.lower()
     assert "Body treatments" not in text and "Body mesotherapy" not in text and "body mesotherapy" not in text
     # What every clinic is told still comes first and last.
@@ -613,3 +614,20 @@ def test_a_mistyped_fingerprint_is_an_input_error(clinic_copy, tmp_path, capsys)
     )
     assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
     assert "approval.fingerprint: expected the 12-character fingerprint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["-rf", "Ex ample é", "it's"])
+def test_the_command_a_hint_gives_runs_as_pasted_whatever_the_clinic_folder_is_called(tmp_path, capsys, name):
+    """A clinic folder named as `cp -r` allows: the approval hint's command, pasted into a shell, names it."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("clinics"))
+    shutil.copytree(EXAMPLE, data / "clinics" / name)
+    assert main(["--data", str(data), f"--clinic={name}", "--check", "--treatment", "facial",
+                 "--out", str(tmp_path / "out")]) == 0
+    said = capsys.readouterr().out
+    command = said[said.index("run python generate.py ") + len("run python "):said.index(" and paste the block")]
+    argv = shlex.split(command)
+    assert argv[0] == "generate.py" and "--approval" in argv
+    assert main(argv[1:]) == 0
+    assert "Content fingerprint for Example Aesthetics Clinic" in capsys.readouterr().out
+

@@ -257,7 +257,7 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
                 "approval",
                 "expected leaflets approved by the clinic's medical lead before they are sent to patients, "
                 f"got {'none' if status['state'] == 'unapproved' else 'an approval of older content'}; "
-                f"approve them first (python generate.py --clinic {clinic_reference(clinic, content)} --approval)",
+                f"approve them first (python generate.py --clinic{clinic_reference(clinic, content)} --approval)",
             )
         )
     return problems
