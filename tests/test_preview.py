@@ -438,6 +438,12 @@ def test_allow_host_takes_names_and_addresses_as_the_host_check_compares_them():
     assert serve_parser().parse_args([]).allow_host == []
 
 
+def test_serve_offers_only_the_options_it_takes():
+    """--check and --approval build nothing to preview: serve refuses them, so its help does not offer them."""
+    shown = serve_parser().format_help()
+    assert "--check" not in shown and "--approval" not in shown and "--treatment" in shown
+
+
 def test_serve_says_when_its_port_is_taken(tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -89,8 +89,9 @@ def add_document_choice(parser: argparse.ArgumentParser, verb: str) -> None:
                              f'"{BOOKLET}" for the booklet (repeatable; default: all of them)')
 
 
-def build_parser(prog: str = "generate.py") -> argparse.ArgumentParser:
-    """The options of a build: `python generate.py` and `python generate.py serve` share them."""
+def build_parser(prog: str = "generate.py", previews: bool = False) -> argparse.ArgumentParser:
+    """The options of a build: `python generate.py` and `python generate.py serve` share them (`previews`: for serve,
+    which takes --check and --approval only to refuse them, and does not offer them)."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Build patient brochures (one PDF per treatment, plus a comparison sheet) for each clinic.",
@@ -111,11 +112,13 @@ def build_parser(prog: str = "generate.py") -> argparse.ArgumentParser:
                         help="print every document again, even those whose inputs have not changed since the last "
                              "build")
     parser.add_argument("--check", action="store_true",
-                        help="run every check and write the quality reports, but no brochures (PDFs are built in a "
-                             "temporary folder)")
+                        help=argparse.SUPPRESS if previews else
+                        "run every check and write the quality reports (check-report.html, check-report.json), but "
+                        "no brochures (PDFs are built in a temporary folder)")
     parser.add_argument("--approval", action="store_true",
-                        help="print each clinic's content fingerprint and the approval block its medical lead pastes "
-                             "into clinic.yaml; build nothing")
+                        help=argparse.SUPPRESS if previews else
+                        "print each clinic's content fingerprint and the approval block its medical lead pastes "
+                        "into clinic.yaml; build nothing")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (claims, colour adjustments, overdue reviews, reading grade over 8, "
                              "low-resolution images, pages over budget, printing warnings) as failures: exit code 1")

@@ -20,7 +20,8 @@ def allowed_host(text: str) -> str:
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    parser = build_parser("generate.py serve")
+    # --check and --approval are refused with a reason (`run`), not offered: they build no brochures to preview.
+    parser = build_parser("generate.py serve", previews=True)
     parser.description = ("Build, then show every page of every document in your browser, with each document's "
                           "verdict; rebuild and refresh the page whenever a clinic's files, the content, a template or "
                           "a style changes.")
