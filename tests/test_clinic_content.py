@@ -631,3 +631,18 @@ def test_the_command_a_hint_gives_runs_as_pasted_whatever_the_clinic_folder_is_c
     assert main(argv[1:]) == 0
     assert "Content fingerprint for Example Aesthetics Clinic" in capsys.readouterr().out
 
+
+def test_an_approval_or_review_dated_in_the_future_is_an_input_error(clinic_copy, tmp_path, capsys):
+    """A brochure would print "Reviewed on 1 January 2099" as done: a date to come is refused, naming the field."""
+    config = clinic_copy / "clinic.yaml"
+    config.write_text(config.read_text() + "approval:\n  name: A\n  role: B\n  date: 2099-01-01\n  fingerprint: "
+                      "abcdef123456\n")
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
+    assert "approval.date: expected the day it was done: today (" in capsys.readouterr().err
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    facial = data / "treatments" / "facial.yaml"
+    facial.write_text(facial.read_text().replace("reviewed_on: 2026-11-24", "reviewed_on: 2062-11-24"))
+    assert main(["--data", str(data), "--out", str(tmp_path / "out2")]) == 2
+    assert "review.reviewed_on: expected the day it was done" in capsys.readouterr().err
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -20,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from brochures.schema.fields import (
     Colour,
     CountryCode,
+    DayDone,
     Email,
     EmergencyNumber,
     Fingerprint,
@@ -58,7 +58,7 @@ class Approval(Model):
 
     name: ShortText
     role: ShortText
-    date: date
+    date: DayDone
     fingerprint: Fingerprint
 
 

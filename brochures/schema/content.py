@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from brochures.schema.fields import (
+    DayDone,
     HttpsUrl,
     Model,
     RelativeFile,
@@ -36,7 +37,7 @@ class Source(Model):
 
 class Review(Model):
     reviewed_by: ShortText
-    reviewed_on: date
+    reviewed_on: DayDone
     next_review: date
 
     @field_validator("next_review")

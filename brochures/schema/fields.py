@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from datetime import date, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -290,6 +291,17 @@ class Model(BaseModel):
 
 
 # Caps keep a pasted essay or a runaway list from becoming a 900-page PDF.
+def _come(value: date) -> date:
+    # A day ahead of this machine's: somewhere it is already tomorrow.
+    if value > date.today() + timedelta(days=1):
+        _fail("future_date", f"expected the day it was done: today ({date.today().isoformat()}) or before")
+    return value
+
+
+# The day something was done (approved, reviewed): never one still to come, which the brochures would print as done.
+DayDone = Annotated[date, AfterValidator(_come)]
+
+
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

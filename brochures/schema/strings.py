@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
@@ -14,6 +13,7 @@ from pydantic import (
 )
 
 from brochures.schema.fields import (
+    DayDone,
     Model,
     ShortText,
     Slug,
@@ -270,7 +270,7 @@ class TranslationInfo(Model):
     machine_assisted: bool
     # A clinician fluent in the language who checked it against the English; until then it needs review.
     reviewed_by: ShortText | None = None
-    reviewed_on: date | None = None
+    reviewed_on: DayDone | None = None
     # Field → fingerprint of the English it translates, written by `python generate.py translations --stamp`.
     english: dict[ShortText, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]] = {}
 
