@@ -263,6 +263,13 @@ def test_the_status_lists_each_email_and_names_patients_only_from_the_file(clini
     named = capsys.readouterr().out
     assert "Sam <sam@example.test>" in named and "Jo <jo@example.test>" in named and "Alex" not in named
     assert "2 emails: 1 refused, 1 sent." in named
+    # Purged: the prepared ones have no file to send any more, and say so.
+    assert pack(folder, out, "--purge") == 0
+    capsys.readouterr()
+    assert pack(folder, out, "--status") == 0
+    purged = capsys.readouterr().out
+    assert " prepared " not in purged and "4 emails: 1 refused, 2 removed, 1 sent." in purged, purged
+    assert "its file was removed (--purge, or its appointment passed): prepare it again to send it" in purged
 
 
 def test_a_day_to_take_from_a_file_is_refused_for_one_appointment(clinic, capsys):

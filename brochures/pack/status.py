@@ -19,7 +19,10 @@ from brochures.problems import display_path, report_lines
 
 # Shown for an appointment in the file that has no email yet.
 NOT_PREPARED = "not prepared"
-STATE_ORDER = (UNKNOWN, REFUSED, PREPARED, SENT, NOT_PREPARED)
+# Shown for an email prepared, never sent, whose file is gone (--purge, or its appointment passed): there is nothing
+# to send until it is prepared again.
+REMOVED = "removed"
+STATE_ORDER = (UNKNOWN, REFUSED, PREPARED, REMOVED, SENT, NOT_PREPARED)
 
 
 def show_status(args, clinic: Clinic, folder: Path, ledger: Ledger, now: datetime, secret: bytes, rules: Rules) -> int:
@@ -54,7 +57,10 @@ def show_status(args, clinic: Clinic, folder: Path, ledger: Ledger, now: datetim
     lines = []
     for opaque, entry in shown.items():
         when = datetime.fromisoformat(entry["when"]) if entry.get("when") else None
-        lines.append((ledger.state(opaque), opaque, entry.get("row") or "", when, entry))
+        state = ledger.state(opaque)
+        if state == PREPARED and not (folder / f"{opaque}.eml").is_file():
+            state = REMOVED
+        lines.append((state, opaque, entry.get("row") or "", when, entry))
     for opaque, (_, _, row, when) in patients.items():
         if opaque not in ledger.entries and (days is None or when.date().isoformat() in days):
             lines.append((NOT_PREPARED, opaque, row, when, {}))
@@ -64,8 +70,11 @@ def show_status(args, clinic: Clinic, folder: Path, ledger: Ledger, now: datetim
     if not lines:
         print("  none" + (" on the days asked for" if days is not None else " from today on") + ".")
     width = max((len(line[2]) for line in lines), default=0)
-    for state, opaque, row, when, entry in lines:
-        said = f"{date_words(clinic, when.date())}, {time_words(clinic, when)}" if when else entry.get("day", "")
+    days_said = [f"{date_words(clinic, when.date())}, {time_words(clinic, when)}" if when else entry.get("day", "")
+                 for _, _, _, when, entry in lines]
+    # As wide as the longest, so the states line up ("Wednesday, December 4, 2030, 10:15 AM" is wider than British).
+    day_width = max((len(said) for said in days_said), default=0)
+    for (state, opaque, row, _, entry), said in zip(lines, days_said):
         detail = ""
         if state == SENT:
             by_hand = " (marked by hand)" if entry["sent"].get("marked_by_hand") else ""
@@ -76,7 +85,9 @@ def show_status(args, clinic: Clinic, folder: Path, ledger: Ledger, now: datetim
         if opaque in patients:
             name, address = patients[opaque][:2]
             who = f"  {name} <{address}>"
-        print(f"  {row:{width}}  {said:34} {state:12} {opaque}{who}{detail}")
+        if state == REMOVED:
+            detail = "  its file was removed (--purge, or its appointment passed): prepare it again to send it"
+        print(f"  {row:{width}}  {said:{day_width}} {state:12} {opaque}{who}{detail}")
     counts = {state: sum(line[0] == state for line in lines) for state in STATE_ORDER}
     said = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
     print(f"{len(lines)} email{'s' if len(lines) != 1 else ''}" + (f": {said}." if said else "."))
