@@ -336,12 +336,16 @@ def test_the_good_rows_are_prepared_and_the_exit_code_says_some_were_not(clinic,
         [
             "Sam,sam@example.test,2030-12-03,09:30,facial,",
             "Jo,jo@,2030-12-03,11:00,hair,",
+            # One row with four problems: one row skipped.
+            "Kim,kim@,2030-13-45,25:99,nothing,",
         ],
     )
     assert pack(folder, out, "--appointments", str(appointments)) == 1
-    err = capsys.readouterr().err
+    said = capsys.readouterr()
+    err = said.err
     assert 'appointments.csv:3 email: expected an email address like "sam@example.test", got "jo@"' in err
     assert "those rows were skipped, the others were prepared" in err
+    assert "; 2 rows skipped (see above)" in said.out, said.out
     assert [message["To"] for message in messages_in(out)] == ["sam@example.test"]
 
 

@@ -18,7 +18,7 @@ from brochures.pack.command import Clock, rules
 from brochures.pack.export import read_appointments
 from brochures.pack.invitation import event_minutes
 from conftest import DATA
-from pack_support import NOW, local_email, messages_in, no_wait, pack, set_email, write_appointments
+from pack_support import NOW, copy_clinic, local_email, messages_in, no_wait, pack, set_email, write_appointments
 
 RULES = Rules(treatments=("facial", "hair"), known=("facial", "hair", "body"), language="en-GB", day_first=True,
               now=NOW, settled=False)
@@ -111,10 +111,11 @@ def calendar_of(message):
     return part, Calendar.from_ical(part.get_payload(decode=True))
 
 
-def test_a_clinic_in_a_country_of_several_time_zones_names_its_own_before_any_invitation(clinic, tmp_path, capsys):
+def test_a_clinic_in_a_country_of_several_time_zones_names_its_own_before_any_invitation(approved, tmp_path, capsys):
     """The appointments file's times have no zone: a US clinic without `timezone:` would invite a patient in New
     York at 10:30 UTC (5:30 there). It is refused, naming the setting; with it, the invitation is at 10:30 there."""
-    folder, out = clinic
+    # A copy of its own: the approved clinic is shared by the tests.
+    folder, out = copy_clinic(approved, tmp_path), tmp_path / "out"
     config = folder / "clinic.yaml"
     config.write_text(config.read_text().replace("country: GB", "country: US"))
     appointments = write_appointments(tmp_path / "appointments.csv", ["Sam,sam@example.test,2031-06-03,10:30,facial"],

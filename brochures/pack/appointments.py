@@ -64,10 +64,19 @@ class Appointments:
     # Good rows on other days than the ones asked for (--for, --days-ahead): left for their own day's run.
     other_days: int = 0
 
+    # The lines of the rows skipped for a problem: a row may have several.
+    skipped_lines: set = field(default_factory=set)
+
     def add(self, problem: Problem) -> None:
         self.problem_count += 1
+        self.skipped_lines.add(problem.line)
         if len(self.problems) < KEPT_PROBLEMS:
             self.problems.append(problem)
+
+    @property
+    def skipped(self) -> int:
+        """How many rows were skipped for a problem (not how many problems they had)."""
+        return len(self.skipped_lines)
 
 
 def _plain_text(value: str) -> str:

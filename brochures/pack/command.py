@@ -175,7 +175,7 @@ def run(
     if expired:
         summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
     if booked.problem_count:
-        summary += f"; {booked.problem_count} row{'s' if booked.problem_count != 1 else ''} skipped (see above)"
+        summary += f"; {booked.skipped} row{'s' if booked.skipped != 1 else ''} skipped (see above)"
     if booked.other_days:
         summary += (
             f"; {booked.other_days} appointment{'s' if booked.other_days != 1 else ''} on other days left for "
