@@ -210,6 +210,12 @@ def test_one_row_per_service_is_one_appointment(tmp_path):
         tmp_path, HEADER + "Sam,sam@example.test,2026-12-03,14:30,hair\nSam,sam@example.test,2026-12-03,14:30,facial\n"
     )
     assert swapped.appointments[0].key == sam.key
+    # One row per service, each with its practitioner: the email names both, not the first alone.
+    both = read(tmp_path, HEADER.replace("\n", ",practitioner\n")
+                + "Sam,sam@example.test,2026-12-03,14:30,facial,Dr Ana Reyes\n"
+                + "Sam,sam@example.test,2026-12-03,14:30,hair,Nurse Tom Hale\n"
+                + "Sam,sam@example.test,2026-12-03,14:30,body,Dr Ana Reyes\n")
+    assert both.appointments[0].practitioner == "Dr Ana Reyes, Nurse Tom Hale"
 
 
 def test_two_patients_sharing_an_address_at_one_time_are_two_appointments(tmp_path):

@@ -366,3 +366,18 @@ def test_a_damaged_or_unwritable_grade_memo_is_ignored(tmp_path, monkeypatch, da
     assert quality.grade("Mesotherapy uses tiny injections.", []) > 0
     # No error.
     quality.save_grades()
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--check", "--approval"], "expected --approval (print each clinic's fingerprint, build nothing) or --check"),
+    (["--out", ""], "argument --out: expected a file or folder, got an empty name"),
+    (["--data", " "], "argument --data: expected a file or folder, got an empty name"),
+])
+def test_options_that_contradict_or_name_nothing_are_refused(argv, said, capsys, tmp_path, monkeypatch):
+    """--check --approval did one and dropped the other; --out '' wrote a build into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    assert refused.value.code == 2 and said in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+

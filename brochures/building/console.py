@@ -92,7 +92,8 @@ class Console:
         editions = ({o.document.clinic.slug: o.document.clinic for o in built}
                     or {clinic.slug: clinic for clinic in result.clinics})
         clinic_count = len({clinic.folder for clinic in editions.values()})
-        languages = len({clinic.locale for clinic in editions.values()})
+        # British and American English are one language, in two spellings.
+        languages = len({clinic.language for clinic in editions.values()})
         in_languages = f" in {languages} languages" if languages > 1 else ""
         # A --check builds every document to check it, and writes none.
         verb = "Checked" if result.options.check else "Built"

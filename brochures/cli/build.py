@@ -7,9 +7,8 @@ import contextlib
 import math
 import signal
 import sys
-from pathlib import Path
 
-from brochures import __version__, exits
+from brochures import __version__, exits, given_path
 from brochures.building.console import Console
 from brochures.building.options import MAX_JOBS, BuildOptions
 from brochures.building.pipeline import build
@@ -29,7 +28,11 @@ DEFAULTS = BuildOptions()
 
 def run(argv: list[str]) -> tuple[int, BuildResult | None]:
     """Parse, build, show what was built; the exit code, and the build's result for the front door's stamp."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.approval and args.check:
+        parser.error("expected --approval (print each clinic's fingerprint, build nothing) or --check (build and check "
+                     "everything, write no brochure), got both; give one of them")
     console = Console()
     if args.approval:
         return approval(args, console), None
@@ -104,9 +107,9 @@ def build_parser(prog: str = "generate.py", previews: bool = False) -> argparse.
     parser.add_argument("--layout", choices=[*LAYOUTS, "all"], default=DEFAULTS.layout,
                         help="leaflet: portrait pages in the clinic's page size (default); "
                              "trifold: one landscape sheet folded in three; all: both")
-    parser.add_argument("--out", type=Path, default=DEFAULTS.out, metavar="DIR",
+    parser.add_argument("--out", type=given_path, default=DEFAULTS.out, metavar="DIR",
                         help="where PDFs are written, one folder per clinic (default: out/)")
-    parser.add_argument("--data", type=Path, default=DEFAULTS.data, metavar="DIR",
+    parser.add_argument("--data", type=given_path, default=DEFAULTS.data, metavar="DIR",
                         help="treatments, strings and clinics (default: data/)")
     parser.add_argument("--force", action="store_true",
                         help="print every document again, even those whose inputs have not changed since the last "

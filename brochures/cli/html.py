@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from brochures import exits
+from brochures import exits, given_path
 from brochures.building.console import Console
 from brochures.building.export import export_html
 from brochures.building.options import BuildOptions
@@ -28,14 +27,14 @@ def html_parser() -> argparse.ArgumentParser:
                     "with another engine, or to look at a template in a browser. Nothing is printed.",
         epilog="Exit codes: 0 written; 1 some documents could not be rendered (the rest were written); 2 invalid "
                "input or usage; 3 the folder could not be written.")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+    parser.add_argument("--out", type=given_path, required=True, metavar="DIR",
                         help="where the HTML files and manifest.json are written")
     add_document_choice(parser, "only")
     parser.add_argument("--variant", choices=[*VARIANTS, "all"], default=DEFAULTS.variant,
                         help="standard (default), press or all, as in a build")
     parser.add_argument("--layout", choices=[*LAYOUTS, "all"], default=DEFAULTS.layout,
                         help="leaflet (default), trifold or all, as in a build")
-    parser.add_argument("--data", type=Path, default=DEFAULTS.data, metavar="DIR",
+    parser.add_argument("--data", type=given_path, default=DEFAULTS.data, metavar="DIR",
                         help="treatments, strings and clinics (default: data/)")
     return parser
 

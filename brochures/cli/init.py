@@ -15,7 +15,7 @@ from fontTools.pens.svgPathPen import SVGPathPen
 from fontTools.pens.transformPen import TransformPen
 from fontTools.ttLib import TTFont
 
-from brochures import DATA_DIR, PROJECT_ROOT, TEMPLATES_DIR, exits
+from brochures import DATA_DIR, PROJECT_ROOT, TEMPLATES_DIR, exits, given_path
 from brochures.files.output_folder import WriteError, write_atomically
 from brochures.load.clinic import load_clinic, safe_name
 from brochures.load.content import load_content
@@ -41,7 +41,8 @@ def init(argv: list[str]) -> int:
         "name", help=f"the clinic's folder name, which names its output folder too: {SLUG_RULE}, like rosewood"
     )
     parser.add_argument(
-        "--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)"
+        "--data", type=given_path, default=DATA_DIR, metavar="DIR",
+        help="treatments, strings and clinics (default: data/)",
     )
     args = parser.parse_args(argv)
 

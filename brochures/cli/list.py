@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from brochures import DATA_DIR, exits
+from brochures import DATA_DIR, exits, given_path
 from brochures.brand.fonts import available_fonts, refused_font_files
 from brochures.load.clinic import find_clinic_file
 from brochures.load.content import load_content
@@ -19,7 +19,8 @@ def list_choices(argv: list[str]) -> int:
         "List the treatments a clinic can offer (treatments:) or the fonts it can choose (font:)."))
     parser.add_argument("what", choices=["treatments", "fonts"])
     parser.add_argument(
-        "--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)"
+        "--data", type=given_path, default=DATA_DIR, metavar="DIR",
+        help="treatments, strings and clinics (default: data/)",
     )
     parser.add_argument(
         "--clinic", metavar="PATH_OR_SLUG", help="for fonts: also the font files in this clinic's fonts/ folder"

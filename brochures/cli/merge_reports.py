@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from brochures import DATA_DIR, exits
+from brochures import DATA_DIR, exits, given_path
 from brochures.building.franchise import (
     MergeRefused,
     load_strings,
@@ -57,10 +56,10 @@ def merge_parser() -> argparse.ArgumentParser:
         description="Merge the reports of every shard of a sharded build (--shard K/N) into one franchise report.",
         epilog="Exit codes: 0 merged, every document built; 1 merged, with failures or invalid input; "
                "2 the shards cannot be merged (nothing written); 3 the report could not be written.")
-    parser.add_argument("folders", nargs="+", type=Path, metavar="SHARD_OUT",
+    parser.add_argument("folders", nargs="+", type=given_path, metavar="SHARD_OUT",
                         help="the --out folder of each shard (one folder may hold several shards' manifests)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+    parser.add_argument("--out", type=given_path, required=True, metavar="DIR",
                         help="where franchise-report.json and franchise-report.html are written")
-    parser.add_argument("--data", type=Path, default=DATA_DIR, metavar="DIR",
+    parser.add_argument("--data", type=given_path, default=DATA_DIR, metavar="DIR",
                         help="the data folder whose strings label the HTML report (default: data/)")
     return parser

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from brochures import exits
+from brochures import exits, given_path
 from brochures.files.output_folder import WriteError, write_atomically
 from brochures.problems import display_path
 from brochures.schema.json_schema import SCHEMAS_DIR, schema_texts
@@ -19,7 +19,7 @@ def command(argv: list[str]) -> int:
         "Write the JSON Schemas of clinic.yaml and of a treatment file, made from the generator's own checks, so that "
         "an editor completes every setting and flags a mistake as it is typed. Run it after changing a model in "
         "brochures/schema/, and commit what it writes."))
-    parser.add_argument("--out", type=Path, default=SCHEMAS_DIR, metavar="DIR",
+    parser.add_argument("--out", type=given_path, default=SCHEMAS_DIR, metavar="DIR",
                         help="the folder to write them to (default: schemas/)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if a schema in the folder is missing or differs from the models")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from brochures import given_path
 from brochures.files.yaml_reader import read_yaml
 from brochures.load.translations import (
     FACTS,
@@ -35,7 +34,7 @@ def command(argv: list[str]) -> int:
         "the English as it is."))
     parser.add_argument(
         "--data",
-        type=Path,
+        type=given_path,
         default=DATA_DIR,
         metavar="DIR",
         help="treatments, strings and translations (default: data/)",

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
-from brochures import DATA_DIR, PROJECT_ROOT
+from brochures import DATA_DIR, PROJECT_ROOT, given_path
 
 # At most this many days ahead in one run: the export of a week or two, not a season.
 MAX_DAYS_AHEAD = 31
@@ -62,7 +61,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--appointments",
-        type=Path,
+        type=given_path,
         metavar="CSV",
         help="the booking system's export (default, for a dry run only: the sample data/appointments.csv)",
     )
@@ -133,10 +132,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--purge", action="store_true", help="delete every patient's email and personal file for the clinic, then stop"
     )
     parser.add_argument(
-        "--out", type=Path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)"
+        "--out", type=given_path, default=PROJECT_ROOT / "out", metavar="DIR", help="output folder (default: out/)"
     )
     parser.add_argument(
-        "--data", type=Path, default=DATA_DIR, metavar="DIR", help="treatments, strings and clinics (default: data/)"
+        "--data", type=given_path, default=DATA_DIR, metavar="DIR",
+        help="treatments, strings and clinics (default: data/)",
     )
     args = parser.parse_args(argv)
     single = [

@@ -220,7 +220,9 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
                 result.appointments[position] = replace(
                     earlier,
                     treatments=earlier.treatments + added,
-                    practitioner=earlier.practitioner or appointment.practitioner,
+                    # Each practitioner the rows name: one row each for two services can be two people.
+                    practitioner=", ".join(dict.fromkeys(
+                        name for name in (earlier.practitioner, appointment.practitioner) if name)) or None,
                     row=f"{earlier.row}+{start}",
                 )
                 continue
