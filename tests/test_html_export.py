@@ -11,6 +11,7 @@ import shutil
 import pytest
 from pypdf import PdfReader
 
+from brochures import exits
 from brochures.cli.main import main
 from conftest import DATA, EXAMPLE, edit_config
 
@@ -82,7 +83,7 @@ def test_mistakes_are_said_plainly(tmp_path, capsys):
     assert '--treatment: expected one of' in err and "Traceback" not in err
     (tmp_path / "a-file").write_text("not a folder")
     assert main(["html", "--clinic", "example", "--out", str(tmp_path / "a-file")]) == 3
-    assert "could not write" in capsys.readouterr().err
+    assert "a-file: expected a folder for the brochures, got a file" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
         main(["html"])
     assert stop.value.code == 2 and "--out" in capsys.readouterr().err
@@ -102,3 +103,13 @@ def test_a_clinic_with_a_broken_template_is_left_out(tmp_path, capsys):
     assert "brochure.html.j2" in capsys.readouterr().err
     documents = json.loads((out / "manifest.json").read_text())["documents"]
     assert {d["clinic"] for d in documents} == {"example"} and not (out / "broken").exists()
+
+
+def test_html_is_never_written_into_the_data_it_is_made_from(tmp_path, capsys):
+    """As a build refuses: `html --out data/clinics` would write HTML files into the clinics' own folders."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    before = sorted(path.relative_to(data) for path in data.rglob("*"))
+    assert main(["html", "--data", str(data), "--out", str(data / "clinics")]) == exits.OUTPUT
+    assert "expected a folder apart from the input" in capsys.readouterr().err
+    assert sorted(path.relative_to(data) for path in data.rglob("*")) == before

@@ -23,7 +23,7 @@ from pathlib import Path
 from brochures import STYLES_DIR, __version__
 from brochures.brand.css import SHEETS
 from brochures.building.options import BuildOptions
-from brochures.files.output_folder import write_atomically
+from brochures.files.output_folder import prepare, write_atomically
 from brochures.load.clinics import load_clinics
 from brochures.load.content import Content, load_content
 from brochures.load.loaded import Clinic
@@ -73,6 +73,9 @@ def export_html(options: BuildOptions, out: Path, note=print) -> Exported:
         exported.problems = unknown
         return exported
     clinics, exported.problems = load_clinics(options.clinics, options.data, content, note)
+    # As a build: nothing is written into a folder the documents are made from (the data, a clinic's folder).
+    prepare(out, inputs=[options.data, *(clinic.folder for clinic in clinics)],
+            outputs=[out / clinic.slug for clinic in clinics])
     documents = plan_documents(clinics, content, out, options.only, variants=options.variants,
                                layouts=options.layouts)
     renderer, printer = HtmlRenderer(content), Printer()

@@ -11,7 +11,7 @@ from brochures.building.console import Console
 from brochures.building.export import export_html
 from brochures.building.options import BuildOptions
 from brochures.cli.build import add_document_choice
-from brochures.files.output_folder import WriteError
+from brochures.files.output_folder import OutputFolderError, WriteError
 from brochures.plan.documents import LAYOUTS, VARIANTS
 from brochures.problems import display_path
 
@@ -46,7 +46,7 @@ def command(argv: list[str]) -> int:
     console = Console()
     try:
         exported = export_html(options, args.out, note=console.warn)
-    except WriteError as error:
+    except (OutputFolderError, WriteError) as error:
         print(error, file=sys.stderr)
         return exits.OUTPUT
     for document in exported.written:
