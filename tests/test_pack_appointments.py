@@ -74,6 +74,20 @@ def test_a_quote_left_open_never_carries_one_patients_row_into_anothers(tmp_path
     assert result.appointments == [] and messages(result)[0].startswith(":2 first name: expected the first name cell")
 
 
+def test_a_time_the_clocks_skip_is_no_appointment(tmp_path):
+    """01:30 on the day British clocks go forward does not happen: the email would say 1:30 and the calendar show
+    2:30. The row is refused; the hour after, and the same time a day later, are fine."""
+    rules = replace(RULES, zone="Europe/London")
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,30/03/2031,01:30,facial\n"
+                  "Jo,jo@example.test,30/03/2031,02:30,facial\nAl,al@example.test,31/03/2031,01:30,facial\n",
+                  rules=rules)
+    assert messages(result) == [
+        ':2 date: expected a time the clinic\'s clocks show, got "30/03/2031 01:30": the clocks go forward then '
+        "(Europe/London), so that time does not happen that day"
+    ]
+    assert [appointment.first_name for appointment in result.appointments] == ["Jo", "Al"]
+
+
 def test_one_date_and_time_column_and_american_dates(tmp_path):
     rules = Rules(**{**RULES.__dict__, "day_first": False})
     result = read(

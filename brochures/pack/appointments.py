@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
@@ -177,6 +178,8 @@ class Rules:
     days: frozenset[date] | None = None
     # A date in the clinic's words ("Sunday 5 January 2031"), for messages about how a date was read.
     say_date: Callable[[date], str] = date.isoformat
+    # The clinic's time zone (an IANA name): a time its clocks skip (when they go forward) is no appointment.
+    zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if self.names is None:
@@ -282,6 +285,12 @@ def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
         when = datetime.combine(on, at)
     if when <= rules.now:
         problem(key, f"expected an appointment still to come, got {describe(text)}, which has passed")
+        return None
+    # There and back through UTC: a time the clocks skip comes back as another.
+    zone = ZoneInfo(rules.zone)
+    if when.replace(tzinfo=zone).astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != when:
+        problem(key, f"expected a time the clinic's clocks show, got {describe(text)}: the clocks go forward then "
+                     f"({rules.zone}), so that time does not happen that day")
         return None
     return when
 

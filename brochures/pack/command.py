@@ -278,6 +278,7 @@ def rules(args, clinic: Clinic, content: Content, now: datetime) -> Rules:
         settled=order is not None,
         days=chosen_days(args, now.date()),
         say_date=lambda day: date_words(clinic, day),
+        zone=clinic.timezone,
     )
 
 
