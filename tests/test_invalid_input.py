@@ -183,6 +183,16 @@ def test_a_password_in_the_config_is_refused_and_never_printed(clinic_copy, tmp_
     assert "got a password (not shown)" in err and "hunter2" not in out + err
 
 
+def test_a_byte_that_is_not_utf8_names_its_line(clinic_copy, tmp_path, capsys):
+    """A clinic.yaml saved as Latin-1 by an old editor: the line and column of the byte, not its offset in bytes."""
+    config = clinic_copy / "clinic.yaml"
+    config.write_bytes(config.read_bytes().replace(b"name: Example Aesthetics Clinic", b"name: Caf\xe9 Clinic"))
+    assert main(["--clinic", str(clinic_copy), "--out", str(tmp_path / "out")]) == 2
+    line = next(number for number, text in enumerate(config.read_bytes().split(b"\n"), start=1) if b"Caf" in text)
+    assert (f"clinic.yaml:{line}: expected UTF-8 text (save the file as UTF-8), got a byte that is not UTF-8 "
+            "(0xE9, column 10; in Latin-1 it would be 'é')") in capsys.readouterr().err
+
+
 def test_yaml_syntax_error_names_the_line(clinic_copy, tmp_path, capsys):
     edit_config(clinic_copy, "  accent: \"#E8F4F4\"", "  accent: [unclosed")
     assert build(clinic_copy, tmp_path / "out") == 2

@@ -158,8 +158,8 @@ def _tab_indented_line(text: str, error_line: int | None) -> int | None:
 def _read_text(path: Path) -> str:
     """The file's text, or an InputError saying why it cannot be had."""
 
-    def refuse(message: str) -> InputError:
-        return InputError([Problem(path, None, "", message)])
+    def refuse(message: str, line: int | None = None) -> InputError:
+        return InputError([Problem(path, line, "", message)])
 
     try:
         mode = os.stat(path)
@@ -185,7 +185,12 @@ def _read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise refuse(f"expected UTF-8 text, got an undecodable byte at offset {error.start}") from None
+        # Named by its line and column, as an editor shows them: an offset in bytes helps no one.
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise refuse(f"expected UTF-8 text (save the file as UTF-8), got a byte that is not UTF-8 "
+                     f"(0x{data[error.start]:02X}, column {column}; in Latin-1 it would be "
+                     f"{data[error.start:error.start + 1].decode('latin-1')!r})", line) from None
 
 
 def _with_stand_ins(text: str) -> tuple[str, dict[int, str]]:
