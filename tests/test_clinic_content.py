@@ -646,3 +646,26 @@ def test_an_approval_or_review_dated_in_the_future_is_an_input_error(clinic_copy
     assert main(["--data", str(data), "--out", str(tmp_path / "out2")]) == 2
     assert "review.reviewed_on: expected the day it was done" in capsys.readouterr().err
 
+
+def test_a_picture_of_the_clinics_own_is_part_of_what_its_medical_lead_approves(clinic_copy):
+    """A clinic's own template may show a picture from its folder: changed after approval, the content is a draft
+    again. Its logo (branding) is not part of it."""
+    from brochures.load.approval import content_fingerprint
+
+    content = load_content(DATA)
+
+    def fingerprint() -> str:
+        return content_fingerprint(load_clinic(clinic_copy / "clinic.yaml", content), content)
+
+    bare = fingerprint()
+    (clinic_copy / "pictures").mkdir()
+    (clinic_copy / "pictures" / "results.png").write_bytes(b"\x89PNG one")
+    shown = fingerprint()
+    assert shown != bare
+    (clinic_copy / "pictures" / "results.png").write_bytes(b"\x89PNG another")
+    another = fingerprint()
+    assert another not in (bare, shown)
+    logo = clinic_copy / "logo.svg"
+    logo.write_text(logo.read_text().replace("</svg>", "<!-- rebranded --></svg>"))
+    assert fingerprint() == another
+

@@ -26,8 +26,9 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
     It covers the treatments the clinic offers and the shared content (with their sources and review
     blocks), as its patients read them (spelled for its locale), the words of its strings file, its
     language, its emergency number, its disclaimer, its own templates (an override can change
-    what a patient is told, or leave out a safety section) and its own font files (a font draws every character a
-    patient reads: one whose glyphs draw other characters changes what the page says). Not its branding otherwise
+    what a patient is told, or leave out a safety section), its own font files (a font draws every character a
+    patient reads: one whose glyphs draw other characters changes what the page says) and any other file of its
+    folder (a picture its template shows). Not its branding otherwise
     (name, logo, colours, a packaged font's name, contact details, page size): rebranding needs no new approval,
     any change of what a patient is told or sees drawn does.
     The same content gives the same fingerprint on every machine and every run.
@@ -48,6 +49,9 @@ def content_fingerprint(clinic: Clinic, content: Content) -> str:
     # Only when it has some, so that the fingerprints of clinics without their own fonts stay as they were.
     if fonts := _own_fonts(clinic):
         payload["fonts"] = fonts
+    # The same: any other file of its folder, such as a picture its own template shows.
+    if files := _own_files(clinic):
+        payload["files"] = files
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
@@ -64,6 +68,30 @@ def _own_fonts(clinic: Clinic) -> dict[str, str]:
                         read_regular_file(resolved, MAX_FONT_BYTES)).hexdigest()
                 except OSError:
                     found[resolved.name] = "unreadable"
+    return found
+
+
+# The most files, and the largest file, of a clinic's folder that its fingerprint reads.
+MAX_OWN_FILES, MAX_OWN_FILE_BYTES = 1000, 32 * 1024 * 1024
+
+
+def _own_files(clinic: Clinic) -> dict[str, str]:
+    """The hash of each other file of the clinic's folder, by name: what its own templates may show (a picture, a
+    table), which a patient reads as surely as the text. Not its clinic.yaml, its logo (branding), its templates or
+    its font files (each counted on its own)."""
+    folder = Path(os.path.realpath(clinic.folder))
+    counted = {Path(os.path.realpath(path)) for path in (clinic.config_file, clinic.logo, *(
+        path for family in clinic.fonts for path in family.files))}
+    found = {}
+    for path in sorted(folder.rglob("*"))[:MAX_OWN_FILES]:
+        resolved = Path(os.path.realpath(path))
+        if resolved in counted or path.is_relative_to(folder / "templates") or not path.is_file():
+            continue
+        try:
+            found[path.relative_to(folder).as_posix()] = hashlib.sha256(
+                read_regular_file(path, MAX_OWN_FILE_BYTES)).hexdigest()
+        except OSError:
+            found[path.relative_to(folder).as_posix()] = "unreadable"
     return found
 
 
