@@ -75,17 +75,23 @@ def _own_fonts(clinic: Clinic) -> dict[str, str]:
 MAX_OWN_FILES, MAX_OWN_FILE_BYTES = 1000, 32 * 1024 * 1024
 
 
+# What a clinic's own template may show or style from its folder.
+SHOWN_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".css",
+                            ".html", ".htm"})
+
+
 def _own_files(clinic: Clinic) -> dict[str, str]:
-    """The hash of each other file of the clinic's folder, by name: what its own templates may show (a picture, a
-    table), which a patient reads as surely as the text. Not its clinic.yaml, its logo (branding), its templates or
-    its font files (each counted on its own)."""
+    """The hash of each other picture or stylesheet of the clinic's folder (SHOWN_SUFFIXES), by name: what its own
+    templates may show, which a patient reads as surely as the text. Not its logo (branding), its templates or its
+    font files (each counted on its own), nor files no page can show (a note, a backup of clinic.yaml)."""
     folder = Path(os.path.realpath(clinic.folder))
     counted = {Path(os.path.realpath(path)) for path in (clinic.config_file, clinic.logo, *(
         path for family in clinic.fonts for path in family.files))}
     found = {}
     for path in sorted(folder.rglob("*"))[:MAX_OWN_FILES]:
         resolved = Path(os.path.realpath(path))
-        if resolved in counted or path.is_relative_to(folder / "templates") or not path.is_file():
+        shown = path.suffix.lower() in SHOWN_SUFFIXES and not path.is_relative_to(folder / "templates")
+        if resolved in counted or not shown or not path.is_file():
             continue
         try:
             found[path.relative_to(folder).as_posix()] = hashlib.sha256(
