@@ -260,3 +260,20 @@ def test_a_tab_that_indents_yaml_is_named_with_its_line(clinic_copy, capsys, tmp
     err = capsys.readouterr().err
     assert f"clinic.yaml:{line}: use spaces, not a tab, to indent (line {line})" in err
     assert "cannot start any token" not in err and "Traceback" not in err
+
+
+def test_numbers_and_domains_kept_for_fiction_reach_no_one():
+    """The example's details are a drama number and .test addresses: a copy approved as it is would tell patients
+    to call no one. Ofcom's drama ranges, North America's 555-01xx, and the domains kept for examples and tests."""
+    from brochures.load.clinic import load_clinic
+    from brochures.load.content import load_content
+    from brochures.quality.placeholders import fictional, placeholder_problems
+    from conftest import DATA, EXAMPLE
+
+    content = load_content(DATA)
+    fields = [problem.field for problem in placeholder_problems(load_clinic(EXAMPLE / "clinic.yaml", content))]
+    assert fields == ["contact.phone", "contact.email", "contact.website", "booking_url"]
+    assert all(map(fictional, ["01632 960000", "+44 (0)20 7946 0123", "0113 496 0999", "07700 900123",
+                               "(312) 555-0123", "+1 212 555 0199"]))
+    assert not any(map(fictional, ["020 7123 4567", "0113 496 1000", "(312) 555-1234", "999", "911", "112"]))
+

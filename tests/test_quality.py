@@ -19,7 +19,7 @@ from brochures.pdf.accessibility import accessibility
 from brochures.quality.claims import ClaimChecker
 from brochures.quality.reading import GRADE_TARGET, grade, prose
 from brochures.schema.reference import ClaimRules
-from conftest import DATA, edit_config, line_of, walk_structure
+from conftest import DATA, edit_config, line_of, own_contacts, walk_structure
 from generate import main
 
 UK = ClaimRules.model_validate(yaml.safe_load((DATA / "claims" / "uk.yaml").read_text()))
@@ -39,8 +39,10 @@ def test_shipped_content_passes_every_check_but_awaits_the_clinics_approval(exam
     assert len(data["documents"]) == 5
     for card in data["documents"]:
         assert card["approval"] == "unapproved"
-        assert [w for w in card["warnings"] if " approval: " not in w] == [], card["document"]
-        assert len(card["warnings"]) == 1 and "not yet approved by the clinic's medical lead" in card["warnings"][0]
+        # The approval, and the example's contact details, which reach no one (a drama number, .test addresses).
+        assert card["verdict_reasons"] == ["approval", "contact"], card["document"]
+        assert [w for w in card["warnings"] if " approval: " not in w and "reaches no one" not in w] == []
+        assert sum("not yet approved by the clinic's medical lead" in w for w in card["warnings"]) == 1
         assert card["reading_grade"] <= GRADE_TARGET
         assert all(value <= GRADE_TARGET for value in card["reading_sections"].values())
         assert card["smallest_text_pt"] >= 9 and card["body_text_pt"] >= 12
@@ -64,6 +66,7 @@ def test_check_strict_fails_until_the_clinic_approves_then_passes(clinic_copy, t
     assert main(command) == 1
     assert "not yet approved" in capsys.readouterr().out
     approve(clinic_copy)
+    own_contacts(clinic_copy)
     assert main(command) == 0
     assert not list(tmp_path.rglob("*.pdf"))
     assert (tmp_path / "mine" / "check-report.html").is_file() and report(tmp_path, "mine")["documents"][0][

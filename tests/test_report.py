@@ -17,7 +17,7 @@ from brochures.pdf.inspection import page_pictures
 from brochures.pdf.printer import FIRST_PAGE_PX
 from brochures.quality.scorecard import REASONS
 from brochures.schema.strings import Reasons
-from conftest import edit_config, pdf_text
+from conftest import edit_config, own_contacts, pdf_text
 from generate import main
 
 
@@ -46,8 +46,8 @@ class Page(HTMLParser):
 def test_every_document_has_one_verdict_and_each_warning_is_shown_once(example_build):
     report = json.loads((example_build / "report.json").read_text())
     for card in report["documents"]:
-        # Only the approval is missing.
-        assert card["verdict"] == "needs_a_look" and card["verdict_reasons"] == ["approval"]
+        # Only the approval is missing, and the clinic's own contact details (the example's reach no one).
+        assert card["verdict"] == "needs_a_look" and card["verdict_reasons"] == ["approval", "contact"]
         # The fields scripts rely on stay.
         assert card["warnings"] and "accessibility" in card and "reading_grade" in card
     html = (example_build / "report.html").read_text()
@@ -145,6 +145,7 @@ def test_ready_and_not_built(clinic_copy, tmp_path, capsys):
     # The brochures cannot be printed; the sheet can.
     override_partial(clinic_copy, "takeaway.html.j2", UNPRINTABLE)
     approve(clinic_copy)
+    own_contacts(clinic_copy)
     edit_config(clinic_copy, "name: Example Aesthetics Clinic", "name: Mine")
     assert (
         main(
@@ -199,6 +200,7 @@ def test_a_file_an_earlier_build_made_from_other_inputs_is_not_vouched_for(clini
     def listed() -> dict[str, dict]:
         return {card["document"]: card for card in json.loads((out / "mine" / "report.json").read_text())["documents"]}
 
+    own_contacts(clinic_copy)
     assert main([*build, "--variant", "all"]) == 0
     approve(clinic_copy)
     assert main(build) == 0

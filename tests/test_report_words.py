@@ -8,7 +8,7 @@ import shutil
 from test_quality import approve
 
 from brochures.brand.colours import palette
-from conftest import DATA, edit_config
+from conftest import DATA, edit_config, own_contacts
 from generate import main
 
 GOLD = "#FFD700"
@@ -29,6 +29,7 @@ def test_an_adjusted_shade_is_accepted_by_writing_it_as_the_text_colour_and_then
     shade = palette(GOLD, "#E8F4F4").text
     edit_config(clinic_copy, 'primary: "#0F6E6E"', f'primary: "{GOLD}"')
     approve(clinic_copy)
+    own_contacts(clinic_copy)
     command = ["--clinic", str(clinic_copy), "--treatment", "facial", "--check", "--strict", "--out", str(tmp_path)]
     assert main(command) == 1
     found = colour_problems(report_of(tmp_path, clinic_copy.name))

@@ -15,8 +15,21 @@ PLACEHOLDER_CONTACT = {"phone": "01632 960000",
                        "address": ["1 High Street", "Your Town AB1 2CD"]}
 
 
-# Domain names kept for examples in documentation (RFC 2606): an address there reaches no one either.
-EXAMPLE_DOMAIN = re.compile(r"(^|\.)(example|invalid)$|(^|\.)example\.(com|net|org)$", re.IGNORECASE)
+# Domain names kept for examples, tests and documentation (RFC 2606, RFC 6761): an address there reaches no one
+# either.
+EXAMPLE_DOMAIN = re.compile(r"(^|\.)(example|invalid|test|localhost)$|(^|\.)example\.(com|net|org)$", re.IGNORECASE)
+
+
+# Numbers kept for fiction, which reach no one: Ofcom's drama numbers (UK, as dialled at home: 020 7946 0xxx,
+# 0113 496 0xxx, 07700 900xxx…), and North America's 555-0100 to 555-0199.
+FICTIONAL_UK = re.compile(r"0(?:11[3-8]4960|1[2-6]14960|2079460|2896496|2920180|1632960|7700900|8081570|9098790"
+                          r"|3069990)\d{3}")
+FICTIONAL_NANP = re.compile(r"1?\d{3}55501\d{2}")
+
+
+def fictional(phone: str) -> bool:
+    """Whether a phone number is one kept for fiction (or init's placeholder): it rings nowhere."""
+    return bool(FICTIONAL_UK.fullmatch(_national_digits(phone)) or FICTIONAL_NANP.fullmatch(re.sub(r"\D", "", phone)))
 
 
 def placeholder_problems(clinic) -> list[Problem]:
@@ -33,7 +46,7 @@ def placeholder_problems(clinic) -> list[Problem]:
         ("contact", "phone"): (
             "phone number",
             contact.phone,
-            _national_digits(contact.phone) == _national_digits(PLACEHOLDER_CONTACT["phone"]),
+            fictional(contact.phone),
         ),
         ("contact", "email"): (
             "email address",
