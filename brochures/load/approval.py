@@ -135,8 +135,8 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
     """
     current = content_fingerprint(clinic, content)
     approval = clinic.config.approval
-    how = (f"the clinic's medical lead checks the documents, then approves them: run python generate.py --clinic"
-           f"{clinic_reference(clinic, content)} --approval and paste the block it prints into clinic.yaml")
+    how = (f"the clinic's medical lead checks the documents, then approves them: run python generate.py "
+           f"{clinic_option(clinic, content)} --approval and paste the block it prints into clinic.yaml")
     # The main language's sign-off is approval:, each other language's is under language_approvals:.
     field = ("approval",) if clinic.main else ("language_approvals", clinic.config.language)
     in_language = "" if clinic.main else f" in {language_name(clinic.language)}"
@@ -222,23 +222,21 @@ def approval_request(clinic: Clinic, content: Content) -> str:
     )
 
 
-def clinic_reference(clinic: Clinic, content: Content) -> str:
-    """How to name the clinic on the command line, after "--clinic": its slug when it lives in data/clinics/, else
-    its folder; quoted for the shell (a name that starts with "-" given as "--clinic=-name"), so that the command
-    can be pasted as it is."""
+def clinic_option(clinic: Clinic, content: Content) -> str:
+    """The clinic named on the command line, as --clinic (and --data when it is not the default): its slug when it
+    lives in data/clinics/, else its folder; quoted for the shell, and a name that starts with "-" given as
+    --clinic=-name (argparse would take it for an option), so that a command can be pasted as it is."""
     named = Path(os.path.abspath(clinic.config_file))
     in_data = content.data_dir / "clinics" / named.parent.name / "clinic.yaml"
     if in_data.exists() and Path(os.path.abspath(in_data)) == named:
         default = Path(os.path.abspath(content.data_dir)) == Path(os.path.abspath(DATA_DIR))
         data = "" if default else f" --data {shlex.quote(display_path(content.data_dir))}"
-        return _argument(named.parent.name) + data
-    return _argument(display_path(named.parent))
+        return _clinic_argument(named.parent.name) + data
+    return _clinic_argument(display_path(named.parent))
 
 
-def _argument(value: str) -> str:
-    """`value` as the shell passes it to --clinic: quoted, and joined to the option when it starts with "-" (argparse
-    would take it for an option)."""
-    return ("=" if value.startswith("-") else " ") + shlex.quote(value)
+def _clinic_argument(value: str) -> str:
+    return ("--clinic=" if value.startswith("-") else "--clinic ") + shlex.quote(value)
 
 
 APPROVED, UNAPPROVED, OUTDATED = "approved", "unapproved", "outdated"

@@ -66,7 +66,7 @@ class Appointments:
     other_days: int = 0
 
     # The lines of the rows skipped for a problem: a row may have several.
-    skipped_lines: set = field(default_factory=set)
+    skipped_lines: set[int | None] = field(default_factory=set)
 
     def add(self, problem: Problem) -> None:
         self.problem_count += 1

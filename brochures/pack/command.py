@@ -29,7 +29,7 @@ from brochures.files.output_folder import (
     WriteError,
     prepare,
 )
-from brochures.load.approval import approval_status, clinic_reference
+from brochures.load.approval import approval_status, clinic_option
 from brochures.load.clinic import clinic_slugs, find_clinic_file, load_clinic
 from brochures.load.content import load_content
 from brochures.load.loaded import Clinic, Content
@@ -257,7 +257,7 @@ def settings_problems(clinic: Clinic, content: Content, sending: bool) -> list[P
                 "approval",
                 "expected leaflets approved by the clinic's medical lead before they are sent to patients, "
                 f"got {'none' if status['state'] == 'unapproved' else 'an approval of older content'}; "
-                f"approve them first (python generate.py --clinic{clinic_reference(clinic, content)} --approval)",
+                f"approve them first (python generate.py {clinic_option(clinic, content)} --approval)",
             )
         )
     return problems

@@ -334,10 +334,9 @@ def _background(picture: Picture, box: tuple[int, int, int, int], fill: str) -> 
             colours.append((len(line) // 3, tuple(line[:3])))
         else:
             colours += [(count, rgb) for rgb, count in Counter(zip(line[0::3], line[1::3], line[2::3])).items()]
-    ink = _ink(fill)
     for _, rgb in sorted(colours, reverse=True):
-        if sum(abs(a - b) for a, b in zip(rgb, ink)) > 60:
-            return "#{:02X}{:02X}{:02X}".format(*rgb)
+        if found := _unless_ink(bytes(rgb), fill):
+            return found
     return None
 
 

@@ -223,15 +223,9 @@ def _ends_with_start(text: str, line: str) -> int:
 
 
 def _starts_with_end(text: str, line: str) -> int:
-    """The length of the longest end of `line`, short of all of it, that starts `text` (0: none). Only the places
-    where `line`'s last character stands are tried."""
-    longest = min(len(line) - 1, len(text))
-    at = text.rfind(line[-1:], 0, longest) if longest > 0 else -1
-    while at >= 0:
-        if text.startswith(line[-(at + 1):]):
-            return at + 1
-        at = text.rfind(line[-1:], 0, at)
-    return 0
+    """The length of the longest end of `line`, short of all of it, that starts `text` (0: none): the same question
+    as `_ends_with_start`, of both read backwards."""
+    return _ends_with_start(text[::-1], line[::-1])
 
 
 class _Glyphs:

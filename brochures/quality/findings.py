@@ -6,7 +6,7 @@ import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from brochures.load.approval import clinic_reference
+from brochures.load.approval import APPROVED, OUTDATED, clinic_option
 from brochures.problems import WARNING, Problem
 from brochures.quality.claims import claim_checker
 from brochures.quality.placeholders import placeholder_problems
@@ -115,10 +115,10 @@ class ClinicFindings:
                 Path(document.output.name), None, "",
                 "made by an earlier build, before the clinic's content, settings, approval or files last changed, "
                 "and not made again by this one: the file shows what they were then", WARNING, "outdated",
-                f"Build it again before giving it out: python generate.py --clinic"
-                f"{clinic_reference(document.clinic, self.content)} --variant all --layout all"))
-            if card.approval == "approved":
-                card.approval = "outdated"
+                f"Build it again before giving it out: python generate.py "
+                f"{clinic_option(document.clinic, self.content)} --variant all --layout all"))
+            if card.approval == APPROVED:
+                card.approval = OUTDATED
         if outcome.printed:
             inspection = outcome.printed.inspection
             card.pages, card.size_kb = outcome.printed.pages, round(outcome.printed.size / 1024)

@@ -33,9 +33,6 @@ REASONS = ("outdated", "approval", "contact", "claims", "colours", "review", "tr
 
 # What to do about each kind of warning, in words for a practice manager (a problem may carry a more precise hint).
 HINTS = {
-    "outdated": (
-        "Build it again before giving it out (add --variant all --layout all to build every variant and layout)."
-    ),
     "contact": "Replace it in clinic.yaml with the clinic's own details, then build again.",
     "claims": (
         "Reword it so that it promises nothing and plays no risk down (the rule's reason says why), then build again."
