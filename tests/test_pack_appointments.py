@@ -88,6 +88,21 @@ def test_a_time_the_clocks_skip_is_no_appointment(tmp_path):
     assert [appointment.first_name for appointment in result.appointments] == ["Jo", "Al"]
 
 
+def test_a_time_the_clocks_show_twice_is_refused(tmp_path):
+    """01:30 on the day American clocks go back happens twice: the email would say 1:30 without saying which, and a
+    calendar would take the first. The row is refused; the hour after and the hour before are fine."""
+    rules = replace(RULES, zone="America/Chicago", day_first=False)
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,11/02/2031,01:30,facial\n"
+                  "Jo,jo@example.test,11/02/2031,02:00,facial\nAl,al@example.test,11/02/2031,00:59,facial\n",
+                  rules=rules)
+    assert messages(result) == [
+        ':2 date: expected a time the clinic\'s clocks show once, got "11/02/2031 01:30": the clocks go back then '
+        "(America/Chicago), so that time happens twice that day, and the email could not say which (book the "
+        "appointment outside that hour, or tell the patient yourself)"
+    ]
+    assert [appointment.first_name for appointment in result.appointments] == ["Jo", "Al"]
+
+
 def test_one_date_and_time_column_and_american_dates(tmp_path):
     rules = Rules(**{**RULES.__dict__, "day_first": False})
     result = read(

@@ -178,7 +178,8 @@ class Rules:
     days: frozenset[date] | None = None
     # A date in the clinic's words ("Sunday 5 January 2031"), for messages about how a date was read.
     say_date: Callable[[date], str] = date.isoformat
-    # The clinic's time zone (an IANA name): a time its clocks skip (when they go forward) is no appointment.
+    # The clinic's time zone (an IANA name): a time its clocks skip (when they go forward), or show twice (when they
+    # go back), is no appointment.
     zone: str = "UTC"
 
     def __post_init__(self) -> None:
@@ -291,6 +292,12 @@ def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
     if when.replace(tzinfo=zone).astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != when:
         problem(key, f"expected a time the clinic's clocks show, got {describe(text)}: the clocks go forward then "
                      f"({rules.zone}), so that time does not happen that day")
+        return None
+    # A time the clocks show twice (when they go back): the email could not say which, and a calendar takes the first.
+    if when.replace(tzinfo=zone, fold=0).utcoffset() != when.replace(tzinfo=zone, fold=1).utcoffset():
+        problem(key, f"expected a time the clinic's clocks show once, got {describe(text)}: the clocks go back then "
+                     f"({rules.zone}), so that time happens twice that day, and the email could not say which "
+                     "(book the appointment outside that hour, or tell the patient yourself)")
         return None
     return when
 
