@@ -74,32 +74,29 @@ def test_a_quote_left_open_never_carries_one_patients_row_into_anothers(tmp_path
     assert result.appointments == [] and messages(result)[0].startswith(":2 first name: expected the first name cell")
 
 
-def test_a_time_the_clocks_skip_is_no_appointment(tmp_path):
-    """01:30 on the day British clocks go forward does not happen: the email would say 1:30 and the calendar show
-    2:30. The row is refused; the hour after, and the same time a day later, are fine."""
-    rules = replace(RULES, zone="Europe/London")
-    result = read(tmp_path, HEADER + "Sam,sam@example.test,30/03/2031,01:30,facial\n"
-                  "Jo,jo@example.test,30/03/2031,02:30,facial\nAl,al@example.test,31/03/2031,01:30,facial\n",
-                  rules=rules)
-    assert messages(result) == [
-        ':2 date: expected a time the clinic\'s clocks show, got "30/03/2031 01:30": the clocks go forward then '
-        "(Europe/London), so that time does not happen that day"
-    ]
-    assert [appointment.first_name for appointment in result.appointments] == ["Jo", "Al"]
-
-
-def test_a_time_the_clocks_show_twice_is_refused(tmp_path):
-    """01:30 on the day American clocks go back happens twice: the email would say 1:30 without saying which, and a
-    calendar would take the first. The row is refused; the hour after and the hour before are fine."""
-    rules = replace(RULES, zone="America/Chicago", day_first=False)
-    result = read(tmp_path, HEADER + "Sam,sam@example.test,11/02/2031,01:30,facial\n"
-                  "Jo,jo@example.test,11/02/2031,02:00,facial\nAl,al@example.test,11/02/2031,00:59,facial\n",
-                  rules=rules)
-    assert messages(result) == [
-        ':2 date: expected a time the clinic\'s clocks show once, got "11/02/2031 01:30": the clocks go back then '
-        "(America/Chicago), so that time happens twice that day, and the email could not say which (book the "
-        "appointment outside that hour, or tell the patient yourself)"
-    ]
+@pytest.mark.parametrize(
+    "zone, day_first, rows, expected",
+    [
+        # 01:30 on the day British clocks go forward does not happen: the email would say 1:30 and the calendar
+        # show 2:30.
+        ("Europe/London", True, ("30/03/2031,01:30", "30/03/2031,02:30", "31/03/2031,01:30"),
+         ':2 date: expected a time the clinic\'s clocks show, got "30/03/2031 01:30": the clocks go forward then '
+         "(Europe/London), so that time does not happen that day"),
+        # 01:30 on the day American clocks go back happens twice: the email would not say which, and a calendar
+        # would take the first.
+        ("America/Chicago", False, ("11/02/2031,01:30", "11/02/2031,02:00", "11/02/2031,00:59"),
+         ':2 date: expected a time the clinic\'s clocks show once, got "11/02/2031 01:30": the clocks go back then '
+         "(America/Chicago), so that time happens twice that day, and the email could not say which (book the "
+         "appointment outside that hour, or tell the patient yourself)"),
+    ],
+)
+def test_a_time_the_clocks_skip_or_show_twice_is_no_appointment(tmp_path, zone, day_first, rows, expected):
+    """The row is refused, naming the zone; the hour after, and the same time another day, are fine."""
+    rules = replace(RULES, zone=zone, day_first=day_first)
+    names = ("Sam", "Jo", "Al")
+    result = read(tmp_path, HEADER + "".join(f"{name},{name.lower()}@example.test,{when},facial\n"
+                                             for name, when in zip(names, rows)), rules=rules)
+    assert messages(result) == [expected]
     assert [appointment.first_name for appointment in result.appointments] == ["Jo", "Al"]
 
 
