@@ -669,3 +669,43 @@ def test_a_picture_of_the_clinics_own_is_part_of_what_its_medical_lead_approves(
     logo.write_text(logo.read_text().replace("</svg>", "<!-- rebranded --></svg>"))
     assert fingerprint() == another
 
+
+
+def test_files_no_page_shows_take_none_of_the_pictures_an_approval_covers_and_too_many_are_never_approved(
+    clinic_copy, monkeypatch
+):
+    """Notes and backups in the clinic's folder do not push a stylesheet out of the fingerprint; a folder with more
+    pictures and stylesheets than the fingerprint reads is a draft however it is approved, and --approval says so."""
+    from brochures.load import approval as approvals
+
+    monkeypatch.setattr(approvals, "MAX_OWN_FILES", 3)
+    content = load_content(DATA)
+
+    def clinic():
+        return load_clinic(clinic_copy / "clinic.yaml", content)
+
+    (clinic_copy / "aa").mkdir()
+    for number in range(5):
+        (clinic_copy / "aa" / f"note{number}.txt").write_text("a note")
+    style = clinic_copy / "zz.css"
+    style.write_text("p { color: black }")
+    before = approvals.content_fingerprint(clinic(), content)
+    style.write_text("p { color: black } h3::before { content: 'Do not ' }")
+    assert approvals.content_fingerprint(clinic(), content) != before
+    # Approved as it is, with three pictures: approved.
+    for number in range(2):
+        (clinic_copy / f"picture{number}.png").write_bytes(b"\x89PNG %d" % number)
+    config = clinic_copy / "clinic.yaml"
+    text = config.read_text()
+    config.write_text(text + "approval:\n  name: Dr A\n  role: Medical lead\n  date: 2026-11-25\n  fingerprint: "
+                      f"{approvals.content_fingerprint(clinic(), content)}\n")
+    assert approvals.approval_state(clinic(), content)["state"] == approvals.APPROVED
+    # A fourth: the fourth is past what the fingerprint reads, so no approval covers it.
+    (clinic_copy / "picture2.png").write_bytes(b"\x89PNG 2")
+    config.write_text(text + "approval:\n  name: Dr A\n  role: Medical lead\n  date: 2026-11-25\n  fingerprint: "
+                      f"{approvals.content_fingerprint(clinic(), content)}\n")
+    state = approvals.approval_state(clinic(), content)
+    assert state["state"] == approvals.OUTDATED and not state["approved"]
+    assert "expected at most 3 pictures and stylesheets in the clinic's folder" in state["warning"].message
+    assert "got 4: no approval can cover them all" in state["warning"].message
+    assert "It cannot be approved as it is: expected at most 3" in approvals.approval_request(clinic(), content)

@@ -83,22 +83,30 @@ SHOWN_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".
 def _own_files(clinic: Clinic) -> dict[str, str]:
     """The hash of each other picture or stylesheet of the clinic's folder (SHOWN_SUFFIXES), by name: what its own
     templates may show, which a patient reads as surely as the text. Not its logo (branding), its templates or its
-    font files (each counted on its own), nor files no page can show (a note, a backup of clinic.yaml)."""
+    font files (each counted on its own), nor files no page can show (a note, a backup of clinic.yaml). The first
+    MAX_OWN_FILES of them: a folder with more cannot be approved (`approval_state`)."""
     folder = Path(os.path.realpath(clinic.folder))
-    counted = {Path(os.path.realpath(path)) for path in (clinic.config_file, clinic.logo, *(
-        path for family in clinic.fonts for path in family.files))}
     found = {}
-    for path in sorted(folder.rglob("*"))[:MAX_OWN_FILES]:
-        resolved = Path(os.path.realpath(path))
-        shown = path.suffix.lower() in SHOWN_SUFFIXES and not path.is_relative_to(folder / "templates")
-        if resolved in counted or not shown or not path.is_file():
-            continue
+    for path in _shown_files(clinic)[:MAX_OWN_FILES]:
         try:
             found[path.relative_to(folder).as_posix()] = hashlib.sha256(
                 read_regular_file(path, MAX_OWN_FILE_BYTES)).hexdigest()
         except OSError:
             found[path.relative_to(folder).as_posix()] = "unreadable"
     return found
+
+
+def _shown_files(clinic: Clinic) -> list[Path]:
+    """The pictures and stylesheets of the clinic's folder that `_own_files` fingerprints, in order: every one, so
+    that files no page can show take up none of the MAX_OWN_FILES it reads."""
+    folder = Path(os.path.realpath(clinic.folder))
+    counted = {Path(os.path.realpath(path)) for path in (clinic.config_file, clinic.logo, *(
+        path for family in clinic.fonts for path in family.files))}
+    return [
+        path for path in sorted(folder.rglob("*"))
+        if path.suffix.lower() in SHOWN_SUFFIXES and not path.is_relative_to(folder / "templates")
+        and Path(os.path.realpath(path)) not in counted and path.is_file()
+    ]
 
 
 def _own_templates(clinic: Clinic) -> dict[str, str]:
@@ -166,6 +174,10 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
         )
     else:
         state, warning = APPROVED, None
+    if state == APPROVED and (beyond := _beyond_approval(clinic, field)):
+        # The approval would not cover the files past those the fingerprint reads: a change to one of them would
+        # reach patients as approved.
+        state, warning = OUTDATED, beyond
     return {
         "state": state,
         "approved": state == APPROVED,
@@ -173,6 +185,21 @@ def approval_state(clinic: Clinic, content: Content) -> dict:
         "approval": approval.model_dump(mode="json") if approval else None,
         "warning": warning,
     }
+
+
+def _beyond_approval(clinic: Clinic, field: tuple) -> Problem | None:
+    """Why the clinic's folder cannot be approved as it is (more pictures and stylesheets than its fingerprint
+    reads), or None."""
+    shown = len(_shown_files(clinic))
+    if shown <= MAX_OWN_FILES:
+        return None
+    return Problem(
+        clinic.config_file, clinic.doc.line_of(field + ("fingerprint",)) or clinic.doc.line_of(("name",)),
+        dotted(field + ("fingerprint",)),
+        f"expected at most {MAX_OWN_FILES:,} pictures and stylesheets in the clinic's folder, which an approval "
+        f"covers, got {shown:,}: no approval can cover them all, so every page is marked as a draft",
+        WARNING, "approval", "remove the pictures and stylesheets the clinic's templates do not show, then build again",
+    )
 
 
 def approval_request(clinic: Clinic, content: Content) -> str:
@@ -187,6 +214,9 @@ def approval_request(clinic: Clinic, content: Content) -> str:
         "every page is marked as a draft.",
         UNAPPROVED: "It is not approved yet: every page is marked as a draft.",
     }[status["state"]]
+    field = ("approval",) if clinic.main else ("language_approvals", clinic.config.language)
+    if beyond := _beyond_approval(clinic, field):
+        now = f"It cannot be approved as it is: {beyond.message}; {beyond.hint}."
     language = language_name(clinic.language)
     if clinic.main:
         where, block, pad = "(in place of any approval: block already there)", ["approval:"], "  "
