@@ -99,10 +99,13 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
         (f'<div style="font-size: 1pt">{BOX.replace("font-size: 15pt", "font-size: 1pt")}</div>',
          "smaller than 9 pt", [LINE, ITEM]),
         (f'<div style="transform: scale(0.05)">{BOX}</div>', "smaller than 9 pt", [LINE, ITEM]),
+        # Squashed to a third of its height and stretched to more than twice its width: as small as it is tall.
+        (f'<div style="transform: scale(2.5, 0.3); transform-origin: 0 0; width: 38%">{BOX}</div>',
+         "smaller than 9 pt", [LINE, ITEM]),
         (f'<div style="position: absolute; left: 250mm; width: 150mm">{BOX}</div>', "outside the page", [LINE, ITEM]),
     ],
     ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "honest", "transparent",
-         "background-colour", "1pt", "scaled", "off-page"],
+         "background-colour", "1pt", "scaled", "squashed", "off-page"],
 )
 def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(body, reason, lines):
     problems = inspect_pdf(pdf_of(body), True, expected(must_show=MUST)).page_problems
@@ -116,6 +119,14 @@ def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(
     )
     assert prefix, painted
     assert re.findall(r'"([^"]*)"', prefix[1]) == lines
+
+
+def test_text_squashed_one_way_and_stretched_the_other_counts_at_the_size_a_reader_makes_out():
+    """12 pt text drawn at 30% of its height and 250% of its width reads as 3.6 pt, not as the 10 pt its area
+    gives."""
+    body = '<p style="transform: scale(2.5, 0.3); transform-origin: 0 0; width: 38%">Some text to read.</p>'
+    inspection = inspect_pdf(pdf_of(body), True, expected())
+    assert inspection.smallest_text_pt == 3.6
 
 
 def test_safety_text_under_a_busy_picture_fails_though_the_picture_has_pixels_of_its_colour():

@@ -33,6 +33,7 @@ from brochures.pdf.page_text import (
     _ratio,
     c_pointer,
     char_box,
+    drawn_scale,
     text_object_at,
 )
 from brochures.pdf.painted import hidden, paint_page, seen_before, unmarked, wanted
@@ -409,7 +410,7 @@ def _style(handle, index: int, fonts: _Fonts) -> tuple[float, str, bool, str]:
     large text, and font of the character at `index`, and of its whole text object."""
     pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(_MATRIX))
     m = _MATRIX
-    size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * math.sqrt(abs(m.a * m.d - m.b * m.c)), 1)
+    size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * drawn_scale(m), 1)
     pdfium_c.FPDFText_GetFillColor(handle, index, *_COLOUR_REFS)
     fill = f"#{_COLOUR[0].value:02X}{_COLOUR[1].value:02X}{_COLOUR[2].value:02X}"
     large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)

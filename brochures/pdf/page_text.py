@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import re
 import struct
 import unicodedata
@@ -75,6 +76,16 @@ def reading_order(page_text: str) -> str:
 # pdfium functions the gate calls for every character of a page, called through cffi at their addresses (the very
 # functions pypdfium2 loaded): about 0.8 µs a character for its text object and box, against 1.2 µs through ctypes.
 _FFI = FFI()
+
+
+def drawn_scale(m) -> float:
+    """How much a text matrix `m` (pdfium's FS_MATRIX) scales its text as drawn, along the axis it shrinks it most:
+    the glyphs' height, or their width when they are squeezed sideways. The same as any other measure for text
+    scaled alike both ways (turned or not); for text squashed one way and stretched the other, the size a reader
+    makes out."""
+    squares = m.a * m.a + m.b * m.b + m.c * m.c + m.d * m.d
+    determinant = m.a * m.d - m.b * m.c
+    return math.sqrt(max(0.0, squares - math.sqrt(max(0.0, squares * squares - 4 * determinant * determinant))) / 2)
 
 
 def _c_function(function, signature: str):

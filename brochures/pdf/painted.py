@@ -24,6 +24,7 @@ from brochures.pdf.page_text import (
     _pages,
     c_pointer,
     char_box,
+    drawn_scale,
     lam_alef_sorted,
     punctuation,
     squeezed,
@@ -272,7 +273,7 @@ class _Glyphs:
         if key not in self.styles:
             pdfium_c.FPDFText_GetMatrix(self.handle, index, ctypes.byref(self.matrix))
             m = self.matrix
-            size = pdfium_c.FPDFText_GetFontSize(self.handle, index) * math.sqrt(abs(m.a * m.d - m.b * m.c))
+            size = pdfium_c.FPDFText_GetFontSize(self.handle, index) * drawn_scale(m)
             pdfium_c.FPDFText_GetFillColor(self.handle, index, *(ctypes.byref(c) for c in self.colour))
             self.styles[key] = (size, tuple(c.value for c in self.colour[:3]))
         return self.styles[key]
