@@ -121,6 +121,38 @@ def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(
     assert re.findall(r'"([^"]*)"', prefix[1]) == lines
 
 
+def each_character(text: str, style) -> str:
+    """`text` with each character in an inline block of its own, styled by `style(place, character)`."""
+    return "".join(" " if char == " " else f'<span style="display: inline-block; {style(place, char)}">{char}</span>'
+                   for place, char in enumerate(text))
+
+
+PHONE = "Call us on 020 3796 0161."
+
+
+@pytest.mark.parametrize(
+    "style, reason",
+    [
+        # Each 9 turned upside down: the page says "Call us on 020 3766 0161", the text layer "… 3796 …".
+        (lambda place, char: "transform: rotate(180deg)" if char == "9" else "transform: translate(0, 0)",
+         "turned round or mirrored, so it may read as another character"),
+        (lambda place, char: "transform: scaleX(-1)" if char == "l" else "transform: translate(0, 0)",
+         "turned round or mirrored, so it may read as another character"),
+    ],
+    ids=["upside-down", "mirrored"],
+)
+def test_safety_text_the_page_draws_otherwise_than_its_text_layer_says_fails(style, reason):
+    """Each glyph of the line drawn by itself, its text layer in order: the page must show the characters upright
+    and the right way round."""
+    must = ((PHONE, 1),)
+    problems = inspect_pdf(pdf_of(f"<p>{each_character(PHONE, style)}</p>"), True, expected(must_show=must))
+    assert not_visible(problems.page_problems, reason) == [PHONE], problems.page_problems
+    # Each character in its own block, drawn as its text says: seen.
+    honest = inspect_pdf(pdf_of(f"<p>{each_character(PHONE, lambda place, char: '')}</p>"), True,
+                         expected(must_show=must))
+    assert honest.page_problems == []
+
+
 def test_text_squashed_one_way_and_stretched_the_other_counts_at_the_size_a_reader_makes_out():
     """12 pt text drawn at 30% of its height and 250% of its width reads as 3.6 pt, not as the 10 pt its area
     gives."""

@@ -46,6 +46,13 @@ INK = 0.25
 EDGE = 0.5
 
 
+# A glyph of the safety text must be drawn upright: tilted by no more than this (the tangent of about 11°), and slanted
+# by no more than this (about 22°: a slanted italic a typeface lacks is drawn at about 12°). Turned round, upside
+# down or mirrored, a 9 reads as a 6, a b as a d.
+TILT, SLANT = 0.2, 0.4
+TURNED = "turned round or mirrored, so it may read as another character"
+
+
 # How much of a line a problem quotes.
 QUOTED = 60
 
@@ -109,6 +116,12 @@ def paint_page(
         if verdicts[index]:
             found.unseen[place] = verdicts[index]
     return found
+
+
+def _upright(m) -> bool:
+    """Whether a text matrix (pdfium's FS_MATRIX) draws its glyphs the right way up and the right way round: not
+    turned (by more than a slight tilt), upside down or mirrored. A slant, as of an italic a typeface lacks, is."""
+    return m.a > 0 and m.d > 0 and abs(m.b) <= TILT * m.a and abs(m.c) <= SLANT * m.d
 
 
 def hidden(
@@ -243,8 +256,8 @@ class _Glyphs:
         self.box = BoxBuffer()
         self.colour = [ctypes.c_uint() for _ in range(4)]
         self.matrix = pdfium_c.FS_MATRIX()
-        # Text object → (size, ink): the same for every character of one run of text.
-        self.styles: dict[object, tuple[float, tuple[int, int, int]]] = {}
+        # Text object → (size, ink, upright): the same for every character of one run of text.
+        self.styles: dict[object, tuple[float, tuple[int, int, int], bool]] = {}
         # Text object → the bounds of the paths clipping it.
         self.clipping: dict[object, list[tuple[float, float, float, float]]] = {}
         self.x, self.y = ctypes.c_float(), ctypes.c_float()
@@ -267,23 +280,25 @@ class _Glyphs:
                     self.clipping[key].append((min(xs), min(ys), max(xs), max(ys)))
         return self.clipping[key]
 
-    def style(self, index: int, key: object) -> tuple[float, tuple[int, int, int]]:
-        """A character's size as drawn (its text's size, scaled as its matrix scales it) and its fill colour;
-        `key`: its text object."""
+    def style(self, index: int, key: object) -> tuple[float, tuple[int, int, int], bool]:
+        """A character's size as drawn (its text's size, scaled as its matrix scales it), its fill colour, and
+        whether it is drawn upright (`_upright`); `key`: its text object."""
         if key not in self.styles:
             pdfium_c.FPDFText_GetMatrix(self.handle, index, ctypes.byref(self.matrix))
             m = self.matrix
             size = pdfium_c.FPDFText_GetFontSize(self.handle, index) * drawn_scale(m)
             pdfium_c.FPDFText_GetFillColor(self.handle, index, *(ctypes.byref(c) for c in self.colour))
-            self.styles[key] = (size, tuple(c.value for c in self.colour[:3]))
+            self.styles[key] = (size, tuple(c.value for c in self.colour[:3]), _upright(m))
         return self.styles[key]
 
     def unseen(self, index: int) -> str:
         """Why the glyph of one character is not seen on the rendered page, or "" when it is."""
         key = text_object_at(self.address, index)
-        size, ink = self.style(index, key)
+        size, ink, upright = self.style(index, key)
         if size < self.smallest_pt:
             return f"smaller than {self.smallest_pt:g} pt"
+        if not upright:
+            return TURNED
         char_box(self.address, index, *self.box.places)
         x0, x1, y0, y1 = self.box.read(self.box.buffer)
         if x1 - x0 <= 0.01 or y1 - y0 <= 0.01:
