@@ -100,6 +100,19 @@ def test_a_time_the_clocks_skip_or_show_twice_is_no_appointment(tmp_path, zone, 
     assert [appointment.first_name for appointment in result.appointments] == ["Jo", "Al"]
 
 
+def test_a_year_mistyped_far_ahead_is_refused_row_by_row(tmp_path):
+    """2126 for 2026, or the last day there is: the row is refused, naming it, and the others are prepared (the
+    last day there is once ended the whole run in a traceback as its calendar event was made)."""
+    result = read(tmp_path, HEADER + "Sam,sam@example.test,05/12/2126,09:30,facial\n"
+                  "Max,max@example.test,31/12/9999,23:59,facial\nJo,jo@example.test,05/12/2026,09:30,facial\n")
+    assert messages(result) == [
+        ':2 date: expected an appointment within 10 years, got "05/12/2126 09:30", 100 years from now: check the year',
+        ':3 date: expected an appointment within 10 years, got "31/12/9999 23:59", 7973 years from now: check the '
+        "year",
+    ]
+    assert [appointment.first_name for appointment in result.appointments] == ["Jo"]
+
+
 def test_one_date_and_time_column_and_american_dates(tmp_path):
     rules = Rules(**{**RULES.__dict__, "day_first": False})
     result = read(

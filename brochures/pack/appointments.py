@@ -192,6 +192,10 @@ class Rules:
         return treatment_names(clinic, content)
 
 
+# An appointment further ahead than this is a mistyped year (2126 for 2026), not a booking.
+YEARS_AHEAD = 10
+
+
 def check_appointment(
     values: dict[str, str | list[str] | None], rules: Rules, source: Path, line: int | None, names: dict[str, str]
 ) -> tuple[Appointment | None, list[Problem]]:
@@ -286,6 +290,10 @@ def _check_when(values: dict, rules: Rules, problem) -> datetime | None:
         when = datetime.combine(on, at)
     if when <= rules.now:
         problem(key, f"expected an appointment still to come, got {describe(text)}, which has passed")
+        return None
+    if when.year - rules.now.year > YEARS_AHEAD:
+        problem(key, f"expected an appointment within {YEARS_AHEAD} years, got {describe(text)}, "
+                     f"{when.year - rules.now.year} years from now: check the year")
         return None
     # There and back through UTC: a time the clocks skip comes back as another.
     zone = ZoneInfo(rules.zone)
