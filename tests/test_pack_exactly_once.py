@@ -67,6 +67,9 @@ def test_a_connection_dropped_after_the_end_leaves_the_email_unknown_and_a_rerun
         again = capsys.readouterr()
         assert len(mailbox.received) == 2
         assert again.out.count("its delivery is unknown") == 2 and "2 emails may have been delivered" in again.err
+        # Counted as what they are, not as sent.
+        assert "; 2 whose delivery is unknown, left as they were (see above)" in again.out
+        assert "already sent" not in again.out
         # A dry run leaves each email as it was, so a --resend sends what the server may already have.
         assert pack(folder, out, "--appointments", str(appointments)) == 0
         assert "  wrote " not in capsys.readouterr().out

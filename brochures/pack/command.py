@@ -42,7 +42,7 @@ from brochures.pack.delivery import deliver, write_messages
 from brochures.pack.export import read_appointments
 from brochures.pack.identity import clinic_record, registry_lock
 from brochures.pack.leaflets import approved_leaflets
-from brochures.pack.ledger import Ledger
+from brochures.pack.ledger import UNKNOWN, Ledger
 from brochures.pack.message import date_words
 from brochures.pack.private_files import install_secret, private_lock, purge, remove_leftovers, remove_past
 from brochures.pack.status import show_status
@@ -163,15 +163,19 @@ def run(
     finally:
         ledger.save()
 
-    # Already sent: left as they were.
-    kept = sum(1 for composed in messages if not composed.data)
-    written = len(messages) - kept
+    # Sent, or perhaps delivered (unknown): left as they were.
+    kept = [composed for composed in messages if not composed.data]
+    unknown = sum(1 for composed in kept if ledger.state(composed.opaque_id) == UNKNOWN)
+    written = len(messages) - len(kept)
     summary = (
         f"Prepared {written} email{'s' if written != 1 else ''} for {clinic.config.name} in "
         f"{display_path(folder)}/ (kept until the appointment has passed, or --purge)"
     )
-    if kept:
-        summary += f"; {kept} already sent, left as {'they were' if kept != 1 else 'it was'}"
+    if sent := len(kept) - unknown:
+        summary += f"; {sent} already sent, left as {'they were' if sent != 1 else 'it was'}"
+    if unknown:
+        summary += (f"; {unknown} whose delivery is unknown, left as {'they were' if unknown != 1 else 'it was'} "
+                    "(see above)")
     if expired:
         summary += f"; removed {expired} file{'s' if expired != 1 else ''} of appointments that have passed"
     if booked.problem_count:
