@@ -81,10 +81,41 @@ def test_times_are_in_the_clinics_own_time_zone(when, shown):
 
 def test_a_clinic_sets_its_time_zone_and_a_wrong_one_is_named(clinic_copy):
     content = load_content(DATA)
+    edit_config(clinic_copy, "country: GB", "country: US")
     edit_config(clinic_copy, "page_size: A4", "page_size: A4\ntimezone: America/Chicago")
     assert load_clinic(clinic_copy / "clinic.yaml", content).timezone == "America/Chicago"
+    # A name linked to one of the country's zones, and one kept by part of it all year (Arizona's), are its own.
+    for zone in ("US/Eastern", "MST"):
+        edit_config(clinic_copy, "timezone: America/Chicago", f"timezone: {zone}")
+        assert load_clinic(clinic_copy / "clinic.yaml", content).timezone == zone
+        edit_config(clinic_copy, f"timezone: {zone}", "timezone: America/Chicago")
+    # A fixed offset, or another country's zone: a patient's calendar would be an hour or more out for part of the
+    # year. EST is Panama's time, with no summer time.
+    for zone in ("EST", "UTC", "Etc/GMT+5", "Europe/London"):
+        edit_config(clinic_copy, "timezone: America/Chicago", f"timezone: {zone}")
+        with pytest.raises(InputError) as refused:
+            load_clinic(clinic_copy / "clinic.yaml", content)
+        problem, = refused.value.problems
+        assert problem.field == "timezone" and problem.line == 18, problem
+        assert problem.message == (
+            'expected a time zone of the clinic\'s country (US), such as "America/New_York" or "America/Detroit", got '
+            f'"{zone}", which keeps no clocks there: a fixed offset or another country\'s zone puts patients\' '
+            "appointments at the wrong time in their calendars for part of the year"
+        )
+        edit_config(clinic_copy, f"timezone: {zone}", "timezone: America/Chicago")
     edit_config(clinic_copy, "timezone: America/Chicago", "timezone: Europe/Londn")
     with pytest.raises(InputError) as refused:
         load_clinic(clinic_copy / "clinic.yaml", content)
     problem, = refused.value.problems
     assert problem.field == "timezone" and 'expected a time zone name like "Europe/London"' in problem.message
+
+
+def test_each_countrys_own_time_zone_keeps_its_clocks():
+    """The zone data/countries.yaml gives a country is one of that country's, as a clinic's own must be."""
+    from brochures.files.yaml_reader import read_yaml
+    from brochures.schema.fields import keeps_time_of
+
+    countries = read_yaml(DATA / "countries.yaml").data["countries"]
+    zoned = {code: country["timezone"] for code, country in countries.items() if country.get("timezone")}
+    assert len(zoned) >= 8
+    assert all(keeps_time_of(zone, code) for code, zone in zoned.items()), zoned

@@ -26,7 +26,7 @@ from brochures.load.translations import (
 from brochures.problems import WARNING, InputError, Problem, describe, display_path
 from brochures.schema.clinic import ClinicConfig
 from brochures.schema.errors import validate
-from brochures.schema.fields import SLUG, colour_as_given
+from brochures.schema.fields import SLUG, colour_as_given, keeps_time_of, zones_of
 from brochures.schema.reference import ClaimRules
 from brochures.schema.strings import Strings
 
@@ -317,6 +317,16 @@ def load_clinic(config_file: Path, content: Content, language: str | None = None
             )
         elif slug in offered[:i]:
             problem(("treatments", i), f"expected each treatment once, got {describe(slug)} again")
+
+    if config.timezone and config.country and not keeps_time_of(config.timezone, config.country):
+        examples = " or ".join(f'"{zone}"' for zone in zones_of(config.country)[:2])
+        problem(
+            ("timezone",),
+            f"expected a time zone of the clinic's country ({config.country})"
+            + (f", such as {examples}" if examples else "")
+            + f", got {describe(config.timezone)}, which keeps no clocks there: a fixed offset or another country's "
+            "zone puts patients' appointments at the wrong time in their calendars for part of the year",
+        )
 
     if problems:
         raise InputError(list(dict.fromkeys(problems)))

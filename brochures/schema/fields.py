@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib.resources
 import re
 import unicodedata
 from datetime import date, timedelta
@@ -369,6 +371,39 @@ def _time_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         _fail("time_zone", 'expected a time zone name like "Europe/London" or "America/New_York"')
     return value
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, frozenset[str]]:
+    """Each zone of the tz database (and each name linked to one) → the countries (ISO 3166 codes) whose clocks it
+    keeps, from the tzdata package's zone.tab, zone1970.tab and links. A fixed offset ("Etc/GMT+5", "UTC") is no
+    country's."""
+    folder = importlib.resources.files("tzdata") / "zoneinfo"
+    found: dict[str, set[str]] = {}
+    for table in ("zone.tab", "zone1970.tab"):
+        for line in (folder / table).read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                codes, _, zone = line.split("\t")[:3]
+                found.setdefault(zone, set()).update(codes.split(","))
+    for line in (folder / "tzdata.zi").read_text(encoding="utf-8").splitlines():
+        if line.startswith("L "):
+            _, target, link = line.split()[:3]
+            found.setdefault(link, set()).update(found.get(target, ()))
+    return {zone: frozenset(codes) for zone, codes in found.items()}
+
+
+def zones_of(country: str) -> list[str]:
+    """The tz database's zones for a country (ISO 3166 code), as zone.tab lists them (its main one first, most
+    often), not the names linked to them."""
+    folder = importlib.resources.files("tzdata") / "zoneinfo"
+    rows = [line.split("\t") for line in (folder / "zone.tab").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    return [row[2] for row in rows if row[0] == country]
+
+
+def keeps_time_of(zone: str, country: str) -> bool:
+    """Whether a time zone keeps the clocks of (a part of) a country."""
+    return country in _zone_countries().get(zone, ())
 
 
 TimeZone = Annotated[
