@@ -267,8 +267,9 @@ CHROMIUM_ARGS = [
 
 # The quality gate's entry points, as the printer calls them: opening the finished PDF, its read-back and its
 # inspection, and the layout rules checked on the laid-out pages (those the printer has; the figure names the ones it
-# timed).
+# timed); and the claims looked for in the printed words, which the workers give the printer.
 GATE = ("open_pdf", "check_pdf", "inspect_pages", "layout_warnings")
+WORKER_GATE = ("claims_on_pages",)
 
 
 def varied_franchise(folder: Path, clinics: int) -> Path:
@@ -357,10 +358,12 @@ def chromium_loop(root: Path, documents: list[dict], out: Path) -> None:
 def gate_share(data: Path, out: Path) -> int:
     """--gate-share (for --goals): one default build in this process, with the gate's calls timed in its workers
     (which inherit the timing, being forked from it). Prints the CPU of the workers and of the gate, as JSON."""
+    from brochures.building import workers
     from brochures.pdf import printer
 
     log = out.with_name(out.name + ".gate")
     timed = [name for name in GATE if hasattr(printer, name)]
+    timed_in_workers = [name for name in WORKER_GATE if hasattr(workers, name)]
 
     def timing(function):
         def call(*args, **kwargs):
@@ -375,6 +378,9 @@ def gate_share(data: Path, out: Path) -> int:
 
     for name in timed:
         setattr(printer, name, timing(getattr(printer, name)))
+    for name in timed_in_workers:
+        setattr(workers, name, timing(getattr(workers, name)))
+    timed += timed_in_workers
     from generate import main
 
     with contextlib.redirect_stdout(io.StringIO()):

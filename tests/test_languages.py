@@ -640,6 +640,16 @@ def test_the_booklet_and_trifold_build_in_every_language(built_more):
     assert "Built 6 documents for 1 clinic in 3 languages" in built_more["out"]
 
 
+def test_no_language_prints_a_claim_its_content_does_not_hold(built, built_more):
+    """Each page's words are checked for claims too (a clinic's template or stylesheet could add some): the
+    content's own, honest negations and all, as English, Spanish and Arabic pages print them, find nothing more."""
+    for home in (built["home"], built_more["home"]):
+        for folder in (home, home / "es", home / "ar"):
+            for card in json.loads((folder / "report.json").read_text(encoding="utf-8"))["documents"]:
+                printed = [p for p in card["problems"] if p["reason"] == "claims" and p["file"].endswith(".pdf")]
+                assert not printed, (folder, card["document"], printed)
+
+
 @pytest.mark.parametrize("document", ["booklet", "facial.trifold"])
 def test_the_arabic_booklet_and_trifold(built_more, document):
     path = built_more["home"] / "ar" / f"{document}.pdf"

@@ -196,7 +196,7 @@ def test_pypdf_is_loaded_only_to_read_right_to_left_text_and_without_cryptograph
         "import sys\n"
         "import brochures.cli.main, brochures.building.pipeline, brochures.building.workers, brochures.pdf.inspection\n"
         "assert 'pypdf' not in sys.modules, 'pypdf loaded by the build'\n"
-        "texts = brochures.pdf.inspection._logical_texts(open(sys.argv[1], 'rb').read())\n"
+        "texts = brochures.pdf.inspection.logical_texts(open(sys.argv[1], 'rb').read())\n"
         "assert 'pypdf' in sys.modules and 'cryptography' not in sys.modules, sorted(sys.modules)\n"
         "print(len(texts))\n"
     )

@@ -30,6 +30,7 @@ from brochures.building.tasks import RENDER, Budget, Outcome, Task, do_task, pac
 from brochures.load.loaded import Content
 from brochures.pdf.printer import Printer
 from brochures.pdf.shared import Shared
+from brochures.quality.claims import claims_on_pages
 from brochures.render.html import HtmlRenderer
 
 READY = "ready"
@@ -303,7 +304,7 @@ def _work(connection: Connection, parent: int, content: Content, memory_mb: int,
     _large_blocks_apart()
     renderer = HtmlRenderer(content)
     # The build's workers share the layouts they chose and the pages they checked (pdf/shared.py).
-    printer = Printer(Shared(Path(temp_dir) / "shared"))
+    printer = Printer(Shared(Path(temp_dir) / "shared"), claims_on_pages=claims_on_pages)
     # What it holds now lives as long as it does: left out of every collection, as the build's own objects are.
     gc.collect()
     gc.freeze()

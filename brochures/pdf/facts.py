@@ -30,6 +30,8 @@ class Inspection:
     qr_codes: list[str] = field(default_factory=list)
     # Header cells in the structure tree (each must carry its /Scope)
     table_headers: int = 0
+    # Claims in the printed text (pdf/printer.py: claims_on_pages): {"page", "phrase", "rule", "reason"} each.
+    page_claims: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

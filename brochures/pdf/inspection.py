@@ -178,7 +178,7 @@ def _measure_pages(
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
     result.page_problems += fonts.problems()
-    logical = _logical_texts(pdf) if expected.right_to_left and expected.must_show else None
+    logical = logical_texts(pdf) if expected.right_to_left and expected.must_show else None
     result.page_problems += _missing(page_texts, expected.must_show, logical)
     result.page_problems += hidden(painted, expected.must_show, logical)
     result.page_problems += unmarked(painted, expected.draft_marks, expected.right_to_left)
@@ -188,7 +188,7 @@ def _measure_pages(
     return measured
 
 
-def _logical_texts(pdf: bytes) -> list[str]:
+def logical_texts(pdf: bytes) -> list[str]:
     """Each page's text as pypdf reads it: a right-to-left page's in its logical order (page_text.reading_order).
 
     pypdf is loaded here, by the workers that check a right-to-left document, not by every process of the build (about

@@ -25,7 +25,7 @@ from brochures.load.loaded import Clinic
 from brochures.pdf.checks import PrintError, check_pdf, expected_look, page_budget
 from brochures.pdf.facts import Inspection, PageFacts
 from brochures.pdf.finishing import finish
-from brochures.pdf.inspection import inspect_pages, inspection_failures, page_pictures
+from brochures.pdf.inspection import inspect_pages, inspection_failures, logical_texts, page_pictures
 from brochures.pdf.layout_rules import COMPARISON_FILL, Rules, layout_warnings, thin_pages
 from brochures.pdf.objects import open_pdf
 from brochures.pdf.shared import COMPACT, FIT, ROOMY, Shared, key_of
@@ -97,8 +97,11 @@ class Printer:
     documents are printed, so a worker's memory does not grow with the number of clinics.
     """
 
-    def __init__(self, shared: Shared | None = None):
-        """`shared`: where the build's workers share what saves each other work (pdf/shared.py); none by default."""
+    def __init__(self, shared: Shared | None = None, claims_on_pages=None):
+        """`shared`: where the build's workers share what saves each other work (pdf/shared.py); none by default.
+        `claims_on_pages(clinic, texts)`: the claims in a finished document's text, page by page, as
+        Inspection.page_claims keeps them (quality/claims.py); none looked for without it."""
+        self._claims_on_pages = claims_on_pages
         self.font_config = FontConfiguration()
         self._shared = shared or Shared()
         self._stylesheets: dict[str, tuple[CSS, str]] = {}
@@ -311,7 +314,9 @@ class Printer:
             html + "".join(part_html for _, part_html in parts),
             sheets,
             files=[clinic.logo, *clinic.font.files, *self._style_files],
-            options=PDF_OPTIONS[document.variant],
+            # What the finished text is checked against: other rules find other claims in the same PDF.
+            options={**PDF_OPTIONS[document.variant], "claims": [clinic.claim_rules.model_dump(mode="json"),
+                                                                  list(clinic.config.claims_terms)]},
         )
 
     def build(
@@ -348,9 +353,15 @@ class Printer:
             for start, end, facts_key in elsewhere:
                 found = self._shared.page_facts(facts_key, pdf_pages[start:end])
                 known.update({start + index + 1: facts for index, facts in found.items()})
+            expected = expected_look(document)
             inspection, facts = inspect_pages(
-                pdf, pdf_ua=document.variant == STANDARD, expected=expected_look(document), reader=reader, known=known
+                pdf, pdf_ua=document.variant == STANDARD, expected=expected, reader=reader, known=known
             )
+            if self._claims_on_pages is not None:
+                # The words the page prints, wherever they come from: the content, or a clinic's own template,
+                # stylesheet (CSS content:) or picture (an SVG's text).
+                texts = logical_texts(pdf) if expected.right_to_left else [page.text for page in facts]
+                inspection.page_claims = self._claims_on_pages(document.clinic, texts)
             if unreadable := inspection_failures(inspection):
                 raise PrintError("not fit to give to patients as it is: " + "; ".join(unreadable))
             if document.kind != BOOKLET and document.layout == LEAFLET:

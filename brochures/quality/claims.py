@@ -103,9 +103,18 @@ class ClaimChecker:
         self.patterns = []
         for rule in rules.rules:
             for phrase in rule.phrases:
-                self.patterns.append((self._compile(phrase), rule.id, rule.reason))
+                self.patterns.append((self._compile(phrase), rule.id, rule.reason, self._word(phrase)))
         for term in extra_terms:
-            self.patterns.append((self._compile(term), "clinic", extra_reason))
+            self.patterns.append((self._compile(term), "clinic", extra_reason, self._word(term)))
+
+    def _word(self, phrase: str) -> str:
+        """The longest word of a phrase, compared and in lower case, as the text it matches must hold it ("" for
+        none): a quick test before its pattern is tried."""
+        compared = self.normal("".join(_comparable(c) for c in unicodedata.normalize("NFC", phrase.strip())))
+        words = re.split(r"[\s-]+", compared.removesuffix(" *").strip().replace("%", " "))
+        word = max(words, key=len, default="").lower()
+        # A word whose lower case is not the same length may match text written otherwise: tried everywhere.
+        return word if len(word) == len(max(words, key=len, default="")) else ""
 
     def _compile(self, phrase: str) -> re.Pattern:
         phrase = self.normal("".join(_comparable(c) for c in unicodedata.normalize("NFC", phrase.strip())))
@@ -125,8 +134,9 @@ class ClaimChecker:
             after = r"[\s-]+[^\W\d_]+"
         return re.compile(before + body + after, re.IGNORECASE)
 
-    def find(self, text: str) -> list[tuple[str, str, str]]:
-        """(phrase as written, rule id, reason) for each claim in `text`.
+    def find(self, text: str, negated_too: bool = False) -> list[tuple[str, str, str]]:
+        """(phrase as written, rule id, reason) for each claim in `text` (`negated_too`: and each phrase a negation
+        makes honest).
 
         A claim is excused only by a negation in its own clause, a few words before it, that is not
         itself part of another claim: in "no downtime, guaranteed results" both are claims, and in
@@ -136,13 +146,21 @@ class ClaimChecker:
         # compared character remembers where it was written, so that a claim is quoted as it is in the file.
         # "í" typed as i + an accent is "í".
         written = unicodedata.normalize("NFC", text)
-        where, compared = [], []
-        for i, c in enumerate(written):
-            for n in self.normal(_comparable(c)):
-                where.append(i)
-                compared.append(n)
-        text = "".join(compared)
-        matches = [(match, rule, reason) for pattern, rule, reason in self.patterns for match in pattern.finditer(text)]
+        # Each different character compared once (a page has a few dozen): most are compared as they are.
+        changed = {c: n for c in set(written) if (n := self.normal(_comparable(c))) != c}
+        if all(len(n) == 1 for n in changed.values()):
+            text, where = written.translate(str.maketrans(changed)) if changed else written, range(len(written))
+        else:
+            where, compared = [], []
+            for i, c in enumerate(written):
+                for n in changed.get(c, c):
+                    where.append(i)
+                    compared.append(n)
+            text = "".join(compared)
+        # A pattern is tried only where a word it must match is in the text.
+        lowered = text.lower()
+        matches = [(match, rule, reason) for pattern, rule, reason, word in self.patterns if word in lowered
+                   for match in pattern.finditer(text)]
         spans = [match.span() for match, _, _ in matches]
         found, taken = [], set()
         for match, rule, reason in sorted(matches, key=lambda m: (m[0].start(), -m[0].end())):
@@ -150,7 +168,7 @@ class ClaimChecker:
                 # "the best clinic" is one superlative, not two.
                 continue
             taken.add((rule, *match.span()))
-            if not self._negated(text, match.start(), spans):
+            if negated_too or not self._negated(text, match.start(), spans):
                 found.append((written[where[match.start()] : where[match.end() - 1] + 1], rule, reason))
         return found
 
@@ -222,3 +240,17 @@ def claim_checker(rules: ClaimRules, terms: tuple[str, ...]) -> ClaimChecker:
     """One checker for each set of rules and clinic's own terms in a batch: its patterns compiled, and the claims in
     the files every clinic shares found, once."""
     return _checker(rules.model_dump_json(), terms)
+
+
+def claims_on_pages(clinic, texts: list[str]) -> list[dict]:
+    """The claims in a finished document's text (Printer's `claims_on_pages`), by the clinic's rules and its own
+    terms: {"page", "phrase", "rule", "reason"} for each, page by page. A word broken at a line's end is read whole,
+    and a line's end is a space, so a claim wrapped over two lines is found."""
+    checker = claim_checker(clinic.claim_rules, tuple(clinic.config.claims_terms))
+    found = []
+    for number, text in enumerate(texts, start=1):
+        # pdfium's hyphen at a broken word's end, then the line break.
+        joined = re.sub(r"\ufffe\s*", "", text.replace("\u00ad", ""))
+        for phrase, rule, reason in checker.find(" ".join(joined.split())):
+            found.append({"page": number, "phrase": phrase, "rule": rule, "reason": reason})
+    return found

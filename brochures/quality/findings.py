@@ -8,7 +8,7 @@ from pathlib import Path
 
 from brochures.load.approval import APPROVED, OUTDATED, clinic_option
 from brochures.problems import WARNING, Problem
-from brochures.quality.claims import claim_checker
+from brochures.quality.claims import claim_checker, strings_in
 from brochures.quality.placeholders import placeholder_problems
 from brochures.quality.reading import (
     Reading,
@@ -33,6 +33,9 @@ class ClinicFindings:
         content = content.of(clinic)
         self.clinic, self.content = clinic, content
         checker = claim_checker(clinic.claim_rules, tuple(clinic.config.claims_terms))
+        self.checker = checker
+        # Source → the phrases of the claims rules its files hold (`phrases`), found when first asked for.
+        self._phrases: dict[str, set[tuple[str, str]]] = {}
         # The shared files' claims are the same for every clinic with the same rules: found once per batch.
         self.claims = {
             "clinic": checker.check(clinic.doc, skip=CLINIC_SETTINGS),
@@ -67,6 +70,19 @@ class ClinicFindings:
         self.approval = clinic.approval
         self.placeholders = placeholder_problems(clinic)
 
+    def phrases(self, sources: list[str]) -> set[tuple[str, str]]:
+        """Every phrase of the claims rules the files of `sources` hold, honest (negated) or not: (rule, phrase)."""
+        docs = {"clinic": [self.clinic.doc], "strings": [self.clinic.strings_doc, self.clinic.strings_overlay]}
+        found = set()
+        for source in sources:
+            if source not in self._phrases:
+                self._phrases[source] = {
+                    (rule, phrase.casefold()) for doc in docs.get(source) or [self.content.docs[source]] if doc
+                    for _, text in strings_in(doc.data) for phrase, rule, _ in self.checker.find(text, True)
+                }
+            found |= self._phrases[source]
+        return found
+
     def sources(self, document) -> list[str]:
         """Which files' words reach this document."""
         if document.treatment:
@@ -87,7 +103,8 @@ class ClinicFindings:
         reading = self.reading(document)
         sources = self.sources(document)
         titles = [self.content.treatments[slug].title for slug in sources if slug in self.content.treatments]
-        problems = [as_warning(claim.problem, "claims") for source in sources for claim in self.claims.get(source, [])]
+        claims = [claim for source in sources for claim in self.claims.get(source, [])]
+        problems = [as_warning(claim.problem, "claims") for claim in claims]
         problems += [as_warning(problem, "colours") for problem in self.contrast]
         problems += [
             as_warning(problem, "review")
@@ -127,9 +144,38 @@ class ClinicFindings:
             card.text_contrast_failures = inspection.text_contrast_failures
             card.accessibility = inspection.accessibility
             problems += printing_problems(card.document, outcome.printed)
+            known = {(claim.rule, claim.phrase.casefold()) for claim in claims}
+            if document.clinic.strings.direction == "rtl":
+                # A right-to-left page's text, as PDF readers give it, may put a sentence's full stop between a
+                # negation and what it denies: any phrase the content files hold, honest or not, is theirs (and
+                # checked there, with its negation).
+                known |= self.phrases(sources)
+            problems += printed_claims(card.document, inspection.page_claims, known)
             card.pdf, card.picture = document.output, outcome.printed.picture
         card.problems = problems + reading_problems(card)
         return card
+
+
+def printed_claims(name: str, found: list[dict], known: set[tuple[str, str]]) -> list[Problem]:
+    """The claims the finished document prints that no file of its content holds (`known`: (rule, phrase) of the
+    claims found there, named by file and line): words a clinic's own template, stylesheet (CSS `content:`) or
+    picture (text in an SVG) put on the page. One for each phrase and rule, naming the pages it is on."""
+    pages: dict[tuple[str, str], list[int]] = {}
+    for claim in found:
+        key = (claim["rule"], claim["phrase"])
+        if (claim["rule"], claim["phrase"].casefold()) not in known and claim["page"] not in pages.get(key, []):
+            pages.setdefault(key, []).append(claim["page"])
+    reasons = {(claim["rule"], claim["phrase"]): claim["reason"] for claim in found}
+    return [
+        Problem(Path(name), None, "", f'"{phrase}" printed on {_on_pages(numbers)}: {reasons[(rule, phrase)]}',
+                WARNING, "claims", "the words are on the page but in none of the content files: look in the clinic's "
+                "own templates, stylesheets and pictures, take them out, then build again")
+        for (rule, phrase), numbers in pages.items()
+    ]
+
+
+def _on_pages(numbers: list[int]) -> str:
+    return f"page {numbers[0]}" if len(numbers) == 1 else "pages " + ", ".join(map(str, numbers))
 
 
 def reading_problems(card: Scorecard) -> list[Problem]:
