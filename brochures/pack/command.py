@@ -33,7 +33,7 @@ from brochures.load.approval import approval_status, clinic_option
 from brochures.load.clinic import clinic_slugs, find_clinic_file, load_clinic
 from brochures.load.content import load_content
 from brochures.load.loaded import Clinic, Content
-from brochures.pack.appointments import Appointments, Rules, check_appointment
+from brochures.pack.appointments import EVER, Appointments, Rules, check_appointment
 from brochures.pack.arguments import chosen_days, parse_arguments
 from brochures.pack.connection import find_password
 from brochures.pack.date_order import DateOrder
@@ -134,7 +134,7 @@ def run(
     if args.status:
         # Every appointment in the file, passed or not, so that each email's patient can be named.
         return show_status(args, clinic, folder, ledger, now, secret, replace(rules(args, clinic, content, now),
-                                                                              now=datetime.min))
+                                                                              now=EVER))
     if args.mark_sent:
         return mark_sent(args.mark_sent, ledger, folder)
     if args.resend:
