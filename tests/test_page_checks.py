@@ -146,6 +146,26 @@ def test_the_qr_code_must_scan_to_the_booking_address(body, booking_url, problem
         assert any(re.search(problem, p) for p in found.page_problems), found.page_problems
 
 
+def test_every_qr_code_on_the_page_is_read_not_only_the_booking_one():
+    """A code in a clinic's logo or picture that leads elsewhere fails, naming its page and address; one that
+    gives the clinic's own website is the clinic's."""
+    booking = f'<img src="{qr()}" alt="Scan to book: {URL}" style="width: 30mm">'
+    elsewhere = "https://pay.example.test/deposit"
+    logo = f'<p><img src="{qr(elsewhere)}" alt="Our logo" style="width: 22mm"></p>'
+    found = inspect_pdf(pdf_of(logo + booking), True, expected(booking_url=URL))
+    assert found.page_problems == [
+        f"page 1: a QR code gives {elsewhere!r}, not the booking address {URL!r} nor the clinic's website: a "
+        "patient's phone would follow it"
+    ]
+    website = inspect_pdf(pdf_of(logo + booking), True, expected(booking_url=URL, other_codes=(elsewhere,)))
+    assert website.page_problems == [] and website.qr_codes == [URL]
+    # No booking address at all: a code is still read, and named.
+    assert inspect_pdf(pdf_of(logo), True, expected()).page_problems == [
+        f"page 1: a QR code gives {elsewhere!r}, not the booking address (the clinic has none) nor the clinic's "
+        "website: a patient's phone would follow it"
+    ]
+
+
 def test_text_the_font_cannot_draw_fails_naming_the_font_used_and_the_characters(assert_no_weasyprint_logs):
     # Which font draws a letter the clinic's font lacks is this machine's choice (fontconfig's fallback: DejaVu Sans
     # for Arabic, Droid Sans Fallback for Chinese where fonts-droid-fallback is installed, none on a bare machine).
@@ -414,8 +434,9 @@ def test_a_too_full_tri_fold_panel_is_named_with_how_much(tmp_path, capsys):
     assert re.search(r"facial\.trifold\.pdf: the tri-fold's flap panel is \d+ mm too full", capsys.readouterr().err)
 
 
-def page_warnings(folder: Path) -> dict[str, list[str]]:
-    """Each document's page warnings, measured as the gate measures them (a leaflet on A4 or Letter: 4 pages)."""
+def page_warnings(folder: Path, booking_url: str = "https://example-clinic.test/book") -> dict[str, list[str]]:
+    """Each document's page warnings, measured as the gate measures them (a leaflet on A4 or Letter: 4 pages), for
+    a clinic whose booking address is `booking_url`."""
     found = {}
     for pdf in sorted(folder.glob("*.pdf")):
         budget = (
@@ -426,7 +447,8 @@ def page_warnings(folder: Path) -> dict[str, list[str]]:
             else None
         )
         inspection = inspect_pdf(
-            pdf.read_bytes(), True, expected(page_budget=budget, cover_pages=(1,) if pdf.stem == "booklet" else ())
+            pdf.read_bytes(), True, expected(page_budget=budget, cover_pages=(1,) if pdf.stem == "booklet" else (),
+                                             booking_url=booking_url)
         )
         if inspection.warnings or inspection.page_problems:
             found[pdf.name] = inspection.warnings + inspection.page_problems
@@ -435,7 +457,7 @@ def page_warnings(folder: Path) -> dict[str, list[str]]:
 
 def test_the_shipped_clinics_use_their_pages_well(example_build, rosewood_build):
     assert page_warnings(example_build) == {}
-    assert page_warnings(rosewood_build) == {}
+    assert page_warnings(rosewood_build, "https://rosewood-clinic.test/appointments") == {}
 
 
 def test_every_table_header_in_the_shipped_files_carries_its_scope(example_build):

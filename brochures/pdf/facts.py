@@ -48,6 +48,8 @@ class Expected:
     script_fonts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     # Every QR code gives this, and there is one when it is set.
     booking_url: str | None = None
+    # Other addresses a QR code on the page may give (the clinic's website).
+    other_codes: tuple[str, ...] = ()
     # Pages the layout is meant to fit (a warning beyond it)
     page_budget: int | None = None
     # Pages meant to hold little (a booklet's cover)

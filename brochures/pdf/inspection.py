@@ -37,7 +37,7 @@ from brochures.pdf.page_text import (
     text_object_at,
 )
 from brochures.pdf.painted import hidden, paint_page, seen_before, unmarked, wanted
-from brochures.pdf.qr import _code_pages, _qr_codes
+from brochures.pdf.qr import _code_pages, _qr_codes, stray_codes
 
 BODY_MINIMUM_PT, SMALLEST_PT = 12.0, 9.0
 
@@ -143,6 +143,12 @@ def _measure_pages(
             for problem in [*_outside(glyphs, words, images, trim, page.get_mediabox()), *_overlapping(glyphs, words)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, words, images, trim, expected))
+            for stray in stray_codes(picture, expected):
+                problems.setdefault(
+                    f"a QR code gives {stray!r}, not the booking address"
+                    + (f" {expected.booking_url!r}" if expected.booking_url else " (the clinic has none)")
+                    + " nor the clinic's website: a patient's phone would follow it", []
+                ).append(number)
             if reads_code:
                 codes = _qr_codes(*full, RENDER_DPI / 72, expected.booking_url)
                 if not codes and _code_region(page, places) is not None:
