@@ -218,7 +218,10 @@ def test_the_language_is_compared_in_any_case(tmp_path):
         "Al,al@example.test,2026-12-03,16:30,facial,FR\n",
     )
     assert [appointment.language for appointment in result.appointments] == ["en", "en-GB"]
-    assert messages(result) == [':4 language: expected en (the language of this clinic\'s leaflets), got "FR"']
+    assert messages(result) == [
+        ":4 language: expected en (the pack sends its emails and leaflets in the clinic's main language only), "
+        'got "FR"'
+    ]
 
 
 def test_duplicate_rows_name_the_first(tmp_path):

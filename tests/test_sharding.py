@@ -262,6 +262,15 @@ def test_merge_refuses_a_folder_without_a_manifest_or_with_a_broken_one(tmp_path
     assert not (tmp_path / "report").exists()
 
 
+def test_merge_into_a_file_rather_than_a_folder_says_so(tmp_path, capsys):
+    folders = shard_folders(tmp_path)
+    taken = tmp_path / "report.txt"
+    taken.write_text("a note")
+    assert main(["merge-reports", *map(str, folders), "--out", str(taken)]) == 3
+    assert "expected a folder for the franchise report, got a file; choose another --out" in capsys.readouterr().err
+    assert taken.read_text() == "a note"
+
+
 @pytest.mark.parametrize(
     "text,said",
     [

@@ -20,6 +20,10 @@ from brochures.problems import InputError, display_path, printable, report_lines
 def merge_reports_command(argv: list[str]) -> int:
     """generate.py merge-reports: read every shard's manifest, refuse what does not fit together, write the report."""
     args = merge_parser().parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        print(f"merge-reports: --out {display_path(args.out)}: expected a folder for the franchise report, got a "
+              "file; choose another --out. Nothing was written.", file=sys.stderr)
+        return exits.OUTPUT
     try:
         strings = load_strings(args.data)
         report = merge(read_manifests(args.folders))

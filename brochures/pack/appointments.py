@@ -240,8 +240,8 @@ def check_appointment(
     if row and row.language and row.language.split("-")[0] != rules.language.split("-")[0]:
         problem(
             "language",
-            f'expected {rules.language.split("-")[0]} (the language of this clinic\'s leaflets), '
-            f"got {describe(values.get('language'))}",
+            f'expected {rules.language.split("-")[0]} (the pack sends its emails and leaflets in the clinic\'s main '
+            f"language only), got {describe(values.get('language'))}",
         )
     if problems or row is None or when is None or not treatments:
         return None, problems

@@ -36,7 +36,7 @@ class SendError(Exception):
 
 def mask_addresses(text: str) -> str:
     """A server's reply without the addresses it may quote (`<sam@example.test>: unknown user`)."""
-    return re.sub(r"[^\s<>\"']+@[^\s<>\"']+", "<address>", text)
+    return re.sub(r"<[^\s<>\"']+@[^\s<>\"']+>|[^\s<>\"']+@[^\s<>\"']+", "<address>", text)
 
 
 # --- The password: never in the config ---

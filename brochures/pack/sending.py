@@ -156,6 +156,7 @@ def send_all(
             row = composed.appointment.row
             if stopped:
                 results.append(Result(composed.opaque_id, NOT_SENT, reason="not attempted", row=row))
+                report(results[-1])
                 continue
             if (state := ledger.state(composed.opaque_id)) in (SENT_STATE, UNKNOWN_STATE):
                 entry = ledger.entry(composed.opaque_id)
