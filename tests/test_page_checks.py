@@ -241,6 +241,19 @@ def test_text_below_aa_contrast_fails_counting_each_character_on_any_background(
     assert found.lowest_text_contrast == 1.9
 
 
+@pytest.mark.parametrize(
+    "faint",
+    ['<div style="opacity: 0.4"><p>Faint words</p></div>', '<p style="color: rgba(0, 0, 0, 0.4)">Faint words</p>',
+     '<div style="opacity: 0.8"><p style="opacity: 0.5">Faint words</p></div>'],
+    ids=["opacity", "translucent colour", "groups in groups"],
+)
+def test_translucent_text_is_measured_as_faint_as_the_page_shows_it(faint):
+    """Black at 40% opacity shows as grey on white: 2.85:1, however the opacity is given."""
+    found = inspect_pdf(pdf_of("<p>Readable words.</p>" + faint), True, expected())
+    assert found.text_contrast_failures == len("Faintwords")
+    assert found.contrast_examples == ["#000000 at 40% opacity on #FFFFFF: 2.85:1"]
+
+
 def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():
     must = (("Call 999 straight away if", 1), ("You are pregnant or breastfeeding.", 2))
     wrapped = (

@@ -85,6 +85,9 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
             [LINE],
         ),
         (f'<div style="opacity: 0">{BOX}</div>', "not painted: clipped, covered or transparent", [LINE, ITEM]),
+        # A quarter of its opacity: the dark red heading and black items show as pale pinks and greys.
+        (f'<div style="opacity: 0.25">{BOX}</div>', "in a colour that does not stand out from what lies around it",
+         [LINE, ITEM]),
         (BOX, None, []),
         (
             f'<div style="color: transparent">{BOX.replace("color: #A4262C;", "")}</div>',
@@ -104,7 +107,7 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
          "smaller than 9 pt", [LINE, ITEM]),
         (f'<div style="position: absolute; left: 250mm; width: 150mm">{BOX}</div>', "outside the page", [LINE, ITEM]),
     ],
-    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "honest", "transparent",
+    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "faint", "honest", "transparent",
          "background-colour", "1pt", "scaled", "squashed", "off-page"],
 )
 def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(body, reason, lines):

@@ -34,7 +34,10 @@ from brochures.pdf.page_text import (
     c_pointer,
     char_box,
     drawn_scale,
+    faded_text,
+    said_fill,
     text_object_at,
+    with_alpha,
 )
 from brochures.pdf.painted import hidden, paint_page, seen_before, unmarked, wanted
 from brochures.pdf.qr import _code_pages, _qr_codes, stray_codes
@@ -135,11 +138,13 @@ def _measure_pages(
             full, picture = _rendering(page, reads_code, places)
             text = page.get_textpage()
             chars = text.get_text_range()
-            page_sizes, page_fonts, glyphs, words = _read_glyphs(text, chars, fonts)
+            # Text drawn in a group below full opacity (CSS opacity), as faint as the page shows it.
+            faded = faded_text(page)
+            page_sizes, page_fonts, glyphs, words = _read_glyphs(text, chars, fonts, faded)
             lowest = _contrast(words, picture, result, failures)
             page_texts.append(chars)
             images = _images(page)
-            painted.append(paint_page(page, text.raw, chars, picture, trim, lines, SMALLEST_PT, images))
+            painted.append(paint_page(page, text.raw, chars, picture, trim, lines, SMALLEST_PT, images, faded))
             for problem in [*_outside(glyphs, words, images, trim, page.get_mediabox()), *_overlapping(glyphs, words)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, words, images, trim, expected))
@@ -179,7 +184,8 @@ def _measure_pages(
         result.smallest_text_pt = min(sizes)
         result.body_text_pt = sizes.most_common(1)[0][0]
     result.contrast_examples = [
-        f"{fill} on {bg}: {ratio}:1" for (fill, bg), ratio in sorted(failures.items(), key=lambda i: i[1])[:5]
+        f"{said_fill(fill)} on {bg}: {ratio}:1"
+        for (fill, bg), ratio in sorted(failures.items(), key=lambda i: i[1])[:5]
     ]
     result.fonts = sorted(fonts.used)
     result.page_problems = [f"{_pages(pages)}: {problem}" for problem, pages in problems.items()]
@@ -293,7 +299,7 @@ _COLOUR_REFS = [ctypes.byref(c) for c in _COLOUR]
 _MATRIX = pdfium_c.FS_MATRIX()
 
 
-def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, list]:
+def _read_glyphs(text, chars: str, fonts: _Fonts, faded: dict | None = None) -> tuple[Counter, dict, list, list]:
     """Every glyph of a page's text (`text`, pdfium's text page; `chars`, its text, one character for each of
     its characters, or not when pdfium gives it otherwise): the type sizes (size → glyphs), the fonts, each glyph's
     box and character, (x0, y0, x1, y1, character), and the words they make.
@@ -303,6 +309,7 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
     starts before the one two before it ends: see page_text._overlapping)."""
     handle = text.raw
     address = c_pointer(handle)
+    faded = faded or {}
     count = text.count_chars()
     if len(chars) != count:
         chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
@@ -344,7 +351,7 @@ def _read_glyphs(text, chars: str, fonts: _Fonts) -> tuple[Counter, dict, list, 
                 drawn = 0
             last, style = key, styles.get(key)
             if style is None:
-                style = styles[key] = _style(handle, index, fonts)
+                style = styles[key] = _style(handle, index, fonts, faded.get(key, 1.0))
                 if style[0] > 0:
                     page_fonts[style[3]] = None
             size, fill, large, font = style
@@ -411,14 +418,16 @@ def _contrast(words: list[tuple], picture: Picture, result: Inspection, failures
     return lowest
 
 
-def _style(handle, index: int, fonts: _Fonts) -> tuple[float, str, bool, str]:
+def _style(handle, index: int, fonts: _Fonts, opacity: float = 1.0) -> tuple[float, str, bool, str]:
     """The size (as drawn: its text's size, scaled as its matrix scales it), fill colour, whether it counts as
-    large text, and font of the character at `index`, and of its whole text object."""
+    large text, and font of the character at `index`, and of its whole text object. The fill colour of text drawn
+    at less than full opacity (its own, times `opacity`, its groups': `faded_text`) carries its alpha ("#RRGGBBAA")."""
     pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(_MATRIX))
     m = _MATRIX
     size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * drawn_scale(m), 1)
     pdfium_c.FPDFText_GetFillColor(handle, index, *_COLOUR_REFS)
-    fill = f"#{_COLOUR[0].value:02X}{_COLOUR[1].value:02X}{_COLOUR[2].value:02X}"
+    fill = with_alpha(f"#{_COLOUR[0].value:02X}{_COLOUR[1].value:02X}{_COLOUR[2].value:02X}",
+                      _COLOUR[3].value / 255 * opacity)
     large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
     return size, fill, large, fonts.name(handle, index)
 

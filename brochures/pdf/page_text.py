@@ -366,4 +366,47 @@ def _ink(fill: str) -> tuple[int, int, int]:
 
 @functools.lru_cache(maxsize=4096)
 def _ratio(fill: str, background: str) -> float:
-    return round(contrast(fill, background), 2)
+    """The contrast of text in `fill` ("#RRGGBB", or "#RRGGBBAA" for text drawn at less than full opacity: its
+    colour over the background, as the page shows it) with `background`."""
+    return round(contrast(seen_colour(fill, background), background), 2)
+
+
+def seen_colour(fill: str, background: str) -> str:
+    """The colour text in `fill` shows on `background` ("#RRGGBB"): its own, or for translucent text ("#RRGGBBAA")
+    the mix of the two."""
+    if len(fill) != 9:
+        return fill
+    ink, under, alpha = _ink(fill), _ink(background), int(fill[7:9], 16) / 255
+    return "#{:02X}{:02X}{:02X}".format(*(round(alpha * a + (1 - alpha) * b) for a, b in zip(ink, under)))
+
+
+def said_fill(fill: str) -> str:
+    """A text colour as a message names it: "#000000", or "#000000 at 40% opacity"."""
+    return fill if len(fill) != 9 else f"{fill[:7]} at {round(int(fill[7:9], 16) / 2.55)}% opacity"
+
+
+def with_alpha(rgb: str, alpha: float) -> str:
+    """`rgb` ("#RRGGBB") as `_ratio` takes the colour of text drawn at `alpha` (0 to 1): unchanged when opaque."""
+    level = round(alpha * 255)
+    return rgb if level >= 255 else f"{rgb}{max(0, level):02X}"
+
+
+def faded_text(page) -> dict:
+    """Text object (as `text_object_at` gives it) → the opacity of the groups it is drawn in, for each text object
+    drawn inside a group below full opacity (WeasyPrint draws CSS `opacity` as a form XObject painted at a fill
+    alpha; groups inside groups multiply). Empty for a page without such a group."""
+    found: dict = {}
+    red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
+    levels = [(pdfium_c.FPDFPage_CountObjects(page.raw), functools.partial(pdfium_c.FPDFPage_GetObject, page.raw), 1.0)]
+    while levels:
+        count, get, opacity = levels.pop()
+        for number in range(count):
+            item = get(number)
+            kind = pdfium_c.FPDFPageObj_GetType(item)
+            if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                pdfium_c.FPDFPageObj_GetFillColor(item, *(ctypes.byref(c) for c in (red, green, blue, alpha)))
+                levels.append((pdfium_c.FPDFFormObj_CountObjects(item),
+                               functools.partial(pdfium_c.FPDFFormObj_GetObject, item), opacity * alpha.value / 255))
+            elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT and opacity < 1:
+                found[c_pointer(item)] = opacity
+    return found

@@ -93,13 +93,14 @@ def paint_page(
     lines: tuple[str, ...],
     smallest_pt: float,
     images: list = (),
+    faded: dict | None = None,
 ) -> PagePaint:
     """Where the safety lines lie in one page's text layer, and which of their glyphs the rendering does not show.
 
     `page`: the pdfium page; `handle`: its text page; `chars`: its text, one character for each of its characters
     (read again from `handle` if it is not); `picture`: its rendering (page_text.Picture); `trim`: its trim box;
     `lines`: the squeezed safety lines (`wanted`); `images`: the bounds of its raster
-    images."""
+    images; `faded`: the opacity of the groups text objects are drawn in (page_text.faded_text)."""
     count = pdfium_c.FPDFText_CountChars(handle)
     if len(chars) != count:
         chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
@@ -107,7 +108,7 @@ def paint_page(
     found = PagePaint(text)
     if not lines:
         return found
-    glyphs = _Glyphs(page, handle, picture, trim, images, smallest_pt)
+    glyphs = _Glyphs(page, handle, picture, trim, images, smallest_pt, faded or {})
     verdicts: dict[int, str] = {}
     for place in sorted(_places(text, lines)):
         index = owners[place]
@@ -245,8 +246,9 @@ def _starts_with_end(text: str, line: str) -> int:
 class _Glyphs:
     """One page's glyphs, each looked at on the page's rendering."""
 
-    def __init__(self, page, handle, picture: Picture, trim, images: list, smallest_pt: float):
+    def __init__(self, page, handle, picture: Picture, trim, images: list, smallest_pt: float, faded: dict):
         self.page, self.handle, self.trim, self.images, self.smallest_pt = page, handle, trim, images, smallest_pt
+        self.faded = faded
         self.address = c_pointer(handle)
         # Every object of the page in the order it is painted (text object → place), and the images with their
         # places: read only when an image lies over a glyph of the safety text.
@@ -256,8 +258,8 @@ class _Glyphs:
         self.box = BoxBuffer()
         self.colour = [ctypes.c_uint() for _ in range(4)]
         self.matrix = pdfium_c.FS_MATRIX()
-        # Text object → (size, ink, upright): the same for every character of one run of text.
-        self.styles: dict[object, tuple[float, tuple[int, int, int], bool]] = {}
+        # Text object → (size, ink, upright, opacity): the same for every character of one run of text.
+        self.styles: dict[object, tuple[float, tuple[int, int, int], bool, float]] = {}
         # Text object → the bounds of the paths clipping it.
         self.clipping: dict[object, list[tuple[float, float, float, float]]] = {}
         self.x, self.y = ctypes.c_float(), ctypes.c_float()
@@ -280,21 +282,22 @@ class _Glyphs:
                     self.clipping[key].append((min(xs), min(ys), max(xs), max(ys)))
         return self.clipping[key]
 
-    def style(self, index: int, key: object) -> tuple[float, tuple[int, int, int], bool]:
-        """A character's size as drawn (its text's size, scaled as its matrix scales it), its fill colour, and
-        whether it is drawn upright (`_upright`); `key`: its text object."""
+    def style(self, index: int, key: object) -> tuple[float, tuple[int, int, int], bool, float]:
+        """A character's size as drawn (its text's size, scaled as its matrix scales it), its fill colour, whether
+        it is drawn upright (`_upright`), and its opacity (its own, and its groups'); `key`: its text object."""
         if key not in self.styles:
             pdfium_c.FPDFText_GetMatrix(self.handle, index, ctypes.byref(self.matrix))
             m = self.matrix
             size = pdfium_c.FPDFText_GetFontSize(self.handle, index) * drawn_scale(m)
             pdfium_c.FPDFText_GetFillColor(self.handle, index, *(ctypes.byref(c) for c in self.colour))
-            self.styles[key] = (size, tuple(c.value for c in self.colour[:3]), _upright(m))
+            opacity = self.colour[3].value / 255 * self.faded.get(key, 1.0)
+            self.styles[key] = (size, tuple(c.value for c in self.colour[:3]), _upright(m), opacity)
         return self.styles[key]
 
     def unseen(self, index: int) -> str:
         """Why the glyph of one character is not seen on the rendered page, or "" when it is."""
         key = text_object_at(self.address, index)
-        size, ink, upright = self.style(index, key)
+        size, ink, upright, opacity = self.style(index, key)
         if size < self.smallest_pt:
             return f"smaller than {self.smallest_pt:g} pt"
         if not upright:
@@ -320,6 +323,9 @@ class _Glyphs:
         if inside[2] <= inside[0] or inside[3] <= inside[1]:
             return "outside the page"
         background = self.background(inside, ink)
+        if 0 < opacity < 1:
+            # Translucent: the page shows its colour mixed with what lies under it.
+            ink = tuple(round(opacity * a + (1 - opacity) * b) for a, b in zip(ink, background))
         if _visible(ink, background) < VISIBLE_RATIO:
             return "in a colour that does not stand out from what lies around it"
         # A pixel wider on each side: a thin stem (an alef, an l) may be drawn a fraction of a pixel off its box.

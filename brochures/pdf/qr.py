@@ -110,9 +110,12 @@ def stray_codes(picture, expected) -> list[str]:
     """What each QR code a rendered page shows (`picture`: page_text.Picture) gives that is neither the booking
     address nor another the clinic names (`expected.other_codes`): a code in a clinic's logo or picture that a
     patient's phone would follow elsewhere. Read from the rendering the other checks read, at 75 dpi, where a code
-    the size a phone needs is read; a code too small for that is below the size the booking code must have."""
+    the size a phone needs is read; a code too small for that is below the size the booking code must have. Its
+    pixels are split into dark and light at half way (a third of the time of a local threshold): a code must be
+    darker than mid-grey on a lighter ground to be found."""
     pixels = memoryview(picture.pixels).cast("B", (picture.height, picture.width, 3))
     allowed = {expected.booking_url, *expected.other_codes}
     return [code.text for code in zxingcpp.read_barcodes(
-        pixels, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_downscale=False
+        pixels, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_downscale=False,
+        binarizer=zxingcpp.Binarizer.FixedThreshold,
     ) if code.text not in allowed]
