@@ -205,6 +205,24 @@ def test_tomorrow_from_a_longer_export_sent_once_however_often_it_runs(clinic, m
     assert "which has passed" not in said.err and "skipped" not in said.out
 
 
+def test_an_export_that_stopped_is_not_an_evening_that_went_well(clinic, tmp_path, capsys):
+    """A file whose every row is of a day gone by (the booking system's export stopped): the evening's run says so
+    and ends in failure, so the timer's log shows it; rows of past days among others are counted as such, never as
+    left for their own day's run."""
+    folder, out = clinic
+    stale = write_appointments(tmp_path / "stale.csv", [
+        "Sam,sam@example.test,2026-11-20,09:30,facial", "Jo,jo@example.test,2026-11-22,11:00,hair"], HEADER)
+    assert pack(folder, out, "--appointments", str(stale), "--for", "tomorrow") == 1
+    said = capsys.readouterr()
+    assert ("No appointments to prepare: every row of the file (2) is of a day that has passed. Is the booking "
+            "system's export up to date?") in said.err
+    lee = "Lee,lee@example.test,2026-11-20,09:30,facial"
+    mixed = write_appointments(tmp_path / "mixed.csv", [*THREE_DAYS[1:], lee], HEADER)
+    assert pack(folder, out, "--appointments", str(mixed), "--for", "tomorrow") == 0
+    said = capsys.readouterr().out
+    assert "; 2 appointments on other days left for their own day's run; 1 on days that have passed, left out." in said
+
+
 @pytest.mark.parametrize(
     "chosen, expected",
     [

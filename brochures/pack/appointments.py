@@ -64,6 +64,8 @@ class Appointments:
     from_command_line: bool = False
     # Good rows on other days than the ones asked for (--for, --days-ahead): left for their own day's run.
     other_days: int = 0
+    # Rows on days before the clinic's today, when only some days are asked for: nobody's run will prepare them.
+    passed_days: int = 0
 
     # The lines of the rows skipped for a problem: a row may have several.
     skipped_lines: set[int | None] = field(default_factory=set)
@@ -207,7 +209,7 @@ def check_appointment(
     """One appointment from raw text, or the problems with it (each naming its field as the user knows it: `names`).
     Neither, (None, []), for an appointment on a day other than `rules.days`: it is left for its own day's run."""
     problems: list[Problem] = []
-    if rules.days is not None and (day := _day_of(values, rules)) is not None and day not in rules.days:
+    if rules.days is not None and (day := day_of(values, rules)) is not None and day not in rules.days:
         return None, []
 
     def problem(key: str, message: str) -> None:
@@ -256,7 +258,7 @@ def check_appointment(
     ), []
 
 
-def _day_of(values: dict, rules: Rules) -> date | None:
+def day_of(values: dict, rules: Rules) -> date | None:
     """The appointment's day, if its cell can be read (else the checks below say why)."""
     text = str(values.get("when") if values.get("when") is not None else values.get("date") or "").strip()
     try:

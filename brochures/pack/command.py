@@ -145,6 +145,12 @@ def run(
         return report_invalid(booked.problems)
     print_problems(booked)
     if booked.file_problem or not booked.appointments:
+        if booked.passed_days and not booked.other_days and not booked.problem_count:
+            # Every row is of a day gone by: the booking system's export has stopped, and each evening's run would
+            # end well while no patient gets an email.
+            print(f"No appointments to prepare: every row of the file ({booked.passed_days}) is of a day that has "
+                  "passed. Is the booking system's export up to date?", file=sys.stderr)
+            return exits.FAILED
         if not booked.problem_count:
             print("No appointments to prepare.")
         return exits.INVALID if booked.file_problem else exits.FAILED if booked.problem_count else exits.OK
@@ -185,6 +191,8 @@ def run(
             f"; {booked.other_days} appointment{'s' if booked.other_days != 1 else ''} on other days left for "
             "their own day's run"
         )
+    if booked.passed_days:
+        summary += f"; {booked.passed_days} on days that have passed, left out"
     if not_made:
         summary += f"; {not_made} not made (see above)"
     print(summary + ".")

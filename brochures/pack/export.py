@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from brochures.files.safe_read import file_kind
-from brochures.pack.appointments import Appointments, Rules, check_appointment
+from brochures.pack.appointments import Appointments, Rules, check_appointment, day_of
 from brochures.pack.columns import COLUMNS, WHEN_COLUMNS, columns_of
 from brochures.pack.date_order import DateOrder
 from brochures.problems import Problem
@@ -195,7 +195,13 @@ def _read_rows(stream: io.TextIOWrapper, path: Path, rules: Rules, result: Appoi
             for problem in problems:
                 result.add(problem)
             if appointment is None:
-                result.other_days += not problems
+                if not problems:
+                    # On a day not asked for: one still to come is left for its own day's run.
+                    day = day_of(values, rules)
+                    if day is not None and day < rules.now.date():
+                        result.passed_days += 1
+                    else:
+                        result.other_days += 1
                 continue
             # Booking systems export one row per service: the same patient (first name and address) at the same time
             # is one appointment, with the treatments of every row. A row that adds no treatment is a duplicate.
