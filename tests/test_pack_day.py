@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -203,6 +204,35 @@ def test_tomorrow_from_a_longer_export_sent_once_however_often_it_runs(clinic, m
     assert "; 3 appointments on other days left for their own day's run." in said.out
     # This morning's appointment is not a problem for tomorrow's run.
     assert "which has passed" not in said.err and "skipped" not in said.out
+
+
+def text_part(data: bytes, kind: str) -> str:
+    """The text of an email's part of one kind (text/plain, text/html), as it was received."""
+    message = message_from_bytes(data, policy=policy.default)
+    return next(part for part in message.walk() if part.get_content_type() == kind).get_content()
+
+
+def test_a_moved_appointment_tells_the_patient_of_the_invitation_they_already_have(
+    clinic, mail_server, tmp_path, capsys
+):
+    """Sam was invited for 9:30, then moved to 15:00: the second email cannot take the first event out of Sam's
+    calendar, so it says so, naming the first time, and asks Sam to delete it if this one replaces it. The run
+    tells the receptionist too. A patient with one invitation is told nothing of the kind."""
+    folder, out = clinic
+    set_email(folder, local_email(mail_server.port))
+    first = write_appointments(tmp_path / "first.csv", ["Sam,sam@example.test,2026-11-26,09:30,facial"], HEADER)
+    assert pack(folder, out, "--appointments", str(first), "--send", sleep=no_wait) == 0
+    moved = write_appointments(tmp_path / "moved.csv", ["Sam,sam@example.test,2026-11-26,15:00,facial"], HEADER)
+    assert pack(folder, out, "--appointments", str(moved), "--send", sleep=no_wait) == 0
+    said = capsys.readouterr().out
+    assert ("the patient was also sent an invitation for Thursday 26 November 2026, 9:30: the email asks them to "
+            "delete it if this one replaces it") in said
+    (_, _, once), (_, _, again) = mail_server.mailbox.received
+    note = ("We have also sent you an invitation for Thursday 26 November 2026, 9:30. If this appointment replaces "
+            "that one, please delete the earlier one from your calendar. If you are not sure, call us.")
+    for part in ("text/plain", "text/html"):
+        assert note in " ".join(text_part(again, part).split()), part
+        assert "also sent you an invitation" not in text_part(once, part)
 
 
 def test_an_export_that_stopped_is_not_an_evening_that_went_well(clinic, tmp_path, capsys):

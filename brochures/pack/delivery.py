@@ -22,11 +22,13 @@ from brochures.pack.message import (
     Leaflet,
     appointment_words,
     compose,
+    date_words,
     logo_png,
     mail_environment,
+    time_words,
 )
 from brochures.pack.personal_pdf import PACK_FILE, personal_pdf
-from brochures.pack.private_files import opaque_id, write_private
+from brochures.pack.private_files import opaque_id, patient_hash, write_private
 from brochures.pack.sending import ALREADY_SENT, SENT, UNKNOWN, send_all
 from brochures.pdf.checks import PrintError
 from brochures.problems import display_path
@@ -94,8 +96,12 @@ def write_messages(
             calendar = calendar_event(
                 appointment, clinic, content, event_uid(secret, clinic_id, appointment, domain), now
             )
+            # Invitations this patient has for other times (a moved appointment leaves the first in their calendar).
+            patient = patient_hash(secret, appointment.email, appointment.first_name)
+            others = ledger.invited(patient, now.replace(tzinfo=None), opaque)
             composed = compose(
-                appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo, calendar
+                appointment, opaque, clinic, content, theirs, environment, now, secret, attachments, logo, calendar,
+                also_invited=others,
             )
         # This patient's letter alone: the others are still made.
         except (RenderError, PrintError) as error:
@@ -117,13 +123,16 @@ def write_messages(
             )
             continue
         write_private(folder / f"{opaque}.eml", composed.data)
-        ledger.record_made(opaque, appointment.when, appointment.row, composed.content_hash, size)
+        ledger.record_made(opaque, appointment.when, appointment.row, composed.content_hash, size, patient)
         # What was read, as the clinic would say it, so a person can check it without opening the email; never the
         # patient's name or address.
         words = appointment_words(appointment, clinic, [content.of(clinic).treatments[s].title
                                                         for s in appointment.treatments])
+        also = "".join(f"; the patient was also sent an invitation for {date_words(clinic, when.date())}, "
+                       f"{time_words(clinic, when)}: the email asks them to delete it if this one replaces it"
+                       for when in others)
         print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row}): "
-              f"{words['date']}, {words['time']}; {words['treatments']}")
+              f"{words['date']}, {words['time']}; {words['treatments']}{also}")
         messages.append(composed)
     return messages, not_made
 

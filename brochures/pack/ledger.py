@@ -6,6 +6,7 @@ into ledger.json (written whole, atomically) when a run ends.
     ledger.journal    one line per change since: {"id": <opaque id>, "set": {field: value, …}}
 
 An entry: {"day": "2031-06-03", "when": "2031-06-03T10:30", "row": "appointments.csv:7",
+           "patient": <HMAC of the address and first name, keyed with the secret: their other invitations>,
            "content": <HMAC-SHA256 of the message, keyed with the secret>, "size": bytes,
            "state": "prepared" | "sent" | "refused" | "unknown", "sent": {"at": <time>, "message_id": <id>} or null,
            "end_sent_at": <time the end of the message went out>, "reason": <why it is refused or unknown>}
@@ -143,12 +144,23 @@ class Ledger:
             return None
         return SENT if entry.get("sent") else entry.get("state") or PREPARED
 
-    def record_made(self, opaque: str, when: datetime, row: str, content: str, size: int) -> None:
+    def record_made(self, opaque: str, when: datetime, row: str, content: str, size: int, patient: str = "") -> None:
         values = {"day": when.date().isoformat(), "when": when.isoformat(timespec="minutes"), "row": row,
                   "content": content, "size": size}
+        if patient:
+            values["patient"] = patient
         if self.state(opaque) is None:
             values["state"] = PREPARED
         self._record(opaque, values)
+
+    def invited(self, patient: str, after: datetime, but: str) -> list[datetime]:
+        """The times of the appointments still to come (after `after`) that `patient` (`patient_hash`) was sent an
+        invitation for, or may have been (unknown), other than the appointment `but` (an opaque id), in order."""
+        return sorted(
+            datetime.fromisoformat(entry["when"]) for opaque, entry in self.entries.items()
+            if opaque != but and entry.get("patient") == patient and self.state(opaque) in (SENT, UNKNOWN)
+            and datetime.fromisoformat(entry["when"]) > after
+        )
 
     def record_end_sent(self, opaque: str, at: str) -> None:
         """Before the end of the message goes out: from here on, a lost answer, a kill or a timeout leaves it unknown,

@@ -90,10 +90,12 @@ def appointment_words(appointment: Appointment, clinic: Clinic, titles: list[str
 
 
 def letter_data(
-    appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet], personal: bool = False
+    appointment: Appointment, clinic: Clinic, content: Content, leaflets: list[Leaflet], personal: bool = False,
+    also_invited: list[datetime] = (),
 ) -> dict:
     """What the letter's templates may know, as plain data:
-    the patient's first name, the appointment, and the content."""
+    the patient's first name, the appointment, and the content; and the times of the patient's other invitations
+    (`also_invited`), each as "Tuesday 3 June 2031, 10:30"."""
     strings = clinic.strings
     read = patient_content(clinic, content)
     titles = [read["treatments"][slug]["title"] for slug in appointment.treatments]
@@ -110,6 +112,7 @@ def letter_data(
         "questions": read["shared"]["consultation_questions"],
         "leaflets": [{"title": leaflet.title, "file": leaflet.path.name} for leaflet in leaflets],
         "personal": personal,
+        "also_invited": [f"{date_words(clinic, when.date())}, {time_words(clinic, when)}" for when in also_invited],
     }
 
 
@@ -192,13 +195,14 @@ def compose(
     attachments: list[Leaflet] | None = None,
     logo: bytes | None = None,
     calendar: bytes | None = None,
+    also_invited: list[datetime] = (),
 ) -> Composed:
     """The email for one appointment: text and HTML alternatives, then the leaflets (or `attachments`, such as
     the personal PDF) as attachments, and the `calendar` event (text/calendar; method=PUBLISH). Its hash, and the
     Message-ID made from it, are keyed with `secret`; the event's DTSTAMP is left out of the hash, so the same
     appointment gets the same hash on every run."""
     attachments = leaflets if attachments is None else attachments
-    data = letter_data(appointment, clinic, content, leaflets)
+    data = letter_data(appointment, clinic, content, leaflets, also_invited=also_invited)
     data["logo"] = {"src": f"cid:{LOGO_CID}", "height": LOGO_HEIGHT_PX} if logo else None
     text = environment.render_plain("email/message.txt.j2", data)
     html = inline_css(environment.render_plain("email/message.html.j2", data), clinic)

@@ -151,6 +151,13 @@ def opaque_id(secret: bytes, appointment_key: str) -> str:
     return hmac.new(secret, appointment_key.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
+def patient_hash(secret: bytes, email: str, first_name: str) -> str:
+    """Who an appointment is for, as the ledger keeps it: a keyed hash of the address and first name, so that a
+    patient's other invitations can be found, and nothing names them."""
+    key = f"patient|{email.strip().casefold()}|{first_name.strip().casefold()}"
+    return hmac.new(secret, key.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+
 def address_hash(secret: bytes, address: str) -> str:
     """What the send log keeps of an address: an HMAC-SHA256 of it (in lower case) with the install's secret key, never
     the address. Keyed, so it cannot be matched against a list of addresses without the key in out/.private/secret."""

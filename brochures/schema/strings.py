@@ -218,6 +218,7 @@ class PackStrings(Model):
         "time_value": {"hour", "hour12", "minute", "am_pm"},
         "date_line": {"weekday", "date"},
         "calendar_summary": {"clinic"},
+        "other_invitation": {"when"},
     }
 
     # Monday first.
@@ -256,11 +257,14 @@ class PackStrings(Model):
     letter_title: ShortText
     # The calendar event's title: the clinic, never the treatment (a calendar is seen by others).
     calendar_summary: ShortText
+    # Said when the patient was sent an invitation for another time too (a moved appointment leaves the first in
+    # their calendar): "{when}" is its day and time. Without it, nothing is said.
+    other_invitation: Text | None = None
 
     @field_validator(*placeholders)
     @classmethod
-    def _placeholders_match(cls, value: str, info: ValidationInfo) -> str:
-        return with_placeholders(value, cls.placeholders[info.field_name], exact=False)
+    def _placeholders_match(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return value if value is None else with_placeholders(value, cls.placeholders[info.field_name], exact=False)
 
 
 class TranslationInfo(Model):
