@@ -53,7 +53,8 @@ def personal_pdf(appointment: Appointment, clinic: Clinic, content: Content, pri
         for slug in appointment.treatments
     ]
     letter = letter_data(appointment, theirs, content, leaflets, personal=True)
-    extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal")}
+    extra = {key: letter[key] for key in ("patient", "appointment", "before", "questions", "leaflets", "personal",
+                                          "also_invited")}
     # Of everything the clinic offers, as its medical lead approved it.
     extra["approval"] = approval_status(clinic)
     # A renderer per patient: it keeps data per clinic folder.
