@@ -85,6 +85,14 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
             [LINE],
         ),
         (f'<div style="opacity: 0">{BOX}</div>', "not painted: clipped, covered or transparent", [LINE, ITEM]),
+        # White bars with 1 pt gaps over the box: a pixel of ink shows in each glyph, the words hardly do.
+        (
+            covered_by('<div style="position: absolute; left: 0; top: 0; right: 0; bottom: 0; background: '
+                       'repeating-linear-gradient(to bottom, white 0, white 2.4pt, transparent 2.4pt, '
+                       'transparent 3.4pt)"></div>'),
+            "covered by a shape painted over it",
+            [LINE, ITEM],
+        ),
         # A quarter of its opacity: the dark red heading and black items show as pale pinks and greys.
         (f'<div style="opacity: 0.25">{BOX}</div>', "in a colour that does not stand out from what lies around it",
          [LINE, ITEM]),
@@ -107,7 +115,7 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
          "smaller than 9 pt", [LINE, ITEM]),
         (f'<div style="position: absolute; left: 250mm; width: 150mm">{BOX}</div>', "outside the page", [LINE, ITEM]),
     ],
-    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "faint", "honest", "transparent",
+    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "striped", "faint", "honest", "transparent",
          "background-colour", "1pt", "scaled", "squashed", "off-page"],
 )
 def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(body, reason, lines):

@@ -19,12 +19,12 @@ from brochures.pdf.facts import Expected, Inspection, PageFacts
 from brochures.pdf.glyph_fonts import _Fonts
 from brochures.pdf.glyph_truth import glyph_problems
 from brochures.pdf.objects import is_dictionary, open_pdf
+from brochures.pdf.page_objects import PageObjects
 from brochures.pdf.page_text import (
     BoxBuffer,
     Picture,
     _background,
     _fill,
-    _images,
     _missing,
     _outside,
     _overlapping,
@@ -34,7 +34,6 @@ from brochures.pdf.page_text import (
     c_pointer,
     char_box,
     drawn_scale,
-    faded_text,
     said_fill,
     text_object_at,
     with_alpha,
@@ -138,13 +137,14 @@ def _measure_pages(
             full, picture = _rendering(page, reads_code, places)
             text = page.get_textpage()
             chars = text.get_text_range()
-            # Text drawn in a group below full opacity (CSS opacity), as faint as the page shows it.
-            faded = faded_text(page)
-            page_sizes, page_fonts, glyphs, words = _read_glyphs(text, chars, fonts, faded)
+            # What the page draws, object by object: its images, the groups that fade text (CSS opacity: text is
+            # measured as faint as the page shows it) and what is painted over what.
+            objects = PageObjects(page)
+            page_sizes, page_fonts, glyphs, words = _read_glyphs(text, chars, fonts, objects.faded)
             lowest = _contrast(words, picture, result, failures)
             page_texts.append(chars)
-            images = _images(page)
-            painted.append(paint_page(page, text.raw, chars, picture, trim, lines, SMALLEST_PT, images, faded))
+            images = objects.images
+            painted.append(paint_page(text.raw, chars, picture, trim, lines, SMALLEST_PT, objects))
             for problem in [*_outside(glyphs, words, images, trim, page.get_mediabox()), *_overlapping(glyphs, words)]:
                 problems.setdefault(problem, []).append(number)
             result.page_fill.append(_fill(glyphs, words, images, trim, expected))
@@ -421,7 +421,8 @@ def _contrast(words: list[tuple], picture: Picture, result: Inspection, failures
 def _style(handle, index: int, fonts: _Fonts, opacity: float = 1.0) -> tuple[float, str, bool, str]:
     """The size (as drawn: its text's size, scaled as its matrix scales it), fill colour, whether it counts as
     large text, and font of the character at `index`, and of its whole text object. The fill colour of text drawn
-    at less than full opacity (its own, times `opacity`, its groups': `faded_text`) carries its alpha ("#RRGGBBAA")."""
+    at less than full opacity (its own, times `opacity`, its groups': PageObjects.faded) carries its alpha
+    ("#RRGGBBAA")."""
     pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(_MATRIX))
     m = _MATRIX
     size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * drawn_scale(m), 1)

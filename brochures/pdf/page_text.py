@@ -144,37 +144,6 @@ def _missing(
     return [f"safety information is missing from the pages: {listed}"]
 
 
-FORM_DEPTH = 14
-
-
-def _images(page) -> list[tuple[float, float, float, float]]:
-    """The bounds of every raster image on a page, inside drawings too. (SVG images are drawn as paths:
-    their places are checked from the structure tree's figure boxes.)"""
-    found = []
-    # Straight from pdfium, object by object: a page has hundreds of text objects, none wrapped to be looked at.
-    handle = page.raw
-    bounds = [ctypes.c_float() for _ in range(4)]
-    for index in range(pdfium_c.FPDFPage_CountObjects(handle)):
-        item = pdfium_c.FPDFPage_GetObject(handle, index)
-        found += _image_bounds(item, bounds)
-    return found
-
-
-def _image_bounds(item, bounds: list, depth: int = 0) -> list[tuple[float, float, float, float]]:
-    """The bounds of a page object that is an image, or of each image inside a form it is (forms nested up to
-    FORM_DEPTH deep, as pypdfium2 looks into them); `bounds`: four floats to read them into."""
-    kind = pdfium_c.FPDFPageObj_GetType(item)
-    if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-        if not pdfium_c.FPDFPageObj_GetBounds(item, *(ctypes.byref(b) for b in bounds)):
-            return []
-        left, bottom, right, top = (b.value for b in bounds)
-        return [(left, bottom, right, top)]
-    if kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < FORM_DEPTH:
-        return [found for index in range(pdfium_c.FPDFFormObj_CountObjects(item))
-                for found in _image_bounds(pdfium_c.FPDFFormObj_GetObject(item, index), bounds, depth + 1)]
-    return []
-
-
 def _pages(numbers: list[int]) -> str:
     """ "page 3", "pages 2, 5", "pages 2–19": how a problem found on several pages is named once."""
     if len(numbers) == 1:
@@ -389,24 +358,3 @@ def with_alpha(rgb: str, alpha: float) -> str:
     """`rgb` ("#RRGGBB") as `_ratio` takes the colour of text drawn at `alpha` (0 to 1): unchanged when opaque."""
     level = round(alpha * 255)
     return rgb if level >= 255 else f"{rgb}{max(0, level):02X}"
-
-
-def faded_text(page) -> dict:
-    """Text object (as `text_object_at` gives it) → the opacity of the groups it is drawn in, for each text object
-    drawn inside a group below full opacity (WeasyPrint draws CSS `opacity` as a form XObject painted at a fill
-    alpha; groups inside groups multiply). Empty for a page without such a group."""
-    found: dict = {}
-    red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
-    levels = [(pdfium_c.FPDFPage_CountObjects(page.raw), functools.partial(pdfium_c.FPDFPage_GetObject, page.raw), 1.0)]
-    while levels:
-        count, get, opacity = levels.pop()
-        for number in range(count):
-            item = get(number)
-            kind = pdfium_c.FPDFPageObj_GetType(item)
-            if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-                pdfium_c.FPDFPageObj_GetFillColor(item, *(ctypes.byref(c) for c in (red, green, blue, alpha)))
-                levels.append((pdfium_c.FPDFFormObj_CountObjects(item),
-                               functools.partial(pdfium_c.FPDFFormObj_GetObject, item), opacity * alpha.value / 255))
-            elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT and opacity < 1:
-                found[c_pointer(item)] = opacity
-    return found

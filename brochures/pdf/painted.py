@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
+from brochures.pdf.page_objects import PageObjects
 from brochures.pdf.page_text import (
     ARABIC_RUN,
     BoxBuffer,
@@ -85,22 +86,20 @@ def seen_before(text: str) -> PagePaint:
 
 
 def paint_page(
-    page,
     handle,
     chars: str,
     picture: Picture,
     trim,
     lines: tuple[str, ...],
     smallest_pt: float,
-    images: list = (),
-    faded: dict | None = None,
+    objects: PageObjects,
 ) -> PagePaint:
     """Where the safety lines lie in one page's text layer, and which of their glyphs the rendering does not show.
 
-    `page`: the pdfium page; `handle`: its text page; `chars`: its text, one character for each of its characters
-    (read again from `handle` if it is not); `picture`: its rendering (page_text.Picture); `trim`: its trim box;
-    `lines`: the squeezed safety lines (`wanted`); `images`: the bounds of its raster
-    images; `faded`: the opacity of the groups text objects are drawn in (page_text.faded_text)."""
+    `handle`: the page's pdfium text page; `chars`: its text, one character for each of its characters (read again
+    from `handle` if it is not); `picture`: its rendering (page_text.Picture); `trim`: its trim box; `lines`: the
+    squeezed safety lines (`wanted`); `objects`: what the page draws (page_objects.PageObjects): the groups that fade
+    text, and the images and shapes painted over it."""
     count = pdfium_c.FPDFText_CountChars(handle)
     if len(chars) != count:
         chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count))
@@ -108,7 +107,7 @@ def paint_page(
     found = PagePaint(text)
     if not lines:
         return found
-    glyphs = _Glyphs(page, handle, picture, trim, images, smallest_pt, faded or {})
+    glyphs = _Glyphs(handle, picture, trim, smallest_pt, objects)
     verdicts: dict[int, str] = {}
     for place in sorted(_places(text, lines)):
         index = owners[place]
@@ -246,14 +245,10 @@ def _starts_with_end(text: str, line: str) -> int:
 class _Glyphs:
     """One page's glyphs, each looked at on the page's rendering."""
 
-    def __init__(self, page, handle, picture: Picture, trim, images: list, smallest_pt: float, faded: dict):
-        self.page, self.handle, self.trim, self.images, self.smallest_pt = page, handle, trim, images, smallest_pt
-        self.faded = faded
+    def __init__(self, handle, picture: Picture, trim, smallest_pt: float, objects: PageObjects):
+        self.handle, self.trim, self.smallest_pt, self.objects = handle, trim, smallest_pt, objects
+        self.faded = objects.faded
         self.address = c_pointer(handle)
-        # Every object of the page in the order it is painted (text object → place), and the images with their
-        # places: read only when an image lies over a glyph of the safety text.
-        self.order: dict[object, int] | None = None
-        self.painted_images: list[tuple[int, tuple]] = []
         self.picture = picture
         self.box = BoxBuffer()
         self.colour = [ctypes.c_uint() for _ in range(4)]
@@ -332,25 +327,20 @@ class _Glyphs:
         if not self.inked((max(0, inside[0] - 1), inside[1], min(image.width, inside[2] + 1), inside[3]), ink,
                           background):
             return "not painted: clipped, covered or transparent"
-        if self.images and self.covered(key, (x0, y0, x1, y1)):
-            return "covered by an image"
+        if over := self.covered(key, (x0, y0, x1, y1)):
+            return f"covered by {over} painted over it" if over == "a shape" else f"covered by {over}"
         return ""
 
-    def covered(self, key: object, box: tuple) -> bool:
-        """Whether a raster image painted after a glyph's text lies over most of the glyph's box. (A busy picture
-        over the text can leave pixels of the text's colour in its box.)"""
-        if not any(_overlap(bounds, box) for bounds in self.images):
-            return False
-        if self.order is None:
-            self.order = {}
-            for place, item in enumerate(self.page.get_objects()):
-                self.order[c_pointer(item.raw)] = place
-                if item.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-                    self.painted_images.append((place, item.get_bounds()))
-        place = self.order.get(key)
-        return place is not None and any(
-            later > place and _overlap(bounds, box) for later, bounds in self.painted_images
-        )
+    def covered(self, key: object, box: tuple) -> str:
+        """What is painted over most of a glyph's box after its text ("an image", "a shape"), or "": a busy
+        picture, or shapes with gaps (a striped overlay), can leave pixels of the text's colour in its box."""
+        place = self.objects.order.get(key)
+        if place is None:
+            return ""
+        for later, bounds, image in self.objects.covers:
+            if later > place and _overlap(bounds, box):
+                return "an image" if image else "a shape"
+        return ""
 
     def background(self, box: tuple[int, int, int, int], ink: tuple) -> tuple[int, int, int]:
         """What lies around a glyph: of the pixel rows just above and below its box (a little wider than it), the
