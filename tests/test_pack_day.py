@@ -302,6 +302,8 @@ def test_the_status_lists_each_email_and_names_patients_only_from_the_file(clini
     lines = [line for line in status.splitlines() if "export.csv" in line]
     assert [line.split()[0] for line in lines] == ["export.csv:2", "export.csv:3", "export.csv:4", "export.csv:5"]
     assert "Thursday 26 November 2026, 9:30" in lines[0] and " sent " in lines[0]
+    # When it was sent, in the clinic's words and time zone (not "2026-12-06T02:00:00+00:00").
+    assert re.search(r" sent \w+ \d+ \w+ \d{4}, \d+:\d\d \((GMT|BST)\)$", lines[0]), lines[0]
     assert " refused " in lines[1] and "550" in lines[1]
     assert "Friday 27 November 2026, 14:30" in lines[2] and " prepared " in lines[2]
     assert "4 emails: 1 refused, 2 prepared, 1 sent." in status

@@ -25,6 +25,7 @@ from brochures.pack.message import (
     date_words,
     logo_png,
     mail_environment,
+    moment_words,
     time_words,
 )
 from brochures.pack.personal_pdf import PACK_FILE, personal_pdf
@@ -69,7 +70,7 @@ def write_messages(
         if (state := ledger.state(opaque)) in (SENT_STATE, UNKNOWN_STATE):
             entry = ledger.entry(opaque)
             said = (
-                f"already sent {entry['sent']['at']}" if state == SENT_STATE
+                f"already sent {moment_words(clinic, entry['sent']['at'])}" if state == SENT_STATE
                 else f"its delivery is unknown: run --resend {opaque} or --mark-sent {opaque}"
             )
             print(f"  kept       {display_path(folder / opaque)}.eml  ({appointment.row}; {said}, so left as it was)")

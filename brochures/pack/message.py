@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import css_inline
 
@@ -76,6 +77,19 @@ def time_words(clinic: Clinic, when: datetime) -> str:
     pack = clinic.strings.pack
     return fill(pack.time_value, hour=when.hour, hour12=(when.hour - 1) % 12 + 1, minute=f"{when.minute:02d}",
                 am_pm=pack.am_pm[when.hour >= 12])
+
+
+def moment_words(clinic: Clinic, stamp: str) -> str:
+    """A moment the ledger records (ISO 8601, with its offset: when an email was sent) in the clinic's own words and
+    time zone, named as its staff know it: "Saturday 5 December 2026, 9:00 pm (EST)"."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    if moment.tzinfo is None:
+        return stamp
+    local = moment.astimezone(ZoneInfo(clinic.timezone))
+    return f"{date_words(clinic, local.date())}, {time_words(clinic, local)} ({local.tzname()})"
 
 
 def appointment_words(appointment: Appointment, clinic: Clinic, titles: list[str]) -> dict:

@@ -19,7 +19,7 @@ from brochures.pack.connection import TIMEOUT, SendError, _close, _closed, _reas
 from brochures.pack.ledger import SENT as SENT_STATE
 from brochures.pack.ledger import UNKNOWN as UNKNOWN_STATE
 from brochures.pack.ledger import Ledger
-from brochures.pack.message import Composed
+from brochures.pack.message import Composed, moment_words
 from brochures.pack.private_files import address_hash, append_send_log, install_secret
 from brochures.schema.clinic import EmailSettings
 
@@ -161,7 +161,8 @@ def send_all(
             if (state := ledger.state(composed.opaque_id)) in (SENT_STATE, UNKNOWN_STATE):
                 entry = ledger.entry(composed.opaque_id)
                 if state == SENT_STATE:
-                    said = Result(composed.opaque_id, ALREADY_SENT, reason=f"sent {entry['sent']['at']}", row=row)
+                    said = Result(composed.opaque_id, ALREADY_SENT,
+                                  reason=f"sent {moment_words(clinic, entry['sent']['at'])}", row=row)
                 else:
                     said = Result(composed.opaque_id, UNKNOWN, reason=_unknown_since(entry), row=row)
                 results.append(said)

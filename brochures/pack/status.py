@@ -13,7 +13,7 @@ from brochures.load.loaded import Clinic
 from brochures.pack.appointments import Rules
 from brochures.pack.export import read_appointments
 from brochures.pack.ledger import PREPARED, REFUSED, SENT, UNKNOWN, Ledger
-from brochures.pack.message import date_words, time_words
+from brochures.pack.message import date_words, moment_words, time_words
 from brochures.pack.private_files import opaque_id
 from brochures.problems import display_path, report_lines
 
@@ -78,7 +78,7 @@ def show_status(args, clinic: Clinic, folder: Path, ledger: Ledger, now: datetim
         detail = ""
         if state == SENT:
             by_hand = " (marked by hand)" if entry["sent"].get("marked_by_hand") else ""
-            detail = f"  sent {entry['sent']['at']}{by_hand}"
+            detail = f"  sent {moment_words(clinic, entry['sent']['at'])}{by_hand}"
         elif state in (UNKNOWN, REFUSED) and entry.get("reason"):
             detail = f"  {entry['reason']}"
         who = ""
