@@ -170,6 +170,9 @@ def test_text_squashed_one_way_and_stretched_the_other_counts_at_the_size_a_read
     body = '<p style="transform: scale(2.5, 0.3); transform-origin: 0 0; width: 38%">Some text to read.</p>'
     inspection = inspect_pdf(pdf_of(body), True, expected())
     assert inspection.smallest_text_pt == 3.6
+    # Slanted, it is as tall as it was: 12 pt still.
+    slanted = inspect_pdf(pdf_of('<p style="transform: skewX(-12deg)">Some text to read.</p>'), True, expected())
+    assert slanted.smallest_text_pt == 12.0
 
 
 def test_safety_text_under_a_busy_picture_fails_though_the_picture_has_pixels_of_its_colour():

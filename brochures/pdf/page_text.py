@@ -79,13 +79,14 @@ _FFI = FFI()
 
 
 def drawn_scale(m) -> float:
-    """How much a text matrix `m` (pdfium's FS_MATRIX) scales its text as drawn, along the axis it shrinks it most:
-    the glyphs' height, or their width when they are squeezed sideways. The same as any other measure for text
-    scaled alike both ways (turned or not); for text squashed one way and stretched the other, the size a reader
-    makes out."""
-    squares = m.a * m.a + m.b * m.b + m.c * m.c + m.d * m.d
-    determinant = m.a * m.d - m.b * m.c
-    return math.sqrt(max(0.0, squares - math.sqrt(max(0.0, squares * squares - 4 * determinant * determinant))) / 2)
+    """How much a text matrix `m` (pdfium's FS_MATRIX) scales its text as drawn, the lesser of along its baseline
+    (the glyphs' width) and across it (their height, as far as it stands off the baseline: a slant does not make
+    text smaller). The same as any other measure for text scaled alike both ways (turned or not); for text
+    squashed one way and stretched the other, the size a reader makes out."""
+    along = math.hypot(m.a, m.b)
+    if along == 0:
+        return 0.0
+    return min(along, abs(m.a * m.d - m.b * m.c) / along)
 
 
 def _c_function(function, signature: str):
