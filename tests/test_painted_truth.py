@@ -97,6 +97,8 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
         (f'<div style="opacity: 0.25">{BOX}</div>', "in a colour that does not stand out from what lies around it",
          [LINE, ITEM]),
         (BOX, None, []),
+        # An outline is painted after the text it frames, as rings whose bounds hold the box: it covers nothing.
+        (f'<div style="outline: 2px solid #B00020; outline-offset: 1mm">{BOX}</div>', None, []),
         (
             f'<div style="color: transparent">{BOX.replace("color: #A4262C;", "")}</div>',
             "not painted: clipped, covered or transparent",
@@ -115,8 +117,8 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
          "smaller than 9 pt", [LINE, ITEM]),
         (f'<div style="position: absolute; left: 250mm; width: 150mm">{BOX}</div>', "outside the page", [LINE, ITEM]),
     ],
-    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "striped", "faint", "honest", "transparent",
-         "background-colour", "1pt", "scaled", "squashed", "off-page"],
+    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "striped", "faint", "honest", "outlined",
+         "transparent", "background-colour", "1pt", "scaled", "squashed", "off-page"],
 )
 def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(body, reason, lines):
     problems = inspect_pdf(pdf_of(body), True, expected(must_show=MUST)).page_problems

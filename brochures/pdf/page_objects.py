@@ -22,8 +22,9 @@ class PageObjects:
              one drawn inside a group below full opacity (WeasyPrint draws CSS `opacity` as a form XObject painted
              at a fill alpha; groups inside groups multiply)
     order    text object → its place in the order the page is painted
-    covers   (place, bounds, is an image) of every image and every filled shape (a path with a fill that is not
-             fully transparent, a shading), in the order they are painted: what may lie over text painted before it
+    covers   (place, bounds, is an image) of every image and every filled shape (a path of one shape with a fill
+             that is not fully transparent, a shading), in the order they are painted: what may lie over text
+             painted before it
     """
 
     __slots__ = ("images", "faded", "order", "covers")
@@ -74,8 +75,19 @@ class PageObjects:
 
 
 def _filled(path, fill_mode, stroke, colour_refs, colour) -> bool:
-    """Whether a path is filled (not only stroked: a border, a line), with a fill that is not fully transparent."""
+    """Whether a path is one filled shape, with a fill that is not fully transparent: what its bounds show is what
+    it paints. Not a path only stroked (a line), nor one of several shapes (the ring an outline or a border is
+    painted as, whose bounds hold the box inside it)."""
     if not pdfium_c.FPDFPath_GetDrawMode(path, ctypes.byref(fill_mode), ctypes.byref(stroke)) or not fill_mode.value:
         return False
     pdfium_c.FPDFPageObj_GetFillColor(path, *colour_refs)
-    return colour[3].value > 0
+    if colour[3].value == 0:
+        return False
+    starts = 0
+    for number in range(pdfium_c.FPDFPath_CountSegments(path)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(path, number)
+        if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+            starts += 1
+            if starts > 1:
+                return False
+    return True
