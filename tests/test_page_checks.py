@@ -159,6 +159,12 @@ def test_every_qr_code_on_the_page_is_read_not_only_the_booking_one():
     ]
     website = inspect_pdf(pdf_of(logo + booking), True, expected(booking_url=URL, other_codes=(elsewhere,)))
     assert website.page_problems == [] and website.qr_codes == [URL]
+    # The clinic's own site however the code writes it (a trailing slash, www., another page), its phone number
+    # written internationally, and its email address: the clinic's own.
+    own = ("https://example-clinic.test", "tel:020 7946 0000", "mailto:hello@example-clinic.test")
+    for code in ("https://www.example-clinic.test/", "tel:+442079460000", "mailto:Hello@example-clinic.test"):
+        page = f'<p><img src="{qr(code)}" alt="Our logo" style="width: 22mm"></p>' + booking
+        assert inspect_pdf(pdf_of(page), True, expected(booking_url=URL, other_codes=own)).page_problems == [], code
     # No booking address at all: a code is still read, and named.
     assert inspect_pdf(pdf_of(logo), True, expected()).page_problems == [
         f"page 1: a QR code gives {elsewhere!r}, not the booking address (the clinic has none) nor the clinic's "

@@ -61,7 +61,8 @@ def expected_look(document: Document) -> Expected:
     return Expected(
         font=document.clinic.font.css_name, font_family=document.clinic.font.name,
         font_files=tuple(str(face.path) for face in document.clinic.font.faces), booking_url=config.booking_url,
-        other_codes=tuple(address for address in [config.contact.website] if address),
+        other_codes=tuple(address for address in [config.contact.website, f"tel:{config.contact.phone}",
+                                                    f"mailto:{config.contact.email}"] if address),
         script_fonts=tuple((family.css_name, family.name, tuple(str(face.path) for face in family.faces))
                            for family in document.clinic.script_fonts),
         must_show=document.must_show, right_to_left=document.clinic.strings.direction == "rtl",

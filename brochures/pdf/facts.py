@@ -48,7 +48,7 @@ class Expected:
     script_fonts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     # Every QR code gives this, and there is one when it is set.
     booking_url: str | None = None
-    # Other addresses a QR code on the page may give (the clinic's website).
+    # Other addresses a QR code on the page may lead to: the clinic's website, tel: its phone, mailto: its email.
     other_codes: tuple[str, ...] = ()
     # Pages the layout is meant to fit (a warning beyond it)
     page_budget: int | None = None

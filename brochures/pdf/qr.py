@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pikepdf
 import zxingcpp
 
@@ -114,8 +117,29 @@ def stray_codes(picture, expected) -> list[str]:
     pixels are split into dark and light at half way (a third of the time of a local threshold): a code must be
     darker than mid-grey on a lighter ground to be found."""
     pixels = memoryview(picture.pixels).cast("B", (picture.height, picture.width, 3))
-    allowed = {expected.booking_url, *expected.other_codes}
+    ours = [address for address in (expected.booking_url, *expected.other_codes) if address]
     return [code.text for code in zxingcpp.read_barcodes(
         pixels, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_downscale=False,
         binarizer=zxingcpp.Binarizer.FixedThreshold,
-    ) if code.text not in allowed]
+    ) if not any(_same_place(code.text, address) for address in ours)]
+
+
+def _same_place(code: str, address: str) -> bool:
+    """Whether a code's text leads where one of the clinic's own addresses does: the same web site (its host, with
+    or without "www.", any page of it), the same phone number (tel:, national or international: 020 7946 0000 is
+    tel:+442079460000) or the same email address (mailto:)."""
+    code, address = code.strip(), address.strip()
+    if code == address:
+        return True
+    scheme, _, rest = code.partition(":")
+    theirs, _, ours = address.partition(":")
+    scheme, theirs = scheme.lower(), theirs.lower()
+    if scheme == "tel" and theirs == "tel":
+        digits = [re.sub(r"\D", "", number).lstrip("0") for number in (rest, ours)]
+        return min(map(len, digits)) >= 6 and (digits[0].endswith(digits[1]) or digits[1].endswith(digits[0]))
+    if scheme == "mailto" and theirs == "mailto":
+        return rest.split("?")[0].strip().casefold() == ours.strip().casefold()
+    if scheme in ("http", "https") and theirs in ("http", "https"):
+        hosts = [(urlsplit(url).hostname or "").removeprefix("www.") for url in (code, address)]
+        return bool(hosts[0]) and hosts[0] == hosts[1]
+    return False
