@@ -84,8 +84,9 @@ def test_a_clinic_sets_its_time_zone_and_a_wrong_one_is_named(clinic_copy):
     edit_config(clinic_copy, "country: GB", "country: US")
     edit_config(clinic_copy, "page_size: A4", "page_size: A4\ntimezone: America/Chicago")
     assert load_clinic(clinic_copy / "clinic.yaml", content).timezone == "America/Chicago"
-    # A name linked to one of the country's zones, and one kept by part of it all year (Arizona's), are its own.
-    for zone in ("US/Eastern", "MST"):
+    # A name linked to one of the country's zones, one kept by part of it all year (Arizona's), and one whose clocks
+    # are New York's (its rules written out) are its own.
+    for zone in ("US/Eastern", "MST", "EST5EDT"):
         edit_config(clinic_copy, "timezone: America/Chicago", f"timezone: {zone}")
         assert load_clinic(clinic_copy / "clinic.yaml", content).timezone == zone
         edit_config(clinic_copy, f"timezone: {zone}", "timezone: America/Chicago")

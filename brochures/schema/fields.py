@@ -7,7 +7,7 @@ import functools
 import importlib.resources
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -402,8 +402,20 @@ def zones_of(country: str) -> list[str]:
 
 
 def keeps_time_of(zone: str, country: str) -> bool:
-    """Whether a time zone keeps the clocks of (a part of) a country."""
-    return country in _zone_countries().get(zone, ())
+    """Whether a time zone keeps the clocks of (a part of) a country: one of its zones, a name linked to one, or a
+    zone whose clocks show the same time as one of its zones every day of the next two years ("EST5EDT" keeps New
+    York's; "UTC" keeps no British clocks in summer)."""
+    if country in _zone_countries().get(zone, ()):
+        return True
+    return any(_same_clocks(zone, theirs) for theirs in zones_of(country))
+
+
+@functools.lru_cache(maxsize=256)
+def _same_clocks(zone: str, other: str) -> bool:
+    start = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    ours, theirs = ZoneInfo(zone), ZoneInfo(other)
+    return all((start + timedelta(days=day)).astimezone(ours).utcoffset()
+               == (start + timedelta(days=day)).astimezone(theirs).utcoffset() for day in range(731))
 
 
 TimeZone = Annotated[
