@@ -3,6 +3,7 @@ comes from the clinic's font, pages are used well, tri-fold overflow is named, t
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 import segno
+from PIL import Image
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -258,6 +260,26 @@ def test_translucent_text_is_measured_as_faint_as_the_page_shows_it(faint):
     found = inspect_pdf(pdf_of("<p>Readable words.</p>" + faint), True, expected())
     assert found.text_contrast_failures == len("Faintwords")
     assert found.contrast_examples == ["#000000 at 40% opacity on #FFFFFF: 2.85:1"]
+
+
+def soft_mask(alpha: int) -> str:
+    """CSS that paints a box through a soft mask of `alpha` (0 to 255) all over it (mask-border, as WeasyPrint
+    draws it): a fading its text's fill alpha does not show."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (3, 3), (0, 0, 0, alpha)).save(buffer, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return (f"position: relative; z-index: 0; mask-border-source: url({url}); mask-border-slice: 1 fill; "
+            "mask-border-width: 1px; mask-border-mode: alpha")
+
+
+def test_text_faded_by_a_soft_mask_is_measured_as_it_shows_on_the_page():
+    """Its strokes show at about a third of black: 2.2:1 on white, and every glyph fails. Through an opaque mask,
+    the same words pass."""
+    faded = inspect_pdf(pdf_of(f'<p style="{soft_mask(90)}">Faint words</p>'), True, expected())
+    assert faded.text_contrast_failures == len("Faintwords")
+    assert re.fullmatch(r"#000000 at 3\d% opacity on #FFFFFF: 2\.\d+:1", faded.contrast_examples[0]), faded
+    whole = inspect_pdf(pdf_of(f'<p style="{soft_mask(255)}">Faint words</p>'), True, expected())
+    assert whole.text_contrast_failures == 0 and whole.contrast_examples == []
 
 
 def test_safety_text_missing_from_the_pages_fails_however_it_is_laid_out():

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from test_languages import LANGUAGES
-from test_page_checks import expected, pdf_of
+from test_page_checks import expected, pdf_of, soft_mask
 
 from brochures.brand.fonts import find_font, font_face_css
 from brochures.load.clinic import load_clinic
@@ -93,6 +93,9 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
             "covered by a shape painted over it",
             [LINE, ITEM],
         ),
+        # Faded through a soft mask (CSS mask-border) to about a third: as faint as the page shows it.
+        (f'<div style="{soft_mask(90)}">{BOX}</div>', "in a colour that does not stand out from what lies around it",
+         [LINE, ITEM]),
         # A quarter of its opacity: the dark red heading and black items show as pale pinks and greys.
         (f'<div style="opacity: 0.25">{BOX}</div>', "in a colour that does not stand out from what lies around it",
          [LINE, ITEM]),
@@ -117,8 +120,8 @@ def not_visible(problems: list[str], reason: str, page: int = 1) -> list[str]:
          "smaller than 9 pt", [LINE, ITEM]),
         (f'<div style="position: absolute; left: 250mm; width: 150mm">{BOX}</div>', "outside the page", [LINE, ITEM]),
     ],
-    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "striped", "faint", "honest", "outlined",
-         "transparent", "background-colour", "1pt", "scaled", "squashed", "off-page"],
+    ids=["zero-height", "clip", "white-box", "number-covered", "opacity", "striped", "masked", "faint", "honest",
+         "outlined", "transparent", "background-colour", "1pt", "scaled", "squashed", "off-page"],
 )
 def test_safety_text_that_is_not_visible_fails_naming_the_line_the_page_and_why(body, reason, lines):
     problems = inspect_pdf(pdf_of(body), True, expected(must_show=MUST)).page_problems

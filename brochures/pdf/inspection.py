@@ -19,12 +19,14 @@ from brochures.pdf.facts import Expected, Inspection, PageFacts
 from brochures.pdf.glyph_fonts import _Fonts
 from brochures.pdf.glyph_truth import glyph_problems
 from brochures.pdf.objects import is_dictionary, open_pdf
-from brochures.pdf.page_objects import PageObjects
+from brochures.pdf.page_objects import MEASURED, PageObjects
 from brochures.pdf.page_text import (
+    UNMEASURED,
     BoxBuffer,
     Picture,
     _background,
     _fill,
+    _ink,
     _missing,
     _outside,
     _overlapping,
@@ -34,6 +36,7 @@ from brochures.pdf.page_text import (
     c_pointer,
     char_box,
     drawn_scale,
+    measured_alpha,
     said_fill,
     text_object_at,
     with_alpha,
@@ -407,6 +410,11 @@ def _contrast(words: list[tuple], picture: Picture, result: Inspection, failures
         background = _background(picture, box, fill)
         if background is None:
             continue
+        if fill.endswith(UNMEASURED):
+            # Faded by a soft mask: as strong as its strokes show on the page.
+            inner = (round((x0 - left) * scale), round((top - y1) * scale), round((x1 - left) * scale),
+                     round((top - y0) * scale))
+            fill = with_alpha(fill[:7], measured_alpha(picture, inner, _ink(fill), _ink(background)))
         ratio = _ratio(fill, background)
         if ratio < lowest:
             lowest = ratio
@@ -427,8 +435,8 @@ def _style(handle, index: int, fonts: _Fonts, opacity: float = 1.0) -> tuple[flo
     m = _MATRIX
     size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * drawn_scale(m), 1)
     pdfium_c.FPDFText_GetFillColor(handle, index, *_COLOUR_REFS)
-    fill = with_alpha(f"#{_COLOUR[0].value:02X}{_COLOUR[1].value:02X}{_COLOUR[2].value:02X}",
-                      _COLOUR[3].value / 255 * opacity)
+    rgb = f"#{_COLOUR[0].value:02X}{_COLOUR[1].value:02X}{_COLOUR[2].value:02X}"
+    fill = rgb + UNMEASURED if opacity == MEASURED else with_alpha(rgb, _COLOUR[3].value / 255 * opacity)
     large = size >= 18 or (size >= 14 and pdfium_c.FPDFText_GetFontWeight(handle, index) >= 700)
     return size, fill, large, fonts.name(handle, index)
 

@@ -14,13 +14,18 @@ from brochures.pdf.page_text import c_pointer
 FORM_DEPTH = 14
 
 
+# PageObjects.faded's opacity for text faded by what its alpha does not say (a soft mask, as CSS `mask-border`
+# paints; a blend mode): how faint it shows is measured on the rendered page.
+MEASURED = -1.0
+
+
 class PageObjects:
     """One page's objects, as the checks need them:
 
     images   the bounds (left, bottom, right, top, in points) of every raster image, inside groups too
     faded    text object (as page_text.text_object_at gives it) → the opacity of the groups it is drawn in, for each
              one drawn inside a group below full opacity (WeasyPrint draws CSS `opacity` as a form XObject painted
-             at a fill alpha; groups inside groups multiply)
+             at a fill alpha; groups inside groups multiply); MEASURED for one faded otherwise (a soft mask)
     order    text object → its place in the order the page is painted
     covers   (place, bounds, is an image) of every image and every filled shape (a path of one shape with a fill
              that is not fully transparent, a shading), in the order they are painted: what may lie over text
@@ -42,9 +47,9 @@ class PageObjects:
         place = 0
         # Each level: what is left of it to read (a stack, so that a group's objects come where the group is).
         levels = [(iter(range(pdfium_c.FPDFPage_CountObjects(page.raw))),
-                   functools.partial(pdfium_c.FPDFPage_GetObject, page.raw), 1.0, 0)]
+                   functools.partial(pdfium_c.FPDFPage_GetObject, page.raw), 1.0, 0, False)]
         while levels:
-            numbers, get, opacity, depth = levels[-1]
+            numbers, get, opacity, depth, masked = levels[-1]
             number = next(numbers, None)
             if number is None:
                 levels.pop()
@@ -55,14 +60,17 @@ class PageObjects:
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 key = c_pointer(item)
                 self.order[key] = place
-                if opacity < 1:
+                if masked or _masked(item, colour_refs, colour):
+                    self.faded[key] = MEASURED
+                elif opacity < 1:
                     self.faded[key] = opacity
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
                 if depth < FORM_DEPTH:
                     pdfium_c.FPDFPageObj_GetFillColor(item, *colour_refs)
+                    alpha = colour[3].value
                     levels.append((iter(range(pdfium_c.FPDFFormObj_CountObjects(item))),
                                    functools.partial(pdfium_c.FPDFFormObj_GetObject, item),
-                                   opacity * colour[3].value / 255, depth + 1))
+                                   opacity * alpha / 255, depth + 1, masked or _masked(item, colour_refs, colour)))
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE or kind == pdfium_c.FPDF_PAGEOBJ_SHADING or (
                 kind == pdfium_c.FPDF_PAGEOBJ_PATH and _filled(item, fill_mode, stroke, colour_refs, colour)
             ):
@@ -72,6 +80,15 @@ class PageObjects:
                     if image:
                         self.images.append(box)
                     self.covers.append((place, box, image))
+
+
+def _masked(item, colour_refs, colour) -> bool:
+    """Whether an object is drawn fainter than its fill alpha says: pdfium finds transparency in it (a soft mask,
+    a blend mode) though its fill is opaque."""
+    if not pdfium_c.FPDFPageObj_HasTransparency(item):
+        return False
+    pdfium_c.FPDFPageObj_GetFillColor(item, *colour_refs)
+    return colour[3].value == 255
 
 
 def _filled(path, fill_mode, stroke, colour_refs, colour) -> bool:

@@ -355,6 +355,34 @@ def said_fill(fill: str) -> str:
     return fill if len(fill) != 9 else f"{fill[:7]} at {round(int(fill[7:9], 16) / 2.55)}% opacity"
 
 
+# The fill of text that shows fainter than its alpha says (page_objects.MEASURED): "#RRGGBB" and this, until how
+# faint it shows is measured on the page (`measured_alpha`).
+UNMEASURED = "??"
+
+
+# A glyph's strokes at least this far from the background towards its ink show it at its full strength: anti-aliased
+# at 75 dpi, a stem a pixel wide may reach no further.
+FULL_INK = 0.8
+
+
+def measured_alpha(picture: Picture, box: tuple[int, int, int, int], ink: tuple, background: tuple) -> float:
+    """How strongly text in `ink` shows on `background` in the rendering's `box` (left, top, right, bottom pixels):
+    the furthest any pixel there goes from the background towards the ink, 0 to 1 (1 from FULL_INK on)."""
+    span = abs(background[0] - ink[0]) + abs(background[1] - ink[1]) + abs(background[2] - ink[2])
+    if not span:
+        return 1.0
+    left, top, right, bottom = box
+    nearest = span
+    for row in range(max(0, top), min(picture.height, bottom)):
+        line = picture.row(row, max(0, left), min(picture.width, right))
+        for i in range(0, len(line), 3):
+            away = abs(line[i] - ink[0]) + abs(line[i + 1] - ink[1]) + abs(line[i + 2] - ink[2])
+            if away < nearest:
+                nearest = away
+    strength = 1 - nearest / span
+    return 1.0 if strength >= FULL_INK else max(0.0, strength)
+
+
 def with_alpha(rgb: str, alpha: float) -> str:
     """`rgb` ("#RRGGBB") as `_ratio` takes the colour of text drawn at `alpha` (0 to 1): unchanged when opaque."""
     level = round(alpha * 255)

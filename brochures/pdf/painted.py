@@ -27,6 +27,7 @@ from brochures.pdf.page_text import (
     char_box,
     drawn_scale,
     lam_alef_sorted,
+    measured_alpha,
     punctuation,
     squeezed,
     text_object_at,
@@ -318,6 +319,9 @@ class _Glyphs:
         if inside[2] <= inside[0] or inside[3] <= inside[1]:
             return "outside the page"
         background = self.background(inside, ink)
+        if opacity < 0:
+            # Faded by a soft mask: as strong as its strokes show on the page.
+            opacity = measured_alpha(self.picture, inside, ink, background)
         if 0 < opacity < 1:
             # Translucent: the page shows its colour mixed with what lies under it.
             ink = tuple(round(opacity * a + (1 - opacity) * b) for a, b in zip(ink, background))
