@@ -640,6 +640,17 @@ def test_the_booklet_and_trifold_build_in_every_language(built_more):
     assert "Built 6 documents for 1 clinic in 3 languages" in built_more["out"]
 
 
+def test_a_latin_name_with_digits_in_it_is_found_in_the_arabic_draft_mark(data, tmp_path):
+    """The draft mark names the clinic: "… في Skin24 Clinic". pdfium gives the name's digits apart from its letters
+    inside Arabic text ("24Skin"): the mark is still found whole on every page, and the Arabic brochure is built."""
+    config = data / "clinics" / "example" / "clinic.yaml"
+    config.write_text(re.sub(r"^name: .*$", 'name: "Skin24 Clinic"', config.read_text(encoding="utf-8"), count=1,
+                             flags=re.M), encoding="utf-8")
+    code, out, err = run(["--data", str(data), "--out", str(tmp_path / "out"), "--treatment", "facial"])
+    assert code == 0, err
+    assert (tmp_path / "out" / "example" / "ar" / "facial.pdf").is_file()
+
+
 def test_no_language_prints_a_claim_its_content_does_not_hold(built, built_more):
     """Each page's words are checked for claims too (a clinic's template or stylesheet could add some): the
     content's own, honest negations and all, as English, Spanish and Arabic pages print them, find nothing more."""

@@ -77,8 +77,14 @@ def wanted(must_show: tuple[tuple[str, int], ...], right_to_left: bool = False) 
     digits or Latin letters is also looked for word by word (see `_by_runs`)."""
     lines = [line for line, _ in must_show]
     if right_to_left:
-        lines += [word for line in lines if not ARABIC.fullmatch(line) for word in line.split()]
+        lines += [word for line in lines if not ARABIC.fullmatch(line) for word in _pieces(line)]
     return tuple(dict.fromkeys(found for line in lines if (found := squeezed(line))))
+
+
+def _pieces(text: str) -> list[str]:
+    """The words of text that is not Arabic, each cut where digits meet letters: in right-to-left text a clinic's
+    name "Clinic ar1" may come from pdfium with its digits apart from its letters ("1ar")."""
+    return [piece for word in text.split() for piece in re.findall(r"\d+|\D+", word)]
 
 
 def seen_before(text: str) -> PagePaint:
@@ -407,12 +413,12 @@ def _occurrences(text: str, target: str) -> list[list[tuple[int, int]]]:
 
 def _by_runs(text: str, line: str) -> list[list[tuple[int, int]]]:
     """A right-to-left line whose runs pdfium gives in another order (a phone number's groups, or a clinic's Latin
-    name, turned round inside Arabic text): each run of Arabic words looked for whole, each other word on its own,
-    near the first, and the line counted where all of them are. (An Arabic run is kept whole: a lam-alef run may
-    go on over the space between two of its words, as the page's letters are compared.) Each occurrence is its
-    parts' places, (start, length)."""
+    name, turned round inside Arabic text): each run of Arabic words looked for whole, each other word on its own
+    (its digits apart from its letters), near the first, and the line counted where all of them are. (An Arabic run
+    is kept whole: a lam-alef run may go on over the space between two of its words, as the page's letters are
+    compared.) Each occurrence is its parts' places, (start, length)."""
     words = [word for run in ARABIC_RUN.findall(line)
-             for word in map(squeezed, [run] if ARABIC.fullmatch(run) and run.strip() else run.split()) if word]
+             for word in map(squeezed, [run] if ARABIC.fullmatch(run) and run.strip() else _pieces(run)) if word]
     if not words:
         return []
     reach = len(squeezed(line)) * 2
