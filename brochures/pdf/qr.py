@@ -113,9 +113,9 @@ def stray_codes(picture, expected) -> list[str]:
     """What each QR code a rendered page shows (`picture`: page_text.Picture) gives that is neither the booking
     address nor another the clinic names (`expected.other_codes`): a code in a clinic's logo or picture that a
     patient's phone would follow elsewhere. Read from the rendering the other checks read, at 75 dpi, where a code
-    the size a phone needs is read; a code too small for that is below the size the booking code must have. Its
-    pixels are split into dark and light at half way (a third of the time of a local threshold): a code must be
-    darker than mid-grey on a lighter ground to be found."""
+    the size the booking code must have (20 mm) is read; a smaller one (under about 15 mm) is not found. Its pixels
+    are split into dark and light at half way (a third of the time of a local threshold): a code must be darker
+    than mid-grey on a lighter ground to be found."""
     pixels = memoryview(picture.pixels).cast("B", (picture.height, picture.width, 3))
     ours = [address for address in (expected.booking_url, *expected.other_codes) if address]
     return [code.text for code in zxingcpp.read_barcodes(
