@@ -19,7 +19,7 @@ LOGO = (
 )
 
 
-def problems_of(out, document: str) -> list[dict]:
+def card_of(out, document: str) -> dict:
     report = json.loads((out / "mine" / "report.json").read_text())
     card, = [card for card in report["documents"] if card["document"] == document]
     return card
@@ -34,7 +34,7 @@ def test_words_a_clinics_stylesheet_or_logo_prints_are_checked_for_claims(clinic
     (clinic_copy / "logo.svg").write_text(LOGO)
     out = tmp_path / "out"
     assert main(["--clinic", str(clinic_copy), "--out", str(out), "--treatment", "facial"]) == 0
-    card = problems_of(out, "facial.pdf")
+    card = card_of(out, "facial.pdf")
     printed = sorted(p["message"] for p in card["problems"] if p["reason"] == "claims")
     assert [message.split(" printed on ")[0] for message in printed] == [
         '"100% safe"', '"100%"', '"Guaranteed"', '"no side effects"', '"permanent"'

@@ -22,11 +22,10 @@ from brochures.pack.message import (
     Leaflet,
     appointment_words,
     compose,
-    date_words,
     logo_png,
     mail_environment,
     moment_words,
-    time_words,
+    when_words,
 )
 from brochures.pack.personal_pdf import PACK_FILE, personal_pdf
 from brochures.pack.private_files import opaque_id, patient_hash, write_private
@@ -129,9 +128,8 @@ def write_messages(
         # patient's name or address.
         words = appointment_words(appointment, clinic, [content.of(clinic).treatments[s].title
                                                         for s in appointment.treatments])
-        also = "".join(f"; the patient was also sent an invitation for {date_words(clinic, when.date())}, "
-                       f"{time_words(clinic, when)}: the email asks them to delete it if this one replaces it"
-                       for when in others)
+        also = "".join(f"; the patient was also sent an invitation for {when_words(clinic, when)}: the email asks "
+                       "them to delete it if this one replaces it" for when in others)
         print(f"  wrote      {display_path(folder / opaque)}.eml  ({size / 1024:.0f} KB, {appointment.row}): "
               f"{words['date']}, {words['time']}; {words['treatments']}{also}")
         messages.append(composed)

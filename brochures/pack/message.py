@@ -79,6 +79,11 @@ def time_words(clinic: Clinic, when: datetime) -> str:
                 am_pm=pack.am_pm[when.hour >= 12])
 
 
+def when_words(clinic: Clinic, when: datetime) -> str:
+    """A day and time in the clinic's own words: "Thursday 26 November 2026, 9:30"."""
+    return f"{date_words(clinic, when.date())}, {time_words(clinic, when)}"
+
+
 def moment_words(clinic: Clinic, stamp: str) -> str:
     """A moment the ledger records (ISO 8601, with its offset: when an email was sent) in the clinic's own words and
     time zone, named as its staff know it: "Saturday 5 December 2026, 9:00 pm (EST)"."""
@@ -89,7 +94,7 @@ def moment_words(clinic: Clinic, stamp: str) -> str:
     if moment.tzinfo is None:
         return stamp
     local = moment.astimezone(ZoneInfo(clinic.timezone))
-    return f"{date_words(clinic, local.date())}, {time_words(clinic, local)} ({local.tzname()})"
+    return f"{when_words(clinic, local)} ({local.tzname()})"
 
 
 def appointment_words(appointment: Appointment, clinic: Clinic, titles: list[str]) -> dict:
@@ -126,7 +131,7 @@ def letter_data(
         "questions": read["shared"]["consultation_questions"],
         "leaflets": [{"title": leaflet.title, "file": leaflet.path.name} for leaflet in leaflets],
         "personal": personal,
-        "also_invited": [f"{date_words(clinic, when.date())}, {time_words(clinic, when)}" for when in also_invited],
+        "also_invited": [when_words(clinic, when) for when in also_invited],
     }
 
 

@@ -13,7 +13,7 @@ from brochures.load.loaded import Clinic
 from brochures.pack.appointments import Rules
 from brochures.pack.export import read_appointments
 from brochures.pack.ledger import PREPARED, REFUSED, SENT, UNKNOWN, Ledger
-from brochures.pack.message import date_words, moment_words, time_words
+from brochures.pack.message import moment_words, when_words
 from brochures.pack.private_files import opaque_id
 from brochures.problems import display_path, report_lines
 
@@ -70,7 +70,7 @@ def show_status(args, clinic: Clinic, folder: Path, ledger: Ledger, now: datetim
     if not lines:
         print("  none" + (" on the days asked for" if days is not None else " from today on") + ".")
     width = max((len(line[2]) for line in lines), default=0)
-    days_said = [f"{date_words(clinic, when.date())}, {time_words(clinic, when)}" if when else entry.get("day", "")
+    days_said = [when_words(clinic, when) if when else entry.get("day", "")
                  for _, _, _, when, entry in lines]
     # As wide as the longest, so the states line up ("Wednesday, December 4, 2030, 10:15 AM" is wider than British).
     day_width = max((len(said) for said in days_said), default=0)

@@ -346,8 +346,12 @@ def seen_colour(fill: str, background: str) -> str:
     the mix of the two."""
     if len(fill) != 9:
         return fill
-    ink, under, alpha = _ink(fill), _ink(background), int(fill[7:9], 16) / 255
-    return "#{:02X}{:02X}{:02X}".format(*(round(alpha * a + (1 - alpha) * b) for a, b in zip(ink, under)))
+    return "#{:02X}{:02X}{:02X}".format(*mixed(_ink(fill), _ink(background), int(fill[7:9], 16) / 255))
+
+
+def mixed(ink: tuple, under: tuple, alpha: float) -> tuple[int, int, int]:
+    """The colour `ink` (red, green, blue) shows at `alpha` (0 to 1) over `under`."""
+    return tuple(round(alpha * a + (1 - alpha) * b) for a, b in zip(ink, under))
 
 
 def said_fill(fill: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pypdfium2.raw as pdfium_c
 
 from brochures.brand.colours import contrast
-from brochures.pdf.page_objects import PageObjects
+from brochures.pdf.page_objects import MEASURED, PageObjects
 from brochures.pdf.page_text import (
     ARABIC_RUN,
     BoxBuffer,
@@ -28,6 +28,7 @@ from brochures.pdf.page_text import (
     drawn_scale,
     lam_alef_sorted,
     measured_alpha,
+    mixed,
     punctuation,
     squeezed,
     text_object_at,
@@ -286,13 +287,15 @@ class _Glyphs:
 
     def style(self, index: int, key: object) -> tuple[float, tuple[int, int, int], bool, float]:
         """A character's size as drawn (its text's size, scaled as its matrix scales it), its fill colour, whether
-        it is drawn upright (`_upright`), and its opacity (its own, and its groups'); `key`: its text object."""
+        it is drawn upright (`_upright`), and its opacity (its own, and its groups'; MEASURED when a soft mask fades
+        it); `key`: its text object."""
         if key not in self.styles:
             pdfium_c.FPDFText_GetMatrix(self.handle, index, ctypes.byref(self.matrix))
             m = self.matrix
             size = pdfium_c.FPDFText_GetFontSize(self.handle, index) * drawn_scale(m)
             pdfium_c.FPDFText_GetFillColor(self.handle, index, *(ctypes.byref(c) for c in self.colour))
-            opacity = self.colour[3].value / 255 * self.faded.get(key, 1.0)
+            groups = self.faded.get(key, 1.0)
+            opacity = MEASURED if groups == MEASURED else self.colour[3].value / 255 * groups
             self.styles[key] = (size, tuple(c.value for c in self.colour[:3]), _upright(m), opacity)
         return self.styles[key]
 
@@ -325,12 +328,12 @@ class _Glyphs:
         if inside[2] <= inside[0] or inside[3] <= inside[1]:
             return "outside the page"
         background = self.background(inside, ink)
-        if opacity < 0:
+        if opacity == MEASURED:
             # Faded by a soft mask: as strong as its strokes show on the page.
             opacity = measured_alpha(self.picture, inside, ink, background)
         if 0 < opacity < 1:
             # Translucent: the page shows its colour mixed with what lies under it.
-            ink = tuple(round(opacity * a + (1 - opacity) * b) for a, b in zip(ink, background))
+            ink = mixed(ink, background, opacity)
         if _visible(ink, background) < VISIBLE_RATIO:
             return "in a colour that does not stand out from what lies around it"
         # A pixel wider on each side: a thin stem (an alef, an l) may be drawn a fraction of a pixel off its box.

@@ -112,9 +112,9 @@ class ClaimChecker:
         none): a quick test before its pattern is tried."""
         compared = self.normal("".join(_comparable(c) for c in unicodedata.normalize("NFC", phrase.strip())))
         words = re.split(r"[\s-]+", compared.removesuffix(" *").strip().replace("%", " "))
-        word = max(words, key=len, default="").lower()
+        longest = max(words, key=len, default="")
         # A word whose lower case is not the same length may match text written otherwise: tried everywhere.
-        return word if len(word) == len(max(words, key=len, default="")) else ""
+        return longest.lower() if len(longest.lower()) == len(longest) else ""
 
     def _compile(self, phrase: str) -> re.Pattern:
         phrase = self.normal("".join(_comparable(c) for c in unicodedata.normalize("NFC", phrase.strip())))

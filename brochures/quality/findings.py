@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from brochures.load.approval import APPROVED, OUTDATED, clinic_option
+from brochures.pdf.page_text import _pages
 from brochures.problems import WARNING, Problem
 from brochures.quality.claims import claim_checker, strings_in
 from brochures.quality.placeholders import placeholder_problems
@@ -167,15 +168,11 @@ def printed_claims(name: str, found: list[dict], known: set[tuple[str, str]]) ->
             pages.setdefault(key, []).append(claim["page"])
     reasons = {(claim["rule"], claim["phrase"]): claim["reason"] for claim in found}
     return [
-        Problem(Path(name), None, "", f'"{phrase}" printed on {_on_pages(numbers)}: {reasons[(rule, phrase)]}',
+        Problem(Path(name), None, "", f'"{phrase}" printed on {_pages(numbers)}: {reasons[(rule, phrase)]}',
                 WARNING, "claims", "the words are on the page but in none of the content files: look in the clinic's "
                 "own templates, stylesheets and pictures, take them out, then build again")
         for (rule, phrase), numbers in pages.items()
     ]
-
-
-def _on_pages(numbers: list[int]) -> str:
-    return f"page {numbers[0]}" if len(numbers) == 1 else "pages " + ", ".join(map(str, numbers))
 
 
 def reading_problems(card: Scorecard) -> list[Problem]:
